@@ -1,0 +1,145 @@
+//! Controlled vocabularies shared by several kinds: who was present
+//! ([`PersonRole`], [`PersonPresent`]), care domains ([`CareDomain`]) and the
+//! 1–5 [`Grade`].
+//!
+//! Each vocabulary is an enum whose JSON form is a snake_case word and whose
+//! wire form is the variant's index; [`vocabulary!`] writes both, and the
+//! `ALL` list the CLI offers as choices.
+
+use postcard::experimental::max_size::MaxSize;
+use serde::{Deserialize, Serialize};
+
+use crate::bounded::Text;
+use crate::error::{Field, Problem, ValidationError};
+
+/// Defines a vocabulary enum: variants with their JSON words, `as_str`,
+/// `ALL`, `FromStr` and `Display`. Wire form: the variant index. Appending a
+/// variant is compatible; reordering is a new format version.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! vocabulary {
+    (
+        $(#[$doc:meta])*
+        pub enum $name:ident {
+            $( $(#[$vdoc:meta])* $variant:ident => $word:literal, )+
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+                 serde::Serialize, serde::Deserialize,
+                 postcard::experimental::max_size::MaxSize)]
+        pub enum $name {
+            $( $(#[$vdoc])* #[serde(rename = $word)] $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in wire order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The JSON word.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $word,)+ }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl core::str::FromStr for $name {
+            type Err = $crate::kinds::UnknownWord;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+                    .ok_or($crate::kinds::UnknownWord {
+                        choices: &[$($word),+],
+                    })
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// A person's role in the child's household. Fathers and male carers are
+    /// first-class: the review found them left out of assessments.
+    pub enum PersonRole {
+        /// The child's mother.
+        Mother => "mother",
+        /// The child's father.
+        Father => "father",
+        /// A male carer, or the mother's partner.
+        MaleCarerOrPartner => "male_carer_or_partner",
+        /// A grandparent.
+        Grandparent => "grandparent",
+        /// A brother or sister.
+        Sibling => "sibling",
+        /// Another adult, known.
+        OtherAdult => "other_adult",
+        /// An adult the worker could not identify.
+        UnknownAdult => "unknown_adult",
+    }
+}
+
+vocabulary! {
+    /// A care domain, after the structure of neglect assessment: physical
+    /// care (nutrition, housing, clothing, hygiene, health), safety,
+    /// emotional care and developmental care. Only the area names are used;
+    /// no licensed descriptor text is embedded.
+    pub enum CareDomain {
+        /// Food and feeding.
+        Nutrition => "nutrition",
+        /// Home conditions.
+        Housing => "housing",
+        /// Clothing.
+        Clothing => "clothing",
+        /// Hygiene.
+        Hygiene => "hygiene",
+        /// Health and health care.
+        Health => "health",
+        /// Safety and supervision.
+        Safety => "safety",
+        /// Love, warmth and emotional care.
+        EmotionalCare => "emotional_care",
+        /// Stimulation and education.
+        DevelopmentalCare => "developmental_care",
+    }
+}
+
+/// Someone present at a visit or conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonPresent {
+    /// Their role.
+    pub role: PersonRole,
+    /// Their relationship to the child in the worker's words, such as
+    /// "mother's partner, lives in the home". At most 48 bytes.
+    #[serde(default)]
+    pub relationship: Text<48>,
+}
+
+/// A grade from 1 (best) to 5 (worst), the scale of graded neglect
+/// assessment.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, MaxSize,
+)]
+#[serde(transparent)]
+pub struct Grade(pub u8);
+
+impl Grade {
+    /// Checks 1 ≤ grade ≤ 5.
+    pub fn check(self, field: Field) -> Result<(), ValidationError> {
+        if (1..=5).contains(&self.0) {
+            Ok(())
+        } else {
+            Err(ValidationError::new(
+                field,
+                Problem::OutOfRange {
+                    value: i64::from(self.0),
+                    min: 1,
+                    max: 5,
+                },
+            ))
+        }
+    }
+}

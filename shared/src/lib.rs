@@ -1,0 +1,74 @@
+//! # hearth-shared: the record format every part of Hearth agrees on
+//!
+//! One observation, written once on a tablet with no signal and trusted
+//! years later in a case review, is one [`Envelope`] signed by the device
+//! that captured it. This crate is that contract and nothing else: no I/O,
+//! no clock, no allocator unless asked for.
+//!
+//! ## How the pieces fit
+//!
+//! - [`bounded`]: [`Text`] and [`List`], fixed-capacity strings and lists
+//!   whose limits are part of the wire format.
+//! - [`child`]: [`ChildRef`], an NHS number (modulus-11 checked) or a local
+//!   reference with its issuer.
+//! - [`time`]: [`Timestamp`] (RFC 3339 in JSON, seconds on the wire) and
+//!   [`TimeOfDay`].
+//! - [`kinds`]: one module per record kind from `DOMAIN.md`, gathered in
+//!   [`Detail`].
+//! - [`record`]: [`Body`], the fields every record carries, and
+//!   [`Envelope`], which adds the device, sequence number, chain hash and
+//!   device clock.
+//! - [`signed`]: encoding into a caller's buffer, ed25519 signing with a
+//!   domain-separation prefix, and strict verification of untrusted bytes
+//!   into a [`VerifiedRecord`]: the only type a server may store.
+//! - [`chain`]: the pure per-device hash-chain check (next, duplicate, fork,
+//!   gap).
+//! - [`receipt`]: the server's signed acknowledgement of a committed range.
+//! - [`validate`] and [`error`]: every rule a record must satisfy, and the
+//!   typed errors that name the field and the fix.
+//! - `json` (feature `std`): the documented JSON form, the agent's input.
+//! - `protocol` (feature `alloc`): the sync API's request and response bodies.
+//!
+//! ## Features
+//!
+//! - none: `no_std`, no allocator. Records can be built, encoded into a
+//!   fixed buffer, signed, verified and decoded.
+//! - `alloc`: `Vec`-returning helpers and the protocol types.
+//! - `std` (default): the JSON form and `std::error::Error` impls.
+//!
+//! The bytes are specified in `docs/wire-format.md`; golden vectors in the
+//! tests pin them.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod bounded;
+pub mod chain;
+pub mod child;
+pub mod error;
+pub mod ids;
+#[cfg(feature = "std")]
+pub mod json;
+pub mod kinds;
+#[cfg(feature = "alloc")]
+pub mod protocol;
+pub mod receipt;
+pub mod record;
+pub mod signed;
+pub mod time;
+pub mod validate;
+
+pub use bounded::{List, Text};
+pub use chain::{ChainState, ChainVerdict, check_chain};
+pub use child::{ChildRef, NhsNumber};
+pub use error::{DecodeError, Field, Problem, ValidationError};
+pub use ids::{AgencyCode, DeviceId, RecordHash, RecordId, Seq, WorkerId};
+pub use kinds::{Detail, RecordKind};
+pub use receipt::Receipt;
+pub use record::{Body, Envelope, FORMAT_VERSION};
+#[cfg(feature = "alloc")]
+pub use signed::SignedRecord;
+pub use signed::{MAX_SIGNED_SIZE, VerifiedRecord, sign_into, verify};
+pub use time::{TimeOfDay, Timestamp};

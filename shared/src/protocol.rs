@@ -1,0 +1,165 @@
+//! The sync API's bodies, shared by agent and server (feature `alloc`).
+//!
+//! | call | request | response |
+//! | --- | --- | --- |
+//! | `POST /v1/enrol` | [`EnrolRequest`] (JSON) | [`EnrolResponse`] (JSON) |
+//! | `POST /v1/sync` | [`UploadBatch`] (postcard, `application/x-hearth-batch`) | [`UploadResponse`] (JSON) |
+//!
+//! The upload is postcard, not JSON, so the bytes on the wire stay close to
+//! the records' own bytes on a slow link. Its header (device, clock reading,
+//! and a hash of the records) is signed with the device key under
+//! [`BATCH_DOMAIN`], so nobody else can report a device's clock, and a
+//! replayed header can only carry the records it was made for.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ids::{DeviceId, Seq};
+use crate::signed::{sign_with_domain, verify_with_domain};
+use crate::time::Timestamp;
+
+/// Prefixed to a batch header before the device signs it.
+pub const BATCH_DOMAIN: &[u8] = b"hearth/batch/v1\0";
+
+/// The content type of an [`UploadBatch`].
+pub const BATCH_CONTENT_TYPE: &str = "application/x-hearth-batch";
+
+/// Exchanges a one-time enrolment token for a device registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The token an administrator issued.
+    pub token: String,
+    /// The device's ed25519 public key, 64 hex digits.
+    pub public_key: String,
+}
+
+/// The device's registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// The device id derived from the key.
+    pub device: DeviceId,
+    /// The agency the token was issued for.
+    pub agency: String,
+    /// The worker the token was issued for.
+    pub worker: String,
+    /// The server's receipt-signing key, 64 hex digits.
+    pub server_key: String,
+    /// The server's clock.
+    pub server_time: Timestamp,
+}
+
+/// A bounded batch of one device's signed records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadBatch {
+    /// The sending device.
+    pub device: DeviceId,
+    /// The device's clock as the batch was sent.
+    pub device_time: Timestamp,
+    /// Signed records, each exactly as stored on the device.
+    pub records: Vec<Vec<u8>>,
+    /// The device's signature over the header ([`UploadBatch::header`]).
+    pub auth: Vec<u8>,
+}
+
+impl UploadBatch {
+    /// The signed header: device, clock reading and SHA-256 over the
+    /// records (each length-prefixed).
+    pub fn header(device: DeviceId, device_time: Timestamp, records: &[Vec<u8>]) -> [u8; 48] {
+        let mut h = Sha256::new();
+        for r in records {
+            h.update((r.len() as u64).to_le_bytes());
+            h.update(r);
+        }
+        let mut out = [0u8; 48];
+        out[..8].copy_from_slice(device.as_bytes());
+        out[8..16].copy_from_slice(&device_time.0.to_le_bytes());
+        out[16..].copy_from_slice(&h.finalize());
+        out
+    }
+
+    /// Builds and signs a batch.
+    pub fn new(key: &SigningKey, device_time: Timestamp, records: Vec<Vec<u8>>) -> Self {
+        let device = DeviceId::from_public_key(key.verifying_key().as_bytes());
+        let header = Self::header(device, device_time, &records);
+        let auth = sign_with_domain(key, BATCH_DOMAIN, &header)
+            .to_bytes()
+            .to_vec();
+        Self {
+            device,
+            device_time,
+            records,
+            auth,
+        }
+    }
+
+    /// Whether the header signature verifies with the device's key.
+    pub fn verify_auth(&self, key: &VerifyingKey) -> bool {
+        let Ok(sig) = <[u8; 64]>::try_from(self.auth.as_slice()) else {
+            return false;
+        };
+        let header = Self::header(self.device, self.device_time, &self.records);
+        verify_with_domain(key, BATCH_DOMAIN, &header, &Signature::from_bytes(&sig))
+    }
+}
+
+/// What became of one record in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored, byte for byte: accepted again.
+    Duplicate,
+    /// Kept aside with its reason for a person to resolve (a fork).
+    Quarantined,
+    /// Refused (bad signature, malformed, invalid); kept with its reason.
+    Rejected,
+}
+
+impl VerdictStatus {
+    /// Whether the server holds the record in the chronology.
+    pub const fn is_accepted(self) -> bool {
+        matches!(self, Self::Accepted | Self::Duplicate)
+    }
+}
+
+/// The verdict on one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Its position in the batch.
+    pub index: u32,
+    /// Its sequence number, if it could be read.
+    pub seq: Option<Seq>,
+    /// What became of it.
+    pub status: VerdictStatus,
+    /// Why, in words a person can act on; empty for a plain accept.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The server's answer to a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    /// The server's clock when it answered.
+    pub server_time: Timestamp,
+    /// The server's estimate of the device clock's error, in seconds
+    /// (device minus server).
+    pub clock_offset_seconds: i64,
+    /// One verdict per record, in batch order.
+    pub verdicts: Vec<Verdict>,
+    /// Signed receipts covering the accepted records, hex-encoded.
+    pub receipts: Vec<String>,
+}
+
+/// An error body: a stable code and a message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable code such as `device_revoked`.
+    pub error: String,
+    /// What happened and what to do.
+    pub message: String,
+}
