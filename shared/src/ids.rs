@@ -105,8 +105,7 @@ macro_rules! hex_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 if d.is_human_readable() {
-                    let s = <&str>::deserialize(d)?;
-                    s.parse().map_err(serde::de::Error::custom)
+                    crate::bounded::deserialize_from_str(d)
                 } else {
                     <[u8; $len]>::deserialize(d).map(Self)
                 }
@@ -229,8 +228,7 @@ impl Serialize for RecordId {
 impl<'de> Deserialize<'de> for RecordId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            let s = <&str>::deserialize(d)?;
-            s.parse().map_err(serde::de::Error::custom)
+            crate::bounded::deserialize_from_str(d)
         } else {
             let (device, seq) = <(DeviceId, Seq)>::deserialize(d)?;
             Ok(Self { device, seq })

@@ -10,6 +10,9 @@
 //! and a hash of the records) is signed with the device key under
 //! [`BATCH_DOMAIN`], so nobody else can report a device's clock, and a
 //! replayed header can only carry the records it was made for.
+//!
+//! The whole contract (TLS, status codes, error codes, receipts, exit codes
+//! of the agent) is `docs/sync-protocol.md`: agent and server both follow it.
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -248,8 +248,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            let s = <&str>::deserialize(d)?;
-            s.parse().map_err(serde::de::Error::custom)
+            crate::bounded::deserialize_from_str(d)
         } else {
             i64::deserialize(d).map(Self)
         }
@@ -319,8 +318,7 @@ impl Serialize for TimeOfDay {
 impl<'de> Deserialize<'de> for TimeOfDay {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            let s = <&str>::deserialize(d)?;
-            s.parse().map_err(serde::de::Error::custom)
+            crate::bounded::deserialize_from_str(d)
         } else {
             u16::deserialize(d).map(Self)
         }
