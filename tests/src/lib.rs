@@ -1,1 +1,26 @@
-//! End-to-end test helpers.
+//! # hearth-e2e: end-to-end tests of the real binaries
+//!
+//! The tests in `tests/tests/` spawn the real `hearth-server` and
+//! `hearth-agent` binaries on loopback, each in its own temporary
+//! directory, and drive them as their users would. This library holds the
+//! harness they share:
+//!
+//! - [`bins`]: where the built binaries are;
+//! - [`server`]: [`server::Server`], a running `hearth-server` with its data
+//!   directory, address and certificate fingerprint, plus the admin commands;
+//! - [`agent`]: [`agent::Agent`], one tablet: a store directory and a
+//!   `hearth-agent` invocation with a chosen clock skew;
+//! - [`proxy`]: [`proxy::FaultProxy`], a TCP proxy between agent and server
+//!   that drops, truncates and delays traffic on command;
+//! - [`rng`]: a small seeded generator, so every random schedule can be
+//!   replayed from the seed a failing test prints.
+//!
+//! The binaries are found next to the test executable (`target/<profile>/`).
+//! `cargo test --workspace` builds them; `cargo test -p hearth-e2e` alone
+//! needs `cargo build --bins` first.
+
+pub mod agent;
+pub mod bins;
+pub mod proxy;
+pub mod rng;
+pub mod server;

@@ -1,0 +1,186 @@
+//! [`Server`]: a running `hearth-server` on loopback with its own data
+//! directory, and its administration commands.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::bins;
+
+/// A `hearth-server` data directory, and the process serving it if running.
+pub struct Server {
+    data: PathBuf,
+    process: Option<Child>,
+    addr: Option<SocketAddr>,
+    fingerprint: Option<String>,
+    extra_args: Vec<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// A server with a fresh temporary data directory, started.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`Server::start`], with extra `serve` arguments (limits, say).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self {
+            data: dir.path().to_path_buf(),
+            process: None,
+            addr: None,
+            fingerprint: None,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            _dir: Some(dir),
+        };
+        server.restart();
+        server
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// Starts (or starts again) the server, on the same address as before
+    /// if it has run already.
+    pub fn restart(&mut self) {
+        assert!(self.process.is_none(), "the server is already running");
+        let listen = self
+            .addr
+            .map_or_else(|| "127.0.0.1:0".to_string(), |a| a.to_string());
+        let mut child = Command::new(bins::path("hearth-server"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(["serve", "--listen", &listen])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start hearth-server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let mut fingerprint = None;
+        let addr = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("hearth-server printed `listening on` within 30 s");
+            if let Some(f) = line.strip_prefix("fingerprint sha256:") {
+                fingerprint = Some(f.trim().to_string());
+            }
+            if let Some(a) = line.strip_prefix("listening on https://") {
+                break a.trim().parse::<SocketAddr>().expect("an address");
+            }
+        };
+        self.fingerprint = fingerprint;
+        self.addr = Some(addr);
+        self.process = Some(child);
+    }
+
+    /// Kills the server with SIGKILL: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        match &mut self.process {
+            Some(child) => child.try_wait().unwrap().is_none(),
+            None => false,
+        }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr.expect("the server has started")
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr())
+    }
+
+    /// The certificate fingerprint it printed, hex.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone().expect("the server printed its fingerprint")
+    }
+
+    /// Runs an administration command on the data directory.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        Command::new(bins::path("hearth-server"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run hearth-server")
+    }
+
+    /// Like [`Server::admin`], but the command must succeed; returns stdout.
+    pub fn admin_ok(&self, args: &[&str]) -> String {
+        let out = self.admin(args);
+        assert!(
+            out.status.success(),
+            "hearth-server {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Issues an enrolment token.
+    pub fn enrol_token(&self, agency: &str, worker: &str) -> String {
+        let out = self.admin_ok(&["enrol-token", "--agency", agency, "--worker", worker]);
+        last_word(&out)
+    }
+
+    /// Adds a user and returns their API token.
+    pub fn add_user(&self, name: &str, role: &str) -> String {
+        let out = self.admin_ok(&["user", "add", name, "--role", role]);
+        last_word(&out)
+    }
+
+    /// The chronology as JSON, pulled by CLI with a reason.
+    pub fn chronology_json(&self, child: &str, family: bool) -> serde_json::Value {
+        let mut args = vec![
+            "chronology",
+            "--child",
+            child,
+            "--format",
+            "json",
+            "--reason",
+            "end-to-end test",
+        ];
+        if family {
+            args.push("--family");
+        }
+        serde_json::from_str(&self.admin_ok(&args)).expect("chronology JSON")
+    }
+}
+
+/// The token a command printed: the last word of its output.
+fn last_word(out: &str) -> String {
+    out.split_whitespace()
+        .last()
+        .expect("the command printed a token")
+        .to_string()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
