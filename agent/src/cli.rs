@@ -1,0 +1,725 @@
+//! The command line (clap derive): [`Cli`] and its [`Command`]s, and the
+//! translation of `record <kind>` flags into the documented JSON form
+//! ([`KindArgs::to_json`]), so flags and `--json` share one parser and one
+//! set of error messages.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+
+/// Hearth's tablet program: capture safeguarding observations offline,
+/// sync them when there is a connection.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hearth-agent",
+    version,
+    after_help = "Environment:\n  HEARTH_STORE            the store directory when --store is not given\n  RUST_LOG                log filter for stderr (e.g. hearth_agent=debug); logs never hold observation text\n  HEARTH_CLOCK_SKEW_SECS  test hook: signed seconds added to the system clock (default 0)\n\nExit codes: 0 success; 1 error (bad input, usage, local failure); 2 sync finished but records were rejected or quarantined; 3 server unreachable; 4 this device has been revoked."
+)]
+pub struct Cli {
+    /// The store directory (default: $HEARTH_STORE, else
+    /// $XDG_DATA_HOME/hearth, else ~/.local/share/hearth).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store and the device key; prints the device id.
+    Init {
+        /// The agency code, such as HV-NORTH (at most 16 bytes).
+        #[arg(long, value_name = "CODE")]
+        agency: String,
+        /// The worker id (at most 32 bytes): the default author.
+        #[arg(long, value_name = "ID")]
+        worker: String,
+    },
+    /// Capture a record; prints its id.
+    Record(RecordArgs),
+    /// List records.
+    List {
+        /// Only records not yet synced.
+        #[arg(long)]
+        pending: bool,
+        /// Only records naming this child (nhs:<10 digits> or local:<issuer>:<id>).
+        #[arg(long, value_name = "REF")]
+        child: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one record.
+    Show {
+        /// The record id, like 3f9a2c1d7e4b8a01-7.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register this device with a server.
+    Enrol {
+        /// The server's base URL, https://host:port.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The one-time enrolment token.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+        /// Trust this PEM CA (or self-signed server certificate).
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "pin",
+            required_unless_present = "pin"
+        )]
+        ca: Option<PathBuf>,
+        /// Trust the server whose leaf certificate has this SHA-256
+        /// fingerprint (sha256:<64 hex>, as the server prints it).
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
+    },
+    /// Upload pending records.
+    Sync,
+    /// Show the device, its registration and sync state.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `record`: a kind's flags, or `--json FILE`.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_required = false,
+    arg_required_else_help = true
+)]
+pub struct RecordArgs {
+    /// A record of any kind in its JSON form; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The kind, with its flags.
+    #[command(subcommand)]
+    pub kind: Option<KindCommand>,
+}
+
+/// The fields every record carries.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// A child: nhs:<10 digits> or local:<issuer>:<id>. Repeat for siblings.
+    #[arg(long = "child", value_name = "REF")]
+    pub children: Vec<String>,
+    /// When it happened, RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub occurred_at: Option<String>,
+    /// A short factual line for the chronology.
+    #[arg(long, value_name = "TEXT")]
+    pub headline: Option<String>,
+    /// The author, overriding the device's worker (shared tablets).
+    #[arg(long, value_name = "ID")]
+    pub author: Option<String>,
+}
+
+/// One subcommand per record kind.
+#[derive(Debug, Subcommand)]
+pub enum KindCommand {
+    /// A home visit.
+    HomeVisit {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: HomeVisitArgs,
+    },
+    /// A nursery or school daily presentation.
+    DailyPresentation {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: DailyPresentationArgs,
+    },
+    /// The voice of the child.
+    Voice {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: VoiceArgs,
+    },
+    /// A safeguarding concern.
+    Concern {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: ConcernArgs,
+    },
+    /// A developmental review.
+    DevelopmentalReview {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: DevelopmentalReviewArgs,
+    },
+    /// A multi-agency meeting.
+    Meeting {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: MeetingArgs,
+    },
+    /// An escalation of a professional disagreement.
+    Escalation {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: EscalationArgs,
+    },
+    /// A neglect assessment summary (area grades only).
+    NeglectSummary {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: NeglectSummaryArgs,
+    },
+    /// A correction of an earlier record.
+    Amendment {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: CommonArgs,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        kind: AmendmentArgs,
+    },
+}
+
+/// Home visit fields.
+#[derive(Debug, Args)]
+pub struct HomeVisitArgs {
+    /// announced, unannounced or no_access.
+    #[arg(long)]
+    pub access: Option<String>,
+    /// Who was present: ROLE or ROLE:relationship (mother, father,
+    /// male_carer_or_partner, grandparent, sibling, other_adult, unknown_adult).
+    #[arg(long, value_name = "ROLE[:RELATIONSHIP]")]
+    pub present: Vec<String>,
+    /// awake, asleep or not_seen.
+    #[arg(long)]
+    pub child_seen: Option<String>,
+    /// Why the child was not seen.
+    #[arg(long)]
+    pub not_seen_reason: Option<String>,
+    /// Whether the child was seen alone.
+    #[arg(long)]
+    pub seen_alone: Option<bool>,
+    /// Whether the child's bedroom was seen.
+    #[arg(long)]
+    pub bedroom_seen: Option<bool>,
+    /// An observation by care domain: DOMAIN:GRADE[:note], grade 1 (best) to 5.
+    #[arg(long, value_name = "DOMAIN:GRADE[:NOTE]")]
+    pub observation: Vec<String>,
+    /// What happened, in the worker's words.
+    #[arg(long)]
+    pub narrative: Option<String>,
+}
+
+/// Daily presentation fields.
+#[derive(Debug, Args)]
+pub struct DailyPresentationArgs {
+    /// present, late, absent_with_reason or absent_unexplained.
+    #[arg(long)]
+    pub attendance: Option<String>,
+    /// The reason given for an absence.
+    #[arg(long)]
+    pub absence_reason: Option<String>,
+    /// Arrival time, HH:MM.
+    #[arg(long, value_name = "HH:MM")]
+    pub arrival_time: Option<String>,
+    /// Who brought the child.
+    #[arg(long)]
+    pub brought_by: Option<String>,
+    /// Who collected the child.
+    #[arg(long)]
+    pub collected_by: Option<String>,
+    /// The child arrived hungry.
+    #[arg(long)]
+    pub hungry: bool,
+    /// A hygiene concern.
+    #[arg(long)]
+    pub hygiene_concern: bool,
+    /// A clothing concern.
+    #[arg(long)]
+    pub clothing_concern: bool,
+    /// A nappy concern.
+    #[arg(long)]
+    pub nappy_concern: bool,
+    /// A note on the concerns.
+    #[arg(long)]
+    pub concern_note: Option<String>,
+    /// An injury: REGION:description (head, face, ears, neck, chest,
+    /// abdomen, back, buttocks, genital, arm, hand, leg, foot, other).
+    #[arg(long, value_name = "REGION:DESCRIPTION")]
+    pub injury: Vec<String>,
+}
+
+/// Voice of the child fields.
+#[derive(Debug, Args)]
+pub struct VoiceArgs {
+    /// words, behaviour, play or drawing.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// The child's own words, verbatim.
+    #[arg(long)]
+    pub words: Option<String>,
+    /// The observed behaviour (pre-verbal children).
+    #[arg(long)]
+    pub behaviour: Option<String>,
+    /// Who was present: ROLE or ROLE:relationship.
+    #[arg(long, value_name = "ROLE[:RELATIONSHIP]")]
+    pub present: Vec<String>,
+    /// Whether the child was seen alone.
+    #[arg(long)]
+    pub seen_alone: Option<bool>,
+    /// What it may be telling us.
+    #[arg(long)]
+    pub meaning: Option<String>,
+    /// The action taken.
+    #[arg(long)]
+    pub action: Option<String>,
+}
+
+/// Concern fields.
+#[derive(Debug, Args)]
+pub struct ConcernArgs {
+    /// neglect, physical, emotional, sexual, harmful_sexual_behaviour,
+    /// domestic_abuse, parental_substance_misuse, parental_mental_health,
+    /// developmental.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// What was seen or said.
+    #[arg(long)]
+    pub seen_or_said: Option<String>,
+    /// referred, shared or none.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// To whom, with whom, or why nothing was done.
+    #[arg(long)]
+    pub action_detail: Option<String>,
+}
+
+/// Developmental review fields.
+#[derive(Debug, Args)]
+pub struct DevelopmentalReviewArgs {
+    /// new_birth, 6_8_weeks, 1_year or 2_2half_years.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// The child was not brought to the appointment.
+    #[arg(long)]
+    pub was_not_brought: bool,
+    /// An outcome: DOMAIN:OUTCOME (communication, gross_motor, fine_motor,
+    /// problem_solving, personal_social : on_track, monitor, below_threshold).
+    #[arg(long, value_name = "DOMAIN:OUTCOME")]
+    pub outcome: Vec<String>,
+    /// A note.
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+/// Meeting fields.
+#[derive(Debug, Args)]
+pub struct MeetingArgs {
+    /// strategy_discussion, initial_conference, review_conference,
+    /// core_group, child_in_need_review or team_around_the_child.
+    #[arg(long)]
+    pub meeting_type: Option<String>,
+    /// An attendee: NAME or NAME@AGENCY.
+    #[arg(long, value_name = "NAME[@AGENCY]")]
+    pub attendee: Vec<String>,
+    /// An agency that was absent.
+    #[arg(long, value_name = "AGENCY")]
+    pub absent_agency: Vec<String>,
+    /// The decisions.
+    #[arg(long)]
+    pub decisions: Option<String>,
+    /// recorded or not_recorded.
+    #[arg(long)]
+    pub minutes: Option<String>,
+    /// Who recorded the minutes.
+    #[arg(long)]
+    pub minutes_by: Option<String>,
+}
+
+/// Escalation fields.
+#[derive(Debug, Args)]
+pub struct EscalationArgs {
+    /// The escalation stage.
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Who raised it.
+    #[arg(long)]
+    pub raised_by: Option<String>,
+    /// With whom it was raised.
+    #[arg(long)]
+    pub raised_with: Option<String>,
+    /// threshold, decision, inaction, information_sharing or drift.
+    #[arg(long)]
+    pub disputed: Option<String>,
+    /// The disagreement.
+    #[arg(long)]
+    pub disagreement: Option<String>,
+    /// The outcome.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// It is resolved.
+    #[arg(long)]
+    pub resolved: bool,
+}
+
+/// Neglect summary fields.
+#[derive(Debug, Args)]
+pub struct NeglectSummaryArgs {
+    /// An area grade: AREA:GRADE, grade 1 (best) to 5.
+    #[arg(long, value_name = "AREA:GRADE")]
+    pub grade: Vec<String>,
+    /// How many visits the assessment drew on.
+    #[arg(long)]
+    pub visits: Option<String>,
+    /// The assessor is trained in the tool.
+    #[arg(long)]
+    pub assessor_trained: bool,
+    /// Evidence, in the assessor's words.
+    #[arg(long)]
+    pub evidence: Option<String>,
+}
+
+/// Amendment fields.
+#[derive(Debug, Args)]
+pub struct AmendmentArgs {
+    /// The record corrected, like 3f9a2c1d7e4b8a01-7.
+    #[arg(long, value_name = "ID")]
+    pub corrects: Option<String>,
+    /// Why it is corrected.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The correction.
+    #[arg(long)]
+    pub correction: Option<String>,
+}
+
+/// A number if it parses as one (so the JSON parser reports range errors),
+/// else the text (so it reports a type error naming the field).
+fn number_or_text(s: &str) -> Value {
+    s.trim()
+        .parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::String(s.to_string()))
+}
+
+/// Builds a JSON object from optional fields, skipping unset ones.
+struct Obj(Map<String, Value>);
+
+impl Obj {
+    fn text(mut self, name: &str, v: &Option<String>) -> Self {
+        if let Some(v) = v {
+            self.0.insert(name.into(), Value::String(v.clone()));
+        }
+        self
+    }
+    fn number(mut self, name: &str, v: &Option<String>) -> Self {
+        if let Some(v) = v {
+            self.0.insert(name.into(), number_or_text(v));
+        }
+        self
+    }
+    fn flag(mut self, name: &str, v: bool) -> Self {
+        if v {
+            self.0.insert(name.into(), Value::Bool(true));
+        }
+        self
+    }
+    fn opt_bool(mut self, name: &str, v: Option<bool>) -> Self {
+        if let Some(v) = v {
+            self.0.insert(name.into(), Value::Bool(v));
+        }
+        self
+    }
+    fn list(mut self, name: &str, items: Vec<Value>) -> Self {
+        if !items.is_empty() {
+            self.0.insert(name.into(), Value::Array(items));
+        }
+        self
+    }
+}
+
+/// `A:B[:C]` split into named parts; a part that is a number becomes one.
+fn pairs(items: &[String], names: &[&str], numeric: &[&str]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|item| {
+            let mut obj = Map::new();
+            for (name, part) in names.iter().zip(item.splitn(names.len(), ':')) {
+                let v = if numeric.contains(name) {
+                    number_or_text(part)
+                } else {
+                    Value::String(part.to_string())
+                };
+                obj.insert((*name).into(), v);
+            }
+            Value::Object(obj)
+        })
+        .collect()
+}
+
+fn present(items: &[String]) -> Vec<Value> {
+    pairs(items, &["role", "relationship"], &[])
+}
+
+impl KindCommand {
+    /// The common fields and the kind's JSON name and fields.
+    fn parts(&self) -> (&CommonArgs, &'static str, Obj) {
+        let o = Obj(Map::new());
+        match self {
+            Self::HomeVisit { common, kind: k } => (
+                common,
+                "home_visit",
+                o.text("access", &k.access)
+                    .list("present", present(&k.present))
+                    .text("child_seen", &k.child_seen)
+                    .text("not_seen_reason", &k.not_seen_reason)
+                    .opt_bool("seen_alone", k.seen_alone)
+                    .opt_bool("bedroom_seen", k.bedroom_seen)
+                    .list(
+                        "observations",
+                        pairs(&k.observation, &["domain", "grade", "note"], &["grade"]),
+                    )
+                    .text("narrative", &k.narrative),
+            ),
+            Self::DailyPresentation { common, kind: k } => (
+                common,
+                "daily_presentation",
+                o.text("attendance", &k.attendance)
+                    .text("absence_reason", &k.absence_reason)
+                    .text("arrival_time", &k.arrival_time)
+                    .text("brought_by", &k.brought_by)
+                    .text("collected_by", &k.collected_by)
+                    .flag("hungry", k.hungry)
+                    .flag("hygiene_concern", k.hygiene_concern)
+                    .flag("clothing_concern", k.clothing_concern)
+                    .flag("nappy_concern", k.nappy_concern)
+                    .text("concern_note", &k.concern_note)
+                    .list(
+                        "injuries",
+                        pairs(&k.injury, &["body_region", "description"], &[]),
+                    ),
+            ),
+            Self::Voice { common, kind: k } => (
+                common,
+                "voice",
+                o.text("mode", &k.mode)
+                    .text("words", &k.words)
+                    .text("behaviour", &k.behaviour)
+                    .list("present", present(&k.present))
+                    .opt_bool("seen_alone", k.seen_alone)
+                    .text("meaning", &k.meaning)
+                    .text("action", &k.action),
+            ),
+            Self::Concern { common, kind: k } => (
+                common,
+                "concern",
+                o.text("category", &k.category)
+                    .text("seen_or_said", &k.seen_or_said)
+                    .text("action", &k.action)
+                    .text("action_detail", &k.action_detail),
+            ),
+            Self::DevelopmentalReview { common, kind: k } => (
+                common,
+                "developmental_review",
+                o.text("contact", &k.contact)
+                    .flag("was_not_brought", k.was_not_brought)
+                    .list("outcomes", pairs(&k.outcome, &["domain", "outcome"], &[]))
+                    .text("note", &k.note),
+            ),
+            Self::Meeting { common, kind: k } => {
+                let attendees = k
+                    .attendee
+                    .iter()
+                    .map(|a| {
+                        let mut obj = Map::new();
+                        let (name, agency) = match a.rsplit_once('@') {
+                            Some((n, ag)) => (n, Some(ag)),
+                            None => (a.as_str(), None),
+                        };
+                        obj.insert("name".into(), name.into());
+                        if let Some(ag) = agency {
+                            obj.insert("agency".into(), ag.into());
+                        }
+                        Value::Object(obj)
+                    })
+                    .collect();
+                let absent = k
+                    .absent_agency
+                    .iter()
+                    .map(|a| Value::from(a.as_str()))
+                    .collect();
+                (
+                    common,
+                    "meeting",
+                    o.text("meeting_type", &k.meeting_type)
+                        .list("attendees", attendees)
+                        .list("absent_agencies", absent)
+                        .text("decisions", &k.decisions)
+                        .text("minutes", &k.minutes)
+                        .text("minutes_by", &k.minutes_by),
+                )
+            }
+            Self::Escalation { common, kind: k } => (
+                common,
+                "escalation",
+                o.number("stage", &k.stage)
+                    .text("raised_by", &k.raised_by)
+                    .text("raised_with", &k.raised_with)
+                    .text("disputed", &k.disputed)
+                    .text("disagreement", &k.disagreement)
+                    .text("outcome", &k.outcome)
+                    .flag("resolved", k.resolved),
+            ),
+            Self::NeglectSummary { common, kind: k } => (
+                common,
+                "neglect_summary",
+                o.list("grades", pairs(&k.grade, &["area", "grade"], &["grade"]))
+                    .number("visits", &k.visits)
+                    .opt_bool("assessor_trained", Some(k.assessor_trained))
+                    .text("evidence", &k.evidence),
+            ),
+            Self::Amendment { common, kind: k } => (
+                common,
+                "amendment",
+                o.text("corrects", &k.corrects)
+                    .text("reason", &k.reason)
+                    .text("correction", &k.correction),
+            ),
+        }
+    }
+
+    /// The record's documented JSON form; `now` fills `occurred_at` when
+    /// the flag is absent.
+    pub fn to_json(&self, now: &str) -> String {
+        let (common, kind, detail) = self.parts();
+        let mut obj = Map::new();
+        obj.insert("kind".into(), kind.into());
+        if !common.children.is_empty() {
+            obj.insert(
+                "children".into(),
+                common
+                    .children
+                    .iter()
+                    .map(|c| Value::from(c.as_str()))
+                    .collect(),
+            );
+        }
+        obj.insert(
+            "occurred_at".into(),
+            common.occurred_at.as_deref().unwrap_or(now).into(),
+        );
+        if let Some(h) = &common.headline {
+            obj.insert("headline".into(), h.as_str().into());
+        }
+        if let Some(a) = &common.author {
+            obj.insert("author".into(), a.as_str().into());
+        }
+        obj.extend(detail.0);
+        Value::Object(obj).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::tests::defaults;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(args).unwrap();
+        let Command::Record(RecordArgs { kind: Some(k), .. }) = cli.command else {
+            panic!("not a record command");
+        };
+        k.to_json("2026-11-20T10:30:00Z")
+    }
+
+    #[test]
+    fn flags_build_the_documented_json() {
+        let json = parse(&[
+            "hearth-agent",
+            "record",
+            "home-visit",
+            "--child",
+            "nhs:9434765919",
+            "--headline",
+            "Visit",
+            "--access",
+            "unannounced",
+            "--child-seen",
+            "awake",
+            "--present",
+            "father:dad",
+            "--observation",
+            "nutrition:3:empty fridge",
+            "--seen-alone",
+            "true",
+        ]);
+        let body = hearth_shared::json::parse_body(&json, &defaults()).unwrap();
+        assert_eq!(body.detail.kind().as_str(), "home_visit");
+        let json = parse(&[
+            "hearth-agent",
+            "record",
+            "neglect-summary",
+            "--child",
+            "nhs:9434765919",
+            "--headline",
+            "GCP2",
+            "--grade",
+            "nutrition:4",
+            "--visits",
+            "3",
+        ]);
+        hearth_shared::json::parse_body(&json, &defaults()).unwrap();
+        let json = parse(&[
+            "hearth-agent",
+            "record",
+            "meeting",
+            "--child",
+            "nhs:9434765919",
+            "--headline",
+            "Core group",
+            "--meeting-type",
+            "core_group",
+            "--attendee",
+            "Sam@HV-NORTH",
+            "--minutes",
+            "not_recorded",
+        ]);
+        hearth_shared::json::parse_body(&json, &defaults()).unwrap();
+    }
+}

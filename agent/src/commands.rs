@@ -1,0 +1,656 @@
+//! Runs each [`Command`]: opens the store, does the work, prints the
+//! result, and returns the process exit code of `docs/sync-protocol.md`.
+//!
+//! Output contract: `record` prints only the new record id on stdout;
+//! `--json` forms print one JSON document on stdout; everything meant for
+//! a person who is not parsing output goes to stderr.
+
+use std::fs::DirBuilder;
+use std::io::{IsTerminal, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::VerifyingKey;
+use hearth_shared::ids::ParseIdError;
+use hearth_shared::json::{Defaults, body_to_json};
+use hearth_shared::protocol::EnrolRequest;
+use hearth_shared::{ChildRef, Problem, RecordId, Text};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand_core::OsRng;
+use serde_json::{Value, json};
+
+use crate::capture::{CaptureError, capture_json};
+use crate::cli::{Cli, Command, RecordArgs};
+use crate::clock::{BadSkew, Clock, SystemClock};
+use crate::keys::{DeviceKey, KeyError};
+use crate::store::{
+    DeviceSettings, RecordStore, Registration, SqliteStore, StoreError, StoredRecord, SyncStatus,
+};
+use crate::sync::plan::{BATCH_SIZE, ReceiptProblem};
+use crate::sync::transport::{Transport, TransportError};
+use crate::sync::{self, SyncError};
+use crate::tls::{self, Fingerprint, TlsError};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: error (bad input, usage, local failure).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code: sync finished but records were rejected or quarantined.
+pub const EXIT_REFUSED: u8 = 2;
+/// Exit code: the server is unreachable.
+pub const EXIT_UNREACHABLE: u8 = 3;
+/// Exit code: this device has been revoked.
+pub const EXIT_REVOKED: u8 = 4;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// No store directory could be found.
+    #[error("no store directory: give --store DIR or set HEARTH_STORE (HOME is not set either)")]
+    NoStoreDir,
+    /// The store directory could not be created.
+    #[error("cannot create the store directory {}", .path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An `init` name is empty or too long.
+    #[error("--{flag} {value:?} must be 1 to {limit} bytes")]
+    BadName {
+        /// The flag.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// Its limit.
+        limit: usize,
+    },
+    /// The clock test hook is malformed.
+    #[error(transparent)]
+    Clock(#[from] BadSkew),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The device key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A capture was refused or failed.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The JSON input could not be read.
+    #[error("cannot read {}", .path.display())]
+    ReadInput {
+        /// The file (`-` for stdin).
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `record` without a kind or `--json`.
+    #[error(
+        "say what to record: `hearth-agent record <kind> ...` or `hearth-agent record --json FILE`"
+    )]
+    NothingToRecord,
+    /// A record id that does not parse.
+    #[error("{input:?}: {source}")]
+    BadRecordId {
+        /// What was given.
+        input: String,
+        /// Why it is wrong.
+        #[source]
+        source: ParseIdError,
+    },
+    /// A child reference that does not parse.
+    #[error("--child {input:?} {problem}")]
+    BadChild {
+        /// What was given.
+        input: String,
+        /// Why it is wrong.
+        problem: Problem,
+    },
+    /// No such record on this device.
+    #[error("record {0} is not on this device")]
+    NoSuchRecord(RecordId),
+    /// Not enrolled.
+    #[error(
+        "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin SHA256`"
+    )]
+    NotEnrolled,
+    /// The server's identity could not be established.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A request failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// Sync failed.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The server enrolled another device id.
+    #[error(
+        "the server enrolled device {found}, but this device is {expected}; contact the administrator"
+    )]
+    WrongDevice {
+        /// Ours.
+        expected: String,
+        /// The server's.
+        found: String,
+    },
+    /// The server's receipt key is not an ed25519 public key.
+    #[error(
+        "the server's receipt key {0:?} is not an ed25519 public key; the server is misconfigured"
+    )]
+    BadServerKey(String),
+    /// Sent records were not confirmed by a trusted receipt.
+    #[error("{count} record(s) were sent but not confirmed by a receipt that verifies; they stay pending{}", problems_text(.problems))]
+    Unconfirmed {
+        /// How many.
+        count: usize,
+        /// Why receipts were not trusted.
+        problems: Vec<ReceiptProblem>,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the output")]
+    Output(#[source] std::io::Error),
+}
+
+fn problems_text(problems: &[ReceiptProblem]) -> String {
+    match problems.first() {
+        None => String::new(),
+        Some(p) if problems.len() == 1 => format!(" ({p})"),
+        Some(p) => format!(" ({p}; and {} more)", problems.len() - 1),
+    }
+}
+
+impl CommandError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        let transport = match self {
+            Self::Transport(t) | Self::Sync(SyncError::Transport(t)) => Some(t),
+            _ => None,
+        };
+        match transport {
+            Some(TransportError::Unreachable { .. }) => EXIT_UNREACHABLE,
+            Some(TransportError::Revoked { .. }) => EXIT_REVOKED,
+            _ => match self {
+                Self::Tls(TlsError::Connect { .. }) => EXIT_UNREACHABLE,
+                _ => EXIT_ERROR,
+            },
+        }
+    }
+}
+
+/// The store directory: `--store`, else `$HEARTH_STORE`, else
+/// `$XDG_DATA_HOME/hearth`, else `~/.local/share/hearth`.
+pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CommandError> {
+    if let Some(dir) = flag {
+        return Ok(dir.to_path_buf());
+    }
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("HEARTH_STORE") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(data) = var("XDG_DATA_HOME") {
+        return Ok(PathBuf::from(data).join("hearth"));
+    }
+    var("HOME")
+        .map(|home| PathBuf::from(home).join(".local/share/hearth"))
+        .ok_or(CommandError::NoStoreDir)
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8, CommandError> {
+    let dir = store_dir(cli.store.as_deref())?;
+    let clock = SystemClock::from_env()?;
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Init { agency, worker } => init(&dir, &clock, &agency, &worker, &mut out),
+        Command::Record(args) => record(&dir, &clock, args, &mut out),
+        Command::List {
+            pending,
+            child,
+            json,
+        } => list(&dir, pending, child.as_deref(), json, &mut out),
+        Command::Show { id, json } => show(&dir, &id, json, &mut out),
+        Command::Enrol {
+            server,
+            token,
+            ca,
+            pin,
+        } => enrol(
+            &dir,
+            &clock,
+            &server,
+            &token,
+            ca.as_deref(),
+            pin.as_deref(),
+            &mut out,
+        ),
+        Command::Sync => sync_command(&dir, &clock, &mut out),
+        Command::Status { json } => status(&dir, json, &mut out),
+    }
+}
+
+fn emit(out: &mut dyn Write, text: &str) -> Result<(), CommandError> {
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Output)
+}
+
+/// Opens an initialised store and its key.
+fn open(dir: &Path) -> Result<(SqliteStore, DeviceSettings, DeviceKey), CommandError> {
+    if !dir.join(crate::store::DB_FILE_NAME).exists() {
+        return Err(StoreError::NotInitialised.into());
+    }
+    let store = SqliteStore::open_dir(dir)?;
+    let settings = store.settings()?.ok_or(StoreError::NotInitialised)?;
+    let key = DeviceKey::load(dir)?;
+    Ok((store, settings, key))
+}
+
+fn init(
+    dir: &Path,
+    clock: &dyn Clock,
+    agency: &str,
+    worker: &str,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let agency_t = Text::<16>::try_from_str(agency)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| CommandError::BadName {
+            flag: "agency",
+            value: agency.into(),
+            limit: 16,
+        })?;
+    let worker_t = Text::<32>::try_from_str(worker)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| CommandError::BadName {
+            flag: "worker",
+            value: worker.into(),
+            limit: 32,
+        })?;
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| CommandError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    // The database holds observations: owner-only, like the key. SQLite
+    // gives its -wal and -shm files the database file's mode.
+    let db = dir.join(crate::store::DB_FILE_NAME);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&db)
+        .map_err(|source| CommandError::CreateDir {
+            path: db.clone(),
+            source,
+        })?;
+    let mut store = SqliteStore::open_dir(dir)?;
+    if let Some(s) = store.settings()? {
+        return Err(StoreError::AlreadyInitialised(s.device_id).into());
+    }
+    let key = DeviceKey::generate(&mut OsRng);
+    key.save(dir)?;
+    let device_id = key.device_id().to_string();
+    store.init_settings(&DeviceSettings {
+        device_id: device_id.clone(),
+        agency: agency_t,
+        worker: worker_t,
+        created_at: clock.now(),
+    })?;
+    tracing::info!(device = %device_id, "store initialised");
+    emit(out, &device_id)?;
+    Ok(EXIT_OK)
+}
+
+fn record(
+    dir: &Path,
+    clock: &dyn Clock,
+    args: RecordArgs,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let (mut store, settings, key) = open(dir)?;
+    let json = match (&args.json, &args.kind) {
+        (Some(path), _) => read_input(path)?,
+        (None, Some(kind)) => kind.to_json(&clock.now().to_string()),
+        (None, None) => return Err(CommandError::NothingToRecord),
+    };
+    let defaults = Defaults {
+        author: settings.worker,
+        agency: settings.agency,
+    };
+    let record = capture_json(&mut store, &key, clock, &defaults, &json)?;
+    let id = RecordId {
+        device: key.device_id(),
+        seq: record.seq,
+    };
+    emit(out, &id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+fn read_input(path: &Path) -> Result<String, CommandError> {
+    let err = |source| CommandError::ReadInput {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(err)?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(err)
+    }
+}
+
+/// One record's summary for `list`.
+fn summary(device: &str, r: &StoredRecord) -> Result<Value, CommandError> {
+    let env = r
+        .envelope()
+        .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.seq)))?;
+    Ok(json!({
+        "record_id": format!("{device}-{}", r.seq),
+        "seq": r.seq.0,
+        "kind": env.body.detail.kind().as_str(),
+        "occurred_at": env.body.occurred_at.to_string(),
+        "headline": env.body.headline.as_str(),
+        "children": env.body.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "author": env.body.author.as_str(),
+        "agency": env.body.agency.as_str(),
+        "captured_at": r.captured_at.to_string(),
+        "status": r.status.as_str(),
+        "reason": r.reason,
+    }))
+}
+
+fn list(
+    dir: &Path,
+    pending: bool,
+    child: Option<&str>,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let child = child
+        .map(|c| {
+            c.parse::<ChildRef>()
+                .map_err(|problem| CommandError::BadChild {
+                    input: c.to_string(),
+                    problem,
+                })
+        })
+        .transpose()?;
+    let (store, settings, _key) = open(dir)?;
+    let mut rows = Vec::new();
+    for r in store.all()? {
+        if pending && r.status != SyncStatus::Pending {
+            continue;
+        }
+        if let Some(c) = &child {
+            let env = r
+                .envelope()
+                .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.seq)))?;
+            if !env.body.children.contains(c) {
+                continue;
+            }
+        }
+        rows.push(summary(&settings.device_id, &r)?);
+    }
+    if as_json {
+        emit(out, &Value::Array(rows).to_string())?;
+        return Ok(EXIT_OK);
+    }
+    if rows.is_empty() {
+        emit(out, "no records")?;
+    }
+    for row in rows {
+        let mut line = format!(
+            "{:<22} {:<11} {:<20} {:<20} {}",
+            row["record_id"].as_str().unwrap_or_default(),
+            row["status"].as_str().unwrap_or_default(),
+            row["occurred_at"].as_str().unwrap_or_default(),
+            row["kind"].as_str().unwrap_or_default(),
+            row["headline"].as_str().unwrap_or_default(),
+        );
+        if let Some(reason) = row["reason"].as_str().filter(|r| !r.is_empty()) {
+            line.push_str(&format!("  [{reason}]"));
+        }
+        emit(out, &line)?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn show(dir: &Path, id: &str, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandError> {
+    let rid: RecordId = id.parse().map_err(|source| CommandError::BadRecordId {
+        input: id.to_string(),
+        source,
+    })?;
+    let (store, _settings, key) = open(dir)?;
+    if rid.device != key.device_id() {
+        return Err(CommandError::NoSuchRecord(rid));
+    }
+    let r = store.get(rid.seq)?.ok_or(CommandError::NoSuchRecord(rid))?;
+    let env = r
+        .envelope()
+        .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.seq)))?;
+    let mut v = body_to_json(&env.body);
+    if let Value::Object(obj) = &mut v {
+        obj.insert("record_id".into(), rid.to_string().into());
+        obj.insert("seq".into(), r.seq.0.into());
+        obj.insert("device_time".into(), env.device_time.to_string().into());
+        obj.insert("prev".into(), env.prev.to_string().into());
+        obj.insert("hash".into(), r.hash.to_string().into());
+        obj.insert("status".into(), r.status.as_str().into());
+        obj.insert("reason".into(), r.reason.clone().into());
+    }
+    if as_json {
+        emit(out, &v.to_string())?;
+    } else {
+        let pretty = serde_json::to_string_pretty(&v).expect("a JSON value prints");
+        emit(out, &pretty)?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn server_key(reg: &Registration) -> Result<VerifyingKey, CommandError> {
+    hex::decode(&reg.server_key)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| CommandError::BadServerKey(reg.server_key.clone()))
+}
+
+fn enrol(
+    dir: &Path,
+    clock: &dyn Clock,
+    server: &str,
+    token: &str,
+    ca: Option<&Path>,
+    pin: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let (mut store, _settings, key) = open(dir)?;
+    let server = server.trim_end_matches('/');
+    tls::host_port(server)?;
+    match (ca, pin) {
+        (Some(ca), _) => tls::save_ca(dir, ca)?,
+        (None, Some(pin)) => {
+            let pin: Fingerprint = pin.parse()?;
+            let der = tls::fetch_pinned(server, pin, crate::sync::transport::CONNECT_TIMEOUT)?;
+            tls::save_pinned(dir, &der)?;
+        }
+        (None, None) => unreachable!("clap requires --ca or --pin"),
+    }
+    let transport = Transport::new(server, tls::load_trust(dir)?);
+    let response = transport.enrol(&EnrolRequest {
+        token: token.to_string(),
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+    })?;
+    if response.device != key.device_id() {
+        return Err(CommandError::WrongDevice {
+            expected: key.device_id().to_string(),
+            found: response.device.to_string(),
+        });
+    }
+    let reg = Registration {
+        server_url: server.to_string(),
+        server_key: response.server_key.to_ascii_lowercase(),
+        agency: response.agency,
+        worker: response.worker,
+        enrolled_at: clock.now(),
+    };
+    server_key(&reg)?;
+    store.set_registration(&reg)?;
+    tracing::info!(device = %key.device_id(), "device enrolled");
+    emit(
+        out,
+        &format!(
+            "enrolled device {} with {} as {} ({})",
+            key.device_id(),
+            reg.server_url,
+            reg.worker,
+            reg.agency
+        ),
+    )?;
+    Ok(EXIT_OK)
+}
+
+fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8, CommandError> {
+    let (mut store, settings, key) = open(dir)?;
+    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
+    let server_key = server_key(&reg)?;
+    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let pending = store.pending_seqs()?.len();
+    let bar = if pending > BATCH_SIZE && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(pending as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} records {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = sync::run(
+        &mut store,
+        &key,
+        &server_key,
+        clock,
+        &transport,
+        &mut |done, _| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    let report = result?;
+    for (seq, status, reason) in &report.refused {
+        eprintln!("record {}-{seq} {status}: {reason}", settings.device_id);
+    }
+    let counts = store.counts()?;
+    emit(
+        out,
+        &format!(
+            "sent {}, synced {}, rejected or quarantined now {}; totals: {} pending, {} synced, {} rejected, {} quarantined",
+            report.sent,
+            report.synced,
+            report.refused.len(),
+            counts.pending,
+            counts.synced,
+            counts.rejected,
+            counts.quarantined
+        ),
+    )?;
+    let earlier =
+        ((counts.rejected + counts.quarantined) as usize).saturating_sub(report.refused.len());
+    if earlier > 0 {
+        eprintln!(
+            "{earlier} earlier rejected or quarantined record(s) need a person to resolve; see `hearth-agent list`"
+        );
+    }
+    if !report.unconfirmed.is_empty() {
+        return Err(CommandError::Unconfirmed {
+            count: report.unconfirmed.len(),
+            problems: report.problems,
+        });
+    }
+    if !report.refused.is_empty() {
+        return Ok(EXIT_REFUSED);
+    }
+    Ok(EXIT_OK)
+}
+
+fn status(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandError> {
+    let (store, settings, _key) = open(dir)?;
+    let reg = store.registration()?;
+    let counts = store.counts()?;
+    let state = store.sync_state()?;
+    let receipt = state.last_receipt.as_ref().map(|r| {
+        json!({
+            "first": r.first.0,
+            "last": r.last.0,
+            "server_time": r.server_time.to_string(),
+        })
+    });
+    let v = json!({
+        "device_id": settings.device_id,
+        "agency": reg.as_ref().map_or(settings.agency.as_str(), |r| r.agency.as_str()),
+        "worker": reg.as_ref().map_or(settings.worker.as_str(), |r| r.worker.as_str()),
+        "enrolled": reg.is_some(),
+        "server": reg.as_ref().map(|r| r.server_url.clone()),
+        "pending": counts.pending,
+        "synced": counts.synced,
+        "rejected": counts.rejected + counts.quarantined,
+        "rejected_only": counts.rejected,
+        "quarantined": counts.quarantined,
+        "last_sync_at": state.last_sync_at.map(|t| t.to_string()),
+        "last_receipt": receipt,
+        "clock_offset_seconds": state.clock_offset_seconds,
+    });
+    if as_json {
+        emit(out, &v.to_string())?;
+        return Ok(EXIT_OK);
+    }
+    let or_none = |v: &Value| match v {
+        Value::Null => "never".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let lines = [
+        format!("device       {}", settings.device_id),
+        format!("agency       {}", v["agency"].as_str().unwrap_or_default()),
+        format!("worker       {}", v["worker"].as_str().unwrap_or_default()),
+        format!(
+            "server       {}",
+            reg.as_ref()
+                .map_or("not enrolled", |r| r.server_url.as_str())
+        ),
+        format!("pending      {}", counts.pending),
+        format!("synced       {}", counts.synced),
+        format!(
+            "rejected     {} ({} rejected, {} quarantined)",
+            counts.rejected + counts.quarantined,
+            counts.rejected,
+            counts.quarantined
+        ),
+        format!("last sync    {}", or_none(&v["last_sync_at"])),
+        match &state.last_receipt {
+            Some(r) => format!(
+                "last receipt records {}..={} at {} (server time)",
+                r.first, r.last, r.server_time
+            ),
+            None => "last receipt none".to_string(),
+        },
+        match state.clock_offset_seconds {
+            Some(s) => format!("clock offset {s:+} s (device minus server)"),
+            None => "clock offset unknown".to_string(),
+        },
+    ];
+    for line in lines {
+        emit(out, &line)?;
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,38 @@
+//! # hearth-agent: offline capture and resumable sync for a Hearth tablet
+//!
+//! A health visitor in a kitchen with no signal, or a nursery's shared
+//! tablet at the door at 8am, records observations with this program. Each
+//! observation is signed with the device key and committed to a local
+//! SQLite store before the user is told it is saved; `sync` later uploads
+//! what is pending and marks a record synced only on a signed server
+//! receipt that proves the server holds exactly those bytes.
+//!
+//! ## How the pieces fit
+//!
+//! - [`clock`]: [`clock::Clock`], the one source of the current time (and
+//!   the `HEARTH_CLOCK_SKEW_SECS` test hook).
+//! - [`keys`]: [`keys::DeviceKey`], the device's ed25519 key on disk (0600,
+//!   redacted in `Debug`).
+//! - [`store`]: [`store::RecordStore`], the storage trait, and
+//!   [`store::SqliteStore`], its SQLite implementation with numbered `.sql`
+//!   migrations.
+//! - [`capture`]: turns a JSON body into a signed, chained, durably stored
+//!   record.
+//! - [`sync`]: [`sync::plan`] is pure (pending records → batches; server
+//!   response + receipts → which records become synced or rejected);
+//!   [`sync::transport`] is the HTTPS client; [`sync::run`] joins them.
+//! - [`tls`]: server identity: a CA file, or a pinned SHA-256 fingerprint
+//!   of the server's leaf certificate.
+//! - [`cli`]: the clap command line; [`commands`] runs each command.
+//!
+//! Errors are `thiserror` enums per module; [`commands::CommandError`]
+//! gathers them and maps each to the exit code of `docs/sync-protocol.md`.
+
+pub mod capture;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod keys;
+pub mod store;
+pub mod sync;
+pub mod tls;

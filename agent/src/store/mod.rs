@@ -1,0 +1,267 @@
+//! Local storage: the [`RecordStore`] trait and its SQLite implementation,
+//! [`SqliteStore`] (numbered migrations in `store/migrations/`).
+//!
+//! The trait is what capture and sync need and nothing more, so that a
+//! later issue can encrypt record bodies at rest behind the same interface.
+//! A record is stored as its signed bytes ([`StoredRecord::signed`]) and
+//! never changed; its [`SyncStatus`] and the server's reason are separate,
+//! mutable metadata.
+
+mod sqlite;
+
+use std::fmt;
+use std::str::FromStr;
+
+use hearth_shared::signed::{EncodeError, decode_envelope, split_signed};
+use hearth_shared::{
+    AgencyCode, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
+};
+
+pub use sqlite::{DB_FILE as DB_FILE_NAME, SqliteStore};
+
+/// Where a record stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncStatus {
+    /// Not yet confirmed by a valid receipt.
+    Pending,
+    /// Covered by a receipt that verified.
+    Synced,
+    /// Refused by the server; kept with its reason, not resent.
+    Rejected,
+    /// Set aside by the server for a person; kept, not resent.
+    Quarantined,
+}
+
+impl SyncStatus {
+    /// The word stored and shown.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Synced => "synced",
+            Self::Rejected => "rejected",
+            Self::Quarantined => "quarantined",
+        }
+    }
+}
+
+impl fmt::Display for SyncStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SyncStatus {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "synced" => Self::Synced,
+            "rejected" => Self::Rejected,
+            "quarantined" => Self::Quarantined,
+            other => return Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
+        })
+    }
+}
+
+/// The device's identity and defaults, set at `init`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSettings {
+    /// The device id, hex.
+    pub device_id: String,
+    /// The default agency of its records.
+    pub agency: AgencyCode,
+    /// The default author of its records.
+    pub worker: WorkerId,
+    /// When `init` ran.
+    pub created_at: Timestamp,
+}
+
+/// The device's registration with a server, from `enrol`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The server's base URL.
+    pub server_url: String,
+    /// The server's receipt-signing key, 64 hex digits.
+    pub server_key: String,
+    /// The agency the server confirmed.
+    pub agency: String,
+    /// The worker the server confirmed.
+    pub worker: String,
+    /// When the device enrolled (device clock).
+    pub enrolled_at: Timestamp,
+}
+
+/// One record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Its sequence number.
+    pub seq: Seq,
+    /// Its chain hash.
+    pub hash: RecordHash,
+    /// The signed bytes exactly as signed.
+    pub signed: Vec<u8>,
+    /// When it was captured (device clock).
+    pub captured_at: Timestamp,
+    /// Where it stands with the server.
+    pub status: SyncStatus,
+    /// The server's reason for a rejection or quarantine; empty otherwise.
+    pub reason: String,
+}
+
+impl StoredRecord {
+    /// Decodes the envelope (no signature check: these are our own bytes).
+    pub fn envelope(&self) -> Result<Envelope, DecodeError> {
+        let (envelope, _) = split_signed(&self.signed)?;
+        decode_envelope(envelope)
+    }
+}
+
+/// A receipt that verified, as kept on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    /// The first sequence number covered.
+    pub first: Seq,
+    /// The last sequence number covered.
+    pub last: Seq,
+    /// The chain hash of record `last`.
+    pub last_hash: RecordHash,
+    /// When the server committed the range.
+    pub server_time: Timestamp,
+    /// The signed receipt bytes.
+    pub signed: Vec<u8>,
+}
+
+/// What one sync batch changed: applied in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Records a verified receipt covers.
+    pub synced: Vec<Seq>,
+    /// Records the server refused or set aside, with its reason.
+    pub refused: Vec<(Seq, SyncStatus, String)>,
+    /// Receipts that verified.
+    pub receipts: Vec<StoredReceipt>,
+    /// The device clock's error the server measured.
+    pub clock_offset_seconds: Option<i64>,
+    /// When the batch completed (device clock), if it counts as a
+    /// successful sync.
+    pub synced_at: Option<Timestamp>,
+}
+
+/// Counts of records by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// Pending.
+    pub pending: u64,
+    /// Synced.
+    pub synced: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Quarantined.
+    pub quarantined: u64,
+}
+
+/// The last sync as remembered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncState {
+    /// The last successful sync (device clock).
+    pub last_sync_at: Option<Timestamp>,
+    /// The device clock's error the server last measured (device − server).
+    pub clock_offset_seconds: Option<i64>,
+    /// The most recent receipt kept.
+    pub last_receipt: Option<StoredReceipt>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("the local store failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A migration failed.
+    #[error("upgrading the local store to version {version} failed")]
+    Migration {
+        /// The migration's number.
+        version: u32,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The store is newer than this program.
+    #[error(
+        "the local store is version {found}, newer than this program's {supported}; update hearth-agent"
+    )]
+    TooNew {
+        /// The store's version.
+        found: u32,
+        /// The latest this program knows.
+        supported: u32,
+    },
+    /// `init` has not run.
+    #[error("this store is not initialised; run `hearth-agent init --agency CODE --worker ID`")]
+    NotInitialised,
+    /// `init` ran already.
+    #[error("this store is already initialised as device {0}")]
+    AlreadyInitialised(String),
+    /// The record to append did not sign.
+    #[error(transparent)]
+    Sign(#[from] EncodeError),
+    /// Something stored does not make sense.
+    #[error("the local store is damaged: {0}")]
+    Corrupt(String),
+    /// Creating the store directory failed.
+    #[error("cannot create the store directory {path}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The record of a device: append-only signed records and their sync
+/// metadata.
+pub trait RecordStore {
+    /// The device settings, if `init` has run.
+    fn settings(&self) -> Result<Option<DeviceSettings>, StoreError>;
+
+    /// Records the device settings; fails if already set.
+    fn init_settings(&mut self, settings: &DeviceSettings) -> Result<(), StoreError>;
+
+    /// Appends the next record in one immediate transaction: reads the last
+    /// seq and hash, calls `sign(seq, prev)`, inserts the result as
+    /// pending, commits. Nothing is written if `sign` fails.
+    fn append(
+        &mut self,
+        captured_at: Timestamp,
+        sign: &mut dyn FnMut(Seq, RecordHash) -> Result<SignedRecord, EncodeError>,
+    ) -> Result<StoredRecord, StoreError>;
+
+    /// One record.
+    fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// Every record, in seq order.
+    fn all(&self) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// Pending records' seqs, in order.
+    fn pending_seqs(&self) -> Result<Vec<Seq>, StoreError>;
+
+    /// The chain hash of record `seq`, if held.
+    fn hash_of(&self, seq: Seq) -> Result<Option<RecordHash>, StoreError>;
+
+    /// Applies one batch's outcome in one transaction.
+    fn apply(&mut self, outcome: &BatchOutcome, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Counts by status.
+    fn counts(&self) -> Result<StatusCounts, StoreError>;
+
+    /// The last sync's state.
+    fn sync_state(&self) -> Result<SyncState, StoreError>;
+
+    /// The registration, if enrolled.
+    fn registration(&self) -> Result<Option<Registration>, StoreError>;
+
+    /// Stores (or replaces) the registration.
+    fn set_registration(&mut self, registration: &Registration) -> Result<(), StoreError>;
+}

@@ -1,0 +1,379 @@
+//! The pure half of sync: which records go in which batch
+//! ([`batches`]), and what a server response proves ([`judge`]).
+//!
+//! No disk, no network: [`judge`] takes the response, the seqs that were
+//! sent, the server key pinned at enrolment and a lookup of our own chain
+//! hashes, and says which records become synced, which were refused, and
+//! which receipts were not trusted and why.
+//!
+//! ## The rule for "synced"
+//!
+//! A verdict of "accepted" is not signed, so it proves nothing. A record
+//! becomes synced only when a receipt covering it
+//! 1. verifies with the server key saved at enrolment,
+//! 2. names this device, and
+//! 3. has `last_hash` equal to our own chain hash of record `last`.
+//!
+//! Because each record's `prev` is the hash of the one before, (3) proves
+//! the server holds our exact chain up to `last`. Anything else stays
+//! pending and is resent next time; resending the same signed bytes is
+//! answered "duplicate", so an interrupted sync converges when rerun.
+
+use ed25519_dalek::VerifyingKey;
+use hearth_shared::protocol::{UploadResponse, VerdictStatus};
+use hearth_shared::{DecodeError, DeviceId, Receipt, RecordHash, Seq};
+
+use crate::store::{BatchOutcome, StoredReceipt, SyncStatus};
+
+/// The most records sent in one request (the server allows 256).
+pub const BATCH_SIZE: usize = 100;
+
+/// Splits pending seqs (in order) into batches of at most `max`.
+pub fn batches(pending: &[Seq], max: usize) -> Vec<Vec<Seq>> {
+    pending.chunks(max.max(1)).map(<[Seq]>::to_vec).collect()
+}
+
+/// Why a receipt, or the response around it, was not trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiptProblem {
+    /// Not hex.
+    #[error("receipt {index} is not hex")]
+    NotHex {
+        /// Its position in the response.
+        index: usize,
+    },
+    /// The signature or encoding is bad.
+    #[error("receipt {index} does not verify with the server key saved at enrolment: {source}")]
+    DoesNotVerify {
+        /// Its position in the response.
+        index: usize,
+        /// Why.
+        source: DecodeError,
+    },
+    /// It is for another device.
+    #[error("receipt {index} is for device {found}, not this device")]
+    OtherDevice {
+        /// Its position in the response.
+        index: usize,
+        /// The device it names.
+        found: DeviceId,
+    },
+    /// Its `last_hash` is not our hash of record `last`.
+    #[error("receipt {index} says record {last} has a different hash from ours")]
+    HashMismatch {
+        /// Its position in the response.
+        index: usize,
+        /// The record it ends at.
+        last: Seq,
+    },
+    /// It ends at a record we do not have.
+    #[error("receipt {index} ends at record {last}, which this device does not hold")]
+    UnknownRecord {
+        /// Its position in the response.
+        index: usize,
+        /// The record it ends at.
+        last: Seq,
+    },
+    /// A range that is backwards.
+    #[error("receipt {index} covers an empty range")]
+    EmptyRange {
+        /// Its position in the response.
+        index: usize,
+    },
+    /// The verdicts do not match the batch.
+    #[error("the server returned {found} verdicts for {sent} records")]
+    VerdictCount {
+        /// Records sent.
+        sent: usize,
+        /// Verdicts returned.
+        found: usize,
+    },
+}
+
+/// What a response proves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// The changes to apply (`synced_at` left for the caller).
+    pub outcome: BatchOutcome,
+    /// Sent records neither confirmed by a receipt nor refused: they stay
+    /// pending.
+    pub unconfirmed: Vec<Seq>,
+    /// Receipts (or verdicts) that were not trusted.
+    pub problems: Vec<ReceiptProblem>,
+}
+
+/// Judges one response to a batch of `sent` seqs (batch order).
+pub fn judge(
+    device: DeviceId,
+    server_key: &VerifyingKey,
+    sent: &[Seq],
+    response: &UploadResponse,
+    our_hash: &dyn Fn(Seq) -> Option<RecordHash>,
+) -> Judgement {
+    let mut j = Judgement::default();
+    for (index, text) in response.receipts.iter().enumerate() {
+        let Ok(bytes) = hex::decode(text) else {
+            j.problems.push(ReceiptProblem::NotHex { index });
+            continue;
+        };
+        let receipt = match Receipt::verify(server_key, &bytes) {
+            Ok(r) => r,
+            Err(source) => {
+                j.problems
+                    .push(ReceiptProblem::DoesNotVerify { index, source });
+                continue;
+            }
+        };
+        if receipt.device != device {
+            j.problems.push(ReceiptProblem::OtherDevice {
+                index,
+                found: receipt.device,
+            });
+            continue;
+        }
+        if receipt.first > receipt.last {
+            j.problems.push(ReceiptProblem::EmptyRange { index });
+            continue;
+        }
+        match our_hash(receipt.last) {
+            None => {
+                j.problems.push(ReceiptProblem::UnknownRecord {
+                    index,
+                    last: receipt.last,
+                });
+                continue;
+            }
+            Some(h) if h != receipt.last_hash => {
+                j.problems.push(ReceiptProblem::HashMismatch {
+                    index,
+                    last: receipt.last,
+                });
+                continue;
+            }
+            Some(_) => {}
+        }
+        j.outcome.receipts.push(StoredReceipt {
+            first: receipt.first,
+            last: receipt.last,
+            last_hash: receipt.last_hash,
+            server_time: receipt.server_time,
+            signed: bytes,
+        });
+    }
+    let covered = |seq: Seq| {
+        j.outcome
+            .receipts
+            .iter()
+            .any(|r| r.first <= seq && seq <= r.last)
+    };
+    let mut synced = Vec::new();
+    let mut refused = Vec::new();
+    let mut unconfirmed = Vec::new();
+    if response.verdicts.len() != sent.len() {
+        j.problems.push(ReceiptProblem::VerdictCount {
+            sent: sent.len(),
+            found: response.verdicts.len(),
+        });
+    }
+    for (i, &seq) in sent.iter().enumerate() {
+        if covered(seq) {
+            synced.push(seq);
+            continue;
+        }
+        // Match the verdict by position, and only if it names this seq
+        // (or no seq): a misaligned verdict must not refuse the wrong record.
+        let verdict = response
+            .verdicts
+            .iter()
+            .find(|v| v.index as usize == i)
+            .filter(|v| v.seq.is_none_or(|s| s == seq));
+        match verdict.map(|v| (v.status, v)) {
+            Some((VerdictStatus::Rejected, v)) => {
+                refused.push((seq, SyncStatus::Rejected, v.reason.clone()));
+            }
+            Some((VerdictStatus::Quarantined, v)) => {
+                refused.push((seq, SyncStatus::Quarantined, v.reason.clone()));
+            }
+            _ => unconfirmed.push(seq),
+        }
+    }
+    j.outcome.synced = synced;
+    j.outcome.refused = refused;
+    j.outcome.clock_offset_seconds = Some(response.clock_offset_seconds);
+    j.unconfirmed = unconfirmed;
+    j
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+    use hearth_shared::Timestamp;
+    use hearth_shared::protocol::Verdict;
+
+    const DEVICE: DeviceId = DeviceId([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    fn server() -> SigningKey {
+        SigningKey::from_bytes(&[9u8; 32])
+    }
+
+    fn hash(seq: Seq) -> RecordHash {
+        RecordHash([seq.0 as u8; 32])
+    }
+
+    fn ours(seq: Seq) -> Option<RecordHash> {
+        (1..=10).contains(&seq.0).then(|| hash(seq))
+    }
+
+    fn receipt(key: &SigningKey, device: DeviceId, first: u64, last: u64, h: RecordHash) -> String {
+        hex::encode(
+            Receipt {
+                version: hearth_shared::receipt::RECEIPT_VERSION,
+                device,
+                first: Seq(first),
+                last: Seq(last),
+                last_hash: h,
+                server_time: Timestamp(1_800_000_000),
+            }
+            .sign(key),
+        )
+    }
+
+    fn verdicts(sent: &[u64], status: VerdictStatus) -> Vec<Verdict> {
+        sent.iter()
+            .enumerate()
+            .map(|(i, &s)| Verdict {
+                index: i as u32,
+                seq: Some(Seq(s)),
+                status,
+                reason: String::new(),
+            })
+            .collect()
+    }
+
+    fn response(sent: &[u64], receipts: Vec<String>) -> UploadResponse {
+        UploadResponse {
+            server_time: Timestamp(1_800_000_000),
+            clock_offset_seconds: -4,
+            verdicts: verdicts(sent, VerdictStatus::Accepted),
+            receipts,
+        }
+    }
+
+    fn seqs(v: &[u64]) -> Vec<Seq> {
+        v.iter().copied().map(Seq).collect()
+    }
+
+    #[test]
+    fn batches_are_bounded_and_ordered() {
+        let pending = seqs(&(1..=250).collect::<Vec<_>>());
+        let b = batches(&pending, BATCH_SIZE);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(b[2][0], Seq(201));
+        assert!(batches(&[], BATCH_SIZE).is_empty());
+    }
+
+    #[test]
+    fn a_good_receipt_marks_its_range_synced() {
+        let key = server();
+        let r = response(&[1, 2, 3], vec![receipt(&key, DEVICE, 1, 3, hash(Seq(3)))]);
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1, 2, 3]), &r, &ours);
+        assert_eq!(j.outcome.synced, seqs(&[1, 2, 3]));
+        assert!(j.problems.is_empty(), "{:?}", j.problems);
+        assert_eq!(j.outcome.receipts.len(), 1);
+        assert_eq!(j.outcome.clock_offset_seconds, Some(-4));
+    }
+
+    #[test]
+    fn a_receipt_that_does_not_verify_marks_nothing() {
+        let forger = SigningKey::from_bytes(&[3u8; 32]);
+        let r = response(&[1, 2], vec![receipt(&forger, DEVICE, 1, 2, hash(Seq(2)))]);
+        let j = judge(DEVICE, &server().verifying_key(), &seqs(&[1, 2]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert_eq!(j.unconfirmed, seqs(&[1, 2]));
+        assert!(matches!(
+            j.problems[0],
+            ReceiptProblem::DoesNotVerify { .. }
+        ));
+    }
+
+    #[test]
+    fn a_receipt_with_another_last_hash_marks_nothing() {
+        let key = server();
+        let r = response(
+            &[1, 2],
+            vec![receipt(&key, DEVICE, 1, 2, RecordHash([0xee; 32]))],
+        );
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1, 2]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert_eq!(
+            j.problems,
+            [ReceiptProblem::HashMismatch {
+                index: 0,
+                last: Seq(2)
+            }]
+        );
+    }
+
+    #[test]
+    fn a_receipt_for_another_device_marks_nothing() {
+        let key = server();
+        let other = DeviceId([8; 8]);
+        let r = response(&[1, 2], vec![receipt(&key, other, 1, 2, hash(Seq(2)))]);
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1, 2]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert!(matches!(j.problems[0], ReceiptProblem::OtherDevice { .. }));
+    }
+
+    #[test]
+    fn garbage_and_unknown_receipts_mark_nothing() {
+        let key = server();
+        let r = response(
+            &[1],
+            vec!["zz".into(), receipt(&key, DEVICE, 1, 11, hash(Seq(11)))],
+        );
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert_eq!(j.problems.len(), 2);
+    }
+
+    #[test]
+    fn accepted_without_a_receipt_stays_pending() {
+        let key = server();
+        let r = response(&[1, 2], vec![]);
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1, 2]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert_eq!(j.unconfirmed, seqs(&[1, 2]));
+    }
+
+    #[test]
+    fn refused_records_carry_the_servers_reason() {
+        let key = server();
+        let mut r = response(&[4, 5, 6], vec![receipt(&key, DEVICE, 1, 4, hash(Seq(4)))]);
+        r.verdicts[1].status = VerdictStatus::Rejected;
+        r.verdicts[1].reason = "bad signature".into();
+        r.verdicts[2].status = VerdictStatus::Quarantined;
+        r.verdicts[2].reason = "fork at 6".into();
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[4, 5, 6]), &r, &ours);
+        assert_eq!(j.outcome.synced, seqs(&[4]));
+        assert_eq!(
+            j.outcome.refused,
+            [
+                (Seq(5), SyncStatus::Rejected, "bad signature".to_string()),
+                (Seq(6), SyncStatus::Quarantined, "fork at 6".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_misaligned_verdict_refuses_nothing() {
+        let key = server();
+        let mut r = response(&[1], vec![]);
+        r.verdicts[0].seq = Some(Seq(7));
+        r.verdicts[0].status = VerdictStatus::Rejected;
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1]), &r, &ours);
+        assert!(j.outcome.refused.is_empty());
+        assert_eq!(j.unconfirmed, seqs(&[1]));
+    }
+}

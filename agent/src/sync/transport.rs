@@ -1,0 +1,233 @@
+//! The HTTPS half of sync: [`Transport`], a ureq 3 client over rustls
+//! (ring) that trusts only the server certificate saved at enrolment.
+//!
+//! Every request has a connect timeout and a whole-request timeout, so a
+//! dead link fails in bounded time. Failures are sorted for the exit codes
+//! of `docs/sync-protocol.md`: [`TransportError::Unreachable`] (3),
+//! [`TransportError::Revoked`] (4), everything else (1).
+
+use std::time::Duration;
+
+use hearth_shared::protocol::{
+    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, UploadBatch, UploadResponse,
+};
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+
+/// How long to wait for a TCP connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request (connect, TLS, upload, response) may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest response body read.
+const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// Connect, TLS, timeout or a dropped connection.
+    #[error(
+        "the server at {url} is unreachable ({source}); check the connection and try again (nothing is lost: records stay pending)"
+    )]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: ureq::Error,
+    },
+    /// The server revoked this device.
+    #[error("{message}")]
+    Revoked {
+        /// The server's message.
+        message: String,
+    },
+    /// The server refused the request.
+    #[error("the server refused the request (HTTP {status} {code}): {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code, such as `token_invalid`.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The answer was not what the protocol says.
+    #[error("the server's answer is not understood (HTTP {status}): {detail}")]
+    BadResponse {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The client could not be configured.
+    #[error("the request to {url} could not be made: {source}")]
+    Request {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: ureq::Error,
+    },
+}
+
+/// Sends one batch: what [`crate::sync::run`] needs from a transport, so it
+/// can be tested without a network.
+pub trait Uploader {
+    /// Uploads `batch` and returns the server's answer.
+    fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError>;
+}
+
+/// An HTTPS client for one server.
+#[derive(Debug)]
+pub struct Transport {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Transport {
+    /// A client for `base_url` trusting only `trust`.
+    pub fn new(base_url: &str, trust: Vec<ureq::tls::Certificate<'static>>) -> Self {
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(crate::tls::provider())
+            .root_certs(RootCerts::Specific(std::sync::Arc::new(trust)))
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .https_only(true)
+            .http_status_as_error(false)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        Self {
+            agent,
+            base: base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, String), TransportError> {
+        let url = format!("{}{path}", self.base);
+        let result = self
+            .agent
+            .post(&url)
+            .header("Content-Type", content_type)
+            .send(body);
+        let mut response = result.map_err(|source| classify(&url, source))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_string()
+            .map_err(|source| classify(&url, source))?;
+        Ok((status, text))
+    }
+
+    /// `POST /v1/enrol`.
+    pub fn enrol(&self, request: &EnrolRequest) -> Result<EnrolResponse, TransportError> {
+        let body = serde_json::to_vec(request).expect("an EnrolRequest serializes");
+        let (status, text) = self.post("/v1/enrol", "application/json", &body)?;
+        parse_ok(status, &text)
+    }
+}
+
+impl Uploader for Transport {
+    fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError> {
+        let body = postcard::to_allocvec(batch).expect("an UploadBatch serializes");
+        let (status, text) = self.post("/v1/sync", BATCH_CONTENT_TYPE, &body)?;
+        parse_ok(status, &text)
+    }
+}
+
+fn classify(url: &str, source: ureq::Error) -> TransportError {
+    use ureq::Error as E;
+    match source {
+        E::BadUri(_)
+        | E::Http(_)
+        | E::RequireHttpsOnly(_)
+        | E::InvalidProxyUrl
+        | E::TlsRequired => TransportError::Request {
+            url: url.to_string(),
+            source,
+        },
+        _ => TransportError::Unreachable {
+            url: url.to_string(),
+            source,
+        },
+    }
+}
+
+fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, TransportError> {
+    if status == 200 {
+        return serde_json::from_str(text).map_err(|e| TransportError::BadResponse {
+            status,
+            detail: e.to_string(),
+        });
+    }
+    let err: Option<ErrorBody> = serde_json::from_str(text).ok();
+    let (code, message) = match err {
+        Some(e) => (e.error, e.message),
+        None => (String::new(), text.chars().take(200).collect()),
+    };
+    if code == "device_revoked" {
+        return Err(TransportError::Revoked {
+            message: if message.is_empty() {
+                "this device has been revoked".into()
+            } else {
+                message
+            },
+        });
+    }
+    // Proxies and load balancers answer 502-504 when the server is down.
+    if matches!(status, 502..=504) {
+        return Err(TransportError::Unreachable {
+            url: String::new(),
+            source: ureq::Error::StatusCode(status),
+        });
+    }
+    Err(TransportError::Refused {
+        status,
+        code,
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocation_is_recognised() {
+        let r: Result<UploadResponse, _> = parse_ok(
+            403,
+            r#"{"error":"device_revoked","message":"device 01 was revoked at 2026-11-20T10:00:00Z: lost"}"#,
+        );
+        assert!(matches!(r, Err(TransportError::Revoked { message }) if message.contains("lost")));
+    }
+
+    #[test]
+    fn other_errors_keep_code_and_message() {
+        let r: Result<EnrolResponse, _> = parse_ok(
+            401,
+            r#"{"error":"token_invalid","message":"the token was already used"}"#,
+        );
+        match r {
+            Err(TransportError::Refused {
+                status,
+                code,
+                message,
+            }) => {
+                assert_eq!((status, code.as_str()), (401, "token_invalid"));
+                assert!(message.contains("already used"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

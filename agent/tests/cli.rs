@@ -1,0 +1,426 @@
+//! Integration tests: the built `hearth-agent` binary against a temporary
+//! store, with no server at all (issue 3).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const CHILD: &str = "nhs:9434765919";
+
+/// Runs the agent with `--store dir`, optionally feeding stdin.
+fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth-agent"));
+    cmd.arg("--store")
+        .arg(dir)
+        .args(args)
+        .env_remove("HEARTH_CLOCK_SKEW_SECS")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the agent runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+macro_rules! ok {
+    ($out:expr) => {{
+        let out = $out;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "expected success; stderr: {}",
+            stderr(&out)
+        );
+        stdout(&out)
+    }};
+}
+
+fn init() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let id = ok!(agent(
+        dir.path(),
+        &["init", "--agency", "HV-NORTH", "--worker", "hv-ann"],
+        None
+    ));
+    assert_eq!(id.trim().len(), 16, "a device id is 16 hex digits: {id:?}");
+    dir
+}
+
+fn list_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["list", "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&ok!(agent(dir, &args, None))).unwrap()
+}
+
+fn concern_json(child: &str) -> String {
+    format!(
+        r#"{{"kind":"concern","children":["{child}"],"occurred_at":"2026-11-20T10:30:00Z",
+        "headline":"Bruise on left arm","category":"physical","seen_or_said":"A bruise",
+        "action":"shared","action_detail":"DSL"}}"#
+    )
+}
+
+#[test]
+fn issue_3_capture_works_with_no_server() {
+    let dir = init();
+    let d = dir.path();
+    let a = ok!(agent(
+        d,
+        &[
+            "record",
+            "home-visit",
+            "--child",
+            CHILD,
+            "--headline",
+            "Unannounced visit",
+            "--access",
+            "unannounced",
+            "--child-seen",
+            "awake",
+            "--present",
+            "father",
+            "--observation",
+            "nutrition:4:little food",
+            "--occurred-at",
+            "2026-11-19T09:00:00Z",
+        ],
+        None
+    ));
+    let b = ok!(agent(
+        d,
+        &[
+            "record",
+            "daily-presentation",
+            "--child",
+            "local:LA-LEEDS:C1",
+            "--headline",
+            "Arrived late and hungry",
+            "--attendance",
+            "late",
+            "--arrival-time",
+            "08:40",
+            "--hungry",
+            "--author",
+            "nursery-bob",
+        ],
+        None
+    ));
+    let c = ok!(agent(
+        d,
+        &["record", "--json", "-"],
+        Some(&concern_json(CHILD))
+    ));
+    let file = d.join("voice.json");
+    std::fs::write(
+        &file,
+        r#"{"kind":"voice","children":["nhs:4010232137"],"occurred_at":"2026-11-20T11:00:00Z",
+            "headline":"Child said she was hungry","mode":"words","words":"my tummy hurts",
+            "action":"told the DSL"}"#,
+    )
+    .unwrap();
+    let v = ok!(agent(
+        d,
+        &["record", "--json", file.to_str().unwrap()],
+        None
+    ));
+    let ids: Vec<&str> = [&a, &b, &c, &v].iter().map(|s| s.trim()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        assert!(
+            id.ends_with(&format!("-{}", i + 1)),
+            "id {id} is seq {}",
+            i + 1
+        );
+        assert_eq!(id.lines().count(), 1, "record prints only the id");
+    }
+
+    let all = list_json(d, &[]);
+    let rows = all.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["kind"], "home_visit");
+    assert_eq!(rows[0]["occurred_at"], "2026-11-19T09:00:00Z");
+    assert_eq!(rows[1]["children"][0], "local:LA-LEEDS:C1");
+    for row in rows {
+        assert_eq!(row["status"], "pending");
+        assert_eq!(row["reason"], "");
+        for field in [
+            "record_id",
+            "seq",
+            "kind",
+            "occurred_at",
+            "headline",
+            "children",
+        ] {
+            assert!(!row[field].is_null(), "{field} in {row}");
+        }
+    }
+    let for_child = list_json(d, &["--child", CHILD]);
+    assert_eq!(for_child.as_array().unwrap().len(), 2);
+    assert_eq!(list_json(d, &["--pending"]).as_array().unwrap().len(), 4);
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok!(agent(d, &["show", ids[1], "--json"], None))).unwrap();
+    assert_eq!(shown["record_id"], ids[1]);
+    assert_eq!(shown["author"], "nursery-bob");
+    assert_eq!(shown["agency"], "HV-NORTH");
+    assert_eq!(shown["arrival_time"], "08:40");
+    assert_eq!(shown["status"], "pending");
+    assert_eq!(shown["hash"].as_str().unwrap().len(), 64);
+    assert!(shown["device_time"].is_string());
+
+    let status: serde_json::Value =
+        serde_json::from_str(&ok!(agent(d, &["status", "--json"], None))).unwrap();
+    assert_eq!(status["pending"], 4);
+    assert_eq!(status["synced"], 0);
+    assert_eq!(status["enrolled"], false);
+    let text = ok!(agent(d, &["status"], None));
+    assert!(text.contains("pending      4"), "{text}");
+
+    let key = d.join("device.key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn issue_3_every_kind_has_a_subcommand() {
+    let dir = init();
+    let d = dir.path();
+    let common = [
+        "--child",
+        CHILD,
+        "--headline",
+        "Entry",
+        "--occurred-at",
+        "2026-11-20T10:00:00Z",
+    ];
+    let kinds: &[&[&str]] = &[
+        &[
+            "voice",
+            "--mode",
+            "behaviour",
+            "--behaviour",
+            "hid under the table",
+        ],
+        &[
+            "concern",
+            "--category",
+            "neglect",
+            "--seen-or-said",
+            "no coat",
+            "--action",
+            "none",
+            "--action-detail",
+            "monitor",
+        ],
+        &[
+            "developmental-review",
+            "--contact",
+            "2_2half_years",
+            "--outcome",
+            "communication:monitor",
+        ],
+        &[
+            "meeting",
+            "--meeting-type",
+            "core_group",
+            "--attendee",
+            "Sam@HV-NORTH",
+            "--minutes",
+            "not_recorded",
+        ],
+        &[
+            "escalation",
+            "--stage",
+            "1",
+            "--raised-by",
+            "HV",
+            "--raised-with",
+            "SW manager",
+            "--disputed",
+            "inaction",
+            "--disagreement",
+            "no visit in 6 weeks",
+        ],
+        &[
+            "neglect-summary",
+            "--grade",
+            "nutrition:4",
+            "--visits",
+            "3",
+            "--assessor-trained",
+        ],
+        &[
+            "amendment",
+            "--corrects",
+            "0000000000000000-1",
+            "--reason",
+            "wrong date",
+        ],
+    ];
+    for args in kinds {
+        let mut all = vec!["record"];
+        all.push(args[0]);
+        all.extend_from_slice(&common);
+        all.extend_from_slice(&args[1..]);
+        ok!(agent(d, &all, None));
+    }
+    assert_eq!(list_json(d, &[]).as_array().unwrap().len(), kinds.len());
+}
+
+/// Runs a `record` that must fail, and checks the message, exit code 1 and
+/// that the store is unchanged.
+fn refused(d: &Path, args: &[&str], stdin: Option<&str>, message: &str) {
+    let before = list_json(d, &[]);
+    let out = agent(d, args, stdin);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains(message),
+        "expected stderr to contain\n  {message}\nactual:\n  {}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "nothing on stdout");
+    assert_eq!(list_json(d, &[]), before, "the store is unchanged");
+}
+
+#[test]
+fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
+    let dir = init();
+    let d = dir.path();
+    ok!(agent(
+        d,
+        &["record", "--json", "-"],
+        Some(&concern_json(CHILD))
+    ));
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some("{\"kind\": "),
+        "the record is not valid JSON",
+    );
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some(r#"{"kind":"sighting","children":["nhs:9434765919"]}"#),
+        "kind \"sighting\" is not a record kind; use one of home_visit,",
+    );
+    let long = "a".repeat(1342);
+    let voice = format!(
+        r#"{{"kind":"voice","children":["{CHILD}"],"occurred_at":"2026-11-20T10:30:00Z",
+        "headline":"h","mode":"words","words":"{long}"}}"#
+    );
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some(&voice),
+        "voice.words is 1,342 bytes; the limit is 1,024",
+    );
+    refused(
+        d,
+        &[
+            "record",
+            "voice",
+            "--child",
+            CHILD,
+            "--headline",
+            "h",
+            "--mode",
+            "words",
+            "--words",
+            &long,
+        ],
+        None,
+        "voice.words is 1,342 bytes; the limit is 1,024",
+    );
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some(&concern_json("nhs:9434765918")),
+        "children[0] is not a valid NHS number: the check digit should be 9, not 8",
+    );
+    refused(
+        d,
+        &[
+            "record",
+            "concern",
+            "--child",
+            "nhs:9434765918",
+            "--headline",
+            "h",
+            "--category",
+            "physical",
+            "--seen-or-said",
+            "x",
+            "--action",
+            "none",
+            "--action-detail",
+            "y",
+        ],
+        None,
+        "children[0] is not a valid NHS number: the check digit should be 9, not 8",
+    );
+}
+
+#[test]
+fn issue_3_commands_need_an_initialised_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = agent(dir.path(), &["list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("run `hearth-agent init"),
+        "{}",
+        stderr(&out)
+    );
+    let d = init();
+    let again = agent(d.path(), &["init", "--agency", "X", "--worker", "y"], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already initialised"),
+        "{}",
+        stderr(&again)
+    );
+    let sync = agent(d.path(), &["sync"], None);
+    assert_eq!(sync.status.code(), Some(1));
+    assert!(stderr(&sync).contains("not enrolled"), "{}", stderr(&sync));
+}
+
+#[test]
+fn issue_3_the_store_dir_comes_from_hearth_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth-agent"))
+        .args(["init", "--agency", "NURSERY-12", "--worker", "door"])
+        .env("HEARTH_STORE", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(dir.path().join("hearth.db").exists());
+}
+
+#[test]
+fn issue_3_usage_errors_exit_1_not_2() {
+    let dir = init();
+    let out = agent(dir.path(), &["record", "concern", "--no-such-flag"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = agent(dir.path(), &["frobnicate"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let out = agent(dir.path(), &["--help"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("HEARTH_CLOCK_SKEW_SECS"));
+}
