@@ -1,0 +1,403 @@
+//! Renders a [`Chronology`]: [`table`] (DATE | ACTIVITY | AGENCY, the shape
+//! of a case-review chronology), [`csv`] (RFC 4180, a header row) and
+//! [`json`].
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{Chronology, Entry};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain-text table.
+    Table,
+    /// CSV.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// From its name: `table`, `csv` or `json`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "table" => Some(Self::Table),
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The HTTP content type.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Table => "text/plain; charset=utf-8",
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Json => "application/json",
+        }
+    }
+
+    /// Renders `c`.
+    pub fn render(self, c: &Chronology) -> String {
+        match self {
+            Self::Table => table(c),
+            Self::Csv => csv(c),
+            Self::Json => {
+                let mut s = serde_json::to_string_pretty(&json(c)).expect("JSON values serialize");
+                s.push('\n');
+                s
+            }
+        }
+    }
+}
+
+fn date_time(e: &Entry) -> String {
+    let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+}
+
+fn flag_list(e: &Entry) -> Vec<&'static str> {
+    e.flags.iter().map(|f| f.as_str()).collect()
+}
+
+fn activity(e: &Entry) -> String {
+    let mut s = format!("{}: {}", e.kind.label(), e.headline);
+    let flags = flag_list(e);
+    if !flags.is_empty() {
+        let _ = write!(s, " [{}]", flags.join(", "));
+    }
+    if let Some(a) = &e.amended {
+        let _ = write!(
+            s,
+            " (amended by {}: {}; originally \"{}\" on {})",
+            a.amended_by,
+            a.reason,
+            a.original_headline,
+            a.original_occurred_at.date()
+        );
+    }
+    s
+}
+
+/// The table: a title line, then DATE | ACTIVITY | AGENCY.
+pub fn table(c: &Chronology) -> String {
+    let rows: Vec<[String; 3]> = c
+        .entries
+        .iter()
+        .map(|e| {
+            [
+                date_time(e),
+                activity(e),
+                format!("{} ({})", e.agency, e.author),
+            ]
+        })
+        .collect();
+    let head = ["DATE", "ACTIVITY", "AGENCY"];
+    let mut widths = head.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let who: Vec<String> = c.children.iter().map(ToString::to_string).collect();
+    if c.family {
+        let _ = writeln!(
+            out,
+            "Family chronology for {} (children: {})",
+            c.child,
+            who.join(", ")
+        );
+    } else {
+        let _ = writeln!(out, "Chronology for {}", c.child);
+    }
+    let line = |cells: [&str; 3]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                l.push_str(" | ");
+            }
+            l.push_str(cell);
+            if i < 2 {
+                l.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
+            }
+        }
+        l.push('\n');
+        l
+    };
+    out.push_str(&line(head));
+    out.push_str(&format!(
+        "{}-+-{}-+-{}\n",
+        "-".repeat(widths[0]),
+        "-".repeat(widths[1]),
+        "-".repeat(widths[2])
+    ));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2]]));
+    }
+    if rows.is_empty() {
+        out.push_str("(no entries)\n");
+    }
+    out
+}
+
+/// One CSV field, quoted when it must be (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV: a header row, one row per entry, CRLF line ends.
+pub fn csv(c: &Chronology) -> String {
+    let mut out = String::from(
+        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason\r\n",
+    );
+    for e in &c.entries {
+        let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
+        let children: Vec<String> = e.children.iter().map(ToString::to_string).collect();
+        let (orig, by, why) = match &e.amended {
+            Some(a) => (
+                a.original_headline.clone(),
+                a.amended_by.to_string(),
+                a.reason.clone(),
+            ),
+            None => Default::default(),
+        };
+        let row = [
+            format!("{y:04}-{mo:02}-{d:02}"),
+            format!("{h:02}:{mi:02}"),
+            e.record_id.to_string(),
+            e.agency.clone(),
+            e.author.clone(),
+            e.kind.as_str().to_string(),
+            e.headline.clone(),
+            children.join(";"),
+            flag_list(e).join(";"),
+            e.amended.is_some().to_string(),
+            orig,
+            by,
+            why,
+        ];
+        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The JSON form.
+pub fn json(c: &Chronology) -> Value {
+    let entries: Vec<Value> = c
+        .entries
+        .iter()
+        .map(|e| {
+            let mut v = json!({
+                "record_id": e.record_id.to_string(),
+                "occurred_at": e.occurred_at.to_string(),
+                "received_at": e.received_at.to_string(),
+                "agency": e.agency,
+                "author": e.author,
+                "kind": e.kind.as_str(),
+                "headline": e.headline,
+                "children": e.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "flags": flag_list(e),
+                "amended": e.amended.is_some(),
+            });
+            if let (Some(a), Value::Object(m)) = (&e.amended, &mut v) {
+                m.insert(
+                    "original_headline".into(),
+                    a.original_headline.clone().into(),
+                );
+                m.insert(
+                    "original_occurred_at".into(),
+                    a.original_occurred_at.to_string().into(),
+                );
+                m.insert("amended_by".into(), a.amended_by.to_string().into());
+                m.insert("amendment_reason".into(), a.reason.clone().into());
+            }
+            v
+        })
+        .collect();
+    json!({
+        "child": c.child.to_string(),
+        "family": c.family,
+        "children": c.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "entries": entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use ed25519_dalek::SigningKey;
+    use hearth_shared::{DeviceId, Timestamp};
+
+    use super::super::tests::{ANNA, BEN, record};
+    use super::super::{DateRange, family_of, reconcile};
+    use super::*;
+    use crate::store::StoredRecord;
+
+    /// A fixed fixture: two agencies' devices (fixed keys), siblings, an
+    /// amendment, a late entry, a fork-disputed record and every flag.
+    fn fixture() -> Chronology {
+        let dev = |seed: u8| {
+            DeviceId::from_public_key(
+                SigningKey::from_bytes(&[seed; 32])
+                    .verifying_key()
+                    .as_bytes(),
+            )
+        };
+        let hv = dev(1);
+        let nursery = dev(2);
+        let rec = |device: DeviceId, seq: u64, json: String| -> StoredRecord {
+            let mut r = record(0, seq, &json);
+            r.envelope.device = device;
+            r
+        };
+        let mut records = vec![
+            rec(
+                hv,
+                1,
+                format!(
+                    r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake"}}"#
+                ),
+            ),
+            rec(
+                nursery,
+                1,
+                format!(
+                    r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present"}}"#
+                ),
+            ),
+            rec(
+                nursery,
+                2,
+                format!(
+                    r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Hid under table when tidy-up bell rang","agency":"NURSERY-12","author":"dsl.patel","mode":"behaviour","behaviour":"hid"}}"#
+                ),
+            ),
+            rec(
+                hv,
+                2,
+                format!(
+                    r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group meeting","meeting_type":"core_group","attendees":[{{"name":"SW","agency":"CSC"}}],"minutes":"not_recorded"}}"#
+                ),
+            ),
+            rec(
+                hv,
+                3,
+                format!(
+                    r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review: not brought","contact":"2_2half_years","was_not_brought":true}}"#
+                ),
+            ),
+            rec(
+                hv,
+                4,
+                format!(
+                    r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated lack of response, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC team manager","disputed":"inaction","disagreement":"no reply"}}"#
+                ),
+            ),
+            rec(
+                hv,
+                5,
+                format!(
+                    r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-04T16:00:00Z","headline":"Bruise on forearm, explanation: fell","category":"physical","seen_or_said":"bruise","action":"referred","action_detail":"CSC front door"}}"#
+                ),
+            ),
+            rec(
+                hv,
+                6,
+                format!(
+                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-03-04T15:00:00Z","headline":"Bruise on left forearm, explanation: fell off sofa","corrects":"{hv}-5","reason":"time and detail corrected"}}"#
+                ),
+            ),
+        ];
+        records[4].late_entry = true;
+        records[5].disputed = true;
+        for r in &mut records {
+            r.received_at = Timestamp(r.envelope.body.occurred_at.0 + 7_200);
+        }
+        let anna = ANNA.parse().unwrap();
+        let groups: Vec<Vec<_>> = records
+            .iter()
+            .filter(|r| r.envelope.body.children.len() > 1)
+            .map(|r| r.envelope.body.children.iter().cloned().collect())
+            .collect();
+        let view: BTreeSet<_> = family_of(&anna, &groups);
+        Chronology {
+            child: anna,
+            family: true,
+            children: view.iter().cloned().collect(),
+            entries: reconcile(&records, &view, DateRange::default()),
+        }
+    }
+
+    fn golden(name: &str, actual: &str) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
+        if std::env::var_os("HEARTH_UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run with HEARTH_UPDATE_GOLDEN=1 to create it",
+                path.display()
+            )
+        });
+        assert_eq!(
+            expected, actual,
+            "golden file {name} differs (HEARTH_UPDATE_GOLDEN=1 rewrites it)"
+        );
+    }
+
+    #[test]
+    fn golden_table() {
+        golden("chronology.table.txt", &Format::Table.render(&fixture()));
+    }
+
+    #[test]
+    fn golden_csv() {
+        golden("chronology.csv", &Format::Csv.render(&fixture()));
+    }
+
+    #[test]
+    fn golden_json() {
+        golden("chronology.json", &Format::Json.render(&fixture()));
+    }
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_line_breaks() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("a\nb"), "\"a\nb\"");
+    }
+
+    #[test]
+    fn json_entries_carry_the_required_fields() {
+        let v = json(&fixture());
+        for e in v["entries"].as_array().unwrap() {
+            for k in [
+                "record_id",
+                "occurred_at",
+                "agency",
+                "author",
+                "kind",
+                "headline",
+                "children",
+                "flags",
+                "amended",
+            ] {
+                assert!(e.get(k).is_some(), "missing {k} in {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! The chronology: pure reconciliation of stored records into
+//! [`Entry`]s, with no disk or network.
+//!
+//! - [`family_of`]: a child's family, the union of children named together
+//!   in any record plus administrator links.
+//! - [`reconcile`]: one entry per record naming any child in view (a record
+//!   naming two siblings appears once), amendments folded into the entry
+//!   they correct, flags, a date range, and the order.
+//!
+//! Why this order: a chronology is read as "what happened, when". Entries
+//! are sorted by `occurred_at`, never by capture or sync time, so a record
+//! that arrives late slots into its place. Ties are broken by agency, then
+//! device id, then sequence number: arbitrary but total and stable, so two
+//! pulls of the same data print the same lines.
+//!
+//! [`format`] renders a [`Chronology`] as a table, CSV or JSON.
+
+pub mod format;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hearth_shared::kinds::Detail;
+use hearth_shared::kinds::meeting::Minutes;
+use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
+
+use crate::store::StoredRecord;
+
+/// Something a reader should notice about an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Flag {
+    /// Captured more than the threshold after the event.
+    LateEntry,
+    /// A voice-of-the-child record with no action.
+    NoAction,
+    /// A meeting whose minutes were not recorded.
+    MinutesNotRecorded,
+    /// A developmental review the child was not brought to.
+    WasNotBrought,
+    /// Another record from the same device conflicts with it (a fork).
+    Disputed,
+    /// An escalation not resolved.
+    Unresolved,
+    /// Corrected by an amendment.
+    Amended,
+}
+
+impl Flag {
+    /// Its name in every format.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::LateEntry => "late_entry",
+            Self::NoAction => "no_action",
+            Self::MinutesNotRecorded => "minutes_not_recorded",
+            Self::WasNotBrought => "was_not_brought",
+            Self::Disputed => "disputed",
+            Self::Unresolved => "unresolved",
+            Self::Amended => "amended",
+        }
+    }
+}
+
+/// What an amendment changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentInfo {
+    /// The amendment record.
+    pub amended_by: RecordId,
+    /// Why.
+    pub reason: String,
+    /// The original headline.
+    pub original_headline: String,
+    /// The original `occurred_at`.
+    pub original_occurred_at: Timestamp,
+}
+
+/// One line of a chronology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The record.
+    pub record_id: RecordId,
+    /// When it happened (corrected by an amendment, if any).
+    pub occurred_at: Timestamp,
+    /// The recording agency.
+    pub agency: String,
+    /// The author.
+    pub author: String,
+    /// The kind.
+    pub kind: RecordKind,
+    /// The headline (corrected by an amendment, if any).
+    pub headline: String,
+    /// The children it names.
+    pub children: Vec<ChildRef>,
+    /// Flags, sorted.
+    pub flags: Vec<Flag>,
+    /// The correction, if amended.
+    pub amended: Option<AmendmentInfo>,
+    /// When the server received it.
+    pub received_at: Timestamp,
+}
+
+/// A chronology for one child or their family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chronology {
+    /// The child asked for.
+    pub child: ChildRef,
+    /// Whether this is the family view.
+    pub family: bool,
+    /// The children in view.
+    pub children: Vec<ChildRef>,
+    /// The entries, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// An inclusive range of `occurred_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DateRange {
+    /// From (inclusive).
+    pub from: Option<Timestamp>,
+    /// To (inclusive).
+    pub to: Option<Timestamp>,
+}
+
+impl DateRange {
+    fn contains(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to)
+    }
+}
+
+/// The family of `child`: every child connected to it through `groups`
+/// (children named together, or linked), including itself.
+pub fn family_of(child: &ChildRef, groups: &[Vec<ChildRef>]) -> BTreeSet<ChildRef> {
+    let mut family = BTreeSet::from([child.clone()]);
+    loop {
+        let before = family.len();
+        for g in groups {
+            if g.iter().any(|c| family.contains(c)) {
+                family.extend(g.iter().cloned());
+            }
+        }
+        if family.len() == before {
+            return family;
+        }
+    }
+}
+
+fn flags_of(r: &StoredRecord) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if r.late_entry {
+        flags.push(Flag::LateEntry);
+    }
+    if r.disputed {
+        flags.push(Flag::Disputed);
+    }
+    match &r.envelope.body.detail {
+        Detail::Voice(v) if v.action.trim().is_empty() => flags.push(Flag::NoAction),
+        Detail::Meeting(m) if m.minutes == Minutes::NotRecorded => {
+            flags.push(Flag::MinutesNotRecorded)
+        }
+        Detail::DevelopmentalReview(d) if d.was_not_brought => flags.push(Flag::WasNotBrought),
+        Detail::Escalation(e) if !e.resolved => flags.push(Flag::Unresolved),
+        _ => {}
+    }
+    flags
+}
+
+/// Builds the entries for the children in `view` from `records`.
+pub fn reconcile(
+    records: &[StoredRecord],
+    view: &BTreeSet<ChildRef>,
+    range: DateRange,
+) -> Vec<Entry> {
+    // The latest amendment of each record wins: latest by corrected capture
+    // time, then record id, so the choice is deterministic.
+    let mut amendments: BTreeMap<RecordId, &StoredRecord> = BTreeMap::new();
+    let ids: BTreeSet<RecordId> = records.iter().map(|r| r.envelope.id()).collect();
+    for r in records {
+        if let Detail::Amendment(a) = &r.envelope.body.detail
+            && ids.contains(&a.corrects)
+        {
+            let slot = amendments.entry(a.corrects).or_insert(r);
+            if (r.corrected_time, r.envelope.id()) > (slot.corrected_time, slot.envelope.id()) {
+                *slot = r;
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    for r in records {
+        let e = &r.envelope;
+        if let Detail::Amendment(a) = &e.body.detail
+            && ids.contains(&a.corrects)
+        {
+            // Folded into the entry it corrects.
+            continue;
+        }
+        let mut flags = flags_of(r);
+        let mut entry = Entry {
+            record_id: e.id(),
+            occurred_at: e.body.occurred_at,
+            agency: e.body.agency.as_str().to_string(),
+            author: e.body.author.as_str().to_string(),
+            kind: e.body.detail.kind(),
+            headline: e.body.headline.as_str().to_string(),
+            children: e.body.children.iter().cloned().collect(),
+            flags: Vec::new(),
+            amended: None,
+            received_at: r.received_at,
+        };
+        if let Some(am) = amendments.get(&e.id()) {
+            let Detail::Amendment(a) = &am.envelope.body.detail else {
+                unreachable!("only amendments are collected");
+            };
+            entry.amended = Some(AmendmentInfo {
+                amended_by: am.envelope.id(),
+                reason: a.reason.as_str().to_string(),
+                original_headline: entry.headline.clone(),
+                original_occurred_at: entry.occurred_at,
+            });
+            entry.headline = am.envelope.body.headline.as_str().to_string();
+            entry.occurred_at = am.envelope.body.occurred_at;
+            entry.children = am.envelope.body.children.iter().cloned().collect();
+            flags.push(Flag::Amended);
+        }
+        flags.sort();
+        flags.dedup();
+        entry.flags = flags;
+        if entry.children.iter().any(|c| view.contains(c)) && range.contains(entry.occurred_at) {
+            entries.push(entry);
+        }
+    }
+    entries.sort_by(|a, b| {
+        (
+            a.occurred_at,
+            &a.agency,
+            a.record_id.device,
+            a.record_id.seq,
+        )
+            .cmp(&(
+                b.occurred_at,
+                &b.agency,
+                b.record_id.device,
+                b.record_id.seq,
+            ))
+    });
+    entries
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use hearth_shared::json::{Defaults, parse_body};
+    use hearth_shared::{DeviceId, Envelope, FORMAT_VERSION, RecordHash, Seq};
+
+    pub(crate) const ANNA: &str = "nhs:9434765919";
+    pub(crate) const BEN: &str = "nhs:4010232137";
+    pub(crate) const CARA: &str = "local:LA-NORTH:C-0042";
+
+    pub(crate) fn record(device: u8, seq: u64, json: &str) -> StoredRecord {
+        let body = parse_body(
+            json,
+            &Defaults {
+                author: "hv.jones".try_into().unwrap(),
+                agency: "HV-NORTH".try_into().unwrap(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("fixture {json}: {e}"));
+        let received = body.occurred_at.0 + 3_600;
+        StoredRecord {
+            envelope: Envelope {
+                version: FORMAT_VERSION,
+                device: DeviceId([device; 8]),
+                seq: Seq(seq),
+                prev: RecordHash::GENESIS,
+                device_time: Timestamp(received),
+                body,
+            },
+            received_at: Timestamp(received),
+            corrected_time: Timestamp(received),
+            late_entry: false,
+            disputed: false,
+        }
+    }
+
+    fn child(s: &str) -> ChildRef {
+        s.parse().unwrap()
+    }
+
+    fn concern(children: &str, at: &str, headline: &str) -> String {
+        format!(
+            r#"{{"kind":"concern","children":[{children}],"occurred_at":"{at}","headline":"{headline}","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}}"#
+        )
+    }
+
+    #[test]
+    fn entries_are_ordered_by_when_things_happened_not_when_synced() {
+        let mut late = record(
+            1,
+            2,
+            &concern(&format!("\"{ANNA}\""), "2026-01-01T09:00:00Z", "First"),
+        );
+        late.received_at = Timestamp(i64::MAX / 2);
+        let early_synced = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-02-01T09:00:00Z", "Second"),
+        );
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[early_synced, late], &view, DateRange::default());
+        let heads: Vec<_> = e.iter().map(|e| e.headline.as_str()).collect();
+        assert_eq!(heads, ["First", "Second"]);
+    }
+
+    #[test]
+    fn ties_break_by_agency_then_device_then_seq() {
+        let at = "2026-01-01T09:00:00Z";
+        let a = record(2, 1, &concern(&format!("\"{ANNA}\""), at, "B-agency dev2"));
+        let mut b = record(1, 1, &concern(&format!("\"{ANNA}\""), at, "A-agency"));
+        b.envelope.body.agency = "AAA".try_into().unwrap();
+        let c = record(1, 2, &concern(&format!("\"{ANNA}\""), at, "B-agency dev1"));
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[a, b, c], &view, DateRange::default());
+        let heads: Vec<_> = e.iter().map(|e| e.headline.as_str()).collect();
+        assert_eq!(heads, ["A-agency", "B-agency dev1", "B-agency dev2"]);
+    }
+
+    #[test]
+    fn families_join_children_named_together_and_linked() {
+        let groups = vec![vec![child(ANNA), child(BEN)], vec![child(BEN), child(CARA)]];
+        assert_eq!(family_of(&child(ANNA), &groups).len(), 3);
+        assert_eq!(family_of(&child(CARA), &[]).len(), 1);
+    }
+
+    #[test]
+    fn an_entry_naming_two_siblings_appears_once_in_the_family_view() {
+        let both = record(
+            1,
+            1,
+            &concern(
+                &format!("\"{ANNA}\",\"{BEN}\""),
+                "2026-01-01T09:00:00Z",
+                "Both",
+            ),
+        );
+        let ben = record(
+            1,
+            2,
+            &concern(&format!("\"{BEN}\""), "2026-01-02T09:00:00Z", "Ben"),
+        );
+        let view = BTreeSet::from([child(ANNA), child(BEN)]);
+        let e = reconcile(&[both.clone(), ben.clone()], &view, DateRange::default());
+        assert_eq!(e.len(), 2);
+        let only_anna = reconcile(
+            &[both, ben],
+            &BTreeSet::from([child(ANNA)]),
+            DateRange::default(),
+        );
+        assert_eq!(only_anna.len(), 1);
+    }
+
+    #[test]
+    fn an_amendment_corrects_the_entry_and_keeps_the_original() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "Wrong date"),
+        );
+        let am = record(
+            1,
+            2,
+            &format!(
+                r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-01-04T09:00:00Z","headline":"Right date","corrects":"{}","reason":"date typed wrongly"}}"#,
+                orig.envelope.id()
+            ),
+        );
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[orig.clone(), am.clone()], &view, DateRange::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].headline, "Right date");
+        assert_eq!(e[0].occurred_at, am.envelope.body.occurred_at);
+        let info = e[0].amended.as_ref().unwrap();
+        assert_eq!(info.original_headline, "Wrong date");
+        assert_eq!(info.amended_by, am.envelope.id());
+        assert_eq!(info.reason, "date typed wrongly");
+        assert!(e[0].flags.contains(&Flag::Amended));
+        // An amendment whose original is not here shows on its own.
+        let alone = reconcile(&[am], &view, DateRange::default());
+        assert_eq!(alone[0].kind, RecordKind::Amendment);
+    }
+
+    #[test]
+    fn flags_follow_the_record() {
+        let voice = record(
+            1,
+            1,
+            &format!(
+                r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-01-01T09:00:00Z","headline":"V","mode":"behaviour","behaviour":"hid"}}"#
+            ),
+        );
+        let meeting = record(
+            1,
+            2,
+            &format!(
+                r#"{{"kind":"meeting","children":["{ANNA}"],"occurred_at":"2026-01-02T09:00:00Z","headline":"M","meeting_type":"core_group","attendees":[{{"name":"SW"}}],"minutes":"not_recorded"}}"#
+            ),
+        );
+        let review = record(
+            1,
+            3,
+            &format!(
+                r#"{{"kind":"developmental_review","children":["{ANNA}"],"occurred_at":"2026-01-03T09:00:00Z","headline":"R","contact":"1_year","was_not_brought":true}}"#
+            ),
+        );
+        let esc = record(
+            1,
+            4,
+            &format!(
+                r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-01-04T09:00:00Z","headline":"E","stage":1,"raised_by":"HV","raised_with":"SW","disputed":"inaction","disagreement":"x"}}"#
+            ),
+        );
+        let mut late = record(
+            1,
+            5,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "L"),
+        );
+        late.late_entry = true;
+        late.disputed = true;
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(
+            &[voice, meeting, review, esc, late],
+            &view,
+            DateRange::default(),
+        );
+        let flags: Vec<_> = e.iter().map(|e| e.flags.clone()).collect();
+        assert_eq!(
+            flags,
+            vec![
+                vec![Flag::NoAction],
+                vec![Flag::MinutesNotRecorded],
+                vec![Flag::WasNotBrought],
+                vec![Flag::Unresolved],
+                vec![Flag::LateEntry, Flag::Disputed],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_date_range_is_inclusive() {
+        let a = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-01T09:00:00Z", "A"),
+        );
+        let b = record(
+            1,
+            2,
+            &concern(&format!("\"{ANNA}\""), "2026-01-02T09:00:00Z", "B"),
+        );
+        let range = DateRange {
+            from: Some(b.envelope.body.occurred_at),
+            to: None,
+        };
+        let e = reconcile(&[a, b], &BTreeSet::from([child(ANNA)]), range);
+        assert_eq!(e.len(), 1);
+    }
+}

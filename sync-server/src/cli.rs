@@ -1,0 +1,456 @@
+//! The `hearth-server` command line: [`run`] parses arguments ([`Cli`]) and
+//! runs one command. `serve` runs the HTTPS server; every other command
+//! administers the same data directory, safely while `serve` runs (SQLite
+//! WAL and a busy timeout).
+//!
+//! Output contract (tests rely on it): `serve` prints exactly
+//! `fingerprint sha256:<64 hex>` then `listening on https://<addr>` on
+//! stdout; `enrol-token` and `user add` print the token alone on one stdout
+//! line (details go to stderr).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use hearth_shared::{ChildRef, DeviceId};
+
+use crate::admin::{self, AdminError};
+use crate::audit::{PullError, PullRequest, date_range, pull};
+use crate::chronology::format::Format;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{BadDuration, Limits, parse_duration};
+use crate::http::{AppState, router, serve};
+use crate::ingest::writer::{Fault, Writer};
+use crate::keys::{KeyError, load_or_create_server_key};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Role, StoreError, Via};
+use crate::tls::{CertSource, TlsError, load_server_config};
+
+/// Why a command failed: one line for the user.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Administration.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// A pull.
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The server key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A duration flag.
+    #[error(transparent)]
+    Duration(#[from] BadDuration),
+    /// A child reference.
+    #[error("child \"{value}\": {problem}")]
+    BadChild {
+        /// What was given.
+        value: String,
+        /// What is wrong.
+        problem: hearth_shared::Problem,
+    },
+    /// A device id.
+    #[error("device \"{0}\" is not a device id (16 hex digits); see `hearth-server devices`")]
+    BadDevice(String),
+    /// Only one of the TLS files.
+    #[error("give both --tls-cert and --tls-key, or neither for a self-signed certificate")]
+    HalfTls,
+    /// The record size limit.
+    #[error(
+        "--max-record-bytes must be between 1 and {}",
+        hearth_shared::MAX_SIGNED_SIZE
+    )]
+    RecordLimit,
+    /// Binding the listen address or running the runtime.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The async runtime.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Hearth's sync server and its administration.
+#[derive(Debug, Parser)]
+#[command(name = "hearth-server", version, about)]
+pub struct Cli {
+    /// The data directory (database, keys, certificate).
+    #[arg(long, global = true, default_value = "hearth-data")]
+    pub data: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A role for `user add`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Pulls chronologies.
+    Manager,
+    /// Pulls chronologies and administers.
+    Admin,
+}
+
+/// An output format for `chronology`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// DATE | ACTIVITY | AGENCY.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTPS sync server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+        /// PEM certificate chain (else self-signed in DATA/tls/).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Extra names for the self-signed certificate.
+        #[arg(long = "tls-name")]
+        tls_names: Vec<String>,
+        /// Largest request body, bytes.
+        #[arg(long, default_value_t = 4 * 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Most records per batch.
+        #[arg(long, default_value_t = 256)]
+        max_batch_records: usize,
+        /// Largest signed record, bytes.
+        #[arg(long, default_value_t = hearth_shared::MAX_SIGNED_SIZE)]
+        max_record_bytes: usize,
+        /// TLS handshake and header-read timeout.
+        #[arg(long, default_value = "10s")]
+        header_timeout: String,
+        /// Per-request timeout.
+        #[arg(long, default_value = "60s")]
+        request_timeout: String,
+        /// Captured this long after the event is a late entry.
+        #[arg(long, default_value = "24h")]
+        late_entry: String,
+    },
+    /// Issue a one-time device enrolment token (printed once).
+    EnrolToken {
+        /// Agency code.
+        #[arg(long)]
+        agency: String,
+        /// Worker id.
+        #[arg(long)]
+        worker: String,
+        /// How long it stays valid: 30m, 24h, 7d.
+        #[arg(long, default_value = "24h")]
+        expires: String,
+    },
+    /// Manage API users.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// List devices.
+    Devices {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device.
+    Revoke {
+        /// Device id.
+        device: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print a child's chronology (audited).
+    Chronology {
+        /// The child: nhs:<10 digits> or local:<issuer>:<id>.
+        #[arg(long)]
+        child: String,
+        /// The whole family.
+        #[arg(long)]
+        family: bool,
+        /// From, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// To, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: FormatArg,
+        /// Why you are reading it (required).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who is reading (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// List the access log.
+    AccessLog {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List quarantined and rejected records, and alarms.
+    Quarantine {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage family links.
+    Family {
+        /// What to do.
+        #[command(subcommand)]
+        action: FamilyCommand,
+    },
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints their API token once.
+    Add {
+        /// Name.
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+/// `family` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FamilyCommand {
+    /// Link two children into one family.
+    Link {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+    },
+}
+
+fn child(value: &str) -> Result<ChildRef, CliError> {
+    value.parse().map_err(|problem| CliError::BadChild {
+        value: value.to_string(),
+        problem,
+    })
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> Result<(), CliError> {
+    let cli = Cli::parse();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            tls_names,
+            max_body_bytes,
+            max_batch_records,
+            max_record_bytes,
+            header_timeout,
+            request_timeout,
+            late_entry,
+        } => {
+            init_tracing("info");
+            if max_record_bytes == 0 || max_record_bytes > hearth_shared::MAX_SIGNED_SIZE {
+                return Err(CliError::RecordLimit);
+            }
+            let limits = Limits {
+                max_body_bytes,
+                max_batch_records,
+                max_record_bytes,
+                header_timeout: parse_duration(&header_timeout)?,
+                request_timeout: parse_duration(&request_timeout)?,
+                late_entry_secs: parse_duration(&late_entry)?.as_secs() as i64,
+            };
+            let source = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => CertSource::Files { cert, key },
+                (None, None) => CertSource::SelfSigned { names: tls_names },
+                _ => return Err(CliError::HalfTls),
+            };
+            serve_command(cli.data, listen, source, limits, clock)
+        }
+        Command::EnrolToken {
+            agency,
+            worker,
+            expires,
+        } => {
+            let valid_for: Duration = parse_duration(&expires)?;
+            let store = SqliteStore::open(&cli.data)?;
+            let (token, until) =
+                admin::issue_enrol_token(&store, clock.as_ref(), &agency, &worker, valid_for)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "enrolment token for {agency}/{worker}, valid once until {until}; it is not shown again"
+            );
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Add { name, role },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            let role = match role {
+                RoleArg::Manager => Role::Manager,
+                RoleArg::Admin => Role::Admin,
+            };
+            let token = admin::add_user(&store, clock.as_ref(), &name, role)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "API token for {name} ({}); it is not shown again",
+                role.as_str()
+            );
+            Ok(())
+        }
+        Command::Devices { json } => {
+            let store = SqliteStore::open(&cli.data)?;
+            print!("{}", admin::devices(&store, json)?);
+            Ok(())
+        }
+        Command::Revoke { device, reason } => {
+            let id: DeviceId = device
+                .parse()
+                .map_err(|_| CliError::BadDevice(device.clone()))?;
+            let store = SqliteStore::open(&cli.data)?;
+            admin::revoke(&store, clock.as_ref(), id, &reason)?;
+            println!("revoked {id}");
+            Ok(())
+        }
+        Command::Chronology {
+            child: c,
+            family,
+            from,
+            to,
+            format,
+            reason,
+            as_user,
+        } => {
+            let who = as_user
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".to_string());
+            let req = PullRequest {
+                child: child(&c)?,
+                family,
+                range: date_range(from.as_deref(), to.as_deref())?,
+                reason,
+                who,
+                via: Via::Cli,
+            };
+            let store = SqliteStore::open(&cli.data)?;
+            let chron = pull(&store, clock.as_ref(), &req)?;
+            let format = match format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Json => Format::Json,
+            };
+            print!("{}", format.render(&chron));
+            Ok(())
+        }
+        Command::AccessLog { json } => {
+            let store = SqliteStore::open(&cli.data)?;
+            print!("{}", admin::access_log(&store, json)?);
+            Ok(())
+        }
+        Command::Quarantine { json } => {
+            let store = SqliteStore::open(&cli.data)?;
+            print!("{}", admin::quarantine(&store, json)?);
+            Ok(())
+        }
+        Command::Family {
+            action: FamilyCommand::Link { a, b },
+        } => {
+            let (a, b) = (child(&a)?, child(&b)?);
+            let store = SqliteStore::open(&cli.data)?;
+            admin::link_family(&store, clock.as_ref(), &a, &b)?;
+            println!("linked {a} and {b}");
+            Ok(())
+        }
+    }
+}
+
+fn serve_command(
+    data: PathBuf,
+    listen: SocketAddr,
+    source: CertSource,
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+) -> Result<(), CliError> {
+    use std::io::Write;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store = SqliteStore::open(&data)?;
+    let server_key = Arc::new(load_or_create_server_key(&data)?);
+    let (tls, fingerprint) = load_server_config(&data, &source)?;
+    // Test-only fault injection for the crash tests; see docs/api.md.
+    let fault = match std::env::var("HEARTH_FAULT").as_deref() {
+        Ok("abort-before-commit") => Fault::AbortBeforeCommit,
+        _ => Fault::None,
+    };
+    let writer = Writer::start(store, clock.clone(), fault);
+    let state = AppState {
+        data,
+        server_key,
+        writer,
+        limits,
+        clock,
+    };
+    let app = router(state);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| CliError::Listen {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| CliError::Listen {
+            addr: listen,
+            source,
+        })?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "fingerprint {fingerprint}");
+        let _ = writeln!(out, "listening on https://{addr}");
+        let _ = out.flush();
+        drop(out);
+        tracing::info!(%addr, "serving");
+        serve(listener, tls, app, limits).await;
+        Ok(())
+    })
+}

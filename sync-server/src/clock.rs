@@ -1,0 +1,107 @@
+//! Time: [`Clock`] (the one place the wall clock is read, [`SystemClock`])
+//! and the pure device-clock arithmetic: [`estimate_offset`],
+//! [`corrected_time`] and [`is_late_entry`].
+//!
+//! Why correct device clocks: a tablet's clock can be hours or days wrong.
+//! Every batch carries the device's clock reading, signed with the device
+//! key, so the server can estimate the error (device minus server) and
+//! correct each record's capture time before asking whether it was written
+//! long after the event (a late entry).
+
+use hearth_shared::Timestamp;
+
+/// A source of the current time.
+pub trait Clock: Send + Sync {
+    /// Now, in whole seconds, UTC.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one Clock implementation that reads the system clock"
+    )]
+    fn now(&self) -> Timestamp {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Timestamp(secs)
+    }
+}
+
+/// A clock stopped at one instant, for tests.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// What the server knows of a device's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockState {
+    /// The current estimate of device minus server, in seconds.
+    pub offset: Option<i64>,
+    /// The device time of the last report accepted.
+    pub last_report: Option<Timestamp>,
+}
+
+/// Folds a batch's clock report into `state`. A report whose device time is
+/// older than the last accepted one is a replay and is ignored.
+pub fn estimate_offset(
+    state: ClockState,
+    device_time: Timestamp,
+    received_at: Timestamp,
+) -> ClockState {
+    if let Some(last) = state.last_report
+        && device_time < last
+    {
+        return state;
+    }
+    ClockState {
+        offset: Some(device_time.0 - received_at.0),
+        last_report: Some(device_time),
+    }
+}
+
+/// A device time corrected by the device's offset.
+pub fn corrected_time(device_time: Timestamp, offset: i64) -> Timestamp {
+    Timestamp(device_time.0.saturating_sub(offset))
+}
+
+/// Whether a record captured at `captured` (corrected) is a late entry for
+/// an event at `occurred_at`.
+pub fn is_late_entry(captured: Timestamp, occurred_at: Timestamp, threshold_secs: i64) -> bool {
+    captured.0 - occurred_at.0 > threshold_secs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_is_device_minus_server_and_replays_are_ignored() {
+        let s = estimate_offset(ClockState::default(), Timestamp(1_100), Timestamp(1_000));
+        assert_eq!(s.offset, Some(100));
+        let replay = estimate_offset(s, Timestamp(1_050), Timestamp(2_000));
+        assert_eq!(replay, s);
+        let later = estimate_offset(s, Timestamp(2_000), Timestamp(2_010));
+        assert_eq!(later.offset, Some(-10));
+    }
+
+    #[test]
+    fn late_entry_uses_the_corrected_time() {
+        let day = 86_400;
+        // Device clock two days fast: captured 2 days "late" is on time.
+        let captured = corrected_time(Timestamp(3 * day), 2 * day);
+        assert!(!is_late_entry(captured, Timestamp(day / 2), day));
+        assert!(is_late_entry(Timestamp(3 * day), Timestamp(day), day));
+    }
+}

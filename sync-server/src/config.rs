@@ -1,0 +1,75 @@
+//! Limits and durations: [`Limits`] and [`parse_duration`].
+
+use std::time::Duration;
+
+use hearth_shared::MAX_SIGNED_SIZE;
+
+/// What the server accepts, configurable with flags on `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The most records in one batch.
+    pub max_batch_records: usize,
+    /// The largest signed record, in bytes (at most [`MAX_SIGNED_SIZE`]).
+    pub max_record_bytes: usize,
+    /// How long a connection may take to finish TLS and send its headers.
+    pub header_timeout: Duration,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+    /// How long after the event a record may be captured before it is
+    /// flagged a late entry, in seconds.
+    pub late_entry_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch_records: 256,
+            max_record_bytes: MAX_SIGNED_SIZE,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            late_entry_secs: 24 * 3_600,
+        }
+    }
+}
+
+/// Why a duration did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("duration \"{0}\" is not understood; write a number and a unit, like 30s, 30m, 24h or 7d")]
+pub struct BadDuration(pub String);
+
+/// Parses `30s`, `30m`, `24h` or `7d`.
+pub fn parse_duration(s: &str) -> Result<Duration, BadDuration> {
+    let bad = || BadDuration(s.to_string());
+    let s = s.trim();
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let secs = match unit {
+        's' => n,
+        'm' => n.checked_mul(60).ok_or_else(bad)?,
+        'h' => n.checked_mul(3_600).ok_or_else(bad)?,
+        'd' => n.checked_mul(86_400).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    if secs == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_duration("7").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

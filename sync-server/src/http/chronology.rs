@@ -1,0 +1,133 @@
+//! `GET /v1/children/{ref}/chronology`: an audited pull with a manager's or
+//! administrator's bearer token.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hearth_shared::ChildRef;
+use serde::Deserialize;
+
+use super::{AppState, error, internal};
+use crate::audit::{PullError, PullRequest, date_range, pull};
+use crate::chronology::format::Format;
+use crate::keys::token_hash;
+use crate::store::{Store, Via};
+
+/// The query string.
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    /// Why.
+    pub reason: Option<String>,
+    /// The family view.
+    #[serde(default)]
+    pub family: bool,
+    /// From, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// To, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// `json` (default), `csv` or `table`.
+    pub format: Option<String>,
+}
+
+/// The handler.
+pub async fn chronology(
+    State(st): State<AppState>,
+    Path(child): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| token_hash(t.trim()));
+    let Some(hash) = token else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <api token>",
+        );
+    };
+    let Ok(Query(q)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the query string is malformed; see docs/api.md",
+        );
+    };
+    let st2 = st.clone();
+    let result =
+        tokio::task::spawn_blocking(move || -> Result<Response, crate::store::StoreError> {
+            let store = st2.store()?;
+            let Some(user) = store.user_by_token(&hash)? else {
+                return Ok(error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the API token is not valid",
+                ));
+            };
+            let reason = q.reason.unwrap_or_default();
+            if reason.trim().is_empty() {
+                return Ok(error(
+                    StatusCode::BAD_REQUEST,
+                    "reason_required",
+                    "a reason is required to read a chronology; add ?reason=...",
+                ));
+            }
+            let Ok(child) = child.parse::<ChildRef>() else {
+                return Ok(error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the child reference must be nhs:<10 digits> or local:<issuer>:<id>",
+                ));
+            };
+            let format = match q.format.as_deref() {
+                None => Format::Json,
+                Some(f) => match Format::parse(f) {
+                    Some(f) => f,
+                    None => {
+                        return Ok(error(
+                            StatusCode::BAD_REQUEST,
+                            "bad_request",
+                            "format must be json, csv or table",
+                        ));
+                    }
+                },
+            };
+            let range = match date_range(q.from.as_deref(), q.to.as_deref()) {
+                Ok(r) => r,
+                Err(e) => return Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string())),
+            };
+            let req = PullRequest {
+                child,
+                family: q.family,
+                range,
+                reason,
+                who: user.name,
+                via: Via::Http,
+            };
+            match pull(&store, st2.clock.as_ref(), &req) {
+                Ok(c) => Ok((
+                    [(header::CONTENT_TYPE, format.content_type())],
+                    format.render(&c),
+                )
+                    .into_response()),
+                Err(PullError::ReasonRequired) => Ok(error(
+                    StatusCode::BAD_REQUEST,
+                    "reason_required",
+                    "a reason is required to read a chronology; add ?reason=...",
+                )),
+                Err(e @ PullError::BadDate { .. }) => {
+                    Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+                }
+                Err(PullError::Store(e)) => Err(e),
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => internal(&e),
+        Err(e) => internal(&e),
+    }
+}

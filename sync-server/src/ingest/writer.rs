@@ -1,0 +1,107 @@
+//! The single writer thread: [`Writer`] owns the ingest connection and
+//! commits batches.
+//!
+//! Why one thread: SQLite allows one writer at a time, and a durable
+//! commit (`synchronous=FULL`) costs an fsync. The writer takes every batch
+//! already waiting (up to [`MAX_GROUP`]) and commits them in one
+//! transaction, so concurrent devices share the fsync. Each caller gets its
+//! own outcome only after that commit returns; the async workers never
+//! touch SQLite.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use hearth_shared::Timestamp;
+use tokio::sync::oneshot;
+
+use super::{BatchJob, BatchOutcome, apply_batch};
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+
+/// The most batches committed together.
+pub const MAX_GROUP: usize = 32;
+
+/// A batch's outcome with its commit time, or the store's error.
+pub type Committed = Result<(BatchOutcome, Timestamp), Arc<StoreError>>;
+
+struct Job {
+    batch: BatchJob,
+    reply: oneshot::Sender<Committed>,
+}
+
+/// A fault to inject, for the crash tests only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// None.
+    #[default]
+    None,
+    /// Abort the process after deciding a batch but before committing it.
+    AbortBeforeCommit,
+}
+
+/// A handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `store`.
+    pub fn start<S: Store + Send + 'static>(
+        mut store: S,
+        clock: Arc<dyn Clock>,
+        fault: Fault,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("hearth-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    while group.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(j) => group.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    let (batches, replies): (Vec<_>, Vec<_>) =
+                        group.into_iter().map(|j| (j.batch, j.reply)).unzip();
+                    let result = store.ingest(|tx| {
+                        let outcomes = batches
+                            .into_iter()
+                            .map(|b| apply_batch(tx, b))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        if fault == Fault::AbortBeforeCommit {
+                            tracing::error!("fault injection: aborting before commit");
+                            std::process::abort();
+                        }
+                        Ok(outcomes)
+                    });
+                    let committed_at = clock.now();
+                    match result {
+                        Ok(outcomes) => {
+                            for (o, r) in outcomes.into_iter().zip(replies) {
+                                let _ = r.send(Ok((o, committed_at)));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "ingest transaction failed; nothing committed");
+                            let e = Arc::new(e);
+                            for r in replies {
+                                let _ = r.send(Err(e.clone()));
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("spawning the writer thread");
+        Self { tx }
+    }
+
+    /// Submits a batch and waits for its commit.
+    pub async fn submit(&self, batch: BatchJob) -> Option<Committed> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Job { batch, reply }).ok()?;
+        rx.await.ok()
+    }
+}

@@ -1,0 +1,135 @@
+//! Secrets: the server's receipt-signing key ([`load_or_create_server_key`])
+//! and one-time tokens ([`SecretToken`], stored only as [`token_hash`]).
+//!
+//! Why hash tokens: the database may be copied into backups; a SHA-256 of
+//! 32 random bytes cannot be turned back into a token, and comparing hashes
+//! needs no secret in the database at all.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+/// Why a key could not be loaded or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Reading or writing the key file failed.
+    #[error("cannot use the server key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file does not hold a key.
+    #[error("the server key file {0} is not 64 hex digits; restore it from backup")]
+    Corrupt(PathBuf),
+}
+
+/// The file holding the server key inside the data directory.
+pub fn server_key_path(data: &Path) -> PathBuf {
+    data.join("server_key")
+}
+
+/// Loads the server's ed25519 key from `DATA/server_key`, creating it
+/// (mode 0600) on first start.
+pub fn load_or_create_server_key(data: &Path) -> Result<SigningKey, KeyError> {
+    let path = server_key_path(data);
+    let io = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes: [u8; 32] = hex::decode(text.trim())
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| KeyError::Corrupt(path.clone()))?;
+            Ok(SigningKey::from_bytes(&bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate(&mut OsRng);
+            write_secret(&path, hex::encode(key.to_bytes()).as_bytes()).map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Writes a file only its owner can read.
+pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+}
+
+/// A freshly issued token: shown once, never stored. No `Debug`.
+pub struct SecretToken(String);
+
+impl SecretToken {
+    /// 32 random bytes, URL-safe base64 without padding.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The token text, to print once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What the store keeps.
+    pub fn hash(&self) -> String {
+        token_hash(&self.0)
+    }
+}
+
+/// The stored form of a token: lower-case hex SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_url_safe_and_hash_stably() {
+        let t = SecretToken::generate();
+        assert_eq!(t.expose().len(), 43);
+        assert!(
+            t.expose()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(t.hash(), token_hash(t.expose()));
+        assert_eq!(t.hash().len(), 64);
+    }
+
+    #[test]
+    fn server_key_is_created_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_server_key(dir.path()).unwrap();
+        let b = load_or_create_server_key(dir.path()).unwrap();
+        assert_eq!(a.to_bytes(), b.to_bytes());
+        let mode = fs::metadata(server_key_path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,42 @@
+//! # hearth-sync-server: where the multi-agency chronology comes together
+//!
+//! Tablets upload signed records ([`hearth_shared::SignedRecord`] bytes) in
+//! batches; the server verifies each one against its device's registered
+//! key and hash chain, stores what is genuine, keeps what is not with its
+//! reason, and acknowledges only what is committed. Authorised managers pull
+//! a child's or a family's chronology, in event order, and every pull is
+//! audited.
+//!
+//! ## How the pieces fit
+//!
+//! - [`cli`]: the `hearth-server` command line (serve and administration).
+//! - [`config`]: [`config::Limits`], the configurable limits and durations.
+//! - [`clock`]: [`clock::Clock`], the one place the wall clock is read, and
+//!   the pure device-clock offset estimate.
+//! - [`keys`]: the server's receipt-signing key and hashed one-time tokens.
+//! - [`tls`]: the certificate (given, or self-signed on first start) and its
+//!   fingerprint.
+//! - [`ingest`]: the verdict on each record (pure decisions over
+//!   [`store::IngestTx`]) and the single writer thread that batches commits.
+//! - [`receipt`]: receipts for the committed runs of a batch.
+//! - [`store`]: the [`store::Store`] trait, its SQLite backend and
+//!   numbered migrations.
+//! - [`chronology`]: pure reconciliation (entries, order, families,
+//!   amendments, flags) and the table / CSV / JSON formats.
+//! - [`audit`]: the audited pull: no reason, no read; every read logged.
+//! - [`admin`]: administration commands over a store.
+//! - [`http`]: the HTTPS API (axum over a hyper accept loop on
+//!   tokio-rustls).
+
+pub mod admin;
+pub mod audit;
+pub mod chronology;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod ingest;
+pub mod keys;
+pub mod receipt;
+pub mod store;
+pub mod tls;

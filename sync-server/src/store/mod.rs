@@ -1,0 +1,353 @@
+//! Storage behind a trait: [`Store`] for everything the server keeps, and
+//! [`IngestTx`], the view of one ingest transaction that the pure verdict
+//! logic in [`crate::ingest`] drives. [`sqlite::SqliteStore`] is the only
+//! backend so far; a PostgreSQL one would implement the same two traits
+//! without touching ingest or reconciliation.
+
+pub mod sqlite;
+
+use hearth_shared::{
+    ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, Seq, Timestamp,
+};
+
+use crate::clock::ClockState;
+
+/// Why the store failed. Always the server's problem, never the client's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be used.
+    #[error("cannot use the data directory {path}: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored value could not be read back (a damaged database).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(&'static str),
+    /// The database was written by a newer server.
+    #[error(
+        "the database is at schema version {found}; this build knows up to {known}; upgrade hearth-server"
+    )]
+    TooNew {
+        /// The database's version.
+        found: i64,
+        /// This build's newest migration.
+        known: i64,
+    },
+}
+
+/// A revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// When.
+    pub at: Timestamp,
+    /// Why.
+    pub reason: String,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Its id.
+    pub id: DeviceId,
+    /// Its ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Its agency.
+    pub agency: String,
+    /// Its worker.
+    pub worker: String,
+    /// When it enrolled.
+    pub enrolled_at: Timestamp,
+    /// When it last uploaded.
+    pub last_seen: Option<Timestamp>,
+    /// What is known of its clock.
+    pub clock: ClockState,
+    /// Whether and why it was revoked.
+    pub revoked: Option<Revocation>,
+    /// Sequence ranges not yet received, inclusive.
+    pub gaps: Vec<(Seq, Seq)>,
+}
+
+/// A verified record ready to store. Built only by [`crate::ingest`] from a
+/// [`hearth_shared::VerifiedRecord`].
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// The decoded envelope.
+    pub envelope: Envelope,
+    /// The signed bytes exactly as received.
+    pub bytes: Vec<u8>,
+    /// Its chain hash.
+    pub hash: RecordHash,
+    /// When the server received it.
+    pub received_at: Timestamp,
+    /// Its device time corrected by the device's clock offset.
+    pub corrected_time: Timestamp,
+    /// Captured long after the event.
+    pub late_entry: bool,
+}
+
+/// A record as the chronology reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The decoded envelope.
+    pub envelope: Envelope,
+    /// When the server received it.
+    pub received_at: Timestamp,
+    /// Its corrected capture time.
+    pub corrected_time: Timestamp,
+    /// Captured long after the event.
+    pub late_entry: bool,
+    /// Another record conflicts with it (a fork).
+    pub disputed: bool,
+}
+
+/// Whether a kept-aside record was quarantined or rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldStatus {
+    /// A fork: genuine bytes that conflict with the chain.
+    Quarantined,
+    /// Not a genuine, well-formed record.
+    Rejected,
+}
+
+impl HoldStatus {
+    /// Its name in storage and output.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Quarantined => "quarantined",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// Bytes kept aside with their reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// Row id, once stored.
+    pub id: i64,
+    /// The device that sent them.
+    pub device: DeviceId,
+    /// The sequence number, if it could be read.
+    pub seq: Option<Seq>,
+    /// Quarantined or rejected.
+    pub status: HoldStatus,
+    /// Why, for a person to act on.
+    pub reason: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// When.
+    pub received_at: Timestamp,
+}
+
+/// An alarm raised for a person (a fork).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    /// Row id.
+    pub id: i64,
+    /// When.
+    pub raised_at: Timestamp,
+    /// The device.
+    pub device: DeviceId,
+    /// The sequence number.
+    pub seq: Seq,
+    /// What happened.
+    pub message: String,
+}
+
+/// How a chronology was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The `chronology` command.
+    Cli,
+    /// `GET /v1/children/{ref}/chronology`.
+    Http,
+}
+
+impl Via {
+    /// Its name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cli => "cli",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// One read of a chronology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub who: String,
+    /// Through what.
+    pub via: Via,
+    /// Which child.
+    pub child: ChildRef,
+    /// The family view or the child's alone.
+    pub family: bool,
+    /// The stated reason.
+    pub reason: String,
+}
+
+/// A role with API access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Pulls chronologies.
+    Manager,
+    /// Pulls chronologies and administers.
+    Admin,
+}
+
+impl Role {
+    /// Its name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Manager => "manager",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// From its name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "manager" => Some(Self::Manager),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A user with an API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+}
+
+/// Why an enrolment was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolRefusal {
+    /// No such token.
+    UnknownToken,
+    /// The token expired.
+    Expired(Timestamp),
+    /// The token was used.
+    Used(Timestamp),
+    /// The device is already enrolled.
+    DeviceExists,
+}
+
+/// The registration an enrolment token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The agency.
+    pub agency: String,
+    /// The worker.
+    pub worker: String,
+}
+
+/// One ingest transaction: what [`crate::ingest`] reads and writes while
+/// deciding a batch. Everything written commits together or not at all.
+pub trait IngestTx {
+    /// The device's clock state.
+    fn clock_state(&mut self, device: DeviceId) -> Result<ClockState, StoreError>;
+    /// Stores the clock state and when the device was last seen.
+    fn set_clock_state(
+        &mut self,
+        device: DeviceId,
+        state: ClockState,
+        seen: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// What is held around `seq` for `device`.
+    fn chain_state(&mut self, device: DeviceId, seq: Seq) -> Result<ChainState, StoreError>;
+    /// Stores a verified record.
+    fn insert_record(&mut self, record: &NewRecord) -> Result<(), StoreError>;
+    /// Marks a stored record disputed; returns whether it exists.
+    fn mark_disputed(&mut self, id: RecordId) -> Result<bool, StoreError>;
+    /// The stored bytes of a record.
+    fn record_bytes(&mut self, id: RecordId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Whether exactly these bytes from `device` are already kept aside
+    /// (a resend of a quarantined or rejected record).
+    fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError>;
+    /// Keeps bytes aside with their reason.
+    fn hold(&mut self, held: &Held) -> Result<(), StoreError>;
+    /// Raises an alarm.
+    fn raise_alarm(
+        &mut self,
+        device: DeviceId,
+        seq: Seq,
+        message: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Records `from..=to` missing.
+    fn add_gap(&mut self, device: DeviceId, from: Seq, to: Seq) -> Result<(), StoreError>;
+    /// `seq` has arrived: shrinks or splits the gap holding it.
+    fn fill_gap(&mut self, device: DeviceId, seq: Seq) -> Result<(), StoreError>;
+}
+
+/// Everything the server keeps.
+pub trait Store {
+    /// Runs `f` in one transaction, committed durably if it returns `Ok`.
+    fn ingest<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn IngestTx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
+    /// A device by id.
+    fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
+    /// All devices.
+    fn devices(&self) -> Result<Vec<Device>, StoreError>;
+    /// Revokes a device; returns whether it exists.
+    fn revoke(&self, id: DeviceId, reason: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// Stores an enrolment token's hash.
+    fn add_enrol_token(
+        &self,
+        hash: &str,
+        grant: &Grant,
+        created: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Spends a token on a device registration, atomically.
+    fn enrol(
+        &self,
+        token_hash: &str,
+        device: DeviceId,
+        public_key: [u8; 32],
+        now: Timestamp,
+    ) -> Result<Result<Grant, EnrolRefusal>, StoreError>;
+    /// Adds a user with a hashed API token; false if the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// The user holding a token hash.
+    fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Links two children into a family.
+    fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError>;
+    /// Groups of children known together: each record naming several, and
+    /// each administrator link.
+    fn family_groups(&self) -> Result<Vec<Vec<ChildRef>>, StoreError>;
+    /// Records naming any of `children`, and the records their amendments
+    /// correct.
+    fn records_for(&self, children: &[ChildRef]) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Writes an access log entry.
+    fn log_access(&self, access: &Access) -> Result<(), StoreError>;
+    /// The access log, oldest first.
+    fn access_log(&self) -> Result<Vec<Access>, StoreError>;
+    /// Everything kept aside, oldest first.
+    fn held(&self) -> Result<Vec<Held>, StoreError>;
+    /// Every alarm, oldest first.
+    fn alarms(&self) -> Result<Vec<Alarm>, StoreError>;
+}

@@ -1,0 +1,141 @@
+//! TLS: [`load_server_config`] gives a rustls `ServerConfig` from a given
+//! certificate, or from a self-signed one made with rcgen on first start
+//! (`DATA/tls/cert.pem`, `DATA/tls/key.pem` mode 0600), and the leaf
+//! certificate's SHA-256 [`Fingerprint`] that agents pin.
+
+use std::fmt;
+use std::fs;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+
+use crate::keys::write_secret;
+
+/// Why TLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A file could not be read or written.
+    #[error("cannot use {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The certificate file holds no certificate.
+    #[error("{0} holds no PEM certificate")]
+    NoCertificate(PathBuf),
+    /// The key file holds no private key.
+    #[error("{0} holds no PEM private key")]
+    NoKey(PathBuf),
+    /// rcgen could not make a certificate.
+    #[error("cannot generate a self-signed certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// rustls refused the certificate and key.
+    #[error("the certificate and key do not form a usable TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// SHA-256 of the leaf certificate's DER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl fmt::Display for Fingerprint {
+    /// `sha256:<64 lower-case hex>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+/// Where the certificate comes from.
+#[derive(Debug, Clone)]
+pub enum CertSource {
+    /// Files the operator gave.
+    Files {
+        /// PEM certificate chain, leaf first.
+        cert: PathBuf,
+        /// PEM private key.
+        key: PathBuf,
+    },
+    /// Self-signed in `DATA/tls/`, created on first start with these extra
+    /// names beside `localhost`, `127.0.0.1` and `::1`.
+    SelfSigned {
+        /// Extra subject alternative names.
+        names: Vec<String>,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
+    move |source| TlsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Makes sure a self-signed certificate exists in `DATA/tls/`; returns the
+/// paths of the certificate and key.
+pub fn ensure_self_signed(data: &Path, names: &[String]) -> Result<(PathBuf, PathBuf), TlsError> {
+    let dir = data.join("tls");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    if cert.exists() && key.exists() {
+        return Ok((cert, key));
+    }
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let mut sans = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    sans.extend(names.iter().cloned());
+    let generated = rcgen::generate_simple_self_signed(sans)?;
+    let _ = fs::remove_file(&key);
+    write_secret(&key, generated.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
+    fs::write(&cert, generated.cert.pem()).map_err(io(&cert))?;
+    Ok((cert, key))
+}
+
+/// Loads the certificate and key and builds the rustls configuration.
+pub fn load_server_config(
+    data: &Path,
+    source: &CertSource,
+) -> Result<(Arc<ServerConfig>, Fingerprint), TlsError> {
+    let (cert_path, key_path) = match source {
+        CertSource::Files { cert, key } => (cert.clone(), key.clone()),
+        CertSource::SelfSigned { names } => ensure_self_signed(data, names)?,
+    };
+    let certs: Vec<CertificateDer<'static>> = {
+        let f = fs::File::open(&cert_path).map_err(io(&cert_path))?;
+        rustls_pemfile::certs(&mut BufReader::new(f))
+            .collect::<Result<_, _>>()
+            .map_err(io(&cert_path))?
+    };
+    let leaf = certs
+        .first()
+        .ok_or_else(|| TlsError::NoCertificate(cert_path.clone()))?;
+    let fingerprint = Fingerprint(Sha256::digest(leaf.as_ref()).into());
+    let key: PrivateKeyDer<'static> = {
+        let f = fs::File::open(&key_path).map_err(io(&key_path))?;
+        rustls_pemfile::private_key(&mut BufReader::new(f))
+            .map_err(io(&key_path))?
+            .ok_or_else(|| TlsError::NoKey(key_path.clone()))?
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No TLS 1.3 session tickets: agents make a few requests per sync and
+    // gain little from resumption, tickets are one more secret to rotate,
+    // and without them everything the server writes after a request starts
+    // is that request's response (the end-to-end fault proxy relies on it).
+    config.send_tls13_tickets = 0;
+    Ok((Arc::new(config), fingerprint))
+}
