@@ -1,0 +1,1 @@
+//! Hearth benchmarks (being written).
