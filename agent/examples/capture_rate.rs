@@ -1,13 +1,16 @@
 //! Measures durable captures per second: `cargo run --release -p
 //! hearth-agent --example capture_rate [N] [DIR]`. Each capture is one
 //! immediate transaction committed with `synchronous = FULL`, as `record`
-//! does. Not a test: the number depends on the disk.
+//! does, with the body sealed (XChaCha20-Poly1305) and the child indexed
+//! as in production; the key is derived once, as a process would. Not a
+//! test: the number depends on the disk.
 
 use std::time::Instant;
 
 use hearth_agent::capture::capture_json;
 use hearth_agent::clock::SystemClock;
 use hearth_agent::keys::DeviceKey;
+use hearth_agent::seal::{DataKey, Sealer};
 use hearth_agent::store::SqliteStore;
 use hearth_shared::Text;
 use hearth_shared::json::Defaults;
@@ -23,7 +26,9 @@ fn main() {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("hearth-capture-rate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the store dir");
-    let mut store = SqliteStore::open_dir(&dir).expect("open the store");
+    let mut store = SqliteStore::open_dir(&dir)
+        .expect("open the store")
+        .unlocked(Sealer::new(&DataKey::generate(&mut rand_core::OsRng)));
     let key = DeviceKey::generate(&mut rand_core::OsRng);
     let defaults = Defaults {
         author: Text::try_from_str("hv-ann").expect("short"),

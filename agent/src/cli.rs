@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 #[command(
     name = "hearth-agent",
     version,
-    after_help = "Environment:\n  HEARTH_STORE            the store directory when --store is not given\n  RUST_LOG                log filter for stderr (e.g. hearth_agent=debug); logs never hold observation text\n  HEARTH_CLOCK_SKEW_SECS  test hook: signed seconds added to the system clock (default 0)\n\nExit codes: 0 success; 1 error (bad input, usage, local failure); 2 sync finished but records were rejected or quarantined; 3 server unreachable; 4 this device has been revoked."
+    after_help = "Environment:\n  HEARTH_STORE            the store directory when --store is not given\n  HEARTH_PASSPHRASE       the passphrase, for scripts (every command that needs the key reads it; no `unlock` needed)\n  HEARTH_NEW_PASSPHRASE   the new passphrase for `passphrase change`, for scripts\n  HEARTH_PURGE_AFTER_DAYS the default for `purge --older-than-days` (30)\n  HEARTH_INSECURE_TEST_KDF test hook: 1 makes `init` use weak Argon2 parameters (never on a tablet)\n  RUST_LOG                log filter for stderr (e.g. hearth_agent=debug); logs never hold observation text\n  HEARTH_CLOCK_SKEW_SECS  test hook: signed seconds added to the system clock (default 0)\n\nExit codes: 0 success; 1 error (bad input, usage, local failure); 2 sync finished but records were rejected or quarantined; 3 server unreachable; 4 this device has been revoked."
 )]
 pub struct Cli {
     /// The store directory (default: $HEARTH_STORE, else
@@ -81,14 +81,50 @@ pub enum Command {
         #[arg(long, value_name = "SHA256")]
         pin: Option<String>,
     },
-    /// Upload pending records.
+    /// Upload pending records (and learn whether this device was revoked).
     Sync,
+    /// Ask for the passphrase once and keep the store unlocked for a
+    /// while (a key file on the in-memory $XDG_RUNTIME_DIR).
+    Unlock {
+        /// How long the unlock lasts, in minutes.
+        #[arg(long, value_name = "N", default_value_t = crate::unlock::DEFAULT_SESSION_MINUTES)]
+        minutes: u32,
+    },
+    /// End the unlock session now.
+    Lock,
+    /// Manage the passphrase.
+    Passphrase {
+        /// What to do.
+        #[command(subcommand)]
+        action: PassphraseCommand,
+    },
+    /// Drop the local copy of records the server holds: synced, with a
+    /// verified receipt kept, synced at least N days ago. Receipts, seqs
+    /// and hashes are kept.
+    Purge {
+        /// Only records synced at least this many days ago.
+        #[arg(
+            long,
+            value_name = "N",
+            env = "HEARTH_PURGE_AFTER_DAYS",
+            default_value_t = 30
+        )]
+        older_than_days: u32,
+    },
     /// Show the device, its registration and sync state.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `passphrase` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PassphraseCommand {
+    /// Re-wrap the data key under a new passphrase (the data is not
+    /// re-encrypted). New passphrase: HEARTH_NEW_PASSPHRASE or a prompt.
+    Change,
 }
 
 /// `record`: a kind's flags, or `--json FILE`.

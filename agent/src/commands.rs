@@ -20,9 +20,11 @@ use rand_core::OsRng;
 use serde_json::{Value, json};
 
 use crate::capture::{CaptureError, capture_json};
-use crate::cli::{Cli, Command, RecordArgs};
+use crate::cli::{Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
-use crate::keys::{DeviceKey, KeyError};
+use crate::keyring::{self, KdfParams, Keyring, KeyringError, UnlockError};
+use crate::keys::DeviceKey;
+use crate::seal::{DataKey, Sealer};
 use crate::store::{
     DeviceSettings, RecordStore, Registration, SqliteStore, StoreError, StoredRecord, SyncStatus,
 };
@@ -30,6 +32,7 @@ use crate::sync::plan::{BATCH_SIZE, ReceiptProblem};
 use crate::sync::transport::{Transport, TransportError};
 use crate::sync::{self, SyncError};
 use crate::tls::{self, Fingerprint, TlsError};
+use crate::unlock::{self, NEW_PASSPHRASE_ENV, PASSPHRASE_ENV, SessionError};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -74,9 +77,53 @@ pub enum CommandError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The device key failed.
+    /// The keyring failed.
     #[error(transparent)]
-    Key(#[from] KeyError),
+    Keyring(#[from] KeyringError),
+    /// Unlocking failed.
+    #[error(transparent)]
+    Unlock(#[from] UnlockError),
+    /// The unlock session could not be written.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// No passphrase and nobody to ask.
+    #[error(
+        "the store is locked: run `hearth-agent unlock` at a terminal, or set {PASSPHRASE_ENV} for scripts"
+    )]
+    Locked,
+    /// A passphrase is needed and there is no terminal to ask at.
+    #[error("{what} is needed: set {env}, or run this at a terminal to be asked")]
+    NoPassphrase {
+        /// Which passphrase.
+        what: &'static str,
+        /// The variable that supplies it.
+        env: &'static str,
+    },
+    /// The prompt failed.
+    #[error("cannot read the passphrase from the terminal")]
+    Prompt(#[source] std::io::Error),
+    /// The new passphrase is refused.
+    #[error("{0}")]
+    WeakPassphrase(String),
+    /// The two entries differ.
+    #[error("the two passphrases differ; nothing was changed")]
+    PassphraseMismatch,
+    /// The record's local copy was purged.
+    #[error("record {id} was purged from this device at {at} after it synced; the server holds it")]
+    Purged {
+        /// The record.
+        id: RecordId,
+        /// When.
+        at: hearth_shared::Timestamp,
+    },
+    /// The server revoked this device; the data key is destroyed.
+    #[error("{message}; this device's data key has been destroyed and its records can no longer be read here; {}", abandoned_text(.abandoned))]
+    Revoked {
+        /// The server's message.
+        message: String,
+        /// Records not on the server, abandoned.
+        abandoned: Vec<RecordId>,
+    },
     /// A capture was refused or failed.
     #[error(transparent)]
     Capture(#[from] CaptureError),
@@ -156,6 +203,18 @@ pub enum CommandError {
     Output(#[source] std::io::Error),
 }
 
+fn abandoned_text(ids: &[RecordId]) -> String {
+    if ids.is_empty() {
+        return "every record had reached the server; nothing was lost".into();
+    }
+    let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    format!(
+        "{} unsynced record(s) could not be uploaded and are abandoned: {}",
+        ids.len(),
+        list.join(", ")
+    )
+}
+
 fn problems_text(problems: &[ReceiptProblem]) -> String {
     match problems.first() {
         None => String::new(),
@@ -176,6 +235,9 @@ impl CommandError {
             Some(TransportError::Revoked { .. }) => EXIT_REVOKED,
             _ => match self {
                 Self::Tls(TlsError::Connect { .. }) => EXIT_UNREACHABLE,
+                Self::Revoked { .. }
+                | Self::Keyring(KeyringError::Revoked(_))
+                | Self::Unlock(UnlockError::Keyring(KeyringError::Revoked(_))) => EXIT_REVOKED,
                 _ => EXIT_ERROR,
             },
         }
@@ -212,8 +274,8 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
             pending,
             child,
             json,
-        } => list(&dir, pending, child.as_deref(), json, &mut out),
-        Command::Show { id, json } => show(&dir, &id, json, &mut out),
+        } => list(&dir, &clock, pending, child.as_deref(), json, &mut out),
+        Command::Show { id, json } => show(&dir, &clock, &id, json, &mut out),
         Command::Enrol {
             server,
             token,
@@ -230,6 +292,12 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         ),
         Command::Sync => sync_command(&dir, &clock, &mut out),
         Command::Status { json } => status(&dir, json, &mut out),
+        Command::Unlock { minutes } => unlock_command(&dir, &clock, minutes, &mut out),
+        Command::Lock => lock_command(&dir, &mut out),
+        Command::Passphrase {
+            action: PassphraseCommand::Change,
+        } => change_passphrase(&dir, &mut out),
+        Command::Purge { older_than_days } => purge(&dir, &clock, older_than_days, &mut out),
     }
 }
 
@@ -239,15 +307,103 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<(), CommandError> {
         .map_err(CommandError::Output)
 }
 
-/// Opens an initialised store and its key.
-fn open(dir: &Path) -> Result<(SqliteStore, DeviceSettings, DeviceKey), CommandError> {
+/// Opens an initialised store without the key: counts and settings only.
+fn open_locked(dir: &Path) -> Result<(SqliteStore, DeviceSettings), CommandError> {
     if !dir.join(crate::store::DB_FILE_NAME).exists() {
         return Err(StoreError::NotInitialised.into());
     }
     let store = SqliteStore::open_dir(dir)?;
     let settings = store.settings()?.ok_or(StoreError::NotInitialised)?;
-    let key = DeviceKey::load(dir)?;
-    Ok((store, settings, key))
+    Ok((store, settings))
+}
+
+/// Opens an initialised store, unlocked, and its device key.
+fn open(
+    dir: &Path,
+    clock: &dyn Clock,
+) -> Result<(SqliteStore, DeviceSettings, DeviceKey), CommandError> {
+    if !dir.join(crate::store::DB_FILE_NAME).exists() {
+        return Err(StoreError::NotInitialised.into());
+    }
+    // Unlock before the database is even opened: a wrong passphrase
+    // touches nothing but the failure counter.
+    let ring = Keyring::load(dir)?;
+    let dk = data_key(dir, &ring, clock)?;
+    let key = ring.device_key(&dk)?;
+    let (store, settings) = open_locked(dir)?;
+    Ok((store.unlocked(Sealer::new(&dk)), settings, key))
+}
+
+/// The data key, from `HEARTH_PASSPHRASE`, an unlock session, or a prompt
+/// (see `crate::unlock`). Argon2 runs at most once per process.
+fn data_key(dir: &Path, ring: &Keyring, clock: &dyn Clock) -> Result<DataKey, CommandError> {
+    if let Some(p) = unlock::env_passphrase(PASSPHRASE_ENV) {
+        return Ok(keyring::unlock(dir, ring, &p, &mut std::thread::sleep)?);
+    }
+    if let Some(dk) = unlock::read_session(dir, clock.now()) {
+        if ring.device_key(&dk).is_ok() {
+            return Ok(dk);
+        }
+        unlock::remove_session(dir);
+    }
+    if unlock::interactive() {
+        let p = unlock::prompt("Passphrase: ").map_err(CommandError::Prompt)?;
+        return Ok(keyring::unlock(dir, ring, &p, &mut std::thread::sleep)?);
+    }
+    Err(CommandError::Locked)
+}
+
+/// The current passphrase from `HEARTH_PASSPHRASE` or a prompt (never a
+/// session: unlocking and changing it need the passphrase itself).
+fn current_passphrase() -> Result<zeroize::Zeroizing<String>, CommandError> {
+    if let Some(p) = unlock::env_passphrase(PASSPHRASE_ENV) {
+        return Ok(p);
+    }
+    if unlock::interactive() {
+        return unlock::prompt("Passphrase: ").map_err(CommandError::Prompt);
+    }
+    Err(CommandError::NoPassphrase {
+        what: "the passphrase",
+        env: PASSPHRASE_ENV,
+    })
+}
+
+/// A new passphrase from `env` or two prompts, checked for length.
+fn new_passphrase(
+    env: &'static str,
+    what: &'static str,
+) -> Result<zeroize::Zeroizing<String>, CommandError> {
+    let p = match unlock::env_passphrase(env) {
+        Some(p) => p,
+        None if unlock::interactive() => {
+            let first = unlock::prompt(&format!("{what}: ")).map_err(CommandError::Prompt)?;
+            keyring::check_new_passphrase(&first).map_err(CommandError::WeakPassphrase)?;
+            let again = unlock::prompt(&format!("{what} again: ")).map_err(CommandError::Prompt)?;
+            if *first != *again {
+                return Err(CommandError::PassphraseMismatch);
+            }
+            first
+        }
+        None => {
+            return Err(CommandError::NoPassphrase {
+                what: "a new passphrase",
+                env,
+            });
+        }
+    };
+    keyring::check_new_passphrase(&p).map_err(CommandError::WeakPassphrase)?;
+    Ok(p)
+}
+
+fn kdf_for_new_keyring() -> KdfParams {
+    let kdf = KdfParams::from_env();
+    if kdf.is_weak() {
+        eprintln!(
+            "warning: {} is set: the passphrase is protected by test-strength Argon2 parameters; never do this on a tablet",
+            keyring::TEST_KDF_ENV
+        );
+    }
+    kdf
 }
 
 fn init(
@@ -273,6 +429,17 @@ fn init(
             value: worker.into(),
             limit: 32,
         })?;
+    if dir.join(crate::keys::KEY_FILE).exists() {
+        return Err(KeyringError::Legacy.into());
+    }
+    if dir.join(crate::store::DB_FILE_NAME).exists()
+        && let Some(s) = SqliteStore::open_dir(dir)?.settings()?
+    {
+        return Err(StoreError::AlreadyInitialised(s.device_id).into());
+    }
+    // Asked before anything is created, so a refused passphrase leaves
+    // nothing behind.
+    let passphrase = new_passphrase(PASSPHRASE_ENV, "Choose a passphrase")?;
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -299,7 +466,11 @@ fn init(
         return Err(StoreError::AlreadyInitialised(s.device_id).into());
     }
     let key = DeviceKey::generate(&mut OsRng);
-    key.save(dir)?;
+    let dk = DataKey::generate(&mut OsRng);
+    // The keyring first: a crash before the settings are written leaves a
+    // keyring with no settings and no records, which the next `init`
+    // simply replaces (records cannot exist without settings).
+    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save(dir)?;
     let device_id = key.device_id().to_string();
     store.init_settings(&DeviceSettings {
         device_id: device_id.clone(),
@@ -318,7 +489,7 @@ fn record(
     args: RecordArgs,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let (mut store, settings, key) = open(dir)?;
+    let (mut store, settings, key) = open(dir, clock)?;
     let json = match (&args.json, &args.kind) {
         (Some(path), _) => read_input(path)?,
         (None, Some(kind)) => kind.to_json(&clock.now().to_string()),
@@ -373,6 +544,7 @@ fn summary(device: &str, r: &StoredRecord) -> Result<Value, CommandError> {
 
 fn list(
     dir: &Path,
+    clock: &dyn Clock,
     pending: bool,
     child: Option<&str>,
     as_json: bool,
@@ -387,9 +559,14 @@ fn list(
                 })
         })
         .transpose()?;
-    let (store, settings, _key) = open(dir)?;
+    let (store, settings, _key) = open(dir, clock)?;
+    let records = match &child {
+        // The keyed blind index finds the rows; the decrypted body confirms.
+        Some(c) => store.for_child(c)?,
+        None => store.all()?,
+    };
     let mut rows = Vec::new();
-    for r in store.all()? {
+    for r in records {
         if pending && r.status != SyncStatus::Pending {
             continue;
         }
@@ -427,14 +604,23 @@ fn list(
     Ok(EXIT_OK)
 }
 
-fn show(dir: &Path, id: &str, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandError> {
+fn show(
+    dir: &Path,
+    clock: &dyn Clock,
+    id: &str,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
     let rid: RecordId = id.parse().map_err(|source| CommandError::BadRecordId {
         input: id.to_string(),
         source,
     })?;
-    let (store, _settings, key) = open(dir)?;
+    let (store, _settings, key) = open(dir, clock)?;
     if rid.device != key.device_id() {
         return Err(CommandError::NoSuchRecord(rid));
+    }
+    if let Some(at) = store.purged_at(rid.seq)? {
+        return Err(CommandError::Purged { id: rid, at });
     }
     let r = store.get(rid.seq)?.ok_or(CommandError::NoSuchRecord(rid))?;
     let env = r
@@ -476,7 +662,7 @@ fn enrol(
     pin: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let (mut store, _settings, key) = open(dir)?;
+    let (mut store, _settings, key) = open(dir, clock)?;
     let server = server.trim_end_matches('/');
     tls::host_port(server)?;
     match (ca, pin) {
@@ -523,7 +709,7 @@ fn enrol(
 }
 
 fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8, CommandError> {
-    let (mut store, settings, key) = open(dir)?;
+    let (mut store, settings, key) = open(dir, clock)?;
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
     let server_key = server_key(&reg)?;
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
@@ -546,7 +732,12 @@ fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8
         &mut |done, _| bar.set_position(done as u64),
     );
     bar.finish_and_clear();
-    let report = result?;
+    let report = match result {
+        Err(SyncError::Transport(TransportError::Revoked { message })) => {
+            return Err(revoked(dir, clock, &store, &key, message));
+        }
+        other => other?,
+    };
     for (seq, status, reason) in &report.refused {
         eprintln!("record {}-{seq} {status}: {reason}", settings.device_id);
     }
@@ -583,8 +774,114 @@ fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8
     Ok(EXIT_OK)
 }
 
+/// The server revoked this device. Everything it would still take has
+/// been offered (batches before the refusal were judged and applied);
+/// now destroy the data key, and name what never reached the server.
+fn revoked(
+    dir: &Path,
+    clock: &dyn Clock,
+    store: &SqliteStore,
+    key: &DeviceKey,
+    message: String,
+) -> CommandError {
+    let mut abandoned = Vec::new();
+    for status in [SyncStatus::Pending, SyncStatus::Rejected] {
+        match store.seqs_with_status(status) {
+            Ok(seqs) => abandoned.extend(seqs.into_iter().map(|seq| RecordId {
+                device: key.device_id(),
+                seq,
+            })),
+            Err(e) => return e.into(),
+        }
+    }
+    abandoned.sort_by_key(|id| id.seq);
+    unlock::remove_session(dir);
+    if let Err(e) = keyring::destroy(dir, &clock.now().to_string()) {
+        return e.into();
+    }
+    tracing::warn!(
+        device = %key.device_id(),
+        abandoned = abandoned.len(),
+        "device revoked; data key destroyed"
+    );
+    CommandError::Revoked { message, abandoned }
+}
+
+fn unlock_command(
+    dir: &Path,
+    clock: &dyn Clock,
+    minutes: u32,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    if !dir.join(crate::store::DB_FILE_NAME).exists() {
+        return Err(StoreError::NotInitialised.into());
+    }
+    let ring = Keyring::load(dir)?;
+    let passphrase = current_passphrase()?;
+    let dk = keyring::unlock(dir, &ring, &passphrase, &mut std::thread::sleep)?;
+    ring.device_key(&dk)?;
+    let until = hearth_shared::Timestamp(clock.now().0 + i64::from(minutes) * 60);
+    unlock::write_session(dir, &dk, until)?;
+    emit(out, &format!("unlocked until {until}"))?;
+    Ok(EXIT_OK)
+}
+
+fn lock_command(dir: &Path, out: &mut dyn Write) -> Result<u8, CommandError> {
+    if unlock::remove_session(dir) {
+        emit(out, "locked")?;
+    } else {
+        emit(out, "locked (there was no unlock session)")?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn change_passphrase(dir: &Path, out: &mut dyn Write) -> Result<u8, CommandError> {
+    if !dir.join(crate::store::DB_FILE_NAME).exists() {
+        return Err(StoreError::NotInitialised.into());
+    }
+    let ring = Keyring::load(dir)?;
+    let old = current_passphrase()?;
+    let dk = keyring::unlock(dir, &ring, &old, &mut std::thread::sleep)?;
+    ring.device_key(&dk)?;
+    let new = new_passphrase(NEW_PASSPHRASE_ENV, "New passphrase")?;
+    // Re-wraps the same data key: no record is re-encrypted, and the
+    // atomic save leaves the old or the new passphrase working.
+    ring.rewrap(&dk, &new, kdf_for_new_keyring(), &mut OsRng)?
+        .save(dir)?;
+    emit(out, "passphrase changed")?;
+    Ok(EXIT_OK)
+}
+
+fn purge(
+    dir: &Path,
+    clock: &dyn Clock,
+    older_than_days: u32,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let (mut store, settings, _key) = open(dir, clock)?;
+    let now = clock.now();
+    let before = hearth_shared::Timestamp(now.0 - i64::from(older_than_days) * 86_400);
+    let purged = store.purge(before, now)?;
+    tracing::info!(count = purged.len(), "records purged");
+    let first_last = match (purged.first(), purged.last()) {
+        (Some(a), Some(b)) => format!(
+            " ({}-{a} to {}-{b})",
+            settings.device_id, settings.device_id
+        ),
+        _ => String::new(),
+    };
+    emit(
+        out,
+        &format!(
+            "purged {} synced record(s) with receipts, synced before {before}{first_last}; their seqs, hashes and receipts are kept",
+            purged.len()
+        ),
+    )?;
+    Ok(EXIT_OK)
+}
+
 fn status(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandError> {
-    let (store, settings, _key) = open(dir)?;
+    let (store, settings) = open_locked(dir)?;
     let reg = store.registration()?;
     let counts = store.counts()?;
     let state = store.sync_state()?;
@@ -606,6 +903,7 @@ fn status(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandE
         "rejected": counts.rejected + counts.quarantined,
         "rejected_only": counts.rejected,
         "quarantined": counts.quarantined,
+        "purged": counts.purged,
         "last_sync_at": state.last_sync_at.map(|t| t.to_string()),
         "last_receipt": receipt,
         "clock_offset_seconds": state.clock_offset_seconds,
@@ -630,6 +928,10 @@ fn status(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<u8, CommandE
         ),
         format!("pending      {}", counts.pending),
         format!("synced       {}", counts.synced),
+        format!(
+            "purged       {} (synced, body dropped locally)",
+            counts.purged
+        ),
         format!(
             "rejected     {} ({} rejected, {} quarantined)",
             counts.rejected + counts.quarantined,

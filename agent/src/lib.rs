@@ -11,8 +11,16 @@
 //!
 //! - [`clock`]: [`clock::Clock`], the one source of the current time (and
 //!   the `HEARTH_CLOCK_SKEW_SECS` test hook).
-//! - [`keys`]: [`keys::DeviceKey`], the device's ed25519 key on disk (0600,
-//!   redacted in `Debug`).
+//! - [`keys`]: [`keys::DeviceKey`], the device's ed25519 key (redacted in
+//!   `Debug`; on disk only sealed inside the keyring).
+//! - [`seal`]: encryption at rest (issue 7): [`seal::DataKey`] and
+//!   [`seal::Sealer`] (XChaCha20-Poly1305 with seq and column bound in,
+//!   and the keyed child index).
+//! - [`keyring`]: [`keyring::Keyring`], the data key wrapped under the
+//!   passphrase with Argon2id, the sealed device key, the failure counter,
+//!   atomic re-wrapping and destruction on revocation.
+//! - [`unlock`]: where a command gets the passphrase or key
+//!   (`HEARTH_PASSPHRASE`, an unlock session, a prompt).
 //! - [`store`]: [`store::RecordStore`], the storage trait, and
 //!   [`store::SqliteStore`], its SQLite implementation with numbered `.sql`
 //!   migrations.
@@ -32,7 +40,10 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod keyring;
 pub mod keys;
+pub mod seal;
 pub mod store;
 pub mod sync;
 pub mod tls;
+pub mod unlock;

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const CHILD: &str = "nhs:9434765919";
+const PASSPHRASE: &str = "correct horse battery staple";
 
 /// Runs the agent with `--store dir`, optionally feeding stdin.
 fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
@@ -15,6 +16,10 @@ fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env_remove("HEARTH_CLOCK_SKEW_SECS")
         .env_remove("RUST_LOG")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("HEARTH_NEW_PASSPHRASE")
+        .env("HEARTH_PASSPHRASE", PASSPHRASE)
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -193,7 +198,9 @@ fn issue_3_capture_works_with_no_server() {
     let text = ok!(agent(d, &["status"], None));
     assert!(text.contains("pending      4"), "{text}");
 
-    let key = d.join("device.key");
+    // Issue 7: no plaintext device key; the keyring is owner-only.
+    assert!(!d.join("device.key").exists());
+    let key = d.join("keyring.json");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -407,6 +414,8 @@ fn issue_3_the_store_dir_comes_from_hearth_store() {
     let out = Command::new(env!("CARGO_BIN_EXE_hearth-agent"))
         .args(["init", "--agency", "NURSERY-12", "--worker", "door"])
         .env("HEARTH_STORE", dir.path())
+        .env("HEARTH_PASSPHRASE", PASSPHRASE)
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -424,3 +433,6 @@ fn issue_3_usage_errors_exit_1_not_2() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("HEARTH_CLOCK_SKEW_SECS"));
 }
+// Issue 7's tests live beside this file but in this one test binary.
+#[path = "cli/issue_7.rs"]
+mod issue_7;

@@ -1,11 +1,12 @@
 //! Local storage: the [`RecordStore`] trait and its SQLite implementation,
 //! [`SqliteStore`] (numbered migrations in `store/migrations/`).
 //!
-//! The trait is what capture and sync need and nothing more, so that a
-//! later issue can encrypt record bodies at rest behind the same interface.
-//! A record is stored as its signed bytes ([`StoredRecord::signed`]) and
-//! never changed; its [`SyncStatus`] and the server's reason are separate,
-//! mutable metadata.
+//! The trait is what capture and sync need and nothing more. A record is
+//! stored as its signed bytes ([`StoredRecord::signed`]), sealed under the
+//! data key (issue 7: see `crate::seal`), and never changed, except that a
+//! synced record covered by a receipt may be purged ([`RecordStore::purge`]):
+//! its body is dropped, its seq and hash kept. Its [`SyncStatus`] and the
+//! server's (sealed) reason are separate, mutable metadata.
 
 mod sqlite;
 
@@ -14,7 +15,7 @@ use std::str::FromStr;
 
 use hearth_shared::signed::{EncodeError, decode_envelope, split_signed};
 use hearth_shared::{
-    AgencyCode, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
+    AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
 };
 
 pub use sqlite::{DB_FILE as DB_FILE_NAME, SqliteStore};
@@ -158,6 +159,8 @@ pub struct StatusCounts {
     pub rejected: u64,
     /// Quarantined.
     pub quarantined: u64,
+    /// Synced records whose body was purged locally (also in `synced`).
+    pub purged: u64,
 }
 
 /// The last sync as remembered.
@@ -209,6 +212,17 @@ pub enum StoreError {
     /// Something stored does not make sense.
     #[error("the local store is damaged: {0}")]
     Corrupt(String),
+    /// The data key is needed and was not given.
+    #[error("the store is locked; run `hearth-agent unlock` or set HEARTH_PASSPHRASE")]
+    Locked,
+    /// A sealed value did not decrypt.
+    #[error(transparent)]
+    Sealed(#[from] crate::seal::OpenError),
+    /// A store from before encryption at rest holding plaintext records.
+    #[error(
+        "this store predates encryption at rest and holds {0} plaintext record(s); sync them with the previous hearth-agent, move the directory aside and run `hearth-agent init`"
+    )]
+    Plaintext(u64),
     /// Creating the store directory failed.
     #[error("cannot create the store directory {path}")]
     Dir {
@@ -238,11 +252,26 @@ pub trait RecordStore {
         sign: &mut dyn FnMut(Seq, RecordHash) -> Result<SignedRecord, EncodeError>,
     ) -> Result<StoredRecord, StoreError>;
 
-    /// One record.
+    /// One record; `None` if absent or purged.
     fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError>;
 
-    /// Every record, in seq order.
+    /// Every record not purged, in seq order.
     fn all(&self) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// The records (not purged) naming `child`, in seq order, found by
+    /// the keyed blind index.
+    fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// The seqs with `status`, in order (purged records count as synced).
+    fn seqs_with_status(&self, status: SyncStatus) -> Result<Vec<Seq>, StoreError>;
+
+    /// When record `seq` was purged, if it was.
+    fn purged_at(&self, seq: Seq) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Drops the bodies of synced records covered by a kept receipt that
+    /// became synced at or before `synced_before`; returns their seqs.
+    /// The only deletion path; seq, hash, status and receipts are kept.
+    fn purge(&mut self, synced_before: Timestamp, now: Timestamp) -> Result<Vec<Seq>, StoreError>;
 
     /// Pending records' seqs, in order.
     fn pending_seqs(&self) -> Result<Vec<Seq>, StoreError>;

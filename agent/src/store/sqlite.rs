@@ -25,30 +25,49 @@
 //!
 //! `migrations/NNNN_name.sql`, compiled in, applied in order inside one
 //! transaction each, the version kept in `PRAGMA user_version`.
+//!
+//! ## Encryption at rest (issue 7)
+//!
+//! The store seals record bodies and the server's reasons with a
+//! [`Sealer`] (see `crate::seal` and migration 0002), binding each row's
+//! seq and column as associated data. A store opened without a sealer
+//! ([`SqliteStore::open_dir`]) can count and report status but refuses to
+//! read or write anything sealed ([`StoreError::Locked`]).
+//! `secure_delete` is on, so a purged body's pages are zeroed, not just
+//! unlinked.
 
 use std::path::Path;
 use std::time::Duration;
 
 use hearth_shared::signed::EncodeError;
-use hearth_shared::{AgencyCode, RecordHash, Seq, SignedRecord, Timestamp, WorkerId};
+use hearth_shared::signed::{decode_envelope, split_signed};
+use hearth_shared::{AgencyCode, ChildRef, RecordHash, Seq, SignedRecord, Timestamp, WorkerId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
     BatchOutcome, DeviceSettings, RecordStore, Registration, StatusCounts, StoreError,
     StoredReceipt, StoredRecord, SyncState, SyncStatus,
 };
+use crate::seal::{DataKey, Sealer, Slot};
 
 /// The database file's name inside the store directory.
 pub const DB_FILE: &str = "hearth.db";
 
 /// The migrations, in order; the version after applying `MIGRATIONS[i]` is
 /// `i + 1`.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        "0002_encryption_at_rest",
+        include_str!("migrations/0002_encryption_at_rest.sql"),
+    ),
+];
 
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    sealer: Option<Sealer>,
 }
 
 fn hash_from(bytes: Vec<u8>) -> Result<RecordHash, StoreError> {
@@ -61,11 +80,11 @@ fn seq_to_sql(seq: Seq) -> Result<i64, StoreError> {
     i64::try_from(seq.0).map_err(|_| StoreError::Corrupt(format!("seq {seq} out of range")))
 }
 
-const RECORD_COLUMNS: &str = "r.seq, r.hash, r.signed, r.captured_at, s.status, s.reason";
+const RECORD_COLUMNS: &str = "r.seq, r.hash, r.sealed, r.captured_at, s.status, s.reason_sealed";
 
-/// A record row as SQLite returns it: seq, hash, signed, captured_at,
-/// status, reason.
-type RecordRow = (i64, Vec<u8>, Vec<u8>, i64, String, String);
+/// A record row as SQLite returns it: seq, hash, sealed body, captured_at,
+/// status, sealed reason.
+type RecordRow = (i64, Vec<u8>, Vec<u8>, i64, String, Option<Vec<u8>>);
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok((
@@ -79,10 +98,18 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<RecordRow> {
 }
 
 fn record_from_parts(
-    (seq, hash, signed, captured_at, status, reason): RecordRow,
+    sealer: &Sealer,
+    (seq, hash, sealed, captured_at, status, reason): RecordRow,
 ) -> Result<StoredRecord, StoreError> {
+    let seq = Seq(seq as u64);
+    let signed = sealer.open(Slot::RecordBody, Some(seq), &sealed)?;
+    let reason = match reason {
+        None => String::new(),
+        Some(r) => String::from_utf8(sealer.open(Slot::Reason, Some(seq), &r)?)
+            .map_err(|_| StoreError::Corrupt(format!("record {seq}: the reason is not UTF-8")))?,
+    };
     Ok(StoredRecord {
-        seq: Seq(seq as u64),
+        seq,
         hash: hash_from(hash)?,
         signed,
         captured_at: Timestamp(captured_at),
@@ -91,8 +118,18 @@ fn record_from_parts(
     })
 }
 
+/// The children a signed record names.
+fn children_of(signed: &[u8]) -> Result<Vec<ChildRef>, StoreError> {
+    let (envelope, _) = split_signed(signed)
+        .map_err(|e| StoreError::Corrupt(format!("a record just signed does not split: {e}")))?;
+    let env = decode_envelope(envelope)
+        .map_err(|e| StoreError::Corrupt(format!("a record just signed does not decode: {e}")))?;
+    Ok(env.body.children.iter().cloned().collect())
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) `dir/hearth.db` and migrates it.
+    /// Opens (creating if needed) `dir/hearth.db` and migrates it,
+    /// locked: see [`SqliteStore::unlocked`].
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
         Self::open(&dir.join(DB_FILE))
     }
@@ -103,9 +140,20 @@ impl SqliteStore {
         Self::from_connection(conn)
     }
 
-    /// An in-memory store (tests).
+    /// An in-memory store, unlocked with a throwaway random key (tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open_in_memory()?)
+        Ok(Self::from_connection(Connection::open_in_memory()?)?
+            .unlocked(Sealer::new(&DataKey::generate(&mut rand_core::OsRng))))
+    }
+
+    /// The store, able to read and write sealed values with `sealer`.
+    pub fn unlocked(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    fn sealer(&self) -> Result<&Sealer, StoreError> {
+        self.sealer.as_ref().ok_or(StoreError::Locked)
     }
 
     fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
@@ -114,8 +162,10 @@ impl SqliteStore {
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        refuse_plaintext_records(&conn)?;
         migrate(&mut conn)?;
-        Ok(Self { conn })
+        Ok(Self { conn, sealer: None })
     }
 
     /// The schema version (the number of migrations applied).
@@ -129,6 +179,21 @@ impl SqliteStore {
     pub const fn latest_version() -> u32 {
         MIGRATIONS.len() as u32
     }
+}
+
+/// A version-1 store with records holds them in plaintext; migration 0002
+/// would drop them, and encrypting needs a passphrase the old store never
+/// had. Refuse, with what to do.
+fn refuse_plaintext_records(conn: &Connection) -> Result<(), StoreError> {
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 1 {
+        return Ok(());
+    }
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
+    if n > 0 {
+        return Err(StoreError::Plaintext(n as u64));
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -234,19 +299,22 @@ impl RecordStore for SqliteStore {
         let signed = sign(seq, prev)?;
         let hash = signed.hash();
         let seq_sql = seq_to_sql(seq)?;
+        let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
+        let sealed = sealer.seal(Slot::RecordBody, Some(seq), signed.as_bytes());
         tx.execute(
-            "INSERT INTO records (seq, hash, signed, captured_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                seq_sql,
-                hash.as_bytes().as_slice(),
-                signed.as_bytes(),
-                captured_at.0
-            ],
+            "INSERT INTO records (seq, hash, sealed, captured_at) VALUES (?1, ?2, ?3, ?4)",
+            params![seq_sql, hash.as_bytes().as_slice(), sealed, captured_at.0],
         )?;
         tx.execute(
-            "INSERT INTO record_status (seq, status, reason, updated_at) VALUES (?1, 'pending', '', ?2)",
+            "INSERT INTO record_status (seq, status, reason_sealed, updated_at) VALUES (?1, 'pending', NULL, ?2)",
             params![seq_sql, captured_at.0],
         )?;
+        for child in children_of(signed.as_bytes())? {
+            tx.execute(
+                "INSERT OR IGNORE INTO record_children (tag, seq) VALUES (?1, ?2)",
+                params![sealer.child_tag(&child).as_slice(), seq_sql],
+            )?;
+        }
         tx.commit()?;
         Ok(StoredRecord {
             seq,
@@ -259,31 +327,91 @@ impl RecordStore for SqliteStore {
     }
 
     fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError> {
+        let sealer = self.sealer()?;
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq WHERE r.seq = ?1"
+            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq
+             WHERE r.seq = ?1 AND r.purged_at IS NULL"
         );
         self.conn
             .query_row(&sql, [seq_to_sql(seq)?], record_from_row)
             .optional()?
-            .map(record_from_parts)
+            .map(|row| record_from_parts(sealer, row))
             .transpose()
     }
 
     fn all(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let sealer = self.sealer()?;
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq ORDER BY r.seq"
+            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq
+             WHERE r.purged_at IS NULL ORDER BY r.seq"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], record_from_row)?;
-        rows.map(|r| record_from_parts(r?)).collect()
+        rows.map(|r| record_from_parts(sealer, r?)).collect()
+    }
+
+    fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError> {
+        let sealer = self.sealer()?;
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM record_children c
+             JOIN records r ON r.seq = c.seq JOIN record_status s ON s.seq = r.seq
+             WHERE c.tag = ?1 AND r.purged_at IS NULL ORDER BY r.seq"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let tag = sealer.child_tag(child);
+        let rows = stmt.query_map([tag.as_slice()], record_from_row)?;
+        rows.map(|r| record_from_parts(sealer, r?)).collect()
+    }
+
+    fn seqs_with_status(&self, status: SyncStatus) -> Result<Vec<Seq>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq FROM record_status WHERE status = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([status.as_str()], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| Ok(Seq(r? as u64))).collect()
+    }
+
+    fn purged_at(&self, seq: Seq) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT purged_at FROM records WHERE seq = ?1",
+                [seq_to_sql(seq)?],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?
+            .flatten()
+            .map(Timestamp))
+    }
+
+    fn purge(&mut self, synced_before: Timestamp, now: Timestamp) -> Result<Vec<Seq>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seqs: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT r.seq FROM records r JOIN record_status s ON s.seq = r.seq
+                 WHERE r.purged_at IS NULL AND s.status = 'synced' AND s.updated_at <= ?1
+                   AND EXISTS (SELECT 1 FROM receipts x
+                               WHERE x.first_seq <= r.seq AND r.seq <= x.last_seq)
+                 ORDER BY r.seq",
+            )?;
+            let rows = stmt.query_map([synced_before.0], |r| r.get::<_, i64>(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for &seq in &seqs {
+            tx.execute(
+                "UPDATE records SET sealed = NULL, purged_at = ?2 WHERE seq = ?1",
+                params![seq, now.0],
+            )?;
+            tx.execute("DELETE FROM record_children WHERE seq = ?1", [seq])?;
+        }
+        tx.commit()?;
+        Ok(seqs.into_iter().map(|s| Seq(s as u64)).collect())
     }
 
     fn pending_seqs(&self) -> Result<Vec<Seq>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq FROM record_status WHERE status = 'pending' ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
-        rows.map(|r| Ok(Seq(r? as u64))).collect()
+        self.seqs_with_status(SyncStatus::Pending)
     }
 
     fn hash_of(&self, seq: Seq) -> Result<Option<RecordHash>, StoreError> {
@@ -299,6 +427,7 @@ impl RecordStore for SqliteStore {
     }
 
     fn apply(&mut self, outcome: &BatchOutcome, now: Timestamp) -> Result<(), StoreError> {
+        let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -318,16 +447,19 @@ impl RecordStore for SqliteStore {
         }
         for &seq in &outcome.synced {
             tx.execute(
-                "UPDATE record_status SET status = 'synced', reason = '', updated_at = ?2 WHERE seq = ?1",
+                "UPDATE record_status SET status = 'synced', reason_sealed = NULL, updated_at = ?2
+                 WHERE seq = ?1",
                 params![seq_to_sql(seq)?, now.0],
             )?;
         }
         for (seq, status, reason) in &outcome.refused {
             // Never downgrade a synced record: a receipt is proof.
+            let sealed = (!reason.is_empty())
+                .then(|| sealer.seal(Slot::Reason, Some(*seq), reason.as_bytes()));
             tx.execute(
-                "UPDATE record_status SET status = ?2, reason = ?3, updated_at = ?4
+                "UPDATE record_status SET status = ?2, reason_sealed = ?3, updated_at = ?4
                  WHERE seq = ?1 AND status <> 'synced'",
-                params![seq_to_sql(*seq)?, status.as_str(), reason, now.0],
+                params![seq_to_sql(*seq)?, status.as_str(), sealed, now.0],
             )?;
         }
         if let Some(offset) = outcome.clock_offset_seconds {
@@ -362,6 +494,12 @@ impl RecordStore for SqliteStore {
                 SyncStatus::Quarantined => counts.quarantined = n,
             }
         }
+        let purged: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM records WHERE purged_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        counts.purged = purged as u64;
         Ok(counts)
     }
 
@@ -444,6 +582,10 @@ mod tests {
     use crate::capture::tests::{sample_body, test_key};
     use hearth_shared::{Envelope, FORMAT_VERSION};
 
+    fn test_sealer() -> Sealer {
+        Sealer::new(&DataKey::from_bytes([5u8; 32]))
+    }
+
     fn append_one(store: &mut SqliteStore, key: &crate::keys::DeviceKey) -> StoredRecord {
         let body = sample_body();
         store
@@ -503,7 +645,10 @@ mod tests {
         assert!(
             store
                 .conn
-                .execute("UPDATE records SET signed = x'00' WHERE seq = 1", [])
+                .execute(
+                    "UPDATE records SET sealed = NULL, purged_at = 1 WHERE seq = 1",
+                    []
+                )
                 .is_err()
         );
         assert!(store.conn.execute("DELETE FROM records", []).is_err());
@@ -519,7 +664,9 @@ mod tests {
                 let path = dir.path().to_path_buf();
                 std::thread::spawn(move || {
                     let key = test_key();
-                    let mut store = SqliteStore::open_dir(&path).unwrap();
+                    let mut store = SqliteStore::open_dir(&path)
+                        .unwrap()
+                        .unlocked(test_sealer());
                     for _ in 0..25 {
                         append_one(&mut store, &key);
                     }
@@ -529,7 +676,9 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let store = SqliteStore::open_dir(dir.path())
+            .unwrap()
+            .unlocked(test_sealer());
         let all = store.all().unwrap();
         assert_eq!(all.len(), 100);
         let mut prev = RecordHash::GENESIS;
@@ -551,5 +700,149 @@ mod tests {
         let err = store.append(Timestamp(0), &mut |_, _| Err(EncodeError::BufferTooSmall));
         assert!(err.is_err());
         assert!(store.all().unwrap().is_empty());
+    }
+
+    /// Issue 7: purge drops only the bodies of synced records that a kept
+    /// receipt covers; the chain head, counts and receipts stay.
+    #[test]
+    fn issue_7_purge_takes_only_synced_records_with_receipts() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let recs: Vec<_> = (0..4).map(|_| append_one(&mut store, &key)).collect();
+        let now = Timestamp(1_800_000_500);
+        store
+            .apply(
+                &BatchOutcome {
+                    // seq 1 has a receipt; seq 2 is marked synced without one.
+                    synced: vec![Seq(1), Seq(2)],
+                    refused: vec![(Seq(3), SyncStatus::Rejected, "bad".into())],
+                    receipts: vec![StoredReceipt {
+                        first: Seq(1),
+                        last: Seq(1),
+                        last_hash: recs[0].hash,
+                        server_time: now,
+                        signed: vec![1, 2, 3],
+                    }],
+                    ..BatchOutcome::default()
+                },
+                now,
+            )
+            .unwrap();
+        // Nothing synced long enough ago.
+        assert!(store.purge(Timestamp(now.0 - 1), now).unwrap().is_empty());
+        assert_eq!(store.purge(now, now).unwrap(), [Seq(1)]);
+        assert_eq!(store.purged_at(Seq(1)).unwrap(), Some(now));
+        assert!(store.get(Seq(1)).unwrap().is_none());
+        assert_eq!(store.hash_of(Seq(1)).unwrap(), Some(recs[0].hash));
+        let left: Vec<_> = store.all().unwrap().iter().map(|r| r.seq).collect();
+        assert_eq!(left, [Seq(2), Seq(3), Seq(4)]);
+        let counts = store.counts().unwrap();
+        assert_eq!((counts.synced, counts.purged), (2, 1));
+        assert_eq!(
+            store.sync_state().unwrap().last_receipt.unwrap().last,
+            Seq(1)
+        );
+        // The triggers allow nothing else: not a record with no receipt,
+        // not a pending one, not a delete, not an undo.
+        for seq in [2, 3, 4] {
+            let e = store.conn.execute(
+                "UPDATE records SET sealed = NULL, purged_at = 1 WHERE seq = ?1",
+                [seq],
+            );
+            assert!(e.is_err(), "seq {seq} must not be purgeable");
+        }
+        assert!(
+            store
+                .conn
+                .execute("DELETE FROM records WHERE seq = 1", [])
+                .is_err()
+        );
+        // The next record still chains from the purged ones.
+        let next = append_one(&mut store, &key);
+        assert_eq!(next.envelope().unwrap().prev, recs[3].hash);
+        assert_eq!(
+            store
+                .for_child(&"nhs:9434765919".parse().unwrap())
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    /// Issue 7: a sealed body or reason moved to another row does not
+    /// open, and what is stored is not the plaintext.
+    #[test]
+    fn issue_7_sealed_rows_cannot_be_swapped() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let a = append_one(&mut store, &key);
+        append_one(&mut store, &key);
+        let raw: Vec<u8> = store
+            .conn
+            .query_row("SELECT sealed FROM records WHERE seq = 1", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            !raw.windows(a.signed.len())
+                .any(|w| w == a.signed.as_slice())
+        );
+        store
+            .apply(
+                &BatchOutcome {
+                    refused: vec![(Seq(1), SyncStatus::Quarantined, "reason one".into())],
+                    ..BatchOutcome::default()
+                },
+                Timestamp(1),
+            )
+            .unwrap();
+        assert_eq!(store.get(Seq(1)).unwrap().unwrap().reason, "reason one");
+        // Move row 1's reason onto row 2 (status rows are mutable).
+        store
+            .conn
+            .execute(
+                "UPDATE record_status SET reason_sealed =
+                   (SELECT reason_sealed FROM record_status WHERE seq = 1) WHERE seq = 2",
+                [],
+            )
+            .unwrap();
+        assert!(matches!(store.get(Seq(2)), Err(StoreError::Sealed(_))));
+    }
+
+    #[test]
+    fn issue_7_a_locked_store_counts_but_does_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = test_key();
+        let mut store = SqliteStore::open_dir(dir.path())
+            .unwrap()
+            .unlocked(test_sealer());
+        append_one(&mut store, &key);
+        drop(store);
+        let locked = SqliteStore::open_dir(dir.path()).unwrap();
+        assert_eq!(locked.counts().unwrap().pending, 1);
+        assert!(matches!(locked.all(), Err(StoreError::Locked)));
+        let wrong = SqliteStore::open_dir(dir.path())
+            .unwrap()
+            .unlocked(Sealer::new(&DataKey::from_bytes([6u8; 32])));
+        assert!(matches!(wrong.all(), Err(StoreError::Sealed(_))));
+    }
+
+    /// A version-1 store with plaintext records is refused, not migrated
+    /// (migration 0002 rebuilds the tables).
+    #[test]
+    fn issue_7_a_plaintext_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO records (seq, hash, signed, captured_at) VALUES (1, zeroblob(32), x'01', 0)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Plaintext(1))
+        ));
     }
 }
