@@ -6,6 +6,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use crate::bins;
 
+/// The passphrase every test tablet uses.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
 /// One tablet's store, and how to run `hearth-agent` against it.
 pub struct Agent {
     store: PathBuf,
@@ -36,6 +39,7 @@ impl Agent {
             .arg(&self.store)
             .args(args)
             .env("HEARTH_CLOCK_SKEW_SECS", self.skew_secs.to_string())
+            .env("HEARTH_PASSPHRASE", PASSPHRASE)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null());
         cmd
@@ -74,7 +78,15 @@ impl Agent {
 
     /// `enrol` with the server's pinned fingerprint.
     pub fn enrol(&self, url: &str, token: &str, fingerprint: &str) {
-        self.run_ok(&["enrol", "--server", url, "--token", token, "--pin", fingerprint]);
+        self.run_ok(&[
+            "enrol",
+            "--server",
+            url,
+            "--token",
+            token,
+            "--pin",
+            fingerprint,
+        ]);
     }
 
     /// Captures a record from its JSON form; returns the record id.

@@ -12,6 +12,7 @@
 //!   `hearth-agent` invocation with a chosen clock skew;
 //! - [`proxy`]: [`proxy::FaultProxy`], a TCP proxy between agent and server
 //!   that drops, truncates and delays traffic on command;
+//! - [`http`]: an HTTPS client pinned to a test server's certificate;
 //! - [`rng`]: a small seeded generator, so every random schedule can be
 //!   replayed from the seed a failing test prints.
 //!
@@ -21,6 +22,7 @@
 
 pub mod agent;
 pub mod bins;
+pub mod http;
 pub mod proxy;
 pub mod rng;
 pub mod server;

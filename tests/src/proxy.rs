@@ -154,26 +154,36 @@ struct RecordCounter {
 }
 
 impl RecordCounter {
-    fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
+    /// Feeds `bytes`; returns the offset in `bytes` at which the record
+    /// numbered `nth` (counting application-data records from 1) starts,
+    /// if it starts within them.
+    fn feed(&mut self, bytes: &[u8], nth: usize) -> Option<usize> {
+        let mut at = 0;
+        let mut found = None;
+        while at < bytes.len() {
             if self.remaining > 0 {
-                let n = self.remaining.min(bytes.len());
+                let n = self.remaining.min(bytes.len() - at);
                 self.remaining -= n;
-                bytes = &bytes[n..];
+                at += n;
                 continue;
             }
+            let header_start = at - self.header.len().min(at);
             let need = 5 - self.header.len();
-            let n = need.min(bytes.len());
-            self.header.extend_from_slice(&bytes[..n]);
-            bytes = &bytes[n..];
+            let n = need.min(bytes.len() - at);
+            self.header.extend_from_slice(&bytes[at..at + n]);
+            at += n;
             if self.header.len() == 5 {
                 if self.header[0] == 23 {
                     self.app_records += 1;
+                    if self.app_records == nth && found.is_none() {
+                        found = Some(header_start);
+                    }
                 }
                 self.remaining = usize::from(u16::from_be_bytes([self.header[3], self.header[4]]));
                 self.header.clear();
             }
         }
+        found
     }
 }
 
@@ -205,24 +215,39 @@ fn serve(client: TcpStream, upstream: SocketAddr, fault: Fault) {
             if let Fault::Delay(ms) = fault {
                 thread::sleep(Duration::from_millis(ms));
             }
-            let mut chunk = &buf[..n];
-            if started.load(Ordering::SeqCst)
-                && let Fault::TruncateRequest(limit) = fault
-            {
-                let allowed = limit.saturating_sub(request_bytes).min(chunk.len());
-                chunk = &chunk[..allowed];
-                request_bytes += allowed;
-                if s_write.write_all(chunk).is_err() || request_bytes >= limit {
-                    break;
+            // Split the chunk where the request starts, if it starts here.
+            let (handshake, request) = if started.load(Ordering::SeqCst) {
+                (&buf[..0], &buf[..n])
+            } else {
+                match counter.feed(&buf[..n], 2) {
+                    Some(at) => buf[..n].split_at(at),
+                    None => (&buf[..n], &buf[..0]),
                 }
-                continue;
-            }
-            counter.feed(chunk);
-            if s_write.write_all(chunk).is_err() {
+            };
+            if s_write.write_all(handshake).is_err() {
                 break;
             }
-            if counter.app_records >= 2 {
-                started.store(true, Ordering::SeqCst);
+            if request.is_empty() {
+                continue;
+            }
+            // Mark the request as started before any of it can reach the
+            // server, so the server's answer is always seen as a response.
+            started.store(true, Ordering::SeqCst);
+            let request = match fault {
+                Fault::TruncateRequest(limit) => {
+                    let allowed = limit.saturating_sub(request_bytes).min(request.len());
+                    &request[..allowed]
+                }
+                _ => request,
+            };
+            request_bytes += request.len();
+            if s_write.write_all(request).is_err() {
+                break;
+            }
+            if let Fault::TruncateRequest(limit) = fault
+                && request_bytes >= limit
+            {
+                break;
             }
         }
         let _ = s_write.shutdown(Shutdown::Both);

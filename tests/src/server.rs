@@ -116,7 +116,9 @@ impl Server {
 
     /// The certificate fingerprint it printed, hex.
     pub fn fingerprint(&self) -> String {
-        self.fingerprint.clone().expect("the server printed its fingerprint")
+        self.fingerprint
+            .clone()
+            .expect("the server printed its fingerprint")
     }
 
     /// Runs an administration command on the data directory.

@@ -1,0 +1,21 @@
+//! End-to-end tests of the real `hearth-server` and `hearth-agent`
+//! binaries on loopback: one test binary, one module per scenario.
+//!
+//! | module | what it proves |
+//! | --- | --- |
+//! | `agencies` | several agencies capture offline with skewed clocks, sync in any order, and the chronology comes out in event order with the right agencies, merged siblings and late entries flagged |
+//! | `interrupted` | a sync cut before the request, after the commit, or mid-response converges on a rerun, every record synced exactly once |
+//! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
+//! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
+//! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
+//! | `revocation` | a revoked device is told so and refused; its synced records remain |
+//! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
+
+mod agencies;
+mod audit;
+mod crashes;
+mod fixture;
+mod hostile;
+mod interrupted;
+mod network;
+mod revocation;
