@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The project's one test command: the README's, and what .ci/run calls.
-# Formatting, lints, the whole test suite, and the no_std core for a
-# microcontroller target with no allocator.
+# Formatting, lints, the whole test suite (unit, integration and the
+# end-to-end tests of the real binaries), the no_std core for a
+# microcontroller target with no allocator, the tablet binary built for
+# armv7 and run under qemu-user, and the benchmarks in quick mode (so they
+# keep compiling and working; they are never timed tests).
+#
+# Needs: rustup targets thumbv7em-none-eabihf and armv7-unknown-linux-gnueabihf,
+# and Debian's gcc-arm-linux-gnueabihf and qemu-user (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +25,6 @@ cargo build -p hearth-shared --no-default-features --features alloc --target thu
 
 step "tests"
 cargo test --workspace --locked
+
+step "tablet binary: armv7 cross build, run under qemu-arm"
+bash scripts/tablet.sh
