@@ -145,10 +145,19 @@ pub fn table(c: &Chronology) -> String {
 
 /// One CSV field, quoted when it must be (RFC 4180).
 fn field(s: &str) -> String {
+    // Managers open these files in spreadsheets. A cell that starts with
+    // `=`, `+`, `-`, `@`, tab or carriage return would be run as a formula
+    // (CSV injection, OWASP); a leading apostrophe makes it plain text. The
+    // text is recorded by other agencies' devices, so it is untrusted here.
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -379,6 +388,18 @@ mod tests {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("a\nb"), "\"a\nb\"");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_made_text() {
+        assert_eq!(
+            field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(field("+1"), "'+1");
+        assert_eq!(field("-2+3"), "'-2+3");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("Arrived hungry"), "Arrived hungry");
     }
 
     #[test]
