@@ -116,6 +116,15 @@ pub enum CommandError {
         /// When.
         at: hearth_shared::Timestamp,
     },
+    /// The server said this device is revoked, without a notice signed by
+    /// the server key pinned at enrolment; nothing was destroyed.
+    #[error(
+        "{message}; but the notice is not signed by the server this device enrolled with, so the data key is kept and nothing was uploaded; tell your administrator"
+    )]
+    UnverifiedRevocation {
+        /// The server's message.
+        message: String,
+    },
     /// The server revoked this device; the data key is destroyed.
     #[error("{message}; this device's data key has been destroyed and its records can no longer be read here; {}", abandoned_text(.abandoned))]
     Revoked {
@@ -236,6 +245,7 @@ impl CommandError {
             _ => match self {
                 Self::Tls(TlsError::Connect { .. }) => EXIT_UNREACHABLE,
                 Self::Revoked { .. }
+                | Self::UnverifiedRevocation { .. }
                 | Self::Keyring(KeyringError::Revoked(_))
                 | Self::Unlock(UnlockError::Keyring(KeyringError::Revoked(_))) => EXIT_REVOKED,
                 _ => EXIT_ERROR,
@@ -733,7 +743,14 @@ fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8
     );
     bar.finish_and_clear();
     let report = match result {
-        Err(SyncError::Transport(TransportError::Revoked { message })) => {
+        Err(SyncError::Transport(TransportError::Revoked { message, notice })) => {
+            // Destroy the data key only on the word of the server pinned at
+            // enrolment: anyone else the TLS layer might trust could
+            // otherwise wipe the evidence on this tablet.
+            let genuine = notice.is_some_and(|n| n.verify(&server_key, key.device_id()));
+            if !genuine {
+                return Err(CommandError::UnverifiedRevocation { message });
+            }
             return Err(revoked(dir, clock, &store, &key, message));
         }
         other => other?,
@@ -848,7 +865,18 @@ fn change_passphrase(dir: &Path, out: &mut dyn Write) -> Result<u8, CommandError
     // atomic save leaves the old or the new passphrase working.
     ring.rewrap(&dk, &new, kdf_for_new_keyring(), &mut OsRng)?
         .save(dir)?;
-    emit(out, "passphrase changed")?;
+    // A session opened with the old passphrase ends now. (The data key
+    // itself is unchanged, so a copy of the keyring taken earlier still
+    // opens with the old passphrase; docs/security.md says so.)
+    let ended = unlock::remove_session(dir);
+    emit(
+        out,
+        if ended {
+            "passphrase changed; the unlock session has ended, unlock again with the new passphrase"
+        } else {
+            "passphrase changed"
+        },
+    )?;
     Ok(EXIT_OK)
 }
 

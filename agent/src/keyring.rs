@@ -107,10 +107,11 @@ impl KdfParams {
         parallelism: 1,
     };
 
-    /// [`Self::INSECURE_TEST`] when [`TEST_KDF_ENV`] is `1`, else
-    /// [`Self::TABLET`].
+    /// [`Self::INSECURE_TEST`] when [`TEST_KDF_ENV`] is `1` in a debug
+    /// build, else [`Self::TABLET`]. A release build (what a tablet runs)
+    /// ignores the hook, so it cannot be talked into weak keys.
     pub fn from_env() -> Self {
-        if std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
+        if cfg!(debug_assertions) && std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
             Self::INSECURE_TEST
         } else {
             Self::TABLET

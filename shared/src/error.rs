@@ -230,7 +230,8 @@ pub enum DecodeError {
     /// A format version this build does not know.
     UnknownVersion(u8),
     /// The signature does not verify over the bytes received with the
-    /// device's key: the record was altered, or signed by another key.
+    /// device's key (strictly: no small-order key or `R`): the record was
+    /// altered, or signed by another key.
     BadSignature,
     /// The envelope names a different device from the key it was verified
     /// with: a record replayed from another device.

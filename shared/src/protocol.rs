@@ -165,4 +165,101 @@ pub struct ErrorBody {
     pub error: String,
     /// What happened and what to do.
     pub message: String,
+    /// With `device_revoked`: the server's signed notice, which the device
+    /// checks before it destroys its data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<RevocationNotice>,
+}
+
+/// Prefixed to a revocation notice before the server signs it.
+pub const REVOCATION_DOMAIN: &[u8] = b"hearth/revoked/v1\0";
+
+/// The server's signed word that a device is revoked.
+///
+/// A revoked tablet destroys its data key, and with it any evidence it has
+/// not uploaded. That is too much to do on an unsigned error body: anyone
+/// the TLS layer trusts (another certificate from the same CA, a stolen TLS
+/// key) could wipe a tablet. So the notice is signed with the server's
+/// receipt key, which the device pinned at enrolment, and names the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationNotice {
+    /// The revoked device.
+    pub device: DeviceId,
+    /// When it was revoked.
+    pub revoked_at: Timestamp,
+    /// The server's signature, 128 hex digits.
+    pub signature: String,
+}
+
+impl RevocationNotice {
+    fn message(device: DeviceId, revoked_at: Timestamp) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(device.as_bytes());
+        out[8..].copy_from_slice(&revoked_at.0.to_le_bytes());
+        out
+    }
+
+    /// The server signs a notice for `device`.
+    pub fn sign(server_key: &SigningKey, device: DeviceId, revoked_at: Timestamp) -> Self {
+        let sig = sign_with_domain(
+            server_key,
+            REVOCATION_DOMAIN,
+            &Self::message(device, revoked_at),
+        );
+        let mut signature = String::with_capacity(128);
+        for b in sig.to_bytes() {
+            use core::fmt::Write;
+            let _ = write!(signature, "{b:02x}");
+        }
+        Self {
+            device,
+            revoked_at,
+            signature,
+        }
+    }
+
+    /// Whether the notice is `server_key`'s and names `device`.
+    pub fn verify(&self, server_key: &VerifyingKey, device: DeviceId) -> bool {
+        if self.device != device || self.signature.len() != 128 {
+            return false;
+        }
+        let mut sig = [0u8; 64];
+        for (i, out) in sig.iter_mut().enumerate() {
+            let Some(pair) = self.signature.get(2 * i..2 * i + 2) else {
+                return false;
+            };
+            let Ok(b) = u8::from_str_radix(pair, 16) else {
+                return false;
+            };
+            *out = b;
+        }
+        verify_with_domain(
+            server_key,
+            REVOCATION_DOMAIN,
+            &Self::message(self.device, self.revoked_at),
+            &Signature::from_bytes(&sig),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revocation_notice_verifies_only_for_its_server_and_device() {
+        let server = SigningKey::from_bytes(&[1; 32]);
+        let other = SigningKey::from_bytes(&[2; 32]);
+        let device = DeviceId([7; 8]);
+        let notice = RevocationNotice::sign(&server, device, Timestamp(1_800_000_000));
+        assert!(notice.verify(&server.verifying_key(), device));
+        assert!(!notice.verify(&other.verifying_key(), device));
+        assert!(!notice.verify(&server.verifying_key(), DeviceId([8; 8])));
+        let mut later = notice.clone();
+        later.revoked_at = Timestamp(1_800_000_001);
+        assert!(!later.verify(&server.verifying_key(), device));
+        let mut garbled = notice;
+        garbled.signature.replace_range(0..2, "zz");
+        assert!(!garbled.verify(&server.verifying_key(), device));
+    }
 }

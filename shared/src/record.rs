@@ -121,6 +121,13 @@ impl Validate for Envelope {
             Field::common("seq"),
             "is 0; sequence numbers start at 1",
         )?;
+        // Stores with signed 64-bit integers (SQLite, PostgreSQL) must hold
+        // every sequence number exactly.
+        ensure(
+            self.seq.0 <= i64::MAX as u64,
+            Field::common("seq"),
+            "is above 2^63 - 1, the largest sequence number a store can hold",
+        )?;
         ensure(
             self.seq != Seq::FIRST || self.prev == RecordHash::GENESIS,
             Field::common("prev"),

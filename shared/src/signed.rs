@@ -32,6 +32,7 @@
 //! (not the signature). The next record of the same device carries it as
 //! `prev`.
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use postcard::experimental::max_size::MaxSize;
@@ -133,12 +134,25 @@ pub fn sign_with_domain(key: &SigningKey, domain: &[u8], message: &[u8]) -> Sign
 }
 
 /// Whether `signature` is `key`'s signature of `domain || message`.
+///
+/// As strict as `ed25519-dalek`'s `verify_strict`: besides the equation
+/// and a canonical `S` (which the streaming verifier checks), a weak
+/// (small-order) public key or a small-order `R` is refused, so every
+/// record Hearth accepts also verifies under libsodium and other strict
+/// verifiers, and a device cannot later disown a signature as unverifiable.
 pub fn verify_with_domain(
     key: &VerifyingKey,
     domain: &[u8],
     message: &[u8],
     signature: &Signature,
 ) -> bool {
+    if key.is_weak() {
+        return false;
+    }
+    match CompressedEdwardsY(signature.r_bytes().to_owned()).decompress() {
+        Some(r) if !r.is_small_order() => {}
+        _ => return false,
+    }
     let Ok(mut verifier) = key.verify_stream(signature) else {
         return false;
     };

@@ -354,7 +354,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         required::<16>(),
         required::<120>(),
         detail(),
-        1u64..=u64::MAX,
+        1u64..=i64::MAX as u64,
         any::<[u8; 32]>(),
         timestamp(),
     )

@@ -350,6 +350,57 @@ fn strict_decoding_gives_typed_errors() {
 }
 
 #[test]
+fn a_signature_with_a_small_order_r_is_refused_like_verify_strict() {
+    // A device-key holder can make R the identity point: S = k·a satisfies
+    // the verification equation, and a plain (non-strict) verifier accepts
+    // it, but strict verifiers reject it. Hearth must reject it too.
+    use curve25519_dalek::scalar::Scalar;
+    use ed25519_dalek::hazmat::ExpandedSecretKey;
+    use sha2::{Digest, Sha512};
+    let key = test_key();
+    let (_, bytes) = &golden_chain()[0];
+    let (envelope, _) = split_signed(bytes).unwrap();
+    let mut r = [0u8; 32];
+    r[0] = 1; // the identity point, (0, 1)
+    let mut h = Sha512::new();
+    h.update(r);
+    h.update(key.verifying_key().as_bytes());
+    h.update(SIGNATURE_DOMAIN);
+    h.update(envelope);
+    let s = Scalar::from_hash(h) * ExpandedSecretKey::from(key.as_bytes()).scalar;
+    let mut forged = envelope.to_vec();
+    forged.extend_from_slice(&r);
+    forged.extend_from_slice(s.as_bytes());
+    // The equation holds: the lenient streaming check alone accepts it.
+    let sig = ed25519_dalek::Signature::from_slice(&forged[envelope.len()..]).unwrap();
+    let mut lenient = key.verifying_key().verify_stream(&sig).unwrap();
+    lenient.update(SIGNATURE_DOMAIN);
+    lenient.update(envelope);
+    assert!(lenient.finalize_and_verify().is_ok());
+    // Hearth does not.
+    assert_eq!(
+        verify(&key.verifying_key(), &forged),
+        Err(DecodeError::BadSignature)
+    );
+}
+
+#[test]
+fn sequence_numbers_beyond_what_a_store_holds_are_refused() {
+    let mut envelope = first_envelope();
+    envelope.seq = Seq(i64::MAX as u64 + 1);
+    let err = SignedRecord::sign(&test_key(), &envelope).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "seq is above 2^63 - 1, the largest sequence number a store can hold"
+    );
+    let bytes = sign_raw(&postcard::to_allocvec(&envelope).unwrap());
+    assert!(matches!(
+        verify(&test_key().verifying_key(), &bytes),
+        Err(DecodeError::Invalid(_))
+    ));
+}
+
+#[test]
 fn the_chain_hash_is_over_the_envelope_bytes() {
     let chain = golden_chain();
     let (envelope, _) = split_signed(&chain[0].1).unwrap();

@@ -24,6 +24,7 @@ use crate::config::{BadDuration, Limits, parse_duration};
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{KeyError, load_or_create_server_key};
+use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Role, StoreError, Via};
 use crate::tls::{CertSource, TlsError, load_server_config};
@@ -413,11 +414,13 @@ fn serve_command(
     use std::io::Write;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = SqliteStore::open(&data)?;
-    let server_key = Arc::new(load_or_create_server_key(&data)?);
+    let enrolled = !store.devices()?.is_empty();
+    let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
     let (tls, fingerprint) = load_server_config(&data, &source)?;
     // Test-only fault injection for the crash tests; see docs/api.md.
+    // Compiled into debug builds only: a release server ignores it.
     let fault = match std::env::var("HEARTH_FAULT").as_deref() {
-        Ok("abort-before-commit") => Fault::AbortBeforeCommit,
+        Ok("abort-before-commit") if cfg!(debug_assertions) => Fault::AbortBeforeCommit,
         _ => Fault::None,
     };
     let writer = Writer::start(store, clock.clone(), fault);

@@ -53,20 +53,22 @@ pub struct ClockState {
     pub last_report: Option<Timestamp>,
 }
 
-/// Folds a batch's clock report into `state`. A report whose device time is
-/// older than the last accepted one is a replay and is ignored.
+/// Folds a batch's clock report into `state`: the latest report wins.
+///
+/// Every report counts, including one whose device time is earlier than the
+/// last: a tablet whose clock was days fast and is then corrected (by NTP,
+/// or by hand) reports an earlier time, and its offset must follow at once
+/// or every record it captures meanwhile is misplaced in the chronology.
+/// Replaying an old report is not a concern here: the header is signed by
+/// the device and covers the records it carries, and it travels inside TLS,
+/// so only someone who already holds the plaintext request could replay it.
 pub fn estimate_offset(
-    state: ClockState,
+    _state: ClockState,
     device_time: Timestamp,
     received_at: Timestamp,
 ) -> ClockState {
-    if let Some(last) = state.last_report
-        && device_time < last
-    {
-        return state;
-    }
     ClockState {
-        offset: Some(device_time.0 - received_at.0),
+        offset: Some(device_time.0.saturating_sub(received_at.0)),
         last_report: Some(device_time),
     }
 }
@@ -79,7 +81,7 @@ pub fn corrected_time(device_time: Timestamp, offset: i64) -> Timestamp {
 /// Whether a record captured at `captured` (corrected) is a late entry for
 /// an event at `occurred_at`.
 pub fn is_late_entry(captured: Timestamp, occurred_at: Timestamp, threshold_secs: i64) -> bool {
-    captured.0 - occurred_at.0 > threshold_secs
+    captured.0.saturating_sub(occurred_at.0) > threshold_secs
 }
 
 #[cfg(test)]
@@ -87,13 +89,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn offset_is_device_minus_server_and_replays_are_ignored() {
+    fn offset_is_device_minus_server_and_follows_the_latest_report() {
         let s = estimate_offset(ClockState::default(), Timestamp(1_100), Timestamp(1_000));
         assert_eq!(s.offset, Some(100));
-        let replay = estimate_offset(s, Timestamp(1_050), Timestamp(2_000));
-        assert_eq!(replay, s);
         let later = estimate_offset(s, Timestamp(2_000), Timestamp(2_010));
         assert_eq!(later.offset, Some(-10));
+    }
+
+    #[test]
+    fn a_clock_corrected_backwards_is_followed_at_once() {
+        // Two days fast, then put right by NTP: the next report is earlier
+        // than the last, and the offset must drop to zero straight away.
+        let fast = estimate_offset(
+            ClockState::default(),
+            Timestamp(1_000_000 + 172_800),
+            Timestamp(1_000_000),
+        );
+        assert_eq!(fast.offset, Some(172_800));
+        let fixed = estimate_offset(fast, Timestamp(1_000_600), Timestamp(1_000_600));
+        assert_eq!(fixed.offset, Some(0));
+    }
+
+    #[test]
+    fn extreme_readings_do_not_overflow() {
+        let s = estimate_offset(ClockState::default(), Timestamp(i64::MIN), Timestamp(1));
+        assert_eq!(s.offset, Some(i64::MIN));
+        assert!(!is_late_entry(Timestamp(i64::MIN), Timestamp(i64::MAX), 0));
     }
 
     #[test]

@@ -29,6 +29,12 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
+    /// The key file is gone but devices are enrolled: they pinned the old
+    /// key, so a new one would make every receipt fail to verify.
+    #[error(
+        "the server key file {0} is missing, but devices are enrolled and pinned the old key; restore it from backup (a new key would leave every tablet unable to confirm a sync)"
+    )]
+    Missing(PathBuf),
     /// The file does not hold a key.
     #[error("the server key file {0} is not 64 hex digits; restore it from backup")]
     Corrupt(PathBuf),
@@ -40,8 +46,9 @@ pub fn server_key_path(data: &Path) -> PathBuf {
 }
 
 /// Loads the server's ed25519 key from `DATA/server_key`, creating it
-/// (mode 0600) on first start.
-pub fn load_or_create_server_key(data: &Path) -> Result<SigningKey, KeyError> {
+/// (mode 0600) on first start. Once devices are enrolled (`enrolled`), a
+/// missing key is an error, never silently replaced.
+pub fn load_or_create_server_key(data: &Path, enrolled: bool) -> Result<SigningKey, KeyError> {
     let path = server_key_path(data);
     let io = |source| KeyError::Io {
         path: path.clone(),
@@ -54,6 +61,9 @@ pub fn load_or_create_server_key(data: &Path) -> Result<SigningKey, KeyError> {
                 .and_then(|v| v.try_into().ok())
                 .ok_or_else(|| KeyError::Corrupt(path.clone()))?;
             Ok(SigningKey::from_bytes(&bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && enrolled => {
+            Err(KeyError::Missing(path.clone()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKey::generate(&mut OsRng);
@@ -121,10 +131,18 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_server_key_is_not_replaced_once_devices_are_enrolled() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_or_create_server_key(dir.path(), true).unwrap_err();
+        assert!(matches!(err, KeyError::Missing(_)), "{err}");
+        assert!(!server_key_path(dir.path()).exists());
+    }
+
+    #[test]
     fn server_key_is_created_once_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
-        let a = load_or_create_server_key(dir.path()).unwrap();
-        let b = load_or_create_server_key(dir.path()).unwrap();
+        let a = load_or_create_server_key(dir.path(), false).unwrap();
+        let b = load_or_create_server_key(dir.path(), true).unwrap();
         assert_eq!(a.to_bytes(), b.to_bytes());
         let mode = fs::metadata(server_key_path(dir.path()))
             .unwrap()

@@ -41,6 +41,21 @@ impl Server {
         server
     }
 
+    /// A server on an existing data directory (not removed on drop),
+    /// listening on `listen`, started.
+    pub fn start_in(data: PathBuf, listen: SocketAddr) -> Self {
+        let mut server = Self {
+            data,
+            process: None,
+            addr: Some(listen),
+            fingerprint: None,
+            extra_args: Vec::new(),
+            _dir: None,
+        };
+        server.restart();
+        server
+    }
+
     /// The data directory.
     pub fn data(&self) -> &Path {
         &self.data

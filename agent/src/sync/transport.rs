@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use hearth_shared::protocol::{
-    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, UploadBatch, UploadResponse,
+    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, RevocationNotice, UploadBatch,
+    UploadResponse,
 };
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
@@ -40,6 +41,8 @@ pub enum TransportError {
     Revoked {
         /// The server's message.
         message: String,
+        /// The server's signed notice, if it sent one.
+        notice: Option<RevocationNotice>,
     },
     /// The server refused the request.
     #[error("the server refused the request (HTTP {status} {code}): {message}")]
@@ -172,9 +175,9 @@ fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T
         });
     }
     let err: Option<ErrorBody> = serde_json::from_str(text).ok();
-    let (code, message) = match err {
-        Some(e) => (e.error, e.message),
-        None => (String::new(), text.chars().take(200).collect()),
+    let (code, message, notice) = match err {
+        Some(e) => (e.error, e.message, e.revocation),
+        None => (String::new(), text.chars().take(200).collect(), None),
     };
     if code == "device_revoked" {
         return Err(TransportError::Revoked {
@@ -183,6 +186,7 @@ fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T
             } else {
                 message
             },
+            notice,
         });
     }
     // Proxies and load balancers answer 502-504 when the server is down.
@@ -209,7 +213,9 @@ mod tests {
             403,
             r#"{"error":"device_revoked","message":"device 01 was revoked at 2026-11-20T10:00:00Z: lost"}"#,
         );
-        assert!(matches!(r, Err(TransportError::Revoked { message }) if message.contains("lost")));
+        assert!(
+            matches!(r, Err(TransportError::Revoked { message, .. }) if message.contains("lost"))
+        );
     }
 
     #[test]

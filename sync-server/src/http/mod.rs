@@ -69,6 +69,7 @@ pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
         axum::Json(ErrorBody {
             error: code.to_string(),
             message: message.into(),
+            revocation: None,
         }),
     )
         .into_response()

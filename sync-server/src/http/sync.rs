@@ -6,13 +6,16 @@
 //! chain and the writes on the writer thread). Receipts are signed only
 //! after the writer reports the commit.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::VerifyingKey;
-use hearth_shared::protocol::{UploadBatch, UploadResponse, VerdictStatus};
+use hearth_shared::protocol::{
+    ErrorBody, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
+};
 
 use super::{AppState, error, internal};
 use crate::ingest::{BatchJob, precheck};
@@ -78,11 +81,14 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
                 )));
             };
             if let Some(r) = &device.revoked {
-                return Ok(Err(error(
-                    StatusCode::FORBIDDEN,
-                    "device_revoked",
-                    format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
-                )));
+                // Signed, so that the tablet destroys its data key only on
+                // the word of the server it pinned at enrolment.
+                let body = ErrorBody {
+                    error: "device_revoked".into(),
+                    message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
+                    revocation: Some(RevocationNotice::sign(&st2.server_key, device.id, r.at)),
+                };
+                return Ok(Err((StatusCode::FORBIDDEN, Json(body)).into_response()));
             }
             let Ok(key) = VerifyingKey::from_bytes(&device.public_key) else {
                 return Err(crate::store::StoreError::Corrupt("a device key"));
@@ -92,6 +98,16 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
                     StatusCode::UNAUTHORIZED,
                     "bad_batch_auth",
                     "the batch header signature does not verify with this device's key",
+                )));
+            }
+            if !batch.device_time.in_range() {
+                return Ok(Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_batch",
+                    format!(
+                        "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
+                        batch.device_time.0
+                    ),
                 )));
             }
             let max = st2.limits.max_record_bytes;
