@@ -186,6 +186,7 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
                     "via": a.via.as_str(),
                     "child": a.child.to_string(),
                     "family": a.family,
+                    "children": a.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "reason": a.reason,
                 })
             })
@@ -195,15 +196,17 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
             serde_json::to_string_pretty(&v).expect("JSON")
         ));
     }
-    let mut out = String::from("WHEN\tWHO\tVIA\tCHILD\tFAMILY\tREASON\n");
+    let mut out = String::from("WHEN\tWHO\tVIA\tCHILD\tFAMILY\tDISCLOSED\tREASON\n");
     for a in &log {
+        let disclosed: Vec<String> = a.children.iter().map(ToString::to_string).collect();
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             a.at,
             a.who,
             a.via.as_str(),
             a.child,
             if a.family { "yes" } else { "no" },
+            disclosed.join(" "),
             a.reason
         ));
     }

@@ -100,6 +100,7 @@ pub fn pull<S: Store>(
         child: req.child.clone(),
         family: req.family,
         reason: req.reason.trim().to_string(),
+        children: children.clone(),
     })?;
     tracing::info!(who = %req.who, via = req.via.as_str(), family = req.family, entries = entries.len(), "chronology read");
     Ok(Chronology {

@@ -152,6 +152,9 @@ pub enum Command {
         /// Captured this long after the event is a late entry.
         #[arg(long, default_value = "24h")]
         late_entry: String,
+        /// Most connections served at once (each may buffer a full body).
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
     },
     /// Issue a one-time device enrolment token (printed once).
     EnrolToken {
@@ -287,6 +290,7 @@ pub fn run() -> Result<(), CliError> {
             header_timeout,
             request_timeout,
             late_entry,
+            max_connections,
         } => {
             init_tracing("info");
             if max_record_bytes == 0 || max_record_bytes > hearth_shared::MAX_SIGNED_SIZE {
@@ -299,6 +303,7 @@ pub fn run() -> Result<(), CliError> {
                 header_timeout: parse_duration(&header_timeout)?,
                 request_timeout: parse_duration(&request_timeout)?,
                 late_entry_secs: parse_duration(&late_entry)?.as_secs() as i64,
+                max_connections: max_connections.max(1),
             };
             let source = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => CertSource::Files { cert, key },

@@ -20,6 +20,10 @@ pub struct Limits {
     /// How long after the event a record may be captured before it is
     /// flagged a late entry, in seconds.
     pub late_entry_secs: i64,
+    /// The most connections served at once; more wait in the listen
+    /// backlog. Bounds memory: each request may buffer up to
+    /// `max_body_bytes`.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +35,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             late_entry_secs: 24 * 3_600,
+            max_connections: 256,
         }
     }
 }

@@ -115,7 +115,13 @@ pub async fn serve(
     limits: Limits,
 ) {
     let acceptor = TlsAcceptor::from(tls);
+    // Each connection holds a permit: past the limit, new connections wait
+    // in the kernel's backlog instead of each buffering a request body.
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
@@ -126,6 +132,7 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             // The handshake shares the header-read budget: a client that
             // opens a socket and says nothing is dropped.
             let tls =

@@ -22,6 +22,7 @@ pub mod writer;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::chain::Fork;
 use hearth_shared::protocol::{Verdict, VerdictStatus};
+use hearth_shared::signed::{chain_hash, split_signed};
 use hearth_shared::{ChainVerdict, DeviceId, RecordHash, RecordId, Seq, Timestamp, check_chain};
 
 use crate::clock::{corrected_time, estimate_offset, is_late_entry};
@@ -209,6 +210,31 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
     for (index, item) in job.records.into_iter().enumerate() {
         let checked = match item {
             Prechecked::Rejected { bytes, reason } => {
+                // A resend of a record already stored is a duplicate, even
+                // if it would be refused now (a lower size limit, a stricter
+                // rule after an upgrade): never reject what the chronology
+                // already shows, or the tablet marks it rejected for good.
+                if let Ok((envelope, _)) = split_signed(&bytes) {
+                    let hash = chain_hash(envelope);
+                    if let Some(seq) = tx.seq_with_hash(job.device, hash)?
+                        && tx
+                            .record_bytes(RecordId {
+                                device: job.device,
+                                seq,
+                            })?
+                            .as_deref()
+                            == Some(bytes.as_slice())
+                    {
+                        held.push((seq, hash));
+                        verdicts.push(verdict(
+                            index,
+                            Some(seq),
+                            VerdictStatus::Duplicate,
+                            "already held, byte for byte",
+                        ));
+                        continue;
+                    }
+                }
                 if tx.is_held(job.device, &bytes)? {
                     // A resend: already kept with its reason; no new row.
                     verdicts.push(verdict(index, None, VerdictStatus::Rejected, reason));
@@ -449,6 +475,17 @@ mod tests {
         fn is_held(&mut self, _: DeviceId, bytes: &[u8]) -> Result<bool, StoreError> {
             Ok(self.held.iter().any(|h| h.bytes == bytes))
         }
+        fn seq_with_hash(
+            &mut self,
+            _: DeviceId,
+            hash: RecordHash,
+        ) -> Result<Option<Seq>, StoreError> {
+            Ok(self
+                .records
+                .iter()
+                .find(|(_, r)| r.0 == hash)
+                .map(|(s, _)| Seq(*s)))
+        }
         fn hold(&mut self, h: &Held) -> Result<(), StoreError> {
             self.held.push(h.clone());
             Ok(())
@@ -555,5 +592,26 @@ mod tests {
         let o = apply_batch(&mut tx, t.job(&[&rival2])).unwrap();
         assert_eq!(statuses(&o), vec![VerdictStatus::Quarantined]);
         assert_eq!((tx.held.len(), tx.alarms), (2, 1));
+    }
+
+    #[test]
+    fn a_resend_of_a_held_record_is_a_duplicate_even_if_now_refused() {
+        // The server's record size limit was lowered after r1 was stored:
+        // a resend must not turn it into "rejected" on the tablet while the
+        // chronology shows it.
+        let t = Tablet {
+            key: ed25519_dalek::SigningKey::from_bytes(&[4; 32]),
+        };
+        let r1 = t.sign(1, RecordHash::GENESIS, "one");
+        let mut tx = MemTx::default();
+        apply_batch(&mut tx, t.job(&[&r1])).unwrap();
+        let mut job = t.job(&[&r1]);
+        let vk = t.key.verifying_key();
+        job.records = vec![precheck(&vk, r1.as_bytes().to_vec(), 16)];
+        assert!(matches!(job.records[0], Prechecked::Rejected { .. }));
+        let o = apply_batch(&mut tx, job).unwrap();
+        assert_eq!(statuses(&o), vec![VerdictStatus::Duplicate]);
+        assert_eq!(o.held, vec![(Seq(1), r1.hash())]);
+        assert!(tx.held.is_empty(), "nothing quarantined");
     }
 }

@@ -8,6 +8,7 @@
 //! own outcome only after that commit returns; the async workers never
 //! touch SQLite.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -66,17 +67,25 @@ impl Writer {
                     }
                     let (batches, replies): (Vec<_>, Vec<_>) =
                         group.into_iter().map(|j| (j.batch, j.reply)).unzip();
-                    let result = store.ingest(|tx| {
-                        let outcomes = batches
-                            .into_iter()
-                            .map(|b| apply_batch(tx, b))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        if fault == Fault::AbortBeforeCommit {
-                            tracing::error!("fault injection: aborting before commit");
-                            std::process::abort();
-                        }
-                        Ok(outcomes)
-                    });
+                    // A bug that panics inside one group must not kill the
+                    // writer (every later sync would fail while /v1/health
+                    // still said ok). The transaction is dropped during the
+                    // unwind, so nothing of the group commits; its callers
+                    // get an error, send again, and the writer goes on.
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        store.ingest(|tx| {
+                            let outcomes = batches
+                                .into_iter()
+                                .map(|b| apply_batch(tx, b))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            if fault == Fault::AbortBeforeCommit {
+                                tracing::error!("fault injection: aborting before commit");
+                                std::process::abort();
+                            }
+                            Ok(outcomes)
+                        })
+                    }))
+                    .unwrap_or(Err(StoreError::IngestPanicked));
                     let committed_at = clock.now();
                     match result {
                         Ok(outcomes) => {

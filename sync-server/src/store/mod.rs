@@ -31,6 +31,10 @@ pub enum StoreError {
     /// A stored value could not be read back (a damaged database).
     #[error("stored data is damaged: {0}")]
     Corrupt(&'static str),
+    /// Ingest hit a bug and stopped that transaction; nothing of it was
+    /// committed, and the writer carries on with the next batch.
+    #[error("ingest failed unexpectedly; nothing from this batch was committed, send it again")]
+    IngestPanicked,
     /// The database was written by a newer server.
     #[error(
         "the database is at schema version {found}; this build knows up to {known}; upgrade hearth-server"
@@ -195,6 +199,9 @@ pub struct Access {
     pub family: bool,
     /// The stated reason.
     pub reason: String,
+    /// Every child whose entries the pull disclosed (the family, for a
+    /// family pull).
+    pub children: Vec<ChildRef>,
 }
 
 /// A role with API access.
@@ -279,6 +286,13 @@ pub trait IngestTx {
     /// Whether exactly these bytes from `device` are already kept aside
     /// (a resend of a quarantined or rejected record).
     fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError>;
+    /// The sequence number of the record this device has stored with chain
+    /// hash `hash`, if any.
+    fn seq_with_hash(
+        &mut self,
+        device: DeviceId,
+        hash: RecordHash,
+    ) -> Result<Option<Seq>, StoreError>;
     /// Keeps bytes aside with their reason.
     fn hold(&mut self, held: &Held) -> Result<(), StoreError>;
     /// Raises an alarm.

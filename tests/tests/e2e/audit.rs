@@ -12,6 +12,11 @@ fn every_pull_is_audited_and_a_pull_without_a_reason_is_refused() {
     let server = Server::start();
     let agent = enrolled(&server, "NURSERY-12", "dsl.patel", 0, None);
     agent.record(&daily(CHILD_A, now() - 600, "Arrived hungry"));
+    agent.record(&home_visit(
+        &[CHILD_A, CHILD_B],
+        now() - 300,
+        "Both children seen",
+    ));
     assert_eq!(agent.sync(), 0);
     let token = server.add_user("m.reed", "manager");
     let client = http::client(server.data());
@@ -34,7 +39,7 @@ fn every_pull_is_audited_and_a_pull_without_a_reason_is_refused() {
     let (code, body) = get("?reason=strategy%20discussion", Some(&token));
     assert_eq!(code, 200, "{body}");
     let json: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(entries(&json).len(), 1);
+    assert_eq!(entries(&json).len(), 2);
     let (code, _) = get("?reason=case%20review&family=true&format=csv", Some(&token));
     assert_eq!(code, 200);
     server.admin_ok(&[
@@ -82,5 +87,15 @@ fn every_pull_is_audited_and_a_pull_without_a_reason_is_refused() {
     assert!(log.iter().all(|e| e["child"] == CHILD_A));
     assert_eq!(log[0]["who"], "m.reed");
     assert_eq!(log[1]["family"], true);
+    // The family pull names every child whose entries it disclosed.
+    let mut disclosed: Vec<&str> = log[1]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    disclosed.sort();
+    assert_eq!(disclosed, vec![CHILD_B, CHILD_A]);
+    assert_eq!(log[0]["children"], serde_json::json!([CHILD_A]));
     assert_eq!(log[2]["who"], "sw.new");
 }

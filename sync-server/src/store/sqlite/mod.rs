@@ -15,6 +15,7 @@ use hearth_shared::kinds::Detail;
 use hearth_shared::signed::{SIGNATURE_LEN, decode_envelope};
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
 
 use super::{
     Access, Alarm, Device, EnrolRefusal, Grant, Held, HoldStatus, IngestTx, NewRecord, Revocation,
@@ -23,7 +24,11 @@ use super::{
 use crate::clock::ClockState;
 
 /// The numbered migrations, in order.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_lookup_by_hash.sql"),
+    include_str!("migrations/0003_access_log_children.sql"),
+];
 
 /// The database file inside the data directory.
 pub fn db_path(data: &Path) -> PathBuf {
@@ -272,23 +277,42 @@ impl IngestTx for SqliteTx<'_> {
     }
 
     fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError> {
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
         Ok(self.tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND bytes = ?2)",
-            params![dev_text(device), bytes],
+            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND digest = ?2)
+                 OR EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND digest IS NULL AND bytes = ?3)",
+            params![dev_text(device), digest.as_slice(), bytes],
             |r| r.get(0),
         )?)
     }
 
+    fn seq_with_hash(
+        &mut self,
+        device: DeviceId,
+        hash: RecordHash,
+    ) -> Result<Option<Seq>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT seq FROM records WHERE device = ?1 AND hash = ?2",
+                params![dev_text(device), hash.0.as_slice()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|s| Seq(s as u64)))
+    }
+
     fn hold(&mut self, h: &Held) -> Result<(), StoreError> {
         self.tx.execute(
-            "INSERT INTO quarantine (device, seq, status, reason, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO quarantine (device, seq, status, reason, bytes, received_at, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 dev_text(h.device),
                 h.seq.map(|s| s.0 as i64),
                 h.status.as_str(),
                 h.reason,
                 h.bytes,
-                h.received_at.0
+                h.received_at.0,
+                Sha256::digest(&h.bytes).as_slice()
             ],
         )?;
         Ok(())
@@ -591,16 +615,24 @@ impl Store for SqliteStore {
 
     fn log_access(&self, a: &Access) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO access_log (at, who, via, child, family, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![a.at.0, a.who, a.via.as_str(), a.child.to_string(), a.family, a.reason],
+            "INSERT INTO access_log (at, who, via, child, family, reason, children) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                a.at.0,
+                a.who,
+                a.via.as_str(),
+                a.child.to_string(),
+                a.family,
+                a.reason,
+                a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+            ],
         )?;
         Ok(())
     }
 
     fn access_log(&self) -> Result<Vec<Access>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, who, via, child, family, reason FROM access_log ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT at, who, via, child, family, reason, children FROM access_log ORDER BY id",
+        )?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -612,6 +644,11 @@ impl Store for SqliteStore {
                 child: parse_child(&r.get::<_, String>(3)?)?,
                 family: r.get(4)?,
                 reason: r.get(5)?,
+                children: r
+                    .get::<_, String>(6)?
+                    .split_whitespace()
+                    .map(parse_child)
+                    .collect::<Result<_, _>>()?,
             });
         }
         Ok(out)
