@@ -1,1 +1,32 @@
-//! Hearth benchmarks (being written).
+//! # hearth-bench: Hearth's figures beside their limits
+//!
+//! Issue 6 asks that Hearth be bound by physics (fsync, ed25519, bytes on
+//! the wire), not overhead. Every figure here is a ratio against a baseline
+//! measured in the same run on the same machine, because the machine is
+//! shared and noisy; absolute times are printed only for orientation.
+//!
+//! ## How the pieces fit
+//!
+//! - [`corpus`]: deterministic, realistic observations ([`corpus::Generator`]).
+//! - [`size`]: figure 1, signed bytes against the agent's minified JSON.
+//! - [`micro`]: the subjects and baselines of figures 2 and 3, shared by the
+//!   criterion benches (`benches/`) and the table command.
+//! - [`timing`]: interleaved baseline/subject rounds, so that noise from the
+//!   other tenants lands on both sides of a ratio.
+//! - [`server`]: the real `hearth-server` binary in a temp dir, an HTTPS
+//!   client, enrolment and signed uploads.
+//! - [`proxy`]: a counting TCP proxy (bytes on the wire).
+//! - [`rss`]: peak RSS of a child process from `/proc/PID/status`.
+//! - [`table`]: the results table.
+//!
+//! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
+//! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
+
+pub mod corpus;
+pub mod micro;
+pub mod proxy;
+pub mod rss;
+pub mod server;
+pub mod size;
+pub mod table;
+pub mod timing;

@@ -1,0 +1,786 @@
+//! `hearth-bench`: runs every figure of issue 6 and prints one table
+//! (figure | value | baseline | ratio | target | pass/fail).
+//!
+//! ```text
+//! cargo build --release -p hearth-sync-server -p hearth-agent
+//! cargo run --release -p hearth-bench --bin hearth-bench            # full run
+//! cargo run --release -p hearth-bench --bin hearth-bench -- --quick # CI: small counts
+//! ```
+//!
+//! The system figures drive the real `hearth-server` and `hearth-agent`
+//! binaries (from the same `target/release`, or `$HEARTH_BIN_DIR`) in temp
+//! dirs on loopback. Exits 0 whether targets pass or fail; non-zero only if
+//! something is broken (a binary missing, a record refused).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use hearth_agent::capture::capture_body;
+use hearth_agent::clock::SystemClock;
+use hearth_agent::keyring::Keyring;
+use hearth_agent::seal::Sealer;
+use hearth_agent::store::SqliteStore as AgentStore;
+use hearth_bench::corpus::{self, Generator, SEED};
+use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
+use hearth_bench::proxy::CountingProxy;
+use hearth_bench::rss::{Watcher, cpu_by_thread, process_cpu};
+use hearth_bench::server::{Device, Server, bin_dir, binary};
+use hearth_bench::table::{Row, render};
+use hearth_bench::timing::interleaved;
+use hearth_bench::{size, timing};
+use hearth_shared::ChildRef;
+use hearth_sync_server::chronology::format::Format;
+use hearth_sync_server::chronology::{Chronology, DateRange, reconcile};
+use hearth_sync_server::store::Store;
+use hearth_sync_server::store::sqlite::SqliteStore as ServerStore;
+
+/// How much work each figure does.
+struct Counts {
+    quick: bool,
+    corpus: usize,
+    core_rounds: usize,
+    core_iters: usize,
+    capture_rounds: usize,
+    capture_iters: usize,
+    backlog: usize,
+    ingest_per_device: usize,
+    chron_small: usize,
+    chron_large: usize,
+    verify_rounds: usize,
+}
+
+impl Counts {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                quick,
+                corpus: 900,
+                core_rounds: 20,
+                core_iters: 10,
+                capture_rounds: 4,
+                capture_iters: 5,
+                backlog: 1_000,
+                ingest_per_device: 500,
+                chron_small: 200,
+                chron_large: 500,
+                verify_rounds: 5,
+            }
+        } else {
+            Self {
+                quick,
+                corpus: 9_000,
+                core_rounds: 300,
+                core_iters: 20,
+                capture_rounds: 12,
+                capture_iters: 25,
+                backlog: 10_000,
+                ingest_per_device: 50_000,
+                chron_small: 5_000,
+                chron_large: 50_000,
+                verify_rounds: 20,
+            }
+        }
+    }
+}
+
+/// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
+const PASSPHRASE: &str = "hearth-bench passphrase";
+
+/// Batch size for the ingest figure: the server's default maximum.
+const INGEST_BATCH: usize = 256;
+const DEVICES: usize = 4;
+
+fn x(r: f64) -> String {
+    format!("{r:.3}×")
+}
+
+fn us(s: f64) -> String {
+    format!("{:.1} µs", s * 1e6)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let counts = Counts::new(quick);
+    let started = Instant::now();
+    eprintln!(
+        "hearth-bench{}: binaries from {}, databases under {}",
+        if quick { " --quick" } else { "" },
+        bin_dir().display(),
+        bench_dir().display()
+    );
+    // Fail early and clearly if the binaries are missing.
+    binary("hearth-server")?;
+    binary("hearth-agent")?;
+    let mut rows = Vec::new();
+    figure_size(&counts, &mut rows);
+    figure_core(&counts, &mut rows);
+    figure_capture(&counts, &mut rows)?;
+    figure_backlog(&counts, &mut rows)?;
+    figure_ingest(&counts, &mut rows)?;
+    figure_binary_size(&mut rows);
+    println!();
+    if counts.quick {
+        println!(
+            "QUICK RUN (small counts, same code paths): figures are not comparable with targets\n"
+        );
+    }
+    print!("{}", render(&rows));
+    println!(
+        "\nmachine: {} × {}, {}; total {:.1} s",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        mem_total(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn mem_total() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "unknown memory".into(),
+            |k| format!("{:.1} GiB RAM", k as f64 / 1048576.0),
+        )
+}
+
+/// Figure 1: signed bytes against minified JSON.
+fn figure_size(c: &Counts, rows: &mut Vec<Row>) {
+    eprintln!("figure 1: size of {} corpus records", c.corpus);
+    let sizes = size::measure(&corpus::corpus(c.corpus));
+    let summary = size::summarise(&sizes);
+    eprint!("{}", size::render(&summary));
+    for r in &summary {
+        let (name, limit) = match r.kind.as_str() {
+            "all" => ("1 size: median, all kinds", 0.6),
+            "structured" => ("1 size: median, structured kinds", 0.4),
+            k if corpus::STRUCTURED.contains(&k) => {
+                rows.push(Row::new(
+                    format!("1 size: {k}"),
+                    format!("{:.0} B", r.signed),
+                    format!("{:.0} B JSON", r.json),
+                    format!("{} (floor {})", x(r.ratio), x(r.floor_ratio)),
+                    "≤ 0.4×",
+                    Some(r.ratio <= 0.4),
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        rows.push(Row::new(
+            name,
+            format!("{:.0} B", r.signed),
+            format!("{:.0} B JSON", r.json),
+            format!("{} (floor {})", x(r.ratio), x(r.floor_ratio)),
+            format!("≤ {limit}×"),
+            Some(r.ratio <= limit),
+        ));
+    }
+}
+
+/// Figure 2: encode+sign and verify+decode against bare ed25519.
+fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
+    eprintln!("figure 2: core");
+    let f = CoreFixture::new();
+    let sign = interleaved(
+        c.core_rounds,
+        c.core_iters,
+        |i| {
+            std::hint::black_box(f.bare_sign(i));
+        },
+        |i| {
+            std::hint::black_box(f.encode_sign(i));
+        },
+    );
+    // CPU-bound: fastest rounds (see `timing`).
+    rows.push(Row::new(
+        "2 core: encode+sign",
+        us(sign.subject_min),
+        format!("{} ed25519 sign", us(sign.baseline_min)),
+        format!("{} (medians {})", x(sign.ratio_min()), x(sign.ratio())),
+        "≤ 1.15×",
+        Some(sign.ratio_min() <= 1.15),
+    ));
+    let verify = interleaved(
+        c.core_rounds,
+        c.core_iters,
+        |i| {
+            std::hint::black_box(f.bare_verify(i));
+        },
+        |i| {
+            std::hint::black_box(f.verify_decode(i));
+        },
+    );
+    // Where the subject's time goes, against the same baseline.
+    let part = |name: &str, sub: &dyn Fn(usize)| {
+        let p = interleaved(
+            c.core_rounds / 2 + 1,
+            c.core_iters,
+            |i| {
+                std::hint::black_box(f.bare_verify(i));
+            },
+            sub,
+        );
+        eprintln!(
+            "  verify+decode part {name}: {} ({:.3} of bare verify)",
+            us(p.subject),
+            p.ratio()
+        );
+    };
+    part("signature (stream)", &|i| {
+        std::hint::black_box(f.verify_part(i));
+    });
+    part("decode+validate", &|i| {
+        std::hint::black_box(f.decode_part(i));
+    });
+    part("chain hash+device id", &|i| {
+        std::hint::black_box(f.hash_part(i));
+    });
+    rows.push(Row::new(
+        "2 core: verify+decode",
+        us(verify.subject_min),
+        format!("{} ed25519 verify", us(verify.baseline_min)),
+        format!("{} (medians {})", x(verify.ratio_min()), x(verify.ratio())),
+        "≤ 1.15×",
+        Some(verify.ratio_min() <= 1.15),
+    ));
+}
+
+/// Figure 3: durable captures per second against a bare insert.
+fn figure_capture(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    eprintln!("figure 3: capture");
+    let mut f = CaptureFixture::new()?;
+    let f = std::cell::RefCell::new(&mut f);
+    let pair = interleaved(
+        c.capture_rounds,
+        c.capture_iters,
+        |_| f.borrow_mut().bare_insert().expect("bare insert"),
+        |_| f.borrow_mut().capture().expect("capture"),
+    );
+    // Throughput ratio: captures/s over inserts/s = baseline time / subject time.
+    let ratio = pair.baseline / pair.subject;
+    rows.push(Row::new(
+        "3 capture: durable captures/s",
+        format!("{:.0}/s", 1.0 / pair.subject),
+        format!("{:.0}/s bare insert", 1.0 / pair.baseline),
+        x(ratio),
+        "≥ 0.9×",
+        Some(ratio >= 0.9),
+    ));
+    Ok(())
+}
+
+fn socket_of(url: &str) -> anyhow::Result<SocketAddr> {
+    url.strip_prefix("https://")
+        .context("an https URL")?
+        .parse()
+        .context("a socket address")
+}
+
+fn run_agent(store: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(binary("hearth-agent")?)
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("HEARTH_PASSPHRASE", PASSPHRASE)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "hearth-agent {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Figures 5 and 6 (agent): a backlog synced through a counting proxy.
+fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    eprintln!("figure 5: backlog of {} records", c.backlog);
+    let tmp = tempfile::tempdir_in(bench_dir())?;
+    let server = Server::start(&tmp.path().join("server"))?;
+    let proxy = CountingProxy::start(socket_of(&server.url)?)?;
+    let store = tmp.path().join("agent");
+    run_agent(
+        &store,
+        &["init", "--agency", "HV-NORTH", "--worker", "hv.jones"],
+    )?;
+    let token = server.enrol_token()?;
+    let ca = server.data.join("tls/cert.pem");
+    run_agent(
+        &store,
+        &[
+            "enrol",
+            "--server",
+            &format!("https://{}", proxy.addr),
+            "--token",
+            &token,
+            "--ca",
+            ca.to_str().context("a UTF-8 path")?,
+        ],
+    )?;
+    // Fill the backlog in-process through the agent's own capture path
+    // (10,000 process starts would dominate the setup time).
+    let t = Instant::now();
+    let mut record_bytes = 0u64;
+    {
+        // Unwrap the data key as the agent does (Argon2 once), then use the
+        // agent's own store and capture path.
+        let ring = Keyring::load(&store)?;
+        let dk = ring
+            .unwrap_key(PASSPHRASE)?
+            .context("the bench passphrase does not unwrap the keyring")?;
+        let key = ring.device_key(&dk)?;
+        let mut st = AgentStore::open_dir(&store)?.unlocked(Sealer::new(&dk));
+        let clock = SystemClock::from_env()?;
+        let pool = corpus::child_pool(SEED, 64);
+        let mut g = Generator::new(SEED ^ 5);
+        for _ in 0..c.backlog {
+            let body = g.next_body(&pool, None).body;
+            record_bytes += capture_body(&mut st, &key, &clock, body)?.signed.len() as u64;
+        }
+    }
+    eprintln!(
+        "  captured {} records ({} bytes) in {:.1} s",
+        c.backlog,
+        record_bytes,
+        t.elapsed().as_secs_f64()
+    );
+    proxy.reset();
+    let t = Instant::now();
+    let child = Command::new(binary("hearth-agent")?)
+        .arg("--store")
+        .arg(&store)
+        .arg("sync")
+        .env("HEARTH_PASSPHRASE", PASSPHRASE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let watcher = Watcher::start(child.id());
+    let out = child.wait_with_output()?;
+    let secs = t.elapsed().as_secs_f64();
+    let peak = watcher.finish();
+    if !out.status.success() {
+        bail!(
+            "hearth-agent sync failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (up, down) = (proxy.up(), proxy.down());
+    // Where the agent's memory goes: Argon2 alone (`unlock`), then a second,
+    // smaller sync that reads the data key from the unlock session instead
+    // of deriving it.
+    let unlock_peak = watch_agent(&store, &["unlock"], true)?;
+    {
+        let ring = Keyring::load(&store)?;
+        let dk = ring
+            .unwrap_key(PASSPHRASE)?
+            .context("the bench passphrase does not unwrap the keyring")?;
+        let key = ring.device_key(&dk)?;
+        let mut st = AgentStore::open_dir(&store)?.unlocked(Sealer::new(&dk));
+        let clock = SystemClock::from_env()?;
+        let pool = corpus::child_pool(SEED, 64);
+        let mut g = Generator::new(SEED ^ 6);
+        for _ in 0..c.backlog / 10 {
+            capture_body(&mut st, &key, &clock, g.next_body(&pool, None).body)?;
+        }
+    }
+    let session_peak = watch_agent(&store, &["sync"], false)?;
+    let wire = (up + down) as f64 / record_bytes as f64;
+    let up_ratio = up as f64 / record_bytes as f64;
+    let n = c.backlog;
+    rows.push(Row::new(
+        format!("5 backlog: {n} records synced"),
+        format!("{secs:.2} s"),
+        "-",
+        format!("{:.2} of 3 s", secs / 3.0),
+        "≤ 3 s",
+        Some(secs <= 3.0),
+    ));
+    rows.push(Row::new(
+        "5 backlog: bytes on the wire, both ways",
+        format!("{} B ({up} up, {down} down)", up + down),
+        format!("{record_bytes} B records"),
+        x(wire),
+        "≤ 1.1×",
+        Some(wire <= 1.1),
+    ));
+    rows.push(Row::new(
+        "5 backlog: bytes on the wire, upload only",
+        format!("{up} B"),
+        format!("{record_bytes} B records"),
+        x(up_ratio),
+        "(≤ 1.1×, for reference)",
+        Some(up_ratio <= 1.1),
+    ));
+    rows.push(Row::new(
+        "6 agent peak RSS during sync",
+        mib(peak),
+        "-",
+        format!("{:.2} of 16 MiB", peak as f64 / 16384.0),
+        "≤ 16 MiB",
+        Some(peak > 0 && peak <= 16 * 1024),
+    ));
+    rows.push(Row::new(
+        "6 agent peak RSS: `unlock` alone (Argon2, 64 MiB)",
+        mib(unlock_peak),
+        "-",
+        format!("{:.2} of 16 MiB", unlock_peak as f64 / 16384.0),
+        "(diagnostic)",
+        None,
+    ));
+    rows.push(Row::new(
+        format!(
+            "6 agent peak RSS: sync of {} via unlock session",
+            c.backlog / 10
+        ),
+        mib(session_peak),
+        "-",
+        format!("{:.2} of 16 MiB", session_peak as f64 / 16384.0),
+        "(diagnostic) ≤ 16 MiB",
+        Some(session_peak > 0 && session_peak <= 16 * 1024),
+    ));
+    Ok(())
+}
+
+/// Runs `hearth-agent ARGS` (with `HEARTH_PASSPHRASE` if `passphrase`) and
+/// returns its peak RSS in KiB.
+fn watch_agent(store: &Path, args: &[&str], passphrase: bool) -> anyhow::Result<u64> {
+    // The unlock session lives under XDG_RUNTIME_DIR: give it a private one.
+    let runtime = store.with_extension("runtime");
+    std::fs::create_dir_all(&runtime)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let mut cmd = Command::new(binary("hearth-agent")?);
+    cmd.env("XDG_RUNTIME_DIR", &runtime)
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("HEARTH_PASSPHRASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if passphrase {
+        cmd.env("HEARTH_PASSPHRASE", PASSPHRASE);
+    }
+    let child = cmd.spawn()?;
+    let watcher = Watcher::start(child.id());
+    let out = child.wait_with_output()?;
+    let peak = watcher.finish();
+    if !out.status.success() {
+        bail!(
+            "hearth-agent {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(peak)
+}
+
+/// Bare ed25519 verifications per second on one core.
+fn bare_verify_rate(c: &Counts) -> f64 {
+    let f = CoreFixture::new();
+    let p = timing::interleaved(
+        c.verify_rounds,
+        200,
+        |i| {
+            std::hint::black_box(f.bare_verify(i));
+        },
+        |_| {},
+    );
+    1.0 / p.baseline
+}
+
+/// Figures 4, 6 (server) and 7: ingest from four devices, then the
+/// chronology of two children.
+fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    let total = DEVICES * c.ingest_per_device;
+    eprintln!("figure 4: ingest of {total} records from {DEVICES} devices");
+    let tmp = tempfile::tempdir_in(bench_dir())?;
+    let server = Server::start(&tmp.path().join("server"))?;
+    let http = server.client()?;
+    let pool = corpus::child_pool(SEED, 512);
+    let child_a = corpus::child_pool(SEED ^ 0xA, 1).remove(0);
+    let child_b = corpus::child_pool(SEED ^ 0xB, 1).remove(0);
+    let mut devices: Vec<Device> = (0..DEVICES).map(|i| Device::new(101 + i as u8)).collect();
+    for d in &mut devices {
+        d.enrol(&server, &http)?;
+    }
+    // Sign and encode everything first, two threads, so that during the
+    // timed part the bench process only sends bytes.
+    let t = Instant::now();
+    let prepared: Vec<(Device, Vec<Vec<Vec<u8>>>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = devices
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut d)| {
+                let (pool, a, b) = (&pool, &child_a, &child_b);
+                let per = c.ingest_per_device;
+                let (na, nb) = (c.chron_small, c.chron_large);
+                s.spawn(move || {
+                    let mut g = Generator::new(SEED ^ ((i as u64 + 1) * 7919));
+                    let mut batches = Vec::new();
+                    let mut batch = Vec::with_capacity(INGEST_BATCH);
+                    for k in 0..per {
+                        let only = match i {
+                            0 if k < na => Some(a.as_str()),
+                            1 if k < nb => Some(b.as_str()),
+                            _ => None,
+                        };
+                        let body = g.next_body(pool, only).body;
+                        batch.push(d.sign(body));
+                        if batch.len() == INGEST_BATCH {
+                            batches.push(std::mem::take(&mut batch));
+                        }
+                    }
+                    if !batch.is_empty() {
+                        batches.push(batch);
+                    }
+                    (d, batches)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("signer"))
+            .collect()
+    });
+    eprintln!(
+        "  signed {total} records in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let verify_rate = bare_verify_rate(c);
+    let watcher = Watcher::start(server.pid());
+    let server_pid = server.pid().to_string();
+    let cpu_before = cpu_by_thread(&server_pid);
+    let self_before = process_cpu("self");
+    let t = Instant::now();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let handles: Vec<_> = prepared
+            .into_iter()
+            .map(|(d, batches)| {
+                let server = &server;
+                s.spawn(move || -> anyhow::Result<()> {
+                    let http = server.client()?;
+                    for b in batches {
+                        d.upload(server, &http, b)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("uploader")?;
+        }
+        Ok(())
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    let peak = watcher.finish();
+    let rate = total as f64 / secs;
+    // Where the CPU went during the timed part: server threads by name, and
+    // this process (TLS client and batch sending).
+    let used = |before: &std::collections::BTreeMap<String, f64>, pid: &str| {
+        let mut m = cpu_by_thread(pid);
+        for (k, v) in m.iter_mut() {
+            *v -= before.get(k).copied().unwrap_or(0.0);
+        }
+        m
+    };
+    let server_cpu = used(&cpu_before, &server_pid);
+    let client_cpu = process_cpu("self") - self_before;
+    let per = |s: f64| s / total as f64;
+    let server_total: f64 = server_cpu.values().sum();
+    let parts: Vec<String> = server_cpu
+        .iter()
+        .filter(|(_, v)| **v > 0.0)
+        .map(|(k, v)| format!("{k} {}", us(per(*v))))
+        .collect();
+    eprintln!(
+        "  CPU during ingest: server {:.1} s ({} per record: {}), bench client {:.1} s ({} per record), wall {secs:.1} s on {} cores",
+        server_total,
+        us(per(server_total)),
+        parts.join(", "),
+        client_cpu,
+        us(per(client_cpu)),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    rows.push(Row::new(
+        "4 ingest: server CPU per record",
+        format!("{} ({})", us(per(server_total)), parts.join(", ")),
+        format!("{} bare verify", us(1.0 / verify_rate)),
+        x(per(server_total) * verify_rate),
+        "(diagnostic)",
+        None,
+    ));
+    rows.push(Row::new(
+        "4 ingest: bench client CPU per record",
+        us(per(client_cpu)),
+        format!("{} bare verify", us(1.0 / verify_rate)),
+        x(per(client_cpu) * verify_rate),
+        "(diagnostic)",
+        None,
+    ));
+    rows.push(Row::new(
+        format!("4 ingest: records/s, {DEVICES} devices over HTTPS"),
+        format!("{rate:.0}/s ({total} in {secs:.1} s)"),
+        format!("{verify_rate:.0}/s bare verify, 1 core"),
+        x(rate / verify_rate),
+        "≥ 0.5×",
+        Some(rate / verify_rate >= 0.5),
+    ));
+    rows.push(Row::new(
+        format!("6 server peak RSS, ingesting {total} records"),
+        mib(peak),
+        "-",
+        format!("{:.2} of 128 MiB", peak as f64 / 131072.0),
+        "≤ 128 MiB",
+        Some(peak > 0 && peak <= 128 * 1024),
+    ));
+    // Figure 7: chronology.
+    let token = server
+        .admin(&["user", "add", "bench", "--role", "manager"])?
+        .trim()
+        .to_string();
+    for (child, n, target) in [
+        (&child_a, c.chron_small, true),
+        (&child_b, c.chron_large, false),
+    ] {
+        figure_chronology(&server, &token, child, n, target, rows)?;
+    }
+    Ok(())
+}
+
+fn figure_chronology(
+    server: &Server,
+    token: &str,
+    child: &str,
+    n: usize,
+    has_target: bool,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    eprintln!("figure 7: chronology of {n} entries");
+    let path = format!("/v1/children/{child}/chronology?reason=benchmark&format=json");
+    let mut times = Vec::new();
+    let mut entries = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (status, body) = server.get(&path, Some(token))?;
+        times.push(t.elapsed().as_secs_f64());
+        if status != 200 {
+            bail!("chronology GET: {status} {body}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&body)?;
+        entries = v["entries"].as_array().map_or(0, Vec::len);
+    }
+    if entries != n {
+        bail!("the chronology of {child} has {entries} entries, expected {n}");
+    }
+    let http = size::median(times);
+    // In-process: the same steps as `audit::pull` minus the access-log
+    // write (one fsync), timed apart.
+    let store = ServerStore::connect(&server.data)?;
+    let cref: ChildRef = child.parse().map_err(|_| anyhow::anyhow!("child ref"))?;
+    let mut load = Vec::new();
+    let mut rec = Vec::new();
+    let mut fmt = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let records = store.records_for(std::slice::from_ref(&cref))?;
+        load.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let view = BTreeSet::from([cref.clone()]);
+        let entries = reconcile(&records, &view, DateRange::default());
+        rec.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let json = Format::Json.render(&Chronology {
+            child: cref.clone(),
+            family: false,
+            children: vec![cref.clone()],
+            entries,
+        });
+        std::hint::black_box(json.len());
+        fmt.push(t.elapsed().as_secs_f64());
+    }
+    let (load, rec, fmt) = (size::median(load), size::median(rec), size::median(fmt));
+    let ms = |s: f64| format!("{:.1} ms", s * 1e3);
+    let (target, pass) = if has_target {
+        ("≤ 50 ms", Some(http <= 0.050))
+    } else {
+        ("(growth; no target)", None)
+    };
+    rows.push(Row::new(
+        format!("7 chronology: {n} entries, HTTPS GET JSON"),
+        ms(http),
+        "-",
+        format!("{:.2} of 50 ms", http / 0.050),
+        target,
+        pass,
+    ));
+    rows.push(Row::new(
+        format!("7 chronology: {n} entries, in-process"),
+        format!(
+            "{} (load {} + reconcile {} + JSON {})",
+            ms(load + rec + fmt),
+            ms(load),
+            ms(rec),
+            ms(fmt)
+        ),
+        "-",
+        format!("{:.2} of 50 ms", (load + rec + fmt) / 0.050),
+        target,
+        pass.map(|_| load + rec + fmt <= 0.050),
+    ));
+    Ok(())
+}
+
+/// Figure 6: the armv7 agent binary, if built.
+fn figure_binary_size(rows: &mut Vec<Row>) {
+    let target = bin_dir()
+        .parent()
+        .map(|t| t.join("armv7-unknown-linux-gnueabihf/release/hearth-agent"));
+    let size = target
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len());
+    match size {
+        Some(bytes) => rows.push(Row::new(
+            "6 armv7 agent binary, release, stripped",
+            mib(bytes / 1024),
+            "-",
+            format!("{:.2} of 6 MiB", bytes as f64 / (6.0 * 1048576.0)),
+            "≤ 6 MiB",
+            Some(bytes <= 6 * 1024 * 1024),
+        )),
+        None => rows.push(Row::new(
+            "6 armv7 agent binary, release, stripped",
+            "not built (cargo build --release -p hearth-agent --target armv7-unknown-linux-gnueabihf)",
+            "-",
+            "-",
+            "≤ 6 MiB",
+            None,
+        )),
+    }
+}

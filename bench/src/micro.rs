@@ -1,0 +1,223 @@
+//! The subjects and baselines of figures 2 (core) and 3 (capture), shared
+//! by the criterion benches and the table command so both measure the same
+//! code.
+//!
+//! - [`CoreFixture`]: nine corpus records (one per kind), their envelopes,
+//!   signed bytes and the exact message ed25519 signs
+//!   (`hearth/record/v1\0 || envelope`). The baselines sign and verify that
+//!   message with plain `ed25519-dalek`; the subjects are
+//!   [`SignedRecord::sign`] (validate, encode, sign) and
+//!   [`hearth_shared::verify`] (verify, strict decode, chain hash).
+//! - [`CaptureFixture`]: the agent's [`SqliteStore`] through
+//!   [`capture_body`], and beside it a bare rusqlite table with the same
+//!   durability settings (WAL, `synchronous = FULL`, one transaction per
+//!   insert) receiving the same signed bytes.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use hearth_agent::capture::capture_body;
+use hearth_agent::clock::FixedClock;
+use hearth_agent::keys::DeviceKey;
+use hearth_agent::seal::{DataKey, Sealer};
+use hearth_agent::store::SqliteStore;
+use hearth_shared::signed::SIGNATURE_DOMAIN;
+use hearth_shared::{Body, Envelope, RecordHash, SignedRecord, Timestamp};
+
+use crate::corpus;
+use crate::size::{bench_key, envelope};
+
+/// Where benchmark databases go: `$HEARTH_BENCH_DIR`, else the system temp
+/// dir. It should be on the disk whose fsync you want to measure (not tmpfs).
+pub fn bench_dir() -> PathBuf {
+    std::env::var_os("HEARTH_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Figure 2's inputs.
+pub struct CoreFixture {
+    /// The device key.
+    pub key: SigningKey,
+    /// Its public half.
+    pub verifying: VerifyingKey,
+    /// One envelope per kind.
+    pub envelopes: Vec<Envelope>,
+    /// Their signed bytes.
+    pub signed: Vec<Vec<u8>>,
+    /// The signed messages: domain prefix then envelope bytes.
+    pub messages: Vec<Vec<u8>>,
+    /// Their signatures.
+    pub signatures: Vec<Signature>,
+}
+
+impl CoreFixture {
+    /// Builds the fixture from the first nine corpus records.
+    pub fn new() -> Self {
+        let key = bench_key();
+        let mut prev = RecordHash::GENESIS;
+        let mut envelopes = Vec::new();
+        let mut signed = Vec::new();
+        let mut messages = Vec::new();
+        let mut signatures = Vec::new();
+        for (i, sample) in corpus::corpus(corpus::KINDS.len()).into_iter().enumerate() {
+            let env = envelope(&key, i as u64 + 1, prev, sample.body);
+            let s = SignedRecord::sign(&key, &env).expect("valid");
+            prev = s.hash();
+            let bytes = s.into_bytes();
+            let (env_bytes, sig) = bytes.split_at(bytes.len() - 64);
+            let mut msg = SIGNATURE_DOMAIN.to_vec();
+            msg.extend_from_slice(env_bytes);
+            signatures.push(Signature::from_bytes(sig.try_into().expect("64")));
+            messages.push(msg);
+            envelopes.push(env);
+            signed.push(bytes);
+        }
+        Self {
+            verifying: key.verifying_key(),
+            key,
+            envelopes,
+            signed,
+            messages,
+            signatures,
+        }
+    }
+
+    /// Subject: validate, encode and sign record `i`.
+    pub fn encode_sign(&self, i: usize) -> usize {
+        let i = i % self.envelopes.len();
+        SignedRecord::sign(&self.key, &self.envelopes[i])
+            .expect("valid")
+            .as_bytes()
+            .len()
+    }
+
+    /// Baseline: plain ed25519 signature of record `i`'s signed message.
+    pub fn bare_sign(&self, i: usize) -> Signature {
+        let i = i % self.messages.len();
+        self.key.sign(&self.messages[i])
+    }
+
+    /// Subject: verify and strictly decode record `i`.
+    pub fn verify_decode(&self, i: usize) -> RecordHash {
+        let i = i % self.signed.len();
+        hearth_shared::verify(&self.verifying, &self.signed[i])
+            .expect("verifies")
+            .hash()
+    }
+
+    /// Part of the subject: the streaming signature check alone
+    /// ([`hearth_shared::signed::verify_with_domain`]).
+    pub fn verify_part(&self, i: usize) -> bool {
+        let i = i % self.signed.len();
+        let (env, sig) = hearth_shared::signed::split_signed(&self.signed[i]).expect("splits");
+        hearth_shared::signed::verify_with_domain(&self.verifying, SIGNATURE_DOMAIN, env, &sig)
+    }
+
+    /// Part of the subject: strict decoding and validation alone.
+    pub fn decode_part(&self, i: usize) -> u64 {
+        let i = i % self.signed.len();
+        let b = &self.signed[i];
+        hearth_shared::signed::decode_envelope(&b[..b.len() - 64])
+            .expect("decodes")
+            .seq
+            .0
+    }
+
+    /// Part of the subject: the chain hash and device id (two SHA-256s).
+    pub fn hash_part(&self, i: usize) -> RecordHash {
+        let i = i % self.signed.len();
+        let b = &self.signed[i];
+        std::hint::black_box(hearth_shared::DeviceId::from_public_key(
+            self.verifying.as_bytes(),
+        ));
+        hearth_shared::signed::chain_hash(&b[..b.len() - 64])
+    }
+
+    /// Baseline: plain ed25519 verification of record `i`'s message.
+    pub fn bare_verify(&self, i: usize) -> bool {
+        let i = i % self.messages.len();
+        self.verifying
+            .verify(&self.messages[i], &self.signatures[i])
+            .is_ok()
+    }
+}
+
+impl Default for CoreFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Figure 3's stores, in one temp dir. The agent's store is unlocked with a
+/// fixed data key, so its captures pay for sealing as on a tablet.
+pub struct CaptureFixture {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    key: DeviceKey,
+    clock: FixedClock,
+    bodies: Vec<Body>,
+    bare: rusqlite::Connection,
+    /// Signed bytes of the same records, for the bare insert.
+    pub signed: Vec<Vec<u8>>,
+    next: usize,
+    bare_seq: i64,
+}
+
+/// Opens a bare SQLite database with the agent's durability settings.
+pub fn bare_connection(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, signed BLOB NOT NULL)",
+    )?;
+    Ok(conn)
+}
+
+impl CaptureFixture {
+    /// Fresh stores under [`bench_dir`].
+    pub fn new() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir_in(bench_dir())?;
+        let agent_dir = dir.path().join("agent");
+        std::fs::create_dir_all(&agent_dir)?;
+        // The agent now seals records at rest (XChaCha20-Poly1305); a fixed
+        // data key stands in for the one the passphrase unwraps.
+        let store = SqliteStore::open_dir(&agent_dir)?
+            .unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
+        let bare = bare_connection(&dir.path().join("bare.db"))?;
+        let core = CoreFixture::new();
+        Ok(Self {
+            _dir: dir,
+            store,
+            key: DeviceKey::from_signing_key(bench_key()),
+            clock: FixedClock(Timestamp(1_795_700_000)),
+            bodies: core.envelopes.iter().map(|e| e.body.clone()).collect(),
+            bare,
+            signed: core.signed,
+            next: 0,
+            bare_seq: 0,
+        })
+    }
+
+    /// Subject: one durable capture through the agent's store.
+    pub fn capture(&mut self) -> anyhow::Result<()> {
+        let body = self.bodies[self.next % self.bodies.len()].clone();
+        self.next += 1;
+        capture_body(&mut self.store, &self.key, &self.clock, body)?;
+        Ok(())
+    }
+
+    /// Baseline: one bare insert of the same bytes, its own transaction.
+    pub fn bare_insert(&mut self) -> anyhow::Result<()> {
+        self.bare_seq += 1;
+        let bytes = &self.signed[self.bare_seq as usize % self.signed.len()];
+        let tx = self.bare.transaction()?;
+        tx.execute(
+            "INSERT INTO records (seq, signed) VALUES (?1, ?2)",
+            rusqlite::params![self.bare_seq, bytes],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}

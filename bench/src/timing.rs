@@ -1,0 +1,66 @@
+//! Interleaved timing: a baseline and a subject measured in alternating
+//! rounds, so a burst of noise from another tenant hits both. The ratio is
+//! of the medians of the per-round mean times.
+
+use std::time::Instant;
+
+/// The outcome of [`interleaved`].
+#[derive(Debug, Clone, Copy)]
+pub struct Pair {
+    /// Median seconds per operation, baseline.
+    pub baseline: f64,
+    /// Median seconds per operation, subject.
+    pub subject: f64,
+    /// Fastest round, baseline: for CPU-bound work the least disturbed
+    /// measurement on a shared machine.
+    pub baseline_min: f64,
+    /// Fastest round, subject.
+    pub subject_min: f64,
+}
+
+impl Pair {
+    /// subject / baseline.
+    pub fn ratio(&self) -> f64 {
+        self.subject / self.baseline
+    }
+
+    /// subject / baseline, fastest rounds.
+    pub fn ratio_min(&self) -> f64 {
+        self.subject_min / self.baseline_min
+    }
+}
+
+/// Runs `rounds` rounds of `iters` baseline operations then `iters` subject
+/// operations (the order alternating each round).
+pub fn interleaved(
+    rounds: usize,
+    iters: usize,
+    mut baseline: impl FnMut(usize),
+    mut subject: impl FnMut(usize),
+) -> Pair {
+    let mut b = Vec::with_capacity(rounds);
+    let mut s = Vec::with_capacity(rounds);
+    let time = |f: &mut dyn FnMut(usize), out: &mut Vec<f64>| {
+        let t = Instant::now();
+        for i in 0..iters {
+            f(i);
+        }
+        out.push(t.elapsed().as_secs_f64() / iters as f64);
+    };
+    for r in 0..rounds {
+        if r % 2 == 0 {
+            time(&mut baseline, &mut b);
+            time(&mut subject, &mut s);
+        } else {
+            time(&mut subject, &mut s);
+            time(&mut baseline, &mut b);
+        }
+    }
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    Pair {
+        baseline_min: min(&b),
+        subject_min: min(&s),
+        baseline: crate::size::median(b),
+        subject: crate::size::median(s),
+    }
+}
