@@ -28,3 +28,7 @@ cargo test --workspace --locked
 
 step "tablet binary: armv7 cross build, run under qemu-arm"
 bash scripts/tablet.sh
+
+step "benchmarks, quick mode: they must keep compiling and running (never timed tests)"
+cargo test -p hearth-bench --benches --locked
+cargo run -q -p hearth-bench --bin hearth-bench --locked -- --quick
