@@ -135,12 +135,16 @@ impl VerdictStatus {
 pub struct Verdict {
     /// Its position in the batch.
     pub index: u32,
-    /// Its sequence number, if it could be read.
+    /// Its sequence number, where the verdict refuses or explains
+    /// something. A plain accept leaves it out: the record is named by its
+    /// index and proven by a receipt, and the response stays small (a
+    /// 10,000-record backlog gets 10,000 verdicts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<Seq>,
     /// What became of it.
     pub status: VerdictStatus,
-    /// Why, in words a person can act on; empty for a plain accept.
-    #[serde(default)]
+    /// Why, in words a person can act on; absent for a plain accept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
 }
 

@@ -275,7 +275,8 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
             Decision::Store => {
                 held.push((seq, checked.hash));
                 store(tx, checked)?;
-                verdicts.push(verdict(index, Some(seq), VerdictStatus::Accepted, ""));
+                // A plain accept: no seq, no reason (see `Verdict::seq`).
+                verdicts.push(verdict(index, None, VerdictStatus::Accepted, ""));
             }
             Decision::StoreFillingGap => {
                 held.push((seq, checked.hash));
