@@ -61,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_encryption_at_rest",
         include_str!("migrations/0002_encryption_at_rest.sql"),
     ),
+    (
+        "0003_pending_without_a_row",
+        include_str!("migrations/0003_pending_without_a_row.sql"),
+    ),
 ];
 
 /// The SQLite store.
@@ -80,7 +84,10 @@ fn seq_to_sql(seq: Seq) -> Result<i64, StoreError> {
     i64::try_from(seq.0).map_err(|_| StoreError::Corrupt(format!("seq {seq} out of range")))
 }
 
-const RECORD_COLUMNS: &str = "r.seq, r.hash, r.sealed, r.captured_at, s.status, s.reason_sealed";
+/// Records joined with their status; no status row means pending (see
+/// migration 0003).
+const RECORD_COLUMNS: &str =
+    "r.seq, r.hash, r.sealed, r.captured_at, COALESCE(s.status, 'pending'), s.reason_sealed";
 
 /// A record row as SQLite returns it: seq, hash, sealed body, captured_at,
 /// status, sealed reason.
@@ -305,10 +312,7 @@ impl RecordStore for SqliteStore {
             "INSERT INTO records (seq, hash, sealed, captured_at) VALUES (?1, ?2, ?3, ?4)",
             params![seq_sql, hash.as_bytes().as_slice(), sealed, captured_at.0],
         )?;
-        tx.execute(
-            "INSERT INTO record_status (seq, status, reason_sealed, updated_at) VALUES (?1, 'pending', NULL, ?2)",
-            params![seq_sql, captured_at.0],
-        )?;
+        // No status row: a record without one is pending (migration 0003).
         for child in children_of(signed.as_bytes())? {
             tx.execute(
                 "INSERT OR IGNORE INTO record_children (tag, seq) VALUES (?1, ?2)",
@@ -329,7 +333,7 @@ impl RecordStore for SqliteStore {
     fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError> {
         let sealer = self.sealer()?;
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_status s ON s.seq = r.seq
              WHERE r.seq = ?1 AND r.purged_at IS NULL"
         );
         self.conn
@@ -342,7 +346,7 @@ impl RecordStore for SqliteStore {
     fn all(&self) -> Result<Vec<StoredRecord>, StoreError> {
         let sealer = self.sealer()?;
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r JOIN record_status s ON s.seq = r.seq
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_status s ON s.seq = r.seq
              WHERE r.purged_at IS NULL ORDER BY r.seq"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -354,7 +358,7 @@ impl RecordStore for SqliteStore {
         let sealer = self.sealer()?;
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM record_children c
-             JOIN records r ON r.seq = c.seq JOIN record_status s ON s.seq = r.seq
+             JOIN records r ON r.seq = c.seq LEFT JOIN record_status s ON s.seq = r.seq
              WHERE c.tag = ?1 AND r.purged_at IS NULL ORDER BY r.seq"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -364,10 +368,19 @@ impl RecordStore for SqliteStore {
     }
 
     fn seqs_with_status(&self, status: SyncStatus) -> Result<Vec<Seq>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq FROM record_status WHERE status = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([status.as_str()], |r| r.get::<_, i64>(0))?;
+        let sql = if status == SyncStatus::Pending {
+            "SELECT r.seq FROM records r LEFT JOIN record_status s ON s.seq = r.seq
+             WHERE s.seq IS NULL ORDER BY r.seq"
+        } else {
+            "SELECT seq FROM record_status WHERE status = ?1 ORDER BY seq"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let params: &[&dyn rusqlite::ToSql] = if status == SyncStatus::Pending {
+            &[]
+        } else {
+            &[&status.as_str()]
+        };
+        let rows = stmt.query_map(params, |r| r.get::<_, i64>(0))?;
         rows.map(|r| Ok(Seq(r? as u64))).collect()
     }
 
@@ -447,8 +460,10 @@ impl RecordStore for SqliteStore {
         }
         for &seq in &outcome.synced {
             tx.execute(
-                "UPDATE record_status SET status = 'synced', reason_sealed = NULL, updated_at = ?2
-                 WHERE seq = ?1",
+                "INSERT INTO record_status (seq, status, reason_sealed, updated_at)
+                 VALUES (?1, 'synced', NULL, ?2)
+                 ON CONFLICT (seq) DO UPDATE SET status = 'synced', reason_sealed = NULL,
+                     updated_at = excluded.updated_at",
                 params![seq_to_sql(seq)?, now.0],
             )?;
         }
@@ -457,8 +472,11 @@ impl RecordStore for SqliteStore {
             let sealed = (!reason.is_empty())
                 .then(|| sealer.seal(Slot::Reason, Some(*seq), reason.as_bytes()));
             tx.execute(
-                "UPDATE record_status SET status = ?2, reason_sealed = ?3, updated_at = ?4
-                 WHERE seq = ?1 AND status <> 'synced'",
+                "INSERT INTO record_status (seq, status, reason_sealed, updated_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (seq) DO UPDATE SET status = excluded.status,
+                     reason_sealed = excluded.reason_sealed, updated_at = excluded.updated_at
+                 WHERE record_status.status <> 'synced'",
                 params![seq_to_sql(*seq)?, status.as_str(), sealed, now.0],
             )?;
         }
@@ -483,12 +501,20 @@ impl RecordStore for SqliteStore {
             .conn
             .prepare("SELECT status, COUNT(*) FROM record_status GROUP BY status")?;
         let mut counts = StatusCounts::default();
+        // Pending records have no status row: count them from `records`.
+        let pending: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM records r LEFT JOIN record_status s ON s.seq = r.seq
+             WHERE s.seq IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        counts.pending = pending as u64;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         for row in rows {
             let (status, n) = row?;
             let n = n as u64;
             match status.parse::<SyncStatus>()? {
-                SyncStatus::Pending => counts.pending = n,
+                SyncStatus::Pending => counts.pending += n,
                 SyncStatus::Synced => counts.synced = n,
                 SyncStatus::Rejected => counts.rejected = n,
                 SyncStatus::Quarantined => counts.quarantined = n,
@@ -772,6 +798,30 @@ mod tests {
     /// Issue 7: a sealed body or reason moved to another row does not
     /// open, and what is stored is not the plaintext.
     #[test]
+    fn migration_0003_turns_pending_rows_into_no_row() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        append_one(&mut store, &key);
+        append_one(&mut store, &key);
+        // As a version-2 store held them: an explicit 'pending' row each.
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO record_status (seq, status, reason_sealed, updated_at)
+                 SELECT seq, 'pending', NULL, captured_at FROM records",
+            )
+            .unwrap();
+        store.conn.execute_batch(MIGRATIONS[2].1).unwrap();
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM record_status", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
+        assert_eq!(store.counts().unwrap().pending, 2);
+        assert_eq!(store.pending_seqs().unwrap(), vec![Seq(1), Seq(2)]);
+    }
+
+    #[test]
     fn issue_7_sealed_rows_cannot_be_swapped() {
         let key = test_key();
         let mut store = SqliteStore::open_in_memory().unwrap();
@@ -795,12 +845,13 @@ mod tests {
             )
             .unwrap();
         assert_eq!(store.get(Seq(1)).unwrap().unwrap().reason, "reason one");
-        // Move row 1's reason onto row 2 (status rows are mutable).
+        // Copy row 1's sealed reason onto row 2 (status rows are mutable;
+        // row 2, still pending, has none of its own).
         store
             .conn
             .execute(
-                "UPDATE record_status SET reason_sealed =
-                   (SELECT reason_sealed FROM record_status WHERE seq = 1) WHERE seq = 2",
+                "INSERT INTO record_status (seq, status, reason_sealed, updated_at)
+                 SELECT 2, status, reason_sealed, updated_at FROM record_status WHERE seq = 1",
                 [],
             )
             .unwrap();
