@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_pending_without_a_row",
         include_str!("migrations/0003_pending_without_a_row.sql"),
     ),
+    (
+        "0004_no_child_index_by_seq",
+        include_str!("migrations/0004_no_child_index_by_seq.sql"),
+    ),
 ];
 
 /// The SQLite store.
@@ -412,12 +416,25 @@ impl RecordStore for SqliteStore {
             let rows = stmt.query_map([synced_before.0], |r| r.get::<_, i64>(0))?;
             rows.collect::<Result<_, _>>()?
         };
+        let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
         for &seq in &seqs {
+            // The record's child tags, from the record itself: the child
+            // index is keyed (tag, seq), with no index by seq alone.
+            let sealed: Vec<u8> =
+                tx.query_row("SELECT sealed FROM records WHERE seq = ?1", [seq], |r| {
+                    r.get(0)
+                })?;
+            let signed = sealer.open(Slot::RecordBody, Some(Seq(seq as u64)), &sealed)?;
+            for child in children_of(&signed)? {
+                tx.execute(
+                    "DELETE FROM record_children WHERE tag = ?1 AND seq = ?2",
+                    params![sealer.child_tag(&child).as_slice(), seq],
+                )?;
+            }
             tx.execute(
                 "UPDATE records SET sealed = NULL, purged_at = ?2 WHERE seq = ?1",
                 params![seq, now.0],
             )?;
-            tx.execute("DELETE FROM record_children WHERE seq = ?1", [seq])?;
         }
         tx.commit()?;
         Ok(seqs.into_iter().map(|s| Seq(s as u64)).collect())
@@ -759,6 +776,19 @@ mod tests {
         assert_eq!(store.purge(now, now).unwrap(), [Seq(1)]);
         assert_eq!(store.purged_at(Seq(1)).unwrap(), Some(now));
         assert!(store.get(Seq(1)).unwrap().is_none());
+        // Its child index rows went with it; the others' stayed.
+        let index_rows = |seq: i64| -> i64 {
+            store
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM record_children WHERE seq = ?1",
+                    [seq],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!(index_rows(1), 0);
+        assert!(index_rows(2) > 0);
         assert_eq!(store.hash_of(Seq(1)).unwrap(), Some(recs[0].hash));
         let left: Vec<_> = store.all().unwrap().iter().map(|r| r.seq).collect();
         assert_eq!(left, [Seq(2), Seq(3), Seq(4)]);
@@ -811,7 +841,7 @@ mod tests {
                  SELECT seq, 'pending', NULL, captured_at FROM records",
             )
             .unwrap();
-        store.conn.execute_batch(MIGRATIONS[2].1).unwrap();
+        store.conn.execute_batch(MIGRATIONS[2].1).unwrap(); // idempotent here
         let rows: i64 = store
             .conn
             .query_row("SELECT COUNT(*) FROM record_status", [], |r| r.get(0))

@@ -41,14 +41,28 @@ impl Format {
         }
     }
 
+    /// Like [`Format::render`], but JSON without indentation: what the
+    /// HTTP API sends (about a third fewer bytes for a large chronology).
+    pub fn render_compact(self, c: &Chronology) -> String {
+        match self {
+            Self::Json => {
+                let mut s =
+                    serde_json::to_string(&json_view(c)).expect("chronology JSON serializes");
+                s.push('\n');
+                s
+            }
+            other => other.render(c),
+        }
+    }
+
     /// Renders `c`.
     pub fn render(self, c: &Chronology) -> String {
         match self {
             Self::Table => table(c),
             Self::Csv => csv(c),
             Self::Json => {
-                let mut s =
-                    serde_json::to_string_pretty(&json_view(c)).expect("chronology JSON serializes");
+                let mut s = serde_json::to_string_pretty(&json_view(c))
+                    .expect("chronology JSON serializes");
                 s.push('\n');
                 s
             }

@@ -110,7 +110,8 @@ pub async fn chronology(
             match pull(&store, st2.clock.as_ref(), &req) {
                 Ok(c) => Ok((
                     [(header::CONTENT_TYPE, format.content_type())],
-                    format.render(&c),
+                    // Compact JSON over the wire; the CLI pretty-prints.
+                    format.render_compact(&c),
                 )
                     .into_response()),
                 Err(PullError::ReasonRequired) => Ok(error(
