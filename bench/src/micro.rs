@@ -208,6 +208,23 @@ impl CaptureFixture {
         Ok(())
     }
 
+    /// Seconds to seal one record's signed bytes (XChaCha20-Poly1305 with a
+    /// fresh random nonce), averaged over `n`: the whole of what
+    /// encryption at rest adds to a capture's CPU work.
+    pub fn seal_seconds(&self, n: usize) -> f64 {
+        let sealer = Sealer::new(&DataKey::from_bytes([9u8; 32]));
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            let bytes = &self.signed[i % self.signed.len()];
+            std::hint::black_box(sealer.seal(
+                hearth_agent::seal::Slot::RecordBody,
+                Some(hearth_shared::Seq(i as u64 + 1)),
+                bytes,
+            ));
+        }
+        start.elapsed().as_secs_f64() / n.max(1) as f64
+    }
+
     /// Baseline: one bare insert of the same bytes, its own transaction.
     pub fn bare_insert(&mut self) -> anyhow::Result<()> {
         self.bare_seq += 1;

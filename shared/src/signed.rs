@@ -149,7 +149,7 @@ pub fn verify_with_domain(
     if key.is_weak() {
         return false;
     }
-    match CompressedEdwardsY(signature.r_bytes().to_owned()).decompress() {
+    match CompressedEdwardsY(*signature.r_bytes()).decompress() {
         Some(r) if !r.is_small_order() => {}
         _ => return false,
     }
