@@ -8,8 +8,8 @@ use std::process::{Command, Output, Stdio};
 const CHILD: &str = "nhs:9434765919";
 const PASSPHRASE: &str = "correct horse battery staple";
 
-/// Runs the agent with `--store dir`, optionally feeding stdin.
-fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+/// The agent with `--store dir` and a clean, known environment.
+fn agent_command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth-agent"));
     cmd.arg("--store")
         .arg(dir)
@@ -19,8 +19,14 @@ fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .env_remove("XDG_RUNTIME_DIR")
         .env_remove("HEARTH_NEW_PASSPHRASE")
         .env("HEARTH_PASSPHRASE", PASSPHRASE)
-        .env("HEARTH_INSECURE_TEST_KDF", "1")
-        .stdin(Stdio::piped())
+        .env("HEARTH_INSECURE_TEST_KDF", "1");
+    cmd
+}
+
+/// Runs the agent with `--store dir`, optionally feeding stdin.
+fn agent(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = agent_command(dir, args);
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the agent runs");

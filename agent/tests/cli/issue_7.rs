@@ -20,17 +20,8 @@ const SENTINEL: &str = "ZQXSENTINEL7";
 
 /// Runs the agent with extra environment: `set` pairs, `unset` names.
 fn agent_env(dir: &Path, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth-agent"));
-    cmd.arg("--store")
-        .arg(dir)
-        .args(args)
-        .env_remove("HEARTH_CLOCK_SKEW_SECS")
-        .env_remove("RUST_LOG")
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("HEARTH_NEW_PASSPHRASE")
-        .env("HEARTH_PASSPHRASE", PASSPHRASE)
-        .env("HEARTH_INSECURE_TEST_KDF", "1")
-        .stdin(Stdio::null());
+    let mut cmd = super::agent_command(dir, args);
+    cmd.stdin(Stdio::null());
     for (k, v) in set {
         cmd.env(k, v);
     }
