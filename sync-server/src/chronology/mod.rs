@@ -42,7 +42,15 @@ pub enum Flag {
     Unresolved,
     /// Corrected by an amendment.
     Amended,
+    /// Dated after it was captured (device clock corrected), by more than
+    /// [`FUTURE_TOLERANCE_SECS`]: a mistyped date, or local time entered as
+    /// UTC. Kept and shown, but a person should check the date.
+    FutureDated,
 }
+
+/// How far after its (corrected) capture time an event may be dated before
+/// it is flagged: room for the clock estimate, not for a wrong day.
+pub const FUTURE_TOLERANCE_SECS: i64 = 15 * 60;
 
 impl Flag {
     /// Its name in every format.
@@ -55,6 +63,7 @@ impl Flag {
             Self::Disputed => "disputed",
             Self::Unresolved => "unresolved",
             Self::Amended => "amended",
+            Self::FutureDated => "future_dated",
         }
     }
 }
@@ -149,6 +158,9 @@ fn flags_of(r: &StoredRecord) -> Vec<Flag> {
     }
     if r.disputed {
         flags.push(Flag::Disputed);
+    }
+    if r.envelope.body.occurred_at.0 > r.corrected_time.0.saturating_add(FUTURE_TOLERANCE_SECS) {
+        flags.push(Flag::FutureDated);
     }
     match &r.envelope.body.detail {
         Detail::Voice(v) if v.action.trim().is_empty() => flags.push(Flag::NoAction),
@@ -439,6 +451,22 @@ pub(crate) mod tests {
                 vec![Flag::LateEntry, Flag::Disputed],
             ]
         );
+    }
+
+    #[test]
+    fn an_event_dated_after_its_capture_is_flagged() {
+        // Captured (clock corrected) an hour before the date it gives: a
+        // mistyped date or local time entered as UTC. Within the tolerance
+        // it is not flagged.
+        let json = concern(&format!("\"{ANNA}\""), "2026-01-05T10:00:00Z", "F");
+        let mut future = record(1, 1, &json);
+        future.corrected_time = Timestamp(future.envelope.body.occurred_at.0 - 3_600);
+        let mut close = record(1, 2, &json);
+        close.corrected_time = Timestamp(close.envelope.body.occurred_at.0 - 600);
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[future, close], &view, DateRange::default());
+        let flags: Vec<_> = e.iter().map(|e| e.flags.clone()).collect();
+        assert_eq!(flags, vec![vec![Flag::FutureDated], vec![]]);
     }
 
     #[test]
