@@ -66,7 +66,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         server: String,
         /// The one-time enrolment token.
-        #[arg(long, value_name = "TOKEN")]
+        // Tokens are URL-safe base64 and one in 64 starts with '-'; without
+        // this, clap would take such a token for a flag.
+        #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         token: String,
         /// Trust this PEM CA (or self-signed server certificate).
         #[arg(

@@ -442,3 +442,28 @@ fn issue_3_usage_errors_exit_1_not_2() {
 // Issue 7's tests live beside this file but in this one test binary.
 #[path = "cli/issue_7.rs"]
 mod issue_7;
+
+#[test]
+fn an_enrolment_token_may_start_with_a_dash() {
+    // Regression: URL-safe base64 tokens start with '-' one time in 64, and
+    // clap took them for a flag ("unexpected argument '-I' found").
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let out = agent(&store, &["init", "--agency", "HV-NORTH", "--worker", "hv"], None);
+    assert!(out.status.success());
+    let out = agent(
+        &store,
+        &[
+            "enrol",
+            "--server",
+            "https://127.0.0.1:9",
+            "--token",
+            "-IE7sLYHowLEF7KyHYELNtRqKO08HijtE7jD14LgFLM",
+            "--pin",
+            &"ab".repeat(32),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
+}
