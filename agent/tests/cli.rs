@@ -449,7 +449,11 @@ fn an_enrolment_token_may_start_with_a_dash() {
     // clap took them for a flag ("unexpected argument '-I' found").
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = agent(&store, &["init", "--agency", "HV-NORTH", "--worker", "hv"], None);
+    let out = agent(
+        &store,
+        &["init", "--agency", "HV-NORTH", "--worker", "hv"],
+        None,
+    );
     assert!(out.status.success());
     let out = agent(
         &store,
