@@ -53,7 +53,8 @@ pub struct ClockState {
     pub last_report: Option<Timestamp>,
 }
 
-/// Folds a batch's clock report into `state`: the latest report wins.
+/// The clock state after a batch's report: the latest report wins, so no
+/// earlier state is needed.
 ///
 /// Every report counts, including one whose device time is earlier than the
 /// last: a tablet whose clock was days fast and is then corrected (by NTP,
@@ -62,11 +63,7 @@ pub struct ClockState {
 /// Replaying an old report is not a concern here: the header is signed by
 /// the device and covers the records it carries, and it travels inside TLS,
 /// so only someone who already holds the plaintext request could replay it.
-pub fn estimate_offset(
-    _state: ClockState,
-    device_time: Timestamp,
-    received_at: Timestamp,
-) -> ClockState {
+pub fn estimate_offset(device_time: Timestamp, received_at: Timestamp) -> ClockState {
     ClockState {
         offset: Some(device_time.0.saturating_sub(received_at.0)),
         last_report: Some(device_time),
@@ -90,9 +87,9 @@ mod tests {
 
     #[test]
     fn offset_is_device_minus_server_and_follows_the_latest_report() {
-        let s = estimate_offset(ClockState::default(), Timestamp(1_100), Timestamp(1_000));
+        let s = estimate_offset(Timestamp(1_100), Timestamp(1_000));
         assert_eq!(s.offset, Some(100));
-        let later = estimate_offset(s, Timestamp(2_000), Timestamp(2_010));
+        let later = estimate_offset(Timestamp(2_000), Timestamp(2_010));
         assert_eq!(later.offset, Some(-10));
     }
 
@@ -100,19 +97,15 @@ mod tests {
     fn a_clock_corrected_backwards_is_followed_at_once() {
         // Two days fast, then put right by NTP: the next report is earlier
         // than the last, and the offset must drop to zero straight away.
-        let fast = estimate_offset(
-            ClockState::default(),
-            Timestamp(1_000_000 + 172_800),
-            Timestamp(1_000_000),
-        );
+        let fast = estimate_offset(Timestamp(1_000_000 + 172_800), Timestamp(1_000_000));
         assert_eq!(fast.offset, Some(172_800));
-        let fixed = estimate_offset(fast, Timestamp(1_000_600), Timestamp(1_000_600));
+        let fixed = estimate_offset(Timestamp(1_000_600), Timestamp(1_000_600));
         assert_eq!(fixed.offset, Some(0));
     }
 
     #[test]
     fn extreme_readings_do_not_overflow() {
-        let s = estimate_offset(ClockState::default(), Timestamp(i64::MIN), Timestamp(1));
+        let s = estimate_offset(Timestamp(i64::MIN), Timestamp(1));
         assert_eq!(s.offset, Some(i64::MIN));
         assert!(!is_late_entry(Timestamp(i64::MIN), Timestamp(i64::MAX), 0));
     }

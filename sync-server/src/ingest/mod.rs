@@ -198,11 +198,7 @@ fn verdict(
 
 /// Decides and writes a whole batch inside one transaction.
 pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome, StoreError> {
-    let clock = estimate_offset(
-        tx.clock_state(job.device)?,
-        job.device_time,
-        job.received_at,
-    );
+    let clock = estimate_offset(job.device_time, job.received_at);
     tx.set_clock_state(job.device, clock, job.received_at)?;
     let offset = clock.offset.unwrap_or(0);
     let mut verdicts = Vec::with_capacity(job.records.len());
@@ -216,15 +212,7 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
                 // already shows, or the tablet marks it rejected for good.
                 if let Ok((envelope, _)) = split_signed(&bytes) {
                     let hash = chain_hash(envelope);
-                    if let Some(seq) = tx.seq_with_hash(job.device, hash)?
-                        && tx
-                            .record_bytes(RecordId {
-                                device: job.device,
-                                seq,
-                            })?
-                            .as_deref()
-                            == Some(bytes.as_slice())
-                    {
+                    if let Some(seq) = tx.seq_holding(job.device, hash, &bytes)? {
                         held.push((seq, hash));
                         verdicts.push(verdict(
                             index,
@@ -437,9 +425,6 @@ mod tests {
     }
 
     impl IngestTx for MemTx {
-        fn clock_state(&mut self, _: DeviceId) -> Result<crate::clock::ClockState, StoreError> {
-            Ok(self.clock)
-        }
         fn set_clock_state(
             &mut self,
             _: DeviceId,
@@ -476,15 +461,16 @@ mod tests {
         fn is_held(&mut self, _: DeviceId, bytes: &[u8]) -> Result<bool, StoreError> {
             Ok(self.held.iter().any(|h| h.bytes == bytes))
         }
-        fn seq_with_hash(
+        fn seq_holding(
             &mut self,
             _: DeviceId,
             hash: RecordHash,
+            bytes: &[u8],
         ) -> Result<Option<Seq>, StoreError> {
             Ok(self
                 .records
                 .iter()
-                .find(|(_, r)| r.0 == hash)
+                .find(|(_, r)| r.0 == hash && r.2 == bytes)
                 .map(|(s, _)| Seq(*s)))
         }
         fn hold(&mut self, h: &Held) -> Result<(), StoreError> {

@@ -266,8 +266,6 @@ pub struct Grant {
 /// One ingest transaction: what [`crate::ingest`] reads and writes while
 /// deciding a batch. Everything written commits together or not at all.
 pub trait IngestTx {
-    /// The device's clock state.
-    fn clock_state(&mut self, device: DeviceId) -> Result<ClockState, StoreError>;
     /// Stores the clock state and when the device was last seen.
     fn set_clock_state(
         &mut self,
@@ -287,11 +285,12 @@ pub trait IngestTx {
     /// (a resend of a quarantined or rejected record).
     fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError>;
     /// The sequence number of the record this device has stored with chain
-    /// hash `hash`, if any.
-    fn seq_with_hash(
+    /// hash `hash` and exactly these signed `bytes`, if any.
+    fn seq_holding(
         &mut self,
         device: DeviceId,
         hash: RecordHash,
+        bytes: &[u8],
     ) -> Result<Option<Seq>, StoreError>;
     /// Keeps bytes aside with their reason.
     fn hold(&mut self, held: &Held) -> Result<(), StoreError>;

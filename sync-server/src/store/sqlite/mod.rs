@@ -154,23 +154,6 @@ struct SqliteTx<'c> {
 }
 
 impl IngestTx for SqliteTx<'_> {
-    fn clock_state(&mut self, device: DeviceId) -> Result<ClockState, StoreError> {
-        let row = self
-            .tx
-            .query_row(
-                "SELECT clock_offset, last_clock_report FROM devices WHERE id = ?1",
-                [dev_text(device)],
-                |r| {
-                    Ok(ClockState {
-                        offset: r.get(0)?,
-                        last_report: r.get::<_, Option<i64>>(1)?.map(Timestamp),
-                    })
-                },
-            )
-            .optional()?;
-        Ok(row.unwrap_or_default())
-    }
-
     fn set_clock_state(
         &mut self,
         device: DeviceId,
@@ -286,18 +269,20 @@ impl IngestTx for SqliteTx<'_> {
         )?)
     }
 
-    fn seq_with_hash(
+    fn seq_holding(
         &mut self,
         device: DeviceId,
         hash: RecordHash,
+        bytes: &[u8],
     ) -> Result<Option<Seq>, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT seq FROM records WHERE device = ?1 AND hash = ?2",
-                params![dev_text(device), hash.0.as_slice()],
-                |r| r.get::<_, i64>(0),
-            )
+            .prepare_cached(
+                "SELECT seq FROM records WHERE device = ?1 AND hash = ?2 AND bytes = ?3",
+            )?
+            .query_row(params![dev_text(device), hash.0.as_slice(), bytes], |r| {
+                r.get::<_, i64>(0)
+            })
             .optional()?
             .map(|s| Seq(s as u64)))
     }
