@@ -220,6 +220,16 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     Ok(envelope)
 }
 
+/// Reads the id (device and seq) from the start of envelope bytes without
+/// decoding the rest or checking anything. **Unauthenticated**: use it only
+/// to find a stored record to compare byte for byte, never to trust.
+pub fn peek_id(envelope: &[u8]) -> Option<RecordId> {
+    match postcard::take_from_bytes::<(u8, DeviceId, crate::ids::Seq)>(envelope) {
+        Ok(((FORMAT_VERSION, device, seq), _)) => Some(RecordId { device, seq }),
+        _ => None,
+    }
+}
+
 /// Splits signed bytes into envelope bytes and signature, checking only
 /// lengths and the version byte.
 pub fn split_signed(bytes: &[u8]) -> Result<(&[u8], Signature), DecodeError> {

@@ -162,6 +162,24 @@ fn golden_records_verify_decode_and_chain() {
     }
 }
 
+#[test]
+fn peek_id_reads_the_id_without_decoding_and_refuses_other_versions() {
+    let key = test_key().verifying_key();
+    for (_, bytes) in golden_chain() {
+        let id = verify(&key, &bytes).unwrap().envelope().id();
+        let envelope = &bytes[..bytes.len() - 64];
+        assert_eq!(hearth_shared::signed::peek_id(envelope), Some(id));
+        // Only the header is read: a broken body does not hide the id.
+        let mut cut = envelope[..envelope.len() / 2].to_vec();
+        cut.push(0xff);
+        assert_eq!(hearth_shared::signed::peek_id(&cut), Some(id));
+        let mut other_version = envelope.to_vec();
+        other_version[0] = 2;
+        assert_eq!(hearth_shared::signed::peek_id(&other_version), None);
+    }
+    assert_eq!(hearth_shared::signed::peek_id(&[1, 2, 3]), None);
+}
+
 /// Byte ranges of each envelope field in `bytes`, found by encoding the
 /// prefix of the envelope up to each field.
 fn field_ranges(envelope: &Envelope) -> Vec<(&'static str, std::ops::Range<usize>)> {

@@ -418,7 +418,7 @@ fn serve_command(
 ) -> Result<(), CliError> {
     use std::io::Write;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = SqliteStore::open(&data)?;
+    let mut store = SqliteStore::open(&data)?;
     let enrolled = !store.devices()?.is_empty();
     let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
     let (tls, fingerprint) = load_server_config(&data, &source)?;
@@ -428,9 +428,11 @@ fn serve_command(
         Ok("abort-before-commit") if cfg!(debug_assertions) => Fault::AbortBeforeCommit,
         _ => Fault::None,
     };
-    let writer = Writer::start(store, clock.clone(), fault);
+    let checkpointer = store.checkpoint_in_background(&data)?;
+    let writer = Writer::start(store, clock.clone(), fault, move || checkpointer.nudge());
     let state = AppState {
         data,
+        pool: Arc::default(),
         server_key,
         writer,
         limits,

@@ -311,7 +311,7 @@ mod tests {
         let nursery = dev(2);
         let rec = |device: DeviceId, seq: u64, json: String| -> StoredRecord {
             let mut r = record(0, seq, &json);
-            r.envelope.device = device;
+            r.line.id.device = device;
             r
         };
         let mut records = vec![
@@ -375,13 +375,13 @@ mod tests {
         records[4].late_entry = true;
         records[5].disputed = true;
         for r in &mut records {
-            r.received_at = Timestamp(r.envelope.body.occurred_at.0 + 7_200);
+            r.received_at = Timestamp(r.line.occurred_at.0 + 7_200);
         }
         let anna = ANNA.parse().unwrap();
         let groups: Vec<Vec<_>> = records
             .iter()
-            .filter(|r| r.envelope.body.children.len() > 1)
-            .map(|r| r.envelope.body.children.iter().cloned().collect())
+            .filter(|r| r.line.children.len() > 1)
+            .map(|r| r.line.children.clone())
             .collect();
         let view: BTreeSet<_> = family_of(&anna, &groups);
         Chronology {

@@ -151,25 +151,85 @@ pub fn family_of(child: &ChildRef, groups: &[Vec<ChildRef>]) -> BTreeSet<ChildRe
     }
 }
 
-fn flags_of(r: &StoredRecord) -> Vec<Flag> {
-    let mut flags = Vec::new();
+impl Flag {
+    /// Every flag, in order.
+    pub const ALL: [Self; 8] = [
+        Self::LateEntry,
+        Self::NoAction,
+        Self::MinutesNotRecorded,
+        Self::WasNotBrought,
+        Self::Disputed,
+        Self::Unresolved,
+        Self::Amended,
+        Self::FutureDated,
+    ];
+
+    const fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// A set of [`Flag`]s, stored as an integer (bit `n` is the `n`th variant
+/// of [`Flag`]; the order of the variants is therefore fixed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlagSet(u16);
+
+impl FlagSet {
+    /// With `flag` added.
+    #[must_use]
+    pub const fn with(self, flag: Flag) -> Self {
+        Self(self.0 | flag.bit())
+    }
+
+    /// Whether it holds `flag`.
+    pub const fn contains(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    /// Its stored form.
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// From its stored form; `None` if it holds bits no flag uses.
+    pub fn from_bits(bits: u16) -> Option<Self> {
+        let all = Flag::ALL.iter().fold(0, |acc, f| acc | f.bit());
+        (bits & !all == 0).then_some(Self(bits))
+    }
+
+    /// The flags, in [`Flag`] order.
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Flag::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+}
+
+/// What a record's own fields say a reader should notice. Worked out at
+/// ingest and stored (see [`StoredRecord::detail_flags`]); the flags that
+/// depend on arrival, on other records or on the clock are added by
+/// [`reconcile`].
+pub fn detail_flags(detail: &Detail) -> FlagSet {
+    let none = FlagSet::default();
+    match detail {
+        Detail::Voice(v) if v.action.trim().is_empty() => none.with(Flag::NoAction),
+        Detail::Meeting(m) if m.minutes == Minutes::NotRecorded => {
+            none.with(Flag::MinutesNotRecorded)
+        }
+        Detail::DevelopmentalReview(d) if d.was_not_brought => none.with(Flag::WasNotBrought),
+        Detail::Escalation(e) if !e.resolved => none.with(Flag::Unresolved),
+        _ => none,
+    }
+}
+
+fn flags_of(r: &StoredRecord) -> FlagSet {
+    let mut flags = r.line.detail_flags;
     if r.late_entry {
-        flags.push(Flag::LateEntry);
+        flags = flags.with(Flag::LateEntry);
     }
     if r.disputed {
-        flags.push(Flag::Disputed);
+        flags = flags.with(Flag::Disputed);
     }
-    if r.envelope.body.occurred_at.0 > r.corrected_time.0.saturating_add(FUTURE_TOLERANCE_SECS) {
-        flags.push(Flag::FutureDated);
-    }
-    match &r.envelope.body.detail {
-        Detail::Voice(v) if v.action.trim().is_empty() => flags.push(Flag::NoAction),
-        Detail::Meeting(m) if m.minutes == Minutes::NotRecorded => {
-            flags.push(Flag::MinutesNotRecorded)
-        }
-        Detail::DevelopmentalReview(d) if d.was_not_brought => flags.push(Flag::WasNotBrought),
-        Detail::Escalation(e) if !e.resolved => flags.push(Flag::Unresolved),
-        _ => {}
+    if r.line.occurred_at.0 > r.corrected_time.0.saturating_add(FUTURE_TOLERANCE_SECS) {
+        flags = flags.with(Flag::FutureDated);
     }
     flags
 }
@@ -182,58 +242,54 @@ pub fn reconcile(
 ) -> Vec<Entry> {
     // The latest amendment of each record wins: latest by corrected capture
     // time, then record id, so the choice is deterministic.
-    let mut amendments: BTreeMap<RecordId, &StoredRecord> = BTreeMap::new();
-    let ids: BTreeSet<RecordId> = records.iter().map(|r| r.envelope.id()).collect();
+    let mut amendments: BTreeMap<RecordId, (&StoredRecord, &str)> = BTreeMap::new();
+    let ids: BTreeSet<RecordId> = records.iter().map(|r| r.line.id).collect();
     for r in records {
-        if let Detail::Amendment(a) = &r.envelope.body.detail
+        if let Some(a) = &r.line.amends
             && ids.contains(&a.corrects)
         {
-            let slot = amendments.entry(a.corrects).or_insert(r);
-            if (r.corrected_time, r.envelope.id()) > (slot.corrected_time, slot.envelope.id()) {
-                *slot = r;
+            let slot = amendments.entry(a.corrects).or_insert((r, &a.reason));
+            if (r.corrected_time, r.line.id) > (slot.0.corrected_time, slot.0.line.id) {
+                *slot = (r, &a.reason);
             }
         }
     }
     let mut entries = Vec::new();
     for r in records {
-        let e = &r.envelope;
-        if let Detail::Amendment(a) = &e.body.detail
-            && ids.contains(&a.corrects)
+        if r.line
+            .amends
+            .as_ref()
+            .is_some_and(|a| ids.contains(&a.corrects))
         {
             // Folded into the entry it corrects.
             continue;
         }
         let mut flags = flags_of(r);
         let mut entry = Entry {
-            record_id: e.id(),
-            occurred_at: e.body.occurred_at,
-            agency: e.body.agency.as_str().to_string(),
-            author: e.body.author.as_str().to_string(),
-            kind: e.body.detail.kind(),
-            headline: e.body.headline.as_str().to_string(),
-            children: e.body.children.iter().cloned().collect(),
+            record_id: r.line.id,
+            occurred_at: r.line.occurred_at,
+            agency: r.line.agency.clone(),
+            author: r.line.author.clone(),
+            kind: r.line.kind,
+            headline: r.line.headline.clone(),
+            children: r.line.children.clone(),
             flags: Vec::new(),
             amended: None,
             received_at: r.received_at,
         };
-        if let Some(am) = amendments.get(&e.id()) {
-            let Detail::Amendment(a) = &am.envelope.body.detail else {
-                unreachable!("only amendments are collected");
-            };
+        if let Some((am, reason)) = amendments.get(&r.line.id) {
             entry.amended = Some(AmendmentInfo {
-                amended_by: am.envelope.id(),
-                reason: a.reason.as_str().to_string(),
+                amended_by: am.line.id,
+                reason: (*reason).to_string(),
                 original_headline: entry.headline.clone(),
                 original_occurred_at: entry.occurred_at,
             });
-            entry.headline = am.envelope.body.headline.as_str().to_string();
-            entry.occurred_at = am.envelope.body.occurred_at;
-            entry.children = am.envelope.body.children.iter().cloned().collect();
-            flags.push(Flag::Amended);
+            entry.headline = am.line.headline.clone();
+            entry.occurred_at = am.line.occurred_at;
+            entry.children = am.line.children.clone();
+            flags = flags.with(Flag::Amended);
         }
-        flags.sort();
-        flags.dedup();
-        entry.flags = flags;
+        entry.flags = flags.iter().collect();
         if entry.children.iter().any(|c| view.contains(c)) && range.contains(entry.occurred_at) {
             entries.push(entry);
         }
@@ -275,20 +331,21 @@ pub(crate) mod tests {
         )
         .unwrap_or_else(|e| panic!("fixture {json}: {e}"));
         let received = body.occurred_at.0 + 3_600;
-        StoredRecord {
-            envelope: Envelope {
-                version: FORMAT_VERSION,
-                device: DeviceId([device; 8]),
-                seq: Seq(seq),
-                prev: RecordHash::GENESIS,
-                device_time: Timestamp(received),
-                body,
-            },
-            received_at: Timestamp(received),
-            corrected_time: Timestamp(received),
-            late_entry: false,
-            disputed: false,
-        }
+        let envelope = Envelope {
+            version: FORMAT_VERSION,
+            device: DeviceId([device; 8]),
+            seq: Seq(seq),
+            prev: RecordHash::GENESIS,
+            device_time: Timestamp(received),
+            body,
+        };
+        StoredRecord::from_envelope(
+            &envelope,
+            Timestamp(received),
+            Timestamp(received),
+            false,
+            false,
+        )
     }
 
     fn child(s: &str) -> ChildRef {
@@ -325,7 +382,7 @@ pub(crate) mod tests {
         let at = "2026-01-01T09:00:00Z";
         let a = record(2, 1, &concern(&format!("\"{ANNA}\""), at, "B-agency dev2"));
         let mut b = record(1, 1, &concern(&format!("\"{ANNA}\""), at, "A-agency"));
-        b.envelope.body.agency = "AAA".try_into().unwrap();
+        b.line.agency = "AAA".into();
         let c = record(1, 2, &concern(&format!("\"{ANNA}\""), at, "B-agency dev1"));
         let view = BTreeSet::from([child(ANNA)]);
         let e = reconcile(&[a, b, c], &view, DateRange::default());
@@ -379,17 +436,17 @@ pub(crate) mod tests {
             2,
             &format!(
                 r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-01-04T09:00:00Z","headline":"Right date","corrects":"{}","reason":"date typed wrongly"}}"#,
-                orig.envelope.id()
+                orig.line.id
             ),
         );
         let view = BTreeSet::from([child(ANNA)]);
         let e = reconcile(&[orig.clone(), am.clone()], &view, DateRange::default());
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].headline, "Right date");
-        assert_eq!(e[0].occurred_at, am.envelope.body.occurred_at);
+        assert_eq!(e[0].occurred_at, am.line.occurred_at);
         let info = e[0].amended.as_ref().unwrap();
         assert_eq!(info.original_headline, "Wrong date");
-        assert_eq!(info.amended_by, am.envelope.id());
+        assert_eq!(info.amended_by, am.line.id);
         assert_eq!(info.reason, "date typed wrongly");
         assert!(e[0].flags.contains(&Flag::Amended));
         // An amendment whose original is not here shows on its own.
@@ -460,9 +517,9 @@ pub(crate) mod tests {
         // it is not flagged.
         let json = concern(&format!("\"{ANNA}\""), "2026-01-05T10:00:00Z", "F");
         let mut future = record(1, 1, &json);
-        future.corrected_time = Timestamp(future.envelope.body.occurred_at.0 - 3_600);
+        future.corrected_time = Timestamp(future.line.occurred_at.0 - 3_600);
         let mut close = record(1, 2, &json);
-        close.corrected_time = Timestamp(close.envelope.body.occurred_at.0 - 600);
+        close.corrected_time = Timestamp(close.line.occurred_at.0 - 600);
         let view = BTreeSet::from([child(ANNA)]);
         let e = reconcile(&[future, close], &view, DateRange::default());
         let flags: Vec<_> = e.iter().map(|e| e.flags.clone()).collect();
@@ -482,7 +539,7 @@ pub(crate) mod tests {
             &concern(&format!("\"{ANNA}\""), "2026-01-02T09:00:00Z", "B"),
         );
         let range = DateRange {
-            from: Some(b.envelope.body.occurred_at),
+            from: Some(b.line.occurred_at),
             to: None,
         };
         let e = reconcile(&[a, b], &BTreeSet::from([child(ANNA)]), range);

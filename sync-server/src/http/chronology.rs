@@ -59,6 +59,7 @@ pub async fn chronology(
     let st2 = st.clone();
     let result =
         tokio::task::spawn_blocking(move || -> Result<Response, crate::store::StoreError> {
+            let started = std::time::Instant::now();
             let store = st2.store()?;
             let Some(user) = store.user_by_token(&hash)? else {
                 return Ok(error(
@@ -107,13 +108,30 @@ pub async fn chronology(
                 who: user.name,
                 via: Via::Http,
             };
-            match pull(&store, st2.clock.as_ref(), &req) {
-                Ok(c) => Ok((
-                    [(header::CONTENT_TYPE, format.content_type())],
+            match pull(&*store, st2.clock.as_ref(), &req) {
+                Ok(c) => {
+                    let pulled = started.elapsed();
                     // Compact JSON over the wire; the CLI pretty-prints.
-                    format.render_compact(&c),
-                )
-                    .into_response()),
+                    let body = format.render_compact(&c);
+                    let total = started.elapsed();
+                    // The server's own time, for operators and for figure 7
+                    // of docs/PERFORMANCE.md: the pull (authorisation, read,
+                    // reconcile, access-log commit) and the rendering.
+                    let timing = format!(
+                        "pull;dur={:.1}, render;dur={:.1}, total;dur={:.1}",
+                        pulled.as_secs_f64() * 1e3,
+                        (total - pulled).as_secs_f64() * 1e3,
+                        total.as_secs_f64() * 1e3
+                    );
+                    Ok((
+                        [
+                            (header::CONTENT_TYPE, format.content_type().to_string()),
+                            (header::HeaderName::from_static("server-timing"), timing),
+                        ],
+                        body,
+                    )
+                        .into_response())
+                }
                 Err(PullError::ReasonRequired) => Ok(error(
                     StatusCode::BAD_REQUEST,
                     "reason_required",

@@ -45,6 +45,9 @@ use crate::store::sqlite::SqliteStore;
 pub struct AppState {
     /// The data directory.
     pub data: PathBuf,
+    /// Read connections kept for reuse by blocking tasks (see
+    /// [`AppState::store`]).
+    pub pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
     /// The receipt-signing key.
     pub server_key: Arc<SigningKey>,
     /// The ingest writer.
@@ -56,9 +59,47 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A read connection for a blocking task.
-    pub fn store(&self) -> Result<SqliteStore, StoreError> {
-        SqliteStore::connect(&self.data)
+    /// A read connection for a blocking task: one kept from an earlier
+    /// request if there is one (opening a connection parses the schema,
+    /// which the ingest profile showed on every batch), else a new one.
+    /// It goes back to the pool when the guard drops.
+    pub fn store(&self) -> Result<Pooled, StoreError> {
+        let kept = self.pool.lock().map_or(None, |mut p| p.pop());
+        let conn = match kept {
+            Some(c) => c,
+            None => SqliteStore::connect(&self.data)?,
+        };
+        Ok(Pooled {
+            conn: Some(conn),
+            pool: self.pool.clone(),
+        })
+    }
+}
+
+/// The most read connections kept for reuse.
+const POOL_SIZE: usize = 8;
+
+/// A read connection borrowed from [`AppState`]'s pool.
+pub struct Pooled {
+    conn: Option<SqliteStore>,
+    pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = SqliteStore;
+
+    fn deref(&self) -> &SqliteStore {
+        self.conn.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock())
+            && pool.len() < POOL_SIZE
+        {
+            pool.push(conn);
+        }
     }
 }
 

@@ -22,16 +22,21 @@ pub mod writer;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::chain::Fork;
 use hearth_shared::protocol::{Verdict, VerdictStatus};
-use hearth_shared::signed::{chain_hash, split_signed};
+use hearth_shared::signed::{chain_hash, peek_id, split_signed};
 use hearth_shared::{ChainVerdict, DeviceId, RecordHash, RecordId, Seq, Timestamp, check_chain};
 
 use crate::clock::{corrected_time, estimate_offset, is_late_entry};
-use crate::store::{Held, HoldStatus, IngestTx, NewRecord, StoreError};
+use crate::store::{Held, HoldStatus, IngestTx, Line, NewRecord, StoreError};
 
-/// A record that passed [`precheck`]: verified, decoded, owned.
+/// A record that passed [`precheck`]: verified, and reduced to what the
+/// writer stores (not the decoded envelope, whose fixed-capacity buffers
+/// take 4.8 KB; a batch of them cost the server as much in `malloc` and
+/// page faults as in everything else but verifying).
 #[derive(Debug, Clone)]
 pub struct Checked {
-    envelope: hearth_shared::Envelope,
+    line: Line,
+    prev: RecordHash,
+    device_time: Timestamp,
     bytes: Vec<u8>,
     hash: RecordHash,
 }
@@ -39,7 +44,7 @@ pub struct Checked {
 impl Checked {
     /// Its id.
     pub fn id(&self) -> RecordId {
-        self.envelope.id()
+        self.line.id
     }
 }
 
@@ -69,13 +74,15 @@ pub fn precheck(key: &VerifyingKey, bytes: Vec<u8>, max_record_bytes: usize) -> 
     }
     match hearth_shared::verify(key, &bytes) {
         Ok(v) => {
-            let hash = v.hash();
-            let envelope = v.into_envelope();
-            Prechecked::Verified(Box::new(Checked {
-                envelope,
+            let e = v.envelope();
+            let checked = Checked {
+                line: Line::of(e),
+                prev: e.prev,
+                device_time: e.device_time,
+                hash: v.hash(),
                 bytes,
-                hash,
-            }))
+            };
+            Prechecked::Verified(Box::new(checked))
         }
         Err(e) => Prechecked::Rejected {
             reason: e.to_string(),
@@ -210,18 +217,19 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
                 // if it would be refused now (a lower size limit, a stricter
                 // rule after an upgrade): never reject what the chronology
                 // already shows, or the tablet marks it rejected for good.
-                if let Ok((envelope, _)) = split_signed(&bytes) {
-                    let hash = chain_hash(envelope);
-                    if let Some(seq) = tx.seq_holding(job.device, hash, &bytes)? {
-                        held.push((seq, hash));
-                        verdicts.push(verdict(
-                            index,
-                            Some(seq),
-                            VerdictStatus::Duplicate,
-                            "already held, byte for byte",
-                        ));
-                        continue;
-                    }
+                if let Ok((envelope, _)) = split_signed(&bytes)
+                    && let Some(id) = peek_id(envelope)
+                    && id.device == job.device
+                    && tx.holds_bytes(id, &bytes)?
+                {
+                    held.push((id.seq, chain_hash(envelope)));
+                    verdicts.push(verdict(
+                        index,
+                        Some(id.seq),
+                        VerdictStatus::Duplicate,
+                        "already held, byte for byte",
+                    ));
+                    continue;
                 }
                 if tx.is_held(job.device, &bytes)? {
                     // A resend: already kept with its reason; no new row.
@@ -246,12 +254,14 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
         let id = checked.id();
         let seq = id.seq;
         let state = tx.chain_state(job.device, seq)?;
-        let chain = check_chain(&state, seq, checked.envelope.prev, checked.hash);
+        let chain = check_chain(&state, seq, checked.prev, checked.hash);
         let store = |tx: &mut dyn IngestTx, c: Checked| -> Result<(), StoreError> {
-            let corrected = corrected_time(c.envelope.device_time, offset);
-            let late = is_late_entry(corrected, c.envelope.body.occurred_at, job.late_entry_secs);
+            let corrected = corrected_time(c.device_time, offset);
+            let late = is_late_entry(corrected, c.line.occurred_at, job.late_entry_secs);
             tx.insert_record(&NewRecord {
-                envelope: c.envelope,
+                line: c.line,
+                prev: c.prev,
+                device_time: c.device_time,
                 bytes: c.bytes,
                 hash: c.hash,
                 received_at: job.received_at,
@@ -448,7 +458,7 @@ mod tests {
         }
         fn insert_record(&mut self, r: &NewRecord) -> Result<(), StoreError> {
             self.records
-                .insert(r.envelope.seq.0, (r.hash, r.envelope.prev, r.bytes.clone()));
+                .insert(r.line.id.seq.0, (r.hash, r.prev, r.bytes.clone()));
             Ok(())
         }
         fn mark_disputed(&mut self, id: RecordId) -> Result<bool, StoreError> {
@@ -461,17 +471,8 @@ mod tests {
         fn is_held(&mut self, _: DeviceId, bytes: &[u8]) -> Result<bool, StoreError> {
             Ok(self.held.iter().any(|h| h.bytes == bytes))
         }
-        fn seq_holding(
-            &mut self,
-            _: DeviceId,
-            hash: RecordHash,
-            bytes: &[u8],
-        ) -> Result<Option<Seq>, StoreError> {
-            Ok(self
-                .records
-                .iter()
-                .find(|(_, r)| r.0 == hash && r.2 == bytes)
-                .map(|(s, _)| Seq(*s)))
+        fn holds_bytes(&mut self, id: RecordId, bytes: &[u8]) -> Result<bool, StoreError> {
+            Ok(self.records.get(&id.seq.0).is_some_and(|r| r.2 == bytes))
         }
         fn hold(&mut self, h: &Held) -> Result<(), StoreError> {
             self.held.push(h.clone());

@@ -47,11 +47,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over `store`.
+    /// Starts the writer thread over `store`; `after_commit` runs on the
+    /// writer thread after each successful commit (the server uses it to
+    /// wake its checkpoint thread).
     pub fn start<S: Store + Send + 'static>(
         mut store: S,
         clock: Arc<dyn Clock>,
         fault: Fault,
+        after_commit: impl Fn() + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -89,6 +92,7 @@ impl Writer {
                     let committed_at = clock.now();
                     match result {
                         Ok(outcomes) => {
+                            after_commit();
                             for (o, r) in outcomes.into_iter().zip(replies) {
                                 let _ = r.send(Ok((o, committed_at)));
                             }

@@ -6,10 +6,12 @@
 
 pub mod sqlite;
 
+use hearth_shared::kinds::Detail;
 use hearth_shared::{
-    ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, Seq, Timestamp,
+    ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, RecordKind, Seq, Timestamp,
 };
 
+use crate::chronology::{FlagSet, detail_flags};
 use crate::clock::ClockState;
 
 /// Why the store failed. Always the server's problem, never the client's.
@@ -80,11 +82,16 @@ pub struct Device {
 }
 
 /// A verified record ready to store. Built only by [`crate::ingest`] from a
-/// [`hearth_shared::VerifiedRecord`].
+/// [`hearth_shared::VerifiedRecord`]; it carries what the columns need, not
+/// the decoded envelope (whose fixed-capacity buffers take 4.8 KB).
 #[derive(Debug, Clone)]
 pub struct NewRecord {
-    /// The decoded envelope.
-    pub envelope: Envelope,
+    /// What its chronology line shows.
+    pub line: Line,
+    /// The chain hash of the device's previous record.
+    pub prev: RecordHash,
+    /// The device clock when it was captured.
+    pub device_time: Timestamp,
     /// The signed bytes exactly as received.
     pub bytes: Vec<u8>,
     /// Its chain hash.
@@ -97,11 +104,58 @@ pub struct NewRecord {
     pub late_entry: bool,
 }
 
-/// A record as the chronology reads it.
+/// What a chronology line shows of a record: worked out from the verified
+/// envelope once, at ingest ([`Line::of`]), and stored beside the signed
+/// bytes, so that a pull decodes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The record.
+    pub id: RecordId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// When it happened, as recorded.
+    pub occurred_at: Timestamp,
+    /// The recording agency.
+    pub agency: String,
+    /// The author.
+    pub author: String,
+    /// The headline.
+    pub headline: String,
+    /// The children it names.
+    pub children: Vec<ChildRef>,
+    /// What its own fields say a reader should notice (no action, minutes
+    /// not recorded, was not brought, unresolved).
+    pub detail_flags: FlagSet,
+    /// For an amendment: the record it corrects, and why.
+    pub amends: Option<Amends>,
+}
+
+impl Line {
+    /// The line of a verified envelope.
+    pub fn of(e: &Envelope) -> Self {
+        Self {
+            id: e.id(),
+            kind: e.body.detail.kind(),
+            occurred_at: e.body.occurred_at,
+            agency: e.body.agency.as_str().to_string(),
+            author: e.body.author.as_str().to_string(),
+            headline: e.body.headline.as_str().to_string(),
+            children: e.body.children.iter().cloned().collect(),
+            detail_flags: detail_flags(&e.body.detail),
+            amends: amends(&e.body.detail).map(|(corrects, reason)| Amends {
+                corrects,
+                reason: reason.to_string(),
+            }),
+        }
+    }
+}
+
+/// A record as the chronology reads it: its line, and what the server
+/// learnt of it on arrival and since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
-    /// The decoded envelope.
-    pub envelope: Envelope,
+    /// What its line shows.
+    pub line: Line,
     /// When the server received it.
     pub received_at: Timestamp,
     /// Its corrected capture time.
@@ -110,6 +164,42 @@ pub struct StoredRecord {
     pub late_entry: bool,
     /// Another record conflicts with it (a fork).
     pub disputed: bool,
+}
+
+/// What an amendment corrects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amends {
+    /// The corrected record.
+    pub corrects: RecordId,
+    /// Why.
+    pub reason: String,
+}
+
+impl StoredRecord {
+    /// The chronology's view of a verified envelope (tests and tools).
+    pub fn from_envelope(
+        e: &Envelope,
+        received_at: Timestamp,
+        corrected_time: Timestamp,
+        late_entry: bool,
+        disputed: bool,
+    ) -> Self {
+        Self {
+            line: Line::of(e),
+            received_at,
+            corrected_time,
+            late_entry,
+            disputed,
+        }
+    }
+}
+
+/// The record an amendment corrects, and its reason.
+pub fn amends(detail: &Detail) -> Option<(RecordId, &str)> {
+    match detail {
+        Detail::Amendment(a) => Some((a.corrects, a.reason.as_str())),
+        _ => None,
+    }
 }
 
 /// Whether a kept-aside record was quarantined or rejected.
@@ -284,14 +374,8 @@ pub trait IngestTx {
     /// Whether exactly these bytes from `device` are already kept aside
     /// (a resend of a quarantined or rejected record).
     fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError>;
-    /// The sequence number of the record this device has stored with chain
-    /// hash `hash` and exactly these signed `bytes`, if any.
-    fn seq_holding(
-        &mut self,
-        device: DeviceId,
-        hash: RecordHash,
-        bytes: &[u8],
-    ) -> Result<Option<Seq>, StoreError>;
+    /// Whether the record `id` is stored with exactly these signed bytes.
+    fn holds_bytes(&mut self, id: RecordId, bytes: &[u8]) -> Result<bool, StoreError>;
     /// Keeps bytes aside with their reason.
     fn hold(&mut self, held: &Held) -> Result<(), StoreError>;
     /// Raises an alarm.
