@@ -136,13 +136,30 @@ impl Server {
 
     /// `GET path` with an optional bearer token: status and body.
     pub fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<(u16, String)> {
+        let (status, _, body) = self.get_timed(path, token)?;
+        Ok((status, body))
+    }
+
+    /// `GET path`, with the server's own `total` time from its
+    /// `Server-Timing` header (seconds), if it sent one.
+    pub fn get_timed(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> anyhow::Result<(u16, Option<f64>, String)> {
         let mut req = self.agent.get(format!("{}{path}", self.url));
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
         let mut resp = req.call()?;
+        let total = resp
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .and_then(server_total);
         Ok((
             resp.status().as_u16(),
+            total,
             resp.body_mut()
                 .with_config()
                 .limit(1 << 30)
@@ -156,6 +173,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `total;dur=` of a `Server-Timing` header, in seconds.
+fn server_total(header: &str) -> Option<f64> {
+    header
+        .split(',')
+        .find_map(|m| m.trim().strip_prefix("total;dur="))
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .map(|ms| ms / 1e3)
 }
 
 fn client(pem: &[u8]) -> anyhow::Result<ureq::Agent> {
