@@ -32,7 +32,6 @@
 //! (not the signature). The next record of the same device carries it as
 //! `prev`.
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use postcard::experimental::max_size::MaxSize;
@@ -146,12 +145,8 @@ pub fn verify_with_domain(
     message: &[u8],
     signature: &Signature,
 ) -> bool {
-    if key.is_weak() {
+    if key.is_weak() || is_small_order_encoding(signature.r_bytes()) {
         return false;
-    }
-    match CompressedEdwardsY(*signature.r_bytes()).decompress() {
-        Some(r) if !r.is_small_order() => {}
-        _ => return false,
     }
     let Ok(mut verifier) = key.verify_stream(signature) else {
         return false;
@@ -159,6 +154,50 @@ pub fn verify_with_domain(
     verifier.update(domain);
     verifier.update(message);
     verifier.finalize_and_verify().is_ok()
+}
+
+/// The y coordinates (little-endian, sign bit clear) of the eight points of
+/// small order: the identity (y = 1), the point of order 2 (y = p − 1),
+/// the two of order 4 (y = 0) and the four of order 8 (y = ±y₈). A test
+/// derives them from `curve25519_dalek::constants::EIGHT_TORSION`.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    [0; 32],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+];
+
+/// Whether `r` encodes a point of small order, by its bytes alone (as
+/// libsodium's `ge25519_has_small_order` does), without the field
+/// exponentiation that decompressing it costs.
+///
+/// Why this is exactly as strict as decompressing and calling
+/// `is_small_order` (what `verify_strict` does): a canonical encoding
+/// names a small-order point if and only if its y is one of
+/// [`SMALL_ORDER_Y`], whatever the sign bit. Any other `R` that is not the
+/// canonical encoding of a curve point (off the curve, or y ≥ p) can never
+/// verify: the verifier compares `R` byte for byte with the canonical
+/// encoding of the point it computes.
+pub fn is_small_order_encoding(r: &[u8; 32]) -> bool {
+    let mut y = *r;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 /// A record whose signature verified and whose bytes decoded strictly.

@@ -368,6 +368,40 @@ fn strict_decoding_gives_typed_errors() {
 }
 
 #[test]
+fn small_order_encodings_are_known_by_their_bytes_exactly_as_by_decompressing() {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    use curve25519_dalek::scalar::Scalar;
+    use hearth_shared::signed::is_small_order_encoding;
+    // Every small-order point, under either sign bit, is caught.
+    for t in EIGHT_TORSION {
+        let mut enc = t.compress().to_bytes();
+        assert!(is_small_order_encoding(&enc), "{t:?}");
+        enc[31] ^= 0x80;
+        assert!(
+            is_small_order_encoding(&enc),
+            "{t:?} with the sign bit flipped"
+        );
+    }
+    // Points of large and of mixed order are not, and the byte check agrees
+    // with decompressing and asking `is_small_order` on every encoding.
+    for i in 0u64..64 {
+        for t in EIGHT_TORSION {
+            let p = ED25519_BASEPOINT_POINT * Scalar::from(i * 7919 + 1) + t;
+            let enc = p.compress().to_bytes();
+            assert!(!is_small_order_encoding(&enc));
+            assert_eq!(
+                is_small_order_encoding(&enc),
+                CompressedEdwardsY(enc)
+                    .decompress()
+                    .unwrap()
+                    .is_small_order()
+            );
+        }
+    }
+}
+
+#[test]
 fn a_signature_with_a_small_order_r_is_refused_like_verify_strict() {
     // A device-key holder can make R the identity point: S = k·a satisfies
     // the verification equation, and a plain (non-strict) verifier accepts
