@@ -181,6 +181,7 @@ pub struct Generator {
     rng: SplitMix64,
     count: usize,
     text_bytes: usize,
+    text: String,
     defaults: Defaults,
 }
 
@@ -195,6 +196,8 @@ pub struct Sample {
     /// notes, narratives, plus author and agency): the part of the record
     /// no encoding can shrink without compressing text.
     pub text_bytes: usize,
+    /// That free text, concatenated (for the entropy estimate of figure 1).
+    pub text: String,
 }
 
 /// A valid NHS number from nine random digits (modulus-11 check digit).
@@ -224,6 +227,7 @@ impl Generator {
             rng: SplitMix64::new(seed),
             count: 0,
             text_bytes: 0,
+            text: String::new(),
             defaults: Defaults {
                 author: "hv.jones".try_into().expect("fits"),
                 agency: "HV-NORTH".try_into().expect("fits"),
@@ -266,6 +270,7 @@ impl Generator {
             s.push('.');
         }
         self.text_bytes += s.len();
+        self.text.push_str(&s);
         s
     }
 
@@ -486,6 +491,7 @@ impl Generator {
         let kind = KINDS[self.count % KINDS.len()];
         self.count += 1;
         self.text_bytes = 0;
+        self.text.clear();
         let children: Vec<String> = match child {
             Some(c) => vec![c.to_string()],
             None => {
@@ -505,10 +511,14 @@ impl Generator {
         let body = parse_body(&text, &self.defaults)
             .unwrap_or_else(|e| panic!("corpus record does not parse: {e}\n{text}"));
         let text_bytes = self.text_bytes + body.author.as_str().len() + body.agency.as_str().len();
+        let mut text = std::mem::take(&mut self.text);
+        text.push_str(body.author.as_str());
+        text.push_str(body.agency.as_str());
         Sample {
             kind: kind.to_string(),
             body,
             text_bytes,
+            text,
         }
     }
 }

@@ -191,7 +191,12 @@ fn mem_total() -> String {
 /// Figure 1: signed bytes against minified JSON.
 fn figure_size(c: &Counts, rows: &mut Vec<Row>) {
     eprintln!("figure 1: size of {} corpus records", c.corpus);
-    let sizes = size::measure(&corpus::corpus(c.corpus));
+    let samples = corpus::corpus(c.corpus);
+    eprintln!(
+        "  free text: order-0 entropy {:.2} bits per byte",
+        size::entropy_bits(samples.iter().map(|s| s.text.as_str()))
+    );
+    let sizes = size::measure(&samples);
     let summary = size::summarise(&sizes);
     eprint!("{}", size::render(&summary));
     for r in &summary {
@@ -203,7 +208,12 @@ fn figure_size(c: &Counts, rows: &mut Vec<Row>) {
                     format!("1 size: {k}"),
                     format!("{:.0} B", r.signed),
                     format!("{:.0} B JSON", r.json),
-                    format!("{} (floor {})", x(r.ratio), x(r.floor_ratio)),
+                    format!(
+                        "{} (floor {}; {} with text entropy-coded)",
+                        x(r.ratio),
+                        x(r.floor_ratio),
+                        x(r.coded_floor_ratio)
+                    ),
                     "≤ 0.4×",
                     Some(r.ratio <= 0.4),
                 ));
@@ -215,7 +225,12 @@ fn figure_size(c: &Counts, rows: &mut Vec<Row>) {
             name,
             format!("{:.0} B", r.signed),
             format!("{:.0} B JSON", r.json),
-            format!("{} (floor {})", x(r.ratio), x(r.floor_ratio)),
+            format!(
+                "{} (floor {}; {} with text entropy-coded)",
+                x(r.ratio),
+                x(r.floor_ratio),
+                x(r.coded_floor_ratio)
+            ),
             format!("≤ {limit}×"),
             Some(r.ratio <= limit),
         ));
