@@ -6,7 +6,18 @@
 //! rather than fail; `synchronous=FULL` on the ingest connection means a
 //! committed batch survives power loss, which is what a receipt promises.
 //! Migrations are the numbered files in `migrations/`, applied in order and
-//! tracked in `PRAGMA user_version`.
+//! tracked in `PRAGMA user_version`; a migration may have a Rust step that
+//! runs after its SQL in the same transaction (0004 fills the chronology
+//! lines of rows stored before it).
+//!
+//! Layout, for the single writer (see `migrations/0004_compact_records.sql`
+//! for the profile behind it): device ids are 8-byte BLOBs; `records` is a
+//! rowid table, so arrivals append and pack its pages; each record's
+//! chronology line (agency, author, headline, children, flags, amendment)
+//! is stored beside its signed bytes at ingest, so a pull decodes nothing;
+//! `record_children` is keyed by child for pulls. The serving writer
+//! checkpoints the WAL on a thread of its own
+//! ([`SqliteStore::checkpoint_in_background`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
