@@ -204,7 +204,7 @@ impl FlagSet {
 }
 
 /// What a record's own fields say a reader should notice. Worked out at
-/// ingest and stored (see [`StoredRecord::detail_flags`]); the flags that
+/// ingest and stored (see [`crate::store::Line::detail_flags`]); the flags that
 /// depend on arrival, on other records or on the clock are added by
 /// [`reconcile`].
 pub fn detail_flags(detail: &Detail) -> FlagSet {
