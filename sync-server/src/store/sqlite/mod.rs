@@ -1113,5 +1113,4 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-
 }
