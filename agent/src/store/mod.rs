@@ -259,7 +259,7 @@ pub trait RecordStore {
     fn all(&self) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// The records (not purged) naming `child`, in seq order, found by
-    /// the keyed blind index.
+    /// the keyed blind index (a tag per child, never the reference itself).
     fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// The seqs with `status`, in order (purged records count as synced).
