@@ -74,8 +74,8 @@ impl Counts {
             Self {
                 quick,
                 corpus: 9_000,
-                core_rounds: 300,
-                core_iters: 20,
+                core_rounds: 1_500,
+                core_iters: 4,
                 capture_rounds: 12,
                 capture_iters: 25,
                 backlog: 10_000,
@@ -110,6 +110,10 @@ fn mib(kib: u64) -> String {
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let counts = Counts::new(quick);
+    if std::env::args().any(|a| a == "--core-probe") {
+        core_probe_main(&counts);
+        return Ok(());
+    }
     let started = Instant::now();
     eprintln!(
         "hearth-bench{}: binaries from {}, databases under {}",
@@ -132,7 +136,7 @@ fn main() -> anyhow::Result<()> {
         figure_size(&counts, &mut rows);
     }
     if run("core") {
-        figure_core(&counts, &mut rows);
+        figure_core(&counts, &mut rows)?;
     }
     if run("capture") {
         figure_capture(&counts, &mut rows)?;
@@ -237,9 +241,11 @@ fn figure_size(c: &Counts, rows: &mut Vec<Row>) {
     }
 }
 
-/// Figure 2: encode+sign and verify+decode against bare ed25519.
-fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
-    eprintln!("figure 2: core");
+/// How many processes figure 2 is measured in (see [`figure_core`]).
+const CORE_PROCESSES: usize = 7;
+
+/// One process's figure 2 measurement: (encode+sign, verify+decode).
+fn core_probe(c: &Counts) -> (timing::Pair, timing::Pair) {
     let f = CoreFixture::new();
     let sign = interleaved(
         c.core_rounds,
@@ -251,15 +257,6 @@ fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
             std::hint::black_box(f.encode_sign(i));
         },
     );
-    // CPU-bound: fastest rounds (see `timing`).
-    rows.push(Row::new(
-        "2 core: encode+sign",
-        us(sign.subject_min),
-        format!("{} ed25519 sign", us(sign.baseline_min)),
-        format!("{} (medians {})", x(sign.ratio_min()), x(sign.ratio())),
-        "≤ 1.15×",
-        Some(sign.ratio_min() <= 1.15),
-    ));
     let verify = interleaved(
         c.core_rounds,
         c.core_iters,
@@ -270,7 +267,78 @@ fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
             std::hint::black_box(f.verify_decode(i));
         },
     );
+    (sign, verify)
+}
+
+/// `hearth-bench --core-probe`: prints one process's figure 2 pairs as
+/// `sign_subject sign_baseline sign_paired verify_subject verify_baseline
+/// verify_paired` (seconds, seconds, ratio, ...).
+fn core_probe_main(c: &Counts) {
+    let (s, v) = core_probe(c);
+    println!(
+        "{} {} {} {} {} {}",
+        s.subject, s.baseline, s.paired, v.subject, v.baseline, v.paired
+    );
+}
+
+/// Figure 2: encode+sign and verify+decode against bare ed25519.
+///
+/// Why in several processes: within one process the three estimates of
+/// `timing` agree to a per cent, yet from one process to the next the
+/// verify ratio moved between 0.84× and 1.22× with the same binary (the
+/// subject cannot be faster than the baseline it contains). Each process
+/// draws its own stack and heap placement, and the two code paths are
+/// ~35 µs of vector arithmetic sensitive to it. So the figure is the median
+/// over [`CORE_PROCESSES`] processes, with their range beside it.
+fn figure_core(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    eprintln!("figure 2: core");
+    let processes = if c.quick { 1 } else { CORE_PROCESSES };
+    let mut runs: Vec<[f64; 6]> = Vec::new();
+    for _ in 0..processes {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.arg("--core-probe");
+        if c.quick {
+            cmd.arg("--quick");
+        }
+        let out = cmd.stderr(Stdio::inherit()).output()?;
+        if !out.status.success() {
+            bail!("hearth-bench --core-probe failed");
+        }
+        let v: Vec<f64> = String::from_utf8(out.stdout)?
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        runs.push(
+            v.try_into()
+                .map_err(|_| anyhow::anyhow!("core probe output"))?,
+        );
+    }
+    let col = |i: usize| size::median(runs.iter().map(|r| r[i]).collect());
+    let range = |i: usize| {
+        let v = runs.iter().map(|r| r[i]);
+        let lo = v.clone().fold(f64::INFINITY, f64::min);
+        let hi = v.fold(0.0, f64::max);
+        format!("{lo:.2}–{hi:.2}")
+    };
+    let mut row = |name: &str, base: &str, at: usize| {
+        let ratio = col(at + 2);
+        rows.push(Row::new(
+            name,
+            us(col(at)),
+            format!("{} {base}", us(col(at + 1))),
+            format!(
+                "{} (median of {processes} processes, each paired; range {})",
+                x(ratio),
+                range(at + 2)
+            ),
+            "≤ 1.15×",
+            Some(ratio <= 1.15),
+        ));
+    };
+    row("2 core: encode+sign", "ed25519 sign", 0);
+    row("2 core: verify+decode", "ed25519 verify", 3);
     // Where the subject's time goes, against the same baseline.
+    let f = CoreFixture::new();
     let part = |name: &str, sub: &dyn Fn(usize)| {
         let p = interleaved(
             c.core_rounds / 2 + 1,
@@ -281,9 +349,9 @@ fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
             sub,
         );
         eprintln!(
-            "  verify+decode part {name}: {} ({:.3} of bare verify)",
+            "  verify+decode part {name}: {} ({:.3} of bare verify, paired)",
             us(p.subject),
-            p.ratio()
+            p.paired
         );
     };
     part("signature (stream)", &|i| {
@@ -295,14 +363,7 @@ fn figure_core(c: &Counts, rows: &mut Vec<Row>) {
     part("chain hash+device id", &|i| {
         std::hint::black_box(f.hash_part(i));
     });
-    rows.push(Row::new(
-        "2 core: verify+decode",
-        us(verify.subject_min),
-        format!("{} ed25519 verify", us(verify.baseline_min)),
-        format!("{} (medians {})", x(verify.ratio_min()), x(verify.ratio())),
-        "≤ 1.15×",
-        Some(verify.ratio_min() <= 1.15),
-    ));
+    Ok(())
 }
 
 /// Figure 3: durable captures per second against a bare insert.

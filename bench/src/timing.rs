@@ -1,6 +1,13 @@
 //! Interleaved timing: a baseline and a subject measured in alternating
-//! rounds, so a burst of noise from another tenant hits both. The ratio is
-//! of the medians of the per-round mean times.
+//! rounds, so a burst of noise from another tenant hits both.
+//!
+//! Three estimates come out: the ratio of the medians, the ratio of the
+//! fastest rounds, and the median of the **paired** ratios (each subject
+//! round over the baseline round run right beside it). The paired one is
+//! the most robust on a shared machine: two adjacent rounds see the same
+//! clock speed and the same neighbours, so slow swings cancel in each
+//! pair, where they can put the two medians (or minima) in different
+//! states of the machine.
 
 use std::time::Instant;
 
@@ -16,6 +23,8 @@ pub struct Pair {
     pub baseline_min: f64,
     /// Fastest round, subject.
     pub subject_min: f64,
+    /// Median of subject round / adjacent baseline round.
+    pub paired: f64,
 }
 
 impl Pair {
@@ -57,7 +66,9 @@ pub fn interleaved(
         }
     }
     let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let paired = crate::size::median(s.iter().zip(&b).map(|(s, b)| s / b).collect());
     Pair {
+        paired,
         baseline_min: min(&b),
         subject_min: min(&s),
         baseline: crate::size::median(b),
