@@ -89,13 +89,24 @@ impl Server {
     }
 
     fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let (status, _, body) = self.get_with_timing(path, token);
+        (status, body)
+    }
+
+    /// `GET`, with the `Server-Timing` header if there was one.
+    fn get_with_timing(&self, path: &str, token: Option<&str>) -> (u16, Option<String>, String) {
         let mut req = self.agent().get(format!("{}{path}", self.url));
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
         let mut resp = req.call().expect("GET");
+        let timing = resp
+            .headers()
+            .get("server-timing")
+            .map(|v| v.to_str().unwrap().to_string());
         (
             resp.status().as_u16(),
+            timing,
             resp.body_mut().read_to_string().unwrap(),
         )
     }
@@ -829,11 +840,18 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     let early = school.record(&concern(ANNA, "2026-02-01T08:00:00Z", "Early"));
     school.upload(&server, &[&early]);
     let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "admin"]);
-    let (s, body) = server.get(
+    let (s, timing, body) = server.get_with_timing(
         &format!("/v1/children/{ANNA}/chronology?reason=review&family=true&format=json"),
         Some(api.trim()),
     );
     assert_eq!(s, 200, "{body}");
+    // The server says how long it took: pull, render and total, in ms.
+    let timing = timing.expect("a Server-Timing header");
+    let names: Vec<&str> = timing
+        .split(", ")
+        .map(|m| m.split_once(";dur=").expect("name;dur=ms").0)
+        .collect();
+    assert_eq!(names, ["pull", "render", "total"], "{timing}");
     let v: Value = serde_json::from_str(&body).unwrap();
     let heads: Vec<&str> = v["entries"]
         .as_array()
