@@ -283,13 +283,15 @@ fn core_probe_main(c: &Counts) {
 
 /// Figure 2: encode+sign and verify+decode against bare ed25519.
 ///
-/// Why in several processes: within one process the three estimates of
-/// `timing` agree to a per cent, yet from one process to the next the
-/// verify ratio moved between 0.84× and 1.22× with the same binary (the
-/// subject cannot be faster than the baseline it contains). Each process
-/// draws its own stack and heap placement, and the two code paths are
-/// ~35 µs of vector arithmetic sensitive to it. So the figure is the median
-/// over [`CORE_PROCESSES`] processes, with their range beside it.
+/// Why rounds at several stack depths, in several processes: within one
+/// process the three estimates of `timing` agreed to a per cent, yet from
+/// one process to the next the verify ratio moved between 0.84× and 1.26×
+/// with the same binary (the subject cannot be faster than the baseline it
+/// contains). Where the stack fell relative to the data decided it: with
+/// each round run at another depth (`timing::interleaved`) the processes
+/// agree within 1.06–1.10×. The figure is the median over
+/// [`CORE_PROCESSES`] processes (heap placement differs too), with their
+/// range beside it.
 fn figure_core(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     eprintln!("figure 2: core");
     let processes = if c.quick { 1 } else { CORE_PROCESSES };

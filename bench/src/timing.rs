@@ -39,6 +39,19 @@ impl Pair {
     }
 }
 
+/// Runs `f` `depth` stack frames further down.
+#[inline(never)]
+fn at_depth(depth: usize, f: &mut dyn FnMut()) {
+    let pad = [0u8; 64];
+    std::hint::black_box(&pad);
+    if depth == 0 {
+        f();
+    } else {
+        at_depth(depth - 1, f);
+    }
+    std::hint::black_box(&pad);
+}
+
 /// Runs `rounds` rounds of `iters` baseline operations then `iters` subject
 /// operations (the order alternating each round).
 pub fn interleaved(
@@ -57,13 +70,19 @@ pub fn interleaved(
         out.push(t.elapsed().as_secs_f64() / iters as f64);
     };
     for r in 0..rounds {
-        if r % 2 == 0 {
-            time(&mut baseline, &mut b);
-            time(&mut subject, &mut s);
-        } else {
-            time(&mut subject, &mut s);
-            time(&mut baseline, &mut b);
-        }
+        // Each round at another stack depth (64 steps of at least 64
+        // bytes), the same for both sides of the pair: where the stack
+        // falls relative to the data moved one process's ratio by ±10 %,
+        // so a figure should average over placements, not draw one.
+        at_depth(r % 64, &mut || {
+            if r % 2 == 0 {
+                time(&mut baseline, &mut b);
+                time(&mut subject, &mut s);
+            } else {
+                time(&mut subject, &mut s);
+                time(&mut baseline, &mut b);
+            }
+        });
     }
     let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let paired = crate::size::median(s.iter().zip(&b).map(|(s, b)| s / b).collect());
