@@ -468,27 +468,9 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
             ca.to_str().context("a UTF-8 path")?,
         ],
     )?;
-    // Fill the backlog in-process through the agent's own capture path
-    // (10,000 process starts would dominate the setup time).
+    // Fill the backlog in-process through the agent's own capture path.
     let t = Instant::now();
-    let mut record_bytes = 0u64;
-    {
-        // Unwrap the data key as the agent does (Argon2 once), then use the
-        // agent's own store and capture path.
-        let ring = Keyring::load(&store)?;
-        let dk = ring
-            .unwrap_key(PASSPHRASE)?
-            .context("the bench passphrase does not unwrap the keyring")?;
-        let key = ring.device_key(&dk)?;
-        let mut st = AgentStore::open_dir(&store)?.unlocked(Sealer::new(&dk));
-        let clock = SystemClock::from_env()?;
-        let pool = corpus::child_pool(SEED, 64);
-        let mut g = Generator::new(SEED ^ 5);
-        for _ in 0..c.backlog {
-            let body = g.next_body(&pool, None).body;
-            record_bytes += capture_body(&mut st, &key, &clock, body)?.signed.len() as u64;
-        }
-    }
+    let record_bytes = capture_backlog(&store, c.backlog, SEED ^ 5)?;
     eprintln!(
         "  captured {} records ({} bytes) in {:.1} s",
         c.backlog,
@@ -509,20 +491,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     // command itself, so the sync derives the key (Argon2) in-process. A
     // smaller second backlog shows what that costs in memory.
     watch_agent(&store, &["lock"], false)?;
-    {
-        let ring = Keyring::load(&store)?;
-        let dk = ring
-            .unwrap_key(PASSPHRASE)?
-            .context("the bench passphrase does not unwrap the keyring")?;
-        let key = ring.device_key(&dk)?;
-        let mut st = AgentStore::open_dir(&store)?.unlocked(Sealer::new(&dk));
-        let clock = SystemClock::from_env()?;
-        let pool = corpus::child_pool(SEED, 64);
-        let mut g = Generator::new(SEED ^ 6);
-        for _ in 0..c.backlog / 10 {
-            capture_body(&mut st, &key, &clock, g.next_body(&pool, None).body)?;
-        }
-    }
+    capture_backlog(&store, c.backlog / 10, SEED ^ 6)?;
     let passphrase_peak = watch_agent(&store, &["sync"], true)?;
     let wire = (up + down) as f64 / record_bytes as f64;
     let up_ratio = up as f64 / record_bytes as f64;
@@ -587,6 +556,28 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         None,
     ));
     Ok(())
+}
+
+/// Captures `n` corpus records into the agent store at `store`, in-process
+/// through the agent's own keyring, store and capture path (unwrapping the
+/// data key as the agent does, Argon2 once); returns their signed bytes.
+/// 10,000 process starts would dominate the setup time.
+fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
+    let ring = Keyring::load(store)?;
+    let dk = ring
+        .unwrap_key(PASSPHRASE)?
+        .context("the bench passphrase does not unwrap the keyring")?;
+    let key = ring.device_key(&dk)?;
+    let mut st = AgentStore::open_dir(store)?.unlocked(Sealer::new(&dk));
+    let clock = SystemClock::from_env()?;
+    let pool = corpus::child_pool(SEED, 64);
+    let mut g = Generator::new(seed);
+    let mut bytes = 0u64;
+    for _ in 0..n {
+        let body = g.next_body(&pool, None).body;
+        bytes += capture_body(&mut st, &key, &clock, body)?.signed.len() as u64;
+    }
+    Ok(bytes)
 }
 
 /// Runs `hearth-agent ARGS` (with `HEARTH_PASSPHRASE` if `passphrase`) and
