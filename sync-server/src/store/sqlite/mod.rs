@@ -19,6 +19,7 @@
 //! checkpoints the WAL on a thread of its own
 //! ([`SqliteStore::checkpoint_in_background`]).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -327,8 +328,9 @@ impl IngestTx for SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT OR IGNORE INTO record_children (child, device, seq) VALUES (?1, ?2, ?3)",
         )?;
-        for child in &r.line.children {
-            stmt.execute(params![child.to_string(), d, seq])?;
+        // The references were formatted once, for the `children` column.
+        for child in c.children.split(CHILD_SEPARATOR).filter(|c| !c.is_empty()) {
+            stmt.execute(params![child, d, seq])?;
         }
         Ok(())
     }
@@ -456,7 +458,7 @@ impl<'a> Columns<'a> {
             if i > 0 {
                 children.push(CHILD_SEPARATOR);
             }
-            children.push_str(&c.to_string());
+            let _ = write!(children, "{c}");
         }
         Self {
             agency: &line.agency,
