@@ -51,7 +51,6 @@ struct Counts {
     ingest_per_device: usize,
     chron_small: usize,
     chron_large: usize,
-    verify_rounds: usize,
 }
 
 impl Counts {
@@ -68,7 +67,6 @@ impl Counts {
                 ingest_per_device: 500,
                 chron_small: 200,
                 chron_large: 500,
-                verify_rounds: 5,
             }
         } else {
             Self {
@@ -82,7 +80,6 @@ impl Counts {
                 ingest_per_device: 50_000,
                 chron_small: 5_000,
                 chron_large: 50_000,
-                verify_rounds: 20,
             }
         }
     }
@@ -281,21 +278,11 @@ fn core_probe_main(c: &Counts) {
     );
 }
 
-/// Figure 2: encode+sign and verify+decode against bare ed25519.
-///
-/// Why rounds at several stack depths, in several processes: within one
-/// process the three estimates of `timing` agreed to a per cent, yet from
-/// one process to the next the verify ratio moved between 0.84× and 1.26×
-/// with the same binary (the subject cannot be faster than the baseline it
-/// contains). Where the stack fell relative to the data decided it: with
-/// each round run at another depth (`timing::interleaved`) the processes
-/// agree within 1.06–1.10×. The figure is the median over
-/// [`CORE_PROCESSES`] processes (heap placement differs too), with their
-/// range beside it.
-fn figure_core(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
-    eprintln!("figure 2: core");
+/// Runs figure 2's probe in [`CORE_PROCESSES`] processes (one in quick
+/// mode); each row is what [`core_probe_main`] prints.
+fn core_probes(c: &Counts) -> anyhow::Result<Vec<[f64; 6]>> {
     let processes = if c.quick { 1 } else { CORE_PROCESSES };
-    let mut runs: Vec<[f64; 6]> = Vec::new();
+    let mut runs = Vec::new();
     for _ in 0..processes {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("--core-probe");
@@ -315,6 +302,24 @@ fn figure_core(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("core probe output"))?,
         );
     }
+    Ok(runs)
+}
+
+/// Figure 2: encode+sign and verify+decode against bare ed25519.
+///
+/// Why rounds at several stack depths, in several processes: within one
+/// process the three estimates of `timing` agreed to a per cent, yet from
+/// one process to the next the verify ratio moved between 0.84× and 1.26×
+/// with the same binary (the subject cannot be faster than the baseline it
+/// contains). Where the stack fell relative to the data decided it: with
+/// each round run at another depth (`timing::interleaved`) the processes
+/// agree within 1.06–1.10×. The figure is the median over
+/// [`CORE_PROCESSES`] processes (heap placement differs too), with their
+/// range beside it.
+fn figure_core(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    eprintln!("figure 2: core");
+    let runs = core_probes(c)?;
+    let processes = runs.len();
     let col = |i: usize| size::median(runs.iter().map(|r| r[i]).collect());
     let range = |i: usize| {
         let v = runs.iter().map(|r| r[i]);
@@ -614,18 +619,12 @@ fn watch_agent(store: &Path, args: &[&str], passphrase: bool) -> anyhow::Result<
     Ok(peak)
 }
 
-/// Bare ed25519 verifications per second on one core.
-fn bare_verify_rate(c: &Counts) -> f64 {
-    let f = CoreFixture::new();
-    let p = timing::interleaved(
-        c.verify_rounds,
-        200,
-        |i| {
-            std::hint::black_box(f.bare_verify(i));
-        },
-        |_| {},
-    );
-    1.0 / p.baseline
+/// Bare ed25519 verifications per second on one core: the median bare
+/// verify time over figure 2's probe processes (one process alone draws a
+/// placement that moved it by ±15 %; see [`figure_core`]).
+fn bare_verify_rate(c: &Counts) -> anyhow::Result<f64> {
+    let runs = core_probes(c)?;
+    Ok(1.0 / size::median(runs.iter().map(|r| r[4]).collect()))
 }
 
 /// Figures 4, 6 (server) and 7: ingest from four devices, then the
@@ -698,7 +697,7 @@ fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         "  signed {total} records in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let verify_rate = bare_verify_rate(c);
+    let verify_rate = bare_verify_rate(c)?;
     let watcher = Watcher::start(server.pid());
     let server_pid = server.pid().to_string();
     let cpu_before = cpu_by_thread(&server_pid);
