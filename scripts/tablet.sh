@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 target=armv7-unknown-linux-gnueabihf
 cargo build --release --locked -p hearth-agent --target "$target"
-bin="target/$target/release/hearth-agent"
+bin="${CARGO_TARGET_DIR:-target}/$target/release/hearth-agent"
 printf 'armv7 hearth-agent: %s bytes (release, stripped)\n' "$(stat -c %s "$bin")"
+# What a tablet runs holds no test hook (built without `test-hooks`).
+bash scripts/no-test-hooks.sh "$bin"
 
 run() { qemu-arm -L /usr/arm-linux-gnueabihf "$bin" --store "$store" "$@"; }
 store="$(mktemp -d)/store"

@@ -3,8 +3,11 @@
 # Formatting, lints, the whole test suite (unit, integration and the
 # end-to-end tests of the real binaries), the no_std core for a
 # microcontroller target with no allocator, the tablet binary built for
-# armv7 and run under qemu-user, and the benchmarks in quick mode (so they
-# keep compiling and working; they are never timed tests).
+# armv7 and run under qemu-user, a check that no release binary holds a test
+# hook, and the benchmarks in quick mode (so they keep compiling and
+# working; they are never timed tests). `cargo test --workspace` turns the
+# `test-hooks` feature on for the binaries the tests run (tests/Cargo.toml
+# and the crates' own dev-dependencies say how); nothing else does.
 #
 # Needs: rustup targets thumbv7em-none-eabihf and armv7-unknown-linux-gnueabihf,
 # and Debian's gcc-arm-linux-gnueabihf and qemu-user (.ci/run installs them).
@@ -29,6 +32,14 @@ cargo test --workspace --locked
 step "tablet binary: armv7 cross build, run under qemu-arm"
 bash scripts/tablet.sh
 
+step "release binaries: no test hooks (HEARTH_FAULT, HEARTH_CLOCK_SKEW_SECS, HEARTH_INSECURE_TEST_KDF)"
+# `cargo test` above built target/debug's binaries with the test-hooks
+# feature; a release build never has it. The quick benchmarks below run
+# these same release binaries, as the real benchmarks do.
+cargo build --release --locked -p hearth-sync-server -p hearth-agent
+release="${CARGO_TARGET_DIR:-target}/release"
+bash scripts/no-test-hooks.sh "$release/hearth-server" "$release/hearth-agent"
+
 step "benchmarks, quick mode: they must keep compiling and running (never timed tests)"
 cargo test -p hearth-bench --benches --locked
-cargo run -q -p hearth-bench --bin hearth-bench --locked -- --quick
+HEARTH_BIN_DIR="$release" cargo run -q -p hearth-bench --bin hearth-bench --locked -- --quick

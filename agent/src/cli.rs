@@ -8,13 +8,28 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
+/// The test hooks' lines of `--help`: only in a build with the `test-hooks`
+/// feature (the tests'), so a tablet's binary does not even name them.
+#[cfg(feature = "test-hooks")]
+macro_rules! test_hooks_help {
+    () => {
+        "  HEARTH_INSECURE_TEST_KDF test hook (test builds only): 1 makes `init` use weak Argon2 parameters\n  HEARTH_CLOCK_SKEW_SECS  test hook (test builds only): signed seconds added to the system clock (default 0)\n"
+    };
+}
+#[cfg(not(feature = "test-hooks"))]
+macro_rules! test_hooks_help {
+    () => {
+        ""
+    };
+}
+
 /// Hearth's tablet program: capture safeguarding observations offline,
 /// sync them when there is a connection.
 #[derive(Debug, Parser)]
 #[command(
     name = "hearth-agent",
     version,
-    after_help = "Environment:\n  HEARTH_STORE            the store directory when --store is not given\n  HEARTH_PASSPHRASE       the passphrase, for scripts (every command that needs the key reads it; no `unlock` needed)\n  HEARTH_NEW_PASSPHRASE   the new passphrase for `passphrase change`, for scripts\n  HEARTH_PURGE_AFTER_DAYS the default for `purge --older-than-days` (30)\n  HEARTH_INSECURE_TEST_KDF test hook, debug builds only: 1 makes `init` use weak Argon2 parameters\n  RUST_LOG                log filter for stderr (e.g. hearth_agent=debug); logs never hold observation text\n  HEARTH_CLOCK_SKEW_SECS  test hook: signed seconds added to the system clock (default 0)\n\nExit codes: 0 success; 1 error (bad input, usage, local failure); 2 sync finished but records were rejected or quarantined; 3 server unreachable; 4 this device has been revoked."
+    after_help = concat!("Environment:\n  HEARTH_STORE            the store directory when --store is not given\n  HEARTH_PASSPHRASE       the passphrase, for scripts (every command that needs the key reads it; no `unlock` needed)\n  HEARTH_NEW_PASSPHRASE   the new passphrase for `passphrase change`, for scripts\n  HEARTH_PURGE_AFTER_DAYS the default for `purge --older-than-days` (30)\n  RUST_LOG                log filter for stderr (e.g. hearth_agent=debug); logs never hold observation text\n", test_hooks_help!(), "\nExit codes: 0 success; 1 error (bad input, usage, local failure); 2 sync finished but records were rejected or quarantined; 3 server unreachable; 4 this device has been revoked.")
 )]
 pub struct Cli {
     /// The store directory (default: $HEARTH_STORE, else

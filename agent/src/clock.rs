@@ -5,15 +5,19 @@
 //! `occurred_at`, sync's clock reading) takes a `&dyn Clock`, so tests can
 //! fix the time with [`FixedClock`].
 //!
-//! **Test hook:** [`SystemClock::from_env`] adds `HEARTH_CLOCK_SKEW_SECS`
-//! (signed whole seconds, default 0) to the real time, so end-to-end tests
-//! and simulations can run a device whose clock is wrong.
+//! **Test hook** (cargo feature `test-hooks`, off by default):
+//! [`SystemClock::from_env`] adds `HEARTH_CLOCK_SKEW_SECS` (signed whole
+//! seconds, default 0) to the real time, so end-to-end tests can run a
+//! device whose clock is wrong. Without the feature the variable is never
+//! read and its name is not in the binary: a tablet's clock cannot be
+//! moved through the environment.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hearth_shared::Timestamp;
 
 /// The environment variable that skews [`SystemClock`] (a test hook).
+#[cfg(feature = "test-hooks")]
 pub const SKEW_ENV: &str = "HEARTH_CLOCK_SKEW_SECS";
 
 /// A source of the current time.
@@ -29,6 +33,7 @@ pub struct SystemClock {
 }
 
 /// `HEARTH_CLOCK_SKEW_SECS` is not a signed integer.
+#[cfg(feature = "test-hooks")]
 #[derive(Debug, thiserror::Error)]
 #[error("{SKEW_ENV} is {value:?}; it must be a whole number of seconds, like -90 or 3600")]
 pub struct BadSkew {
@@ -36,13 +41,26 @@ pub struct BadSkew {
     pub value: String,
 }
 
+/// Never happens without the `test-hooks` feature: nothing is read.
+#[cfg(not(feature = "test-hooks"))]
+#[derive(Debug, thiserror::Error)]
+pub enum BadSkew {}
+
 impl SystemClock {
     /// The system clock skewed by `skew_seconds`.
     pub const fn with_skew(skew_seconds: i64) -> Self {
         Self { skew_seconds }
     }
 
+    /// The system clock skewed by `HEARTH_CLOCK_SKEW_SECS` (default 0)
+    /// with the `test-hooks` feature; without it, the system clock.
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn from_env() -> Result<Self, BadSkew> {
+        Ok(Self::default())
+    }
+
     /// The system clock skewed by `HEARTH_CLOCK_SKEW_SECS` (default 0).
+    #[cfg(feature = "test-hooks")]
     pub fn from_env() -> Result<Self, BadSkew> {
         match std::env::var(SKEW_ENV) {
             Err(_) => Ok(Self::default()),

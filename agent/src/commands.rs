@@ -407,6 +407,7 @@ fn new_passphrase(
 
 fn kdf_for_new_keyring() -> KdfParams {
     let kdf = KdfParams::from_env();
+    #[cfg(feature = "test-hooks")]
     if kdf.is_weak() {
         eprintln!(
             "warning: {} is set: the passphrase is protected by test-strength Argon2 parameters; never do this on a tablet",

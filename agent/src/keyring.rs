@@ -74,8 +74,10 @@ pub const FAILURES_FILE: &str = "unlock-failures";
 pub const REVOKED_FILE: &str = "revoked";
 /// The shortest passphrase accepted, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
-/// Test hook: when set to `1` at `init` or `passphrase change`, the new
-/// keyring uses [`KdfParams::INSECURE_TEST`]. Never set it on a tablet.
+/// Test hook (cargo feature `test-hooks`, off by default): when set to `1`
+/// at `init` or `passphrase change`, the new keyring uses
+/// [`KdfParams::INSECURE_TEST`]. Without the feature it is never read.
+#[cfg(feature = "test-hooks")]
 pub const TEST_KDF_ENV: &str = "HEARTH_INSECURE_TEST_KDF";
 
 const FORMAT: u32 = 1;
@@ -107,15 +109,17 @@ impl KdfParams {
         parallelism: 1,
     };
 
-    /// [`Self::INSECURE_TEST`] when [`TEST_KDF_ENV`] is `1` in a debug
-    /// build, else [`Self::TABLET`]. A release build (what a tablet runs)
-    /// ignores the hook, so it cannot be talked into weak keys.
+    /// [`Self::TABLET`]. With the `test-hooks` feature (tests only),
+    /// [`Self::INSECURE_TEST`] when `HEARTH_INSECURE_TEST_KDF` is `1`. A
+    /// build without the feature (every release and tablet build) holds
+    /// neither the check nor the name, so it cannot be talked into weak
+    /// keys.
     pub fn from_env() -> Self {
-        if cfg!(debug_assertions) && std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
-            Self::INSECURE_TEST
-        } else {
-            Self::TABLET
+        #[cfg(feature = "test-hooks")]
+        if std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
+            return Self::INSECURE_TEST;
         }
+        Self::TABLET
     }
 
     /// True for parameters weaker than production's.

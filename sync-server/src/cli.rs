@@ -422,12 +422,9 @@ fn serve_command(
     let enrolled = !store.devices()?.is_empty();
     let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
     let (tls, fingerprint) = load_server_config(&data, &source)?;
-    // Test-only fault injection for the crash tests; see docs/api.md.
-    // Compiled into debug builds only: a release server ignores it.
-    let fault = match std::env::var("HEARTH_FAULT").as_deref() {
-        Ok("abort-before-commit") if cfg!(debug_assertions) => Fault::AbortBeforeCommit,
-        _ => Fault::None,
-    };
+    // Test-only fault injection for the crash tests (the `test-hooks`
+    // feature; a release server has none); see docs/api.md.
+    let fault = Fault::from_env();
     let checkpointer = store.checkpoint_in_background(&data)?;
     let writer = Writer::start(store, clock.clone(), fault, move || checkpointer.nudge());
     let state = AppState {

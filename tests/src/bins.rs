@@ -1,20 +1,96 @@
-//! Where the built `hearth-server` and `hearth-agent` binaries are: next to
-//! the test executable's `deps/` folder, in `target/<profile>/`.
+//! Where the built `hearth-server` and `hearth-agent` binaries are (next to
+//! the test executable's `deps/` folder, in `target/<profile>/`), and a
+//! guarantee that they were built with their test hooks.
+//!
+//! The tests need the `test-hooks` cargo feature of both binaries
+//! (`HEARTH_CLOCK_SKEW_SECS`, `HEARTH_FAULT`); no release build has it.
+//! `cargo test --workspace` builds the binaries with it: this crate's
+//! dev-dependencies ask for the feature, and feature unification turns it
+//! on for the binaries built in that invocation. `cargo test -p hearth-e2e`
+//! alone builds no binaries, and a plain `cargo build` leaves binaries
+//! without hooks in the same place; so before the first use [`path`]
+//! checks that each binary names its hook (the same check, inverted, that
+//! `scripts/no-test-hooks.sh` makes of release binaries) and, if one is
+//! missing or has no hooks, builds both with the feature.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
-/// The path of the workspace binary `name`.
+/// Each binary, and a test hook's variable name that only a build with
+/// the `test-hooks` feature contains.
+const HOOKED: [(&str, &str); 2] = [
+    ("hearth-agent", "HEARTH_CLOCK_SKEW_SECS"),
+    ("hearth-server", "HEARTH_FAULT"),
+];
+
+/// The path of the workspace binary `name`, built with its test hooks.
 pub fn path(name: &str) -> PathBuf {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(ensure_hooked).join(name)
+}
+
+/// `target/<profile>/`, where cargo put this test executable's binaries.
+fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
-    let dir = exe
-        .parent()
+    exe.parent()
         .and_then(|deps| deps.parent())
-        .expect("test executables live in target/<profile>/deps");
-    let bin = dir.join(name);
+        .expect("test executables live in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The binaries that are missing or lack their test hooks.
+fn unhooked(dir: &Path) -> Vec<&'static str> {
+    HOOKED
+        .iter()
+        .filter(|(bin, hook)| match std::fs::read(dir.join(bin)) {
+            Ok(bytes) => !contains(&bytes, hook.as_bytes()),
+            Err(_) => true,
+        })
+        .map(|(bin, _)| *bin)
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Builds both binaries with `test-hooks` into `target/<profile>/` unless
+/// they are already there with their hooks; returns that directory.
+fn ensure_hooked() -> PathBuf {
+    let dir = profile_dir();
+    let missing = unhooked(&dir);
+    if missing.is_empty() {
+        return dir;
+    }
+    eprintln!("hearth-e2e: building {missing:?} with the test-hooks feature");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--bins", "--manifest-path"])
+        .arg(workspace)
+        .args(["-p", "hearth-agent", "-p", "hearth-sync-server"])
+        // Plain `test-hooks`, for both selected packages: `hearth-agent/
+        // test-hooks` would name the crates' dev-dependencies on themselves.
+        .args(["--features", "test-hooks"])
+        .env("CARGO_TARGET_DIR", dir.parent().expect("target/<profile> has a parent"));
+    match dir.file_name().and_then(|p| p.to_str()) {
+        Some("debug") => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(profile) => {
+            cmd.args(["--profile", profile]);
+        }
+        None => panic!("{} is not a cargo profile directory", dir.display()),
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "building the binaries with test-hooks failed");
+    let still = unhooked(&dir);
     assert!(
-        bin.exists(),
-        "{} is not built; run `cargo build --bins` (cargo test --workspace does it)",
-        bin.display()
+        still.is_empty(),
+        "{still:?} in {} still lack the test hooks; build them with `cargo build --bins -p hearth-agent -p hearth-sync-server --features test-hooks`",
+        dir.display()
     );
-    bin
+    dir
 }

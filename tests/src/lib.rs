@@ -5,7 +5,7 @@
 //! directory, and drive them as their users would. This library holds the
 //! harness they share:
 //!
-//! - [`bins`]: where the built binaries are;
+//! - [`bins`]: where the built binaries are, built with their test hooks;
 //! - [`server`]: [`server::Server`], a running `hearth-server` with its data
 //!   directory, address and certificate fingerprint, plus the admin commands;
 //! - [`agent`]: [`agent::Agent`], one tablet: a store directory and a
@@ -16,9 +16,10 @@
 //! - [`rng`]: a small seeded generator, so every random schedule can be
 //!   replayed from the seed a failing test prints.
 //!
-//! The binaries are found next to the test executable (`target/<profile>/`).
-//! `cargo test --workspace` builds them; `cargo test -p hearth-e2e` alone
-//! needs `cargo build --bins` first.
+//! The binaries are found next to the test executable (`target/<profile>/`)
+//! and must have their test hooks (the `test-hooks` cargo feature, which no
+//! release build has). `cargo test --workspace` builds them so; under
+//! `cargo test -p hearth-e2e` alone, [`bins`] builds them on first use.
 
 pub mod agent;
 pub mod bins;

@@ -31,13 +31,40 @@ struct Job {
 }
 
 /// A fault to inject, for the crash tests only.
+///
+/// The faults exist only with the cargo feature `test-hooks`, which only
+/// the tests turn on: a release server holds neither the code nor the
+/// `HEARTH_FAULT` name, so no environment can make it abort mid-commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fault {
     /// None.
     #[default]
     None,
     /// Abort the process after deciding a batch but before committing it.
+    #[cfg(feature = "test-hooks")]
     AbortBeforeCommit,
+}
+
+impl Fault {
+    /// The fault `HEARTH_FAULT` names (`abort-before-commit`), with the
+    /// `test-hooks` feature; without it, [`Fault::None`] and nothing read.
+    pub fn from_env() -> Self {
+        #[cfg(feature = "test-hooks")]
+        if std::env::var("HEARTH_FAULT").as_deref() == Ok("abort-before-commit") {
+            return Self::AbortBeforeCommit;
+        }
+        Self::None
+    }
+
+    /// Injects the fault, if it is this point's: called with a group's
+    /// outcomes decided and its transaction not yet committed.
+    fn before_commit(self) {
+        #[cfg(feature = "test-hooks")]
+        if self == Self::AbortBeforeCommit {
+            tracing::error!("fault injection: aborting before commit");
+            std::process::abort();
+        }
+    }
 }
 
 /// A handle to the writer thread.
@@ -81,10 +108,7 @@ impl Writer {
                                 .into_iter()
                                 .map(|b| apply_batch(tx, b))
                                 .collect::<Result<Vec<_>, _>>()?;
-                            if fault == Fault::AbortBeforeCommit {
-                                tracing::error!("fault injection: aborting before commit");
-                                std::process::abort();
-                            }
+                            fault.before_commit();
                             Ok(outcomes)
                         })
                     }))
