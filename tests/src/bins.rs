@@ -73,7 +73,10 @@ fn ensure_hooked() -> PathBuf {
         // Plain `test-hooks`, for both selected packages: `hearth-agent/
         // test-hooks` would name the crates' dev-dependencies on themselves.
         .args(["--features", "test-hooks"])
-        .env("CARGO_TARGET_DIR", dir.parent().expect("target/<profile> has a parent"));
+        .env(
+            "CARGO_TARGET_DIR",
+            dir.parent().expect("target/<profile> has a parent"),
+        );
     match dir.file_name().and_then(|p| p.to_str()) {
         Some("debug") => {}
         Some("release") => {
@@ -85,7 +88,10 @@ fn ensure_hooked() -> PathBuf {
         None => panic!("{} is not a cargo profile directory", dir.display()),
     }
     let status = cmd.status().expect("run cargo build");
-    assert!(status.success(), "building the binaries with test-hooks failed");
+    assert!(
+        status.success(),
+        "building the binaries with test-hooks failed"
+    );
     let still = unhooked(&dir);
     assert!(
         still.is_empty(),
