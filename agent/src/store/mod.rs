@@ -212,6 +212,18 @@ pub enum StoreError {
     /// Something stored does not make sense.
     #[error("the local store is damaged: {0}")]
     Corrupt(String),
+    /// A plaintext value the store keeps beside a sealed record (its chain
+    /// hash, its child tags) disagrees with what the sealed, signed bytes
+    /// say: the store was damaged or tampered with. Nothing was written.
+    #[error(
+        "integrity check failed for record {seq}: {what}. The local store was damaged or tampered with; nothing was written. Do not re-initialise or delete the store: copy the store directory somewhere safe and tell your administrator (the record's sealed, signed bytes are intact and are the evidence)"
+    )]
+    Integrity {
+        /// The record whose stored values disagree.
+        seq: Seq,
+        /// Which value, and how.
+        what: &'static str,
+    },
     /// The data key is needed and was not given.
     #[error("the store is locked; run `hearth-agent unlock` or set HEARTH_PASSPHRASE")]
     Locked,
