@@ -442,6 +442,9 @@ fn issue_3_usage_errors_exit_1_not_2() {
 // Issue 7's tests live beside this file but in this one test binary.
 #[path = "cli/issue_7.rs"]
 mod issue_7;
+// Issue 11's store items (10 to 12), likewise.
+#[path = "cli/issue_11_store.rs"]
+mod issue_11_store;
 
 #[test]
 fn an_enrolment_token_may_start_with_a_dash() {
