@@ -272,6 +272,8 @@ pub trait RecordStore {
 
     /// The records (not purged) naming `child`, in seq order, found by
     /// the keyed blind index (a tag per child, never the reference itself).
+    /// Fails with [`StoreError::Integrity`] if any record's tags disagree
+    /// with the children its sealed bytes name, rather than leave it out.
     fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// The seqs with `status`, in order (purged records count as synced).

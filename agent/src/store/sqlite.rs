@@ -47,11 +47,25 @@
 //! --child` needs are concatenated into the record's own `child_tags`
 //! column (migration 0005), not kept in an index: tags are HMACs, so index
 //! entries landed on random leaves, up to one more page per child named.
-//! The price is that [`RecordStore::for_child`] scans the tags of every
-//! unpurged row: about 2.5 ms for 10,000 records against 0.2 ms with an
-//! index (`benches/child_lookup.rs`), which suits a tablet that captures on
-//! every save and lists by child now and then. The tags are part of the immutable
-//! row; a purge clears them with the body.
+//! The tags are part of the immutable row; a purge clears them with the
+//! body.
+//!
+//! ## Plaintext beside the seal is checked against it (issue 11)
+//!
+//! `records.hash` and `records.child_tags` are in the clear (the first so
+//! a locked store knows its chain head, the second so a lookup needs no
+//! plaintext child column) and nothing authenticates them on disk. So they
+//! are checked against the sealed, signed bytes, which the AEAD does
+//! authenticate: a capture checks the head's hash before signing it in as
+//! `prev` (one decryption of the row it reads anyway), every record read
+//! checks its hash, and [`RecordStore::for_child`] opens every unpurged
+//! row and checks its tags against the children it names, so a damaged
+//! tag fails the lookup instead of hiding the record. That makes `list
+//! --child` cost what `list` costs: every row decrypted, where the tag
+//! scan alone took about 2.5 ms for 10,000 records, a tenth of opening
+//! them all (migration 0005; `benches/child_lookup.rs`). It is paid only
+//! when someone lists by child, and buys an answer that cannot silently
+//! leave a record out.
 
 use std::path::Path;
 use std::time::Duration;
