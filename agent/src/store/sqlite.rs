@@ -1212,6 +1212,37 @@ mod tests {
         assert_eq!(next.envelope().unwrap().prev, head.hash);
     }
 
+    /// Issue 11: a record whose stored hash is damaged is never read out
+    /// with it, so sync (which reads each record it sends with `get`, and
+    /// then matches receipts against those records' hashes) stops on the
+    /// integrity error before uploading, rather than judge receipts
+    /// against a hash the record does not have.
+    #[test]
+    fn issue_11_a_damaged_hash_is_never_read_out() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let a = append_one(&mut store, &key);
+        append_one(&mut store, &key);
+        store
+            .conn
+            .execute_batch("DROP TRIGGER records_are_immutable")
+            .unwrap();
+        let mut damaged = a.hash.0;
+        damaged[0] ^= 1;
+        store
+            .conn
+            .execute(
+                "UPDATE records SET hash = ?1 WHERE seq = 1",
+                [damaged.as_slice()],
+            )
+            .unwrap();
+        let integrity =
+            |r: Result<_, StoreError>| matches!(r, Err(StoreError::Integrity { seq: Seq(1), .. }));
+        assert!(integrity(store.get(Seq(1)).map(drop)));
+        assert!(integrity(store.all().map(drop)));
+        assert_eq!(store.get(Seq(2)).unwrap().unwrap().seq, Seq(2));
+    }
+
     #[test]
     fn tags_compare_as_sets() {
         let (a, b) = ([1u8; CHILD_TAG_LEN], [2u8; CHILD_TAG_LEN]);
