@@ -674,7 +674,7 @@ fn several_devices_upload_at_once() {
             "--format",
             "json",
             "--reason",
-            "load test",
+            "load test of many records",
         ],
     );
     assert_eq!(out["entries"].as_array().unwrap().len(), 6 * 50);
@@ -772,9 +772,9 @@ fn refusals_revoked_device_tokens_and_api_auth() {
     let api = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
     let api = api.trim();
     let path = format!("/v1/children/{ANNA}/chronology");
-    let (s, body) = server.get(&format!("{path}?reason=review"), None);
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), None);
     assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
-    let (s, body) = server.get(&format!("{path}?reason=review"), Some("wrong-token"));
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), Some("wrong-token"));
     assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
     let (s, body) = server.get(&path, Some(api));
     assert_eq!((s, error_code(&body).as_str()), (400, "reason_required"));
@@ -841,7 +841,7 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     school.upload(&server, &[&early]);
     let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "admin"]);
     let (s, timing, body) = server.get_with_timing(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&family=true&format=json"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&family=true&format=json"),
         Some(api.trim()),
     );
     assert_eq!(s, 200, "{body}");
@@ -872,21 +872,21 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     );
     // Not the family: Ben's own concern drops out.
     let (_, body) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review"),
         Some(api.trim()),
     );
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["entries"].as_array().unwrap().len(), 3);
     // CSV and table over HTTP.
     let (s, csv) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&family=true&format=csv&from=2026-03-01&to=2026-03-03"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&family=true&format=csv&from=2026-03-01&to=2026-03-03"),
         Some(api.trim()),
     );
     assert_eq!(s, 200);
     assert!(csv.starts_with("date,time,record_id,"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (_, table) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&format=table"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),
         Some(api.trim()),
     );
     assert!(table.lines().nth(1).unwrap().starts_with("DATE"), "{table}");
@@ -902,7 +902,7 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
             "--format",
             "json",
             "--reason",
-            "r",
+            "family review",
             "--as",
             "alice",
         ],
