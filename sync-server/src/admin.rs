@@ -13,10 +13,10 @@ use hearth_shared::printable::{Escaped, Lines, check, json_escaped};
 use hearth_shared::{AgencyCode, ChildRef, DeviceId, Timestamp, WorkerId};
 use serde_json::json;
 
-use crate::audit::{BadReason, check_reason};
+use crate::audit::{BadReader, BadReason, check_reader, check_reason};
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Grant, Role, Store, StoreError};
+use crate::store::{Access, Grant, Held, Role, Store, StoreError, Via};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +43,9 @@ pub enum AdminError {
     /// A missing or unacceptable reason.
     #[error("{0} (--reason TEXT)")]
     Reason(#[from] BadReason),
+    /// A blank or hidden-character reader's name.
+    #[error(transparent)]
+    Reader(#[from] BadReader),
     /// A child linked to itself.
     #[error("a child cannot be linked to itself; give two different children")]
     SameChild,
@@ -221,22 +224,88 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
     Ok(out)
 }
 
-/// Quarantined and rejected records, and alarms.
-pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+/// A read of the quarantine: who, why, and in what form.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantineRead<'a> {
+    /// Who is reading.
+    pub who: &'a str,
+    /// Why (checked like a pull's reason).
+    pub reason: &'a str,
+    /// JSON rather than a table.
+    pub json: bool,
+    /// The held records' bytes too (JSON only).
+    pub bytes: bool,
+}
+
+/// The children named by held records whose bytes still decode (rejected
+/// records may not: truncated, or kept only as a prefix), sorted, each
+/// once.
+fn children_held(held: &[Held]) -> Vec<ChildRef> {
+    use hearth_shared::signed::{decode_stored_envelope, split_signed};
+    let mut out = std::collections::BTreeSet::new();
+    for h in held {
+        let envelope = split_signed(&h.bytes).and_then(|(e, _)| decode_stored_envelope(e));
+        if let Ok(e) = envelope {
+            out.extend(e.body.children.iter().cloned());
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Quarantined and rejected records, and alarms: metadata and verdicts,
+/// and the records' bytes only when asked for.
+///
+/// Held records are genuine records about children (a fork is two signed
+/// records). So a read needs a reason, like a pull, and is written to the
+/// access log before anything is returned, naming every child a held
+/// record names (`via` is `quarantine`, or `quarantine-bytes` when the
+/// bytes are shown). A read when no held record names a child discloses
+/// no child and is logged only to the server's log.
+pub fn quarantine<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    read: &QuarantineRead<'_>,
+) -> Result<String, AdminError> {
+    let reason = check_reason(read.reason)?;
+    check_reader(read.who)?;
+    let bytes = read.json && read.bytes;
     let held = store.held()?;
     let alarms = store.alarms()?;
-    if as_json {
+    let children = children_held(&held);
+    let via = if bytes {
+        Via::QuarantineBytes
+    } else {
+        Via::Quarantine
+    };
+    if let Some(first) = children.first() {
+        store.log_access(&Access {
+            at: clock.now(),
+            who: read.who.to_string(),
+            via,
+            child: first.clone(),
+            family: false,
+            reason: reason.to_string(),
+            children: children.clone(),
+        })?;
+    }
+    tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
+    if read.json {
         let v = json!({
-            "held": held.iter().map(|h| json!({
-                "id": h.id,
-                "device": h.device.to_string(),
-                "seq": h.seq.map(|s| s.0),
-                "status": h.status.as_str(),
-                "reason": h.reason,
-                "size": h.bytes.len(),
-                "bytes_hex": hex::encode(&h.bytes),
-                "received_at": h.received_at.to_string(),
-            })).collect::<Vec<_>>(),
+            "held": held.iter().map(|h| {
+                let mut v = json!({
+                    "id": h.id,
+                    "device": h.device.to_string(),
+                    "seq": h.seq.map(|s| s.0),
+                    "status": h.status.as_str(),
+                    "reason": h.reason,
+                    "size": h.bytes.len(),
+                    "received_at": h.received_at.to_string(),
+                });
+                if bytes {
+                    v["bytes_hex"] = hex::encode(&h.bytes).into();
+                }
+                v
+            }).collect::<Vec<_>>(),
             "alarms": alarms.iter().map(|a| json!({
                 "id": a.id,
                 "raised_at": a.raised_at.to_string(),

@@ -80,6 +80,21 @@ pub fn check_reason(reason: &str) -> Result<&str, BadReason> {
     Ok(reason)
 }
 
+/// Why the name of who is reading was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the reader's name (--as) {0}; give your own name, or leave --as out to use $USER")]
+pub struct BadReader(&'static str);
+
+/// `Ok` if `who`, the name the access log will show, is visible text on
+/// one line.
+pub fn check_reader(who: &str) -> Result<(), BadReader> {
+    if who.trim().is_empty() {
+        return Err(BadReader("is blank"));
+    }
+    check(who, Lines::One)
+        .map_err(|_| BadReader("holds a line break, control or invisible character"))
+}
+
 /// Why a pull was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -88,8 +103,8 @@ pub enum PullError {
     #[error("{0}; a chronology is read only with a reason")]
     Reason(#[from] BadReason),
     /// The reader's name is blank or holds hidden characters.
-    #[error("the reader's name (--as) {0}; give your own name, or leave --as out to use $USER")]
-    BadReader(&'static str),
+    #[error(transparent)]
+    BadReader(#[from] BadReader),
     /// A date is not `YYYY-MM-DD`.
     #[error("{which} date \"{value}\" is not a date; write it like 2026-03-01")]
     BadDate {
@@ -151,14 +166,7 @@ pub fn pull<S: Store>(
     req: &PullRequest,
 ) -> Result<Chronology, PullError> {
     let reason = check_reason(&req.reason)?;
-    if req.who.trim().is_empty() {
-        return Err(PullError::BadReader("is blank"));
-    }
-    if check(&req.who, Lines::One).is_err() {
-        return Err(PullError::BadReader(
-            "holds a line break, control or invisible character",
-        ));
-    }
+    check_reader(&req.who)?;
     let view: BTreeSet<ChildRef> = if req.family {
         family_of(&req.child, &store.family_groups()?)
     } else {

@@ -788,7 +788,7 @@ impl Store for SqliteStore {
             out.push(Access {
                 at: Timestamp(r.get(0)?),
                 who: r.get(1)?,
-                via: if via == "http" { Via::Http } else { Via::Cli },
+                via: Via::parse(&via),
                 child: parse_child(&r.get::<_, String>(3)?)?,
                 family: r.get(4)?,
                 reason: r.get(5)?,
