@@ -313,6 +313,27 @@ fn refused(d: &Path, args: &[&str], stdin: Option<&str>, message: &str) {
     assert_eq!(list_json(d, &[]), before, "the store is unchanged");
 }
 
+/// `record concern` for `child` with `headline`, no action taken, and
+/// `detail` saying why.
+fn record_concern<'a>(child: &'a str, headline: &'a str, detail: &'a str) -> Vec<&'a str> {
+    vec![
+        "record",
+        "concern",
+        "--child",
+        child,
+        "--headline",
+        headline,
+        "--category",
+        "physical",
+        "--seen-or-said",
+        "x",
+        "--action",
+        "none",
+        "--action-detail",
+        detail,
+    ]
+}
+
 #[test]
 fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
     let dir = init();
@@ -370,22 +391,7 @@ fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
     );
     refused(
         d,
-        &[
-            "record",
-            "concern",
-            "--child",
-            "nhs:9434765918",
-            "--headline",
-            "h",
-            "--category",
-            "physical",
-            "--seen-or-said",
-            "x",
-            "--action",
-            "none",
-            "--action-detail",
-            "y",
-        ],
+        &record_concern("nhs:9434765918", "h", "y"),
         None,
         "children[0] is not a valid NHS number: the check digit should be 9, not 8",
     );
@@ -496,22 +502,7 @@ fn issue_11_capture_refuses_hidden_characters_and_names_the_field() {
     );
     refused(
         d,
-        &[
-            "record",
-            "concern",
-            "--child",
-            CHILD,
-            "--headline",
-            "Seen \u{1b}[2J today",
-            "--category",
-            "physical",
-            "--seen-or-said",
-            "x",
-            "--action",
-            "none",
-            "--action-detail",
-            "nothing to add",
-        ],
+        &record_concern(CHILD, "Seen \u{1b}[2J today", "nothing to add"),
         None,
         "headline holds a control character (U+001B) at character 6; remove it",
     );
