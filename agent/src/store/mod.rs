@@ -13,7 +13,7 @@ mod sqlite;
 use std::fmt;
 use std::str::FromStr;
 
-use hearth_shared::signed::{EncodeError, decode_envelope, split_signed};
+use hearth_shared::signed::{EncodeError, decode_stored_envelope, split_signed};
 use hearth_shared::{
     AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
 };
@@ -110,10 +110,11 @@ pub struct StoredRecord {
 }
 
 impl StoredRecord {
-    /// Decodes the envelope (no signature check: these are our own bytes).
+    /// Decodes the envelope (no signature check, and no re-check of rules
+    /// tightened since capture: these are our own bytes).
     pub fn envelope(&self) -> Result<Envelope, DecodeError> {
         let (envelope, _) = split_signed(&self.signed)?;
-        decode_envelope(envelope)
+        decode_stored_envelope(envelope)
     }
 }
 

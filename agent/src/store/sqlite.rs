@@ -71,7 +71,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use hearth_shared::signed::EncodeError;
-use hearth_shared::signed::{chain_hash, decode_envelope, split_signed};
+use hearth_shared::signed::{chain_hash, decode_stored_envelope, split_signed};
 use hearth_shared::{AgencyCode, ChildRef, RecordHash, Seq, SignedRecord, Timestamp, WorkerId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -223,7 +223,7 @@ fn authentic_head(
 fn children_of(signed: &[u8]) -> Result<Vec<ChildRef>, StoreError> {
     let (envelope, _) = split_signed(signed)
         .map_err(|e| StoreError::Corrupt(format!("a signed record does not split: {e}")))?;
-    let env = decode_envelope(envelope)
+    let env = decode_stored_envelope(envelope)
         .map_err(|e| StoreError::Corrupt(format!("a signed record does not decode: {e}")))?;
     Ok(env.body.children.iter().cloned().collect())
 }
