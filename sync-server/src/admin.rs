@@ -24,6 +24,9 @@ pub enum AdminError {
     /// A worker id that records could not carry.
     #[error("worker \"{0}\" must be 1 to 32 bytes")]
     BadWorker(String),
+    /// A staff member's worker id that records could not carry.
+    #[error("--staff \"{}\" must be a worker id of 1 to 32 bytes without control characters", .0.escape_debug())]
+    BadStaff(String),
     /// A user name already taken.
     #[error("a user named \"{0}\" already exists; choose another name")]
     UserExists(String),
@@ -41,12 +44,26 @@ pub enum AdminError {
     SameChild,
 }
 
-/// Issues a one-time enrolment token; returns it and its expiry.
+/// Checks a staff member's worker id: what a record's author can carry.
+fn staff_member(member: &str) -> Result<String, AdminError> {
+    if member.is_empty()
+        || member.chars().any(char::is_control)
+        || WorkerId::try_from_str(member).is_err()
+    {
+        return Err(AdminError::BadStaff(member.to_string()));
+    }
+    Ok(member.to_string())
+}
+
+/// Issues a one-time enrolment token; returns it and its expiry. `staff`
+/// lists who else may author records on the device (a shared device, such
+/// as a nursery's door tablet); empty for a worker's own tablet.
 pub fn issue_enrol_token<S: Store>(
     store: &S,
     clock: &dyn Clock,
     agency: &str,
     worker: &str,
+    staff: &[String],
     valid_for: Duration,
 ) -> Result<(SecretToken, Timestamp), AdminError> {
     if agency.is_empty() || AgencyCode::try_from_str(agency).is_err() {
@@ -55,6 +72,12 @@ pub fn issue_enrol_token<S: Store>(
     if worker.is_empty() || WorkerId::try_from_str(worker).is_err() {
         return Err(AdminError::BadWorker(worker.to_string()));
     }
+    let mut staff = staff
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    staff.sort();
+    staff.dedup();
     let token = SecretToken::generate();
     let now = clock.now();
     let expires = Timestamp(now.0.saturating_add(valid_for.as_secs() as i64));
@@ -63,6 +86,7 @@ pub fn issue_enrol_token<S: Store>(
         &Grant {
             agency: agency.to_string(),
             worker: worker.to_string(),
+            staff,
         },
         now,
         expires,
@@ -85,6 +109,28 @@ pub fn add_user<S: Store>(
         return Err(AdminError::UserExists(name.to_string()));
     }
     Ok(token)
+}
+
+/// Adds staff members to a device's list (`on`), or takes them off. A
+/// member taken off can no longer author records on the device; records
+/// already stored stay.
+pub fn set_staff<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    device: DeviceId,
+    members: &[String],
+    on: bool,
+) -> Result<(), AdminError> {
+    let members = members
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in &members {
+        if !store.set_staff(device, m, on, clock.now())? {
+            return Err(AdminError::UnknownDevice(device));
+        }
+    }
+    Ok(())
 }
 
 /// Revokes a device.
@@ -132,6 +178,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                     "device": d.id.to_string(),
                     "agency": d.agency,
                     "worker": d.worker,
+                    "staff": d.staff,
                     "enrolled_at": d.enrolled_at.to_string(),
                     "last_seen": d.last_seen.map(|t| t.to_string()),
                     "clock_offset_seconds": d.clock.offset,
@@ -146,12 +193,13 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
             serde_json::to_string_pretty(&v).expect("JSON")
         ));
     }
-    let mut out =
-        String::from("DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\n");
+    let mut out = String::from(
+        "DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\tSTAFF\n",
+    );
     for d in &devices {
         let gaps: Vec<String> = d.gaps.iter().map(|(f, t)| format!("{f}-{t}")).collect();
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             d.id,
             d.agency,
             d.worker,
@@ -167,6 +215,11 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                 "-".to_string()
             } else {
                 gaps.join(",")
+            },
+            if d.staff.is_empty() {
+                "-".to_string()
+            } else {
+                d.staff.join(",")
             },
         ));
     }
