@@ -278,7 +278,8 @@ pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
                 "seq": h.seq.map(|s| s.0),
                 "status": h.status.as_str(),
                 "reason": h.reason,
-                "size": h.bytes.len(),
+                "size": h.length,
+                "kept_bytes": h.bytes.len(),
                 "bytes_hex": hex::encode(&h.bytes),
                 "received_at": h.received_at.to_string(),
             })).collect::<Vec<_>>(),
@@ -304,7 +305,7 @@ pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
             h.device,
             h.seq.map_or_else(|| "-".to_string(), |s| s.to_string()),
             h.status.as_str(),
-            h.bytes.len(),
+            h.length,
             h.reason
         ));
     }
