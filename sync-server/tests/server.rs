@@ -201,10 +201,15 @@ impl Device {
     }
 
     fn enrol(&mut self, server: &Server, agency: &str) {
-        let token = admin_ok(
-            &server.data,
-            &["enrol-token", "--agency", agency, "--worker", "w1"],
-        );
+        self.enrol_with(server, &["--agency", agency, "--worker", "w1"]);
+        self.agency = agency.to_string();
+    }
+
+    /// Enrols with a token issued by `enrol-token` with `args`.
+    fn enrol_with(&mut self, server: &Server, args: &[&str]) -> EnrolResponse {
+        let mut command = vec!["enrol-token"];
+        command.extend_from_slice(args);
+        let token = admin_ok(&server.data, &command);
         let (status, body) = server
             .post(
                 "/v1/enrol",
@@ -218,7 +223,7 @@ impl Device {
         let key: [u8; 32] = hex::decode(&r.server_key).unwrap().try_into().unwrap();
         self.server_key = Some(ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap());
         self.server_time = r.server_time;
-        self.agency = agency.to_string();
+        r
     }
 
     /// Signs the next record in the chain.
@@ -952,10 +957,10 @@ fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
     assert_eq!(c["entries"], serde_json::json!([]));
 
     // A shared tablet: its staff may author, nobody else.
-    let token = admin_ok(
-        dir.path(),
+    let mut door = Device::new(61);
+    let reply = door.enrol_with(
+        &server,
         &[
-            "enrol-token",
             "--agency",
             "NURSERY-12",
             "--worker",
@@ -966,18 +971,7 @@ fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
             "nn.ahmed",
         ],
     );
-    let mut door = Device::new(61);
-    let (s, body) = server
-        .post(
-            "/v1/enrol",
-            "application/json",
-            door.enrol_request(token.trim()),
-        )
-        .unwrap();
-    assert_eq!(s, 200, "{body}");
-    let reply: EnrolResponse = serde_json::from_str(&body).unwrap();
     assert_eq!(reply.staff, ["dsl.patel", "nn.ahmed"]);
-    door.server_time = reply.server_time;
     door.agency = "NURSERY-12".into();
     let by = |author: &str| {
         format!(
