@@ -1215,6 +1215,99 @@ mod tests {
         );
     }
 
+    /// Enrols a device for `agency`/`worker` through a token.
+    fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
+        let grant = Grant {
+            agency: agency.into(),
+            worker: worker.into(),
+            staff: vec![],
+        };
+        let hash = format!("token-{agency}");
+        store
+            .add_enrol_token(&hash, &grant, Timestamp(1), Timestamp(i64::MAX))
+            .unwrap();
+        let device = DeviceId::from_public_key(key.verifying_key().as_bytes());
+        let public = *key.verifying_key().as_bytes();
+        store
+            .enrol(&hash, device, public, Timestamp(2))
+            .unwrap()
+            .unwrap();
+        device
+    }
+
+    /// Rows stored before ingest checked identities and amendments (issue
+    /// 11) cannot mislead a reader: the agency shown is the device's, and
+    /// another device's amendment brings no record in and corrects nothing.
+    #[test]
+    fn issue_11_rows_stored_before_the_checks_are_read_safely() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let nursery_key = SigningKey::from_bytes(&[21; 32]);
+        let hv_key = SigningKey::from_bytes(&[22; 32]);
+        let nursery = enrol(&store, &nursery_key, "NURSERY-12", "dsl.patel");
+        let hv = enrol(&store, &hv_key, "HV-NORTH", "hv.jones");
+        let about_ben = chain(
+            &nursery_key,
+            &[format!(
+                r#"{{"kind":"voice","children":["{BEN}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"About Ben","mode":"behaviour","behaviour":"hid","action":"told the DSL"}}"#
+            )],
+        );
+        let forged = chain(
+            &hv_key,
+            &[
+                format!(
+                    r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Forged","agency":"POLICE-CAIT","author":"ds.nobody","mode":"behaviour","behaviour":"hid","action":"x"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"1900-01-01T00:00:00Z","headline":"Moved","corrects":"{nursery}-1","reason":"date typed wrongly"}}"#
+                ),
+            ],
+        );
+        // Written as an old server did: straight in, no checks.
+        store
+            .ingest(|tx| {
+                for (e, bytes) in about_ben.iter().chain(&forged) {
+                    let signed = SignedRecord::sign(
+                        if e.device == hv {
+                            &hv_key
+                        } else {
+                            &nursery_key
+                        },
+                        e,
+                    )
+                    .unwrap();
+                    tx.insert_record(&NewRecord {
+                        line: Line::of(e),
+                        prev: e.prev,
+                        device_time: e.device_time,
+                        bytes: bytes.clone(),
+                        hash: signed.hash(),
+                        received_at: e.device_time,
+                        corrected_time: e.device_time,
+                        late_entry: false,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let anna = store.records_for(&[ANNA.parse().unwrap()]).unwrap();
+        assert_eq!(anna.len(), 2, "the forged record and the amendment only");
+        assert!(anna.iter().all(|r| r.line.id.device == hv));
+        assert!(anna.iter().all(|r| r.line.agency == "HV-NORTH"), "{anna:?}");
+        assert!(anna.iter().all(|r| r.worker == "hv.jones"));
+        assert_eq!(
+            anna[0].line.author, "ds.nobody",
+            "the claim is kept, shown beside the worker"
+        );
+        let ben = store.records_for(&[BEN.parse().unwrap()]).unwrap();
+        let view = std::collections::BTreeSet::from([BEN.parse().unwrap()]);
+        let entries = crate::chronology::reconcile(&ben, &view, Default::default());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].headline, "About Ben");
+        assert!(entries[0].amended.is_none());
+        assert_eq!(entries[0].agency, "NURSERY-12");
+    }
+
     #[test]
     fn the_checkpoint_thread_copies_the_wal_into_the_database() {
         let dir = tempfile::tempdir().unwrap();
