@@ -12,16 +12,17 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::ids::ParseIdError;
-use hearth_shared::json::{Defaults, body_to_json};
+use hearth_shared::json::{Defaults, body_to_json, parse_body};
 use hearth_shared::protocol::EnrolRequest;
 use hearth_shared::{ChildRef, Problem, RecordId, Text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use crate::capture::{CaptureError, capture_json};
+use crate::capture::{CaptureError, capture_body};
 use crate::cli::{Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
+use crate::identity::{Identity, IdentityError, StaffFileError, load_staff, save_staff};
 use crate::keyring::{self, KdfParams, Keyring, KeyringError, UnlockError};
 use crate::keys::DeviceKey;
 use crate::seal::{DataKey, Sealer};
@@ -148,6 +149,12 @@ pub enum CommandError {
     /// A capture was refused or failed.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// The record names someone this device may not record as.
+    #[error("record refused: {0}")]
+    Identity(#[from] IdentityError),
+    /// The staff list saved at enrolment.
+    #[error(transparent)]
+    StaffFile(#[from] StaffFileError),
     /// The JSON input could not be read.
     #[error("cannot read {}", .path.display())]
     ReadInput {
@@ -537,17 +544,47 @@ fn record(
         (None, Some(kind)) => kind.to_json(&clock.now().to_string()),
         (None, None) => return Err(CommandError::NothingToRecord),
     };
+    let identity = identity(dir, &store, &settings, &key)?;
+    // The defaults are who the device records as: the enrolment once
+    // enrolled (the server's word), else the `init` settings.
     let defaults = Defaults {
-        author: settings.worker,
-        agency: settings.agency,
+        author: Text::try_from_str(&identity.worker).unwrap_or(settings.worker),
+        agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
-    let record = capture_json(&mut store, &key, clock, &defaults, &json)?;
+    let body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    identity.check(&body)?;
+    let record = capture_body(&mut store, &key, clock, body).map_err(CaptureError::from)?;
     let id = RecordId {
         device: key.device_id(),
         seq: record.seq,
     };
     emit(out, &id.to_string())?;
     Ok(EXIT_OK)
+}
+
+/// Who this device records as: its enrolment (with a shared device's
+/// staff list), or before enrolment its `init` settings.
+fn identity(
+    dir: &Path,
+    store: &SqliteStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+) -> Result<Identity, CommandError> {
+    let device = key.device_id();
+    Ok(match store.registration()? {
+        Some(reg) => Identity {
+            device,
+            agency: reg.agency,
+            worker: reg.worker,
+            staff: load_staff(dir)?,
+        },
+        None => Identity {
+            device,
+            agency: settings.agency.as_str().to_string(),
+            worker: settings.worker.as_str().to_string(),
+            staff: Vec::new(),
+        },
+    })
 }
 
 fn read_input(path: &Path) -> Result<String, CommandError> {
@@ -727,6 +764,8 @@ fn enrol(
             found: response.device.to_string(),
         });
     }
+    // The staff list first: without a registration it is never read.
+    save_staff(dir, &response.staff)?;
     let reg = Registration {
         server_url: server.to_string(),
         server_key: response.server_key.to_ascii_lowercase(),

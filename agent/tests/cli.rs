@@ -130,7 +130,7 @@ fn issue_3_capture_works_with_no_server() {
             "08:40",
             "--hungry",
             "--author",
-            "nursery-bob",
+            "hv-ann",
         ],
         None
     ));
@@ -189,7 +189,7 @@ fn issue_3_capture_works_with_no_server() {
     let shown: serde_json::Value =
         serde_json::from_str(&ok!(agent(d, &["show", ids[1], "--json"], None))).unwrap();
     assert_eq!(shown["record_id"], ids[1]);
-    assert_eq!(shown["author"], "nursery-bob");
+    assert_eq!(shown["author"], "hv-ann");
     assert_eq!(shown["agency"], "HV-NORTH");
     assert_eq!(shown["arrival_time"], "08:40");
     assert_eq!(shown["status"], "pending");
@@ -216,6 +216,10 @@ fn issue_3_capture_works_with_no_server() {
 fn issue_3_every_kind_has_a_subcommand() {
     let dir = init();
     let d = dir.path();
+    let status: serde_json::Value =
+        serde_json::from_str(&ok!(agent(d, &["status", "--json"], None))).unwrap();
+    // An amendment corrects a record of this device (issue 11).
+    let own = format!("{}-1", status["device_id"].as_str().unwrap());
     let common = [
         "--child",
         CHILD,
@@ -280,13 +284,7 @@ fn issue_3_every_kind_has_a_subcommand() {
             "3",
             "--assessor-trained",
         ],
-        &[
-            "amendment",
-            "--corrects",
-            "0000000000000000-1",
-            "--reason",
-            "wrong date",
-        ],
+        &["amendment", "--corrects", &own, "--reason", "wrong date"],
     ];
     for args in kinds {
         let mut all = vec!["record"];
@@ -519,4 +517,54 @@ fn issue_11_capture_refuses_hidden_characters_and_names_the_field() {
     // A narrative keeps its line breaks.
     let lines = concern_json(CHILD).replace("A bruise", "A bruise\\nabout 2cm");
     ok!(agent(d, &["record", "--json", "-"], Some(&lines)));
+}
+
+/// Issue 11: the agent refuses to capture a record under another agency or
+/// author, or an amendment of another device's record; nothing is written.
+#[test]
+fn issue_11_the_agent_records_only_as_its_own_agency_and_worker() {
+    let dir = init();
+    let d = dir.path();
+    let refused = |args: &[&str], stdin: Option<&str>, want: &str| {
+        let out = agent(d, args, stdin);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    };
+    let body = concern_json(CHILD);
+    let mut v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["agency"] = "POLICE-CAIT".into();
+    v["author"] = "ds.nobody".into();
+    refused(
+        &["record", "--json", "-"],
+        Some(&v.to_string()),
+        "agency is \"POLICE-CAIT\", but this device records for \"HV-NORTH\"",
+    );
+    v["agency"] = "HV-NORTH".into();
+    refused(
+        &["record", "--json", "-"],
+        Some(&v.to_string()),
+        "author is \"ds.nobody\", who is neither this device's worker \"hv-ann\"",
+    );
+    refused(
+        &[
+            "record",
+            "amendment",
+            "--child",
+            CHILD,
+            "--headline",
+            "Moved",
+            "--occurred-at",
+            "1900-01-01T09:00:00Z",
+            "--corrects",
+            "0badc0ffee15600d-2",
+            "--reason",
+            "wrong date",
+        ],
+        None,
+        "corrects 0badc0ffee15600d-2, a record of another device",
+    );
+    assert_eq!(list_json(d, &[]).as_array().unwrap().len(), 0);
+    // Its own worker, named or by default, is fine.
+    v["author"] = "hv-ann".into();
+    ok!(agent(d, &["record", "--json", "-"], Some(&v.to_string())));
 }

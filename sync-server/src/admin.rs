@@ -31,6 +31,9 @@ pub enum AdminError {
     /// A worker id that records could not carry.
     #[error("worker \"{}\" must be 1 to 32 bytes of visible text", Escaped(.0))]
     BadWorker(String),
+    /// A staff member's worker id that records could not carry.
+    #[error("--staff \"{}\" must be a worker id of 1 to 32 bytes without control characters", .0.escape_debug())]
+    BadStaff(String),
     /// A user name already taken.
     #[error("a user named \"{0}\" already exists; choose another name")]
     UserExists(String),
@@ -51,21 +54,43 @@ pub enum AdminError {
     SameChild,
 }
 
-/// Issues a one-time enrolment token; returns it and its expiry.
+/// Checks a staff member's worker id: what a record's author can carry.
+fn staff_member(member: &str) -> Result<String, AdminError> {
+    if !visible(member) || WorkerId::try_from_str(member).is_err() {
+        return Err(AdminError::BadStaff(member.to_string()));
+    }
+    Ok(member.to_string())
+}
+
+/// Whether `s` is one line of visible text: what an agency, worker or
+/// staff name must be, since each is printed in every chronology.
+fn visible(s: &str) -> bool {
+    !s.trim().is_empty() && check(s, Lines::One).is_ok()
+}
+
+/// Issues a one-time enrolment token; returns it and its expiry. `staff`
+/// lists who else may author records on the device (a shared device, such
+/// as a nursery's door tablet); empty for a worker's own tablet.
 pub fn issue_enrol_token<S: Store>(
     store: &S,
     clock: &dyn Clock,
     agency: &str,
     worker: &str,
+    staff: &[String],
     valid_for: Duration,
 ) -> Result<(SecretToken, Timestamp), AdminError> {
-    let visible = |s: &str| !s.trim().is_empty() && check(s, Lines::One).is_ok();
     if !visible(agency) || AgencyCode::try_from_str(agency).is_err() {
         return Err(AdminError::BadAgency(agency.to_string()));
     }
     if !visible(worker) || WorkerId::try_from_str(worker).is_err() {
         return Err(AdminError::BadWorker(worker.to_string()));
     }
+    let mut staff = staff
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    staff.sort();
+    staff.dedup();
     let token = SecretToken::generate();
     let now = clock.now();
     let expires = Timestamp(now.0.saturating_add(valid_for.as_secs() as i64));
@@ -74,6 +99,7 @@ pub fn issue_enrol_token<S: Store>(
         &Grant {
             agency: agency.to_string(),
             worker: worker.to_string(),
+            staff,
         },
         now,
         expires,
@@ -96,6 +122,28 @@ pub fn add_user<S: Store>(
         return Err(AdminError::UserExists(name.to_string()));
     }
     Ok(token)
+}
+
+/// Adds staff members to a device's list (`on`), or takes them off. A
+/// member taken off can no longer author records on the device; records
+/// already stored stay.
+pub fn set_staff<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    device: DeviceId,
+    members: &[String],
+    on: bool,
+) -> Result<(), AdminError> {
+    let members = members
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in &members {
+        if !store.set_staff(device, m, on, clock.now())? {
+            return Err(AdminError::UnknownDevice(device));
+        }
+    }
+    Ok(())
 }
 
 /// Revokes a device.
@@ -148,6 +196,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                     "device": d.id.to_string(),
                     "agency": d.agency,
                     "worker": d.worker,
+                    "staff": d.staff,
                     "enrolled_at": d.enrolled_at.to_string(),
                     "last_seen": d.last_seen.map(|t| t.to_string()),
                     "clock_offset_seconds": d.clock.offset,
@@ -159,12 +208,13 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
             .collect();
         return Ok(pretty_json(&v));
     }
-    let mut out =
-        String::from("DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\n");
+    let mut out = String::from(
+        "DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\tSTAFF\n",
+    );
     for d in &devices {
         let gaps: Vec<String> = d.gaps.iter().map(|(f, t)| format!("{f}-{t}")).collect();
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             d.id,
             Escaped(&d.agency),
             Escaped(&d.worker),
@@ -181,6 +231,11 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                 "-".to_string()
             } else {
                 gaps.join(",")
+            },
+            if d.staff.is_empty() {
+                "-".to_string()
+            } else {
+                d.staff.join(",")
             },
         ));
     }
@@ -298,7 +353,8 @@ pub fn quarantine<S: Store>(
                     "seq": h.seq.map(|s| s.0),
                     "status": h.status.as_str(),
                     "reason": h.reason,
-                    "size": h.bytes.len(),
+                    "size": h.length,
+                    "kept_bytes": h.bytes.len(),
                     "received_at": h.received_at.to_string(),
                 });
                 if bytes {
@@ -325,7 +381,7 @@ pub fn quarantine<S: Store>(
             h.device,
             h.seq.map_or_else(|| "-".to_string(), |s| s.to_string()),
             h.status.as_str(),
-            h.bytes.len(),
+            h.length,
             Escaped(&h.reason)
         ));
     }
@@ -418,8 +474,8 @@ mod tests {
             ("HV-NORTH", "w\u{202e}1"),
             ("  ", "w1"),
         ] {
-            assert!(issue_enrol_token(&store, &clock, agency, worker, day).is_err());
+            assert!(issue_enrol_token(&store, &clock, agency, worker, &[], day).is_err());
         }
-        assert!(issue_enrol_token(&store, &clock, "HV-NORTH", "hv.jones", day).is_ok());
+        assert!(issue_enrol_token(&store, &clock, "HV-NORTH", "hv.jones", &[], day).is_ok());
     }
 }

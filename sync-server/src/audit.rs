@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use hearth_shared::printable::{Found, Lines, check, visible_len};
 use hearth_shared::{ChildRef, Timestamp};
 
-use crate::chronology::{Chronology, DateRange, family_of, reconcile};
+use crate::chronology::{Chronology, DateRange, disclosed, family_of, reconcile};
 use crate::clock::Clock;
 use crate::store::{Access, Store, StoreError, Via};
 
@@ -175,6 +175,9 @@ pub fn pull<S: Store>(
     let children: Vec<ChildRef> = view.iter().cloned().collect();
     let records = store.records_for(&children)?;
     let entries = reconcile(&records, &view, req.range);
+    // An own-device amendment may move a record to other children: the
+    // pull then discloses it to every child named by either (issue 11).
+    let logged: Vec<ChildRef> = disclosed(&entries, &view).into_iter().collect();
     store.log_access(&Access {
         at: clock.now(),
         who: req.who.clone(),
@@ -182,7 +185,7 @@ pub fn pull<S: Store>(
         child: req.child.clone(),
         family: req.family,
         reason: reason.to_string(),
-        children: children.clone(),
+        children: logged,
     })?;
     tracing::info!(who = %req.who, via = req.via.as_str(), family = req.family, entries = entries.len(), "chronology read");
     Ok(Chronology {

@@ -172,6 +172,8 @@ struct Device {
     prev: RecordHash,
     server_key: Option<ed25519_dalek::VerifyingKey>,
     server_time: Timestamp,
+    /// The agency it is enrolled for, the default of its records.
+    agency: String,
 }
 
 impl Device {
@@ -182,6 +184,7 @@ impl Device {
             prev: RecordHash::GENESIS,
             server_key: None,
             server_time: Timestamp(0),
+            agency: "HV-NORTH".into(),
         }
     }
 
@@ -198,10 +201,15 @@ impl Device {
     }
 
     fn enrol(&mut self, server: &Server, agency: &str) {
-        let token = admin_ok(
-            &server.data,
-            &["enrol-token", "--agency", agency, "--worker", "w1"],
-        );
+        self.enrol_with(server, &["--agency", agency, "--worker", "w1"]);
+        self.agency = agency.to_string();
+    }
+
+    /// Enrols with a token issued by `enrol-token` with `args`.
+    fn enrol_with(&mut self, server: &Server, args: &[&str]) -> EnrolResponse {
+        let mut command = vec!["enrol-token"];
+        command.extend_from_slice(args);
+        let token = admin_ok(&server.data, &command);
         let (status, body) = server
             .post(
                 "/v1/enrol",
@@ -215,6 +223,7 @@ impl Device {
         let key: [u8; 32] = hex::decode(&r.server_key).unwrap().try_into().unwrap();
         self.server_key = Some(ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap());
         self.server_time = r.server_time;
+        r
     }
 
     /// Signs the next record in the chain.
@@ -230,7 +239,7 @@ impl Device {
             json,
             &Defaults {
                 author: "w1".try_into().unwrap(),
-                agency: "HV-NORTH".try_into().unwrap(),
+                agency: self.agency.as_str().try_into().unwrap(),
             },
         )
         .unwrap();
@@ -1204,4 +1213,249 @@ fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
     assert_eq!(log.as_array().unwrap().len(), 2);
     assert_eq!(log[1]["via"], "quarantine-bytes");
     assert_eq!(log[1]["children"], serde_json::json!([BEN]));
+}
+
+/// Issue 11, item 1: a device enrolled as HV-NORTH/w1 cannot file a record
+/// under another agency or author; the record is rejected with a reason and
+/// kept in quarantine, and the chronology never shows it. A shared device
+/// is enrolled with its staff list, which an administrator can change.
+#[test]
+fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(60);
+    hv.enrol(&server, "HV-NORTH");
+    let forged = hv.record(&format!(
+        r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-01T10:00:00Z","headline":"Forged","agency":"POLICE-CAIT","author":"ds.nobody","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}}"#
+    ));
+    let r = hv.upload(&server, &[&forged]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    assert!(
+        r.verdicts[0].reason.contains("enrolled for \"HV-NORTH\""),
+        "{r:?}"
+    );
+    assert!(r.receipts.is_empty(), "a rejected record gets no receipt");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    assert_eq!(q["held"][0]["status"], "rejected");
+    assert_eq!(q["held"][0]["reason"], r.verdicts[0].reason.as_str());
+    let c = admin_json(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--format",
+            "json",
+            "--reason",
+            "case review of forged records",
+        ],
+    );
+    assert_eq!(c["entries"], serde_json::json!([]));
+
+    // A shared tablet: its staff may author, nobody else.
+    let mut door = Device::new(61);
+    let reply = door.enrol_with(
+        &server,
+        &[
+            "--agency",
+            "NURSERY-12",
+            "--worker",
+            "door-tablet",
+            "--staff",
+            "dsl.patel",
+            "--staff",
+            "nn.ahmed",
+        ],
+    );
+    assert_eq!(reply.staff, ["dsl.patel", "nn.ahmed"]);
+    door.agency = "NURSERY-12".into();
+    let by = |author: &str| {
+        format!(
+            r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-02T10:00:00Z","headline":"By {author}","author":"{author}","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}}"#
+        )
+    };
+    let patel = door.record(&by("dsl.patel"));
+    let visitor = door.record(&by("visitor"));
+    let r = door.upload(&server, &[&patel, &visitor]);
+    assert_eq!(
+        statuses(&r),
+        vec![VerdictStatus::Accepted, VerdictStatus::Rejected]
+    );
+    // The administrator adds the visitor; the resent record is accepted.
+    let id = door.id().to_string();
+    let out = admin_ok(dir.path(), &["staff", "add", &id, "visitor"]);
+    assert!(out.contains("dsl.patel, nn.ahmed, visitor"), "{out}");
+    let r = door.upload(&server, &[&visitor]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Accepted]);
+    admin_ok(dir.path(), &["staff", "remove", &id, "nn.ahmed"]);
+    let devices = admin_json(dir.path(), &["devices", "--json"]);
+    let entry = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["staff"], serde_json::json!(["dsl.patel", "visitor"]));
+    let ahmed = door.record(&by("nn.ahmed"));
+    assert_eq!(
+        statuses(&door.upload(&server, &[&ahmed])),
+        vec![VerdictStatus::Rejected]
+    );
+    // The chronology shows the author and the device's worker.
+    let table = admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--format",
+            "table",
+            "--reason",
+            "case review of forged records",
+        ],
+    );
+    assert!(
+        table.contains("NURSERY-12 (dsl.patel via door-tablet)"),
+        "{table}"
+    );
+    assert!(!table.contains("POLICE-CAIT"), "{table}");
+}
+
+/// Issue 11, item 2: an amendment may correct only a record of the same
+/// device; any other is rejected into quarantine and changes nothing.
+#[test]
+fn issue_11_a_device_cannot_amend_another_devices_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut nursery = Device::new(62);
+    nursery.enrol(&server, "NURSERY-12");
+    let mut hv = Device::new(63);
+    hv.enrol(&server, "HV-NORTH");
+    let about_ben = nursery.record(&concern(BEN, "2026-03-03T08:00:00Z", "Ben arrived hungry"));
+    nursery.upload(&server, &[&about_ben]);
+    let attack = hv.record(&format!(
+        r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"1900-01-01T09:00:00Z","headline":"Moved","corrects":"{}-1","reason":"date typed wrongly"}}"#,
+        nursery.id()
+    ));
+    let r = hv.upload(&server, &[&attack]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    assert!(r.verdicts[0].reason.contains("another device"), "{r:?}");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    assert_eq!(q["held"][0]["status"], "rejected");
+    let pull = |child: &str, extra: &[&str]| {
+        let mut args = vec![
+            "chronology",
+            "--child",
+            child,
+            "--format",
+            "json",
+            "--reason",
+            "case review of forged records",
+        ];
+        args.extend_from_slice(extra);
+        admin_json(dir.path(), &args)
+    };
+    // Still in the dated pull, unamended; Anna's shows nothing of Ben.
+    let ben = pull(BEN, &["--from", "2026-03-03", "--to", "2026-03-03"]);
+    assert_eq!(ben["entries"][0]["headline"], "Ben arrived hungry");
+    assert_eq!(ben["entries"][0]["amended"], false);
+    assert_eq!(pull(ANNA, &[])["entries"], serde_json::json!([]));
+}
+
+/// Issue 11, item 6: rejected records keep a capped prefix within a
+/// per-device budget, so five 4 MiB rejected records barely grow the
+/// database; one alarm is raised; a fork is still kept whole.
+#[test]
+fn issue_11_quarantine_cannot_fill_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--quarantine-budget-bytes", "10000"], &[]);
+    let mut dev = Device::new(64);
+    dev.enrol(&server, "HV-NORTH");
+    let db_size = || -> u64 {
+        ["hearth.db", "hearth.db-wal"]
+            .iter()
+            .map(|f| std::fs::metadata(dir.path().join(f)).map_or(0, |m| m.len()))
+            .sum()
+    };
+    let before = db_size();
+    for i in 0..5u8 {
+        let r = dev.upload_raw(&server, vec![vec![i; 4 * 1024 * 1024 - 1024]]);
+        assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    }
+    let grown = db_size() - before;
+    assert!(grown < 1024 * 1024, "the database grew by {grown} bytes");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    let held = q["held"].as_array().unwrap();
+    assert_eq!(held.len(), 5, "every rejection is recorded");
+    let kept: Vec<u64> = held
+        .iter()
+        .map(|h| h["kept_bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(kept, [4096, 4096, 0, 0, 0]);
+    assert!(held.iter().all(|h| h["size"] == 4 * 1024 * 1024 - 1024));
+    let alarms = q["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert!(
+        alarms[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quarantine budget")
+    );
+    // A fork: genuine records, kept whole past the budget.
+    let one = dev.record(&concern(ANNA, "2026-03-01T10:00:00Z", "One"));
+    dev.upload(&server, &[&one]);
+    let rival = dev.record_at(
+        1,
+        RecordHash::GENESIS,
+        &concern(ANNA, "2026-03-01T10:00:00Z", "Rival"),
+    );
+    assert_eq!(
+        statuses(&dev.upload(&server, &[&rival])),
+        vec![VerdictStatus::Quarantined]
+    );
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    let forks: Vec<&Value> = q["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] == "quarantined")
+        .collect();
+    assert_eq!(forks.len(), 2);
+    assert!(forks.iter().all(|h| h["kept_bytes"] == h["size"]));
 }

@@ -108,6 +108,20 @@ fn activity(e: &Entry) -> String {
     s
 }
 
+/// The device's worker, when it is not the author (a shared device, or a
+/// record stored before ingest checked authors): shown beside the author.
+fn device_worker(e: &Entry) -> Option<&str> {
+    (e.worker != e.author).then_some(e.worker.as_str())
+}
+
+/// The AGENCY cell: `AGENCY (author)`, or `AGENCY (author via worker)`.
+fn agency_cell(e: &Entry) -> String {
+    match device_worker(e) {
+        Some(w) => format!("{} ({} via {w})", e.agency, e.author),
+        None => format!("{} ({})", e.agency, e.author),
+    }
+}
+
 /// The table: a title line, then DATE | ACTIVITY | AGENCY.
 pub fn table(c: &Chronology) -> String {
     let rows: Vec<[String; 3]> = c
@@ -117,7 +131,7 @@ pub fn table(c: &Chronology) -> String {
             [
                 date_time(e),
                 Escaped(&activity(e)).to_string(),
-                format!("{} ({})", Escaped(&e.agency), Escaped(&e.author)),
+                Escaped(&agency_cell(e)).to_string(),
             ]
         })
         .collect();
@@ -196,7 +210,7 @@ fn field(s: &str) -> String {
 /// The CSV: a header row, one row per entry, CRLF line ends.
 pub fn csv(c: &Chronology) -> String {
     let mut out = String::from(
-        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason\r\n",
+        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
     );
     for e in &c.entries {
         let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
@@ -223,6 +237,7 @@ pub fn csv(c: &Chronology) -> String {
             orig,
             by,
             why,
+            device_worker(e).unwrap_or_default().to_string(),
         ];
         let row: Vec<String> = row.iter().map(|f| field(f)).collect();
         out.push_str(&row.join(","));
@@ -245,6 +260,8 @@ struct JsonEntry<'a> {
     amendment_reason: Option<&'a str>,
     author: &'a str,
     children: &'a [ChildRef],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_worker: Option<&'a str>,
     flags: Vec<&'static str>,
     headline: &'a str,
     kind: RecordKind,
@@ -281,6 +298,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 amendment_reason: e.amended.as_ref().map(|a| a.reason.as_str()),
                 author: &e.author,
                 children: &e.children,
+                device_worker: device_worker(e),
                 flags: flag_list(e),
                 headline: &e.headline,
                 kind: e.kind,
@@ -544,5 +562,25 @@ mod tests {
                 assert!(e.get(k).is_some(), "missing {k} in {e}");
             }
         }
+    }
+
+    #[test]
+    fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
+        let mut c = fixture();
+        let e = &mut c.entries[1];
+        assert_eq!(e.author, "dsl.patel");
+        e.worker = "door-tablet".into();
+        assert!(
+            table(&c).contains("| NURSERY-12 (dsl.patel via door-tablet)"),
+            "{}",
+            table(&c)
+        );
+        assert!(table(&c).contains("| HV-NORTH (hv.jones)\n"));
+        let csv = csv(&c);
+        let row = csv.lines().nth(2).unwrap();
+        assert!(row.ends_with(",door-tablet"), "{row}");
+        let j = json(&c);
+        assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
+        assert!(j["entries"][0].get("device_worker").is_none());
     }
 }
