@@ -3,9 +3,11 @@
 //! ([`KindArgs::to_json`]), so flags and `--json` share one parser and one
 //! set of error messages.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::{Map, Value};
 
 /// Hearth's tablet program: capture safeguarding observations offline,
@@ -26,7 +28,86 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses `args` as clap's `try_parse_from` does, then ties each
+    /// `--injury-carer-explanation` and `--injury-child-account` to the
+    /// `--injury` given before it on the command line. (Why positions:
+    /// matching the n-th explanation to the n-th injury would give one
+    /// injury's explanation to another whenever an injury has none.)
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = Self::command().try_get_matches_from(args)?;
+        let mut cli = Self::from_arg_matches(&matches)?;
+        if let Command::Record(RecordArgs {
+            kind: Some(KindCommand::DailyPresentation { kind, .. }),
+            ..
+        }) = &mut cli.command
+        {
+            let sub = matches
+                .subcommand_matches("record")
+                .and_then(|m| m.subcommand_matches("daily-presentation"));
+            if let Some(sub) = sub {
+                kind.injury_accounts = injury_accounts(kind, sub).map_err(|message| {
+                    Self::command().error(ErrorKind::ArgumentConflict, message)
+                })?;
+            }
+        }
+        Ok(cli)
+    }
+}
+
+/// Picks one account out of an [`InjuryAccounts`].
+type AccountField = fn(&mut InjuryAccounts) -> &mut Option<String>;
+
+/// Each `--injury`'s accounts, from where the flags stand on the command
+/// line: an account belongs to the nearest `--injury` before it.
+fn injury_accounts(
+    k: &DailyPresentationArgs,
+    m: &ArgMatches,
+) -> Result<Vec<InjuryAccounts>, String> {
+    let positions =
+        |id: &str| -> Vec<usize> { m.indices_of(id).map(Iterator::collect).unwrap_or_default() };
+    let injuries = positions("injury");
+    let mut accounts = vec![InjuryAccounts::default(); injuries.len()];
+    let flags: [(&str, &str, &[String], AccountField); 2] = [
+        (
+            "injury_carer_explanation",
+            "--injury-carer-explanation",
+            &k.injury_carer_explanation,
+            |a| &mut a.carer_explanation,
+        ),
+        (
+            "injury_child_account",
+            "--injury-child-account",
+            &k.injury_child_account,
+            |a| &mut a.child_account,
+        ),
+    ];
+    for (id, flag, values, slot) in flags {
+        for (at, value) in positions(id).into_iter().zip(values) {
+            let owner = injuries.iter().rposition(|&i| i < at).ok_or_else(|| {
+                format!("{flag} {value:?} comes before any --injury; give it after the --injury REGION:DESCRIPTION it belongs to")
+            })?;
+            let slot = slot(&mut accounts[owner]);
+            if slot.is_some() {
+                return Err(format!(
+                    "{flag} is given twice for --injury {:?}; give one per injury, after the --injury it belongs to",
+                    k.injury[owner]
+                ));
+            }
+            *slot = Some(value.clone());
+        }
+    }
+    Ok(accounts)
+}
+
 /// The commands.
+// `record`'s flags make its variant large; one value is parsed per process,
+// so boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store and the device key; prints the device id.
@@ -70,16 +151,15 @@ pub enum Command {
         // this, clap would take such a token for a flag.
         #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         token: String,
-        /// Trust this PEM CA (or self-signed server certificate).
-        #[arg(
-            long,
-            value_name = "FILE",
-            conflicts_with = "pin",
-            required_unless_present = "pin"
-        )]
+        /// Trust this PEM CA (or self-signed server certificate). Give
+        /// this or --pin.
+        // Not `required_unless_present`: clap's own message would not say
+        // where a pin comes from (`CommandError::NoServerTrust` does).
+        #[arg(long, value_name = "FILE", conflicts_with = "pin")]
         ca: Option<PathBuf>,
         /// Trust the server whose leaf certificate has this SHA-256
-        /// fingerprint (sha256:<64 hex>, as the server prints it).
+        /// fingerprint (sha256:<64 hex>), as your administrator gives it
+        /// from the server's startup line. Give this or --ca.
         #[arg(long, value_name = "SHA256")]
         pin: Option<String>,
     },
@@ -121,6 +201,25 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Init { .. } => "init",
+            Self::Record(_) => "record",
+            Self::List { .. } => "list",
+            Self::Show { .. } => "show",
+            Self::Enrol { .. } => "enrol",
+            Self::Sync => "sync",
+            Self::Unlock { .. } => "unlock",
+            Self::Lock => "lock",
+            Self::Passphrase { .. } => "passphrase",
+            Self::Purge { .. } => "purge",
+            Self::Status { .. } => "status",
+        }
+    }
+}
+
 /// `passphrase` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PassphraseCommand {
@@ -149,12 +248,13 @@ pub struct RecordArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// A child: nhs:<10 digits> or local:<issuer>:<id>. Repeat for siblings.
+    /// (required)
     #[arg(long = "child", value_name = "REF")]
     pub children: Vec<String>,
     /// When it happened, RFC 3339 (default: now).
     #[arg(long, value_name = "RFC3339")]
     pub occurred_at: Option<String>,
-    /// A short factual line for the chronology.
+    /// A short factual line for the chronology. (required)
     #[arg(long, value_name = "TEXT")]
     pub headline: Option<String>,
     /// The author, overriding the device's worker (shared tablets).
@@ -251,14 +351,14 @@ pub enum KindCommand {
 /// Home visit fields.
 #[derive(Debug, Args)]
 pub struct HomeVisitArgs {
-    /// announced, unannounced or no_access.
+    /// announced, unannounced or no_access. (required)
     #[arg(long)]
     pub access: Option<String>,
     /// Who was present: ROLE or ROLE:relationship (mother, father,
     /// male_carer_or_partner, grandparent, sibling, other_adult, unknown_adult).
     #[arg(long, value_name = "ROLE[:RELATIONSHIP]")]
     pub present: Vec<String>,
-    /// awake, asleep or not_seen.
+    /// awake, asleep or not_seen. (required)
     #[arg(long)]
     pub child_seen: Option<String>,
     /// Why the child was not seen.
@@ -281,7 +381,7 @@ pub struct HomeVisitArgs {
 /// Daily presentation fields.
 #[derive(Debug, Args)]
 pub struct DailyPresentationArgs {
-    /// present, late, absent_with_reason or absent_unexplained.
+    /// present, late, absent_with_reason or absent_unexplained. (required)
     #[arg(long)]
     pub attendance: Option<String>,
     /// The reason given for an absence.
@@ -311,16 +411,39 @@ pub struct DailyPresentationArgs {
     /// A note on the concerns.
     #[arg(long)]
     pub concern_note: Option<String>,
-    /// An injury: REGION:description (head, face, ears, neck, chest,
-    /// abdomen, back, buttocks, genital, arm, hand, leg, foot, other).
+    /// An injury: REGION:DESCRIPTION, split at the first colon (REGION is
+    /// head, face, ears, neck, chest, abdomen, back, buttocks, genital, arm,
+    /// hand, leg, foot or other; the description may hold colons). Repeat
+    /// for each injury, at most 4.
     #[arg(long, value_name = "REGION:DESCRIPTION")]
     pub injury: Vec<String>,
+    /// What the carer said happened, for the --injury given just before
+    /// this flag.
+    #[arg(long, value_name = "TEXT")]
+    pub injury_carer_explanation: Vec<String>,
+    /// What the child said, in their words, for the --injury given just
+    /// before this flag.
+    #[arg(long, value_name = "TEXT")]
+    pub injury_child_account: Vec<String>,
+    /// For each --injury, its carer's explanation and child's account, tied
+    /// to it by position on the command line ([`Cli::try_parse_args`]).
+    #[arg(skip)]
+    pub injury_accounts: Vec<InjuryAccounts>,
+}
+
+/// The carer's explanation and the child's account of one `--injury`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InjuryAccounts {
+    /// `--injury-carer-explanation`.
+    pub carer_explanation: Option<String>,
+    /// `--injury-child-account`.
+    pub child_account: Option<String>,
 }
 
 /// Voice of the child fields.
 #[derive(Debug, Args)]
 pub struct VoiceArgs {
-    /// words, behaviour, play or drawing.
+    /// words, behaviour, play or drawing. (required)
     #[arg(long)]
     pub mode: Option<String>,
     /// The child's own words, verbatim.
@@ -348,16 +471,17 @@ pub struct VoiceArgs {
 pub struct ConcernArgs {
     /// neglect, physical, emotional, sexual, harmful_sexual_behaviour,
     /// domestic_abuse, parental_substance_misuse, parental_mental_health,
-    /// developmental.
+    /// developmental. (required)
     #[arg(long)]
     pub category: Option<String>,
-    /// What was seen or said.
+    /// What was seen or said. (required)
     #[arg(long)]
     pub seen_or_said: Option<String>,
-    /// referred, shared or none.
+    /// referred, shared or none. (required)
     #[arg(long)]
     pub action: Option<String>,
-    /// To whom, with whom, or why nothing was done.
+    /// To whom it was referred, with whom it was shared, or, for
+    /// `--action none`, why nothing was done. (required, for every action)
     #[arg(long)]
     pub action_detail: Option<String>,
 }
@@ -365,7 +489,7 @@ pub struct ConcernArgs {
 /// Developmental review fields.
 #[derive(Debug, Args)]
 pub struct DevelopmentalReviewArgs {
-    /// new_birth, 6_8_weeks, 1_year or 2_2half_years.
+    /// new_birth, 6_8_weeks, 1_year or 2_2half_years. (required)
     #[arg(long)]
     pub contact: Option<String>,
     /// The child was not brought to the appointment.
@@ -385,9 +509,10 @@ pub struct DevelopmentalReviewArgs {
 pub struct MeetingArgs {
     /// strategy_discussion, initial_conference, review_conference,
     /// core_group, child_in_need_review or team_around_the_child.
+    /// (required)
     #[arg(long)]
     pub meeting_type: Option<String>,
-    /// An attendee: NAME or NAME@AGENCY.
+    /// An attendee: NAME or NAME@AGENCY. Repeat for each. (required)
     #[arg(long, value_name = "NAME[@AGENCY]")]
     pub attendee: Vec<String>,
     /// An agency that was absent.
@@ -396,7 +521,7 @@ pub struct MeetingArgs {
     /// The decisions.
     #[arg(long)]
     pub decisions: Option<String>,
-    /// recorded or not_recorded.
+    /// recorded or not_recorded. (required)
     #[arg(long)]
     pub minutes: Option<String>,
     /// Who recorded the minutes.
@@ -407,19 +532,20 @@ pub struct MeetingArgs {
 /// Escalation fields.
 #[derive(Debug, Args)]
 pub struct EscalationArgs {
-    /// The escalation stage.
+    /// The escalation stage. (required)
     #[arg(long)]
     pub stage: Option<String>,
-    /// Who raised it.
+    /// Who raised it. (required)
     #[arg(long)]
     pub raised_by: Option<String>,
-    /// With whom it was raised.
+    /// With whom it was raised. (required)
     #[arg(long)]
     pub raised_with: Option<String>,
     /// threshold, decision, inaction, information_sharing or drift.
+    /// (required)
     #[arg(long)]
     pub disputed: Option<String>,
-    /// The disagreement.
+    /// The disagreement. (required)
     #[arg(long)]
     pub disagreement: Option<String>,
     /// The outcome.
@@ -433,10 +559,11 @@ pub struct EscalationArgs {
 /// Neglect summary fields.
 #[derive(Debug, Args)]
 pub struct NeglectSummaryArgs {
-    /// An area grade: AREA:GRADE, grade 1 (best) to 5.
+    /// An area grade: AREA:GRADE, grade 1 (best) to 5. Repeat for each
+    /// area. (required)
     #[arg(long, value_name = "AREA:GRADE")]
     pub grade: Vec<String>,
-    /// How many visits the assessment drew on.
+    /// How many visits the assessment drew on. (required)
     #[arg(long)]
     pub visits: Option<String>,
     /// The assessor is trained in the tool.
@@ -450,10 +577,10 @@ pub struct NeglectSummaryArgs {
 /// Amendment fields.
 #[derive(Debug, Args)]
 pub struct AmendmentArgs {
-    /// The record corrected, like 3f9a2c1d7e4b8a01-7.
+    /// The record corrected, like 3f9a2c1d7e4b8a01-7. (required)
     #[arg(long, value_name = "ID")]
     pub corrects: Option<String>,
-    /// Why it is corrected.
+    /// Why it is corrected. (required)
     #[arg(long)]
     pub reason: Option<String>,
     /// The correction.
@@ -470,10 +597,18 @@ fn number_or_text(s: &str) -> Value {
         .unwrap_or_else(|_| Value::String(s.to_string()))
 }
 
-/// Builds a JSON object from optional fields, skipping unset ones.
-struct Obj(Map<String, Value>);
+/// Builds a JSON object from optional fields, skipping unset ones, and
+/// notes each required flag that was not given.
+struct Obj(Map<String, Value>, Vec<&'static str>);
 
 impl Obj {
+    /// Notes `flag` as missing unless it was `given`.
+    fn need(mut self, flag: &'static str, given: bool) -> Self {
+        if !given {
+            self.1.push(flag);
+        }
+        self
+    }
     fn text(mut self, name: &str, v: &Option<String>) -> Self {
         if let Some(v) = v {
             self.0.insert(name.into(), Value::String(v.clone()));
@@ -529,15 +664,64 @@ fn present(items: &[String]) -> Vec<Value> {
     pairs(items, &["role", "relationship"], &[])
 }
 
+/// `--injury REGION:DESCRIPTION` with its accounts, as `injuries` objects.
+fn injuries(k: &DailyPresentationArgs) -> Vec<Value> {
+    // A programming error, not an input one: losing a child's account in
+    // silence would be worse than stopping.
+    assert!(
+        k.injury_accounts.len() == k.injury.len()
+            || (k.injury_carer_explanation.is_empty() && k.injury_child_account.is_empty()),
+        "parse with Cli::try_parse_args, which ties each injury account to its --injury"
+    );
+    let mut list = pairs(&k.injury, &["body_region", "description"], &[]);
+    for (injury, accounts) in list.iter_mut().zip(&k.injury_accounts) {
+        if let Value::Object(obj) = injury {
+            for (name, text) in [
+                ("carer_explanation", &accounts.carer_explanation),
+                ("child_account", &accounts.child_account),
+            ] {
+                if let Some(text) = text {
+                    obj.insert(name.into(), text.as_str().into());
+                }
+            }
+        }
+    }
+    list
+}
+
+/// Record flags that must be given were not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`record {command}` needs {}; every flag marked (required) in `hearth-agent record {command} --help` must be given",
+    and_list(.missing)
+)]
+pub struct MissingFlags {
+    /// The subcommand, such as `concern`.
+    pub command: String,
+    /// Every missing flag, in `--help` order.
+    pub missing: Vec<&'static str>,
+}
+
+/// "--a", "--a and --b", "--a, --b and --c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 impl KindCommand {
     /// The common fields and the kind's JSON name and fields.
     fn parts(&self) -> (&CommonArgs, &'static str, Obj) {
-        let o = Obj(Map::new());
+        let o = Obj(Map::new(), Vec::new());
         match self {
             Self::HomeVisit { common, kind: k } => (
                 common,
                 "home_visit",
-                o.text("access", &k.access)
+                o.need("--access", k.access.is_some())
+                    .need("--child-seen", k.child_seen.is_some())
+                    .text("access", &k.access)
                     .list("present", present(&k.present))
                     .text("child_seen", &k.child_seen)
                     .text("not_seen_reason", &k.not_seen_reason)
@@ -552,7 +736,8 @@ impl KindCommand {
             Self::DailyPresentation { common, kind: k } => (
                 common,
                 "daily_presentation",
-                o.text("attendance", &k.attendance)
+                o.need("--attendance", k.attendance.is_some())
+                    .text("attendance", &k.attendance)
                     .text("absence_reason", &k.absence_reason)
                     .text("arrival_time", &k.arrival_time)
                     .text("brought_by", &k.brought_by)
@@ -562,15 +747,13 @@ impl KindCommand {
                     .flag("clothing_concern", k.clothing_concern)
                     .flag("nappy_concern", k.nappy_concern)
                     .text("concern_note", &k.concern_note)
-                    .list(
-                        "injuries",
-                        pairs(&k.injury, &["body_region", "description"], &[]),
-                    ),
+                    .list("injuries", injuries(k)),
             ),
             Self::Voice { common, kind: k } => (
                 common,
                 "voice",
-                o.text("mode", &k.mode)
+                o.need("--mode", k.mode.is_some())
+                    .text("mode", &k.mode)
                     .text("words", &k.words)
                     .text("behaviour", &k.behaviour)
                     .list("present", present(&k.present))
@@ -581,7 +764,13 @@ impl KindCommand {
             Self::Concern { common, kind: k } => (
                 common,
                 "concern",
-                o.text("category", &k.category)
+                o.need("--category", k.category.is_some())
+                    .need("--seen-or-said", k.seen_or_said.is_some())
+                    .need("--action", k.action.is_some())
+                    // The core asks why, for every action including none:
+                    // a decision not to act is one a case review examines.
+                    .need("--action-detail", k.action_detail.is_some())
+                    .text("category", &k.category)
                     .text("seen_or_said", &k.seen_or_said)
                     .text("action", &k.action)
                     .text("action_detail", &k.action_detail),
@@ -589,7 +778,8 @@ impl KindCommand {
             Self::DevelopmentalReview { common, kind: k } => (
                 common,
                 "developmental_review",
-                o.text("contact", &k.contact)
+                o.need("--contact", k.contact.is_some())
+                    .text("contact", &k.contact)
                     .flag("was_not_brought", k.was_not_brought)
                     .list("outcomes", pairs(&k.outcome, &["domain", "outcome"], &[]))
                     .text("note", &k.note),
@@ -619,7 +809,10 @@ impl KindCommand {
                 (
                     common,
                     "meeting",
-                    o.text("meeting_type", &k.meeting_type)
+                    o.need("--meeting-type", k.meeting_type.is_some())
+                        .need("--attendee", !k.attendee.is_empty())
+                        .need("--minutes", k.minutes.is_some())
+                        .text("meeting_type", &k.meeting_type)
                         .list("attendees", attendees)
                         .list("absent_agencies", absent)
                         .text("decisions", &k.decisions)
@@ -630,7 +823,12 @@ impl KindCommand {
             Self::Escalation { common, kind: k } => (
                 common,
                 "escalation",
-                o.number("stage", &k.stage)
+                o.need("--stage", k.stage.is_some())
+                    .need("--raised-by", k.raised_by.is_some())
+                    .need("--raised-with", k.raised_with.is_some())
+                    .need("--disputed", k.disputed.is_some())
+                    .need("--disagreement", k.disagreement.is_some())
+                    .number("stage", &k.stage)
                     .text("raised_by", &k.raised_by)
                     .text("raised_with", &k.raised_with)
                     .text("disputed", &k.disputed)
@@ -641,7 +839,9 @@ impl KindCommand {
             Self::NeglectSummary { common, kind: k } => (
                 common,
                 "neglect_summary",
-                o.list("grades", pairs(&k.grade, &["area", "grade"], &["grade"]))
+                o.need("--grade", !k.grade.is_empty())
+                    .need("--visits", k.visits.is_some())
+                    .list("grades", pairs(&k.grade, &["area", "grade"], &["grade"]))
                     .number("visits", &k.visits)
                     .opt_bool("assessor_trained", Some(k.assessor_trained))
                     .text("evidence", &k.evidence),
@@ -649,7 +849,9 @@ impl KindCommand {
             Self::Amendment { common, kind: k } => (
                 common,
                 "amendment",
-                o.text("corrects", &k.corrects)
+                o.need("--corrects", k.corrects.is_some())
+                    .need("--reason", k.reason.is_some())
+                    .text("corrects", &k.corrects)
                     .text("reason", &k.reason)
                     .text("correction", &k.correction),
             ),
@@ -657,9 +859,24 @@ impl KindCommand {
     }
 
     /// The record's documented JSON form; `now` fills `occurred_at` when
-    /// the flag is absent.
-    pub fn to_json(&self, now: &str) -> String {
+    /// the flag is absent. Refuses, all at once, every required flag that
+    /// is missing (the JSON parser stops at the first).
+    pub fn to_json(&self, now: &str) -> Result<String, MissingFlags> {
         let (common, kind, detail) = self.parts();
+        let mut missing = Vec::new();
+        if common.children.is_empty() {
+            missing.push("--child");
+        }
+        if common.headline.is_none() {
+            missing.push("--headline");
+        }
+        missing.extend(&detail.1);
+        if !missing.is_empty() {
+            return Err(MissingFlags {
+                command: kind.replace('_', "-"),
+                missing,
+            });
+        }
         let mut obj = Map::new();
         obj.insert("kind".into(), kind.into());
         if !common.children.is_empty() {
@@ -683,7 +900,7 @@ impl KindCommand {
             obj.insert("author".into(), a.as_str().into());
         }
         obj.extend(detail.0);
-        Value::Object(obj).to_string()
+        Ok(Value::Object(obj).to_string())
     }
 }
 
@@ -699,11 +916,11 @@ mod tests {
     }
 
     fn parse(args: &[&str]) -> String {
-        let cli = Cli::try_parse_from(args).unwrap();
+        let cli = Cli::try_parse_args(args).unwrap();
         let Command::Record(RecordArgs { kind: Some(k), .. }) = cli.command else {
             panic!("not a record command");
         };
-        k.to_json("2026-11-20T10:30:00Z")
+        k.to_json("2026-11-20T10:30:00Z").unwrap()
     }
 
     #[test]
@@ -759,5 +976,212 @@ mod tests {
             "not_recorded",
         ]);
         hearth_shared::json::parse_body(&json, &defaults()).unwrap();
+    }
+
+    fn kind_of(args: &[&str]) -> KindCommand {
+        let cli = Cli::try_parse_args(args).unwrap();
+        let Command::Record(RecordArgs { kind: Some(k), .. }) = cli.command else {
+            panic!("not a record command");
+        };
+        k
+    }
+
+    /// The flags whose help says "(required)", for one `record` subcommand.
+    fn marked_required(sub: &str) -> Vec<String> {
+        let cmd = Cli::command();
+        let kind = cmd
+            .find_subcommand("record")
+            .and_then(|r| r.find_subcommand(sub))
+            .unwrap();
+        kind.get_arguments()
+            .filter(|a| {
+                a.get_help()
+                    .is_some_and(|h| h.to_string().contains("(required"))
+            })
+            .map(|a| format!("--{}", a.get_long().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn issue_12_every_missing_required_flag_is_named_at_once_and_marked_in_help() {
+        let cmd = Cli::command();
+        let record = cmd.find_subcommand("record").unwrap();
+        let subs: Vec<String> = record
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        assert_eq!(subs.len(), 9, "{subs:?}");
+        for sub in subs {
+            let err = kind_of(&["hearth-agent", "record", &sub])
+                .to_json("2026-11-20T10:30:00Z")
+                .unwrap_err();
+            assert_eq!(err.command, sub);
+            // What the flag layer demands is exactly what --help marks.
+            assert_eq!(err.missing, marked_required(&sub), "record {sub}");
+            assert!(err.missing.len() >= 3, "record {sub}: {err}");
+        }
+        let err = kind_of(&[
+            "hearth-agent",
+            "record",
+            "concern",
+            "--child",
+            "nhs:9434765919",
+            "--headline",
+            "h",
+            "--action",
+            "none",
+        ])
+        .to_json("2026-11-20T10:30:00Z")
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`record concern` needs --category, --seen-or-said and --action-detail; every flag marked (required) in `hearth-agent record concern --help` must be given"
+        );
+    }
+
+    #[test]
+    fn issue_12_required_flags_given_satisfy_the_json_parser() {
+        // Each kind with only its required flags (and values that pass the
+        // rules) parses: the flag layer demands nothing the core does not.
+        let cases: &[&[&str]] = &[
+            &[
+                "home-visit",
+                "--access",
+                "announced",
+                "--child-seen",
+                "awake",
+            ],
+            &["daily-presentation", "--attendance", "present"],
+            // Which of words and behaviour is needed depends on the mode:
+            // a rule across fields, left to the core's one message.
+            &["voice", "--mode", "play", "--behaviour", "built a tower"],
+            &[
+                "concern",
+                "--category",
+                "neglect",
+                "--seen-or-said",
+                "x",
+                "--action",
+                "none",
+                "--action-detail",
+                "monitor at the next visit",
+            ],
+            &[
+                "developmental-review",
+                "--contact",
+                "1_year",
+                "--was-not-brought",
+            ],
+            &[
+                "meeting",
+                "--meeting-type",
+                "core_group",
+                "--attendee",
+                "Sam",
+                "--minutes",
+                "not_recorded",
+            ],
+            &[
+                "escalation",
+                "--stage",
+                "1",
+                "--raised-by",
+                "HV",
+                "--raised-with",
+                "SW",
+                "--disputed",
+                "drift",
+                "--disagreement",
+                "d",
+            ],
+            &["neglect-summary", "--grade", "nutrition:3", "--visits", "2"],
+            &[
+                "amendment",
+                "--corrects",
+                "0000000000000000-1",
+                "--reason",
+                "wrong date typed",
+            ],
+        ];
+        for case in cases {
+            let mut args = vec![
+                "hearth-agent",
+                "record",
+                case[0],
+                "--child",
+                "nhs:9434765919",
+                "--headline",
+                "h",
+            ];
+            args.extend_from_slice(&case[1..]);
+            let json = parse(&args);
+            hearth_shared::json::parse_body(&json, &defaults())
+                .unwrap_or_else(|e| panic!("record {}: {e}", case[0]));
+        }
+    }
+
+    #[test]
+    fn issue_12_injury_accounts_belong_to_the_injury_before_them() {
+        let json = parse(&[
+            "hearth-agent",
+            "record",
+            "daily-presentation",
+            "--child",
+            "nhs:9434765919",
+            "--headline",
+            "h",
+            "--attendance",
+            "present",
+            "--injury",
+            "arm:Bruise 3 cm: yellow-green",
+            "--injury",
+            "leg:Graze",
+            "--injury-child-account",
+            "I fell in the park",
+            "--injury-carer-explanation",
+            "Fell at the park: mum says",
+        ]);
+        let body = hearth_shared::json::parse_body(&json, &defaults()).unwrap();
+        let v = hearth_shared::json::body_to_json(&body);
+        let injuries = v["injuries"].as_array().unwrap();
+        assert_eq!(injuries[0]["body_region"], "arm");
+        assert_eq!(injuries[0]["description"], "Bruise 3 cm: yellow-green");
+        assert_eq!(injuries[0]["carer_explanation"], "");
+        assert_eq!(injuries[0]["child_account"], "");
+        assert_eq!(injuries[1]["body_region"], "leg");
+        assert_eq!(
+            injuries[1]["carer_explanation"],
+            "Fell at the park: mum says"
+        );
+        assert_eq!(injuries[1]["child_account"], "I fell in the park");
+
+        let base = [
+            "hearth-agent",
+            "record",
+            "daily-presentation",
+            "--attendance",
+            "present",
+        ];
+        let before: Vec<&str> = base
+            .iter()
+            .copied()
+            .chain(["--injury-child-account", "x", "--injury", "arm:b"])
+            .collect();
+        let e = Cli::try_parse_args(before).unwrap_err().to_string();
+        assert!(e.contains("comes before any --injury"), "{e}");
+        let twice: Vec<&str> = base
+            .iter()
+            .copied()
+            .chain([
+                "--injury",
+                "arm:b",
+                "--injury-carer-explanation",
+                "x",
+                "--injury-carer-explanation",
+                "y",
+            ])
+            .collect();
+        let e = Cli::try_parse_args(twice).unwrap_err().to_string();
+        assert!(e.contains("given twice for --injury \"arm:b\""), "{e}");
     }
 }
