@@ -71,6 +71,18 @@ pub enum CommandError {
         /// Its limit.
         limit: usize,
     },
+    /// `init` found a keyring but no initialised database.
+    #[error(
+        "{} exists, but there is no initialised {db} beside it: refusing to replace the keyring, the only key to the records in a {db} that was moved aside or lost. If {db} was moved, restore it to this directory (its records become readable again). To start a new device here instead, first move the keyring aside deliberately (for example `mv {} {}.old`), keeping it as long as any copy of the old database may exist, then run `init` again",
+        .keyring.display(),
+        .keyring.display(),
+        .keyring.display(),
+        db = crate::store::DB_FILE_NAME
+    )]
+    KeyringWithoutStore {
+        /// The keyring file found.
+        keyring: PathBuf,
+    },
     /// The clock test hook is malformed.
     #[error(transparent)]
     Clock(#[from] BadSkew),
@@ -480,6 +492,11 @@ fn init(
     {
         return Err(StoreError::AlreadyInitialised(s.device_id).into());
     }
+    // A keyring with no initialised database beside it is the only key to
+    // a database that was moved aside, lost or not yet restored: replacing
+    // it would make those records unreadable for ever (issue 11, item 10).
+    // `init` never replaces one, whatever state the database is in.
+    refuse_existing_keyring(dir)?;
     // Asked before anything is created, so a refused passphrase leaves
     // nothing behind.
     let passphrase = new_passphrase(PASSPHRASE_ENV, "Choose a passphrase")?;
@@ -512,8 +529,10 @@ fn init(
     let dk = DataKey::generate(&mut OsRng);
     // The keyring first: a crash before the settings are written leaves a
     // keyring with no settings and no records, which the next `init`
-    // simply replaces (records cannot exist without settings).
-    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save(dir)?;
+    // refuses like any other keyring (it cannot tell the two apart): the
+    // message says to move it aside. `save_new` refuses to replace a
+    // keyring that appeared since the check above.
+    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
     let device_id = key.device_id().to_string();
     store.init_settings(&DeviceSettings {
         device_id: device_id.clone(),
@@ -524,6 +543,19 @@ fn init(
     tracing::info!(device = %device_id, "store initialised");
     emit(out, &device_id)?;
     Ok(EXIT_OK)
+}
+
+/// Refuses `init` in a directory holding a keyring (or a keyring half
+/// written by an interrupted save), naming it and what to do.
+fn refuse_existing_keyring(dir: &Path) -> Result<(), CommandError> {
+    for name in [keyring::KEYRING_FILE, keyring::KEYRING_NEW_FILE] {
+        let path = dir.join(name);
+        // symlink_metadata: a dangling link is still something not to clobber.
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(CommandError::KeyringWithoutStore { keyring: path });
+        }
+    }
+    Ok(())
 }
 
 fn record(

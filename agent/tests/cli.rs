@@ -313,6 +313,27 @@ fn refused(d: &Path, args: &[&str], stdin: Option<&str>, message: &str) {
     assert_eq!(list_json(d, &[]), before, "the store is unchanged");
 }
 
+/// `record concern` for `child` with `headline`, no action taken, and
+/// `detail` saying why.
+fn record_concern<'a>(child: &'a str, headline: &'a str, detail: &'a str) -> Vec<&'a str> {
+    vec![
+        "record",
+        "concern",
+        "--child",
+        child,
+        "--headline",
+        headline,
+        "--category",
+        "physical",
+        "--seen-or-said",
+        "x",
+        "--action",
+        "none",
+        "--action-detail",
+        detail,
+    ]
+}
+
 #[test]
 fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
     let dir = init();
@@ -370,22 +391,7 @@ fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
     );
     refused(
         d,
-        &[
-            "record",
-            "concern",
-            "--child",
-            "nhs:9434765918",
-            "--headline",
-            "h",
-            "--category",
-            "physical",
-            "--seen-or-said",
-            "x",
-            "--action",
-            "none",
-            "--action-detail",
-            "y",
-        ],
+        &record_concern("nhs:9434765918", "h", "y"),
         None,
         "children[0] is not a valid NHS number: the check digit should be 9, not 8",
     );
@@ -444,6 +450,9 @@ fn issue_3_usage_errors_exit_1_not_2() {
 mod issue_12;
 #[path = "cli/issue_7.rs"]
 mod issue_7;
+// Issue 11's store items (10 to 12), likewise.
+#[path = "cli/issue_11_store.rs"]
+mod issue_11_store;
 
 #[test]
 fn an_enrolment_token_may_start_with_a_dash() {
@@ -472,4 +481,44 @@ fn an_enrolment_token_may_start_with_a_dash() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("unexpected argument"), "{stderr}");
+}
+
+#[test]
+fn issue_11_capture_refuses_hidden_characters_and_names_the_field() {
+    let dir = init();
+    let d = dir.path();
+    let forged = "typo\n2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith)";
+    refused(
+        d,
+        &[
+            "record",
+            "amendment",
+            "--child",
+            CHILD,
+            "--headline",
+            "Bruise on left arm",
+            "--corrects",
+            "0000000000000000-1",
+            "--reason",
+            forged,
+        ],
+        None,
+        "amendment.reason holds a line break (U+000A) at character 5; this field is one line",
+    );
+    refused(
+        d,
+        &record_concern(CHILD, "Seen \u{1b}[2J today", "nothing to add"),
+        None,
+        "headline holds a control character (U+001B) at character 6; remove it",
+    );
+    let rlo = concern_json(CHILD).replace("Bruise on left arm", "Bruise \\u202eon left arm");
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some(&rlo),
+        "headline holds a bidirectional control, which reorders the text a reader sees (U+202E)",
+    );
+    // A narrative keeps its line breaks.
+    let lines = concern_json(CHILD).replace("A bruise", "A bruise\\nabout 2cm");
+    ok!(agent(d, &["record", "--json", "-"], Some(&lines)));
 }

@@ -218,11 +218,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List quarantined and rejected records, and alarms.
+    /// List quarantined and rejected records, and alarms (audited).
     Quarantine {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Include each held record's bytes (JSON only).
+        #[arg(long, requires = "json")]
+        bytes: bool,
+        /// Why you are reading it (required).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who is reading (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
     },
     /// Manage family links.
     Family {
@@ -262,6 +271,13 @@ fn child(value: &str) -> Result<ChildRef, CliError> {
         value: value.to_string(),
         problem,
     })
+}
+
+/// Who is reading: `--as`, else `$USER`, else "unknown".
+fn reader(as_user: Option<String>) -> String {
+    as_user
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn init_tracing(default: &str) {
@@ -366,9 +382,7 @@ pub fn run() -> Result<(), CliError> {
             reason,
             as_user,
         } => {
-            let who = as_user
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".to_string());
+            let who = reader(as_user);
             let req = PullRequest {
                 child: child(&c)?,
                 family,
@@ -392,9 +406,21 @@ pub fn run() -> Result<(), CliError> {
             print!("{}", admin::access_log(&store, json)?);
             Ok(())
         }
-        Command::Quarantine { json } => {
+        Command::Quarantine {
+            json,
+            bytes,
+            reason,
+            as_user,
+        } => {
+            let who = reader(as_user);
             let store = SqliteStore::open(&cli.data)?;
-            print!("{}", admin::quarantine(&store, json)?);
+            let read = admin::QuarantineRead {
+                who: &who,
+                reason: &reason,
+                json,
+                bytes,
+            };
+            print!("{}", admin::quarantine(&store, clock.as_ref(), &read)?);
             Ok(())
         }
         Command::Family {

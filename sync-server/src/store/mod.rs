@@ -255,22 +255,45 @@ pub struct Alarm {
     pub message: String,
 }
 
-/// How a chronology was read.
+/// How a chronology, or records about a child, were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     /// The `chronology` command.
     Cli,
     /// `GET /v1/children/{ref}/chronology`.
     Http,
+    /// The `quarantine` command: what is held about these children, with
+    /// verdicts, without the records' bytes.
+    Quarantine,
+    /// `quarantine --json --bytes`: the held records' bytes too.
+    QuarantineBytes,
 }
 
 impl Via {
+    /// Every value.
+    pub const ALL: [Self; 4] = [
+        Self::Cli,
+        Self::Http,
+        Self::Quarantine,
+        Self::QuarantineBytes,
+    ];
+
     /// Its name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Cli => "cli",
             Self::Http => "http",
+            Self::Quarantine => "quarantine",
+            Self::QuarantineBytes => "quarantine-bytes",
         }
+    }
+
+    /// From its name; `cli` for any name not known.
+    pub fn parse(s: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .unwrap_or(Self::Cli)
     }
 }
 

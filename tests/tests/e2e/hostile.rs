@@ -183,7 +183,13 @@ fn hostile_input_is_refused_with_reasons_and_the_server_keeps_serving() {
     );
 
     // Nothing refused was dropped: it is all held with its reason.
-    let held: Value = serde_json::from_str(&server.admin_ok(&["quarantine", "--json"])).unwrap();
+    let held: Value = serde_json::from_str(&server.admin_ok(&[
+        "quarantine",
+        "--json",
+        "--reason",
+        "triage of hostile input",
+    ]))
+    .unwrap();
     let held = held["held"].as_array().unwrap();
     assert!(
         held.len() >= 5,

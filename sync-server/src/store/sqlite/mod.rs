@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hearth_shared::signed::{SIGNATURE_LEN, decode_envelope};
+use hearth_shared::signed::{SIGNATURE_LEN, decode_stored_envelope};
 use hearth_shared::{
     ChainState, ChildRef, DeviceId, RecordHash, RecordId, RecordKind, Seq, Timestamp,
 };
@@ -487,7 +487,7 @@ fn backfill_lines(tx: &Transaction<'_>) -> Result<(), StoreError> {
             .len()
             .checked_sub(SIGNATURE_LEN)
             .ok_or(StoreError::Corrupt("a stored record"))?;
-        let e = decode_envelope(&bytes[..env_len])
+        let e = decode_stored_envelope(&bytes[..env_len])
             .map_err(|_| StoreError::Corrupt("a stored record"))?;
         let line = Line::of(&e);
         let c = Columns::of(&line);
@@ -788,7 +788,7 @@ impl Store for SqliteStore {
             out.push(Access {
                 at: Timestamp(r.get(0)?),
                 who: r.get(1)?,
-                via: if via == "http" { Via::Http } else { Via::Cli },
+                via: Via::parse(&via),
                 child: parse_child(&r.get::<_, String>(3)?)?,
                 family: r.get(4)?,
                 reason: r.get(5)?,
