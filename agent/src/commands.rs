@@ -99,11 +99,15 @@ pub enum CommandError {
     /// The unlock session could not be written.
     #[error(transparent)]
     Session(#[from] SessionError),
-    /// No passphrase and nobody to ask.
+    /// No passphrase and nobody to ask. `then` is the command to run once
+    /// unlocked, such as `hearth-agent sync`.
     #[error(
-        "the store is locked: run `hearth-agent unlock` at a terminal, or set {PASSPHRASE_ENV} for scripts"
+        "the store is locked: run `hearth-agent unlock` at a terminal (or set {PASSPHRASE_ENV} for scripts), then {then}"
     )]
-    Locked,
+    Locked {
+        /// What to run after unlocking.
+        then: String,
+    },
     /// A passphrase is needed and there is no terminal to ask at.
     #[error("{what} is needed: set {env}, or run this at a terminal to be asked")]
     NoPassphrase {
@@ -164,6 +168,14 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    /// `record <kind>` without some of its required flags.
+    #[error(transparent)]
+    MissingFlags(#[from] crate::cli::MissingFlags),
+    /// `enrol` without a way to know the server.
+    #[error(
+        "enrol needs to know the server's certificate: give --pin sha256:… (from your administrator) or --ca FILE"
+    )]
+    NoServerTrust,
     /// `record` without a kind or `--json`.
     #[error(
         "say what to record: `hearth-agent record <kind> ...` or `hearth-agent record --json FILE`"
@@ -191,7 +203,7 @@ pub enum CommandError {
     NoSuchRecord(RecordId),
     /// Not enrolled.
     #[error(
-        "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin SHA256`"
+        "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin sha256:…` with the pin from your administrator (or --ca FILE)"
     )]
     NotEnrolled,
     /// The server's identity could not be established.
@@ -296,37 +308,56 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
     let dir = store_dir(cli.store.as_deref())?;
     let clock = SystemClock::from_env()?;
     let mut out = std::io::stdout().lock();
-    match cli.command {
-        Command::Init { agency, worker } => init(&dir, &clock, &agency, &worker, &mut out),
-        Command::Record(args) => record(&dir, &clock, args, &mut out),
+    let name = cli.command.name();
+    let result = run_command(&dir, &clock, cli.command, &mut out);
+    match result {
+        // Whoever read our output has stopped reading (`list | head`):
+        // what they wanted is done, as ripgrep treats a closed pipe.
+        Err(CommandError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(CommandError::Locked { .. }) => Err(CommandError::Locked {
+            then: format!("`hearth-agent {name}` again"),
+        }),
+        other => other,
+    }
+}
+
+fn run_command(
+    dir: &Path,
+    clock: &SystemClock,
+    command: Command,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    match command {
+        Command::Init { agency, worker } => init(dir, clock, &agency, &worker, out),
+        Command::Record(args) => record(dir, clock, args, out),
         Command::List {
             pending,
             child,
             json,
-        } => list(&dir, &clock, pending, child.as_deref(), json, &mut out),
-        Command::Show { id, json } => show(&dir, &clock, &id, json, &mut out),
+        } => list(dir, clock, pending, child.as_deref(), json, out),
+        Command::Show { id, json } => show(dir, clock, &id, json, out),
         Command::Enrol {
             server,
             token,
             ca,
             pin,
         } => enrol(
-            &dir,
-            &clock,
+            dir,
+            clock,
             &server,
             &token,
             ca.as_deref(),
             pin.as_deref(),
-            &mut out,
+            out,
         ),
-        Command::Sync => sync_command(&dir, &clock, &mut out),
-        Command::Status { json } => status(&dir, json, &mut out),
-        Command::Unlock { minutes } => unlock_command(&dir, &clock, minutes, &mut out),
-        Command::Lock => lock_command(&dir, &mut out),
+        Command::Sync => sync_command(dir, clock, out),
+        Command::Status { json } => status(dir, json, out),
+        Command::Unlock { minutes } => unlock_command(dir, clock, minutes, out),
+        Command::Lock => lock_command(dir, out),
         Command::Passphrase {
             action: PassphraseCommand::Change,
-        } => change_passphrase(&dir, &mut out),
-        Command::Purge { older_than_days } => purge(&dir, &clock, older_than_days, &mut out),
+        } => change_passphrase(dir, out),
+        Command::Purge { older_than_days } => purge(dir, clock, older_than_days, out),
     }
 }
 
@@ -379,7 +410,9 @@ fn data_key(dir: &Path, ring: &Keyring, clock: &dyn Clock) -> Result<DataKey, Co
         let p = unlock::prompt("Passphrase: ").map_err(CommandError::Prompt)?;
         return Ok(keyring::unlock(dir, ring, &p, &mut std::thread::sleep)?);
     }
-    Err(CommandError::Locked)
+    Err(CommandError::Locked {
+        then: "run the command again".into(),
+    })
 }
 
 /// The current passphrase from `HEARTH_PASSPHRASE` or a prompt (never a
@@ -538,12 +571,13 @@ fn record(
     args: RecordArgs,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let (mut store, settings, key) = open(dir, clock)?;
+    // The input is checked before the passphrase is asked for.
     let json = match (&args.json, &args.kind) {
         (Some(path), _) => read_input(path)?,
-        (None, Some(kind)) => kind.to_json(&clock.now().to_string()),
+        (None, Some(kind)) => kind.to_json(&clock.now().to_string())?,
         (None, None) => return Err(CommandError::NothingToRecord),
     };
+    let (mut store, settings, key) = open(dir, clock)?;
     let identity = identity(dir, &store, &settings, &key)?;
     // The defaults are who the device records as: the enrolment once
     // enrolled (the server's word), else the `init` settings.
@@ -713,7 +747,9 @@ fn show(
         obj.insert("prev".into(), env.prev.to_string().into());
         obj.insert("hash".into(), r.hash.to_string().into());
         obj.insert("status".into(), r.status.as_str().into());
-        obj.insert("reason".into(), r.reason.clone().into());
+        // Not "reason": an amendment's own reason is a body field of that
+        // name, and the sync status must not overwrite it.
+        obj.insert("status_reason".into(), r.reason.clone().into());
     }
     if as_json {
         emit(out, &v.to_string())?;
@@ -741,6 +777,9 @@ fn enrol(
     pin: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
+    if ca.is_none() && pin.is_none() {
+        return Err(CommandError::NoServerTrust);
+    }
     let (mut store, _settings, key) = open(dir, clock)?;
     let server = server.trim_end_matches('/');
     tls::host_port(server)?;
@@ -751,7 +790,7 @@ fn enrol(
             let der = tls::fetch_pinned(server, pin, crate::sync::transport::CONNECT_TIMEOUT)?;
             tls::save_pinned(dir, &der)?;
         }
-        (None, None) => unreachable!("clap requires --ca or --pin"),
+        (None, None) => return Err(CommandError::NoServerTrust),
     }
     let transport = Transport::new(server, tls::load_trust(dir)?);
     let response = transport.enrol(&EnrolRequest {
