@@ -12,16 +12,17 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::ids::ParseIdError;
-use hearth_shared::json::{Defaults, body_to_json};
+use hearth_shared::json::{Defaults, body_to_json, parse_body};
 use hearth_shared::protocol::EnrolRequest;
 use hearth_shared::{ChildRef, Problem, RecordId, Text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use crate::capture::{CaptureError, capture_json};
+use crate::capture::{CaptureError, capture_body};
 use crate::cli::{Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
+use crate::identity::{Identity, IdentityError, StaffFileError, load_staff, save_staff};
 use crate::keyring::{self, KdfParams, Keyring, KeyringError, UnlockError};
 use crate::keys::DeviceKey;
 use crate::seal::{DataKey, Sealer};
@@ -71,6 +72,18 @@ pub enum CommandError {
         /// Its limit.
         limit: usize,
     },
+    /// `init` found a keyring but no initialised database.
+    #[error(
+        "{} exists, but there is no initialised {db} beside it: refusing to replace the keyring, the only key to the records in a {db} that was moved aside or lost. If {db} was moved, restore it to this directory (its records become readable again). To start a new device here instead, first move the keyring aside deliberately (for example `mv {} {}.old`), keeping it as long as any copy of the old database may exist, then run `init` again",
+        .keyring.display(),
+        .keyring.display(),
+        .keyring.display(),
+        db = crate::store::DB_FILE_NAME
+    )]
+    KeyringWithoutStore {
+        /// The keyring file found.
+        keyring: PathBuf,
+    },
     /// The clock test hook is malformed.
     #[error(transparent)]
     Clock(#[from] BadSkew),
@@ -86,11 +99,15 @@ pub enum CommandError {
     /// The unlock session could not be written.
     #[error(transparent)]
     Session(#[from] SessionError),
-    /// No passphrase and nobody to ask.
+    /// No passphrase and nobody to ask. `then` is the command to run once
+    /// unlocked, such as `hearth-agent sync`.
     #[error(
-        "the store is locked: run `hearth-agent unlock` at a terminal, or set {PASSPHRASE_ENV} for scripts"
+        "the store is locked: run `hearth-agent unlock` at a terminal (or set {PASSPHRASE_ENV} for scripts), then {then}"
     )]
-    Locked,
+    Locked {
+        /// What to run after unlocking.
+        then: String,
+    },
     /// A passphrase is needed and there is no terminal to ask at.
     #[error("{what} is needed: set {env}, or run this at a terminal to be asked")]
     NoPassphrase {
@@ -136,6 +153,12 @@ pub enum CommandError {
     /// A capture was refused or failed.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// The record names someone this device may not record as.
+    #[error("record refused: {0}")]
+    Identity(#[from] IdentityError),
+    /// The staff list saved at enrolment.
+    #[error(transparent)]
+    StaffFile(#[from] StaffFileError),
     /// The JSON input could not be read.
     #[error("cannot read {}", .path.display())]
     ReadInput {
@@ -145,6 +168,14 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    /// `record <kind>` without some of its required flags.
+    #[error(transparent)]
+    MissingFlags(#[from] crate::cli::MissingFlags),
+    /// `enrol` without a way to know the server.
+    #[error(
+        "enrol needs to know the server's certificate: give --pin sha256:… (from your administrator) or --ca FILE"
+    )]
+    NoServerTrust,
     /// `record` without a kind or `--json`.
     #[error(
         "say what to record: `hearth-agent record <kind> ...` or `hearth-agent record --json FILE`"
@@ -172,7 +203,7 @@ pub enum CommandError {
     NoSuchRecord(RecordId),
     /// Not enrolled.
     #[error(
-        "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin SHA256`"
+        "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin sha256:…` with the pin from your administrator (or --ca FILE)"
     )]
     NotEnrolled,
     /// The server's identity could not be established.
@@ -277,37 +308,56 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
     let dir = store_dir(cli.store.as_deref())?;
     let clock = SystemClock::from_env()?;
     let mut out = std::io::stdout().lock();
-    match cli.command {
-        Command::Init { agency, worker } => init(&dir, &clock, &agency, &worker, &mut out),
-        Command::Record(args) => record(&dir, &clock, args, &mut out),
+    let name = cli.command.name();
+    let result = run_command(&dir, &clock, cli.command, &mut out);
+    match result {
+        // Whoever read our output has stopped reading (`list | head`):
+        // what they wanted is done, as ripgrep treats a closed pipe.
+        Err(CommandError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(CommandError::Locked { .. }) => Err(CommandError::Locked {
+            then: format!("`hearth-agent {name}` again"),
+        }),
+        other => other,
+    }
+}
+
+fn run_command(
+    dir: &Path,
+    clock: &SystemClock,
+    command: Command,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    match command {
+        Command::Init { agency, worker } => init(dir, clock, &agency, &worker, out),
+        Command::Record(args) => record(dir, clock, args, out),
         Command::List {
             pending,
             child,
             json,
-        } => list(&dir, &clock, pending, child.as_deref(), json, &mut out),
-        Command::Show { id, json } => show(&dir, &clock, &id, json, &mut out),
+        } => list(dir, clock, pending, child.as_deref(), json, out),
+        Command::Show { id, json } => show(dir, clock, &id, json, out),
         Command::Enrol {
             server,
             token,
             ca,
             pin,
         } => enrol(
-            &dir,
-            &clock,
+            dir,
+            clock,
             &server,
             &token,
             ca.as_deref(),
             pin.as_deref(),
-            &mut out,
+            out,
         ),
-        Command::Sync => sync_command(&dir, &clock, &mut out),
-        Command::Status { json } => status(&dir, json, &mut out),
-        Command::Unlock { minutes } => unlock_command(&dir, &clock, minutes, &mut out),
-        Command::Lock => lock_command(&dir, &mut out),
+        Command::Sync => sync_command(dir, clock, out),
+        Command::Status { json } => status(dir, json, out),
+        Command::Unlock { minutes } => unlock_command(dir, clock, minutes, out),
+        Command::Lock => lock_command(dir, out),
         Command::Passphrase {
             action: PassphraseCommand::Change,
-        } => change_passphrase(&dir, &mut out),
-        Command::Purge { older_than_days } => purge(&dir, &clock, older_than_days, &mut out),
+        } => change_passphrase(dir, out),
+        Command::Purge { older_than_days } => purge(dir, clock, older_than_days, out),
     }
 }
 
@@ -360,7 +410,9 @@ fn data_key(dir: &Path, ring: &Keyring, clock: &dyn Clock) -> Result<DataKey, Co
         let p = unlock::prompt("Passphrase: ").map_err(CommandError::Prompt)?;
         return Ok(keyring::unlock(dir, ring, &p, &mut std::thread::sleep)?);
     }
-    Err(CommandError::Locked)
+    Err(CommandError::Locked {
+        then: "run the command again".into(),
+    })
 }
 
 /// The current passphrase from `HEARTH_PASSPHRASE` or a prompt (never a
@@ -448,6 +500,11 @@ fn init(
     {
         return Err(StoreError::AlreadyInitialised(s.device_id).into());
     }
+    // A keyring with no initialised database beside it is the only key to
+    // a database that was moved aside, lost or not yet restored: replacing
+    // it would make those records unreadable for ever (issue 11, item 10).
+    // `init` never replaces one, whatever state the database is in.
+    refuse_existing_keyring(dir)?;
     // Asked before anything is created, so a refused passphrase leaves
     // nothing behind.
     let passphrase = new_passphrase(PASSPHRASE_ENV, "Choose a passphrase")?;
@@ -480,8 +537,10 @@ fn init(
     let dk = DataKey::generate(&mut OsRng);
     // The keyring first: a crash before the settings are written leaves a
     // keyring with no settings and no records, which the next `init`
-    // simply replaces (records cannot exist without settings).
-    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save(dir)?;
+    // refuses like any other keyring (it cannot tell the two apart): the
+    // message says to move it aside. `save_new` refuses to replace a
+    // keyring that appeared since the check above.
+    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
     let device_id = key.device_id().to_string();
     store.init_settings(&DeviceSettings {
         device_id: device_id.clone(),
@@ -494,29 +553,73 @@ fn init(
     Ok(EXIT_OK)
 }
 
+/// Refuses `init` in a directory holding a keyring (or a keyring half
+/// written by an interrupted save), naming it and what to do.
+fn refuse_existing_keyring(dir: &Path) -> Result<(), CommandError> {
+    for name in [keyring::KEYRING_FILE, keyring::KEYRING_NEW_FILE] {
+        let path = dir.join(name);
+        // symlink_metadata: a dangling link is still something not to clobber.
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(CommandError::KeyringWithoutStore { keyring: path });
+        }
+    }
+    Ok(())
+}
+
 fn record(
     dir: &Path,
     clock: &dyn Clock,
     args: RecordArgs,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let (mut store, settings, key) = open(dir, clock)?;
+    // The input is checked before the passphrase is asked for.
     let json = match (&args.json, &args.kind) {
         (Some(path), _) => read_input(path)?,
-        (None, Some(kind)) => kind.to_json(&clock.now().to_string()),
+        (None, Some(kind)) => kind.to_json(&clock.now().to_string())?,
         (None, None) => return Err(CommandError::NothingToRecord),
     };
+    let (mut store, settings, key) = open(dir, clock)?;
+    let identity = identity(dir, &store, &settings, &key)?;
+    // The defaults are who the device records as: the enrolment once
+    // enrolled (the server's word), else the `init` settings.
     let defaults = Defaults {
-        author: settings.worker,
-        agency: settings.agency,
+        author: Text::try_from_str(&identity.worker).unwrap_or(settings.worker),
+        agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
-    let record = capture_json(&mut store, &key, clock, &defaults, &json)?;
+    let body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    identity.check(&body)?;
+    let record = capture_body(&mut store, &key, clock, body).map_err(CaptureError::from)?;
     let id = RecordId {
         device: key.device_id(),
         seq: record.seq,
     };
     emit(out, &id.to_string())?;
     Ok(EXIT_OK)
+}
+
+/// Who this device records as: its enrolment (with a shared device's
+/// staff list), or before enrolment its `init` settings.
+fn identity(
+    dir: &Path,
+    store: &SqliteStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+) -> Result<Identity, CommandError> {
+    let device = key.device_id();
+    Ok(match store.registration()? {
+        Some(reg) => Identity {
+            device,
+            agency: reg.agency,
+            worker: reg.worker,
+            staff: load_staff(dir)?,
+        },
+        None => Identity {
+            device,
+            agency: settings.agency.as_str().to_string(),
+            worker: settings.worker.as_str().to_string(),
+            staff: Vec::new(),
+        },
+    })
 }
 
 fn read_input(path: &Path) -> Result<String, CommandError> {
@@ -645,7 +748,9 @@ fn show(
         obj.insert("prev".into(), env.prev.to_string().into());
         obj.insert("hash".into(), r.hash.to_string().into());
         obj.insert("status".into(), r.status.as_str().into());
-        obj.insert("reason".into(), r.reason.clone().into());
+        // Not "reason": an amendment's own reason is a body field of that
+        // name, and the sync status must not overwrite it.
+        obj.insert("status_reason".into(), r.reason.clone().into());
     }
     if as_json {
         emit(out, &v.to_string())?;
@@ -673,6 +778,9 @@ fn enrol(
     pin: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
+    if ca.is_none() && pin.is_none() {
+        return Err(CommandError::NoServerTrust);
+    }
     let (mut store, _settings, key) = open(dir, clock)?;
     let server = server.trim_end_matches('/');
     tls::host_port(server)?;
@@ -683,7 +791,7 @@ fn enrol(
             let der = tls::fetch_pinned(server, pin, crate::sync::transport::CONNECT_TIMEOUT)?;
             tls::save_pinned(dir, &der)?;
         }
-        (None, None) => unreachable!("clap requires --ca or --pin"),
+        (None, None) => return Err(CommandError::NoServerTrust),
     }
     let transport = Transport::new(server, tls::load_trust(dir)?);
     let response = transport.enrol(&EnrolRequest {
@@ -696,6 +804,8 @@ fn enrol(
             found: response.device.to_string(),
         });
     }
+    // The staff list first: without a registration it is never read.
+    save_staff(dir, &response.staff)?;
     let reg = Registration {
         server_url: server.to_string(),
         server_key: response.server_key.to_ascii_lowercase(),

@@ -40,6 +40,7 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod identity;
 pub mod keyring;
 pub mod keys;
 pub mod seal;

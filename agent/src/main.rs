@@ -6,7 +6,6 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use hearth_agent::cli::Cli;
 use hearth_agent::commands::{self, CommandError, EXIT_ERROR};
 use tracing_subscriber::EnvFilter;
@@ -22,7 +21,7 @@ fn main() -> ExitCode {
     hearth_agent::tls::install_provider();
     // clap exits 2 on a usage error, but 2 means "records were refused"
     // here (docs/sync-protocol.md): usage errors are 1.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -130,7 +130,7 @@ fn issue_3_capture_works_with_no_server() {
             "08:40",
             "--hungry",
             "--author",
-            "nursery-bob",
+            "hv-ann",
         ],
         None
     ));
@@ -189,7 +189,7 @@ fn issue_3_capture_works_with_no_server() {
     let shown: serde_json::Value =
         serde_json::from_str(&ok!(agent(d, &["show", ids[1], "--json"], None))).unwrap();
     assert_eq!(shown["record_id"], ids[1]);
-    assert_eq!(shown["author"], "nursery-bob");
+    assert_eq!(shown["author"], "hv-ann");
     assert_eq!(shown["agency"], "HV-NORTH");
     assert_eq!(shown["arrival_time"], "08:40");
     assert_eq!(shown["status"], "pending");
@@ -216,6 +216,10 @@ fn issue_3_capture_works_with_no_server() {
 fn issue_3_every_kind_has_a_subcommand() {
     let dir = init();
     let d = dir.path();
+    let status: serde_json::Value =
+        serde_json::from_str(&ok!(agent(d, &["status", "--json"], None))).unwrap();
+    // An amendment corrects a record of this device (issue 11).
+    let own = format!("{}-1", status["device_id"].as_str().unwrap());
     let common = [
         "--child",
         CHILD,
@@ -280,13 +284,7 @@ fn issue_3_every_kind_has_a_subcommand() {
             "3",
             "--assessor-trained",
         ],
-        &[
-            "amendment",
-            "--corrects",
-            "0000000000000000-1",
-            "--reason",
-            "wrong date",
-        ],
+        &["amendment", "--corrects", &own, "--reason", "wrong date"],
     ];
     for args in kinds {
         let mut all = vec!["record"];
@@ -311,6 +309,27 @@ fn refused(d: &Path, args: &[&str], stdin: Option<&str>, message: &str) {
     );
     assert_eq!(stdout(&out), "", "nothing on stdout");
     assert_eq!(list_json(d, &[]), before, "the store is unchanged");
+}
+
+/// `record concern` for `child` with `headline`, no action taken, and
+/// `detail` saying why.
+fn record_concern<'a>(child: &'a str, headline: &'a str, detail: &'a str) -> Vec<&'a str> {
+    vec![
+        "record",
+        "concern",
+        "--child",
+        child,
+        "--headline",
+        headline,
+        "--category",
+        "physical",
+        "--seen-or-said",
+        "x",
+        "--action",
+        "none",
+        "--action-detail",
+        detail,
+    ]
 }
 
 #[test]
@@ -370,22 +389,7 @@ fn issue_3_bad_input_is_refused_with_its_message_and_writes_nothing() {
     );
     refused(
         d,
-        &[
-            "record",
-            "concern",
-            "--child",
-            "nhs:9434765918",
-            "--headline",
-            "h",
-            "--category",
-            "physical",
-            "--seen-or-said",
-            "x",
-            "--action",
-            "none",
-            "--action-detail",
-            "y",
-        ],
+        &record_concern("nhs:9434765918", "h", "y"),
         None,
         "children[0] is not a valid NHS number: the check digit should be 9, not 8",
     );
@@ -440,8 +444,13 @@ fn issue_3_usage_errors_exit_1_not_2() {
     assert!(stdout(&out).contains("HEARTH_CLOCK_SKEW_SECS"));
 }
 // Issue 7's tests live beside this file but in this one test binary.
+#[path = "cli/issue_12.rs"]
+mod issue_12;
 #[path = "cli/issue_7.rs"]
 mod issue_7;
+// Issue 11's store items (10 to 12), likewise.
+#[path = "cli/issue_11_store.rs"]
+mod issue_11_store;
 
 #[test]
 fn an_enrolment_token_may_start_with_a_dash() {
@@ -470,4 +479,94 @@ fn an_enrolment_token_may_start_with_a_dash() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("unexpected argument"), "{stderr}");
+}
+
+#[test]
+fn issue_11_capture_refuses_hidden_characters_and_names_the_field() {
+    let dir = init();
+    let d = dir.path();
+    let forged = "typo\n2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith)";
+    refused(
+        d,
+        &[
+            "record",
+            "amendment",
+            "--child",
+            CHILD,
+            "--headline",
+            "Bruise on left arm",
+            "--corrects",
+            "0000000000000000-1",
+            "--reason",
+            forged,
+        ],
+        None,
+        "amendment.reason holds a line break (U+000A) at character 5; this field is one line",
+    );
+    refused(
+        d,
+        &record_concern(CHILD, "Seen \u{1b}[2J today", "nothing to add"),
+        None,
+        "headline holds a control character (U+001B) at character 6; remove it",
+    );
+    let rlo = concern_json(CHILD).replace("Bruise on left arm", "Bruise \\u202eon left arm");
+    refused(
+        d,
+        &["record", "--json", "-"],
+        Some(&rlo),
+        "headline holds a bidirectional control, which reorders the text a reader sees (U+202E)",
+    );
+    // A narrative keeps its line breaks.
+    let lines = concern_json(CHILD).replace("A bruise", "A bruise\\nabout 2cm");
+    ok!(agent(d, &["record", "--json", "-"], Some(&lines)));
+}
+
+/// Issue 11: the agent refuses to capture a record under another agency or
+/// author, or an amendment of another device's record; nothing is written.
+#[test]
+fn issue_11_the_agent_records_only_as_its_own_agency_and_worker() {
+    let dir = init();
+    let d = dir.path();
+    let refused = |args: &[&str], stdin: Option<&str>, want: &str| {
+        let out = agent(d, args, stdin);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    };
+    let body = concern_json(CHILD);
+    let mut v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["agency"] = "POLICE-CAIT".into();
+    v["author"] = "ds.nobody".into();
+    refused(
+        &["record", "--json", "-"],
+        Some(&v.to_string()),
+        "agency is \"POLICE-CAIT\", but this device records for \"HV-NORTH\"",
+    );
+    v["agency"] = "HV-NORTH".into();
+    refused(
+        &["record", "--json", "-"],
+        Some(&v.to_string()),
+        "author is \"ds.nobody\", who is neither this device's worker \"hv-ann\"",
+    );
+    refused(
+        &[
+            "record",
+            "amendment",
+            "--child",
+            CHILD,
+            "--headline",
+            "Moved",
+            "--occurred-at",
+            "1900-01-01T09:00:00Z",
+            "--corrects",
+            "0badc0ffee15600d-2",
+            "--reason",
+            "wrong date",
+        ],
+        None,
+        "corrects 0badc0ffee15600d-2, a record of another device",
+    );
+    assert_eq!(list_json(d, &[]).as_array().unwrap().len(), 0);
+    // Its own worker, named or by default, is fine.
+    v["author"] = "hv-ann".into();
+    ok!(agent(d, &["record", "--json", "-"], Some(&v.to_string())));
 }

@@ -815,7 +815,7 @@ fn figure_chronology(
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     eprintln!("figure 7: chronology of {n} entries");
-    let path = format!("/v1/children/{child}/chronology?reason=benchmark&format=json");
+    let path = format!("/v1/children/{child}/chronology?reason=benchmark%20pull&format=json");
     let mut times = Vec::new();
     let mut server_times = Vec::new();
     let mut entries = 0;

@@ -126,8 +126,10 @@ impl ChildRef {
                         "the id is empty; write local:<issuer>:<id>",
                     ));
                 }
-                if id.chars().any(char::is_control) {
-                    return Err(Problem::LocalRef("the id holds a control character"));
+                if id.chars().any(|c| crate::printable::hidden(c).is_some()) {
+                    return Err(Problem::LocalRef(
+                        "the id holds a control or invisible character; remove it",
+                    ));
                 }
                 Ok(())
             }

@@ -8,6 +8,7 @@
 use core::fmt;
 
 use crate::ids::DeviceId;
+use crate::printable::Found;
 
 /// Formats a count with thousands separators: `1342` as "1,342".
 #[derive(Debug, Clone, Copy)]
@@ -156,6 +157,10 @@ pub enum Problem {
     LocalRef(&'static str),
     /// A field contradicts another; the text says which and how to fix it.
     Inconsistent(&'static str),
+    /// Text holds a character a reader cannot see (a line break in a
+    /// one-line field, a control, a bidirectional override); see
+    /// [`crate::printable`].
+    Hidden(Found),
 }
 
 impl fmt::Display for Problem {
@@ -180,6 +185,7 @@ impl fmt::Display for Problem {
             Self::Nhs(p) => write!(f, "is not a valid NHS number: {p}"),
             Self::LocalRef(why) => write!(f, "is not a valid local reference: {why}"),
             Self::Inconsistent(why) => f.write_str(why),
+            Self::Hidden(found) => found.fmt(f),
         }
     }
 }

@@ -24,6 +24,9 @@
 //! - [`chain`]: the pure per-device hash-chain check (next, duplicate, fork,
 //!   gap).
 //! - [`receipt`]: the server's signed acknowledgement of a committed range.
+//! - [`printable`]: which characters text may hold (no line breaks in
+//!   one-line fields, no controls or bidirectional overrides anywhere), and
+//!   [`printable::Escaped`], how renderers show the rest.
 //! - [`validate`] and [`error`]: every rule a record must satisfy, and the
 //!   typed errors that name the field and the fix.
 //! - `json` (feature `std`): the documented JSON form, the agent's input.
@@ -52,6 +55,7 @@ pub mod ids;
 #[cfg(feature = "std")]
 pub mod json;
 pub mod kinds;
+pub mod printable;
 #[cfg(feature = "alloc")]
 pub mod protocol;
 pub mod receipt;

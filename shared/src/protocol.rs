@@ -49,6 +49,10 @@ pub struct EnrolResponse {
     pub agency: String,
     /// The worker the token was issued for.
     pub worker: String,
+    /// Who else may author records on the device (a shared device's
+    /// staff). Absent from older servers: then only `worker` may.
+    #[serde(default)]
+    pub staff: Vec<String>,
     /// The server's receipt-signing key, 64 hex digits.
     pub server_key: String,
     /// The server's clock.

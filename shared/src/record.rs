@@ -13,7 +13,7 @@ use crate::error::{Field, Problem, ValidationError};
 use crate::ids::{AgencyCode, DeviceId, RecordHash, RecordId, Seq, WorkerId};
 use crate::kinds::Detail;
 use crate::time::Timestamp;
-use crate::validate::{Validate, ensure, require};
+use crate::validate::{Validate, ensure, one_line, require};
 
 /// The wire format version this build writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
@@ -81,6 +81,9 @@ impl Validate for Body {
             Field::common("headline"),
             "has a line break; a headline is one line",
         )?;
+        one_line(Field::common("headline"), &self.headline)?;
+        one_line(Field::common("author"), &self.author)?;
+        one_line(Field::common("agency"), &self.agency)?;
         self.detail.validate()
     }
 }

@@ -3,11 +3,14 @@
 //! Capacities are enforced by the types themselves ([`crate::Text`],
 //! [`crate::List`]). What remains is checked here: required fields, numeric
 //! ranges, NHS check digits, and fields that must agree with each other (a
-//! "no access" visit cannot have seen the child). Every decode of untrusted
-//! bytes and every JSON parse runs these checks, so a record that exists as
-//! a [`crate::VerifiedRecord`] has passed them.
+//! "no access" visit cannot have seen the child), and that text holds
+//! nothing a reader cannot see ([`crate::printable`]: one-line fields no
+//! line breaks, narratives no hidden character but `\n` and tab). Every
+//! decode of untrusted bytes and every JSON parse runs these checks, so a
+//! record that exists as a [`crate::VerifiedRecord`] has passed them.
 
 use crate::error::{Field, Problem, ValidationError};
+use crate::printable::{Lines, check};
 
 /// A value that can check its own rules.
 pub trait Validate {
@@ -22,6 +25,18 @@ pub(crate) fn require(field: Field, text: &str, fix: &'static str) -> Result<(),
     } else {
         Ok(())
     }
+}
+
+/// `Err` naming `field` if `text` holds a line break or any other
+/// character a reader cannot see: for headlines, names, codes and reasons.
+pub(crate) fn one_line(field: Field, text: &str) -> Result<(), ValidationError> {
+    check(text, Lines::One).map_err(|found| ValidationError::new(field, Problem::Hidden(found)))
+}
+
+/// `Err` naming `field` if narrative `text` holds a hidden character other
+/// than a line break (`\n`) or a tab.
+pub(crate) fn narrative(field: Field, text: &str) -> Result<(), ValidationError> {
+    check(text, Lines::Many).map_err(|found| ValidationError::new(field, Problem::Hidden(found)))
 }
 
 /// `Err` naming `field` unless `min <= value <= max`.

@@ -551,11 +551,10 @@ fn set(kind: RecordKind, name: &str, new: Value) -> Value {
     v
 }
 
-#[test]
-fn every_text_capacity_has_its_exact_message() {
+/// Every text field: (kind, JSON pointer or field, message path, capacity).
+const TEXT_FIELDS: &[(RecordKind, &str, &str, usize)] = {
     use RecordKind as K;
-    // (kind, JSON pointer or field, message path, capacity)
-    let cases: &[(K, &str, &str, usize)] = &[
+    &[
         (K::Voice, "words", "voice.words", 1024),
         (K::Voice, "behaviour", "voice.behaviour", 1024),
         (K::Voice, "meaning", "voice.meaning", 512),
@@ -675,7 +674,12 @@ fn every_text_capacity_has_its_exact_message() {
         ),
         (K::Amendment, "reason", "amendment.reason", 512),
         (K::Amendment, "correction", "amendment.correction", 1024),
-    ];
+    ]
+};
+
+#[test]
+fn every_text_capacity_has_its_exact_message() {
+    let cases = TEXT_FIELDS;
     for &(kind, field, path, cap) in cases {
         // Exactly at the limit is fine (where the field is free text).
         let at_limit = "a".repeat(cap);
@@ -709,6 +713,122 @@ fn every_text_capacity_has_its_exact_message() {
         parse_err(&v),
         "voice.words is 1,342 bytes; the limit is 1,024"
     );
+}
+
+/// The message paths of the one-line fields; every other text field is a
+/// narrative that may hold line breaks.
+const ONE_LINE: &[&str] = &[
+    "headline",
+    "author",
+    "agency",
+    "voice.present[0].relationship",
+    "home_visit.present[1].relationship",
+    "home_visit.not_seen_reason",
+    "daily_presentation.absence_reason",
+    "daily_presentation.brought_by",
+    "daily_presentation.collected_by",
+    "concern.action_detail",
+    "meeting.attendees[0].name",
+    "meeting.attendees[0].agency",
+    "meeting.absent_agencies[0]",
+    "meeting.minutes_by",
+    "escalation.raised_by",
+    "escalation.raised_with",
+    "amendment.reason",
+];
+
+#[test]
+fn every_text_field_refuses_hidden_characters_by_name() {
+    let value = |kind, field: &str, text: &str| {
+        if field.starts_with('/') {
+            with(kind, field, text.into())
+        } else {
+            set(kind, field, text.into())
+        }
+    };
+    let remove = "remove it (it may have been pasted in with the text)";
+    for &(kind, field, path, _) in TEXT_FIELDS {
+        for (text, what) in [
+            ("ab\u{1b}[2J", "a control character (U+001B)"),
+            ("ab\u{7}", "a control character (U+0007)"),
+            ("ab\u{8}", "a control character (U+0008)"),
+            ("ab\u{9b}", "a control character (U+009B)"),
+            ("ab\u{7f}", "a control character (U+007F)"),
+            (
+                "ab\u{202e}c",
+                "a bidirectional control, which reorders the text a reader sees (U+202E)",
+            ),
+            (
+                "ab\u{2066}c",
+                "a bidirectional control, which reorders the text a reader sees (U+2066)",
+            ),
+            ("ab\u{200b}c", "an invisible character (U+200B)"),
+            ("ab\u{feff}c", "an invisible character (U+FEFF)"),
+        ] {
+            assert_eq!(
+                parse_err(&value(kind, field, text)),
+                format!("{path} holds {what} at character 3; {remove}"),
+            );
+        }
+        for brk in ["\r", "\u{2028}", "\u{2029}", "\u{85}", "\u{b}"] {
+            let text = format!("ab{brk}c");
+            let err = parse_err(&value(kind, field, &text));
+            let legacy = path == "headline" && brk == "\r";
+            assert!(
+                err.starts_with(&format!("{path} holds a line break (U+"))
+                    || (legacy && err == "headline has a line break; a headline is one line"),
+                "{path}: {err}"
+            );
+        }
+        let two_lines = value(kind, field, "first\nsecond");
+        if path == "headline" {
+            assert_eq!(
+                parse_err(&two_lines),
+                "headline has a line break; a headline is one line"
+            );
+        } else if ONE_LINE.contains(&path) {
+            assert_eq!(
+                parse_err(&two_lines),
+                format!(
+                    "{path} holds a line break (U+000A) at character 6; this field is one line: remove the break, or write it as a sentence"
+                ),
+            );
+        } else if !path.contains("agency") {
+            parse_body(&two_lines.to_string(), &defaults()).unwrap_or_else(|e| {
+                panic!("{path} is a narrative, but a line break was refused: {e}")
+            });
+            parse_body(&value(kind, field, "a\tb").to_string(), &defaults())
+                .unwrap_or_else(|e| panic!("{path} is a narrative, but a tab was refused: {e}"));
+        }
+    }
+    // The forged chronology row of issue 11, as an amendment reason.
+    let forged = set(
+        RecordKind::Amendment,
+        "reason",
+        "typo\n2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith)".into(),
+    );
+    assert!(parse_err(&forged).starts_with("amendment.reason holds a line break"));
+}
+
+#[test]
+fn a_signed_record_with_hidden_text_is_refused_when_decoded() {
+    // A hostile device signs whatever it likes; the rules hold at decode.
+    let key = test_key().verifying_key();
+    for (text, field) in [
+        ("Seen \u{202e}evil", "headline"),
+        ("Seen\u{1b}[1A today", "headline"),
+    ] {
+        let mut envelope = first_envelope();
+        envelope.body.headline = Text::try_from_str(text).unwrap();
+        let bytes = sign_raw(&postcard::to_allocvec(&envelope).unwrap());
+        match verify(&key, &bytes) {
+            Err(DecodeError::Invalid(e)) => {
+                assert_eq!(e.field.to_string(), field);
+                assert!(matches!(e.problem, hearth_shared::Problem::Hidden(_)));
+            }
+            other => panic!("{text:?} was not refused: {other:?}"),
+        }
+    }
 }
 
 fn thousands(n: usize) -> String {

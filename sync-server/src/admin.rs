@@ -1,15 +1,22 @@
 //! Administration over a [`Store`]: enrolment tokens, API users, devices,
 //! revocation, family links, and listings of the access log and of what is
 //! quarantined. Each function returns what the CLI prints.
+//!
+//! Listings are read by a person in a terminal, so every stored string in
+//! them (names, reasons, messages that quote device text) is shown through
+//! [`Escaped`] in tables and [`json_escaped`] in JSON: no stored value can
+//! start a forged row or move the cursor.
 
 use std::time::Duration;
 
+use hearth_shared::printable::{Escaped, Lines, check, json_escaped};
 use hearth_shared::{AgencyCode, ChildRef, DeviceId, Timestamp, WorkerId};
 use serde_json::json;
 
+use crate::audit::{BadReader, BadReason, check_reader, check_reason};
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Grant, Role, Store, StoreError};
+use crate::store::{Access, Grant, Held, Role, Store, StoreError, Via};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,11 +26,14 @@ pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An agency code that records could not carry.
-    #[error("agency \"{0}\" must be 1 to 16 bytes")]
+    #[error("agency \"{}\" must be 1 to 16 bytes of visible text", Escaped(.0))]
     BadAgency(String),
     /// A worker id that records could not carry.
-    #[error("worker \"{0}\" must be 1 to 32 bytes")]
+    #[error("worker \"{}\" must be 1 to 32 bytes of visible text", Escaped(.0))]
     BadWorker(String),
+    /// A staff member's worker id that records could not carry.
+    #[error("--staff \"{}\" must be a worker id of 1 to 32 bytes without control characters", .0.escape_debug())]
+    BadStaff(String),
     /// A user name already taken.
     #[error("a user named \"{0}\" already exists; choose another name")]
     UserExists(String),
@@ -33,28 +43,54 @@ pub enum AdminError {
     /// No such device.
     #[error("no device {0} is enrolled; see `hearth-server devices`")]
     UnknownDevice(DeviceId),
-    /// A blank reason.
-    #[error("a reason is required; say why (--reason TEXT)")]
-    BlankReason,
+    /// A missing or unacceptable reason.
+    #[error("{0} (--reason TEXT)")]
+    Reason(#[from] BadReason),
+    /// A blank or hidden-character reader's name.
+    #[error(transparent)]
+    Reader(#[from] BadReader),
     /// A child linked to itself.
     #[error("a child cannot be linked to itself; give two different children")]
     SameChild,
 }
 
-/// Issues a one-time enrolment token; returns it and its expiry.
+/// Checks a staff member's worker id: what a record's author can carry.
+fn staff_member(member: &str) -> Result<String, AdminError> {
+    if !visible(member) || WorkerId::try_from_str(member).is_err() {
+        return Err(AdminError::BadStaff(member.to_string()));
+    }
+    Ok(member.to_string())
+}
+
+/// Whether `s` is one line of visible text: what an agency, worker or
+/// staff name must be, since each is printed in every chronology.
+fn visible(s: &str) -> bool {
+    !s.trim().is_empty() && check(s, Lines::One).is_ok()
+}
+
+/// Issues a one-time enrolment token; returns it and its expiry. `staff`
+/// lists who else may author records on the device (a shared device, such
+/// as a nursery's door tablet); empty for a worker's own tablet.
 pub fn issue_enrol_token<S: Store>(
     store: &S,
     clock: &dyn Clock,
     agency: &str,
     worker: &str,
+    staff: &[String],
     valid_for: Duration,
 ) -> Result<(SecretToken, Timestamp), AdminError> {
-    if agency.is_empty() || AgencyCode::try_from_str(agency).is_err() {
+    if !visible(agency) || AgencyCode::try_from_str(agency).is_err() {
         return Err(AdminError::BadAgency(agency.to_string()));
     }
-    if worker.is_empty() || WorkerId::try_from_str(worker).is_err() {
+    if !visible(worker) || WorkerId::try_from_str(worker).is_err() {
         return Err(AdminError::BadWorker(worker.to_string()));
     }
+    let mut staff = staff
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    staff.sort();
+    staff.dedup();
     let token = SecretToken::generate();
     let now = clock.now();
     let expires = Timestamp(now.0.saturating_add(valid_for.as_secs() as i64));
@@ -63,6 +99,7 @@ pub fn issue_enrol_token<S: Store>(
         &Grant {
             agency: agency.to_string(),
             worker: worker.to_string(),
+            staff,
         },
         now,
         expires,
@@ -87,6 +124,28 @@ pub fn add_user<S: Store>(
     Ok(token)
 }
 
+/// Adds staff members to a device's list (`on`), or takes them off. A
+/// member taken off can no longer author records on the device; records
+/// already stored stay.
+pub fn set_staff<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    device: DeviceId,
+    members: &[String],
+    on: bool,
+) -> Result<(), AdminError> {
+    let members = members
+        .iter()
+        .map(|m| staff_member(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in &members {
+        if !store.set_staff(device, m, on, clock.now())? {
+            return Err(AdminError::UnknownDevice(device));
+        }
+    }
+    Ok(())
+}
+
 /// Revokes a device.
 pub fn revoke<S: Store>(
     store: &S,
@@ -94,10 +153,8 @@ pub fn revoke<S: Store>(
     device: DeviceId,
     reason: &str,
 ) -> Result<(), AdminError> {
-    if reason.trim().is_empty() {
-        return Err(AdminError::BlankReason);
-    }
-    if !store.revoke(device, reason.trim(), clock.now())? {
+    let reason = check_reason(reason)?;
+    if !store.revoke(device, reason, clock.now())? {
         return Err(AdminError::UnknownDevice(device));
     }
     Ok(())
@@ -117,6 +174,13 @@ pub fn link_family<S: Store>(
     Ok(())
 }
 
+/// `v` as indented JSON and a line end, hidden characters escaped.
+fn pretty_json(v: &impl serde::Serialize) -> String {
+    let mut s = json_escaped(serde_json::to_string_pretty(v).expect("JSON"));
+    s.push('\n');
+    s
+}
+
 fn opt_time(t: Option<Timestamp>) -> String {
     t.map_or_else(|| "-".to_string(), |t| t.to_string())
 }
@@ -132,6 +196,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                     "device": d.id.to_string(),
                     "agency": d.agency,
                     "worker": d.worker,
+                    "staff": d.staff,
                     "enrolled_at": d.enrolled_at.to_string(),
                     "last_seen": d.last_seen.map(|t| t.to_string()),
                     "clock_offset_seconds": d.clock.offset,
@@ -141,32 +206,36 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                 })
             })
             .collect();
-        return Ok(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).expect("JSON")
-        ));
+        return Ok(pretty_json(&v));
     }
-    let mut out =
-        String::from("DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\n");
+    let mut out = String::from(
+        "DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\tSTAFF\n",
+    );
     for d in &devices {
         let gaps: Vec<String> = d.gaps.iter().map(|(f, t)| format!("{f}-{t}")).collect();
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             d.id,
-            d.agency,
-            d.worker,
+            Escaped(&d.agency),
+            Escaped(&d.worker),
             d.enrolled_at,
             opt_time(d.last_seen),
             d.clock
                 .offset
                 .map_or_else(|| "-".to_string(), |o| format!("{o}s")),
-            d.revoked
-                .as_ref()
-                .map_or_else(|| "no".to_string(), |r| format!("{}: {}", r.at, r.reason)),
+            d.revoked.as_ref().map_or_else(
+                || "no".to_string(),
+                |r| format!("{}: {}", r.at, Escaped(&r.reason))
+            ),
             if gaps.is_empty() {
                 "-".to_string()
             } else {
                 gaps.join(",")
+            },
+            if d.staff.is_empty() {
+                "-".to_string()
+            } else {
+                d.staff.join(",")
             },
         ));
     }
@@ -191,10 +260,7 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
                 })
             })
             .collect();
-        return Ok(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).expect("JSON")
-        ));
+        return Ok(pretty_json(&v));
     }
     let mut out = String::from("WHEN\tWHO\tVIA\tCHILD\tFAMILY\tDISCLOSED\tREASON\n");
     for a in &log {
@@ -202,33 +268,100 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             a.at,
-            a.who,
+            Escaped(&a.who),
             a.via.as_str(),
-            a.child,
+            Escaped(&a.child.to_string()),
             if a.family { "yes" } else { "no" },
-            disclosed.join(" "),
-            a.reason
+            Escaped(&disclosed.join(" ")),
+            Escaped(&a.reason)
         ));
     }
     Ok(out)
 }
 
-/// Quarantined and rejected records, and alarms.
-pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+/// A read of the quarantine: who, why, and in what form.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantineRead<'a> {
+    /// Who is reading.
+    pub who: &'a str,
+    /// Why (checked like a pull's reason).
+    pub reason: &'a str,
+    /// JSON rather than a table.
+    pub json: bool,
+    /// The held records' bytes too (JSON only).
+    pub bytes: bool,
+}
+
+/// The children named by held records whose bytes still decode (rejected
+/// records may not: truncated, or kept only as a prefix), sorted, each
+/// once.
+fn children_held(held: &[Held]) -> Vec<ChildRef> {
+    use hearth_shared::signed::{decode_stored_envelope, split_signed};
+    let mut out = std::collections::BTreeSet::new();
+    for h in held {
+        let envelope = split_signed(&h.bytes).and_then(|(e, _)| decode_stored_envelope(e));
+        if let Ok(e) = envelope {
+            out.extend(e.body.children.iter().cloned());
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Quarantined and rejected records, and alarms: metadata and verdicts,
+/// and the records' bytes only when asked for.
+///
+/// Held records are genuine records about children (a fork is two signed
+/// records). So a read needs a reason, like a pull, and is written to the
+/// access log before anything is returned, naming every child a held
+/// record names (`via` is `quarantine`, or `quarantine-bytes` when the
+/// bytes are shown). A read when no held record names a child discloses
+/// no child and is logged only to the server's log.
+pub fn quarantine<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    read: &QuarantineRead<'_>,
+) -> Result<String, AdminError> {
+    let reason = check_reason(read.reason)?;
+    check_reader(read.who)?;
+    let bytes = read.json && read.bytes;
     let held = store.held()?;
     let alarms = store.alarms()?;
-    if as_json {
+    let children = children_held(&held);
+    let via = if bytes {
+        Via::QuarantineBytes
+    } else {
+        Via::Quarantine
+    };
+    if let Some(first) = children.first() {
+        store.log_access(&Access {
+            at: clock.now(),
+            who: read.who.to_string(),
+            via,
+            child: first.clone(),
+            family: false,
+            reason: reason.to_string(),
+            children: children.clone(),
+        })?;
+    }
+    tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
+    if read.json {
         let v = json!({
-            "held": held.iter().map(|h| json!({
-                "id": h.id,
-                "device": h.device.to_string(),
-                "seq": h.seq.map(|s| s.0),
-                "status": h.status.as_str(),
-                "reason": h.reason,
-                "size": h.bytes.len(),
-                "bytes_hex": hex::encode(&h.bytes),
-                "received_at": h.received_at.to_string(),
-            })).collect::<Vec<_>>(),
+            "held": held.iter().map(|h| {
+                let mut v = json!({
+                    "id": h.id,
+                    "device": h.device.to_string(),
+                    "seq": h.seq.map(|s| s.0),
+                    "status": h.status.as_str(),
+                    "reason": h.reason,
+                    "size": h.length,
+                    "kept_bytes": h.bytes.len(),
+                    "received_at": h.received_at.to_string(),
+                });
+                if bytes {
+                    v["bytes_hex"] = hex::encode(&h.bytes).into();
+                }
+                v
+            }).collect::<Vec<_>>(),
             "alarms": alarms.iter().map(|a| json!({
                 "id": a.id,
                 "raised_at": a.raised_at.to_string(),
@@ -237,10 +370,7 @@ pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
                 "message": a.message,
             })).collect::<Vec<_>>(),
         });
-        return Ok(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).expect("JSON")
-        ));
+        return Ok(pretty_json(&v));
     }
     let mut out = String::from("ID\tRECEIVED\tDEVICE\tSEQ\tSTATUS\tSIZE\tREASON\n");
     for h in &held {
@@ -251,16 +381,101 @@ pub fn quarantine<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
             h.device,
             h.seq.map_or_else(|| "-".to_string(), |s| s.to_string()),
             h.status.as_str(),
-            h.bytes.len(),
-            h.reason
+            h.length,
+            Escaped(&h.reason)
         ));
     }
     out.push_str("\nALARMS\nID\tRAISED\tDEVICE\tSEQ\tMESSAGE\n");
     for a in &alarms {
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\n",
-            a.id, a.raised_at, a.device, a.seq, a.message
+            a.id,
+            a.raised_at,
+            a.device,
+            a.seq,
+            Escaped(&a.message)
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Access, Via};
+
+    #[test]
+    fn a_stored_reason_cannot_forge_an_access_log_row() {
+        // Whatever is stored already (rows from before reasons were
+        // checked): the listing shows it escaped, one row per read.
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let child: ChildRef = "nhs:9434765919".parse().unwrap();
+        store
+            .log_access(&Access {
+                at: Timestamp(1_800_000_000),
+                who: "mallory\u{1b}[1A".into(),
+                via: Via::Http,
+                child: child.clone(),
+                family: false,
+                reason: "x\n2026-11-27T04:00:00Z\tdsl.lead\thttp\tnhs:9434765919\tno\tnhs:9434765919\tsafeguarding review\u{202e}".into(),
+                children: vec![child],
+            })
+            .unwrap();
+        let out = access_log(&store, false).unwrap();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(
+            !out.lines().any(|l| l.starts_with("2026-11-27T04:00:00Z")),
+            "{out}"
+        );
+        assert!(out.contains("mallory\\u{1b}[1A\thttp"), "{out}");
+        assert!(
+            out.contains("x\\u{a}2026-11-27T04:00:00Z\\u{9}dsl.lead"),
+            "{out}"
+        );
+        assert!(out.ends_with("review\\u{202e}\n"), "{out}");
+        let json = access_log(&store, true).unwrap();
+        assert!(
+            json.chars()
+                .all(|c| c == '\n' || hearth_shared::printable::hidden(c).is_none()),
+            "{json}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0]["who"], "mallory\u{1b}[1A");
+    }
+
+    #[test]
+    fn revocation_needs_a_visible_reason_of_ten_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let clock = crate::clock::SystemClock;
+        let device = DeviceId([7; 8]);
+        for bad in ["", "lost", "lost\nforged row here", "tablet \u{202e}tsol"] {
+            let e = revoke(&store, &clock, device, bad).unwrap_err();
+            assert!(matches!(e, AdminError::Reason(_)), "{bad:?}: {e}");
+            assert!(e.to_string().ends_with("(--reason TEXT)"), "{e}");
+        }
+        // A good reason gets as far as the store, which knows no device.
+        assert!(matches!(
+            revoke(&store, &clock, device, "tablet lost on the bus"),
+            Err(AdminError::UnknownDevice(_))
+        ));
+    }
+
+    #[test]
+    fn enrolment_grants_are_visible_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let clock = crate::clock::SystemClock;
+        let day = Duration::from_secs(86_400);
+        for (agency, worker) in [
+            ("HV\nNORTH", "w1"),
+            ("HV-NORTH", "w\u{202e}1"),
+            ("  ", "w1"),
+        ] {
+            assert!(issue_enrol_token(&store, &clock, agency, worker, &[], day).is_err());
+        }
+        assert!(issue_enrol_token(&store, &clock, "HV-NORTH", "hv.jones", &[], day).is_ok());
+    }
 }

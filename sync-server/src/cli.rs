@@ -155,18 +155,34 @@ pub enum Command {
         /// Most connections served at once (each may buffer a full body).
         #[arg(long, default_value_t = 256)]
         max_connections: usize,
+        /// Bytes of rejected records kept per device before only their
+        /// hash, length and reason are kept (and an alarm raised).
+        #[arg(long, default_value_t = crate::ingest::DEFAULT_QUARANTINE_BUDGET)]
+        quarantine_budget_bytes: u64,
     },
     /// Issue a one-time device enrolment token (printed once).
     EnrolToken {
         /// Agency code.
         #[arg(long)]
         agency: String,
-        /// Worker id.
+        /// Worker id (for a shared device, the device's own name, such as
+        /// door-tablet).
         #[arg(long)]
         worker: String,
+        /// A worker who may also author records on this device (a shared
+        /// device's staff); repeat for each. Change the list later with
+        /// `hearth-server staff add|remove`.
+        #[arg(long = "staff")]
+        staff: Vec<String>,
         /// How long it stays valid: 30m, 24h, 7d.
         #[arg(long, default_value = "24h")]
         expires: String,
+    },
+    /// Manage who may author records on a shared device.
+    Staff {
+        /// What to do.
+        #[command(subcommand)]
+        action: StaffCommand,
     },
     /// Manage API users.
     User {
@@ -218,11 +234,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List quarantined and rejected records, and alarms.
+    /// List quarantined and rejected records, and alarms (audited).
     Quarantine {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Include each held record's bytes (JSON only).
+        #[arg(long, requires = "json")]
+        bytes: bool,
+        /// Why you are reading it (required).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who is reading (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
     },
     /// Manage family links.
     Family {
@@ -245,6 +270,28 @@ pub enum UserCommand {
     },
 }
 
+/// `staff` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Let workers author records on a device.
+    Add {
+        /// Device id.
+        device: String,
+        /// Worker ids.
+        #[arg(required = true)]
+        workers: Vec<String>,
+    },
+    /// Stop workers authoring records on a device (their stored records
+    /// stay; a record of theirs synced later is rejected into quarantine).
+    Remove {
+        /// Device id.
+        device: String,
+        /// Worker ids.
+        #[arg(required = true)]
+        workers: Vec<String>,
+    },
+}
+
 /// `family` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum FamilyCommand {
@@ -262,6 +309,13 @@ fn child(value: &str) -> Result<ChildRef, CliError> {
         value: value.to_string(),
         problem,
     })
+}
+
+/// Who is reading: `--as`, else `$USER`, else "unknown".
+fn reader(as_user: Option<String>) -> String {
+    as_user
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn init_tracing(default: &str) {
@@ -291,6 +345,7 @@ pub fn run() -> Result<(), CliError> {
             request_timeout,
             late_entry,
             max_connections,
+            quarantine_budget_bytes,
         } => {
             init_tracing("info");
             if max_record_bytes == 0 || max_record_bytes > hearth_shared::MAX_SIGNED_SIZE {
@@ -304,6 +359,7 @@ pub fn run() -> Result<(), CliError> {
                 request_timeout: parse_duration(&request_timeout)?,
                 late_entry_secs: parse_duration(&late_entry)?.as_secs() as i64,
                 max_connections: max_connections.max(1),
+                quarantine_budget_bytes,
             };
             let source = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => CertSource::Files { cert, key },
@@ -315,16 +371,37 @@ pub fn run() -> Result<(), CliError> {
         Command::EnrolToken {
             agency,
             worker,
+            staff,
             expires,
         } => {
             let valid_for: Duration = parse_duration(&expires)?;
             let store = SqliteStore::open(&cli.data)?;
-            let (token, until) =
-                admin::issue_enrol_token(&store, clock.as_ref(), &agency, &worker, valid_for)?;
+            let (token, until) = admin::issue_enrol_token(
+                &store,
+                clock.as_ref(),
+                &agency,
+                &worker,
+                &staff,
+                valid_for,
+            )?;
             println!("{}", token.expose());
             eprintln!(
                 "enrolment token for {agency}/{worker}, valid once until {until}; it is not shown again"
             );
+            Ok(())
+        }
+        Command::Staff { action } => {
+            let (device, workers, on) = match action {
+                StaffCommand::Add { device, workers } => (device, workers, true),
+                StaffCommand::Remove { device, workers } => (device, workers, false),
+            };
+            let id: DeviceId = device
+                .parse()
+                .map_err(|_| CliError::BadDevice(device.clone()))?;
+            let store = SqliteStore::open(&cli.data)?;
+            admin::set_staff(&store, clock.as_ref(), id, &workers, on)?;
+            let staff = store.device(id)?.map(|d| d.staff).unwrap_or_default();
+            println!("staff of {id}: {}", staff.join(", "));
             Ok(())
         }
         Command::User {
@@ -366,9 +443,7 @@ pub fn run() -> Result<(), CliError> {
             reason,
             as_user,
         } => {
-            let who = as_user
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".to_string());
+            let who = reader(as_user);
             let req = PullRequest {
                 child: child(&c)?,
                 family,
@@ -392,9 +467,21 @@ pub fn run() -> Result<(), CliError> {
             print!("{}", admin::access_log(&store, json)?);
             Ok(())
         }
-        Command::Quarantine { json } => {
+        Command::Quarantine {
+            json,
+            bytes,
+            reason,
+            as_user,
+        } => {
+            let who = reader(as_user);
             let store = SqliteStore::open(&cli.data)?;
-            print!("{}", admin::quarantine(&store, json)?);
+            let read = admin::QuarantineRead {
+                who: &who,
+                reason: &reason,
+                json,
+                bytes,
+            };
+            print!("{}", admin::quarantine(&store, clock.as_ref(), &read)?);
             Ok(())
         }
         Command::Family {

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use hearth_shared::MAX_SIGNED_SIZE;
 
+use crate::ingest::DEFAULT_QUARANTINE_BUDGET;
+
 /// What the server accepts, configurable with flags on `serve`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -24,6 +26,9 @@ pub struct Limits {
     /// backlog. Bounds memory: each request may buffer up to
     /// `max_body_bytes`.
     pub max_connections: usize,
+    /// How many bytes of rejected records one device may have kept in
+    /// quarantine before only their metadata is kept (and an alarm raised).
+    pub quarantine_budget_bytes: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +41,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(60),
             late_entry_secs: 24 * 3_600,
             max_connections: 256,
+            quarantine_budget_bytes: DEFAULT_QUARANTINE_BUDGET,
         }
     }
 }

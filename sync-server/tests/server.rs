@@ -172,6 +172,8 @@ struct Device {
     prev: RecordHash,
     server_key: Option<ed25519_dalek::VerifyingKey>,
     server_time: Timestamp,
+    /// The agency it is enrolled for, the default of its records.
+    agency: String,
 }
 
 impl Device {
@@ -182,6 +184,7 @@ impl Device {
             prev: RecordHash::GENESIS,
             server_key: None,
             server_time: Timestamp(0),
+            agency: "HV-NORTH".into(),
         }
     }
 
@@ -198,10 +201,15 @@ impl Device {
     }
 
     fn enrol(&mut self, server: &Server, agency: &str) {
-        let token = admin_ok(
-            &server.data,
-            &["enrol-token", "--agency", agency, "--worker", "w1"],
-        );
+        self.enrol_with(server, &["--agency", agency, "--worker", "w1"]);
+        self.agency = agency.to_string();
+    }
+
+    /// Enrols with a token issued by `enrol-token` with `args`.
+    fn enrol_with(&mut self, server: &Server, args: &[&str]) -> EnrolResponse {
+        let mut command = vec!["enrol-token"];
+        command.extend_from_slice(args);
+        let token = admin_ok(&server.data, &command);
         let (status, body) = server
             .post(
                 "/v1/enrol",
@@ -215,6 +223,7 @@ impl Device {
         let key: [u8; 32] = hex::decode(&r.server_key).unwrap().try_into().unwrap();
         self.server_key = Some(ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap());
         self.server_time = r.server_time;
+        r
     }
 
     /// Signs the next record in the chain.
@@ -230,7 +239,7 @@ impl Device {
             json,
             &Defaults {
                 author: "w1".try_into().unwrap(),
-                agency: "HV-NORTH".try_into().unwrap(),
+                agency: self.agency.as_str().try_into().unwrap(),
             },
         )
         .unwrap();
@@ -243,6 +252,25 @@ impl Device {
             body,
         };
         SignedRecord::sign(&self.key, &env).unwrap()
+    }
+
+    /// Signs the next record as a hostile device would: `json`, then
+    /// `change` applied to the envelope after every rule was checked, so
+    /// the bytes may break rules an honest agent enforces.
+    fn record_hostile(&mut self, json: &str, change: impl FnOnce(&mut Envelope)) -> Vec<u8> {
+        let mut env = hearth_shared::verify(
+            &self.key.verifying_key(),
+            self.record_at(self.next, self.prev, json).as_bytes(),
+        )
+        .unwrap()
+        .into_envelope();
+        change(&mut env);
+        let mut bytes = postcard::to_allocvec(&env).unwrap();
+        self.prev = hearth_shared::signed::chain_hash(&bytes);
+        self.next += 1;
+        let signature = hearth_shared::signed::sign_envelope_bytes(&self.key, &bytes);
+        bytes.extend_from_slice(&signature.to_bytes());
+        bytes
     }
 
     fn batch(&self, records: Vec<Vec<u8>>) -> Vec<u8> {
@@ -357,7 +385,10 @@ fn fork_quarantines_both_and_raises_an_alarm() {
         r.verdicts[0].reason
     );
     assert!(r.receipts.is_empty(), "a fork is not acknowledged");
-    let q = admin_json(dir.path(), &["quarantine", "--json"]);
+    let q = admin_json(
+        dir.path(),
+        &["quarantine", "--json", "--reason", "triage of held records"],
+    );
     let held = q["held"].as_array().unwrap();
     assert_eq!(held.len(), 2, "both sides kept: {q}");
     assert!(
@@ -368,7 +399,10 @@ fn fork_quarantines_both_and_raises_an_alarm() {
     // The agent resends what was not acknowledged: still quarantined, no new alarm.
     let again = dev.upload(&server, &[&rival]);
     assert_eq!(statuses(&again), vec![VerdictStatus::Quarantined]);
-    let q = admin_json(dir.path(), &["quarantine", "--json"]);
+    let q = admin_json(
+        dir.path(),
+        &["quarantine", "--json", "--reason", "triage of held records"],
+    );
     assert_eq!(
         (
             q["held"].as_array().unwrap().len(),
@@ -503,7 +537,10 @@ fn rejected_records_are_kept_with_reasons() {
         r.verdicts[0].reason
     );
     assert!(r.receipts.is_empty());
-    let q = admin_json(dir.path(), &["quarantine", "--json"]);
+    let q = admin_json(
+        dir.path(),
+        &["quarantine", "--json", "--reason", "triage of held records"],
+    );
     let held = q["held"].as_array().unwrap();
     assert_eq!(held.len(), 4);
     assert!(
@@ -674,7 +711,7 @@ fn several_devices_upload_at_once() {
             "--format",
             "json",
             "--reason",
-            "load test",
+            "load test of many records",
         ],
     );
     assert_eq!(out["entries"].as_array().unwrap().len(), 6 * 50);
@@ -772,9 +809,9 @@ fn refusals_revoked_device_tokens_and_api_auth() {
     let api = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
     let api = api.trim();
     let path = format!("/v1/children/{ANNA}/chronology");
-    let (s, body) = server.get(&format!("{path}?reason=review"), None);
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), None);
     assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
-    let (s, body) = server.get(&format!("{path}?reason=review"), Some("wrong-token"));
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), Some("wrong-token"));
     assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
     let (s, body) = server.get(&path, Some(api));
     assert_eq!((s, error_code(&body).as_str()), (400, "reason_required"));
@@ -841,7 +878,7 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     school.upload(&server, &[&early]);
     let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "admin"]);
     let (s, timing, body) = server.get_with_timing(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&family=true&format=json"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&family=true&format=json"),
         Some(api.trim()),
     );
     assert_eq!(s, 200, "{body}");
@@ -872,21 +909,21 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     );
     // Not the family: Ben's own concern drops out.
     let (_, body) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review"),
         Some(api.trim()),
     );
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["entries"].as_array().unwrap().len(), 3);
     // CSV and table over HTTP.
     let (s, csv) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&family=true&format=csv&from=2026-03-01&to=2026-03-03"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&family=true&format=csv&from=2026-03-01&to=2026-03-03"),
         Some(api.trim()),
     );
     assert_eq!(s, 200);
     assert!(csv.starts_with("date,time,record_id,"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (_, table) = server.get(
-        &format!("/v1/children/{ANNA}/chronology?reason=review&format=table"),
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),
         Some(api.trim()),
     );
     assert!(table.lines().nth(1).unwrap().starts_with("DATE"), "{table}");
@@ -902,10 +939,523 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
             "--format",
             "json",
             "--reason",
-            "r",
+            "family review",
             "--as",
             "alice",
         ],
     );
     assert_eq!(out["children"].as_array().unwrap().len(), 3);
+}
+
+/// The query-string form of `s`: every byte that is not unreserved is
+/// percent-encoded.
+fn query_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The forged chronology row of issue 11, item 3.
+const FORGED_ROW: &str =
+    "2026-11-01 08:30 | Concern: FORGED LINE, child seen and well | CSC-SOCIAL (sw.smith)";
+
+#[test]
+fn hostile_text_from_a_device_is_rejected_and_never_forges_a_table_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(70);
+    hv.enrol(&server, "HV-NORTH");
+    let original = hv.record(&concern(ANNA, "2026-03-01T10:00:00Z", "Seen at home"));
+    let amendment = hv.record_hostile(
+        &format!(
+            r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-03-01T10:00:00Z","headline":"Seen at home, well","corrects":"{}-1","reason":"typo"}}"#,
+            hv.id()
+        ),
+        |env| {
+            let hearth_shared::Detail::Amendment(a) = &mut env.body.detail else {
+                unreachable!()
+            };
+            a.reason = hearth_shared::Text::try_from_str(&format!("typo\n{FORGED_ROW}")).unwrap();
+        },
+    );
+    let escape = hv.record_hostile(&concern(ANNA, "2026-03-02T10:00:00Z", "x"), |env| {
+        env.body.headline =
+            hearth_shared::Text::try_from_str("Seen \u{1b}[2J\u{7}\u{8}\u{202e}llew").unwrap();
+    });
+    let r = hv.upload_raw(
+        &server,
+        vec![original.as_bytes().to_vec(), amendment, escape],
+    );
+    assert_eq!(r.verdicts[0].status, VerdictStatus::Accepted);
+    for (v, why) in r.verdicts[1..].iter().zip([
+        "amendment.reason holds a line break (U+000A)",
+        "headline holds a control character (U+001B)",
+    ]) {
+        assert_eq!(v.status, VerdictStatus::Rejected, "{v:?}");
+        assert!(v.reason.contains(why), "{why}: {}", v.reason);
+    }
+    // Kept, with the reason, for a person to see.
+    let held = admin_ok(
+        dir.path(),
+        &["quarantine", "--reason", "triage of rejected records"],
+    );
+    assert!(
+        held.contains("amendment.reason holds a line break"),
+        "{held}"
+    );
+    assert_eq!(
+        held.lines().filter(|l| l.contains("rejected")).count(),
+        2,
+        "{held}"
+    );
+
+    let cli = admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--reason",
+            "check for forged rows",
+        ],
+    );
+    let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "manager"]);
+    let (status, http) = server.get(
+        &format!("/v1/children/{ANNA}/chronology?reason=check%20for%20forged%20rows&format=table"),
+        Some(api.trim()),
+    );
+    assert_eq!(status, 200, "{http}");
+    for table in [&cli, &http] {
+        // Title, header, rule and the one genuine entry.
+        assert_eq!(table.lines().count(), 4, "{table}");
+        assert!(
+            !table.lines().any(|l| l.starts_with("2026-11-01")),
+            "{table}"
+        );
+        assert!(!table.contains('\u{1b}'), "{table}");
+    }
+}
+
+#[test]
+fn reasons_and_readers_are_checked_and_cannot_forge_access_log_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "manager"]);
+    let path = format!("/v1/children/{ANNA}/chronology");
+    let forged = "x\n2026-11-27T04:00:00Z\tdsl.lead\thttp\tnhs:9434765919\tno\tnhs:9434765919\tsafeguarding review";
+    for (reason, says) in [
+        (forged, "line break"),
+        ("review", "at least 10"),
+        ("case review \u{202e}weiver", "bidirectional"),
+        (&"x".repeat(1_001), "the limit is 1,000"),
+    ] {
+        let (status, body) = server.get(
+            &format!("{path}?reason={}", query_encode(reason)),
+            Some(api.trim()),
+        );
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(error_code(&body), "reason_required");
+        assert!(body.contains(says), "{says}: {body}");
+    }
+    for (args, says) in [
+        (vec!["--reason", forged], "line break"),
+        (vec!["--reason", "review"], "at least 10"),
+        (vec!["--reason", "case review", "--as", ""], "--as"),
+        (vec!["--reason", "case review", "--as", "  "], "--as"),
+        (
+            vec![
+                "--reason",
+                "case review",
+                "--as",
+                "bob\n2026-11-27T04:00:00Z\tdsl.lead",
+            ],
+            "--as",
+        ),
+    ] {
+        let mut all = vec!["chronology", "--child", ANNA];
+        all.extend(args.iter().copied());
+        let out = admin(dir.path(), &all);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // Nothing refused was logged, so nothing could be forged.
+    let log = admin_ok(dir.path(), &["access-log"]);
+    assert_eq!(log.lines().count(), 1, "{log}");
+    // A good reason is logged once, on one row.
+    let (status, _) = server.get(
+        &format!(
+            "{path}?reason={}",
+            query_encode("strategy meeting 12 March")
+        ),
+        Some(api.trim()),
+    );
+    assert_eq!(status, 200);
+    let log = admin_ok(dir.path(), &["access-log"]);
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(
+        log.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("\tstrategy meeting 12 March"),
+        "{log}"
+    );
+}
+
+#[test]
+fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut dev = Device::new(71);
+    dev.enrol(&server, "HV-NORTH");
+    let first = dev.record(&concern(ANNA, "2026-03-01T10:00:00Z", "One"));
+    let second = dev.record(&concern(BEN, "2026-03-02T10:00:00Z", "Two"));
+    dev.upload(&server, &[&first, &second]);
+    // A fork: two genuine, signed records at seq 2, both held.
+    let rival = dev.record_at(
+        2,
+        first.hash(),
+        &concern(BEN, "2026-03-02T10:00:00Z", "Rewritten"),
+    );
+    assert_eq!(
+        statuses(&dev.upload(&server, &[&rival])),
+        vec![VerdictStatus::Quarantined]
+    );
+
+    for args in [
+        vec!["quarantine", "--json"],
+        vec!["quarantine"],
+        vec!["quarantine", "--json", "--reason", "look"],
+        vec![
+            "quarantine",
+            "--json",
+            "--reason",
+            "fork triage\nforged row",
+        ],
+        vec![
+            "quarantine",
+            "--json",
+            "--reason",
+            "fork triage today",
+            "--as",
+            "",
+        ],
+        // Bytes only as JSON.
+        vec!["quarantine", "--bytes", "--reason", "fork triage today"],
+    ] {
+        let out = admin(dir.path(), &args);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(out.stdout.is_empty(), "{args:?} printed something");
+    }
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        0,
+        "refusals are not reads: {log}"
+    );
+
+    // By default: metadata and verdicts, no bytes, and the read is logged.
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--reason",
+            "fork alarm triage",
+            "--as",
+            "alice",
+        ],
+    );
+    let held = q["held"].as_array().unwrap();
+    assert_eq!(held.len(), 2, "{q}");
+    for h in held {
+        assert!(h.get("bytes_hex").is_none(), "bytes shown by default: {h}");
+        assert!(h["size"].as_u64().unwrap() > 64 && h["reason"].as_str().unwrap().contains("fork"));
+    }
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    let entry = &log.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            entry["who"].as_str(),
+            entry["via"].as_str(),
+            entry["reason"].as_str()
+        ),
+        (Some("alice"), Some("quarantine"), Some("fork alarm triage"))
+    );
+    assert_eq!(entry["children"], serde_json::json!([BEN]));
+
+    // The bytes on request, logged as such before they are shown.
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "fork evidence for review",
+            "--as",
+            "alice",
+        ],
+    );
+    let shown: Vec<Vec<u8>> = q["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hex::decode(h["bytes_hex"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(shown.contains(&rival.as_bytes().to_vec()));
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(log.as_array().unwrap().len(), 2);
+    assert_eq!(log[1]["via"], "quarantine-bytes");
+    assert_eq!(log[1]["children"], serde_json::json!([BEN]));
+}
+
+/// Issue 11, item 1: a device enrolled as HV-NORTH/w1 cannot file a record
+/// under another agency or author; the record is rejected with a reason and
+/// kept in quarantine, and the chronology never shows it. A shared device
+/// is enrolled with its staff list, which an administrator can change.
+#[test]
+fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(60);
+    hv.enrol(&server, "HV-NORTH");
+    let forged = hv.record(&format!(
+        r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-01T10:00:00Z","headline":"Forged","agency":"POLICE-CAIT","author":"ds.nobody","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}}"#
+    ));
+    let r = hv.upload(&server, &[&forged]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    assert!(
+        r.verdicts[0].reason.contains("enrolled for \"HV-NORTH\""),
+        "{r:?}"
+    );
+    assert!(r.receipts.is_empty(), "a rejected record gets no receipt");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    assert_eq!(q["held"][0]["status"], "rejected");
+    assert_eq!(q["held"][0]["reason"], r.verdicts[0].reason.as_str());
+    let c = admin_json(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--format",
+            "json",
+            "--reason",
+            "case review of forged records",
+        ],
+    );
+    assert_eq!(c["entries"], serde_json::json!([]));
+
+    // A shared tablet: its staff may author, nobody else.
+    let mut door = Device::new(61);
+    let reply = door.enrol_with(
+        &server,
+        &[
+            "--agency",
+            "NURSERY-12",
+            "--worker",
+            "door-tablet",
+            "--staff",
+            "dsl.patel",
+            "--staff",
+            "nn.ahmed",
+        ],
+    );
+    assert_eq!(reply.staff, ["dsl.patel", "nn.ahmed"]);
+    door.agency = "NURSERY-12".into();
+    let by = |author: &str| {
+        format!(
+            r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-02T10:00:00Z","headline":"By {author}","author":"{author}","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}}"#
+        )
+    };
+    let patel = door.record(&by("dsl.patel"));
+    let visitor = door.record(&by("visitor"));
+    let r = door.upload(&server, &[&patel, &visitor]);
+    assert_eq!(
+        statuses(&r),
+        vec![VerdictStatus::Accepted, VerdictStatus::Rejected]
+    );
+    // The administrator adds the visitor; the resent record is accepted.
+    let id = door.id().to_string();
+    let out = admin_ok(dir.path(), &["staff", "add", &id, "visitor"]);
+    assert!(out.contains("dsl.patel, nn.ahmed, visitor"), "{out}");
+    let r = door.upload(&server, &[&visitor]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Accepted]);
+    admin_ok(dir.path(), &["staff", "remove", &id, "nn.ahmed"]);
+    let devices = admin_json(dir.path(), &["devices", "--json"]);
+    let entry = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["staff"], serde_json::json!(["dsl.patel", "visitor"]));
+    let ahmed = door.record(&by("nn.ahmed"));
+    assert_eq!(
+        statuses(&door.upload(&server, &[&ahmed])),
+        vec![VerdictStatus::Rejected]
+    );
+    // The chronology shows the author and the device's worker.
+    let table = admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--format",
+            "table",
+            "--reason",
+            "case review of forged records",
+        ],
+    );
+    assert!(
+        table.contains("NURSERY-12 (dsl.patel via door-tablet)"),
+        "{table}"
+    );
+    assert!(!table.contains("POLICE-CAIT"), "{table}");
+}
+
+/// Issue 11, item 2: an amendment may correct only a record of the same
+/// device; any other is rejected into quarantine and changes nothing.
+#[test]
+fn issue_11_a_device_cannot_amend_another_devices_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut nursery = Device::new(62);
+    nursery.enrol(&server, "NURSERY-12");
+    let mut hv = Device::new(63);
+    hv.enrol(&server, "HV-NORTH");
+    let about_ben = nursery.record(&concern(BEN, "2026-03-03T08:00:00Z", "Ben arrived hungry"));
+    nursery.upload(&server, &[&about_ben]);
+    let attack = hv.record(&format!(
+        r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"1900-01-01T09:00:00Z","headline":"Moved","corrects":"{}-1","reason":"date typed wrongly"}}"#,
+        nursery.id()
+    ));
+    let r = hv.upload(&server, &[&attack]);
+    assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    assert!(r.verdicts[0].reason.contains("another device"), "{r:?}");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    assert_eq!(q["held"][0]["status"], "rejected");
+    let pull = |child: &str, extra: &[&str]| {
+        let mut args = vec![
+            "chronology",
+            "--child",
+            child,
+            "--format",
+            "json",
+            "--reason",
+            "case review of forged records",
+        ];
+        args.extend_from_slice(extra);
+        admin_json(dir.path(), &args)
+    };
+    // Still in the dated pull, unamended; Anna's shows nothing of Ben.
+    let ben = pull(BEN, &["--from", "2026-03-03", "--to", "2026-03-03"]);
+    assert_eq!(ben["entries"][0]["headline"], "Ben arrived hungry");
+    assert_eq!(ben["entries"][0]["amended"], false);
+    assert_eq!(pull(ANNA, &[])["entries"], serde_json::json!([]));
+}
+
+/// Issue 11, item 6: rejected records keep a capped prefix within a
+/// per-device budget, so five 4 MiB rejected records barely grow the
+/// database; one alarm is raised; a fork is still kept whole.
+#[test]
+fn issue_11_quarantine_cannot_fill_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--quarantine-budget-bytes", "10000"], &[]);
+    let mut dev = Device::new(64);
+    dev.enrol(&server, "HV-NORTH");
+    let db_size = || -> u64 {
+        ["hearth.db", "hearth.db-wal"]
+            .iter()
+            .map(|f| std::fs::metadata(dir.path().join(f)).map_or(0, |m| m.len()))
+            .sum()
+    };
+    let before = db_size();
+    for i in 0..5u8 {
+        let r = dev.upload_raw(&server, vec![vec![i; 4 * 1024 * 1024 - 1024]]);
+        assert_eq!(statuses(&r), vec![VerdictStatus::Rejected]);
+    }
+    let grown = db_size() - before;
+    assert!(grown < 1024 * 1024, "the database grew by {grown} bytes");
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    let held = q["held"].as_array().unwrap();
+    assert_eq!(held.len(), 5, "every rejection is recorded");
+    let kept: Vec<u64> = held
+        .iter()
+        .map(|h| h["kept_bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(kept, [4096, 4096, 0, 0, 0]);
+    assert!(held.iter().all(|h| h["size"] == 4 * 1024 * 1024 - 1024));
+    let alarms = q["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert!(
+        alarms[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quarantine budget")
+    );
+    // A fork: genuine records, kept whole past the budget.
+    let one = dev.record(&concern(ANNA, "2026-03-01T10:00:00Z", "One"));
+    dev.upload(&server, &[&one]);
+    let rival = dev.record_at(
+        1,
+        RecordHash::GENESIS,
+        &concern(ANNA, "2026-03-01T10:00:00Z", "Rival"),
+    );
+    assert_eq!(
+        statuses(&dev.upload(&server, &[&rival])),
+        vec![VerdictStatus::Quarantined]
+    );
+    let q = admin_json(
+        dir.path(),
+        &[
+            "quarantine",
+            "--json",
+            "--bytes",
+            "--reason",
+            "triage of held records",
+        ],
+    );
+    let forks: Vec<&Value> = q["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] == "quarantined")
+        .collect();
+    assert_eq!(forks.len(), 2);
+    assert!(forks.iter().all(|h| h["kept_bytes"] == h["size"]));
 }

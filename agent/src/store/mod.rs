@@ -13,7 +13,7 @@ mod sqlite;
 use std::fmt;
 use std::str::FromStr;
 
-use hearth_shared::signed::{EncodeError, decode_envelope, split_signed};
+use hearth_shared::signed::{EncodeError, decode_stored_envelope, split_signed};
 use hearth_shared::{
     AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
 };
@@ -110,10 +110,11 @@ pub struct StoredRecord {
 }
 
 impl StoredRecord {
-    /// Decodes the envelope (no signature check: these are our own bytes).
+    /// Decodes the envelope (no signature check, and no re-check of rules
+    /// tightened since capture: these are our own bytes).
     pub fn envelope(&self) -> Result<Envelope, DecodeError> {
         let (envelope, _) = split_signed(&self.signed)?;
-        decode_envelope(envelope)
+        decode_stored_envelope(envelope)
     }
 }
 
@@ -212,6 +213,18 @@ pub enum StoreError {
     /// Something stored does not make sense.
     #[error("the local store is damaged: {0}")]
     Corrupt(String),
+    /// A plaintext value the store keeps beside a sealed record (its chain
+    /// hash, its child tags) disagrees with what the sealed, signed bytes
+    /// say: the store was damaged or tampered with. Nothing was written.
+    #[error(
+        "integrity check failed for record {seq}: {what}. The local store was damaged or tampered with; nothing was written. Do not re-initialise or delete the store: copy the store directory somewhere safe and tell your administrator (the record's sealed, signed bytes are intact and are the evidence)"
+    )]
+    Integrity {
+        /// The record whose stored values disagree.
+        seq: Seq,
+        /// Which value, and how.
+        what: &'static str,
+    },
     /// The data key is needed and was not given.
     #[error("the store is locked; run `hearth-agent unlock` or set HEARTH_PASSPHRASE")]
     Locked,
@@ -260,6 +273,8 @@ pub trait RecordStore {
 
     /// The records (not purged) naming `child`, in seq order, found by
     /// the keyed blind index (a tag per child, never the reference itself).
+    /// Fails with [`StoreError::Integrity`] if any record's tags disagree
+    /// with the children its sealed bytes name, rather than leave it out.
     fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// The seqs with `status`, in order (purged records count as synced).

@@ -47,17 +47,31 @@
 //! --child` needs are concatenated into the record's own `child_tags`
 //! column (migration 0005), not kept in an index: tags are HMACs, so index
 //! entries landed on random leaves, up to one more page per child named.
-//! The price is that [`RecordStore::for_child`] scans the tags of every
-//! unpurged row: about 2.5 ms for 10,000 records against 0.2 ms with an
-//! index (`benches/child_lookup.rs`), which suits a tablet that captures on
-//! every save and lists by child now and then. The tags are part of the immutable
-//! row; a purge clears them with the body.
+//! The tags are part of the immutable row; a purge clears them with the
+//! body.
+//!
+//! ## Plaintext beside the seal is checked against it (issue 11)
+//!
+//! `records.hash` and `records.child_tags` are in the clear (the first so
+//! a locked store knows its chain head, the second so a lookup needs no
+//! plaintext child column) and nothing authenticates them on disk. So they
+//! are checked against the sealed, signed bytes, which the AEAD does
+//! authenticate: a capture checks the head's hash before signing it in as
+//! `prev` (one decryption of the row it reads anyway), every record read
+//! checks its hash, and [`RecordStore::for_child`] opens every unpurged
+//! row and checks its tags against the children it names, so a damaged
+//! tag fails the lookup instead of hiding the record. That makes `list
+//! --child` cost what `list` costs: every row decrypted, where the tag
+//! scan alone took about 2.5 ms for 10,000 records, a tenth of opening
+//! them all (migration 0005; `benches/child_lookup.rs`). It is paid only
+//! when someone lists by child, and buys an answer that cannot silently
+//! leave a record out.
 
 use std::path::Path;
 use std::time::Duration;
 
 use hearth_shared::signed::EncodeError;
-use hearth_shared::signed::{decode_envelope, split_signed};
+use hearth_shared::signed::{chain_hash, decode_stored_envelope, split_signed};
 use hearth_shared::{AgencyCode, ChildRef, RecordHash, Seq, SignedRecord, Timestamp, WorkerId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -135,6 +149,7 @@ fn record_from_parts(
 ) -> Result<StoredRecord, StoreError> {
     let seq = Seq(seq as u64);
     let signed = sealer.open(Slot::RecordBody, Some(seq), &sealed)?;
+    let hash = authentic_hash(seq, hash_from(hash)?, &signed)?;
     let reason = match reason {
         None => String::new(),
         Some(r) => String::from_utf8(sealer.open(Slot::Reason, Some(seq), &r)?)
@@ -142,7 +157,7 @@ fn record_from_parts(
     };
     Ok(StoredRecord {
         seq,
-        hash: hash_from(hash)?,
+        hash,
         signed,
         captured_at: Timestamp(captured_at),
         status: status.parse()?,
@@ -150,12 +165,66 @@ fn record_from_parts(
     })
 }
 
+/// `stored`, the plaintext `records.hash` of record `seq`, if it is the
+/// chain hash of `signed`, the record's bytes as opened from its seal.
+///
+/// The hash column is not sealed (it is the chain head, readable while
+/// locked), so nothing but this check stops a flipped bit in it from being
+/// shown, matched against a receipt, or signed into the next record's
+/// `prev` (issue 11).
+fn authentic_hash(seq: Seq, stored: RecordHash, signed: &[u8]) -> Result<RecordHash, StoreError> {
+    let (envelope, _) = split_signed(signed)
+        .map_err(|e| StoreError::Corrupt(format!("record {seq} does not split: {e}")))?;
+    if chain_hash(envelope) != stored {
+        return Err(StoreError::Integrity {
+            seq,
+            what: "its stored chain hash is not the hash of its sealed, signed bytes",
+        });
+    }
+    Ok(stored)
+}
+
+/// The chain hash of the head record `seq`, `stored` in `records.hash`,
+/// checked before the next capture signs it in as `prev` (issue 11): a
+/// wrong `prev` is a fork the server can never accept, so a damaged hash
+/// must stop the capture, not be chained from.
+///
+/// An unpurged head is checked against its sealed, signed bytes (one
+/// decryption and one SHA-256 of the row the capture reads anyway). A
+/// purged head has no body left; a purge needs a kept receipt covering the
+/// record, and the receipt covering the last record ends at it, so its
+/// hash is checked against the `last_hash` of that receipt, which matched
+/// the server's signed receipt when sync kept it.
+fn authentic_head(
+    conn: &Connection,
+    sealer: &Sealer,
+    seq: Seq,
+    stored: RecordHash,
+    sealed: Option<Vec<u8>>,
+) -> Result<RecordHash, StoreError> {
+    if let Some(sealed) = sealed {
+        let signed = sealer.open(Slot::RecordBody, Some(seq), &sealed)?;
+        return authentic_hash(seq, stored, &signed);
+    }
+    let receipts: Vec<Vec<u8>> = conn
+        .prepare_cached("SELECT last_hash FROM receipts WHERE last_seq = ?1")?
+        .query_map([seq_to_sql(seq)?], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if receipts.is_empty() || receipts.iter().any(|h| h != stored.as_bytes()) {
+        return Err(StoreError::Integrity {
+            seq,
+            what: "it was purged, and its stored chain hash is not the one its receipt records",
+        });
+    }
+    Ok(stored)
+}
+
 /// The children a signed record names.
 fn children_of(signed: &[u8]) -> Result<Vec<ChildRef>, StoreError> {
     let (envelope, _) = split_signed(signed)
-        .map_err(|e| StoreError::Corrupt(format!("a record just signed does not split: {e}")))?;
-    let env = decode_envelope(envelope)
-        .map_err(|e| StoreError::Corrupt(format!("a record just signed does not decode: {e}")))?;
+        .map_err(|e| StoreError::Corrupt(format!("a signed record does not split: {e}")))?;
+    let env = decode_stored_envelope(envelope)
+        .map_err(|e| StoreError::Corrupt(format!("a signed record does not decode: {e}")))?;
     Ok(env.body.children.iter().cloned().collect())
 }
 
@@ -170,6 +239,19 @@ fn child_tags_column(sealer: &Sealer, children: &[ChildRef]) -> Option<Vec<u8>> 
         }
     }
     (!column.is_empty()).then_some(column)
+}
+
+/// Whether two `records.child_tags` values hold the same tags, in any
+/// order (capture writes them in the record's order, migration 0005 in
+/// byte order).
+fn same_tags(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && sorted_tags(a) == sorted_tags(b)
+}
+
+fn sorted_tags(column: &[u8]) -> Vec<&[u8]> {
+    let mut tags: Vec<&[u8]> = column.chunks(CHILD_TAG_LEN).collect();
+    tags.sort_unstable();
+    tags
 }
 
 /// Whether a `records.child_tags` value holds `tag` at a tag boundary.
@@ -339,18 +421,22 @@ impl RecordStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Cached statements: a capture is the hot path, and parsing the
         // same SQL on every capture is work the bare insert does not do.
-        let last: Option<(i64, Vec<u8>)> = tx
-            .prepare_cached("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
+        let last: Option<(i64, Vec<u8>, Option<Vec<u8>>)> = tx
+            .prepare_cached("SELECT seq, hash, sealed FROM records ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let (seq, prev) = match last {
             None => (Seq::FIRST, RecordHash::GENESIS),
-            Some((seq, hash)) => (Seq(seq as u64).next(), hash_from(hash)?),
+            Some((head, hash, sealed)) => {
+                let head = Seq(head as u64);
+                let prev = authentic_head(&tx, sealer, head, hash_from(hash)?, sealed)?;
+                (head.next(), prev)
+            }
         };
         let signed = sign(seq, prev)?;
         let hash = signed.hash();
         let seq_sql = seq_to_sql(seq)?;
-        let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
         let sealed = sealer.seal(Slot::RecordBody, Some(seq), signed.as_bytes());
         let child_tags = child_tags_column(sealer, &children_of(signed.as_bytes())?);
         // One row in one b-tree: the child index is in the row (migration
@@ -403,24 +489,35 @@ impl RecordStore for SqliteStore {
     }
 
     fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError> {
-        // A scan of the unpurged rows' tags (migration 0005: there is no
-        // index, so that a capture writes one b-tree). `instr` does the
-        // scan inside SQLite and lets through every row holding the tag's
-        // bytes anywhere; `names_tag` then keeps only those holding it at
-        // a tag boundary, so the answer is exact.
+        // The tags are keyed but not authenticated: one flipped bit in a
+        // row's `child_tags` would drop that record from the answer, and
+        // nothing would say so (issue 12). So every unpurged row is opened
+        // and its tags checked against the children its sealed, signed
+        // bytes name; a mismatch fails the whole lookup, naming the
+        // record. This costs what `list` costs (every row is decrypted),
+        // which buys an answer that cannot silently leave a record out.
         let sealer = self.sealer()?;
         let sql = format!(
             "SELECT {RECORD_COLUMNS}, r.child_tags
              FROM records r LEFT JOIN record_status s ON s.seq = r.seq
-             WHERE r.purged_at IS NULL AND instr(r.child_tags, ?1) > 0 ORDER BY r.seq"
+             WHERE r.purged_at IS NULL ORDER BY r.seq"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let tag = sealer.child_tag(child);
-        let mut rows = stmt.query([tag.as_slice()])?;
+        let mut rows = stmt.query([])?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
-            if names_tag(&row.get::<_, Vec<u8>>(6)?, &tag) {
-                found.push(record_from_parts(sealer, record_from_row(row)?)?);
+            let stored = row.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default();
+            let record = record_from_parts(sealer, record_from_row(row)?)?;
+            let expected = child_tags_column(sealer, &children_of(&record.signed)?);
+            if !same_tags(&stored, expected.as_deref().unwrap_or_default()) {
+                return Err(StoreError::Integrity {
+                    seq: record.seq,
+                    what: "its stored child tags do not match the children its sealed, signed bytes name",
+                });
+            }
+            if names_tag(&stored, &tag) {
+                found.push(record);
             }
         }
         Ok(found)
@@ -1053,6 +1150,111 @@ mod tests {
         assert_eq!(store.purge(now, now).unwrap(), [Seq(1)]);
         assert_eq!(child_tags_of(&store, 1), None);
         assert_eq!(seqs(&store.for_child(&a).unwrap()), [2]);
+    }
+
+    /// Issue 11: a purged head has no body to hash, so its stored hash is
+    /// checked against the receipt that ends at it; either copy damaged
+    /// stops the capture before anything is signed or written.
+    #[test]
+    fn issue_11_a_purged_head_is_checked_against_its_receipt() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        append_one(&mut store, &key);
+        let head = append_one(&mut store, &key);
+        let now = Timestamp(1_800_000_500);
+        store
+            .apply(
+                &BatchOutcome {
+                    synced: vec![Seq(1), Seq(2)],
+                    receipts: vec![StoredReceipt {
+                        first: Seq(1),
+                        last: Seq(2),
+                        last_hash: head.hash,
+                        server_time: now,
+                        signed: vec![1],
+                    }],
+                    ..BatchOutcome::default()
+                },
+                now,
+            )
+            .unwrap();
+        assert_eq!(store.purge(now, now).unwrap(), [Seq(1), Seq(2)]);
+        store
+            .conn
+            .execute_batch("DROP TRIGGER records_are_immutable")
+            .unwrap();
+        let mut damaged = head.hash.0;
+        damaged[31] ^= 0x80;
+        for (table, sql) in [
+            ("records", "UPDATE records SET hash = ?1 WHERE seq = 2"),
+            (
+                "receipts",
+                "UPDATE receipts SET last_hash = ?1 WHERE last_seq = 2",
+            ),
+        ] {
+            store.conn.execute(sql, [damaged.as_slice()]).unwrap();
+            let refused = store.append(now, &mut |_, _| panic!("nothing is signed"));
+            assert!(
+                matches!(refused, Err(StoreError::Integrity { seq: Seq(2), .. })),
+                "{table}: {refused:?}"
+            );
+            let n: i64 = store
+                .conn
+                .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 2, "{table}: nothing written");
+            store
+                .conn
+                .execute(sql, [head.hash.as_bytes().as_slice()])
+                .unwrap();
+        }
+        let next = append_one(&mut store, &key);
+        assert_eq!(next.envelope().unwrap().prev, head.hash);
+    }
+
+    /// Issue 11: a record whose stored hash is damaged is never read out
+    /// with it, so sync (which reads each record it sends with `get`, and
+    /// then matches receipts against those records' hashes) stops on the
+    /// integrity error before uploading, rather than judge receipts
+    /// against a hash the record does not have.
+    #[test]
+    fn issue_11_a_damaged_hash_is_never_read_out() {
+        let key = test_key();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let a = append_one(&mut store, &key);
+        append_one(&mut store, &key);
+        store
+            .conn
+            .execute_batch("DROP TRIGGER records_are_immutable")
+            .unwrap();
+        let mut damaged = a.hash.0;
+        damaged[0] ^= 1;
+        store
+            .conn
+            .execute(
+                "UPDATE records SET hash = ?1 WHERE seq = 1",
+                [damaged.as_slice()],
+            )
+            .unwrap();
+        let integrity =
+            |r: Result<_, StoreError>| matches!(r, Err(StoreError::Integrity { seq: Seq(1), .. }));
+        assert!(integrity(store.get(Seq(1)).map(drop)));
+        assert!(integrity(store.all().map(drop)));
+        assert_eq!(store.get(Seq(2)).unwrap().unwrap().seq, Seq(2));
+    }
+
+    #[test]
+    fn tags_compare_as_sets() {
+        let (a, b) = ([1u8; CHILD_TAG_LEN], [2u8; CHILD_TAG_LEN]);
+        let ab = [a, b].concat();
+        let ba = [b, a].concat();
+        assert!(same_tags(&ab, &ba));
+        assert!(same_tags(&[], &[]));
+        assert!(!same_tags(&ab, &a));
+        assert!(!same_tags(&a, &b));
+        let mut flipped = ab.clone();
+        flipped[0] ^= 1;
+        assert!(!same_tags(&flipped, &ba));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::Text;
 use crate::error::{Field, ValidationError};
 use crate::ids::RecordId;
-use crate::validate::{Validate, require};
+use crate::validate::{Validate, narrative, one_line, require};
 
 const KIND: &str = "amendment";
 
@@ -35,6 +35,8 @@ impl Validate for Amendment {
             Field::of(KIND, "reason"),
             &self.reason,
             "say why the record is being corrected",
-        )
+        )?;
+        one_line(Field::of(KIND, "reason"), &self.reason)?;
+        narrative(Field::of(KIND, "correction"), &self.correction)
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::Text;
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, require};
+use crate::validate::{Validate, narrative, one_line, require};
 
 const KIND: &str = "concern";
 
@@ -75,6 +75,8 @@ impl Validate for Concern {
                 ConcernAction::Shared => "say with whom it was shared",
                 ConcernAction::None => "say why no action was taken",
             },
-        )
+        )?;
+        narrative(Field::of(KIND, "seen_or_said"), &self.seen_or_said)?;
+        one_line(Field::of(KIND, "action_detail"), &self.action_detail)
     }
 }

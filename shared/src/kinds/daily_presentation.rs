@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
 use crate::time::TimeOfDay;
-use crate::validate::{Validate, ensure, require};
+use crate::validate::{Validate, ensure, narrative, one_line, require};
 
 const KIND: &str = "daily_presentation";
 
@@ -144,6 +144,19 @@ impl Validate for DailyPresentation {
                 &injury.description,
                 "describe the injury: size, colour, shape",
             )?;
+        }
+        one_line(Field::of(KIND, "absence_reason"), &self.absence_reason)?;
+        one_line(Field::of(KIND, "brought_by"), &self.brought_by)?;
+        one_line(Field::of(KIND, "collected_by"), &self.collected_by)?;
+        narrative(Field::of(KIND, "concern_note"), &self.concern_note)?;
+        for (i, injury) in self.injuries.iter().enumerate() {
+            let field = |path| Field::of(KIND, path).at(i);
+            narrative(field("injuries[].description"), &injury.description)?;
+            narrative(
+                field("injuries[].carer_explanation"),
+                &injury.carer_explanation,
+            )?;
+            narrative(field("injuries[].child_account"), &injury.child_account)?;
         }
         Ok(())
     }

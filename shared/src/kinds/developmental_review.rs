@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, ensure, unique};
+use crate::validate::{Validate, ensure, narrative, unique};
 
 const KIND: &str = "developmental_review";
 
@@ -103,6 +103,7 @@ impl Validate for DevelopmentalReview {
             |o| o.domain,
             Field::of(KIND, "outcomes[].domain"),
             "repeats a domain; record one outcome per domain",
-        )
+        )?;
+        narrative(Field::of(KIND, "note"), &self.note)
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::Text;
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, in_range, require};
+use crate::validate::{Validate, in_range, narrative, one_line, require};
 
 const KIND: &str = "escalation";
 
@@ -69,6 +69,10 @@ impl Validate for Escalation {
             Field::of(KIND, "disagreement"),
             &self.disagreement,
             "describe the disagreement",
-        )
+        )?;
+        one_line(Field::of(KIND, "raised_by"), &self.raised_by)?;
+        one_line(Field::of(KIND, "raised_with"), &self.raised_with)?;
+        narrative(Field::of(KIND, "disagreement"), &self.disagreement)?;
+        narrative(Field::of(KIND, "outcome"), &self.outcome)
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::{CareDomain, Grade, PersonPresent};
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, ensure, require, unique};
+use crate::validate::{Validate, ensure, narrative, one_line, require, unique};
 
 const KIND: &str = "home_visit";
 
@@ -111,7 +111,10 @@ impl Validate for HomeVisit {
         for (i, o) in self.observations.iter().enumerate() {
             o.grade
                 .check(Field::of(KIND, "observations[].grade").at(i))?;
+            narrative(Field::of(KIND, "observations[].note").at(i), &o.note)?;
         }
-        Ok(())
+        one_line(Field::of(KIND, "not_seen_reason"), &self.not_seen_reason)?;
+        super::vocabulary::check_present(KIND, &self.present)?;
+        narrative(Field::of(KIND, "narrative"), &self.narrative)
     }
 }

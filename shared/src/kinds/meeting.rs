@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
 use crate::ids::AgencyCode;
-use crate::validate::{Validate, ensure, require};
+use crate::validate::{Validate, ensure, narrative, one_line, require};
 
 const KIND: &str = "meeting";
 
@@ -102,6 +102,14 @@ impl Validate for Meeting {
                 "say who recorded the minutes",
             )?;
         }
-        Ok(())
+        for (i, a) in self.attendees.iter().enumerate() {
+            one_line(Field::of(KIND, "attendees[].name").at(i), &a.name)?;
+            one_line(Field::of(KIND, "attendees[].agency").at(i), &a.agency)?;
+        }
+        for (i, a) in self.absent_agencies.iter().enumerate() {
+            one_line(Field::of(KIND, "absent_agencies[]").at(i), a)?;
+        }
+        narrative(Field::of(KIND, "decisions"), &self.decisions)?;
+        one_line(Field::of(KIND, "minutes_by"), &self.minutes_by)
     }
 }

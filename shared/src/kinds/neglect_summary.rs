@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::{CareDomain, Grade};
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, ensure, in_range, unique};
+use crate::validate::{Validate, ensure, in_range, narrative, unique};
 
 const KIND: &str = "neglect_summary";
 
@@ -56,6 +56,7 @@ impl Validate for NeglectSummary {
         for (i, g) in self.grades.iter().enumerate() {
             g.grade.check(Field::of(KIND, "grades[].grade").at(i))?;
         }
-        in_range(Field::of(KIND, "visits"), i64::from(self.visits), 1, 100)
+        in_range(Field::of(KIND, "visits"), i64::from(self.visits), 1, 100)?;
+        narrative(Field::of(KIND, "evidence"), &self.evidence)
     }
 }

@@ -118,6 +118,20 @@ pub struct PersonPresent {
     pub relationship: Text<48>,
 }
 
+/// Checks each person's `relationship` is one line of visible text.
+pub(crate) fn check_present(
+    kind: &'static str,
+    present: &[PersonPresent],
+) -> Result<(), ValidationError> {
+    for (i, p) in present.iter().enumerate() {
+        crate::validate::one_line(
+            Field::of(kind, "present[].relationship").at(i),
+            &p.relationship,
+        )?;
+    }
+    Ok(())
+}
+
 /// A grade from 1 (best) to 5 (worst), the scale of graded neglect
 /// assessment.
 #[derive(

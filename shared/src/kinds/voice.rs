@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::PersonPresent;
 use crate::bounded::{List, Text};
 use crate::error::{Field, ValidationError};
-use crate::validate::{Validate, require};
+use crate::validate::{Validate, narrative, require};
 
 const KIND: &str = "voice";
 
@@ -72,6 +72,11 @@ impl Validate for VoiceOfChild {
                 &self.behaviour,
                 "describe what the child did, as you saw it",
             ),
-        }
+        }?;
+        narrative(Field::of(KIND, "words"), &self.words)?;
+        narrative(Field::of(KIND, "behaviour"), &self.behaviour)?;
+        super::vocabulary::check_present(KIND, &self.present)?;
+        narrative(Field::of(KIND, "meaning"), &self.meaning)?;
+        narrative(Field::of(KIND, "action"), &self.action)
     }
 }

@@ -1,9 +1,16 @@
 //! Renders a [`Chronology`]: [`table`] (DATE | ACTIVITY | AGENCY, the shape
 //! of a case-review chronology), [`csv`] (RFC 4180, a header row) and
 //! [`json`].
+//!
+//! Every text field was written on some agency's device and is untrusted
+//! here. Table and CSV cells show control, bidirectional and invisible
+//! characters escaped ([`Escaped`], `\u{1b}`), so no field can start a
+//! new row, move the cursor or reorder a line; JSON writes them as `\uXXXX`
+//! escapes ([`json_escaped`]), which parse back to the same text.
 
 use std::fmt::Write as _;
 
+use hearth_shared::printable::{Escaped, json_escaped};
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
@@ -46,8 +53,9 @@ impl Format {
     pub fn render_compact(self, c: &Chronology) -> String {
         match self {
             Self::Json => {
-                let mut s =
-                    serde_json::to_string(&json_view(c)).expect("chronology JSON serializes");
+                let mut s = json_escaped(
+                    serde_json::to_string(&json_view(c)).expect("chronology JSON serializes"),
+                );
                 s.push('\n');
                 s
             }
@@ -61,8 +69,10 @@ impl Format {
             Self::Table => table(c),
             Self::Csv => csv(c),
             Self::Json => {
-                let mut s = serde_json::to_string_pretty(&json_view(c))
-                    .expect("chronology JSON serializes");
+                let mut s = json_escaped(
+                    serde_json::to_string_pretty(&json_view(c))
+                        .expect("chronology JSON serializes"),
+                );
                 s.push('\n');
                 s
             }
@@ -98,6 +108,20 @@ fn activity(e: &Entry) -> String {
     s
 }
 
+/// The device's worker, when it is not the author (a shared device, or a
+/// record stored before ingest checked authors): shown beside the author.
+fn device_worker(e: &Entry) -> Option<&str> {
+    (e.worker != e.author).then_some(e.worker.as_str())
+}
+
+/// The AGENCY cell: `AGENCY (author)`, or `AGENCY (author via worker)`.
+fn agency_cell(e: &Entry) -> String {
+    match device_worker(e) {
+        Some(w) => format!("{} ({} via {w})", e.agency, e.author),
+        None => format!("{} ({})", e.agency, e.author),
+    }
+}
+
 /// The table: a title line, then DATE | ACTIVITY | AGENCY.
 pub fn table(c: &Chronology) -> String {
     let rows: Vec<[String; 3]> = c
@@ -106,8 +130,8 @@ pub fn table(c: &Chronology) -> String {
         .map(|e| {
             [
                 date_time(e),
-                activity(e),
-                format!("{} ({})", e.agency, e.author),
+                Escaped(&activity(e)).to_string(),
+                Escaped(&agency_cell(e)).to_string(),
             ]
         })
         .collect();
@@ -120,15 +144,16 @@ pub fn table(c: &Chronology) -> String {
     }
     let mut out = String::new();
     let who: Vec<String> = c.children.iter().map(ToString::to_string).collect();
+    let child = c.child.to_string();
     if c.family {
         let _ = writeln!(
             out,
             "Family chronology for {} (children: {})",
-            c.child,
-            who.join(", ")
+            Escaped(&child),
+            Escaped(&who.join(", "))
         );
     } else {
-        let _ = writeln!(out, "Chronology for {}", c.child);
+        let _ = writeln!(out, "Chronology for {}", Escaped(&child));
     }
     let line = |cells: [&str; 3]| {
         let mut l = String::new();
@@ -160,16 +185,20 @@ pub fn table(c: &Chronology) -> String {
     out
 }
 
-/// One CSV field, quoted when it must be (RFC 4180).
+/// One CSV field, hidden characters escaped, quoted when it must be (RFC
+/// 4180).
 fn field(s: &str) -> String {
+    let s = Escaped(s).to_string();
     // Managers open these files in spreadsheets. A cell that starts with
     // `=`, `+`, `-`, `@`, tab or carriage return would be run as a formula
     // (CSV injection, OWASP); a leading apostrophe makes it plain text. The
     // text is recorded by other agencies' devices, so it is untrusted here.
+    // (Tab and carriage return are escaped above, but the rule stays
+    // whole in case the escaping ever changes.)
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
-        s.to_string()
+        s
     };
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -181,7 +210,7 @@ fn field(s: &str) -> String {
 /// The CSV: a header row, one row per entry, CRLF line ends.
 pub fn csv(c: &Chronology) -> String {
     let mut out = String::from(
-        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason\r\n",
+        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
     );
     for e in &c.entries {
         let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
@@ -208,6 +237,7 @@ pub fn csv(c: &Chronology) -> String {
             orig,
             by,
             why,
+            device_worker(e).unwrap_or_default().to_string(),
         ];
         let row: Vec<String> = row.iter().map(|f| field(f)).collect();
         out.push_str(&row.join(","));
@@ -230,6 +260,8 @@ struct JsonEntry<'a> {
     amendment_reason: Option<&'a str>,
     author: &'a str,
     children: &'a [ChildRef],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_worker: Option<&'a str>,
     flags: Vec<&'static str>,
     headline: &'a str,
     kind: RecordKind,
@@ -266,6 +298,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 amendment_reason: e.amended.as_ref().map(|a| a.reason.as_str()),
                 author: &e.author,
                 children: &e.children,
+                device_worker: device_worker(e),
                 flags: flag_list(e),
                 headline: &e.headline,
                 kind: e.kind,
@@ -431,7 +464,72 @@ mod tests {
         assert_eq!(field("plain"), "plain");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("a\nb"), "\"a\nb\"");
+        // A line break is shown escaped (issue 11), so a cell never spans
+        // lines; a file opened in a terminal shows one row per entry.
+        assert_eq!(field("a\nb"), "a\\u{a}b");
+    }
+
+    /// The fixture with hostile text in every field a renderer shows, as a
+    /// store holding records from before capture refused it would have.
+    fn hostile() -> Chronology {
+        let mut c = fixture();
+        let forged = "typo\n2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith)";
+        for e in &mut c.entries {
+            e.headline = format!("Seen \u{1b}[2J\u{7}\u{8}\u{202e}gnihton\r{}", e.headline);
+            e.agency.push_str("\u{2066}\t");
+            e.author.push_str("\u{85}\u{2028}=cmd");
+            if let Some(a) = &mut e.amended {
+                a.reason = forged.to_string();
+                a.original_headline.push_str("\u{200b}\u{feff}\u{7f}");
+            }
+        }
+        assert!(c.entries.iter().any(|e| e.amended.is_some()));
+        c
+    }
+
+    fn no_hidden_but_line_ends(out: &str) {
+        let bad: Vec<char> = out
+            .chars()
+            .filter(|&c| c != '\n' && c != '\r' && hearth_shared::printable::hidden(c).is_some())
+            .collect();
+        assert!(bad.is_empty(), "raw hidden characters {bad:?} in {out}");
+    }
+
+    #[test]
+    fn hostile_text_cannot_forge_a_table_row_or_move_the_cursor() {
+        let c = hostile();
+        let out = Format::Table.render(&c);
+        // Title, header, rule, then exactly one line per entry.
+        assert_eq!(out.lines().count(), 3 + c.entries.len(), "{out}");
+        assert!(
+            !out.contains("\n2026-11-01 08:30 | Concern: FORGED"),
+            "{out}"
+        );
+        assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
+        assert!(out.contains("\\u{1b}[2J\\u{7}\\u{8}\\u{202e}gnihton\\u{d}"));
+        assert!(!out.contains('\r'));
+        no_hidden_but_line_ends(&out);
+    }
+
+    #[test]
+    fn hostile_text_cannot_forge_a_csv_row() {
+        let c = hostile();
+        let out = Format::Csv.render(&c);
+        assert_eq!(out.matches('\n').count(), 1 + c.entries.len(), "{out}");
+        assert_eq!(out.matches("\r\n").count(), 1 + c.entries.len(), "{out}");
+        no_hidden_but_line_ends(&out);
+        assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
+    }
+
+    #[test]
+    fn hostile_text_in_json_is_escaped_and_reads_back_unchanged() {
+        let c = hostile();
+        for out in [Format::Json.render(&c), Format::Json.render_compact(&c)] {
+            no_hidden_but_line_ends(&out);
+            assert!(!out.contains('\r'));
+            let back: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, json(&c));
+        }
     }
 
     #[test]
@@ -464,5 +562,25 @@ mod tests {
                 assert!(e.get(k).is_some(), "missing {k} in {e}");
             }
         }
+    }
+
+    #[test]
+    fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
+        let mut c = fixture();
+        let e = &mut c.entries[1];
+        assert_eq!(e.author, "dsl.patel");
+        e.worker = "door-tablet".into();
+        assert!(
+            table(&c).contains("| NURSERY-12 (dsl.patel via door-tablet)"),
+            "{}",
+            table(&c)
+        );
+        assert!(table(&c).contains("| HV-NORTH (hv.jones)\n"));
+        let csv = csv(&c);
+        let row = csv.lines().nth(2).unwrap();
+        assert!(row.ends_with(",door-tablet"), "{row}");
+        let j = json(&c);
+        assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
+        assert!(j["entries"][0].get("device_worker").is_none());
     }
 }

@@ -7,6 +7,13 @@
 //!   naming two siblings appears once), amendments folded into the entry
 //!   they correct, flags, a date range, and the order.
 //!
+//! Who a line is from: its agency is the sending device's enrolled agency
+//! (the store reads it from the device, not from the record), and its
+//! author is shown with the device's worker when they differ (a shared
+//! tablet). An amendment is folded only into a record of its own device;
+//! one that claims to correct another device's record (stored before
+//! ingest refused them, issue 11) is shown on its own and changes nothing.
+//!
 //! Why this order: a chronology is read as "what happened, when". Entries
 //! are sorted by `occurred_at`, never by capture or sync time, so a record
 //! that arrives late slots into its place. Ties are broken by agency, then
@@ -79,6 +86,9 @@ pub struct AmendmentInfo {
     pub original_headline: String,
     /// The original `occurred_at`.
     pub original_occurred_at: Timestamp,
+    /// The children the original named (the amendment may correct them;
+    /// a pull then discloses the entry to both, and logs both).
+    pub original_children: Vec<ChildRef>,
 }
 
 /// One line of a chronology.
@@ -92,6 +102,9 @@ pub struct Entry {
     pub agency: String,
     /// The author.
     pub author: String,
+    /// The enrolled worker of the device that sent it (differs from the
+    /// author on a shared device).
+    pub worker: String,
     /// The kind.
     pub kind: RecordKind,
     /// The headline (corrected by an amendment, if any).
@@ -234,6 +247,31 @@ fn flags_of(r: &StoredRecord) -> FlagSet {
     flags
 }
 
+/// Whether `r` is an amendment that may fold into the record it names: only
+/// a record of the same device (the same signing key) can be amended.
+fn own_amendment(r: &StoredRecord) -> Option<&crate::store::Amends> {
+    r.line
+        .amends
+        .as_ref()
+        .filter(|a| a.corrects.device == r.line.id.device)
+}
+
+/// Every child a pull of `entries` for `view` discloses: the view, and for
+/// an entry whose amendment corrected the children, the children of both
+/// the original and the amendment.
+pub fn disclosed(entries: &[Entry], view: &BTreeSet<ChildRef>) -> BTreeSet<ChildRef> {
+    let mut all = view.clone();
+    for e in entries {
+        if let Some(a) = &e.amended
+            && a.original_children != e.children
+        {
+            all.extend(a.original_children.iter().cloned());
+            all.extend(e.children.iter().cloned());
+        }
+    }
+    all
+}
+
 /// Builds the entries for the children in `view` from `records`.
 pub fn reconcile(
     records: &[StoredRecord],
@@ -245,7 +283,7 @@ pub fn reconcile(
     let mut amendments: BTreeMap<RecordId, (&StoredRecord, &str)> = BTreeMap::new();
     let ids: BTreeSet<RecordId> = records.iter().map(|r| r.line.id).collect();
     for r in records {
-        if let Some(a) = &r.line.amends
+        if let Some(a) = own_amendment(r)
             && ids.contains(&a.corrects)
         {
             let slot = amendments.entry(a.corrects).or_insert((r, &a.reason));
@@ -256,11 +294,7 @@ pub fn reconcile(
     }
     let mut entries = Vec::new();
     for r in records {
-        if r.line
-            .amends
-            .as_ref()
-            .is_some_and(|a| ids.contains(&a.corrects))
-        {
+        if own_amendment(r).is_some_and(|a| ids.contains(&a.corrects)) {
             // Folded into the entry it corrects.
             continue;
         }
@@ -270,6 +304,7 @@ pub fn reconcile(
             occurred_at: r.line.occurred_at,
             agency: r.line.agency.clone(),
             author: r.line.author.clone(),
+            worker: r.worker.clone(),
             kind: r.line.kind,
             headline: r.line.headline.clone(),
             children: r.line.children.clone(),
@@ -283,6 +318,7 @@ pub fn reconcile(
                 reason: (*reason).to_string(),
                 original_headline: entry.headline.clone(),
                 original_occurred_at: entry.occurred_at,
+                original_children: entry.children.clone(),
             });
             entry.headline = am.line.headline.clone();
             entry.occurred_at = am.line.occurred_at;
@@ -544,5 +580,64 @@ pub(crate) mod tests {
         };
         let e = reconcile(&[a, b], &BTreeSet::from([child(ANNA)]), range);
         assert_eq!(e.len(), 1);
+    }
+
+    #[test]
+    fn issue_11_an_amendment_of_another_devices_record_changes_nothing() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{BEN}\""), "2026-01-05T09:00:00Z", "About Ben"),
+        );
+        // Device 2 claims to correct device 1's record: stored before
+        // ingest refused such amendments.
+        let forged = record(
+            2,
+            1,
+            &format!(
+                r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"1900-01-01T09:00:00Z","headline":"Moved","corrects":"{}","reason":"date typed wrongly"}}"#,
+                orig.line.id
+            ),
+        );
+        let both = [orig.clone(), forged.clone()];
+        let ben = reconcile(&both, &BTreeSet::from([child(BEN)]), DateRange::default());
+        assert_eq!(ben.len(), 1);
+        assert_eq!(ben[0].headline, "About Ben");
+        assert_eq!(ben[0].occurred_at, orig.line.occurred_at);
+        assert!(ben[0].amended.is_none());
+        let anna = BTreeSet::from([child(ANNA)]);
+        let a = reconcile(&both, &anna, DateRange::default());
+        assert_eq!(a.len(), 1, "only the amendment itself");
+        assert_eq!(a[0].record_id, forged.line.id);
+        assert!(!a[0].headline.contains("Ben"));
+        assert_eq!(disclosed(&a, &anna), anna);
+    }
+
+    #[test]
+    fn issue_11_an_own_amendment_moving_children_discloses_both() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{BEN}\""), "2026-01-05T09:00:00Z", "Wrong child"),
+        );
+        let am = record(
+            1,
+            2,
+            &format!(
+                r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-01-05T09:00:00Z","headline":"Right child","corrects":"{}","reason":"child chosen wrongly"}}"#,
+                orig.line.id
+            ),
+        );
+        let anna = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[orig, am], &anna, DateRange::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            e[0].amended.as_ref().unwrap().original_headline,
+            "Wrong child"
+        );
+        assert_eq!(
+            disclosed(&e, &anna),
+            BTreeSet::from([child(ANNA), child(BEN)])
+        );
     }
 }

@@ -9,7 +9,7 @@ use hearth_shared::ChildRef;
 use serde::Deserialize;
 
 use super::{AppState, error, internal};
-use crate::audit::{PullError, PullRequest, date_range, pull};
+use crate::audit::{PullError, PullRequest, check_reason, date_range, pull};
 use crate::chronology::format::Format;
 use crate::keys::token_hash;
 use crate::store::{Store, Via};
@@ -69,11 +69,11 @@ pub async fn chronology(
                 ));
             };
             let reason = q.reason.unwrap_or_default();
-            if reason.trim().is_empty() {
+            if let Err(e) = check_reason(&reason) {
                 return Ok(error(
                     StatusCode::BAD_REQUEST,
                     "reason_required",
-                    "a reason is required to read a chronology; add ?reason=...",
+                    format!("{e}; add ?reason=..."),
                 ));
             }
             let Ok(child) = child.parse::<ChildRef>() else {
@@ -132,12 +132,12 @@ pub async fn chronology(
                     )
                         .into_response())
                 }
-                Err(PullError::ReasonRequired) => Ok(error(
+                Err(PullError::Reason(e)) => Ok(error(
                     StatusCode::BAD_REQUEST,
                     "reason_required",
-                    "a reason is required to read a chronology; add ?reason=...",
+                    format!("{e}; add ?reason=..."),
                 )),
-                Err(e @ PullError::BadDate { .. }) => {
+                Err(e @ (PullError::BadDate { .. } | PullError::BadReader(_))) => {
                     Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
                 }
                 Err(PullError::Store(e)) => Err(e),

@@ -67,6 +67,7 @@ pub async fn enrol(State(st): State<AppState>, body: Bytes) -> Response {
                 device,
                 agency: grant.agency,
                 worker: grant.worker,
+                staff: grant.staff,
                 server_key: hex::encode(st.server_key.verifying_key().as_bytes()),
                 server_time: now,
             })

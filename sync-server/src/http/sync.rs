@@ -122,6 +122,7 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
                 received_at,
                 records,
                 late_entry_secs: st2.limits.late_entry_secs,
+                quarantine_budget: st2.limits.quarantine_budget_bytes,
             }))
         },
     )

@@ -69,6 +69,9 @@ pub struct Device {
     pub agency: String,
     /// Its worker.
     pub worker: String,
+    /// Who else may author its records (a shared device's staff), in
+    /// name order; empty for a worker's own tablet.
+    pub staff: Vec<String>,
     /// When it enrolled.
     pub enrolled_at: Timestamp,
     /// When it last uploaded.
@@ -164,6 +167,9 @@ pub struct StoredRecord {
     pub late_entry: bool,
     /// Another record conflicts with it (a fork).
     pub disputed: bool,
+    /// The enrolled worker of the device that sent it (the line's agency
+    /// is the device's enrolled agency, whatever the record says).
+    pub worker: String,
 }
 
 /// What an amendment corrects.
@@ -190,6 +196,7 @@ impl StoredRecord {
             corrected_time,
             late_entry,
             disputed,
+            worker: e.body.author.as_str().to_string(),
         }
     }
 }
@@ -221,7 +228,9 @@ impl HoldStatus {
     }
 }
 
-/// Bytes kept aside with their reason.
+/// Bytes kept aside with their reason: whole for a fork, at most a
+/// capped prefix (or nothing, past the device's quarantine budget) for a
+/// rejected record; the digest and length always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
     /// Row id, once stored.
@@ -234,10 +243,51 @@ pub struct Held {
     pub status: HoldStatus,
     /// Why, for a person to act on.
     pub reason: String,
-    /// The bytes.
+    /// The bytes kept: all of them, a prefix, or none.
     pub bytes: Vec<u8>,
+    /// How many bytes were received.
+    pub length: u64,
+    /// SHA-256 of all the bytes received (finds a resend).
+    pub digest: [u8; 32],
     /// When.
     pub received_at: Timestamp,
+}
+
+impl Held {
+    /// Whether every byte received is kept.
+    pub fn is_whole(&self) -> bool {
+        self.bytes.len() as u64 == self.length
+    }
+}
+
+/// What a device may write: its enrolment. Ingest rejects a record whose
+/// agency is not `agency`, or whose author is neither `worker` nor on
+/// `staff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The agency it was enrolled for.
+    pub agency: String,
+    /// The worker it was enrolled for.
+    pub worker: String,
+    /// Who else may author its records (a shared device).
+    pub staff: Vec<String>,
+}
+
+impl Enrolment {
+    /// Whether `author` may write on this device.
+    pub fn may_author(&self, author: &str) -> bool {
+        self.worker == author || self.staff.iter().any(|s| s == author)
+    }
+}
+
+/// A device's use of its quarantine budget (rejected records only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuarantineUsage {
+    /// Bytes of rejected records kept for it.
+    pub bytes: u64,
+    /// Whether a rejected record was already kept as metadata only (the
+    /// budget was used up and the alarm raised).
+    pub exhausted: bool,
 }
 
 /// An alarm raised for a person (a fork).
@@ -255,22 +305,45 @@ pub struct Alarm {
     pub message: String,
 }
 
-/// How a chronology was read.
+/// How a chronology, or records about a child, were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     /// The `chronology` command.
     Cli,
     /// `GET /v1/children/{ref}/chronology`.
     Http,
+    /// The `quarantine` command: what is held about these children, with
+    /// verdicts, without the records' bytes.
+    Quarantine,
+    /// `quarantine --json --bytes`: the held records' bytes too.
+    QuarantineBytes,
 }
 
 impl Via {
+    /// Every value.
+    pub const ALL: [Self; 4] = [
+        Self::Cli,
+        Self::Http,
+        Self::Quarantine,
+        Self::QuarantineBytes,
+    ];
+
     /// Its name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Cli => "cli",
             Self::Http => "http",
+            Self::Quarantine => "quarantine",
+            Self::QuarantineBytes => "quarantine-bytes",
         }
+    }
+
+    /// From its name; `cli` for any name not known.
+    pub fn parse(s: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .unwrap_or(Self::Cli)
     }
 }
 
@@ -351,11 +424,17 @@ pub struct Grant {
     pub agency: String,
     /// The worker.
     pub worker: String,
+    /// Who else may author records on the device (a shared device).
+    pub staff: Vec<String>,
 }
 
 /// One ingest transaction: what [`crate::ingest`] reads and writes while
 /// deciding a batch. Everything written commits together or not at all.
 pub trait IngestTx {
+    /// The sending device's enrolment (`None` if it is not enrolled).
+    fn enrolment(&mut self, device: DeviceId) -> Result<Option<Enrolment>, StoreError>;
+    /// How much of its quarantine budget `device` has used.
+    fn quarantine_usage(&mut self, device: DeviceId) -> Result<QuarantineUsage, StoreError>;
     /// Stores the clock state and when the device was last seen.
     fn set_clock_state(
         &mut self,
@@ -371,9 +450,9 @@ pub trait IngestTx {
     fn mark_disputed(&mut self, id: RecordId) -> Result<bool, StoreError>;
     /// The stored bytes of a record.
     fn record_bytes(&mut self, id: RecordId) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Whether exactly these bytes from `device` are already kept aside
-    /// (a resend of a quarantined or rejected record).
-    fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError>;
+    /// Whether bytes with this SHA-256 from `device` are already kept
+    /// aside (a resend of a quarantined or rejected record).
+    fn is_held(&mut self, device: DeviceId, digest: &[u8; 32]) -> Result<bool, StoreError>;
     /// Whether the record `id` is stored with exactly these signed bytes.
     fn holds_bytes(&mut self, id: RecordId, bytes: &[u8]) -> Result<bool, StoreError>;
     /// Keeps bytes aside with their reason.
@@ -403,6 +482,15 @@ pub trait Store {
     fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
     /// All devices.
     fn devices(&self) -> Result<Vec<Device>, StoreError>;
+    /// Adds `member` to (or, with `on` false, takes them off) a device's
+    /// staff list; returns whether the device exists.
+    fn set_staff(
+        &self,
+        device: DeviceId,
+        member: &str,
+        on: bool,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
     /// Revokes a device; returns whether it exists.
     fn revoke(&self, id: DeviceId, reason: &str, at: Timestamp) -> Result<bool, StoreError>;
     /// Stores an enrolment token's hash.

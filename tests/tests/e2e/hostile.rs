@@ -16,24 +16,28 @@ use serde_json::{Value, json};
 
 use crate::fixture::*;
 
-/// A device that speaks the protocol itself.
-struct Device {
+/// A device that speaks the protocol itself (a hostile signer: it signs
+/// whatever it is told, bypassing the agent's checks).
+pub(crate) struct Device {
     key: SigningKey,
+    /// The agency it enrols for and writes in its records.
+    agency: &'static str,
 }
 
 impl Device {
-    fn new(seed: u8) -> Self {
+    pub(crate) fn new(seed: u8, agency: &'static str) -> Self {
         Self {
             key: SigningKey::from_bytes(&[seed; 32]),
+            agency,
         }
     }
 
-    fn id(&self) -> DeviceId {
+    pub(crate) fn id(&self) -> DeviceId {
         DeviceId::from_public_key(self.key.verifying_key().as_bytes())
     }
 
-    fn enrol(&self, server: &Server, agency: &str) {
-        let token = server.enrol_token(agency, "w1");
+    pub(crate) fn enrol(&self, server: &Server) {
+        let token = server.enrol_token(self.agency, "w1");
         let body = json!({
             "token": token,
             "public_key": hex::encode(self.key.verifying_key().as_bytes()),
@@ -53,10 +57,22 @@ impl Device {
 
     /// A signed record `seq` after `prev`, claiming to be from `device`.
     fn record(&self, device: DeviceId, seq: u64, prev: RecordHash, headline: &str) -> SignedRecord {
-        let json = daily(CHILD_A, now() - 60, headline).to_string();
+        self.sign(device, seq, prev, &daily(CHILD_A, now() - 60, headline))
+    }
+
+    /// Signs any body as record `seq` after `prev` of `device`; the agency
+    /// defaults to the device's, the author to `w1`.
+    pub(crate) fn sign(
+        &self,
+        device: DeviceId,
+        seq: u64,
+        prev: RecordHash,
+        json: &Value,
+    ) -> SignedRecord {
+        let json = json.to_string();
         let defaults = Defaults {
             author: Text::try_from_str("w1").unwrap(),
-            agency: Text::try_from_str("NURSERY-12").unwrap(),
+            agency: Text::try_from_str(self.agency).unwrap(),
         };
         let envelope = Envelope {
             version: FORMAT_VERSION,
@@ -73,7 +89,7 @@ impl Device {
         self.record(self.id(), seq, prev, headline)
     }
 
-    fn upload(&self, server: &Server, records: Vec<Vec<u8>>) -> (u16, String) {
+    pub(crate) fn upload(&self, server: &Server, records: Vec<Vec<u8>>) -> (u16, String) {
         let batch = UploadBatch::new(&self.key, Timestamp(now()), records);
         post(server, postcard::to_allocvec(&batch).unwrap())
     }
@@ -92,7 +108,7 @@ fn try_post(server: &Server, body: Vec<u8>) -> Result<(u16, String), ureq::Error
 }
 
 /// The single verdict of a one-record upload: status and reason.
-fn verdict(response: (u16, String)) -> (VerdictStatus, String) {
+pub(crate) fn verdict(response: (u16, String)) -> (VerdictStatus, String) {
     assert_eq!(response.0, 200, "{}", response.1);
     let r: UploadResponse = serde_json::from_str(&response.1).unwrap();
     assert_eq!(r.verdicts.len(), 1);
@@ -107,11 +123,11 @@ fn error_code(response: &(u16, String)) -> String {
 #[test]
 fn hostile_input_is_refused_with_reasons_and_the_server_keeps_serving() {
     let server = Server::start_with(&["--max-body-bytes", "65536"]);
-    let a = Device::new(31);
-    let b = Device::new(32);
-    a.enrol(&server, "NURSERY-12");
-    b.enrol(&server, "HV-NORTH");
-    let never_enrolled = Device::new(33);
+    let a = Device::new(31, "NURSERY-12");
+    let b = Device::new(32, "HV-NORTH");
+    a.enrol(&server);
+    b.enrol(&server);
+    let never_enrolled = Device::new(33, "NURSERY-12");
 
     let a1 = a.own(1, RecordHash::GENESIS, "Genuine first record");
     assert_eq!(
@@ -183,7 +199,13 @@ fn hostile_input_is_refused_with_reasons_and_the_server_keeps_serving() {
     );
 
     // Nothing refused was dropped: it is all held with its reason.
-    let held: Value = serde_json::from_str(&server.admin_ok(&["quarantine", "--json"])).unwrap();
+    let held: Value = serde_json::from_str(&server.admin_ok(&[
+        "quarantine",
+        "--json",
+        "--reason",
+        "triage of hostile input",
+    ]))
+    .unwrap();
     let held = held["held"].as_array().unwrap();
     assert!(
         held.len() >= 5,

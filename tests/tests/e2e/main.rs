@@ -10,12 +10,14 @@
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
 //! | `revocation` | a revoked device is told so and refused; its synced records remain |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
+//! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
 mod agencies;
 mod audit;
 mod crashes;
 mod fixture;
 mod hostile;
+mod identity;
 mod interrupted;
 mod network;
 mod revocation;

@@ -72,7 +72,7 @@ fn a_revocation_not_signed_by_the_enrolled_server_destroys_nothing() {
     let status: serde_json::Value =
         serde_json::from_str(&agent.run_ok(&["status", "--json"])).unwrap();
     let device = status["device_id"].as_str().unwrap();
-    impostor.admin_ok(&["revoke", device, "--reason", "impostor"]);
+    impostor.admin_ok(&["revoke", device, "--reason", "impostor device"]);
 
     let out = agent.run(&["sync"]);
     assert_eq!(out.status.code(), Some(4));

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hearth_shared::signed::{SIGNATURE_LEN, decode_envelope};
+use hearth_shared::signed::{SIGNATURE_LEN, decode_stored_envelope};
 use hearth_shared::{
     ChainState, ChildRef, DeviceId, RecordHash, RecordId, RecordKind, Seq, Timestamp,
 };
@@ -31,8 +31,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use sha2::{Digest, Sha256};
 
 use super::{
-    Access, Alarm, Amends, Device, EnrolRefusal, Grant, Held, HoldStatus, IngestTx, Line,
-    NewRecord, Revocation, Role, Store, StoreError, StoredRecord, User, Via,
+    Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, Grant, Held, HoldStatus, IngestTx,
+    Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord, User, Via,
 };
 use crate::chronology::FlagSet;
 use crate::clock::ClockState;
@@ -53,11 +53,28 @@ const MIGRATIONS: &[(&str, Option<After>)] = &[
         include_str!("migrations/0004_compact_records.sql"),
         Some(backfill_lines),
     ),
+    (
+        include_str!("migrations/0005_identity_and_quarantine_budget.sql"),
+        Some(backfill_digests),
+    ),
 ];
 
 /// Separates the child references in `records.children` (a control
 /// character, which no reference may hold).
 const CHILD_SEPARATOR: char = '\n';
+
+/// Separates the worker ids in `enrol_tokens.staff` (a control character,
+/// which no worker id may hold).
+const STAFF_SEPARATOR: char = '\n';
+
+/// The staff list of `device`, in name order (current members only).
+fn staff_of(conn: &Connection, device: DeviceId) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT member FROM device_staff WHERE device = ?1 AND removed_at IS NULL ORDER BY member",
+    )?;
+    let rows = stmt.query_map([dev(device)], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
 
 /// How far (in pages) the WAL may grow before the writer checkpoints for
 /// itself, when a background [`Checkpointer`] has fallen behind: 64 MiB.
@@ -220,6 +237,7 @@ impl SqliteStore {
         for g in rows {
             gaps.push(g?);
         }
+        let staff = staff_of(&self.conn, id)?;
         Ok(Device {
             id,
             public_key: key
@@ -227,6 +245,7 @@ impl SqliteStore {
                 .map_err(|_| StoreError::Corrupt("a device key"))?,
             agency: row.get(2)?,
             worker: row.get(3)?,
+            staff,
             enrolled_at: Timestamp(row.get(4)?),
             last_seen: row.get::<_, Option<i64>>(5)?.map(Timestamp),
             clock: ClockState {
@@ -250,6 +269,34 @@ struct SqliteTx<'c> {
 }
 
 impl IngestTx for SqliteTx<'_> {
+    fn enrolment(&mut self, device: DeviceId) -> Result<Option<Enrolment>, StoreError> {
+        let row: Option<(String, String)> = self
+            .tx
+            .prepare_cached("SELECT agency, worker FROM devices WHERE id = ?1")?
+            .query_row([dev(device)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(agency, worker)| {
+            Ok(Enrolment {
+                agency,
+                worker,
+                staff: staff_of(&self.tx, device)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn quarantine_usage(&mut self, device: DeviceId) -> Result<QuarantineUsage, StoreError> {
+        let (bytes, exhausted): (i64, bool) = self.tx.prepare_cached(
+            "SELECT COALESCE(SUM(length(bytes)), 0), COALESCE(MAX(length > 0 AND length(bytes) = 0), 0)
+             FROM quarantine WHERE device = ?1 AND status = 'rejected'",
+        )?
+        .query_row([dev(device)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(QuarantineUsage {
+            bytes: bytes as u64,
+            exhausted,
+        })
+    }
+
     fn set_clock_state(
         &mut self,
         device: DeviceId,
@@ -354,14 +401,14 @@ impl IngestTx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn is_held(&mut self, device: DeviceId, bytes: &[u8]) -> Result<bool, StoreError> {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
-        Ok(self.tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND digest = ?2)
-                 OR EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND digest IS NULL AND bytes = ?3)",
-            params![dev(device), digest.as_slice(), bytes],
-            |r| r.get(0),
-        )?)
+    fn is_held(&mut self, device: DeviceId, digest: &[u8; 32]) -> Result<bool, StoreError> {
+        // Every row has its digest (0005 filled in those held before 0002).
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM quarantine WHERE device = ?1 AND digest = ?2)",
+            )?
+            .query_row(params![dev(device), digest.as_slice()], |r| r.get(0))?)
     }
 
     fn holds_bytes(&mut self, id: RecordId, bytes: &[u8]) -> Result<bool, StoreError> {
@@ -377,7 +424,7 @@ impl IngestTx for SqliteTx<'_> {
 
     fn hold(&mut self, h: &Held) -> Result<(), StoreError> {
         self.tx.execute(
-            "INSERT INTO quarantine (device, seq, status, reason, bytes, received_at, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO quarantine (device, seq, status, reason, bytes, received_at, digest, length) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 dev(h.device),
                 h.seq.map(|s| s.0 as i64),
@@ -385,7 +432,8 @@ impl IngestTx for SqliteTx<'_> {
                 h.reason,
                 h.bytes,
                 h.received_at.0,
-                Sha256::digest(&h.bytes).as_slice()
+                h.digest.as_slice(),
+                h.length as i64,
             ],
         )?;
         Ok(())
@@ -487,7 +535,7 @@ fn backfill_lines(tx: &Transaction<'_>) -> Result<(), StoreError> {
             .len()
             .checked_sub(SIGNATURE_LEN)
             .ok_or(StoreError::Corrupt("a stored record"))?;
-        let e = decode_envelope(&bytes[..env_len])
+        let e = decode_stored_envelope(&bytes[..env_len])
             .map_err(|_| StoreError::Corrupt("a stored record"))?;
         let line = Line::of(&e);
         let c = Columns::of(&line);
@@ -498,8 +546,24 @@ fn backfill_lines(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The columns [`read_line`] reads, for `records r`.
-const LINE_COLUMNS: &str = "r.device, r.seq, r.kind, r.occurred_at, r.agency, r.author, r.headline, r.children, r.detail_flags, r.corrects_device, r.corrects_seq, r.amend_reason, r.received_at, r.corrected_time, r.late_entry, r.disputed";
+/// After migration 0005: gives the rows held before migration 0002 their
+/// digest, so that a resend is found by its digest alone.
+fn backfill_digests(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut read = tx.prepare("SELECT id, bytes FROM quarantine WHERE digest IS NULL")?;
+    let mut write = tx.prepare("UPDATE quarantine SET digest = ?2 WHERE id = ?1")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, bytes): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        write.execute(params![id, Sha256::digest(&bytes).as_slice()])?;
+    }
+    Ok(())
+}
+
+/// The columns [`read_line`] reads, for `records r` joined with the
+/// sending device `d`: the agency shown is the device's enrolled agency,
+/// never the one a record claims (issue 11; rows stored before the check
+/// may claim another).
+const LINE_COLUMNS: &str = "r.device, r.seq, r.kind, r.occurred_at, d.agency, r.author, r.headline, r.children, r.detail_flags, r.corrects_device, r.corrects_seq, r.amend_reason, r.received_at, r.corrected_time, r.late_entry, r.disputed, d.worker";
 
 fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
     let corrupt = StoreError::Corrupt;
@@ -546,6 +610,7 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
         corrected_time: Timestamp(row.get(13)?),
         late_entry: row.get(14)?,
         disputed: row.get(15)?,
+        worker: text(16)?,
     })
 }
 
@@ -586,6 +651,39 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn set_staff(
+        &self,
+        device: DeviceId,
+        member: &str,
+        on: bool,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let exists: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+            [dev(device)],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Ok(false);
+        }
+        if on {
+            self.conn.execute(
+                "INSERT INTO device_staff (device, member, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device, member) DO UPDATE
+                 SET removed_at = NULL, added_at = excluded.added_at
+                 WHERE removed_at IS NOT NULL",
+                params![dev(device), member, at.0],
+            )?;
+        } else {
+            self.conn.execute(
+                "UPDATE device_staff SET removed_at = ?3
+                 WHERE device = ?1 AND member = ?2 AND removed_at IS NULL",
+                params![dev(device), member, at.0],
+            )?;
+        }
+        Ok(true)
+    }
+
     fn revoke(&self, id: DeviceId, reason: &str, at: Timestamp) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "UPDATE devices SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1",
@@ -602,8 +700,15 @@ impl Store for SqliteStore {
         expires: Timestamp,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO enrol_tokens (token_hash, agency, worker, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash, grant.agency, grant.worker, created.0, expires.0],
+            "INSERT INTO enrol_tokens (token_hash, agency, worker, created_at, expires_at, staff) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                hash,
+                grant.agency,
+                grant.worker,
+                created.0,
+                expires.0,
+                grant.staff.join(&STAFF_SEPARATOR.to_string())
+            ],
         )?;
         Ok(())
     }
@@ -616,14 +721,14 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Result<Grant, EnrolRefusal>, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let token: Option<(String, String, i64, Option<i64>)> = tx
+        let token: Option<(String, String, i64, Option<i64>, String)> = tx
             .query_row(
-                "SELECT agency, worker, expires_at, used_at FROM enrol_tokens WHERE token_hash = ?1",
+                "SELECT agency, worker, expires_at, used_at, staff FROM enrol_tokens WHERE token_hash = ?1",
                 [token_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((agency, worker, expires, used)) = token else {
+        let Some((agency, worker, expires, used, staff)) = token else {
             return Ok(Err(EnrolRefusal::UnknownToken));
         };
         if let Some(used) = used {
@@ -648,8 +753,23 @@ impl Store for SqliteStore {
             "INSERT INTO devices (id, public_key, agency, worker, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![dev(device), public_key.as_slice(), agency, worker, now.0],
         )?;
+        let staff: Vec<String> = staff
+            .split(STAFF_SEPARATOR)
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect();
+        for member in &staff {
+            tx.execute(
+                "INSERT OR IGNORE INTO device_staff (device, member, added_at) VALUES (?1, ?2, ?3)",
+                params![dev(device), member, now.0],
+            )?;
+        }
         tx.commit()?;
-        Ok(Ok(Grant { agency, worker }))
+        Ok(Ok(Grant {
+            agency,
+            worker,
+            staff,
+        }))
     }
 
     fn add_user(
@@ -730,6 +850,7 @@ impl Store for SqliteStore {
         let mut by_child = self.conn.prepare(&format!(
             "SELECT {LINE_COLUMNS}
              FROM record_children c JOIN records r ON r.device = c.device AND r.seq = c.seq
+             LEFT JOIN devices d ON d.id = r.device
              WHERE c.child = ?1"
         ))?;
         let mut corrections = Vec::new();
@@ -738,7 +859,12 @@ impl Store for SqliteStore {
             while let Some(row) = rows.next()? {
                 let rec = read_line(row)?;
                 if seen.insert(rec.line.id) {
-                    if let Some(a) = &rec.line.amends {
+                    // Only a device's own records can be amended (issue
+                    // 11): an amendment of another device's record, stored
+                    // before ingest refused them, brings nothing in.
+                    if let Some(a) = &rec.line.amends
+                        && a.corrects.device == rec.line.id.device
+                    {
                         corrections.push(a.corrects);
                     }
                     out.push(rec);
@@ -746,7 +872,8 @@ impl Store for SqliteStore {
             }
         }
         let mut by_id = self.conn.prepare(&format!(
-            "SELECT {LINE_COLUMNS} FROM records r WHERE r.device = ?1 AND r.seq = ?2"
+            "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
+             WHERE r.device = ?1 AND r.seq = ?2"
         ))?;
         for id in corrections {
             if seen.contains(&id) {
@@ -788,7 +915,7 @@ impl Store for SqliteStore {
             out.push(Access {
                 at: Timestamp(r.get(0)?),
                 who: r.get(1)?,
-                via: if via == "http" { Via::Http } else { Via::Cli },
+                via: Via::parse(&via),
                 child: parse_child(&r.get::<_, String>(3)?)?,
                 family: r.get(4)?,
                 reason: r.get(5)?,
@@ -804,7 +931,7 @@ impl Store for SqliteStore {
 
     fn held(&self) -> Result<Vec<Held>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, device, seq, status, reason, bytes, received_at FROM quarantine ORDER BY id",
+            "SELECT id, device, seq, status, reason, bytes, received_at, length, digest FROM quarantine ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -822,6 +949,11 @@ impl Store for SqliteStore {
                 reason: r.get(4)?,
                 bytes: r.get(5)?,
                 received_at: Timestamp(r.get(6)?),
+                length: r.get::<_, i64>(7)? as u64,
+                digest: r
+                    .get::<_, Vec<u8>>(8)?
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("a quarantine digest"))?,
             });
         }
         Ok(out)
@@ -1023,6 +1155,7 @@ mod tests {
             received_at: Timestamp(1_790_000_100),
             records,
             late_entry_secs: 86_400,
+            quarantine_budget: crate::ingest::DEFAULT_QUARANTINE_BUDGET,
         }
     }
 
@@ -1080,6 +1213,99 @@ mod tests {
             2,
             "the earlier hold and the new rejection"
         );
+    }
+
+    /// Enrols a device for `agency`/`worker` through a token.
+    fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
+        let grant = Grant {
+            agency: agency.into(),
+            worker: worker.into(),
+            staff: vec![],
+        };
+        let hash = format!("token-{agency}");
+        store
+            .add_enrol_token(&hash, &grant, Timestamp(1), Timestamp(i64::MAX))
+            .unwrap();
+        let device = DeviceId::from_public_key(key.verifying_key().as_bytes());
+        let public = *key.verifying_key().as_bytes();
+        store
+            .enrol(&hash, device, public, Timestamp(2))
+            .unwrap()
+            .unwrap();
+        device
+    }
+
+    /// Rows stored before ingest checked identities and amendments (issue
+    /// 11) cannot mislead a reader: the agency shown is the device's, and
+    /// another device's amendment brings no record in and corrects nothing.
+    #[test]
+    fn issue_11_rows_stored_before_the_checks_are_read_safely() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let nursery_key = SigningKey::from_bytes(&[21; 32]);
+        let hv_key = SigningKey::from_bytes(&[22; 32]);
+        let nursery = enrol(&store, &nursery_key, "NURSERY-12", "dsl.patel");
+        let hv = enrol(&store, &hv_key, "HV-NORTH", "hv.jones");
+        let about_ben = chain(
+            &nursery_key,
+            &[format!(
+                r#"{{"kind":"voice","children":["{BEN}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"About Ben","mode":"behaviour","behaviour":"hid","action":"told the DSL"}}"#
+            )],
+        );
+        let forged = chain(
+            &hv_key,
+            &[
+                format!(
+                    r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Forged","agency":"POLICE-CAIT","author":"ds.nobody","mode":"behaviour","behaviour":"hid","action":"x"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"1900-01-01T00:00:00Z","headline":"Moved","corrects":"{nursery}-1","reason":"date typed wrongly"}}"#
+                ),
+            ],
+        );
+        // Written as an old server did: straight in, no checks.
+        store
+            .ingest(|tx| {
+                for (e, bytes) in about_ben.iter().chain(&forged) {
+                    let signed = SignedRecord::sign(
+                        if e.device == hv {
+                            &hv_key
+                        } else {
+                            &nursery_key
+                        },
+                        e,
+                    )
+                    .unwrap();
+                    tx.insert_record(&NewRecord {
+                        line: Line::of(e),
+                        prev: e.prev,
+                        device_time: e.device_time,
+                        bytes: bytes.clone(),
+                        hash: signed.hash(),
+                        received_at: e.device_time,
+                        corrected_time: e.device_time,
+                        late_entry: false,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let anna = store.records_for(&[ANNA.parse().unwrap()]).unwrap();
+        assert_eq!(anna.len(), 2, "the forged record and the amendment only");
+        assert!(anna.iter().all(|r| r.line.id.device == hv));
+        assert!(anna.iter().all(|r| r.line.agency == "HV-NORTH"), "{anna:?}");
+        assert!(anna.iter().all(|r| r.worker == "hv.jones"));
+        assert_eq!(
+            anna[0].line.author, "ds.nobody",
+            "the claim is kept, shown beside the worker"
+        );
+        let ben = store.records_for(&[BEN.parse().unwrap()]).unwrap();
+        let view = std::collections::BTreeSet::from([BEN.parse().unwrap()]);
+        let entries = crate::chronology::reconcile(&ben, &view, Default::default());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].headline, "About Ben");
+        assert!(entries[0].amended.is_none());
+        assert_eq!(entries[0].agency, "NURSERY-12");
     }
 
     #[test]
