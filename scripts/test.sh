@@ -39,6 +39,15 @@ step "release binaries: no test hooks (HEARTH_FAULT, HEARTH_CLOCK_SKEW_SECS, HEA
 cargo build --release --locked -p hearth-sync-server -p hearth-agent
 release="${CARGO_TARGET_DIR:-target}/release"
 bash scripts/no-test-hooks.sh "$release/hearth-server" "$release/hearth-agent"
+# And in behaviour: with both agent hooks set (the skew to garbage, which a
+# hooked build refuses), release `init` succeeds and keeps full Argon2.
+hooktmp=$(mktemp -d)
+HEARTH_PASSPHRASE="release hook check passphrase" HEARTH_INSECURE_TEST_KDF=1 \
+    HEARTH_CLOCK_SKEW_SECS=not-a-number \
+    "$release/hearth-agent" --store "$hooktmp/store" init --agency NURSERY-12 --worker ci >/dev/null
+grep -Eq '"memory_kib": ?65536' "$hooktmp/store/keyring.json" \
+    || { echo "the release agent honoured HEARTH_INSECURE_TEST_KDF" >&2; exit 1; }
+rm -rf "$hooktmp"
 
 step "benchmarks, quick mode: they must keep compiling and running (never timed tests)"
 cargo test -p hearth-bench --benches --locked
