@@ -21,6 +21,8 @@ use crate::audit::{PullError, PullRequest, date_range, pull};
 use crate::chronology::format::Format;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BadDuration, Limits, parse_duration};
+use crate::http::admit::BodyBudget;
+use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{KeyError, load_or_create_server_key};
@@ -80,6 +82,11 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// An in-flight body budget that one full body would not fit in.
+    #[error(
+        "--max-body-bytes-in-flight must be at least --max-body-bytes, or no full batch could ever be received"
+    )]
+    InFlightBudget,
     /// The async runtime.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -152,9 +159,17 @@ pub enum Command {
         /// Captured this long after the event is a late entry.
         #[arg(long, default_value = "24h")]
         late_entry: String,
-        /// Most connections served at once (each may buffer a full body).
+        /// Most connections served at once; more are closed at accept.
         #[arg(long, default_value_t = 256)]
         max_connections: usize,
+        /// Most connections from one source address; more are closed at
+        /// accept.
+        #[arg(long, default_value_t = 32)]
+        max_connections_per_ip: usize,
+        /// Request-body bytes held in memory at once over all requests (at
+        /// least --max-body-bytes); past it, 503 busy.
+        #[arg(long, default_value_t = 32 * 1024 * 1024)]
+        max_body_bytes_in_flight: usize,
     },
     /// Issue a one-time device enrolment token (printed once).
     EnrolToken {
@@ -291,6 +306,8 @@ pub fn run() -> Result<(), CliError> {
             request_timeout,
             late_entry,
             max_connections,
+            max_connections_per_ip,
+            max_body_bytes_in_flight,
         } => {
             init_tracing("info");
             if max_record_bytes == 0 || max_record_bytes > hearth_shared::MAX_SIGNED_SIZE {
@@ -304,7 +321,12 @@ pub fn run() -> Result<(), CliError> {
                 request_timeout: parse_duration(&request_timeout)?,
                 late_entry_secs: parse_duration(&late_entry)?.as_secs() as i64,
                 max_connections: max_connections.max(1),
+                max_connections_per_ip: max_connections_per_ip.max(1),
+                max_body_bytes_in_flight,
             };
+            if max_body_bytes_in_flight < max_body_bytes {
+                return Err(CliError::InFlightBudget);
+            }
             let source = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => CertSource::Files { cert, key },
                 (None, None) => CertSource::SelfSigned { names: tls_names },
@@ -430,6 +452,7 @@ fn serve_command(
     };
     let checkpointer = store.checkpoint_in_background(&data)?;
     let writer = Writer::start(store, clock.clone(), fault, move || checkpointer.nudge());
+    let counters = Arc::new(Counters::default());
     let state = AppState {
         data,
         pool: Arc::default(),
@@ -437,6 +460,8 @@ fn serve_command(
         writer,
         limits,
         clock,
+        counters: counters.clone(),
+        budget: BodyBudget::new(limits.max_body_bytes_in_flight),
     };
     let app = router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -460,7 +485,7 @@ fn serve_command(
         let _ = out.flush();
         drop(out);
         tracing::info!(%addr, "serving");
-        serve(listener, tls, app, limits).await;
+        serve(listener, tls, app, limits, counters).await;
         Ok(())
     })
 }

@@ -29,13 +29,18 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_logging(data, args, env, Stdio::null())
+    }
+
+    /// Like [`Server::start`], with the server's log (stderr) to `log`.
+    fn start_logging(data: &Path, args: &[&str], env: &[(&str, &str)], log: Stdio) -> Self {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -540,7 +545,7 @@ fn rejected_records_are_kept_with_reasons() {
     let (status, text) = server.post("/v1/sync", BATCH_CONTENT_TYPE, body).unwrap();
     assert_eq!(
         (status, error_code(&text).as_str()),
-        (401, "unknown_device")
+        (401, "unauthenticated")
     );
     // A batch header not signed by the device it names.
     let mut batch = UploadBatch::new(&dev.key, Timestamp(0), vec![good.as_bytes().to_vec()]);
@@ -554,8 +559,127 @@ fn rejected_records_are_kept_with_reasons() {
         .unwrap();
     assert_eq!(
         (status, error_code(&text).as_str()),
-        (401, "bad_batch_auth")
+        (401, "unauthenticated")
     );
+}
+
+/// The body of a 401 with its message, for comparing refusals.
+fn refusal(server: &Server, body: Vec<u8>) -> (u16, String) {
+    server.post("/v1/sync", BATCH_CONTENT_TYPE, body).unwrap()
+}
+
+/// A counter's value on `GET /v1/metrics`.
+fn metric(server: &Server, name: &str) -> u64 {
+    let (status, text) = server.get("/v1/metrics", None);
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[test]
+fn an_unauthenticated_batch_learns_nothing_about_a_revoked_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut dev = Device::new(40);
+    dev.enrol(&server, "HV-NORTH");
+    let reason = "Tablet lost on bus 42 near the depot";
+    admin_ok(
+        dir.path(),
+        &["revoke", &dev.id().to_string(), "--reason", reason],
+    );
+    // The revoked device's id, a header signed by someone else's key.
+    let attacker = Device::new(41);
+    let mut forged = UploadBatch::new(&dev.key, Timestamp(0), vec![]);
+    forged.auth = UploadBatch::new(&attacker.key, Timestamp(0), vec![]).auth;
+    let revoked_forged = refusal(&server, postcard::to_allocvec(&forged).unwrap());
+    // The same with no signature at all.
+    forged.auth = Vec::new();
+    let revoked_unsigned = refusal(&server, postcard::to_allocvec(&forged).unwrap());
+    // A device that was never enrolled.
+    let unknown = refusal(&server, attacker.batch(vec![]));
+    for (status, body) in [&revoked_forged, &revoked_unsigned, &unknown] {
+        assert_eq!(
+            (*status, error_code(body).as_str()),
+            (401, "unauthenticated"),
+            "{body}"
+        );
+        assert!(!body.contains("bus 42"), "the reason leaked: {body}");
+        assert!(!body.contains("revoked"), "the revocation leaked: {body}");
+        assert!(!body.contains(&dev.id().to_string()), "{body}");
+    }
+    assert_eq!(
+        revoked_forged.1, unknown.1,
+        "revoked and unknown look alike"
+    );
+    assert_eq!(revoked_unsigned.1, unknown.1);
+    assert_eq!(metric(&server, "hearth_batch_auth_failures_total"), 3);
+    // Signed by the revoked device itself: told, with the reason and the
+    // signed notice the tablet acts on.
+    let (status, body) = refusal(&server, dev.batch(vec![]));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (403, "device_revoked")
+    );
+    assert!(body.contains("bus 42"), "{body}");
+    let notice: ErrorBody = serde_json::from_str(&body).unwrap();
+    assert!(notice.revocation.is_some());
+}
+
+#[test]
+fn refused_methods_get_json_and_failed_credentials_are_logged_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Server::start_logging(&data, &[], &[], log.into());
+    for (path, method) in [
+        ("/v1/health", "POST"),
+        ("/v1/sync", "GET"),
+        ("/v1/enrol", "PUT"),
+        ("/v1/children/nhs:9434765919/chronology", "DELETE"),
+    ] {
+        let mut resp = server
+            .agent()
+            .run(
+                ureq::http::Request::builder()
+                    .method(method)
+                    .uri(format!("{}{path}", server.url))
+                    .body(())
+                    .unwrap(),
+            )
+            .unwrap();
+        let body = resp.body_mut().read_to_string().unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}: {body}");
+        assert_eq!(error_code(&body), "method_not_allowed", "{method} {path}");
+    }
+    assert_eq!(metric(&server, "hearth_enrol_failures_total"), 0);
+    assert_eq!(metric(&server, "hearth_token_failures_total"), 0);
+    let (status, _) = server
+        .post(
+            "/v1/enrol",
+            "application/json",
+            Device::new(42).enrol_request("guessed-token"),
+        )
+        .unwrap();
+    assert_eq!(status, 401);
+    let path = format!("/v1/children/{ANNA}/chronology?reason=looking%20around");
+    assert_eq!(server.get(&path, Some("guessed-token")).0, 401);
+    assert_eq!(server.get(&path, None).0, 401);
+    assert_eq!(metric(&server, "hearth_enrol_failures_total"), 1);
+    assert_eq!(metric(&server, "hearth_token_failures_total"), 2);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(lines("enrolment refused"), 1, "{log}");
+    assert_eq!(lines("chronology request refused"), 2, "{log}");
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("refused"))
+            .all(|l| l.contains("WARN") && l.contains("127.0.0.1:")),
+        "each refusal is a warning naming the peer: {log}"
+    );
+    assert!(!log.contains("guessed-token"), "a token was logged: {log}");
+    assert!(!log.contains(ANNA), "a child was logged: {log}");
 }
 
 #[test]
