@@ -119,6 +119,12 @@ impl Server {
         }
     }
 
+    /// The server process's id, while it runs (to read its memory use
+    /// from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().expect("the server is running").id()
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr.expect("the server has started")

@@ -34,8 +34,9 @@ pub struct PullQuery {
 /// Logs and counts a refused bearer token, without the token (nor the
 /// child asked for).
 fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
-    counters.count(Event::TokenFailure);
-    tracing::warn!(%peer, why, "chronology request refused: no valid API token");
+    if let Some(left_out) = counters.count(Event::TokenFailure) {
+        tracing::warn!(%peer, why, left_out, "chronology request refused: no valid API token");
+    }
 }
 
 /// The handler.

@@ -70,8 +70,9 @@ pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Respo
             EnrolRefusal::Used(_) => "token already used",
             EnrolRefusal::DeviceExists => "device already enrolled",
         };
-        st.counters.count(Event::EnrolFailure);
-        tracing::warn!(%peer, %device, why, "enrolment refused");
+        if let Some(left_out) = st.counters.count(Event::EnrolFailure) {
+            tracing::warn!(%peer, %device, why, left_out, "enrolment refused");
+        }
     }
     match outcome {
         Ok(grant) => {

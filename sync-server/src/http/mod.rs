@@ -239,14 +239,12 @@ pub async fn serve(
         let admitted = match gate.admit(peer.ip()) {
             Ok(a) => a,
             Err(why) => {
-                counters.count(Event::ConnectionRefused);
-                match why {
-                    Refusal::Full => {
-                        tracing::warn!(%peer, "connection refused: every connection slot is taken")
-                    }
-                    Refusal::PerIp => {
-                        tracing::debug!(%peer, "connection refused: this address holds its share of connections")
-                    }
+                if let Some(left_out) = counters.count(Event::ConnectionRefused) {
+                    let why = match why {
+                        Refusal::Full => "every connection slot is taken",
+                        Refusal::PerIp => "this address holds its share of connections",
+                    };
+                    tracing::warn!(%peer, why, left_out, "connection refused");
                 }
                 drop(stream);
                 continue;

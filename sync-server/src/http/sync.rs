@@ -75,8 +75,9 @@ pub async fn sync(
         Ok(b) => b,
         Err(BodyError::TooLarge) => return too_large(limit),
         Err(BodyError::Busy) => {
-            st.counters.count(Event::BodyRefused);
-            tracing::warn!(%peer, "batch refused: the in-flight body budget is spent");
+            if let Some(left_out) = st.counters.count(Event::BodyRefused) {
+                tracing::warn!(%peer, left_out, "batch refused: the in-flight body budget is spent");
+            }
             return (
                 [(header::RETRY_AFTER, "60")],
                 error(
@@ -175,8 +176,9 @@ pub async fn sync(
         Ok(Ok(Ok(job))) => job,
         Ok(Ok(Err(Refused::Response(r)))) => return r,
         Ok(Ok(Err(Refused::Auth(why)))) => {
-            st.counters.count(Event::BatchAuthFailure);
-            tracing::warn!(%peer, claimed_device = %device_claimed, why, "batch refused: not authenticated");
+            if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
+                tracing::warn!(%peer, claimed_device = %device_claimed, why, left_out, "batch refused: not authenticated");
+            }
             return unauthenticated();
         }
         Ok(Err(e)) => return internal(&e),
