@@ -21,6 +21,7 @@ use crate::audit::{PullError, PullRequest, date_range, pull};
 use crate::chronology::format::Format;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BadDuration, Limits, parse_duration};
+use crate::datadir::{self, DataDirError};
 use crate::http::admit::BodyBudget;
 use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
@@ -50,6 +51,9 @@ pub enum CliError {
     /// The server key.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The data directory's permissions.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     /// A duration flag.
     #[error(transparent)]
     Duration(#[from] BadDuration),
@@ -292,6 +296,10 @@ fn init_tracing(default: &str) {
 /// Parses the command line and runs it.
 pub fn run() -> Result<(), CliError> {
     let cli = Cli::parse();
+    // Before anything is created: the database and keys are for the
+    // server's user alone, whatever umask it was started with.
+    datadir::restrict_umask();
+    datadir::prepare(&cli.data)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve {

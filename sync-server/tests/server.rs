@@ -1033,3 +1033,110 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     );
     assert_eq!(out["children"].as_array().unwrap().len(), 3);
 }
+
+/// `hearth-server --data DATA ARGS` under umask 022, as a shell would start it.
+fn under_umask_022(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "umask 022 && exec \"$0\" \"$@\"", BIN, "--data"])
+        .arg(data)
+        .args(args)
+        .env("USER", "test-runner");
+    cmd
+}
+
+/// Every path under `dir` with its permission bits, `dir` first.
+fn modes(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = vec![(
+        dir.to_path_buf(),
+        std::fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+    )];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(modes(&path));
+        } else {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            out.push((path, mode));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_data_directory_and_every_file_in_it_are_private_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = under_umask_022(&data, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited");
+    }
+    // An administration command under the same umask, while serve runs.
+    let added = under_umask_022(&data, &["user", "add", "mgr", "--role", "manager"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let seen = modes(&data);
+    let _ = child.kill();
+    let _ = child.wait();
+    let names: Vec<String> = seen
+        .iter()
+        .map(|(p, _)| p.strip_prefix(&data).unwrap().display().to_string())
+        .collect();
+    for expected in [
+        "hearth.db",
+        "hearth.db-wal",
+        "hearth.db-shm",
+        "server_key",
+        "tls/cert.pem",
+        "tls/key.pem",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    for (path, mode) in &seen {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:04o}", path.display());
+    }
+}
+
+#[test]
+fn a_data_directory_open_to_others_is_refused_by_every_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    admin_ok(&data, &["devices"]);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["devices"],
+        &["user", "add", "mgr", "--role", "manager"],
+        &["enrol-token", "--agency", "HV-NORTH", "--worker", "w1"],
+        &["access-log"],
+    ] {
+        let out = admin(&data, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} ran on a 0755 directory");
+        assert!(
+            err.contains(&format!("chmod 700 {}", data.display())),
+            "{args:?}: {err}"
+        );
+    }
+    // Fixed as told, it runs, and a database an older version left
+    // world-readable is made private.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let db = data.join("hearth.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    admin_ok(&data, &["devices"]);
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -118,11 +118,22 @@ fn hash_of(b: Vec<u8>) -> Result<RecordHash, StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data` and migrates it.
+    /// A new directory is `0700` and a new database `0600`; SQLite gives
+    /// its `-wal` and `-shm` files the database's mode.
     pub fn open(data: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
-            path: data.to_path_buf(),
-            source,
-        })?;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let io = |path: PathBuf| move |source| StoreError::Io { path, source };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(io(data.to_path_buf()))?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db_path(data))
+            .map_err(io(db_path(data)))?;
         let conn = Connection::open(db_path(data))?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
