@@ -1116,9 +1116,27 @@ fn a_data_directory_open_to_others_is_refused_by_every_command() {
     let data = dir.path().join("data");
     admin_ok(&data, &["devices"]);
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // serve must refuse at once, not start (a server that started would be
+    // killed after 10 s and the test fail).
+    let mut serve = Command::new(BIN)
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while serve.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = serve.kill();
+    let out = serve.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "serve ran on a 0755 directory");
+    assert!(err.contains(&format!("chmod 700 {}", data.display())), "{err}");
     for args in [
-        &["serve", "--listen", "127.0.0.1:0"][..],
-        &["devices"],
+        &["devices"][..],
         &["user", "add", "mgr", "--role", "manager"],
         &["enrol-token", "--agency", "HV-NORTH", "--worker", "w1"],
         &["access-log"],
