@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Grant, Role, Store, StoreError};
+use crate::store::{Grant, Role, Store, StoreError, UserChange};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,14 @@ pub enum AdminError {
     /// A blank reason.
     #[error("a reason is required; say why (--reason TEXT)")]
     BlankReason,
+    /// No such user.
+    #[error("no user named \"{0}\"; see `hearth-server user list`")]
+    UnknownUser(String),
+    /// The user was revoked.
+    #[error(
+        "user \"{0}\" was revoked at {1}; a revoked token stays revoked (add a user under a new name)"
+    )]
+    UserRevoked(String, Timestamp),
     /// A child linked to itself.
     #[error("a child cannot be linked to itself; give two different children")]
     SameChild,
@@ -85,6 +93,70 @@ pub fn add_user<S: Store>(
         return Err(AdminError::UserExists(name.to_string()));
     }
     Ok(token)
+}
+
+fn user_change(name: &str, change: UserChange) -> Result<(), AdminError> {
+    match change {
+        UserChange::Done => Ok(()),
+        UserChange::NoSuchUser => Err(AdminError::UnknownUser(name.to_string())),
+        UserChange::Revoked(at) => Err(AdminError::UserRevoked(name.to_string(), at)),
+    }
+}
+
+/// Revokes a user's API token: it stops working at once.
+pub fn revoke_user<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    name: &str,
+    reason: &str,
+) -> Result<(), AdminError> {
+    if reason.trim().is_empty() {
+        return Err(AdminError::BlankReason);
+    }
+    user_change(name, store.revoke_user(name, reason.trim(), clock.now())?)
+}
+
+/// Gives a user a new API token; the old one stops working. Returns it.
+pub fn rotate_user<S: Store>(store: &S, name: &str) -> Result<SecretToken, AdminError> {
+    let token = SecretToken::generate();
+    user_change(name, store.replace_user_token(name, &token.hash())?)?;
+    Ok(token)
+}
+
+/// The user list (never the tokens).
+pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+    let users = store.users()?;
+    if as_json {
+        let v: Vec<_> = users
+            .iter()
+            .map(|u| {
+                json!({
+                    "name": u.user.name,
+                    "role": u.user.role.as_str(),
+                    "created_at": u.created_at.to_string(),
+                    "revoked_at": u.revoked.as_ref().map(|r| r.at.to_string()),
+                    "revoked_reason": u.revoked.as_ref().map(|r| r.reason.clone()),
+                })
+            })
+            .collect();
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).expect("JSON")
+        ));
+    }
+    let mut out = String::from("NAME\tROLE\tCREATED\tREVOKED\n");
+    for u in &users {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            u.user.name,
+            u.user.role.as_str(),
+            u.created_at,
+            u.revoked
+                .as_ref()
+                .map_or_else(|| "no".to_string(), |r| format!("{}: {}", r.at, r.reason)),
+        ));
+    }
+    Ok(out)
 }
 
 /// Revokes a device.

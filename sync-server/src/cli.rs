@@ -5,8 +5,8 @@
 //!
 //! Output contract (tests rely on it): `serve` prints exactly
 //! `fingerprint sha256:<64 hex>` then `listening on https://<addr>` on
-//! stdout; `enrol-token` and `user add` print the token alone on one stdout
-//! line (details go to stderr).
+//! stdout; `enrol-token`, `user add` and `user rotate` print the token
+//! alone on one stdout line (details go to stderr).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -262,6 +262,26 @@ pub enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// List users (never their tokens).
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a user's API token; it stops working at once.
+    Revoke {
+        /// Name.
+        name: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give a user a new API token (printed once); the old one stops
+    /// working at once.
+    Rotate {
+        /// Name.
+        name: String,
+    },
 }
 
 /// `family` subcommands.
@@ -370,6 +390,32 @@ pub fn run() -> Result<(), CliError> {
             eprintln!(
                 "API token for {name} ({}); it is not shown again",
                 role.as_str()
+            );
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::List { json },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            print!("{}", admin::users(&store, json)?);
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Revoke { name, reason },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            admin::revoke_user(&store, clock.as_ref(), &name, &reason)?;
+            println!("revoked user {name}; their API token no longer works");
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Rotate { name },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            let token = admin::rotate_user(&store, &name)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "new API token for {name}; the old one no longer works; it is not shown again"
             );
             Ok(())
         }

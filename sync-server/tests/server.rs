@@ -146,6 +146,16 @@ impl Drop for Server {
     }
 }
 
+/// A temporary directory only its owner may use, as the server requires of
+/// its data directory (`tempfile` follows the umask, 0755 under 022).
+fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
+}
+
 fn admin(data: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("--data")
@@ -303,7 +313,7 @@ fn error_code(body: &str) -> String {
 
 #[test]
 fn accept_then_duplicate_with_receipts_after_commit() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(1);
     dev.enrol(&server, "HV-NORTH");
@@ -338,7 +348,7 @@ fn accept_then_duplicate_with_receipts_after_commit() {
 
 #[test]
 fn fork_quarantines_both_and_raises_an_alarm() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(2);
     dev.enrol(&server, "HV-NORTH");
@@ -406,7 +416,7 @@ fn fork_quarantines_both_and_raises_an_alarm() {
 
 #[test]
 fn gap_is_recorded_then_filled() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(3);
     dev.enrol(&server, "HV-NORTH");
@@ -441,7 +451,7 @@ fn gap_is_recorded_then_filled() {
 
 #[test]
 fn rejected_records_are_kept_with_reasons() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let limit = (3 * hearth_shared::MAX_SIGNED_SIZE).to_string();
     let server = Server::start(
         dir.path(),
@@ -579,7 +589,7 @@ fn metric(server: &Server, name: &str) -> u64 {
 
 #[test]
 fn an_unauthenticated_batch_learns_nothing_about_a_revoked_device() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(40);
     dev.enrol(&server, "HV-NORTH");
@@ -628,7 +638,7 @@ fn an_unauthenticated_batch_learns_nothing_about_a_revoked_device() {
 
 #[test]
 fn refused_methods_get_json_and_failed_credentials_are_logged_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let data = dir.path().join("data");
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -684,7 +694,7 @@ fn refused_methods_get_json_and_failed_credentials_are_logged_and_counted() {
 
 #[test]
 fn record_naming_another_device_is_refused_as_wrong_device() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(7);
     dev.enrol(&server, "HV-NORTH");
@@ -719,7 +729,7 @@ fn record_naming_another_device_is_refused_as_wrong_device() {
 
 #[test]
 fn acknowledged_batch_survives_sigkill_and_resend_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let fingerprint = server.fingerprint.clone();
     let mut dev = Device::new(9);
@@ -738,7 +748,7 @@ fn acknowledged_batch_survives_sigkill_and_resend_is_idempotent() {
 
 #[test]
 fn crash_before_commit_gives_no_receipt_and_the_resend_is_accepted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(10);
     dev.enrol(&server, "HV-NORTH");
@@ -760,7 +770,7 @@ fn crash_before_commit_gives_no_receipt_and_the_resend_is_accepted() {
 
 #[test]
 fn several_devices_upload_at_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut devices: Vec<Device> = (20..26).map(Device::new).collect();
     for d in &mut devices {
@@ -806,7 +816,7 @@ fn several_devices_upload_at_once() {
 
 #[test]
 fn refusals_revoked_device_tokens_and_api_auth() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     // Reused token.
     let token = admin_ok(
@@ -944,7 +954,7 @@ fn refusals_revoked_device_tokens_and_api_auth() {
 
 #[test]
 fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut hv = Device::new(40);
     hv.enrol(&server, "HV-NORTH");
@@ -1065,7 +1075,7 @@ fn modes(dir: &Path) -> Vec<(PathBuf, u32)> {
 
 #[test]
 fn the_data_directory_and_every_file_in_it_are_private_whatever_the_umask() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let data = dir.path().join("data");
     let mut child = under_umask_022(&data, &["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -1112,7 +1122,7 @@ fn the_data_directory_and_every_file_in_it_are_private_whatever_the_umask() {
 #[test]
 fn a_data_directory_open_to_others_is_refused_by_every_command() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let data = dir.path().join("data");
     admin_ok(&data, &["devices"]);
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -1134,7 +1144,10 @@ fn a_data_directory_open_to_others_is_refused_by_every_command() {
     let out = serve.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "serve ran on a 0755 directory");
-    assert!(err.contains(&format!("chmod 700 {}", data.display())), "{err}");
+    assert!(
+        err.contains(&format!("chmod 700 {}", data.display())),
+        "{err}"
+    );
     for args in [
         &["devices"][..],
         &["user", "add", "mgr", "--role", "manager"],
@@ -1157,4 +1170,76 @@ fn a_data_directory_open_to_others_is_refused_by_every_command() {
     admin_ok(&data, &["devices"]);
     let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn api_tokens_can_be_listed_revoked_and_rotated() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let path = format!("/v1/children/{ANNA}/chronology?reason=strategy%20meeting");
+    let first = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
+    let first = first.trim();
+    admin_ok(dir.path(), &["user", "add", "lead", "--role", "admin"]);
+    assert_eq!(server.get(&path, Some(first)).0, 200);
+
+    // Rotated: the old token stops working at once, the new one works.
+    let second = admin_ok(dir.path(), &["user", "rotate", "mgr"]);
+    let second = second.trim();
+    assert_eq!(second.len(), 43);
+    assert_ne!(second, first);
+    let (s, body) = server.get(&path, Some(first));
+    assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
+    assert_eq!(server.get(&path, Some(second)).0, 200);
+
+    // Revoked: the running server refuses it at once.
+    let out = admin_ok(
+        dir.path(),
+        &["user", "revoke", "mgr", "--reason", "left the service"],
+    );
+    assert!(out.contains("revoked user mgr"), "{out}");
+    let (s, body) = server.get(&path, Some(second));
+    assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
+
+    let list = admin_json(dir.path(), &["user", "list", "--json"]);
+    let users = list.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["name"], "lead");
+    assert_eq!(users[0]["revoked_at"], Value::Null);
+    assert_eq!(users[1]["name"], "mgr");
+    assert_eq!(users[1]["role"], "manager");
+    assert_eq!(users[1]["revoked_reason"], "left the service");
+    let table = admin_ok(dir.path(), &["user", "list"]);
+    assert!(
+        table.starts_with("NAME\tROLE\tCREATED\tREVOKED\n"),
+        "{table}"
+    );
+    for listing in [list.to_string(), table] {
+        assert!(!listing.contains(first) && !listing.contains(second));
+    }
+
+    // A revoked user stays revoked; unknown users and blank reasons are errors.
+    for (args, says) in [
+        (&["user", "rotate", "mgr"][..], "was revoked"),
+        (
+            &["user", "revoke", "mgr", "--reason", "again"],
+            "was revoked",
+        ),
+        (
+            &["user", "revoke", "nobody", "--reason", "x"],
+            "no user named",
+        ),
+        (&["user", "rotate", "nobody"], "no user named"),
+        (
+            &["user", "revoke", "lead", "--reason", "  "],
+            "reason is required",
+        ),
+    ] {
+        let out = admin(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(server.get(&path, Some(second)).0, 401);
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(log.as_array().unwrap().len(), 2, "the two allowed pulls");
 }

@@ -15,7 +15,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{
@@ -60,17 +60,9 @@ fn too_large(limit: usize) -> Response {
 pub async fn sync(
     State(st): State<AppState>,
     peer: Peer,
-    headers: HeaderMap,
     body: Body,
 ) -> Response {
     let limit = st.limits.max_body_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return too_large(limit);
-    }
     let (body, _held) = match st.budget.read(body, limit).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => return too_large(limit),

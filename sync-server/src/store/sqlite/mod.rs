@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Access, Alarm, Amends, Device, EnrolRefusal, Grant, Held, HoldStatus, IngestTx, Line,
-    NewRecord, Revocation, Role, Store, StoreError, StoredRecord, User, Via,
+    NewRecord, Revocation, Role, Store, StoreError, StoredRecord, User, UserChange, UserEntry, Via,
 };
 use crate::chronology::FlagSet;
 use crate::clock::ClockState;
@@ -53,6 +53,7 @@ const MIGRATIONS: &[(&str, Option<After>)] = &[
         include_str!("migrations/0004_compact_records.sql"),
         Some(backfill_lines),
     ),
+    (include_str!("migrations/0006_user_revocation.sql"), None),
 ];
 
 /// Separates the child references in `records.children` (a control
@@ -560,6 +561,27 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
+impl SqliteStore {
+    /// What an update of `changed` rows to user `name` did.
+    fn user_change(&self, name: &str, changed: usize) -> Result<UserChange, StoreError> {
+        if changed > 0 {
+            return Ok(UserChange::Done);
+        }
+        let revoked: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT revoked_at FROM users WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match revoked {
+            None => UserChange::NoSuchUser,
+            Some(at) => UserChange::Revoked(Timestamp(at.unwrap_or_default())),
+        })
+    }
+}
+
 impl Store for SqliteStore {
     fn ingest<T>(
         &mut self,
@@ -681,7 +703,7 @@ impl Store for SqliteStore {
         let row: Option<(String, String)> = self
             .conn
             .query_row(
-                "SELECT name, role FROM users WHERE token_hash = ?1",
+                "SELECT name, role FROM users WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -693,6 +715,57 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    fn users(&self) -> Result<Vec<UserEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, role, created_at, revoked_at, revoked_reason FROM users ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (name, role, created, revoked_at, reason) = row?;
+            Ok(UserEntry {
+                user: User {
+                    name,
+                    role: Role::parse(&role).ok_or(StoreError::Corrupt("a user role"))?,
+                },
+                created_at: Timestamp(created),
+                revoked: revoked_at.map(|at| Revocation {
+                    at: Timestamp(at),
+                    reason: reason.unwrap_or_default(),
+                }),
+            })
+        })
+        .collect()
+    }
+
+    fn revoke_user(
+        &self,
+        name: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<UserChange, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET revoked_at = ?2, revoked_reason = ?3 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, at.0, reason],
+        )?;
+        self.user_change(name, n)
+    }
+
+    fn replace_user_token(&self, name: &str, token_hash: &str) -> Result<UserChange, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET token_hash = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, token_hash],
+        )?;
+        self.user_change(name, n)
     }
 
     fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError> {
