@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Grant, Role, Store, StoreError, UserChange};
+use crate::store::{Grant, Revocation, Role, Store, StoreError, UserChange};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -139,10 +139,7 @@ pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
                 })
             })
             .collect();
-        return Ok(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).expect("JSON")
-        ));
+        return Ok(pretty_json(&v));
     }
     let mut out = String::from("NAME\tROLE\tCREATED\tREVOKED\n");
     for u in &users {
@@ -151,9 +148,7 @@ pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
             u.user.name,
             u.user.role.as_str(),
             u.created_at,
-            u.revoked
-                .as_ref()
-                .map_or_else(|| "no".to_string(), |r| format!("{}: {}", r.at, r.reason)),
+            revoked_cell(u.revoked.as_ref()),
         ));
     }
     Ok(out)
@@ -189,6 +184,16 @@ pub fn link_family<S: Store>(
     Ok(())
 }
 
+/// The REVOKED column: `no`, or when and why.
+fn revoked_cell(r: Option<&Revocation>) -> String {
+    r.map_or_else(|| "no".to_string(), |r| format!("{}: {}", r.at, r.reason))
+}
+
+/// A listing as pretty JSON with a final newline.
+fn pretty_json(v: &[serde_json::Value]) -> String {
+    format!("{}\n", serde_json::to_string_pretty(v).expect("JSON"))
+}
+
 fn opt_time(t: Option<Timestamp>) -> String {
     t.map_or_else(|| "-".to_string(), |t| t.to_string())
 }
@@ -213,10 +218,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
                 })
             })
             .collect();
-        return Ok(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).expect("JSON")
-        ));
+        return Ok(pretty_json(&v));
     }
     let mut out =
         String::from("DEVICE\tAGENCY\tWORKER\tENROLLED\tLAST SEEN\tCLOCK OFFSET\tREVOKED\tGAPS\n");
@@ -232,9 +234,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
             d.clock
                 .offset
                 .map_or_else(|| "-".to_string(), |o| format!("{o}s")),
-            d.revoked
-                .as_ref()
-                .map_or_else(|| "no".to_string(), |r| format!("{}: {}", r.at, r.reason)),
+            revoked_cell(d.revoked.as_ref()),
             if gaps.is_empty() {
                 "-".to_string()
             } else {

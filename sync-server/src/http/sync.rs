@@ -57,11 +57,7 @@ fn too_large(limit: usize) -> Response {
 }
 
 /// The handler.
-pub async fn sync(
-    State(st): State<AppState>,
-    peer: Peer,
-    body: Body,
-) -> Response {
+pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Response {
     let limit = st.limits.max_body_bytes;
     let (body, _held) = match st.budget.read(body, limit).await {
         Ok(b) => b,
