@@ -94,6 +94,9 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
             );
         }
     };
+    // The records are copied out; the buffer's budget stays held (it now
+    // stands for the decoded batch) until the request ends.
+    drop(body);
     if batch.records.len() > st.limits.max_batch_records {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -112,12 +115,11 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
         move || -> Result<Result<BatchJob, Refused>, crate::store::StoreError> {
             let store = st2.store()?;
             // Authenticate before saying anything about the device.
-            let device = store.device(batch.device)?;
-            let key = device
-                .as_ref()
-                .and_then(|d| VerifyingKey::from_bytes(&d.public_key).ok());
-            let (Some(device), Some(key)) = (device, key) else {
+            let Some(device) = store.device(batch.device)? else {
                 return Ok(Err(Refused::Auth("unknown device")));
+            };
+            let Ok(key) = VerifyingKey::from_bytes(&device.public_key) else {
+                return Err(crate::store::StoreError::Corrupt("a device key"));
             };
             if !batch.verify_auth(&key) {
                 return Ok(Err(Refused::Auth("header signature does not verify")));
