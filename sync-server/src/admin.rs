@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::audit::{BadReader, BadReason, check_reader, check_reason};
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Access, Grant, Held, Role, Store, StoreError, Via};
+use crate::store::{Access, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,9 @@ pub enum AdminError {
     #[error("a user named \"{0}\" already exists; choose another name")]
     UserExists(String),
     /// A blank user name.
-    #[error("the user name is blank; give a name")]
+    #[error(
+        "the user name is blank or holds a line break, control or invisible character; give a name of visible text"
+    )]
     BlankName,
     /// No such device.
     #[error("no device {0} is enrolled; see `hearth-server devices`")]
@@ -49,6 +51,14 @@ pub enum AdminError {
     /// A blank or hidden-character reader's name.
     #[error(transparent)]
     Reader(#[from] BadReader),
+    /// No such user.
+    #[error("no user named \"{0}\"; see `hearth-server user list`")]
+    UnknownUser(String),
+    /// The user was revoked.
+    #[error(
+        "user \"{0}\" was revoked at {1}; a revoked token stays revoked (add a user under a new name)"
+    )]
+    UserRevoked(String, Timestamp),
     /// A child linked to itself.
     #[error("a child cannot be linked to itself; give two different children")]
     SameChild,
@@ -114,7 +124,8 @@ pub fn add_user<S: Store>(
     name: &str,
     role: Role,
 ) -> Result<SecretToken, AdminError> {
-    if name.trim().is_empty() {
+    // The name is shown in the access log: visible text on one line.
+    if !visible(name) {
         return Err(AdminError::BlankName);
     }
     let token = SecretToken::generate();
@@ -146,6 +157,63 @@ pub fn set_staff<S: Store>(
     Ok(())
 }
 
+fn user_change(name: &str, change: UserChange) -> Result<(), AdminError> {
+    match change {
+        UserChange::Done => Ok(()),
+        UserChange::NoSuchUser => Err(AdminError::UnknownUser(name.to_string())),
+        UserChange::Revoked(at) => Err(AdminError::UserRevoked(name.to_string(), at)),
+    }
+}
+
+/// Revokes a user's API token: it stops working at once.
+pub fn revoke_user<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    name: &str,
+    reason: &str,
+) -> Result<(), AdminError> {
+    let reason = check_reason(reason)?;
+    user_change(name, store.revoke_user(name, reason, clock.now())?)
+}
+
+/// Gives a user a new API token; the old one stops working. Returns it.
+pub fn rotate_user<S: Store>(store: &S, name: &str) -> Result<SecretToken, AdminError> {
+    let token = SecretToken::generate();
+    user_change(name, store.replace_user_token(name, &token.hash())?)?;
+    Ok(token)
+}
+
+/// The user list (never the tokens).
+pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+    let users = store.users()?;
+    if as_json {
+        let v: Vec<_> = users
+            .iter()
+            .map(|u| {
+                json!({
+                    "name": u.user.name,
+                    "role": u.user.role.as_str(),
+                    "created_at": u.created_at.to_string(),
+                    "revoked_at": u.revoked.as_ref().map(|r| r.at.to_string()),
+                    "revoked_reason": u.revoked.as_ref().map(|r| r.reason.clone()),
+                })
+            })
+            .collect();
+        return Ok(pretty_json(&v));
+    }
+    let mut out = String::from("NAME\tROLE\tCREATED\tREVOKED\n");
+    for u in &users {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            u.user.name,
+            u.user.role.as_str(),
+            u.created_at,
+            revoked_cell(u.revoked.as_ref()),
+        ));
+    }
+    Ok(out)
+}
+
 /// Revokes a device.
 pub fn revoke<S: Store>(
     store: &S,
@@ -172,6 +240,14 @@ pub fn link_family<S: Store>(
     }
     store.link_family(a, b, clock.now())?;
     Ok(())
+}
+
+/// The REVOKED column: `no`, or when and why (escaped).
+fn revoked_cell(r: Option<&Revocation>) -> String {
+    r.map_or_else(
+        || "no".to_string(),
+        |r| format!("{}: {}", r.at, Escaped(&r.reason)),
+    )
 }
 
 /// `v` as indented JSON and a line end, hidden characters escaped.
@@ -223,10 +299,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
             d.clock
                 .offset
                 .map_or_else(|| "-".to_string(), |o| format!("{o}s")),
-            d.revoked.as_ref().map_or_else(
-                || "no".to_string(),
-                |r| format!("{}: {}", r.at, Escaped(&r.reason))
-            ),
+            revoked_cell(d.revoked.as_ref()),
             if gaps.is_empty() {
                 "-".to_string()
             } else {

@@ -5,8 +5,8 @@
 //!
 //! Output contract (tests rely on it): `serve` prints exactly
 //! `fingerprint sha256:<64 hex>` then `listening on https://<addr>` on
-//! stdout; `enrol-token` and `user add` print the token alone on one stdout
-//! line (details go to stderr).
+//! stdout; `enrol-token`, `user add` and `user rotate` print the token
+//! alone on one stdout line (details go to stderr).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +21,9 @@ use crate::audit::{PullError, PullRequest, date_range, pull};
 use crate::chronology::format::Format;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BadDuration, Limits, parse_duration};
+use crate::datadir::{self, DataDirError};
+use crate::http::admit::BodyBudget;
+use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{KeyError, load_or_create_server_key};
@@ -48,6 +51,9 @@ pub enum CliError {
     /// The server key.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The data directory's permissions.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     /// A duration flag.
     #[error(transparent)]
     Duration(#[from] BadDuration),
@@ -80,6 +86,11 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// An in-flight body budget that one full body would not fit in.
+    #[error(
+        "--max-body-bytes-in-flight must be at least --max-body-bytes, or no full batch could ever be received"
+    )]
+    InFlightBudget,
     /// The async runtime.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -152,13 +163,21 @@ pub enum Command {
         /// Captured this long after the event is a late entry.
         #[arg(long, default_value = "24h")]
         late_entry: String,
-        /// Most connections served at once (each may buffer a full body).
+        /// Most connections served at once; more are closed at accept.
         #[arg(long, default_value_t = 256)]
         max_connections: usize,
         /// Bytes of rejected records kept per device before only their
         /// hash, length and reason are kept (and an alarm raised).
         #[arg(long, default_value_t = crate::ingest::DEFAULT_QUARANTINE_BUDGET)]
         quarantine_budget_bytes: u64,
+        /// Most connections from one source address; more are closed at
+        /// accept.
+        #[arg(long, default_value_t = 32)]
+        max_connections_per_ip: usize,
+        /// Request-body bytes held in memory at once over all requests (at
+        /// least --max-body-bytes); past it, 503 busy.
+        #[arg(long, default_value_t = 32 * 1024 * 1024)]
+        max_body_bytes_in_flight: usize,
     },
     /// Issue a one-time device enrolment token (printed once).
     EnrolToken {
@@ -268,6 +287,26 @@ pub enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// List users (never their tokens).
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a user's API token; it stops working at once.
+    Revoke {
+        /// Name.
+        name: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give a user a new API token (printed once); the old one stops
+    /// working at once.
+    Rotate {
+        /// Name.
+        name: String,
+    },
 }
 
 /// `staff` subcommands.
@@ -331,6 +370,10 @@ fn init_tracing(default: &str) {
 /// Parses the command line and runs it.
 pub fn run() -> Result<(), CliError> {
     let cli = Cli::parse();
+    // Before anything is created: the database and keys are for the
+    // server's user alone, whatever umask it was started with.
+    datadir::restrict_umask();
+    datadir::prepare(&cli.data)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve {
@@ -346,6 +389,8 @@ pub fn run() -> Result<(), CliError> {
             late_entry,
             max_connections,
             quarantine_budget_bytes,
+            max_connections_per_ip,
+            max_body_bytes_in_flight,
         } => {
             init_tracing("info");
             if max_record_bytes == 0 || max_record_bytes > hearth_shared::MAX_SIGNED_SIZE {
@@ -360,7 +405,12 @@ pub fn run() -> Result<(), CliError> {
                 late_entry_secs: parse_duration(&late_entry)?.as_secs() as i64,
                 max_connections: max_connections.max(1),
                 quarantine_budget_bytes,
+                max_connections_per_ip: max_connections_per_ip.max(1),
+                max_body_bytes_in_flight,
             };
+            if max_body_bytes_in_flight < max_body_bytes {
+                return Err(CliError::InFlightBudget);
+            }
             let source = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => CertSource::Files { cert, key },
                 (None, None) => CertSource::SelfSigned { names: tls_names },
@@ -417,6 +467,32 @@ pub fn run() -> Result<(), CliError> {
             eprintln!(
                 "API token for {name} ({}); it is not shown again",
                 role.as_str()
+            );
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::List { json },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            print!("{}", admin::users(&store, json)?);
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Revoke { name, reason },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            admin::revoke_user(&store, clock.as_ref(), &name, &reason)?;
+            println!("revoked user {name}; their API token no longer works");
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Rotate { name },
+        } => {
+            let store = SqliteStore::open(&cli.data)?;
+            let token = admin::rotate_user(&store, &name)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "new API token for {name}; the old one no longer works; it is not shown again"
             );
             Ok(())
         }
@@ -514,6 +590,7 @@ fn serve_command(
     let fault = Fault::from_env();
     let checkpointer = store.checkpoint_in_background(&data)?;
     let writer = Writer::start(store, clock.clone(), fault, move || checkpointer.nudge());
+    let counters = Arc::new(Counters::default());
     let state = AppState {
         data,
         pool: Arc::default(),
@@ -521,6 +598,8 @@ fn serve_command(
         writer,
         limits,
         clock,
+        counters: counters.clone(),
+        budget: BodyBudget::new(limits.max_body_bytes_in_flight),
     };
     let app = router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -544,7 +623,7 @@ fn serve_command(
         let _ = out.flush();
         drop(out);
         tracing::info!(%addr, "serving");
-        serve(listener, tls, app, limits).await;
+        serve(listener, tls, app, limits, counters).await;
         Ok(())
     })
 }

@@ -22,13 +22,17 @@ pub struct Limits {
     /// How long after the event a record may be captured before it is
     /// flagged a late entry, in seconds.
     pub late_entry_secs: i64,
-    /// The most connections served at once; more wait in the listen
-    /// backlog. Bounds memory: each request may buffer up to
-    /// `max_body_bytes`.
+    /// The most connections served at once; more are closed at accept.
     pub max_connections: usize,
     /// How many bytes of rejected records one device may have kept in
     /// quarantine before only their metadata is kept (and an alarm raised).
     pub quarantine_budget_bytes: u64,
+    /// The most connections from one source address; more are closed at
+    /// accept.
+    pub max_connections_per_ip: usize,
+    /// The request-body bytes held in memory at once, over all requests
+    /// (at least `max_body_bytes`); past it a request gets 503 `busy`.
+    pub max_body_bytes_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +46,8 @@ impl Default for Limits {
             late_entry_secs: 24 * 3_600,
             max_connections: 256,
             quarantine_budget_bytes: DEFAULT_QUARANTINE_BUDGET,
+            max_connections_per_ip: 32,
+            max_body_bytes_in_flight: 32 * 1024 * 1024,
         }
     }
 }

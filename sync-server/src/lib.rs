@@ -10,6 +10,7 @@
 //! ## How the pieces fit
 //!
 //! - [`cli`]: the `hearth-server` command line (serve and administration).
+//! - [`datadir`]: the data directory's permissions (private, or refused).
 //! - [`config`]: [`config::Limits`], the configurable limits and durations.
 //! - [`clock`]: [`clock::Clock`], the one place the wall clock is read, and
 //!   the pure device-clock offset estimate.
@@ -34,6 +35,7 @@ pub mod chronology;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod http;
 pub mod ingest;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! TLS: [`load_server_config`] gives a rustls `ServerConfig` from a given
 //! certificate, or from a self-signed one made with rcgen on first start
-//! (`DATA/tls/cert.pem`, `DATA/tls/key.pem` mode 0600), and the leaf
+//! (`DATA/tls/` mode 0700, `cert.pem` and `key.pem` in it mode 0600), and the leaf
 //! certificate's SHA-256 [`Fingerprint`] that agents pin.
 
 use std::fmt;
@@ -87,7 +87,14 @@ pub fn ensure_self_signed(data: &Path, names: &[String]) -> Result<(PathBuf, Pat
     if cert.exists() && key.exists() {
         return Ok((cert, key));
     }
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io(&dir))?;
+    }
     let mut sans = vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
@@ -97,7 +104,8 @@ pub fn ensure_self_signed(data: &Path, names: &[String]) -> Result<(PathBuf, Pat
     let generated = rcgen::generate_simple_self_signed(sans)?;
     let _ = fs::remove_file(&key);
     write_secret(&key, generated.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
-    fs::write(&cert, generated.cert.pem()).map_err(io(&cert))?;
+    let _ = fs::remove_file(&cert);
+    write_secret(&cert, generated.cert.pem().as_bytes()).map_err(io(&cert))?;
     Ok((cert, key))
 }
 

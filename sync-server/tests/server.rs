@@ -29,13 +29,18 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_logging(data, args, env, Stdio::null())
+    }
+
+    /// Like [`Server::start`], with the server's log (stderr) to `log`.
+    fn start_logging(data: &Path, args: &[&str], env: &[(&str, &str)], log: Stdio) -> Self {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -139,6 +144,16 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A temporary directory only its owner may use, as the server requires of
+/// its data directory (`tempfile` follows the umask, 0755 under 022).
+fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
 }
 
 fn admin(data: &Path, args: &[&str]) -> Output {
@@ -326,7 +341,7 @@ fn error_code(body: &str) -> String {
 
 #[test]
 fn accept_then_duplicate_with_receipts_after_commit() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(1);
     dev.enrol(&server, "HV-NORTH");
@@ -361,7 +376,7 @@ fn accept_then_duplicate_with_receipts_after_commit() {
 
 #[test]
 fn fork_quarantines_both_and_raises_an_alarm() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(2);
     dev.enrol(&server, "HV-NORTH");
@@ -435,7 +450,7 @@ fn fork_quarantines_both_and_raises_an_alarm() {
 
 #[test]
 fn gap_is_recorded_then_filled() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(3);
     dev.enrol(&server, "HV-NORTH");
@@ -470,7 +485,7 @@ fn gap_is_recorded_then_filled() {
 
 #[test]
 fn rejected_records_are_kept_with_reasons() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let limit = (3 * hearth_shared::MAX_SIGNED_SIZE).to_string();
     let server = Server::start(
         dir.path(),
@@ -577,7 +592,7 @@ fn rejected_records_are_kept_with_reasons() {
     let (status, text) = server.post("/v1/sync", BATCH_CONTENT_TYPE, body).unwrap();
     assert_eq!(
         (status, error_code(&text).as_str()),
-        (401, "unknown_device")
+        (401, "unauthenticated")
     );
     // A batch header not signed by the device it names.
     let mut batch = UploadBatch::new(&dev.key, Timestamp(0), vec![good.as_bytes().to_vec()]);
@@ -591,13 +606,132 @@ fn rejected_records_are_kept_with_reasons() {
         .unwrap();
     assert_eq!(
         (status, error_code(&text).as_str()),
-        (401, "bad_batch_auth")
+        (401, "unauthenticated")
     );
+}
+
+/// The body of a 401 with its message, for comparing refusals.
+fn refusal(server: &Server, body: Vec<u8>) -> (u16, String) {
+    server.post("/v1/sync", BATCH_CONTENT_TYPE, body).unwrap()
+}
+
+/// A counter's value on `GET /v1/metrics`.
+fn metric(server: &Server, name: &str) -> u64 {
+    let (status, text) = server.get("/v1/metrics", None);
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[test]
+fn an_unauthenticated_batch_learns_nothing_about_a_revoked_device() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut dev = Device::new(40);
+    dev.enrol(&server, "HV-NORTH");
+    let reason = "Tablet lost on bus 42 near the depot";
+    admin_ok(
+        dir.path(),
+        &["revoke", &dev.id().to_string(), "--reason", reason],
+    );
+    // The revoked device's id, a header signed by someone else's key.
+    let attacker = Device::new(41);
+    let mut forged = UploadBatch::new(&dev.key, Timestamp(0), vec![]);
+    forged.auth = UploadBatch::new(&attacker.key, Timestamp(0), vec![]).auth;
+    let revoked_forged = refusal(&server, postcard::to_allocvec(&forged).unwrap());
+    // The same with no signature at all.
+    forged.auth = Vec::new();
+    let revoked_unsigned = refusal(&server, postcard::to_allocvec(&forged).unwrap());
+    // A device that was never enrolled.
+    let unknown = refusal(&server, attacker.batch(vec![]));
+    for (status, body) in [&revoked_forged, &revoked_unsigned, &unknown] {
+        assert_eq!(
+            (*status, error_code(body).as_str()),
+            (401, "unauthenticated"),
+            "{body}"
+        );
+        assert!(!body.contains("bus 42"), "the reason leaked: {body}");
+        assert!(!body.contains("revoked"), "the revocation leaked: {body}");
+        assert!(!body.contains(&dev.id().to_string()), "{body}");
+    }
+    assert_eq!(
+        revoked_forged.1, unknown.1,
+        "revoked and unknown look alike"
+    );
+    assert_eq!(revoked_unsigned.1, unknown.1);
+    assert_eq!(metric(&server, "hearth_batch_auth_failures_total"), 3);
+    // Signed by the revoked device itself: told, with the reason and the
+    // signed notice the tablet acts on.
+    let (status, body) = refusal(&server, dev.batch(vec![]));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (403, "device_revoked")
+    );
+    assert!(body.contains("bus 42"), "{body}");
+    let notice: ErrorBody = serde_json::from_str(&body).unwrap();
+    assert!(notice.revocation.is_some());
+}
+
+#[test]
+fn refused_methods_get_json_and_failed_credentials_are_logged_and_counted() {
+    let dir = private_dir();
+    let data = dir.path().join("data");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Server::start_logging(&data, &[], &[], log.into());
+    for (path, method) in [
+        ("/v1/health", "POST"),
+        ("/v1/sync", "GET"),
+        ("/v1/enrol", "PUT"),
+        ("/v1/children/nhs:9434765919/chronology", "DELETE"),
+    ] {
+        let mut resp = server
+            .agent()
+            .run(
+                ureq::http::Request::builder()
+                    .method(method)
+                    .uri(format!("{}{path}", server.url))
+                    .body(())
+                    .unwrap(),
+            )
+            .unwrap();
+        let body = resp.body_mut().read_to_string().unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}: {body}");
+        assert_eq!(error_code(&body), "method_not_allowed", "{method} {path}");
+    }
+    assert_eq!(metric(&server, "hearth_enrol_failures_total"), 0);
+    assert_eq!(metric(&server, "hearth_token_failures_total"), 0);
+    let (status, _) = server
+        .post(
+            "/v1/enrol",
+            "application/json",
+            Device::new(42).enrol_request("guessed-token"),
+        )
+        .unwrap();
+    assert_eq!(status, 401);
+    let path = format!("/v1/children/{ANNA}/chronology?reason=looking%20around");
+    assert_eq!(server.get(&path, Some("guessed-token")).0, 401);
+    assert_eq!(server.get(&path, None).0, 401);
+    assert_eq!(metric(&server, "hearth_enrol_failures_total"), 1);
+    assert_eq!(metric(&server, "hearth_token_failures_total"), 2);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(lines("enrolment refused"), 1, "{log}");
+    assert_eq!(lines("chronology request refused"), 2, "{log}");
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("refused"))
+            .all(|l| l.contains("WARN") && l.contains("127.0.0.1:")),
+        "each refusal is a warning naming the peer: {log}"
+    );
+    assert!(!log.contains("guessed-token"), "a token was logged: {log}");
+    assert!(!log.contains(ANNA), "a child was logged: {log}");
 }
 
 #[test]
 fn record_naming_another_device_is_refused_as_wrong_device() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(7);
     dev.enrol(&server, "HV-NORTH");
@@ -632,7 +766,7 @@ fn record_naming_another_device_is_refused_as_wrong_device() {
 
 #[test]
 fn acknowledged_batch_survives_sigkill_and_resend_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let fingerprint = server.fingerprint.clone();
     let mut dev = Device::new(9);
@@ -651,7 +785,7 @@ fn acknowledged_batch_survives_sigkill_and_resend_is_idempotent() {
 
 #[test]
 fn crash_before_commit_gives_no_receipt_and_the_resend_is_accepted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(10);
     dev.enrol(&server, "HV-NORTH");
@@ -673,7 +807,7 @@ fn crash_before_commit_gives_no_receipt_and_the_resend_is_accepted() {
 
 #[test]
 fn several_devices_upload_at_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut devices: Vec<Device> = (20..26).map(Device::new).collect();
     for d in &mut devices {
@@ -719,7 +853,7 @@ fn several_devices_upload_at_once() {
 
 #[test]
 fn refusals_revoked_device_tokens_and_api_auth() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     // Reused token.
     let token = admin_ok(
@@ -857,7 +991,7 @@ fn refusals_revoked_device_tokens_and_api_auth() {
 
 #[test]
 fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut hv = Device::new(40);
     hv.enrol(&server, "HV-NORTH");
@@ -966,7 +1100,7 @@ const FORGED_ROW: &str =
 
 #[test]
 fn hostile_text_from_a_device_is_rejected_and_never_forges_a_table_row() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut hv = Device::new(70);
     hv.enrol(&server, "HV-NORTH");
@@ -1043,7 +1177,7 @@ fn hostile_text_from_a_device_is_rejected_and_never_forges_a_table_row() {
 
 #[test]
 fn reasons_and_readers_are_checked_and_cannot_forge_access_log_rows() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "manager"]);
     let path = format!("/v1/children/{ANNA}/chronology");
@@ -1109,7 +1243,7 @@ fn reasons_and_readers_are_checked_and_cannot_forge_access_log_rows() {
 
 #[test]
 fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut dev = Device::new(71);
     dev.enrol(&server, "HV-NORTH");
@@ -1221,7 +1355,7 @@ fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
 /// is enrolled with its staff list, which an administrator can change.
 #[test]
 fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut hv = Device::new(60);
     hv.enrol(&server, "HV-NORTH");
@@ -1334,7 +1468,7 @@ fn issue_11_a_record_is_filed_only_under_the_devices_enrolment() {
 /// device; any other is rejected into quarantine and changes nothing.
 #[test]
 fn issue_11_a_device_cannot_amend_another_devices_record() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &[], &[]);
     let mut nursery = Device::new(62);
     nursery.enrol(&server, "NURSERY-12");
@@ -1385,7 +1519,7 @@ fn issue_11_a_device_cannot_amend_another_devices_record() {
 /// database; one alarm is raised; a fork is still kept whole.
 #[test]
 fn issue_11_quarantine_cannot_fill_the_disk() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let server = Server::start(dir.path(), &["--quarantine-budget-bytes", "10000"], &[]);
     let mut dev = Device::new(64);
     dev.enrol(&server, "HV-NORTH");
@@ -1458,4 +1592,204 @@ fn issue_11_quarantine_cannot_fill_the_disk() {
         .collect();
     assert_eq!(forks.len(), 2);
     assert!(forks.iter().all(|h| h["kept_bytes"] == h["size"]));
+}
+
+/// `hearth-server --data DATA ARGS` under umask 022, as a shell would start it.
+fn under_umask_022(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "umask 022 && exec \"$0\" \"$@\"", BIN, "--data"])
+        .arg(data)
+        .args(args)
+        .env("USER", "test-runner");
+    cmd
+}
+
+/// Every path under `dir` with its permission bits, `dir` first.
+fn modes(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = vec![(
+        dir.to_path_buf(),
+        std::fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+    )];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(modes(&path));
+        } else {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            out.push((path, mode));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_data_directory_and_every_file_in_it_are_private_whatever_the_umask() {
+    let dir = private_dir();
+    let data = dir.path().join("data");
+    let mut child = under_umask_022(&data, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited");
+    }
+    // An administration command under the same umask, while serve runs.
+    let added = under_umask_022(&data, &["user", "add", "mgr", "--role", "manager"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let seen = modes(&data);
+    let _ = child.kill();
+    let _ = child.wait();
+    let names: Vec<String> = seen
+        .iter()
+        .map(|(p, _)| p.strip_prefix(&data).unwrap().display().to_string())
+        .collect();
+    for expected in [
+        "hearth.db",
+        "hearth.db-wal",
+        "hearth.db-shm",
+        "server_key",
+        "tls/cert.pem",
+        "tls/key.pem",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    for (path, mode) in &seen {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:04o}", path.display());
+    }
+}
+
+#[test]
+fn a_data_directory_open_to_others_is_refused_by_every_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = private_dir();
+    let data = dir.path().join("data");
+    admin_ok(&data, &["devices"]);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // serve must refuse at once, not start (a server that started would be
+    // killed after 10 s and the test fail).
+    let mut serve = Command::new(BIN)
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while serve.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = serve.kill();
+    let out = serve.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "serve ran on a 0755 directory");
+    assert!(
+        err.contains(&format!("chmod 700 {}", data.display())),
+        "{err}"
+    );
+    for args in [
+        &["devices"][..],
+        &["user", "add", "mgr", "--role", "manager"],
+        &["enrol-token", "--agency", "HV-NORTH", "--worker", "w1"],
+        &["access-log"],
+    ] {
+        let out = admin(&data, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} ran on a 0755 directory");
+        assert!(
+            err.contains(&format!("chmod 700 {}", data.display())),
+            "{args:?}: {err}"
+        );
+    }
+    // Fixed as told, it runs, and a database an older version left
+    // world-readable is made private.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let db = data.join("hearth.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    admin_ok(&data, &["devices"]);
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn api_tokens_can_be_listed_revoked_and_rotated() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let path = format!("/v1/children/{ANNA}/chronology?reason=strategy%20meeting");
+    let first = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
+    let first = first.trim();
+    admin_ok(dir.path(), &["user", "add", "lead", "--role", "admin"]);
+    assert_eq!(server.get(&path, Some(first)).0, 200);
+
+    // Rotated: the old token stops working at once, the new one works.
+    let second = admin_ok(dir.path(), &["user", "rotate", "mgr"]);
+    let second = second.trim();
+    assert_eq!(second.len(), 43);
+    assert_ne!(second, first);
+    let (s, body) = server.get(&path, Some(first));
+    assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
+    assert_eq!(server.get(&path, Some(second)).0, 200);
+
+    // Revoked: the running server refuses it at once.
+    let out = admin_ok(
+        dir.path(),
+        &["user", "revoke", "mgr", "--reason", "left the service"],
+    );
+    assert!(out.contains("revoked user mgr"), "{out}");
+    let (s, body) = server.get(&path, Some(second));
+    assert_eq!((s, error_code(&body).as_str()), (401, "unauthorized"));
+
+    let list = admin_json(dir.path(), &["user", "list", "--json"]);
+    let users = list.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["name"], "lead");
+    assert_eq!(users[0]["revoked_at"], Value::Null);
+    assert_eq!(users[1]["name"], "mgr");
+    assert_eq!(users[1]["role"], "manager");
+    assert_eq!(users[1]["revoked_reason"], "left the service");
+    let table = admin_ok(dir.path(), &["user", "list"]);
+    assert!(
+        table.starts_with("NAME\tROLE\tCREATED\tREVOKED\n"),
+        "{table}"
+    );
+    for listing in [list.to_string(), table] {
+        assert!(!listing.contains(first) && !listing.contains(second));
+    }
+
+    // A revoked user stays revoked; unknown users and blank reasons are errors.
+    for (args, says) in [
+        (&["user", "rotate", "mgr"][..], "was revoked"),
+        (
+            &["user", "revoke", "mgr", "--reason", "revoked again today"],
+            "was revoked",
+        ),
+        (
+            &["user", "revoke", "nobody", "--reason", "no such user here"],
+            "no user named",
+        ),
+        (&["user", "rotate", "nobody"], "no user named"),
+        (
+            &["user", "revoke", "lead", "--reason", "  "],
+            "reason is required",
+        ),
+    ] {
+        let out = admin(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(server.get(&path, Some(second)).0, 401);
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(log.as_array().unwrap().len(), 2, "the two allowed pulls");
 }

@@ -28,7 +28,7 @@ impl Server {
 
     /// Like [`Server::start`], with extra `serve` arguments (limits, say).
     pub fn start_with(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_tempdir();
         let mut server = Self {
             data: dir.path().to_path_buf(),
             process: None,
@@ -119,6 +119,12 @@ impl Server {
         }
     }
 
+    /// The server process's id, while it runs (to read its memory use
+    /// from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().expect("the server is running").id()
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr.expect("the server has started")
@@ -186,6 +192,16 @@ impl Server {
         }
         serde_json::from_str(&self.admin_ok(&args)).expect("chronology JSON")
     }
+}
+
+/// A temporary directory only its owner may use: what the server requires
+/// of its data directory (`tempfile` follows the umask, 0755 under 022).
+pub fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .expect("a temporary directory")
 }
 
 /// The token a command printed: the last word of its output.

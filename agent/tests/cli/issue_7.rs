@@ -482,7 +482,14 @@ impl Server {
             );
             return None;
         }
-        let data = tempfile::tempdir().unwrap();
+        // The server refuses a data directory others may read.
+        let data = {
+            use std::os::unix::fs::PermissionsExt;
+            tempfile::Builder::new()
+                .permissions(std::fs::Permissions::from_mode(0o700))
+                .tempdir()
+                .unwrap()
+        };
         let mut child = Command::new(&bin)
             .arg("--data")
             .arg(data.path())

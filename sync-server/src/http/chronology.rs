@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use hearth_shared::ChildRef;
 use serde::Deserialize;
 
-use super::{AppState, error, internal};
+use super::metrics::{Counters, Event};
+use super::{AppState, Peer, error, internal};
 use crate::audit::{PullError, PullRequest, check_reason, date_range, pull};
 use crate::chronology::format::Format;
 use crate::keys::token_hash;
@@ -30,9 +31,18 @@ pub struct PullQuery {
     pub format: Option<String>,
 }
 
+/// Logs and counts a refused bearer token, without the token (nor the
+/// child asked for).
+fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
+    if let Some(left_out) = counters.count(Event::TokenFailure) {
+        tracing::warn!(%peer, why, left_out, "chronology request refused: no valid API token");
+    }
+}
+
 /// The handler.
 pub async fn chronology(
     State(st): State<AppState>,
+    peer: Peer,
     Path(child): Path<String>,
     headers: HeaderMap,
     query: Result<Query<PullQuery>, QueryRejection>,
@@ -43,6 +53,7 @@ pub async fn chronology(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| token_hash(t.trim()));
     let Some(hash) = token else {
+        token_failure(&st.counters, &peer, "no bearer token");
         return error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -62,6 +73,7 @@ pub async fn chronology(
             let started = std::time::Instant::now();
             let store = st2.store()?;
             let Some(user) = store.user_by_token(&hash)? else {
+                token_failure(&st2.counters, &peer, "token not valid");
                 return Ok(error(
                     StatusCode::UNAUTHORIZED,
                     "unauthorized",

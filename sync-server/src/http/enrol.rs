@@ -8,12 +8,13 @@ use ed25519_dalek::VerifyingKey;
 use hearth_shared::DeviceId;
 use hearth_shared::protocol::{EnrolRequest, EnrolResponse};
 
-use super::{AppState, error, internal};
+use super::metrics::Event;
+use super::{AppState, Peer, error, internal};
 use crate::keys::token_hash;
 use crate::store::{EnrolRefusal, Store};
 
 /// The handler.
-pub async fn enrol(State(st): State<AppState>, body: Bytes) -> Response {
+pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Response {
     let Ok(req) = serde_json::from_slice::<EnrolRequest>(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -60,6 +61,19 @@ pub async fn enrol(State(st): State<AppState>, body: Bytes) -> Response {
         Ok(Err(e)) => return internal(&e),
         Err(e) => return internal(&e),
     };
+    if let Err(why) = &outcome {
+        // Logged and counted without the token: an operator alerts on a
+        // run of these (someone guessing tokens).
+        let why = match why {
+            EnrolRefusal::UnknownToken => "token not known",
+            EnrolRefusal::Expired(_) => "token expired",
+            EnrolRefusal::Used(_) => "token already used",
+            EnrolRefusal::DeviceExists => "device already enrolled",
+        };
+        if let Some(left_out) = st.counters.count(Event::EnrolFailure) {
+            tracing::warn!(%peer, %device, why, left_out, "enrolment refused");
+        }
+    }
     match outcome {
         Ok(grant) => {
             tracing::info!(%device, agency = %grant.agency, "device enrolled");

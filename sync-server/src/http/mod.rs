@@ -1,10 +1,13 @@
 //! The HTTPS API: [`router`] (the routes, on [`AppState`]) and [`serve`]
 //! (a hyper accept loop over tokio-rustls, with a TLS/header-read timeout
-//! per connection and a timeout per request).
+//! per connection and a timeout per request). What an unauthenticated peer
+//! may hold (connections, body bytes) is bounded in [`admit`]; refusals are
+//! counted in [`metrics`].
 //!
 //! | route | handler |
 //! | --- | --- |
 //! | `GET /v1/health` | `ok` |
+//! | `GET /v1/metrics` | [`metrics::Counters::render`] |
 //! | `POST /v1/enrol` | [`enrol`] |
 //! | `POST /v1/sync` | [`sync`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
@@ -13,17 +16,20 @@
 //! `spawn_blocking` on their own connection; ingest goes to the single
 //! writer thread ([`crate::ingest::writer`]).
 
+pub mod admit;
 pub mod chronology;
 pub mod enrol;
+pub mod metrics;
 pub mod sync;
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
@@ -34,6 +40,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use self::admit::{BodyBudget, Gate, Refusal};
+use self::metrics::{Counters, Event};
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::ingest::writer::Writer;
@@ -56,6 +64,10 @@ pub struct AppState {
     pub limits: Limits,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Refusals counted for operators.
+    pub counters: Arc<Counters>,
+    /// Request-body bytes in flight.
+    pub budget: BodyBudget,
 }
 
 impl AppState {
@@ -126,12 +138,59 @@ pub fn internal(e: &dyn std::fmt::Display) -> Response {
     )
 }
 
+/// The largest enrolment body: a token and a key in JSON need a few
+/// hundred bytes.
+const MAX_ENROL_BYTES: usize = 16 * 1024;
+
+/// The peer's address as the accept loop saw it, for logs: an extractor
+/// that never fails (a request that did not come through [`serve`] shows
+/// `-`).
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Infallible> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 /// The routes.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let counters = state.counters.clone();
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
-        .route("/v1/enrol", post(enrol::enrol))
+        .route(
+            "/v1/metrics",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    counters.render(),
+                )
+            }),
+        )
+        .route(
+            "/v1/enrol",
+            post(enrol::enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
+        )
         .route("/v1/sync", post(sync::sync))
         .route(
             "/v1/children/{child}/chronology",
@@ -144,36 +203,57 @@ pub fn router(state: AppState) -> Router {
                 "no such endpoint; see docs/api.md",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method; see docs/api.md",
+            )
+        })
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
 
-/// Accepts connections forever on `listener`.
+/// Accepts connections forever on `listener`. A connection past
+/// `max_connections`, or past `max_connections_per_ip` from its address,
+/// is closed at once (see [`admit`]); the loop never waits for a slot.
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     app: Router,
     limits: Limits,
+    counters: Arc<Counters>,
 ) {
     let acceptor = TlsAcceptor::from(tls);
-    // Each connection holds a permit: past the limit, new connections wait
-    // in the kernel's backlog instead of each buffering a request body.
-    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let gate = Gate::new(limits.max_connections, limits.max_connections_per_ip);
     loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
+                // Out of file descriptors, say: do not spin.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let admitted = match gate.admit(peer.ip()) {
+            Ok(a) => a,
+            Err(why) => {
+                if let Some(left_out) = counters.count(Event::ConnectionRefused) {
+                    let why = match why {
+                        Refusal::Full => "every connection slot is taken",
+                        Refusal::PerIp => "this address holds its share of connections",
+                    };
+                    tracing::warn!(%peer, why, left_out, "connection refused");
+                }
+                drop(stream);
                 continue;
             }
         };
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _admitted = admitted;
             // The handshake shares the header-read budget: a client that
             // opens a socket and says nothing is dropped.
             let tls =
@@ -192,7 +272,8 @@ pub async fn serve(
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let app = app.clone();
                 async move {
-                    let req = req.map(axum::body::Body::new);
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut().insert(ConnectInfo(peer));
                     match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
                         Ok(r) => r,
                         Err(_) => Ok::<_, Infallible>(error(
@@ -206,10 +287,16 @@ pub async fn serve(
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout);
+                .header_read_timeout(limits.header_timeout)
+                // Headers of this API are small; a bounded read buffer
+                // keeps each connection's cost small (see `admit`).
+                .max_buf_size(MAX_READ_BUFFER);
             if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
 }
+
+/// hyper's read buffer per connection, which bounds request headers.
+const MAX_READ_BUFFER: usize = 64 * 1024;

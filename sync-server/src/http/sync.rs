@@ -1,42 +1,82 @@
 //! `POST /v1/sync`: a batch of one device's signed records.
 //!
-//! Order of checks: body size, postcard shape, record count, device known
-//! and not revoked, batch signature (which authenticates the clock report),
-//! then each record ([`crate::ingest::precheck`] here, off the writer; the
-//! chain and the writes on the writer thread). Receipts are signed only
-//! after the writer reports the commit.
+//! Order of checks: body size and the in-flight body budget
+//! ([`super::admit::BodyBudget`]), postcard shape, record count, device
+//! known and batch signature (which authenticates the clock report), then
+//! revocation, then each record ([`crate::ingest::precheck`] here, off the
+//! writer; the chain and the writes on the writer thread). Receipts are
+//! signed only after the writer reports the commit.
+//!
+//! An unknown device and a signature that does not verify get the same
+//! 401 `unauthenticated`, so an unauthenticated peer learns nothing about
+//! which devices exist or are revoked; only a batch signed by a revoked
+//! device is told of its revocation (and why).
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{
     ErrorBody, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
 
-use super::{AppState, error, internal};
+use super::admit::BodyError;
+use super::metrics::Event;
+use super::{AppState, Peer, error, internal};
 use crate::ingest::{BatchJob, precheck};
 use crate::receipt::sign_receipts;
 use crate::store::Store;
 
+/// Why a batch was refused before ingest.
+enum Refused {
+    /// It did not authenticate (the reason is for the log only).
+    Auth(&'static str),
+    /// Anything else, with its answer.
+    Response(Response),
+}
+
+/// The answer to a batch that does not authenticate, whatever the cause.
+fn unauthenticated() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "this server does not recognise the batch's device and signature: check the server address, and that this device was enrolled here (else enrol it again with a new token)",
+    )
+}
+
+fn too_large(limit: usize) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!(
+            "the request body is over the limit of {limit} bytes; send fewer records per batch"
+        ),
+    )
+}
+
 /// The handler.
-pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
+pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Response {
+    let limit = st.limits.max_body_bytes;
+    let (body, _held) = match st.budget.read(body, limit).await {
         Ok(b) => b,
-        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!(
-                    "the request body is over the limit of {} bytes; send fewer records per batch",
-                    st.limits.max_body_bytes
+        Err(BodyError::TooLarge) => return too_large(limit),
+        Err(BodyError::Busy) => {
+            if let Some(left_out) = st.counters.count(Event::BodyRefused) {
+                tracing::warn!(%peer, left_out, "batch refused: the in-flight body budget is spent");
+            }
+            return (
+                [(header::RETRY_AFTER, "60")],
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the server is receiving too much at once; nothing was stored; retry in a minute",
                 ),
-            );
+            )
+                .into_response();
         }
-        Err(_) => {
+        Err(BodyError::Read) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "bad_batch",
@@ -54,6 +94,9 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
             );
         }
     };
+    // The records are copied out; the buffer's budget stays held (it now
+    // stands for the decoded batch) until the request ends.
+    drop(body);
     if batch.records.len() > st.limits.max_batch_records {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -66,20 +109,21 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
         );
     }
     let received_at = st.clock.now();
+    let device_claimed = batch.device;
     let st2 = st.clone();
     let checked = tokio::task::spawn_blocking(
-        move || -> Result<Result<BatchJob, Response>, crate::store::StoreError> {
+        move || -> Result<Result<BatchJob, Refused>, crate::store::StoreError> {
             let store = st2.store()?;
+            // Authenticate before saying anything about the device.
             let Some(device) = store.device(batch.device)? else {
-                return Ok(Err(error(
-                    StatusCode::UNAUTHORIZED,
-                    "unknown_device",
-                    format!(
-                        "device {} is not enrolled; enrol it with a token first",
-                        batch.device
-                    ),
-                )));
+                return Ok(Err(Refused::Auth("unknown device")));
             };
+            let Ok(key) = VerifyingKey::from_bytes(&device.public_key) else {
+                return Err(crate::store::StoreError::Corrupt("a device key"));
+            };
+            if !batch.verify_auth(&key) {
+                return Ok(Err(Refused::Auth("header signature does not verify")));
+            }
             if let Some(r) = &device.revoked {
                 // Signed, so that the tablet destroys its data key only on
                 // the word of the server it pinned at enrolment.
@@ -88,27 +132,19 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
                     message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
                     revocation: Some(RevocationNotice::sign(&st2.server_key, device.id, r.at)),
                 };
-                return Ok(Err((StatusCode::FORBIDDEN, Json(body)).into_response()));
-            }
-            let Ok(key) = VerifyingKey::from_bytes(&device.public_key) else {
-                return Err(crate::store::StoreError::Corrupt("a device key"));
-            };
-            if !batch.verify_auth(&key) {
-                return Ok(Err(error(
-                    StatusCode::UNAUTHORIZED,
-                    "bad_batch_auth",
-                    "the batch header signature does not verify with this device's key",
+                return Ok(Err(Refused::Response(
+                    (StatusCode::FORBIDDEN, Json(body)).into_response(),
                 )));
             }
             if !batch.device_time.in_range() {
-                return Ok(Err(error(
+                return Ok(Err(Refused::Response(error(
                     StatusCode::BAD_REQUEST,
                     "bad_batch",
                     format!(
                         "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
                         batch.device_time.0
                     ),
-                )));
+                ))));
             }
             let max = st2.limits.max_record_bytes;
             let records = batch
@@ -129,7 +165,13 @@ pub async fn sync(State(st): State<AppState>, body: Result<Bytes, BytesRejection
     .await;
     let job = match checked {
         Ok(Ok(Ok(job))) => job,
-        Ok(Ok(Err(refusal))) => return refusal,
+        Ok(Ok(Err(Refused::Response(r)))) => return r,
+        Ok(Ok(Err(Refused::Auth(why)))) => {
+            if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
+                tracing::warn!(%peer, claimed_device = %device_claimed, why, left_out, "batch refused: not authenticated");
+            }
+            return unauthenticated();
+        }
         Ok(Err(e)) => return internal(&e),
         Err(e) => return internal(&e),
     };

@@ -404,6 +404,28 @@ pub struct User {
     pub role: Role,
 }
 
+/// A user as listed by `user list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    /// Name and role.
+    pub user: User,
+    /// When added.
+    pub created_at: Timestamp,
+    /// Set once the token is revoked.
+    pub revoked: Option<Revocation>,
+}
+
+/// What a change to a user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    /// Done.
+    Done,
+    /// No user has that name.
+    NoSuchUser,
+    /// The user was revoked at this time; nothing changed.
+    Revoked(Timestamp),
+}
+
 /// Why an enrolment was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnrolRefusal {
@@ -517,8 +539,20 @@ pub trait Store {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// The user holding a token hash.
+    /// The user holding a token hash, unless revoked.
     fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Every user, by name, revoked ones included.
+    fn users(&self) -> Result<Vec<UserEntry>, StoreError>;
+    /// Revokes a user's token at once; a revoked user stays revoked.
+    fn revoke_user(
+        &self,
+        name: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<UserChange, StoreError>;
+    /// Replaces a user's token hash (the old token stops working); not for
+    /// a revoked user.
+    fn replace_user_token(&self, name: &str, token_hash: &str) -> Result<UserChange, StoreError>;
     /// Links two children into a family.
     fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError>;
     /// Groups of children known together: each record naming several, and

@@ -9,6 +9,7 @@
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
 //! | `revocation` | a revoked device is told so and refused; its synced records remain |
+//! | `flood` | 256 unauthenticated connections flooding bodies neither delay `/v1/health` past 1 s nor take the server past 256 MiB resident |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
 //! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
@@ -16,6 +17,7 @@ mod agencies;
 mod audit;
 mod crashes;
 mod fixture;
+mod flood;
 mod hostile;
 mod identity;
 mod interrupted;

@@ -64,7 +64,7 @@ fn a_revocation_not_signed_by_the_enrolled_server_destroys_nothing() {
 
     let addr = server.addr();
     server.kill();
-    let impostor_dir = tempfile::tempdir().unwrap();
+    let impostor_dir = hearth_e2e::server::private_tempdir();
     copy_dir(server.data(), impostor_dir.path());
     std::fs::remove_file(impostor_dir.path().join("server_key")).unwrap();
     std::fs::write(impostor_dir.path().join("server_key"), "99".repeat(32)).unwrap();

@@ -32,7 +32,8 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, Grant, Held, HoldStatus, IngestTx,
-    Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord, User, Via,
+    Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord, User,
+    UserChange, UserEntry, Via,
 };
 use crate::chronology::FlagSet;
 use crate::clock::ClockState;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[(&str, Option<After>)] = &[
         include_str!("migrations/0005_identity_and_quarantine_budget.sql"),
         Some(backfill_digests),
     ),
+    (include_str!("migrations/0006_user_revocation.sql"), None),
 ];
 
 /// Separates the child references in `records.children` (a control
@@ -135,11 +137,22 @@ fn hash_of(b: Vec<u8>) -> Result<RecordHash, StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data` and migrates it.
+    /// A new directory is `0700` and a new database `0600`; SQLite gives
+    /// its `-wal` and `-shm` files the database's mode.
     pub fn open(data: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
-            path: data.to_path_buf(),
-            source,
-        })?;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let io = |path: PathBuf| move |source| StoreError::Io { path, source };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(io(data.to_path_buf()))?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db_path(data))
+            .map_err(io(db_path(data)))?;
         let conn = Connection::open(db_path(data))?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -614,6 +627,27 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
+impl SqliteStore {
+    /// What an update of `changed` rows to user `name` did.
+    fn user_change(&self, name: &str, changed: usize) -> Result<UserChange, StoreError> {
+        if changed > 0 {
+            return Ok(UserChange::Done);
+        }
+        let revoked: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT revoked_at FROM users WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match revoked {
+            None => UserChange::NoSuchUser,
+            Some(at) => UserChange::Revoked(Timestamp(at.unwrap_or_default())),
+        })
+    }
+}
+
 impl Store for SqliteStore {
     fn ingest<T>(
         &mut self,
@@ -790,7 +824,7 @@ impl Store for SqliteStore {
         let row: Option<(String, String)> = self
             .conn
             .query_row(
-                "SELECT name, role FROM users WHERE token_hash = ?1",
+                "SELECT name, role FROM users WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -802,6 +836,57 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    fn users(&self) -> Result<Vec<UserEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, role, created_at, revoked_at, revoked_reason FROM users ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (name, role, created, revoked_at, reason) = row?;
+            Ok(UserEntry {
+                user: User {
+                    name,
+                    role: Role::parse(&role).ok_or(StoreError::Corrupt("a user role"))?,
+                },
+                created_at: Timestamp(created),
+                revoked: revoked_at.map(|at| Revocation {
+                    at: Timestamp(at),
+                    reason: reason.unwrap_or_default(),
+                }),
+            })
+        })
+        .collect()
+    }
+
+    fn revoke_user(
+        &self,
+        name: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<UserChange, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET revoked_at = ?2, revoked_reason = ?3 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, at.0, reason],
+        )?;
+        self.user_change(name, n)
+    }
+
+    fn replace_user_token(&self, name: &str, token_hash: &str) -> Result<UserChange, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET token_hash = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, token_hash],
+        )?;
+        self.user_change(name, n)
     }
 
     fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError> {

@@ -1,0 +1,179 @@
+//! Counters an operator can alert on: refused authentication and refused
+//! load, since the process started, served as plain text on
+//! `GET /v1/metrics` (the Prometheus text format, one counter a line).
+//!
+//! Each refusal is also logged at `warn` with the peer's address and never
+//! with a token, key or body; at most [`LOGGED_PER_SECOND`] lines a second
+//! for each kind, so that a flood cannot fill the disk with log lines or
+//! stall the server on a slow log pipe ([`Counters::count`] says when to
+//! log, and how many were left out since).
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Log lines a second, per kind of event.
+pub const LOGGED_PER_SECOND: u32 = 10;
+
+/// What is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// `POST /v1/enrol` refused: token unknown, expired or used.
+    EnrolFailure,
+    /// A chronology request with a missing, unknown or revoked API token.
+    TokenFailure,
+    /// A batch from an unknown device or with a header signature that
+    /// does not verify.
+    BatchAuthFailure,
+    /// A connection closed at accept: all slots, or its address's share,
+    /// taken.
+    ConnectionRefused,
+    /// A request body refused because the in-flight budget was spent.
+    BodyRefused,
+}
+
+impl Event {
+    const ALL: [Event; 5] = [
+        Event::EnrolFailure,
+        Event::TokenFailure,
+        Event::BatchAuthFailure,
+        Event::ConnectionRefused,
+        Event::BodyRefused,
+    ];
+
+    /// The counter's name on `/v1/metrics`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Event::EnrolFailure => "hearth_enrol_failures_total",
+            Event::TokenFailure => "hearth_token_failures_total",
+            Event::BatchAuthFailure => "hearth_batch_auth_failures_total",
+            Event::ConnectionRefused => "hearth_connections_refused_total",
+            Event::BodyRefused => "hearth_bodies_refused_total",
+        }
+    }
+
+    /// What it counts, for the `# HELP` line.
+    const fn help(self) -> &'static str {
+        match self {
+            Event::EnrolFailure => "enrolments refused (token unknown, expired or used)",
+            Event::TokenFailure => {
+                "chronology requests with a missing, unknown or revoked API token"
+            }
+            Event::BatchAuthFailure => {
+                "batches from an unknown device or with a header signature that does not verify"
+            }
+            Event::ConnectionRefused => {
+                "connections closed at accept (all slots or the address's share taken)"
+            }
+            Event::BodyRefused => "request bodies refused with 503 busy (in-flight budget spent)",
+        }
+    }
+}
+
+/// Which log lines of one kind are written in the current second.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LogWindow {
+    second: u64,
+    logged: u32,
+    left_out: u64,
+}
+
+impl LogWindow {
+    /// Whether an event at `second` (since start) is logged; if so, how
+    /// many were left out before it.
+    pub fn admit(&mut self, second: u64) -> Option<u64> {
+        if second != self.second {
+            self.second = second;
+            self.logged = 0;
+        }
+        if self.logged >= LOGGED_PER_SECOND {
+            self.left_out += 1;
+            return None;
+        }
+        self.logged += 1;
+        Some(std::mem::take(&mut self.left_out))
+    }
+}
+
+/// The counters.
+#[derive(Debug)]
+pub struct Counters {
+    counts: [AtomicU64; 5],
+    windows: [Mutex<LogWindow>; 5],
+    started: Instant,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            counts: Default::default(),
+            windows: Default::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Counters {
+    /// Counts one `event`. `Some(left_out)` if it should be logged (after
+    /// `left_out` that were not), `None` if this second's lines are spent.
+    #[must_use = "log the event when this says so"]
+    pub fn count(&self, event: Event) -> Option<u64> {
+        self.counts[event as usize].fetch_add(1, Ordering::Relaxed);
+        let second = self.started.elapsed().as_secs();
+        self.windows[event as usize]
+            .lock()
+            .ok()
+            .and_then(|mut w| w.admit(second))
+    }
+
+    /// The count of `event` so far.
+    pub fn get(&self, event: Event) -> u64 {
+        self.counts[event as usize].load(Ordering::Relaxed)
+    }
+
+    /// The text of `GET /v1/metrics`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for e in Event::ALL {
+            let _ = writeln!(out, "# HELP {} {}", e.name(), e.help());
+            let _ = writeln!(out, "# TYPE {} counter", e.name());
+            let _ = writeln!(out, "{} {}", e.name(), self.get(e));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_limited_per_second_and_say_how_many_were_left_out() {
+        let mut w = LogWindow::default();
+        for _ in 0..LOGGED_PER_SECOND {
+            assert_eq!(w.admit(0), Some(0));
+        }
+        assert_eq!(w.admit(0), None);
+        assert_eq!(w.admit(0), None);
+        assert_eq!(
+            w.admit(1),
+            Some(2),
+            "the next second's first line says 2 were left out"
+        );
+        assert_eq!(w.admit(1), Some(0));
+    }
+
+    #[test]
+    fn counts_render_one_line_per_counter() {
+        let c = Counters::default();
+        let _ = c.count(Event::TokenFailure);
+        let _ = c.count(Event::TokenFailure);
+        let _ = c.count(Event::EnrolFailure);
+        let text = c.render();
+        assert!(text.contains("\nhearth_token_failures_total 2\n"), "{text}");
+        assert!(text.contains("\nhearth_enrol_failures_total 1\n"), "{text}");
+        assert!(text.contains("\nhearth_bodies_refused_total 0\n"), "{text}");
+        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 5);
+    }
+}
