@@ -326,7 +326,7 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
                     "at": a.at.to_string(),
                     "who": a.who,
                     "via": a.via.as_str(),
-                    "child": a.child.to_string(),
+                    "child": a.child.as_ref().map(ToString::to_string),
                     "family": a.family,
                     "children": a.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "reason": a.reason,
@@ -343,7 +343,9 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
             a.at,
             Escaped(&a.who),
             a.via.as_str(),
-            Escaped(&a.child.to_string()),
+            a.child
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |c| Escaped(&c.to_string()).to_string()),
             if a.family { "yes" } else { "no" },
             Escaped(&disclosed.join(" ")),
             Escaped(&a.reason)
@@ -387,8 +389,8 @@ fn children_held(held: &[Held]) -> Vec<ChildRef> {
 /// records). So a read needs a reason, like a pull, and is written to the
 /// access log before anything is returned, naming every child a held
 /// record names (`via` is `quarantine`, or `quarantine-bytes` when the
-/// bytes are shown). A read when no held record names a child discloses
-/// no child and is logged only to the server's log.
+/// bytes are shown). The row names no child asked for (`child` is
+/// `None`), and is written even when no held record names a child.
 pub fn quarantine<S: Store>(
     store: &S,
     clock: &dyn Clock,
@@ -405,17 +407,17 @@ pub fn quarantine<S: Store>(
     } else {
         Via::Quarantine
     };
-    if let Some(first) = children.first() {
-        store.log_access(&Access {
-            at: clock.now(),
-            who: read.who.to_string(),
-            via,
-            child: first.clone(),
-            family: false,
-            reason: reason.to_string(),
-            children: children.clone(),
-        })?;
-    }
+    // Logged whether or not a held record names a child: the bytes of a
+    // record that does not decode may still hold text about one.
+    store.log_access(&Access {
+        at: clock.now(),
+        who: read.who.to_string(),
+        via,
+        child: None,
+        family: false,
+        reason: reason.to_string(),
+        children: children.clone(),
+    })?;
     tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
     if read.json {
         let v = json!({
@@ -490,7 +492,7 @@ mod tests {
                 at: Timestamp(1_800_000_000),
                 who: "mallory\u{1b}[1A".into(),
                 via: Via::Http,
-                child: child.clone(),
+                child: Some(child.clone()),
                 family: false,
                 reason: "x\n2026-11-27T04:00:00Z\tdsl.lead\thttp\tnhs:9434765919\tno\tnhs:9434765919\tsafeguarding review\u{202e}".into(),
                 children: vec![child],

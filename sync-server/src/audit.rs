@@ -182,7 +182,7 @@ pub fn pull<S: Store>(
         at: clock.now(),
         who: req.who.clone(),
         via: req.via,
-        child: req.child.clone(),
+        child: Some(req.child.clone()),
         family: req.family,
         reason: reason.to_string(),
         children: logged,

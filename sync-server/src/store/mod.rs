@@ -356,8 +356,9 @@ pub struct Access {
     pub who: String,
     /// Through what.
     pub via: Via,
-    /// Which child.
-    pub child: ChildRef,
+    /// Which child was asked for: `None` for a read that asks for no
+    /// child (a quarantine read; what it disclosed is in `children`).
+    pub child: Option<ChildRef>,
     /// The family view or the child's alone.
     pub family: bool,
     /// The stated reason.

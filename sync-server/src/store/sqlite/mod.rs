@@ -980,7 +980,9 @@ impl Store for SqliteStore {
                 a.at.0,
                 a.who,
                 a.via.as_str(),
-                a.child.to_string(),
+                // The column is NOT NULL: an empty string is "no child
+                // asked for".
+                a.child.as_ref().map(ToString::to_string).unwrap_or_default(),
                 a.family,
                 a.reason,
                 a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
@@ -1001,7 +1003,10 @@ impl Store for SqliteStore {
                 at: Timestamp(r.get(0)?),
                 who: r.get(1)?,
                 via: Via::parse(&via),
-                child: parse_child(&r.get::<_, String>(3)?)?,
+                child: match r.get::<_, String>(3)? {
+                    c if c.is_empty() => None,
+                    c => Some(parse_child(&c)?),
+                },
                 family: r.get(4)?,
                 reason: r.get(5)?,
                 children: r
