@@ -120,7 +120,7 @@ pub enum RoleArg {
 /// An output format for `chronology`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// DATE | ACTIVITY | AGENCY.
+    /// DATE | ACTIVITY | AGENCY (a family table adds CHILDREN).
     Table,
     /// CSV with a header row.
     Csv,
