@@ -14,9 +14,12 @@ use hearth_shared::{AgencyCode, ChildRef, DeviceId, Timestamp, WorkerId};
 use serde_json::json;
 
 use crate::audit::{BadReader, BadReason, check_reader, check_reason};
+use crate::chronology::family::joined_through;
 use crate::clock::Clock;
 use crate::keys::SecretToken;
-use crate::store::{Access, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via};
+use crate::store::{
+    Access, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via,
+};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -228,18 +231,104 @@ pub fn revoke<S: Store>(
     Ok(())
 }
 
-/// Links two children into a family.
+/// An administrator's `family link` or `family unlink`.
+#[derive(Debug, Clone, Copy)]
+pub struct FamilyRequest<'a> {
+    /// One child.
+    pub a: &'a ChildRef,
+    /// The other.
+    pub b: &'a ChildRef,
+    /// Who runs the command (shown in the family-links history).
+    pub who: &'a str,
+    /// Why: required to unlink, optional to link (older scripts give
+    /// none), and checked like every stated reason when given.
+    pub reason: Option<&'a str>,
+}
+
+/// Links two children into a family, clearing an unlink of the pair, and
+/// writes it to the family-links history.
 pub fn link_family<S: Store>(
     store: &S,
     clock: &dyn Clock,
-    a: &ChildRef,
-    b: &ChildRef,
+    req: &FamilyRequest<'_>,
 ) -> Result<(), AdminError> {
-    if a == b {
+    change_family(store, clock, req, true)
+}
+
+/// Unlinks two children: removes a link of the pair and overrides every
+/// record naming both, now and later, until `family link`; writes it to the
+/// family-links history. Returns the children through whom the two are
+/// still in one family (empty if they are now apart).
+pub fn unlink_family<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    req: &FamilyRequest<'_>,
+) -> Result<Vec<ChildRef>, AdminError> {
+    change_family(store, clock, req, false)?;
+    Ok(joined_through(req.a, req.b, &store.family_links()?))
+}
+
+fn change_family<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    req: &FamilyRequest<'_>,
+    linked: bool,
+) -> Result<(), AdminError> {
+    if req.a == req.b {
         return Err(AdminError::SameChild);
     }
-    store.link_family(a, b, clock.now())?;
+    let reason = match req.reason {
+        Some(r) => check_reason(r)?,
+        None if linked => "",
+        None => check_reason("")?,
+    };
+    check_reader(req.who)?;
+    store.change_family(&FamilyChange {
+        at: clock.now(),
+        linked,
+        a: req.a.clone(),
+        b: req.b.clone(),
+        who: req.who.to_string(),
+        reason: reason.to_string(),
+    })?;
     Ok(())
+}
+
+/// The family-links history: every link and unlink, oldest first.
+pub fn family_history<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+    let log = store.family_history()?;
+    let action = |c: &FamilyChange| if c.linked { "link" } else { "unlink" };
+    if as_json {
+        let v: Vec<_> = log
+            .iter()
+            .map(|c| {
+                json!({
+                    "at": c.at.to_string(),
+                    "action": action(c),
+                    "children": [c.a.to_string(), c.b.to_string()],
+                    "who": c.who,
+                    "reason": c.reason,
+                })
+            })
+            .collect();
+        return Ok(pretty_json(&v));
+    }
+    let mut out = String::from("WHEN\tACTION\tCHILDREN\tWHO\tREASON\n");
+    for c in &log {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            c.at,
+            action(c),
+            Escaped(&format!("{} {}", c.a, c.b)),
+            Escaped(&c.who),
+            if c.reason.is_empty() {
+                "-".to_string()
+            } else {
+                Escaped(&c.reason).to_string()
+            }
+        ));
+    }
+    Ok(out)
 }
 
 /// The REVOKED column: `no`, or when and why (escaped).

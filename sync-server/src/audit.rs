@@ -168,7 +168,7 @@ pub fn pull<S: Store>(
     let reason = check_reason(&req.reason)?;
     check_reader(&req.who)?;
     let view: BTreeSet<ChildRef> = if req.family {
-        family_of(&req.child, &store.family_groups()?)
+        family_of(&req.child, &store.family_links()?)
     } else {
         BTreeSet::from([req.child.clone()])
     };

@@ -9,7 +9,7 @@
 //! alone on one stdout line (details go to stderr).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,7 +120,7 @@ pub enum RoleArg {
 /// An output format for `chronology`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// DATE | ACTIVITY | AGENCY.
+    /// DATE | ACTIVITY | AGENCY (a family table adds CHILDREN).
     Table,
     /// CSV with a header row.
     Csv,
@@ -334,12 +334,40 @@ pub enum StaffCommand {
 /// `family` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum FamilyCommand {
-    /// Link two children into one family.
+    /// Link two children into one family (this also undoes an unlink of
+    /// the pair); written to the family-links history.
     Link {
         /// One child.
         a: String,
         /// The other.
         b: String,
+        /// Why (recommended; when given, at least 10 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is linking (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Separate two children's families: records naming both no longer
+    /// link them, now or later, until `family link`; written to the
+    /// family-links history.
+    Unlink {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who is unlinking (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Every family link and unlink: when, who, which children and why.
+    History {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -560,16 +588,59 @@ pub fn run() -> Result<(), CliError> {
             print!("{}", admin::quarantine(&store, clock.as_ref(), &read)?);
             Ok(())
         }
-        Command::Family {
-            action: FamilyCommand::Link { a, b },
+        Command::Family { action } => family_command(&cli.data, clock.as_ref(), action),
+    }
+}
+
+fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Result<(), CliError> {
+    let store = SqliteStore::open(data)?;
+    match action {
+        FamilyCommand::Link {
+            a,
+            b,
+            reason,
+            as_user,
         } => {
             let (a, b) = (child(&a)?, child(&b)?);
-            let store = SqliteStore::open(&cli.data)?;
-            admin::link_family(&store, clock.as_ref(), &a, &b)?;
+            let who = reader(as_user);
+            let req = admin::FamilyRequest {
+                a: &a,
+                b: &b,
+                who: &who,
+                reason: reason.as_deref(),
+            };
+            admin::link_family(&store, clock, &req)?;
             println!("linked {a} and {b}");
-            Ok(())
         }
+        FamilyCommand::Unlink {
+            a,
+            b,
+            reason,
+            as_user,
+        } => {
+            let (a, b) = (child(&a)?, child(&b)?);
+            let who = reader(as_user);
+            let req = admin::FamilyRequest {
+                a: &a,
+                b: &b,
+                who: &who,
+                reason: Some(&reason),
+            };
+            let through = admin::unlink_family(&store, clock, &req)?;
+            println!(
+                "unlinked {a} and {b}; records naming both no longer link them until `family link`"
+            );
+            if !through.is_empty() {
+                let names: Vec<String> = through.iter().map(ToString::to_string).collect();
+                println!(
+                    "note: they are still in one family through {}; unlink those pairs too to separate them",
+                    names.join(", ")
+                );
+            }
+        }
+        FamilyCommand::History { json } => print!("{}", admin::family_history(&store, json)?),
     }
+    Ok(())
 }
 
 fn serve_command(

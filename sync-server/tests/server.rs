@@ -1081,6 +1081,146 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     assert_eq!(out["children"].as_array().unwrap().len(), 3);
 }
 
+/// Issue 12, item 6: only household records link families, and an
+/// administrator's unlink (with a reason, in the history) overrides them,
+/// also for records that arrive later.
+#[test]
+fn issue_12_a_nursery_record_links_no_family_and_an_unlink_survives_new_records() {
+    const CARA: &str = "local:LA-NORTH:C-0042";
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(42);
+    hv.enrol(&server, "HV-NORTH");
+    let mut nursery = Device::new(43);
+    nursery.enrol(&server, "NURSERY-12");
+    let visit = |at: &str| {
+        format!(
+            r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"{at}","headline":"Both children seen","access":"unannounced","child_seen":"awake"}}"#
+        )
+    };
+    let daily = nursery.record(&format!(
+        r#"{{"kind":"daily_presentation","children":["{ANNA}","{CARA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived together","attendance":"present"}}"#
+    ));
+    nursery.upload(&server, &[&daily]);
+    let first = hv.record(&visit("2026-03-02T10:00:00Z"));
+    hv.upload(&server, &[&first]);
+    let family = |child: &str| -> Vec<String> {
+        let v = admin_json(
+            dir.path(),
+            &[
+                "chronology",
+                "--child",
+                child,
+                "--family",
+                "--format",
+                "json",
+                "--reason",
+                "family case review",
+            ],
+        );
+        v["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut siblings = vec![ANNA.to_string(), BEN.to_string()];
+    siblings.sort();
+    // The nursery record named Anna and Cara: no family.
+    assert_eq!(family(CARA), [CARA]);
+    // The home visit named Anna and Ben: one family.
+    let mut anna = family(ANNA);
+    anna.sort();
+    assert_eq!(anna, siblings);
+    // The family table says which children each entry is about.
+    let table = admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--family",
+            "--reason",
+            "family case review",
+        ],
+    );
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("DATE             | CHILDREN"),
+        "{table}"
+    );
+    assert!(table.contains(&format!("| {ANNA}, {CARA} ")), "{table}");
+
+    // An unlink needs a reason that says something.
+    let out = admin(
+        dir.path(),
+        &["family", "unlink", ANNA, BEN, "--reason", "oops"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--reason"), "{err}");
+    assert!(
+        admin_json(dir.path(), &["family", "history", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(family(BEN).len(), 2);
+
+    let out = admin_ok(
+        dir.path(),
+        &[
+            "family",
+            "unlink",
+            ANNA,
+            BEN,
+            "--reason",
+            "different households, confirmed with the GP",
+            "--as",
+            "admin.okafor",
+        ],
+    );
+    assert!(out.contains("unlinked"), "{out}");
+    assert_eq!(family(ANNA), [ANNA]);
+    assert_eq!(family(BEN), [BEN]);
+    // A new home visit naming both does not re-link them.
+    let second = hv.record(&visit("2026-03-09T10:00:00Z"));
+    hv.upload(&server, &[&second]);
+    assert_eq!(family(ANNA), [ANNA]);
+    // The unlink is in the history, with who and why.
+    let history = admin_json(dir.path(), &["family", "history", "--json"]);
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["action"], "unlink");
+    assert_eq!(
+        history[0]["reason"],
+        "different households, confirmed with the GP"
+    );
+    assert!(history[0]["who"].as_str().unwrap().contains("admin.okafor"));
+    let mut pair: Vec<&str> = history[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    pair.sort();
+    assert_eq!(pair, siblings);
+    // Linking again (a reason is optional, as before) joins them again.
+    admin_ok(dir.path(), &["family", "link", ANNA, BEN]);
+    let mut anna = family(ANNA);
+    anna.sort();
+    assert_eq!(anna, siblings);
+    let table = admin_ok(dir.path(), &["family", "history"]);
+    assert!(
+        table.starts_with("WHEN\tACTION\tCHILDREN\tWHO\tREASON\n"),
+        "{table}"
+    );
+    assert_eq!(table.lines().count(), 3, "{table}");
+}
+
 /// The query-string form of `s`: every byte that is not unreserved is
 /// percent-encoded.
 fn query_encode(s: &str) -> String {

@@ -1,6 +1,6 @@
 //! Renders a [`Chronology`]: [`table`] (DATE | ACTIVITY | AGENCY, the shape
-//! of a case-review chronology), [`csv`] (RFC 4180, a header row) and
-//! [`json`].
+//! of a case-review chronology; a family table adds CHILDREN), [`csv`]
+//! (RFC 4180, a header row) and [`json`].
 //!
 //! Every text field was written on some agency's device and is untrusted
 //! here. Table and CSV cells show control, bidirectional and invisible
@@ -122,21 +122,35 @@ fn agency_cell(e: &Entry) -> String {
     }
 }
 
-/// The table: a title line, then DATE | ACTIVITY | AGENCY.
+/// The CHILDREN cell: the children an entry is about, by reference.
+fn children_cell(e: &Entry) -> String {
+    let children: Vec<String> = e.children.iter().map(ToString::to_string).collect();
+    children.join(", ")
+}
+
+/// The table: a title line, then DATE | ACTIVITY | AGENCY; a family table
+/// adds CHILDREN after DATE (which children each entry is about).
 pub fn table(c: &Chronology) -> String {
-    let rows: Vec<[String; 3]> = c
+    let mut head = vec!["DATE", "ACTIVITY", "AGENCY"];
+    if c.family {
+        head.insert(1, "CHILDREN");
+    }
+    let rows: Vec<Vec<String>> = c
         .entries
         .iter()
         .map(|e| {
-            [
+            let mut row = vec![
                 date_time(e),
                 Escaped(&activity(e)).to_string(),
                 Escaped(&agency_cell(e)).to_string(),
-            ]
+            ];
+            if c.family {
+                row.insert(1, Escaped(&children_cell(e)).to_string());
+            }
+            row
         })
         .collect();
-    let head = ["DATE", "ACTIVITY", "AGENCY"];
-    let mut widths = head.map(str::len);
+    let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
             *w = (*w).max(cell.chars().count());
@@ -155,29 +169,28 @@ pub fn table(c: &Chronology) -> String {
     } else {
         let _ = writeln!(out, "Chronology for {}", Escaped(&child));
     }
-    let line = |cells: [&str; 3]| {
+    let last = head.len() - 1;
+    let line = |cells: &[&str]| {
         let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             if i > 0 {
                 l.push_str(" | ");
             }
             l.push_str(cell);
-            if i < 2 {
+            if i < last {
                 l.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
             }
         }
         l.push('\n');
         l
     };
-    out.push_str(&line(head));
-    out.push_str(&format!(
-        "{}-+-{}-+-{}\n",
-        "-".repeat(widths[0]),
-        "-".repeat(widths[1]),
-        "-".repeat(widths[2])
-    ));
+    out.push_str(&line(&head));
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    out.push_str(&rule.join("-+-"));
+    out.push('\n');
     for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2]]));
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells));
     }
     if rows.is_empty() {
         out.push_str("(no entries)\n");
@@ -325,6 +338,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
     use hearth_shared::{DeviceId, Timestamp};
 
+    use super::super::family::{FamilyLinks, NamedTogether};
     use super::super::tests::{ANNA, BEN, record};
     use super::super::{DateRange, family_of, reconcile};
     use super::*;
@@ -411,12 +425,18 @@ mod tests {
             r.received_at = Timestamp(r.line.occurred_at.0 + 7_200);
         }
         let anna = ANNA.parse().unwrap();
-        let groups: Vec<Vec<_>> = records
-            .iter()
-            .filter(|r| r.line.children.len() > 1)
-            .map(|r| r.line.children.clone())
-            .collect();
-        let view: BTreeSet<_> = family_of(&anna, &groups);
+        let links = FamilyLinks {
+            named_together: records
+                .iter()
+                .filter(|r| r.line.children.len() > 1)
+                .map(|r| NamedTogether {
+                    kind: r.line.kind,
+                    children: r.line.children.clone(),
+                })
+                .collect(),
+            ..FamilyLinks::default()
+        };
+        let view: BTreeSet<_> = family_of(&anna, &links);
         Chronology {
             child: anna,
             family: true,
@@ -582,5 +602,41 @@ mod tests {
         let j = json(&c);
         assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
         assert!(j["entries"][0].get("device_worker").is_none());
+    }
+
+    #[test]
+    fn issue_12_a_family_table_and_csv_say_which_children_each_entry_is_about() {
+        let c = fixture();
+        let out = table(&c);
+        let mut lines = out.lines().skip(1);
+        let head = lines.next().unwrap();
+        assert!(head.starts_with("DATE             | CHILDREN "), "{out}");
+        let rows: Vec<&str> = lines.skip(1).collect();
+        assert_eq!(rows.len(), c.entries.len());
+        for (row, e) in rows.iter().zip(&c.entries) {
+            let cell = row.split(" | ").nth(1).unwrap().trim_end();
+            assert_eq!(cell, children_cell(e), "{row}");
+        }
+        assert!(rows[0].contains(&format!("| {ANNA}, {BEN} ")), "{out}");
+        assert!(rows[1].contains(&format!("| {ANNA} ")), "{out}");
+        // A single child's table keeps its three columns.
+        let mut single = c.clone();
+        single.family = false;
+        assert!(
+            table(&single)
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("DATE             | ACTIVITY ")
+        );
+        // CSV: the `children` column, `;`-separated, after the headline.
+        let csv = csv(&c);
+        assert!(csv.starts_with("date,time,record_id,agency,author,kind,headline,children,"));
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert!(
+            rows[0].contains(&format!("children seen\",{ANNA};{BEN},")),
+            "{csv}"
+        );
+        assert!(rows[1].contains(&format!("Friday\",{ANNA},")), "{csv}");
     }
 }

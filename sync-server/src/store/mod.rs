@@ -11,6 +11,7 @@ use hearth_shared::{
     ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, RecordKind, Seq, Timestamp,
 };
 
+use crate::chronology::family::FamilyLinks;
 use crate::chronology::{FlagSet, detail_flags};
 use crate::clock::ClockState;
 
@@ -368,6 +369,24 @@ pub struct Access {
     pub children: Vec<ChildRef>,
 }
 
+/// An administrator's family link or unlink, as the family-links history
+/// keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyChange {
+    /// When.
+    pub at: Timestamp,
+    /// Linked (true) or unlinked (false).
+    pub linked: bool,
+    /// One child.
+    pub a: ChildRef,
+    /// The other.
+    pub b: ChildRef,
+    /// Who ran the command.
+    pub who: String,
+    /// The stated reason (empty for a `family link` given none).
+    pub reason: String,
+}
+
 /// A role with API access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -554,11 +573,16 @@ pub trait Store {
     /// Replaces a user's token hash (the old token stops working); not for
     /// a revoked user.
     fn replace_user_token(&self, name: &str, token_hash: &str) -> Result<UserChange, StoreError>;
-    /// Links two children into a family.
-    fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError>;
-    /// Groups of children known together: each record naming several, and
-    /// each administrator link.
-    fn family_groups(&self) -> Result<Vec<Vec<ChildRef>>, StoreError>;
+    /// Applies an administrator's link (which clears an unlink of the
+    /// pair) or unlink (which removes a link of the pair and overrides
+    /// every record naming both), and writes it to the family-links
+    /// history, atomically.
+    fn change_family(&self, change: &FamilyChange) -> Result<(), StoreError>;
+    /// Everything that decides families: the kind and children of each
+    /// record naming several, and the administrators' links and unlinks.
+    fn family_links(&self) -> Result<FamilyLinks, StoreError>;
+    /// The family-links history, oldest first.
+    fn family_history(&self) -> Result<Vec<FamilyChange>, StoreError>;
     /// Records naming any of `children`, and the records their amendments
     /// correct.
     fn records_for(&self, children: &[ChildRef]) -> Result<Vec<StoredRecord>, StoreError>;

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `agencies` | several agencies capture offline with skewed clocks, sync in any order, and the chronology comes out in event order with the right agencies, merged siblings and late entries flagged |
 //! | `interrupted` | a sync cut before the request, after the commit, or mid-response converges on a rerun, every record synced exactly once |
+//! | `families` | a nursery record naming two unrelated children joins no families, a home visit naming siblings does, and an audited unlink with a reason separates them even after a new home visit (issue 12) |
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
@@ -16,6 +17,7 @@
 mod agencies;
 mod audit;
 mod crashes;
+mod families;
 mod fixture;
 mod flood;
 mod hostile;

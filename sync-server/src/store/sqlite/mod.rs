@@ -31,11 +31,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use sha2::{Digest, Sha256};
 
 use super::{
-    Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, Grant, Held, HoldStatus, IngestTx,
-    Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord, User,
-    UserChange, UserEntry, Via,
+    Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, FamilyChange, Grant, Held, HoldStatus,
+    IngestTx, Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord,
+    User, UserChange, UserEntry, Via,
 };
 use crate::chronology::FlagSet;
+use crate::chronology::family::{FamilyLinks, NamedTogether, pair};
 use crate::clock::ClockState;
 
 /// A step run after a migration's SQL, in the same transaction.
@@ -59,6 +60,7 @@ const MIGRATIONS: &[(&str, Option<After>)] = &[
         Some(backfill_digests),
     ),
     (include_str!("migrations/0006_user_revocation.sql"), None),
+    (include_str!("migrations/0008_family_unlinks.sql"), None),
 ];
 
 /// Separates the child references in `records.children` (a control
@@ -889,44 +891,101 @@ impl Store for SqliteStore {
         self.user_change(name, n)
     }
 
-    fn link_family(&self, a: &ChildRef, b: &ChildRef, at: Timestamp) -> Result<(), StoreError> {
-        let (a, b) = if a <= b { (a, b) } else { (b, a) };
-        self.conn.execute(
-            "INSERT OR IGNORE INTO family_links (child_a, child_b, linked_at) VALUES (?1, ?2, ?3)",
-            params![a.to_string(), b.to_string(), at.0],
+    fn change_family(&self, c: &FamilyChange) -> Result<(), StoreError> {
+        let (a, b) = pair(&c.a, &c.b);
+        let (a, b) = (a.to_string(), b.to_string());
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        if c.linked {
+            tx.execute(
+                "DELETE FROM family_unlinks WHERE child_a = ?1 AND child_b = ?2",
+                params![a, b],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO family_links (child_a, child_b, linked_at) VALUES (?1, ?2, ?3)",
+                params![a, b, c.at.0],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM family_links WHERE child_a = ?1 AND child_b = ?2",
+                params![a, b],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO family_unlinks (child_a, child_b, unlinked_at) VALUES (?1, ?2, ?3)",
+                params![a, b, c.at.0],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO family_link_history (at, action, child_a, child_b, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                c.at.0,
+                if c.linked { "link" } else { "unlink" },
+                a,
+                b,
+                c.who,
+                c.reason
+            ],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
-    fn family_groups(&self) -> Result<Vec<Vec<ChildRef>>, StoreError> {
-        let mut groups: Vec<Vec<ChildRef>> = Vec::new();
+    fn family_links(&self) -> Result<FamilyLinks, StoreError> {
+        let mut links = FamilyLinks::default();
         // Only records naming several children, through their partial
         // index (INDEXED BY fails loudly if the index cannot serve it).
         let mut stmt = self.conn.prepare(
-            "SELECT children FROM records INDEXED BY records_naming_several
+            "SELECT kind, children FROM records INDEXED BY records_naming_several
              WHERE instr(children, char(10)) > 0 ORDER BY device, seq",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let children: String = row.get(0)?;
-            groups.push(
-                children
+            let kind: String = row.get(0)?;
+            let children: String = row.get(1)?;
+            links.named_together.push(NamedTogether {
+                kind: kind
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("a record kind"))?,
+                children: children
                     .split(CHILD_SEPARATOR)
                     .map(parse_child)
                     .collect::<Result<_, _>>()?,
-            );
+            });
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT child_a, child_b FROM family_links")?;
+        for (table, out) in [
+            ("family_links", &mut links.linked),
+            ("family_unlinks", &mut links.unlinked),
+        ] {
+            let mut stmt = self
+                .conn
+                .prepare(&format!("SELECT child_a, child_b FROM {table}"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                out.push((
+                    parse_child(&row.get::<_, String>(0)?)?,
+                    parse_child(&row.get::<_, String>(1)?)?,
+                ));
+            }
+        }
+        Ok(links)
+    }
+
+    fn family_history(&self) -> Result<Vec<FamilyChange>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, action, child_a, child_b, who, reason FROM family_link_history ORDER BY id",
+        )?;
         let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            groups.push(vec![
-                parse_child(&row.get::<_, String>(0)?)?,
-                parse_child(&row.get::<_, String>(1)?)?,
-            ]);
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(FamilyChange {
+                at: Timestamp(r.get(0)?),
+                linked: r.get::<_, String>(1)? == "link",
+                a: parse_child(&r.get::<_, String>(2)?)?,
+                b: parse_child(&r.get::<_, String>(3)?)?,
+                who: r.get(4)?,
+                reason: r.get(5)?,
+            });
         }
-        Ok(groups)
+        Ok(out)
     }
 
     fn records_for(&self, children: &[ChildRef]) -> Result<Vec<StoredRecord>, StoreError> {
@@ -1233,9 +1292,9 @@ mod tests {
                 .contains(crate::chronology::Flag::NoAction)
         );
         // Records naming several children still make a family.
-        let groups = store.family_groups().unwrap();
+        let groups = store.family_links().unwrap().named_together;
         assert_eq!(groups.len(), 2, "{groups:?}");
-        assert!(groups.iter().all(|g| g.len() == 2));
+        assert!(groups.iter().all(|g| g.children.len() == 2));
     }
 
     fn job(device: DeviceId, records: Vec<Prechecked>) -> BatchJob {
@@ -1430,5 +1489,67 @@ mod tests {
             checkpointer.nudge();
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn issue_12_an_unlink_replaces_a_link_is_undone_by_a_link_and_is_kept_in_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let (anna, ben): (ChildRef, ChildRef) = (ANNA.parse().unwrap(), BEN.parse().unwrap());
+        let change = |linked, at, reason: &str| FamilyChange {
+            at: Timestamp(at),
+            linked,
+            a: ben.clone(),
+            b: anna.clone(),
+            who: "admin.okafor".into(),
+            reason: reason.into(),
+        };
+        let sorted = vec![(anna.clone(), ben.clone())];
+        store.change_family(&change(true, 1, "")).unwrap();
+        let links = store.family_links().unwrap();
+        assert_eq!((links.linked, links.unlinked), (sorted.clone(), vec![]));
+        store
+            .change_family(&change(
+                false,
+                2,
+                "different families, named together by mistake",
+            ))
+            .unwrap();
+        // Reopened: the unlink is stored, and the link is gone.
+        drop(store);
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let links = store.family_links().unwrap();
+        assert_eq!((links.linked, links.unlinked), (vec![], sorted.clone()));
+        store
+            .change_family(&change(true, 3, "confirmed siblings at strategy meeting"))
+            .unwrap();
+        let links = store.family_links().unwrap();
+        assert_eq!((links.linked, links.unlinked), (sorted, vec![]));
+        let history = store.family_history().unwrap();
+        let got: Vec<_> = history
+            .iter()
+            .map(|c| (c.at.0, c.linked, c.reason.as_str(), &c.a, &c.b))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, true, "", &anna, &ben),
+                (
+                    2,
+                    false,
+                    "different families, named together by mistake",
+                    &anna,
+                    &ben
+                ),
+                (
+                    3,
+                    true,
+                    "confirmed siblings at strategy meeting",
+                    &anna,
+                    &ben
+                ),
+            ]
+        );
+        assert!(history.iter().all(|c| c.who == "admin.okafor"));
     }
 }
