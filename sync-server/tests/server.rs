@@ -1064,7 +1064,7 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
         Some(api.trim()),
     );
     assert_eq!(s, 200);
-    assert!(csv.starts_with("date,time,record_id,"));
+    assert!(csv.starts_with("date,time,zone,occurred_at_utc,record_id,"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (_, table) = server.get(
         &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),
