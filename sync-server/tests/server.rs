@@ -1361,6 +1361,32 @@ fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
     assert_eq!(log.as_array().unwrap().len(), 2);
     assert_eq!(log[1]["via"], "quarantine-bytes");
     assert_eq!(log[1]["children"], serde_json::json!([BEN]));
+
+    // The table's times are local, in the zone asked for (issue 12).
+    let table = admin_ok(
+        dir.path(),
+        &[
+            "quarantine",
+            "--reason",
+            "fork triage by time",
+            "--tz",
+            "America/New_York",
+        ],
+    );
+    let mut lines = table.lines();
+    let held = lines.nth(1).unwrap();
+    assert!(
+        local_time(held.split('\t').nth(1).unwrap(), &["EST", "EDT"]),
+        "{table}"
+    );
+    let alarm = lines
+        .skip_while(|l| !l.starts_with("ID\tRAISED"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        local_time(alarm.split('\t').nth(1).unwrap(), &["EST", "EDT"]),
+        "{table}"
+    );
 }
 
 /// Issue 11, item 1: a device enrolled as HV-NORTH/w1 cannot file a record
