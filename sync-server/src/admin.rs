@@ -6,6 +6,9 @@
 //! them (names, reasons, messages that quote device text) is shown through
 //! [`Escaped`] in tables and [`json_escaped`] in JSON: no stored value can
 //! start a forged row or move the cursor.
+//!
+//! Tables show times in local time with the zone's abbreviation (a
+//! [`Zone`], default Europe/London); JSON keeps RFC 3339 UTC.
 
 use std::time::Duration;
 
@@ -14,9 +17,11 @@ use hearth_shared::{AgencyCode, ChildRef, DeviceId, Timestamp, WorkerId};
 use serde_json::json;
 
 use crate::audit::{BadReader, BadReason, check_reader, check_reason};
+use crate::chronology::DateRange;
 use crate::chronology::family::joined_through;
 use crate::clock::Clock;
 use crate::keys::SecretToken;
+use crate::localtime::Zone;
 use crate::store::{
     Access, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via,
 };
@@ -187,7 +192,7 @@ pub fn rotate_user<S: Store>(store: &S, name: &str) -> Result<SecretToken, Admin
 }
 
 /// The user list (never the tokens).
-pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+pub fn users<S: Store>(store: &S, as_json: bool, zone: &Zone) -> Result<String, AdminError> {
     let users = store.users()?;
     if as_json {
         let v: Vec<_> = users
@@ -210,8 +215,8 @@ pub fn users<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
             "{}\t{}\t{}\t{}\n",
             u.user.name,
             u.user.role.as_str(),
-            u.created_at,
-            revoked_cell(u.revoked.as_ref()),
+            zone.show(u.created_at),
+            revoked_cell(u.revoked.as_ref(), zone),
         ));
     }
     Ok(out)
@@ -332,10 +337,10 @@ pub fn family_history<S: Store>(store: &S, as_json: bool) -> Result<String, Admi
 }
 
 /// The REVOKED column: `no`, or when and why (escaped).
-fn revoked_cell(r: Option<&Revocation>) -> String {
+fn revoked_cell(r: Option<&Revocation>, zone: &Zone) -> String {
     r.map_or_else(
         || "no".to_string(),
-        |r| format!("{}: {}", r.at, Escaped(&r.reason)),
+        |r| format!("{}: {}", zone.show(r.at), Escaped(&r.reason)),
     )
 }
 
@@ -346,12 +351,12 @@ fn pretty_json(v: &impl serde::Serialize) -> String {
     s
 }
 
-fn opt_time(t: Option<Timestamp>) -> String {
-    t.map_or_else(|| "-".to_string(), |t| t.to_string())
+fn opt_time(t: Option<Timestamp>, zone: &Zone) -> String {
+    t.map_or_else(|| "-".to_string(), |t| zone.show(t))
 }
 
 /// The device list.
-pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+pub fn devices<S: Store>(store: &S, as_json: bool, zone: &Zone) -> Result<String, AdminError> {
     let devices = store.devices()?;
     if as_json {
         let v: Vec<_> = devices
@@ -383,12 +388,12 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
             d.id,
             Escaped(&d.agency),
             Escaped(&d.worker),
-            d.enrolled_at,
-            opt_time(d.last_seen),
+            zone.show(d.enrolled_at),
+            opt_time(d.last_seen, zone),
             d.clock
                 .offset
                 .map_or_else(|| "-".to_string(), |o| format!("{o}s")),
-            revoked_cell(d.revoked.as_ref()),
+            revoked_cell(d.revoked.as_ref(), zone),
             if gaps.is_empty() {
                 "-".to_string()
             } else {
@@ -404,9 +409,52 @@ pub fn devices<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError>
     Ok(out)
 }
 
-/// The access log.
-pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
-    let log = store.access_log()?;
+/// Which access-log rows to list: each filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    /// Reads that asked for this child or disclosed its entries.
+    pub child: Option<ChildRef>,
+    /// Reads by this user: an API user's name, an operating-system user,
+    /// or a name given with `--as` (a CLI read is logged as
+    /// `os-user (as NAME)`, and matches either).
+    pub user: Option<String>,
+    /// Reads made in this range (whole days, inclusive).
+    pub range: DateRange,
+}
+
+/// The names a logged reader answers to: `os (as NAME)` is both `os` and
+/// `NAME`, and the whole.
+fn reader_names(who: &str) -> [&str; 3] {
+    match who.strip_suffix(')').and_then(|w| w.split_once(" (as ")) {
+        Some((os, name)) => [who, os, name],
+        None => [who, who, who],
+    }
+}
+
+impl AccessFilter {
+    /// Whether `a` is to be listed.
+    pub fn matches(&self, a: &Access) -> bool {
+        self.child
+            .as_ref()
+            .is_none_or(|c| a.child.as_ref() == Some(c) || a.children.contains(c))
+            && self
+                .user
+                .as_deref()
+                .is_none_or(|u| reader_names(&a.who).contains(&u))
+            && self.range.from.is_none_or(|f| a.at >= f)
+            && self.range.to.is_none_or(|t| a.at <= t)
+    }
+}
+
+/// The access log: the rows that `filter` matches, oldest first.
+pub fn access_log<S: Store>(
+    store: &S,
+    as_json: bool,
+    filter: &AccessFilter,
+    zone: &Zone,
+) -> Result<String, AdminError> {
+    let mut log = store.access_log()?;
+    log.retain(|a| filter.matches(a));
     if as_json {
         let v: Vec<_> = log
             .iter()
@@ -429,7 +477,7 @@ pub fn access_log<S: Store>(store: &S, as_json: bool) -> Result<String, AdminErr
         let disclosed: Vec<String> = a.children.iter().map(ToString::to_string).collect();
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-            a.at,
+            zone.show(a.at),
             Escaped(&a.who),
             a.via.as_str(),
             a.child
@@ -454,6 +502,8 @@ pub struct QuarantineRead<'a> {
     pub json: bool,
     /// The held records' bytes too (JSON only).
     pub bytes: bool,
+    /// The zone of the table's times.
+    pub zone: &'a Zone,
 }
 
 /// The children named by held records whose bytes still decode (rejected
@@ -541,7 +591,7 @@ pub fn quarantine<S: Store>(
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             h.id,
-            h.received_at,
+            read.zone.show(h.received_at),
             h.device,
             h.seq.map_or_else(|| "-".to_string(), |s| s.to_string()),
             h.status.as_str(),
@@ -554,7 +604,7 @@ pub fn quarantine<S: Store>(
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\n",
             a.id,
-            a.raised_at,
+            read.zone.show(a.raised_at),
             a.device,
             a.seq,
             Escaped(&a.message)
@@ -587,7 +637,7 @@ mod tests {
                 children: vec![child],
             })
             .unwrap();
-        let out = access_log(&store, false).unwrap();
+        let out = access_log(&store, false, &AccessFilter::default(), &Zone::default()).unwrap();
         assert_eq!(out.lines().count(), 2, "{out}");
         assert!(
             !out.lines().any(|l| l.starts_with("2026-11-27T04:00:00Z")),
@@ -599,7 +649,7 @@ mod tests {
             "{out}"
         );
         assert!(out.ends_with("review\\u{202e}\n"), "{out}");
-        let json = access_log(&store, true).unwrap();
+        let json = access_log(&store, true, &AccessFilter::default(), &Zone::default()).unwrap();
         assert!(
             json.chars()
                 .all(|c| c == '\n' || hearth_shared::printable::hidden(c).is_none()),

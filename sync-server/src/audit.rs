@@ -20,6 +20,7 @@ use hearth_shared::{ChildRef, Timestamp};
 
 use crate::chronology::{Chronology, DateRange, disclosed, family_of, reconcile};
 use crate::clock::Clock;
+use crate::localtime::Zone;
 use crate::store::{Access, Store, StoreError, Via};
 
 /// The fewest visible characters a stated reason may have.
@@ -82,7 +83,9 @@ pub fn check_reason(reason: &str) -> Result<&str, BadReason> {
 
 /// Why the name of who is reading was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the reader's name (--as) {0}; give your own name, or leave --as out to use $USER")]
+#[error(
+    "the reader's name (--as) {0}; give your own name, or leave --as out (the operating-system user is logged either way)"
+)]
 pub struct BadReader(&'static str);
 
 /// `Ok` if `who`, the name the access log will show, is visible text on
@@ -113,6 +116,19 @@ pub enum PullError {
         /// What was given.
         value: String,
     },
+    /// A range that ends before it starts.
+    #[error(
+        "the dates are the wrong way round: {} {from} is after {} {to}; give the earlier date as {} and the later as {}",
+        names[0], names[1], names[0], names[1]
+    )]
+    Reversed {
+        /// The names of the two bounds (`from`, `to`).
+        names: [&'static str; 2],
+        /// The start given.
+        from: String,
+        /// The end given.
+        to: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -135,28 +151,75 @@ pub struct PullRequest {
     pub via: Via,
 }
 
-fn parse_day(which: &'static str, s: &str, end_of_day: bool) -> Result<Timestamp, PullError> {
+fn parse_day(
+    zone: &Zone,
+    which: &'static str,
+    s: &str,
+    end_of_day: bool,
+) -> Result<Timestamp, PullError> {
     let bad = || PullError::BadDate {
         which,
         value: s.to_string(),
     };
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = b.iter().enumerate().all(|(i, c)| {
+        if i == 4 || i == 7 {
+            *c == b'-'
+        } else {
+            c.is_ascii_digit()
+        }
+    });
+    if b.len() != 10 || !digits {
         return Err(bad());
     }
     let y: i64 = s[..4].parse().map_err(|_| bad())?;
     let m: u32 = s[5..7].parse().map_err(|_| bad())?;
     let d: u32 = s[8..].parse().map_err(|_| bad())?;
-    let (h, mi, sec) = if end_of_day { (23, 59, 59) } else { (0, 0, 0) };
-    Timestamp::from_civil(y, m, d, h, mi, sec).ok_or_else(bad)
+    // Reject what the calendar lacks (30 February).
+    Timestamp::from_civil(y, m, d, 0, 0, 0).ok_or_else(bad)?;
+    let t = if end_of_day {
+        zone.day_end(y, m, d)
+    } else {
+        zone.day_start(y, m, d)
+    };
+    t.ok_or_else(bad)
 }
 
-/// The inclusive range from `YYYY-MM-DD` dates.
-pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<DateRange, PullError> {
-    Ok(DateRange {
-        from: from.map(|f| parse_day("from", f, false)).transpose()?,
-        to: to.map(|t| parse_day("to", t, true)).transpose()?,
-    })
+/// The inclusive range of whole local days (in `zone`) from `YYYY-MM-DD`
+/// dates, each named in errors as `names` (such as `["from", "to"]`).
+/// A range that ends before it starts is refused, not read as empty.
+pub fn day_range(
+    zone: &Zone,
+    from: Option<&str>,
+    to: Option<&str>,
+    names: [&'static str; 2],
+) -> Result<DateRange, PullError> {
+    let range = DateRange {
+        from: from
+            .map(|f| parse_day(zone, names[0], f, false))
+            .transpose()?,
+        to: to.map(|t| parse_day(zone, names[1], t, true)).transpose()?,
+    };
+    if let (Some(f), Some(t), Some(fs), Some(ts)) = (range.from, range.to, from, to)
+        && f > t
+    {
+        return Err(PullError::Reversed {
+            names,
+            from: fs.to_string(),
+            to: ts.to_string(),
+        });
+    }
+    Ok(range)
+}
+
+/// The inclusive range of a chronology pull (`from`, `to`): whole local
+/// days in `zone`.
+pub fn date_range(
+    zone: &Zone,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<DateRange, PullError> {
+    day_range(zone, from, to, ["from", "to"])
 }
 
 /// Reads a chronology, audited.
@@ -251,9 +314,45 @@ mod tests {
 
     #[test]
     fn dates_are_whole_days_inclusive() {
-        let r = date_range(Some("2026-03-01"), Some("2026-03-01")).unwrap();
+        let z = Zone::default();
+        let r = date_range(&z, Some("2026-03-01"), Some("2026-03-01")).unwrap();
         assert_eq!(r.to.unwrap().0 - r.from.unwrap().0, 86_399);
-        assert!(date_range(Some("2026-3-1"), None).is_err());
-        assert!(date_range(None, Some("2026-02-30")).is_err());
+        assert!(date_range(&z, Some("2026-3-1"), None).is_err());
+        assert!(date_range(&z, None, Some("2026-02-30")).is_err());
+        assert!(date_range(&z, Some("+026-03-01"), None).is_err());
+    }
+
+    #[test]
+    fn days_are_local_days_in_the_zone() {
+        // A British summer day starts at 23:00 UTC the day before.
+        let r = date_range(&Zone::default(), Some("2026-07-01"), Some("2026-07-01")).unwrap();
+        assert_eq!(r.from, Timestamp::from_civil(2026, 6, 30, 23, 0, 0));
+        assert_eq!(r.to.unwrap().0 - r.from.unwrap().0, 86_399);
+    }
+
+    #[test]
+    fn a_reversed_range_is_refused_not_read_as_empty() {
+        let z = Zone::default();
+        let e = date_range(&z, Some("2026-03-10"), Some("2026-03-01")).unwrap_err();
+        assert!(matches!(e, PullError::Reversed { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "the dates are the wrong way round: from 2026-03-10 is after to 2026-03-01; give the earlier date as from and the later as to"
+        );
+        // One day, and open ranges, are fine.
+        assert!(date_range(&z, Some("2026-03-01"), Some("2026-03-01")).is_ok());
+        assert!(date_range(&z, Some("2026-03-10"), None).is_ok());
+        let e = day_range(
+            &z,
+            Some("2026-03-10"),
+            Some("2026-03-01"),
+            ["--since", "--until"],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("--since 2026-03-10 is after --until 2026-03-01"),
+            "{e}"
+        );
     }
 }

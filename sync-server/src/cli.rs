@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hearth_shared::{ChildRef, DeviceId};
 
 use crate::admin::{self, AdminError};
-use crate::audit::{PullError, PullRequest, date_range, pull};
+use crate::audit::{BadReader, PullError, PullRequest, check_reader, day_range, pull};
 use crate::chronology::format::Format;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BadDuration, Limits, parse_duration};
@@ -27,6 +27,7 @@ use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{KeyError, load_or_create_server_key};
+use crate::localtime::{BadZone, DEFAULT_ZONE, Zone};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Role, StoreError, Via};
@@ -57,6 +58,12 @@ pub enum CliError {
     /// A duration flag.
     #[error(transparent)]
     Duration(#[from] BadDuration),
+    /// The time zone (`--tz`, `HEARTH_TZ`).
+    #[error(transparent)]
+    Zone(#[from] BadZone),
+    /// The `--as` name.
+    #[error(transparent)]
+    Reader(#[from] BadReader),
     /// A child reference.
     #[error("child \"{value}\": {problem}")]
     BadChild {
@@ -103,6 +110,10 @@ pub struct Cli {
     /// The data directory (database, keys, certificate).
     #[arg(long, global = true, default_value = "hearth-data")]
     pub data: PathBuf,
+    /// The IANA time zone of times shown to people (tables, CSV, messages;
+    /// JSON stays UTC), such as Europe/London or America/New_York.
+    #[arg(long, global = true, env = "HEARTH_TZ", default_value = DEFAULT_ZONE)]
+    pub tz: String,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -231,10 +242,10 @@ pub enum Command {
         /// The whole family.
         #[arg(long)]
         family: bool,
-        /// From, YYYY-MM-DD.
+        /// From, YYYY-MM-DD (a local day, --tz).
         #[arg(long)]
         from: Option<String>,
-        /// To, YYYY-MM-DD.
+        /// To, YYYY-MM-DD (a local day, --tz; inclusive).
         #[arg(long)]
         to: Option<String>,
         /// Output format.
@@ -243,15 +254,29 @@ pub enum Command {
         /// Why you are reading it (required).
         #[arg(long, default_value = "")]
         reason: String,
-        /// Who is reading (default: $USER).
+        /// A name to log beside the operating-system user running this
+        /// command (who is always logged).
         #[arg(long = "as")]
         as_user: Option<String>,
     },
-    /// List the access log.
+    /// List the access log (every filter given must match).
     AccessLog {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Only reads that asked for or disclosed this child.
+        #[arg(long)]
+        child: Option<String>,
+        /// Only reads by this user (an API user, an operating-system user,
+        /// or an --as name).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only reads on or after this day, YYYY-MM-DD (local, --tz).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only reads on or before this day, YYYY-MM-DD (local, --tz).
+        #[arg(long)]
+        until: Option<String>,
     },
     /// List quarantined and rejected records, and alarms (audited).
     Quarantine {
@@ -264,7 +289,8 @@ pub enum Command {
         /// Why you are reading it (required).
         #[arg(long, default_value = "")]
         reason: String,
-        /// Who is reading (default: $USER).
+        /// A name to log beside the operating-system user running this
+        /// command (who is always logged).
         #[arg(long = "as")]
         as_user: Option<String>,
     },
@@ -378,11 +404,17 @@ fn child(value: &str) -> Result<ChildRef, CliError> {
     })
 }
 
-/// Who is reading: `--as`, else `$USER`, else "unknown".
-fn reader(as_user: Option<String>) -> String {
-    as_user
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".to_string())
+/// Who is reading, as the access log records it: the operating-system
+/// user running the command, and the `--as` name beside it if one is
+/// given ([`crate::whoami`]).
+fn reader(as_user: Option<&str>) -> Result<String, CliError> {
+    if let Some(name) = as_user {
+        check_reader(name)?;
+    }
+    Ok(crate::whoami::reader(
+        &crate::whoami::os_user(),
+        as_user.map(str::trim),
+    ))
 }
 
 fn init_tracing(default: &str) {
@@ -402,6 +434,7 @@ pub fn run() -> Result<(), CliError> {
     // server's user alone, whatever umask it was started with.
     datadir::restrict_umask();
     datadir::prepare(&cli.data)?;
+    let zone = Zone::parse(&cli.tz)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve {
@@ -444,7 +477,7 @@ pub fn run() -> Result<(), CliError> {
                 (None, None) => CertSource::SelfSigned { names: tls_names },
                 _ => return Err(CliError::HalfTls),
             };
-            serve_command(cli.data, listen, source, limits, clock)
+            serve_command(cli.data, listen, source, limits, clock, zone)
         }
         Command::EnrolToken {
             agency,
@@ -464,7 +497,8 @@ pub fn run() -> Result<(), CliError> {
             )?;
             println!("{}", token.expose());
             eprintln!(
-                "enrolment token for {agency}/{worker}, valid once until {until}; it is not shown again"
+                "enrolment token for {agency}/{worker}, valid once until {}; it is not shown again",
+                zone.show(until)
             );
             Ok(())
         }
@@ -502,7 +536,7 @@ pub fn run() -> Result<(), CliError> {
             action: UserCommand::List { json },
         } => {
             let store = SqliteStore::open(&cli.data)?;
-            print!("{}", admin::users(&store, json)?);
+            print!("{}", admin::users(&store, json, &zone)?);
             Ok(())
         }
         Command::User {
@@ -526,7 +560,7 @@ pub fn run() -> Result<(), CliError> {
         }
         Command::Devices { json } => {
             let store = SqliteStore::open(&cli.data)?;
-            print!("{}", admin::devices(&store, json)?);
+            print!("{}", admin::devices(&store, json, &zone)?);
             Ok(())
         }
         Command::Revoke { device, reason } => {
@@ -547,11 +581,11 @@ pub fn run() -> Result<(), CliError> {
             reason,
             as_user,
         } => {
-            let who = reader(as_user);
+            let who = reader(as_user.as_deref())?;
             let req = PullRequest {
                 child: child(&c)?,
                 family,
-                range: date_range(from.as_deref(), to.as_deref())?,
+                range: day_range(&zone, from.as_deref(), to.as_deref(), ["--from", "--to"])?,
                 reason,
                 who,
                 via: Via::Cli,
@@ -563,12 +597,28 @@ pub fn run() -> Result<(), CliError> {
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Json => Format::Json,
             };
-            print!("{}", format.render(&chron));
+            print!("{}", format.render_in(&chron, &zone));
             Ok(())
         }
-        Command::AccessLog { json } => {
+        Command::AccessLog {
+            json,
+            child: c,
+            user,
+            since,
+            until,
+        } => {
+            let filter = admin::AccessFilter {
+                child: c.as_deref().map(child).transpose()?,
+                user,
+                range: day_range(
+                    &zone,
+                    since.as_deref(),
+                    until.as_deref(),
+                    ["--since", "--until"],
+                )?,
+            };
             let store = SqliteStore::open(&cli.data)?;
-            print!("{}", admin::access_log(&store, json)?);
+            print!("{}", admin::access_log(&store, json, &filter, &zone)?);
             Ok(())
         }
         Command::Quarantine {
@@ -577,13 +627,14 @@ pub fn run() -> Result<(), CliError> {
             reason,
             as_user,
         } => {
-            let who = reader(as_user);
+            let who = reader(as_user.as_deref())?;
             let store = SqliteStore::open(&cli.data)?;
             let read = admin::QuarantineRead {
                 who: &who,
                 reason: &reason,
                 json,
                 bytes,
+                zone: &zone,
             };
             print!("{}", admin::quarantine(&store, clock.as_ref(), &read)?);
             Ok(())
@@ -602,7 +653,7 @@ fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Resu
             as_user,
         } => {
             let (a, b) = (child(&a)?, child(&b)?);
-            let who = reader(as_user);
+            let who = reader(as_user.as_deref())?;
             let req = admin::FamilyRequest {
                 a: &a,
                 b: &b,
@@ -619,7 +670,7 @@ fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Resu
             as_user,
         } => {
             let (a, b) = (child(&a)?, child(&b)?);
-            let who = reader(as_user);
+            let who = reader(as_user.as_deref())?;
             let req = admin::FamilyRequest {
                 a: &a,
                 b: &b,
@@ -649,6 +700,7 @@ fn serve_command(
     source: CertSource,
     limits: Limits,
     clock: Arc<dyn Clock>,
+    zone: Zone,
 ) -> Result<(), CliError> {
     use std::io::Write;
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -671,6 +723,7 @@ fn serve_command(
         clock,
         counters: counters.clone(),
         budget: BodyBudget::new(limits.max_body_bytes_in_flight),
+        zone,
     };
     let app = router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -24,6 +24,8 @@
 //!   numbered migrations.
 //! - [`chronology`]: pure reconciliation (entries, order, families,
 //!   amendments, flags) and the table / CSV / JSON formats.
+//! - [`localtime`]: times as people read them, in an IANA zone.
+//! - [`whoami`]: the operating-system user running a CLI command.
 //! - [`audit`]: the audited pull: no reason, no read; every read logged.
 //! - [`admin`]: administration commands over a store.
 //! - [`http`]: the HTTPS API (axum over a hyper accept loop on
@@ -39,6 +41,8 @@ pub mod datadir;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+pub mod localtime;
 pub mod receipt;
 pub mod store;
 pub mod tls;
+pub mod whoami;

@@ -162,8 +162,17 @@ fn admin(data: &Path, args: &[&str]) -> Output {
         .arg(data)
         .args(args)
         .env("USER", "test-runner")
+        .env("LOGNAME", "test-runner")
+        .env_remove("HEARTH_TZ")
         .output()
         .unwrap()
+}
+
+/// The operating-system user running the tests, as `id -un` names it.
+fn os_user() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn admin_ok(data: &Path, args: &[&str]) -> String {
@@ -985,7 +994,8 @@ fn refusals_revoked_device_tokens_and_api_auth() {
     assert!(table.contains("DATE"), "{table}");
     let log = admin_json(dir.path(), &["access-log", "--json"]);
     assert_eq!(log.as_array().unwrap().len(), 2);
-    assert_eq!(log[1]["who"], "test-runner");
+    // Not $USER (which the caller sets as they like): the uid's name.
+    assert_eq!(log[1]["who"], os_user().as_str());
     assert_eq!(log[1]["via"], "cli");
 }
 
@@ -1054,7 +1064,7 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
         Some(api.trim()),
     );
     assert_eq!(s, 200);
-    assert!(csv.starts_with("date,time,record_id,"));
+    assert!(csv.starts_with("date,time,zone,occurred_at_utc,record_id,"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (_, table) = server.get(
         &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),
@@ -1150,7 +1160,7 @@ fn issue_12_a_nursery_record_links_no_family_and_an_unlink_survives_new_records(
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("DATE             | CHILDREN"),
+            .starts_with("DATE                 | CHILDREN"),
         "{table}"
     );
     assert!(table.contains(&format!("| {ANNA}, {CARA} ")), "{table}");
@@ -1459,7 +1469,11 @@ fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
             entry["via"].as_str(),
             entry["reason"].as_str()
         ),
-        (Some("alice"), Some("quarantine"), Some("fork alarm triage"))
+        (
+            Some(format!("{} (as alice)", os_user()).as_str()),
+            Some("quarantine"),
+            Some("fork alarm triage")
+        )
     );
     assert_eq!(entry["children"], serde_json::json!([BEN]));
 
@@ -1487,6 +1501,32 @@ fn quarantine_reads_need_a_reason_are_audited_and_show_bytes_only_on_request() {
     assert_eq!(log.as_array().unwrap().len(), 2);
     assert_eq!(log[1]["via"], "quarantine-bytes");
     assert_eq!(log[1]["children"], serde_json::json!([BEN]));
+
+    // The table's times are local, in the zone asked for (issue 12).
+    let table = admin_ok(
+        dir.path(),
+        &[
+            "quarantine",
+            "--reason",
+            "fork triage by time",
+            "--tz",
+            "America/New_York",
+        ],
+    );
+    let mut lines = table.lines();
+    let held = lines.nth(1).unwrap();
+    assert!(
+        local_time(held.split('\t').nth(1).unwrap(), &["EST", "EDT"]),
+        "{table}"
+    );
+    let alarm = lines
+        .skip_while(|l| !l.starts_with("ID\tRAISED"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        local_time(alarm.split('\t').nth(1).unwrap(), &["EST", "EDT"]),
+        "{table}"
+    );
 }
 
 /// Issue 11, item 1: a device enrolled as HV-NORTH/w1 cannot file a record
@@ -1971,4 +2011,312 @@ fn a_quarantine_read_naming_no_child_is_still_in_the_access_log() {
     let table = admin_ok(dir.path(), &["access-log"]);
     let row = table.lines().nth(1).expect("one row");
     assert_eq!(row.split('\t').nth(3), Some("-"), "{table}");
+}
+
+#[test]
+fn issue_12_a_reversed_date_range_is_an_error_not_an_empty_chronology() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let api = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
+    let (s, body) = server.get(
+        &format!(
+            "/v1/children/{ANNA}/chronology?reason=case%20review&from=2026-03-10&to=2026-03-01&format=table"
+        ),
+        Some(api.trim()),
+    );
+    assert_eq!(
+        (s, error_code(&body).as_str()),
+        (400, "bad_request"),
+        "{body}"
+    );
+    assert!(
+        body.contains("from 2026-03-10 is after to 2026-03-01"),
+        "{body}"
+    );
+    let out = admin(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--from",
+            "2026-03-10",
+            "--to",
+            "2026-03-01",
+            "--reason",
+            "case review",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "printed {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        err.contains("--from 2026-03-10 is after --to 2026-03-01"),
+        "{err}"
+    );
+    // One day is a range; a too-short reason is refused with an example.
+    admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-01",
+            "--reason",
+            "case review",
+        ],
+    );
+    let out = admin(
+        dir.path(),
+        &["chronology", "--child", ANNA, "--reason", "  review "],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("for example \"strategy meeting 12 March\""),
+        "{err}"
+    );
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        1,
+        "refusals are not reads: {log}"
+    );
+}
+
+#[test]
+fn issue_12_cli_reads_are_logged_as_the_os_user_and_the_log_filters() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let api = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
+    let (s, _) = server.get(
+        &format!("/v1/children/{ANNA}/chronology?reason=case%20review"),
+        Some(api.trim()),
+    );
+    assert_eq!(s, 200);
+    // $USER and $LOGNAME say "test-runner" (see `admin`); neither is trusted.
+    admin_ok(
+        dir.path(),
+        &["chronology", "--child", ANNA, "--reason", "case review"],
+    );
+    admin_ok(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            BEN,
+            "--reason",
+            "case review",
+            "--as",
+            "alice",
+        ],
+    );
+    let me = os_user();
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    let who: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["who"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["mgr", me.as_str(), &format!("{me} (as alice)")]);
+    let table = admin_ok(dir.path(), &["access-log"]);
+    assert!(
+        table.contains(&format!("\t{me} (as alice)\tcli\t{BEN}\t")),
+        "{table}"
+    );
+
+    let count = |args: &[&str]| {
+        let mut all = vec!["access-log", "--json"];
+        all.extend_from_slice(args);
+        let v = admin_json(dir.path(), &all);
+        v.as_array().unwrap().len()
+    };
+    assert_eq!(count(&["--user", "mgr"]), 1);
+    assert_eq!(count(&["--user", "alice"]), 1);
+    assert_eq!(count(&["--user", &me]), 2);
+    assert_eq!(count(&["--user", "test-runner"]), 0);
+    assert_eq!(count(&["--child", ANNA]), 2);
+    assert_eq!(count(&["--child", BEN]), 1);
+    assert_eq!(count(&["--child", BEN, "--user", "mgr"]), 0);
+    assert_eq!(
+        count(&["--since", "2000-01-01", "--until", "2999-12-31"]),
+        3
+    );
+    assert_eq!(count(&["--until", "2000-01-01"]), 0);
+    assert_eq!(count(&["--since", "2999-01-01"]), 0);
+    assert_eq!(
+        admin_ok(dir.path(), &["access-log", "--user", "nobody"])
+            .lines()
+            .count(),
+        1
+    );
+    for (args, says) in [
+        (
+            &["--since", "2026-13-01"][..],
+            "--since date \"2026-13-01\" is not a date",
+        ),
+        (&["--until", "yesterday"][..], "--until date \"yesterday\""),
+        (
+            &["--since", "2026-03-10", "--until", "2026-03-01"][..],
+            "--since 2026-03-10 is after --until 2026-03-01",
+        ),
+        (&["--child", "nhs:123"][..], "child \"nhs:123\""),
+    ] {
+        let mut all = vec!["access-log"];
+        all.extend_from_slice(args);
+        let out = admin(dir.path(), &all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// Whether `cell` is a local time with one of `zones`: `2026-07-01 10:30 BST`.
+fn local_time(cell: &str, zones: &[&str]) -> bool {
+    let Some((when, zone)) = cell.rsplit_once(' ') else {
+        return false;
+    };
+    let b = when.as_bytes();
+    zones.contains(&zone)
+        && b.len() == 16
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[test]
+fn issue_12_times_people_read_are_local_with_their_zone() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(60);
+    hv.enrol(&server, "HV-NORTH");
+    let summer = hv.record(&concern(ANNA, "2026-07-01T09:30:00Z", "Summer"));
+    let winter = hv.record(&concern(ANNA, "2026-01-15T10:30:00Z", "Winter"));
+    hv.upload(&server, &[&summer, &winter]);
+    let pull = |extra: &[&str]| {
+        let mut all = vec!["chronology", "--child", ANNA, "--reason", "case review"];
+        all.extend_from_slice(extra);
+        admin_ok(dir.path(), &all)
+    };
+    let london = pull(&[]);
+    assert!(
+        london.contains("\n2026-01-15 10:30 GMT | Concern: Winter"),
+        "{london}"
+    );
+    assert!(
+        london.contains("\n2026-07-01 10:30 BST | Concern: Summer"),
+        "{london}"
+    );
+    let ny = pull(&["--tz", "America/New_York"]);
+    assert!(
+        ny.contains("\n2026-01-15 05:30 EST | Concern: Winter"),
+        "{ny}"
+    );
+    assert!(
+        ny.contains("\n2026-07-01 05:30 EDT | Concern: Summer"),
+        "{ny}"
+    );
+    let csv = pull(&["--format", "csv"]);
+    assert!(csv.starts_with("date,time,zone,occurred_at_utc,"), "{csv}");
+    assert!(
+        csv.contains("\n2026-07-01,10:30,BST,2026-07-01T09:30:00Z,"),
+        "{csv}"
+    );
+    // JSON is UTC whatever the zone.
+    let json: Value =
+        serde_json::from_str(&pull(&["--format", "json", "--tz", "America/New_York"])).unwrap();
+    assert_eq!(json["entries"][1]["occurred_at"], "2026-07-01T09:30:00Z");
+    // --from and --to are local days: 1 July in New York starts at 04:00 UTC.
+    let day = pull(&[
+        "--tz",
+        "America/New_York",
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-07-01",
+    ]);
+    assert!(day.contains("Summer") && !day.contains("Winter"), "{day}");
+    // The zone from the environment, as a service would set it.
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(dir.path())
+        .args(["chronology", "--child", ANNA, "--reason", "case review"])
+        .env("HEARTH_TZ", "America/New_York")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2026-07-01 05:30 EDT"));
+    // A zone the database does not know is named, and nothing is read.
+    let before = admin_json(dir.path(), &["access-log", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    let out = admin(
+        dir.path(),
+        &[
+            "chronology",
+            "--child",
+            ANNA,
+            "--reason",
+            "case review",
+            "--tz",
+            "Europe/Lndon",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("the time zone \"Europe/Lndon\" is not in the IANA time zone database"),
+        "{err}"
+    );
+    assert_eq!(
+        admin_json(dir.path(), &["access-log", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        before
+    );
+
+    // The server's zone for HTTP tables and CSV.
+    let api = admin_ok(dir.path(), &["user", "add", "mgr", "--role", "manager"]);
+    let path = format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table");
+    let (s, body) = server.get(&path, Some(api.trim()));
+    assert_eq!(s, 200);
+    assert!(body.contains("2026-07-01 10:30 BST"), "{body}");
+    server.kill();
+    let server = Server::start(dir.path(), &["--tz", "America/New_York"], &[]);
+    let (_, body) = server.get(&path, Some(api.trim()));
+    assert!(body.contains("2026-07-01 05:30 EDT"), "{body}");
+
+    // Administration tables: access log, devices, users, quarantine.
+    for (args, column) in [
+        (&["access-log"][..], 0),
+        (&["devices"][..], 3),
+        (&["user", "list"][..], 2),
+    ] {
+        for (tz, zones) in [
+            ("Europe/London", &["GMT", "BST"]),
+            ("America/New_York", &["EST", "EDT"]),
+        ] {
+            let mut all = args.to_vec();
+            all.extend(["--tz", tz]);
+            let out = admin_ok(dir.path(), &all);
+            let row = out
+                .lines()
+                .nth(1)
+                .unwrap_or_else(|| panic!("{args:?}: {out}"));
+            let cell = row.split('\t').nth(column).unwrap();
+            assert!(local_time(cell, zones), "{args:?} {tz}: {cell:?} in {out}");
+        }
+    }
 }

@@ -2,6 +2,12 @@
 //! of a case-review chronology; a family table adds CHILDREN), [`csv`]
 //! (RFC 4180, a header row) and [`json`].
 //!
+//! Table and CSV show times as people read them: local time in a
+//! [`Zone`] with its abbreviation ("2026-07-01 10:30 BST"; default
+//! Europe/London), all through one function, `date_time`. The CSV also
+//! keeps each time in UTC (`occurred_at_utc`) so a spreadsheet can sort
+//! and compare across zones. JSON keeps RFC 3339 UTC.
+//!
 //! Every text field was written on some agency's device and is untrusted
 //! here. Table and CSV cells show control, bidirectional and invisible
 //! characters escaped ([`Escaped`], `\u{1b}`), so no field can start a
@@ -16,6 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Chronology, Entry};
+use crate::localtime::Zone;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +57,7 @@ impl Format {
 
     /// Like [`Format::render`], but JSON without indentation: what the
     /// HTTP API sends (about a third fewer bytes for a large chronology).
-    pub fn render_compact(self, c: &Chronology) -> String {
+    pub fn render_compact(self, c: &Chronology, zone: &Zone) -> String {
         match self {
             Self::Json => {
                 let mut s = json_escaped(
@@ -59,15 +66,20 @@ impl Format {
                 s.push('\n');
                 s
             }
-            other => other.render(c),
+            other => other.render_in(c, zone),
         }
     }
 
-    /// Renders `c`.
+    /// Renders `c`, times in the default zone (Europe/London).
     pub fn render(self, c: &Chronology) -> String {
+        self.render_in(c, &Zone::default())
+    }
+
+    /// Renders `c`, times in the table and CSV in `zone`.
+    pub fn render_in(self, c: &Chronology, zone: &Zone) -> String {
         match self {
-            Self::Table => table(c),
-            Self::Csv => csv(c),
+            Self::Table => table_in(c, zone),
+            Self::Csv => csv_in(c, zone),
             Self::Json => {
                 let mut s = json_escaped(
                     serde_json::to_string_pretty(&json_view(c))
@@ -80,16 +92,19 @@ impl Format {
     }
 }
 
-fn date_time(e: &Entry) -> String {
-    let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+/// A time as people read it, in `zone`: `[date, time, zone]`, such as
+/// `["2026-07-01", "10:30", "BST"]`. Every time in a table or CSV goes
+/// through here.
+fn date_time(t: Timestamp, zone: &Zone) -> [String; 3] {
+    let (date, time, abbreviation) = zone.parts(t);
+    [date, time, abbreviation]
 }
 
 fn flag_list(e: &Entry) -> Vec<&'static str> {
     e.flags.iter().map(|f| f.as_str()).collect()
 }
 
-fn activity(e: &Entry) -> String {
+fn activity(e: &Entry, zone: &Zone) -> String {
     let mut s = format!("{}: {}", e.kind.label(), e.headline);
     let flags = flag_list(e);
     if !flags.is_empty() {
@@ -102,7 +117,7 @@ fn activity(e: &Entry) -> String {
             a.amended_by,
             a.reason,
             a.original_headline,
-            a.original_occurred_at.date()
+            date_time(a.original_occurred_at, zone)[0]
         );
     }
     s
@@ -128,9 +143,15 @@ fn children_cell(e: &Entry) -> String {
     children.join(", ")
 }
 
-/// The table: a title line, then DATE | ACTIVITY | AGENCY; a family table
-/// adds CHILDREN after DATE (which children each entry is about).
+/// The table, times in Europe/London.
 pub fn table(c: &Chronology) -> String {
+    table_in(c, &Zone::default())
+}
+
+/// The table: a title line, then DATE | ACTIVITY | AGENCY, times in
+/// `zone`; a family table adds CHILDREN after DATE (which children each
+/// entry is about).
+pub fn table_in(c: &Chronology, zone: &Zone) -> String {
     let mut head = vec!["DATE", "ACTIVITY", "AGENCY"];
     if c.family {
         head.insert(1, "CHILDREN");
@@ -140,8 +161,8 @@ pub fn table(c: &Chronology) -> String {
         .iter()
         .map(|e| {
             let mut row = vec![
-                date_time(e),
-                Escaped(&activity(e)).to_string(),
+                date_time(e.occurred_at, zone).join(" "),
+                Escaped(&activity(e, zone)).to_string(),
                 Escaped(&agency_cell(e)).to_string(),
             ];
             if c.family {
@@ -220,13 +241,21 @@ fn field(s: &str) -> String {
     }
 }
 
-/// The CSV: a header row, one row per entry, CRLF line ends.
+/// The CSV, times in Europe/London.
 pub fn csv(c: &Chronology) -> String {
+    csv_in(c, &Zone::default())
+}
+
+/// The CSV: a header row, one row per entry, CRLF line ends. `date`,
+/// `time` and `zone` are local (in `zone`), what a manager reads;
+/// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
+/// and comparing.
+pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
     let mut out = String::from(
-        "date,time,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
+        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
     );
     for e in &c.entries {
-        let (y, mo, d, h, mi, _) = e.occurred_at.to_civil();
+        let [date, time, abbreviation] = date_time(e.occurred_at, zone);
         let children: Vec<String> = e.children.iter().map(ToString::to_string).collect();
         let (orig, by, why) = match &e.amended {
             Some(a) => (
@@ -237,8 +266,10 @@ pub fn csv(c: &Chronology) -> String {
             None => Default::default(),
         };
         let row = [
-            format!("{y:04}-{mo:02}-{d:02}"),
-            format!("{h:02}:{mi:02}"),
+            date,
+            time,
+            abbreviation,
+            e.occurred_at.to_string(),
             e.record_id.to_string(),
             e.agency.clone(),
             e.author.clone(),
@@ -544,7 +575,10 @@ mod tests {
     #[test]
     fn hostile_text_in_json_is_escaped_and_reads_back_unchanged() {
         let c = hostile();
-        for out in [Format::Json.render(&c), Format::Json.render_compact(&c)] {
+        for out in [
+            Format::Json.render(&c),
+            Format::Json.render_compact(&c, &Zone::default()),
+        ] {
             no_hidden_but_line_ends(&out);
             assert!(!out.contains('\r'));
             let back: Value = serde_json::from_str(&out).unwrap();
@@ -610,7 +644,10 @@ mod tests {
         let out = table(&c);
         let mut lines = out.lines().skip(1);
         let head = lines.next().unwrap();
-        assert!(head.starts_with("DATE             | CHILDREN "), "{out}");
+        assert!(
+            head.starts_with("DATE                 | CHILDREN "),
+            "{out}"
+        );
         let rows: Vec<&str> = lines.skip(1).collect();
         assert_eq!(rows.len(), c.entries.len());
         for (row, e) in rows.iter().zip(&c.entries) {
@@ -627,16 +664,81 @@ mod tests {
                 .lines()
                 .nth(1)
                 .unwrap()
-                .starts_with("DATE             | ACTIVITY ")
+                .starts_with("DATE                 | ACTIVITY ")
         );
         // CSV: the `children` column, `;`-separated, after the headline.
         let csv = csv(&c);
-        assert!(csv.starts_with("date,time,record_id,agency,author,kind,headline,children,"));
+        assert!(csv.starts_with(
+            "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,"
+        ));
         let rows: Vec<&str> = csv.lines().skip(1).collect();
         assert!(
             rows[0].contains(&format!("children seen\",{ANNA};{BEN},")),
             "{csv}"
         );
         assert!(rows[1].contains(&format!("Friday\",{ANNA},")), "{csv}");
+    }
+
+    #[test]
+    fn issue_12_times_are_local_with_their_zone_and_json_stays_utc() {
+        let mut c = fixture();
+        // One child's view: DATE is the table's first column, ACTIVITY next.
+        c.family = false;
+        // 09:30 UTC on 1 July is 10:30 in a British summer; the second
+        // entry stays in winter (GMT).
+        c.entries[0].occurred_at = Timestamp::from_civil(2026, 7, 1, 9, 30, 0).unwrap();
+        c.entries[1].occurred_at = Timestamp::from_civil(2026, 12, 1, 10, 30, 0).unwrap();
+        let t = table(&c);
+        assert!(t.contains("\n2026-07-01 10:30 BST | Home visit"), "{t}");
+        assert!(
+            t.contains("\n2026-12-01 10:30 GMT | Daily presentation"),
+            "{t}"
+        );
+        let out = csv(&c);
+        let rows: Vec<&str> = out.lines().take(3).collect();
+        assert!(
+            rows[0].starts_with("date,time,zone,occurred_at_utc,record_id,"),
+            "{}",
+            rows[0]
+        );
+        assert!(
+            rows[1].starts_with("2026-07-01,10:30,BST,2026-07-01T09:30:00Z,"),
+            "{}",
+            rows[1]
+        );
+        assert!(
+            rows[2].starts_with("2026-12-01,10:30,GMT,2026-12-01T10:30:00Z,"),
+            "{}",
+            rows[2]
+        );
+        // Another zone, by its IANA name.
+        let ny = Zone::parse("America/New_York").unwrap();
+        let t = Format::Table.render_in(&c, &ny);
+        assert!(t.contains("\n2026-07-01 05:30 EDT | Home visit"), "{t}");
+        assert!(
+            t.contains("\n2026-12-01 05:30 EST | Daily presentation"),
+            "{t}"
+        );
+        let csv_ny = Format::Csv.render_in(&c, &ny);
+        assert!(
+            csv_ny.contains("\n2026-07-01,05:30,EDT,2026-07-01T09:30:00Z,"),
+            "{csv_ny}"
+        );
+        // JSON is the same in every zone: RFC 3339 UTC.
+        let j = Format::Json.render_in(&c, &ny);
+        assert_eq!(j, Format::Json.render(&c));
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["entries"][0]["occurred_at"], "2026-07-01T09:30:00Z");
+    }
+
+    #[test]
+    fn issue_12_an_amended_entrys_original_date_is_a_local_date() {
+        let mut c = fixture();
+        let e = c.entries.iter_mut().find(|e| e.amended.is_some()).unwrap();
+        // 23:30 UTC on 30 June is already 1 July in London.
+        e.amended.as_mut().unwrap().original_occurred_at =
+            Timestamp::from_civil(2026, 6, 30, 23, 30, 0).unwrap();
+        let t = table(&c);
+        assert!(t.contains("fell\" on 2026-07-01)"), "{t}");
     }
 }

@@ -108,7 +108,7 @@ pub async fn chronology(
                     }
                 },
             };
-            let range = match date_range(q.from.as_deref(), q.to.as_deref()) {
+            let range = match date_range(&st2.zone, q.from.as_deref(), q.to.as_deref()) {
                 Ok(r) => r,
                 Err(e) => return Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string())),
             };
@@ -124,7 +124,7 @@ pub async fn chronology(
                 Ok(c) => {
                     let pulled = started.elapsed();
                     // Compact JSON over the wire; the CLI pretty-prints.
-                    let body = format.render_compact(&c);
+                    let body = format.render_compact(&c, &st2.zone);
                     let total = started.elapsed();
                     // The server's own time, for operators and for figure 7
                     // of docs/PERFORMANCE.md: the pull (authorisation, read,
@@ -149,9 +149,11 @@ pub async fn chronology(
                     "reason_required",
                     format!("{e}; add ?reason=..."),
                 )),
-                Err(e @ (PullError::BadDate { .. } | PullError::BadReader(_))) => {
-                    Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
-                }
+                Err(
+                    e @ (PullError::BadDate { .. }
+                    | PullError::Reversed { .. }
+                    | PullError::BadReader(_)),
+                ) => Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string())),
                 Err(PullError::Store(e)) => Err(e),
             }
         })

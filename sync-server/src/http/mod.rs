@@ -45,6 +45,7 @@ use self::metrics::{Counters, Event};
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::ingest::writer::Writer;
+use crate::localtime::Zone;
 use crate::store::StoreError;
 use crate::store::sqlite::SqliteStore;
 
@@ -68,6 +69,8 @@ pub struct AppState {
     pub counters: Arc<Counters>,
     /// Request-body bytes in flight.
     pub budget: BodyBudget,
+    /// The zone of times in table and CSV chronologies (`serve --tz`).
+    pub zone: Zone,
 }
 
 impl AppState {

@@ -97,5 +97,12 @@ fn every_pull_is_audited_and_a_pull_without_a_reason_is_refused() {
     disclosed.sort();
     assert_eq!(disclosed, vec![CHILD_B, CHILD_A]);
     assert_eq!(log[0]["children"], serde_json::json!([CHILD_A]));
-    assert_eq!(log[2]["who"], "sw.new");
+    // The operating-system user running the CLI, with the --as name beside
+    // it (issue 12): --as cannot hide who ran the command.
+    let me = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let me = String::from_utf8(me.stdout).unwrap();
+    assert_eq!(log[2]["who"], format!("{} (as sw.new)", me.trim()).as_str());
 }

@@ -82,7 +82,7 @@ fn household_records_link_families_nursery_records_do_not_and_an_unlink_holds() 
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("DATE             | CHILDREN"),
+            .starts_with("DATE                 | CHILDREN"),
         "{table}"
     );
     assert!(
