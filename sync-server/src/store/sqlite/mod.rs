@@ -627,7 +627,68 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
+/// The record `rec` corrects, if it is a correction of its own device's
+/// record (issue 11: an amendment of another device's record, stored
+/// before ingest refused them, brings nothing in).
+fn own_correction(rec: &StoredRecord) -> Option<RecordId> {
+    rec.line
+        .amends
+        .as_ref()
+        .filter(|a| a.corrects.device == rec.line.id.device)
+        .map(|a| a.corrects)
+}
+
 impl SqliteStore {
+    /// Adds to `out` the records `corrections` correct, and those their
+    /// own corrections correct in turn (a chain of amendments), each once.
+    fn add_corrected(
+        &self,
+        out: &mut Vec<StoredRecord>,
+        seen: &mut std::collections::HashSet<RecordId>,
+        mut corrections: Vec<RecordId>,
+    ) -> Result<(), StoreError> {
+        let mut by_id = self.conn.prepare(&format!(
+            "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
+             WHERE r.device = ?1 AND r.seq = ?2"
+        ))?;
+        while let Some(id) = corrections.pop() {
+            if seen.contains(&id) {
+                continue;
+            }
+            let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
+            if let Some(row) = rows.next()? {
+                let rec = read_line(row)?;
+                corrections.extend(own_correction(&rec));
+                out.push(rec);
+                seen.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records entered in error, and their corrections (issue 12): a
+    /// retracted record links no family. Reads every correction (through
+    /// the partial index of amendments) and the records they correct.
+    fn retracted_records(&self) -> Result<std::collections::BTreeSet<RecordId>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {LINE_COLUMNS} FROM records r INDEXED BY records_corrects
+             LEFT JOIN devices d ON d.id = r.device
+             WHERE r.corrects_device IS NOT NULL"
+        ))?;
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut corrections = Vec::new();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let rec = read_line(row)?;
+            seen.insert(rec.line.id);
+            corrections.extend(own_correction(&rec));
+            out.push(rec);
+        }
+        self.add_corrected(&mut out, &mut seen, corrections)?;
+        Ok(crate::chronology::retracted(&out))
+    }
+
     /// What an update of `changed` rows to user `name` did.
     fn user_change(&self, name: &str, changed: usize) -> Result<UserChange, StoreError> {
         if changed > 0 {
@@ -902,12 +963,20 @@ impl Store for SqliteStore {
         let mut groups: Vec<Vec<ChildRef>> = Vec::new();
         // Only records naming several children, through their partial
         // index (INDEXED BY fails loudly if the index cannot serve it).
+        let retracted = self.retracted_records()?;
         let mut stmt = self.conn.prepare(
-            "SELECT children FROM records INDEXED BY records_naming_several
+            "SELECT children, device, seq FROM records INDEXED BY records_naming_several
              WHERE instr(children, char(10)) > 0 ORDER BY device, seq",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
+            let id = RecordId {
+                device: dev_at(row, 1)?,
+                seq: Seq(row.get::<_, i64>(2)? as u64),
+            };
+            if retracted.contains(&id) {
+                continue;
+            }
             let children: String = row.get(0)?;
             groups.push(
                 children
@@ -947,29 +1016,12 @@ impl Store for SqliteStore {
                     // Only a device's own records can be amended (issue
                     // 11): an amendment of another device's record, stored
                     // before ingest refused them, brings nothing in.
-                    if let Some(a) = &rec.line.amends
-                        && a.corrects.device == rec.line.id.device
-                    {
-                        corrections.push(a.corrects);
-                    }
+                    corrections.extend(own_correction(&rec));
                     out.push(rec);
                 }
             }
         }
-        let mut by_id = self.conn.prepare(&format!(
-            "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
-             WHERE r.device = ?1 AND r.seq = ?2"
-        ))?;
-        for id in corrections {
-            if seen.contains(&id) {
-                continue;
-            }
-            let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
-            if let Some(row) = rows.next()? {
-                out.push(read_line(row)?);
-                seen.insert(id);
-            }
-        }
+        self.add_corrected(&mut out, &mut seen, corrections)?;
         Ok(out)
     }
 
