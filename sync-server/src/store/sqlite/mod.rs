@@ -1372,6 +1372,62 @@ mod tests {
         device
     }
 
+    /// Stores `records` of `key`'s device as ingest would.
+    fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
+        store
+            .ingest(|tx| {
+                for (e, bytes) in records {
+                    tx.insert_record(&NewRecord {
+                        line: Line::of(e),
+                        prev: e.prev,
+                        device_time: e.device_time,
+                        bytes: bytes.clone(),
+                        hash: SignedRecord::sign(key, e).unwrap().hash(),
+                        received_at: e.device_time,
+                        corrected_time: e.device_time,
+                        late_entry: false,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Issue 12: a record entered in error (through a chain of
+    /// corrections) links no family; its records are still all read.
+    #[test]
+    fn issue_12_a_retracted_record_links_no_family_and_chains_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let key = SigningKey::from_bytes(&[31; 32]);
+        let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
+        let bodies = [
+            format!(
+                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","access":"unannounced","child_seen":"awake"}}"#
+            ),
+            format!(
+                r#"{{"kind":"revision","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","corrects":"{device}-1","reason":"time typed wrongly","revised":{{"kind":"home_visit","access":"announced","child_seen":"awake"}}}}"#
+            ),
+            format!(
+                r#"{{"kind":"revision","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","corrects":"{device}-2","reason":"not this family","entered_in_error":true}}"#
+            ),
+        ];
+        let records = chain(&key, &bodies);
+        insert(&mut store, &key, &records[..2]);
+        assert_eq!(
+            store.family_groups().unwrap().len(),
+            2,
+            "linked while it stands"
+        );
+        insert(&mut store, &key, &records[2..]);
+        assert!(
+            store.family_groups().unwrap().is_empty(),
+            "a retracted record links no family"
+        );
+        let anna = store.records_for(&[ANNA.parse().unwrap()]).unwrap();
+        assert_eq!(anna.len(), 3);
+    }
+
     /// Rows stored before ingest checked identities and amendments (issue
     /// 11) cannot mislead a reader: the agency shown is the device's, and
     /// another device's amendment brings no record in and corrects nothing.
