@@ -19,8 +19,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use crate::capture::{CaptureError, capture_body};
 use crate::amend::{AmendError, Changes, amended_body, parse_set};
+use crate::capture::{CaptureError, capture_body};
 use crate::cli::{AmendArgs, Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
 use crate::identity::{Identity, IdentityError, StaffFileError, load_staff, save_staff};
@@ -630,10 +630,13 @@ fn amend(
     args: AmendArgs,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let rid: RecordId = args.id.parse().map_err(|source| CommandError::BadRecordId {
-        input: args.id.clone(),
-        source,
-    })?;
+    let rid: RecordId = args
+        .id
+        .parse()
+        .map_err(|source| CommandError::BadRecordId {
+            input: args.id.clone(),
+            source,
+        })?;
     let mut changes = Changes {
         reason: args.reason,
         entered_in_error: args.entered_in_error,

@@ -256,7 +256,11 @@ fn detail_of(kind: RecordKind, mut obj: Map<String, Value>) -> Result<Detail, Js
 /// A revision's fields: `corrects`, `reason`, and `revised` (the kind's
 /// fields with their `kind`) or `"entered_in_error": true`.
 fn revision_of(mut obj: Map<String, Value>) -> Result<Revision, JsonError> {
-    let corrects = required(&mut obj, "corrects", "name the record corrected, like 3f9a2c1d7e4b8a01-7 (see `hearth-agent list`)")?;
+    let corrects = required(
+        &mut obj,
+        "corrects",
+        "name the record corrected, like 3f9a2c1d7e4b8a01-7 (see `hearth-agent list`)",
+    )?;
     let reason = required(&mut obj, "reason", "say why the record is being corrected")?;
     let retracted: bool = match obj.remove("entered_in_error") {
         Some(v) => field("revision.entered_in_error", v)?,

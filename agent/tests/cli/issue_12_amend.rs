@@ -55,23 +55,39 @@ fn issue_12_amend_keeps_the_originals_fields_and_changes_a_structured_one() {
     assert_eq!(v["kind"], "revision");
     assert_eq!(v["corrects"], id.as_str());
     assert_eq!(v["reason"], "the action was left out");
-    assert_eq!(v["occurred_at"], "2026-11-26T10:00:00Z", "not the time of typing");
+    assert_eq!(
+        v["occurred_at"], "2026-11-26T10:00:00Z",
+        "not the time of typing"
+    );
     assert_eq!(v["headline"], "Hid under the table at the review");
     assert_eq!(v["children"], serde_json::json!([CHILD]));
     assert_eq!(v["revised"]["kind"], "voice");
     assert_eq!(v["revised"]["behaviour"], "hid under the table");
-    assert_eq!(v["revised"]["action"], "Shared with the GP and social worker");
+    assert_eq!(
+        v["revised"]["action"],
+        "Shared with the GP and social worker"
+    );
 
     // Amending the amendment starts from the corrected record.
     let again = ok!(agent(
         d,
-        &["amend", fixed.trim(), "--reason", "the time was wrong", "--occurred-at", "2026-11-26T09:30:00Z"],
+        &[
+            "amend",
+            fixed.trim(),
+            "--reason",
+            "the time was wrong",
+            "--occurred-at",
+            "2026-11-26T09:30:00Z"
+        ],
         None
     ));
     let v2 = show_json(d, again.trim());
     assert_eq!(v2["corrects"], fixed.trim());
     assert_eq!(v2["occurred_at"], "2026-11-26T09:30:00Z");
-    assert_eq!(v2["revised"]["action"], "Shared with the GP and social worker");
+    assert_eq!(
+        v2["revised"]["action"],
+        "Shared with the GP and social worker"
+    );
 }
 
 #[test]
@@ -81,13 +97,27 @@ fn issue_12_entered_in_error_is_an_amendment_that_changes_nothing_else() {
     let id = voice(d);
     refused(
         d,
-        &["amend", &id, "--entered-in-error", "--reason", "wrong child", "--headline", "x"],
+        &[
+            "amend",
+            &id,
+            "--entered-in-error",
+            "--reason",
+            "wrong child",
+            "--headline",
+            "x",
+        ],
         None,
         "--entered-in-error retracts the record as it is; give only --reason",
     );
     let r = ok!(agent(
         d,
-        &["amend", &id, "--entered-in-error", "--reason", "recorded against the wrong child"],
+        &[
+            "amend",
+            &id,
+            "--entered-in-error",
+            "--reason",
+            "recorded against the wrong child"
+        ],
         None
     ));
     let v = show_json(d, r.trim());

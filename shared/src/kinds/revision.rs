@@ -21,7 +21,7 @@ use crate::bounded::Text;
 use crate::error::{Field, ValidationError};
 use crate::ids::RecordId;
 use crate::kinds::{
-    Concern, DailyPresentation, DevelopmentalReview, Detail, Escalation, HomeVisit, Meeting,
+    Concern, DailyPresentation, Detail, DevelopmentalReview, Escalation, HomeVisit, Meeting,
     NeglectSummary, VoiceOfChild,
 };
 use crate::validate::{Validate, one_line, require};

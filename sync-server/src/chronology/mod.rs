@@ -406,11 +406,7 @@ pub fn reconcile(
     range: DateRange,
 ) -> Vec<Entry> {
     let (chains, pending) = corrections(records);
-    let folded: BTreeSet<RecordId> = chains
-        .values()
-        .flatten()
-        .map(|r| r.line.id)
-        .collect();
+    let folded: BTreeSet<RecordId> = chains.values().flatten().map(|r| r.line.id).collect();
     let mut entries = Vec::new();
     for r in records {
         if folded.contains(&r.line.id) {
@@ -490,7 +486,7 @@ pub fn reconcile(
 pub(crate) mod tests {
     use super::*;
     use hearth_shared::json::{Defaults, parse_body};
-    use hearth_shared::{DeviceId, Envelope, FORMAT_VERSION, RecordHash, Seq};
+    use hearth_shared::{DeviceId, Envelope, RecordHash, Seq};
 
     pub(crate) const ANNA: &str = "nhs:9434765919";
     pub(crate) const BEN: &str = "nhs:4010232137";
@@ -507,7 +503,7 @@ pub(crate) mod tests {
         .unwrap_or_else(|e| panic!("fixture {json}: {e}"));
         let received = body.occurred_at.0 + 3_600;
         let envelope = Envelope {
-            version: FORMAT_VERSION,
+            version: body.format_version(),
             device: DeviceId([device; 8]),
             seq: Seq(seq),
             prev: RecordHash::GENESIS,
@@ -843,15 +839,24 @@ pub(crate) mod tests {
         let last = e[0].amended.as_ref().unwrap().versions.last().unwrap();
         assert!(last.entered_in_error);
         assert_eq!(last.author, "hv.jones");
-        assert_eq!(last.reason.as_deref(), Some("recorded against the wrong family"));
+        assert_eq!(
+            last.reason.as_deref(),
+            Some("recorded against the wrong family")
+        );
         let table = format::table(&Chronology {
             child: child(ANNA),
             family: false,
             children: vec![child(ANNA)],
             entries: e,
         });
-        assert!(table.contains("[ENTERED IN ERROR] Concern: Both at nursery"), "{table}");
-        assert!(table.contains("recorded against the wrong family"), "{table}");
+        assert!(
+            table.contains("[ENTERED IN ERROR] Concern: Both at nursery"),
+            "{table}"
+        );
+        assert!(
+            table.contains("recorded against the wrong family"),
+            "{table}"
+        );
         assert_eq!(
             retracted(&records),
             BTreeSet::from([both.line.id, retract.line.id])
@@ -900,12 +905,24 @@ pub(crate) mod tests {
         let am1 = record(
             1,
             2,
-            &revision("2026-01-05T09:00:00Z", "Second", orig.line.id, "headline wrong", rest),
+            &revision(
+                "2026-01-05T09:00:00Z",
+                "Second",
+                orig.line.id,
+                "headline wrong",
+                rest,
+            ),
         );
         let am2 = record(
             1,
             3,
-            &revision("2026-01-05T09:00:00Z", "Third", am1.line.id, "still wrong", rest),
+            &revision(
+                "2026-01-05T09:00:00Z",
+                "Third",
+                am1.line.id,
+                "still wrong",
+                rest,
+            ),
         );
         let view = BTreeSet::from([child(ANNA)]);
         let e = reconcile(&[am2.clone(), orig, am1], &view, DateRange::default());

@@ -80,7 +80,12 @@ fn issue_12_amendments_across_two_devices_and_a_sync() {
 
     // Item 3: the agent refuses to correct a record it does not hold.
     let device = voice.rsplit_once('-').unwrap().0;
-    let out = hv.run(&["amend", &format!("{device}-99"), "--reason", "the time was wrong"]);
+    let out = hv.run(&[
+        "amend",
+        &format!("{device}-99"),
+        "--reason",
+        "the time was wrong",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("hearth-agent list"),
@@ -154,7 +159,10 @@ fn issue_12_amendments_across_two_devices_and_a_sync() {
         .call()
         .unwrap();
     let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
-    assert_eq!(entry(&body, &voice)["versions"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        entry(&body, &voice)["versions"].as_array().unwrap().len(),
+        3
+    );
 }
 
 #[test]
@@ -185,7 +193,10 @@ fn issue_12_an_amendment_whose_original_has_not_arrived_is_held_pending() {
     assert_eq!(status, VerdictStatus::Accepted, "{reason}");
     let a = server.chronology_json(CHILD_A, false);
     let pending = entry(&a, &format!("{id}-2"));
-    assert!(flags(pending).contains(&"corrects_unknown_record"), "{pending:#}");
+    assert!(
+        flags(pending).contains(&"corrects_unknown_record"),
+        "{pending:#}"
+    );
     assert_eq!(pending["amended"], false, "held pending, not applied");
 
     let (status, reason) = verdict(device.upload(&server, vec![original.as_bytes().to_vec()]));

@@ -1137,13 +1137,14 @@ mod tests {
         let mut prev = RecordHash::GENESIS;
         let mut out = Vec::new();
         for (i, json) in bodies.iter().enumerate() {
+            let body = parse_body(json, &defaults).unwrap();
             let env = Envelope {
-                version: FORMAT_VERSION,
+                version: body.format_version(),
                 device: DeviceId::from_public_key(key.verifying_key().as_bytes()),
                 seq: Seq(i as u64 + 1),
                 prev,
                 device_time: Timestamp(1_790_000_000 + i as i64),
-                body: parse_body(json, &defaults).unwrap(),
+                body,
             };
             let signed = SignedRecord::sign(key, &env).unwrap();
             prev = signed.hash();
