@@ -72,6 +72,10 @@ impl fmt::Display for UnknownWord {
 impl std::error::Error for UnknownWord {}
 
 /// What kind of record, and its kind-specific fields.
+// A revision holds a whole kind's fields, so it is the largest variant; a
+// device without an allocator cannot box it, and every variant is already
+// a fixed-capacity value of this size class.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
 pub enum Detail {
     /// A home visit.

@@ -1120,7 +1120,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
     use hearth_shared::json::{Defaults, parse_body};
     use hearth_shared::protocol::VerdictStatus;
-    use hearth_shared::{Envelope, FORMAT_VERSION, SignedRecord};
+    use hearth_shared::{Envelope, SignedRecord};
 
     use super::*;
     use crate::ingest::{BatchJob, Prechecked, apply_batch, precheck};
