@@ -600,11 +600,24 @@ fn record(
         agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
     let body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    capture_checked(&mut store, &key, clock, &identity, body, out)
+}
+
+/// Captures `body` once the device may record it (its identity, and for
+/// a correction a record it holds); prints the new record's id.
+fn capture_checked(
+    store: &mut SqliteStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    identity: &Identity,
+    body: hearth_shared::Body,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
     identity.check(&body)?;
     if let Some((corrects, _)) = body.detail.corrects() {
-        ensure_held(&store, corrects)?;
+        ensure_held(store, corrects)?;
     }
-    let record = capture_body(&mut store, &key, clock, body).map_err(CaptureError::from)?;
+    let record = capture_body(store, key, clock, body).map_err(CaptureError::from)?;
     let id = RecordId {
         device: key.device_id(),
         seq: record.seq,
@@ -669,20 +682,22 @@ fn amend(
         .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", rid.seq)))?
         .body;
     let identity = identity(dir, &store, &settings, &key)?;
-    let worker = args.author.as_deref().unwrap_or(&identity.worker);
+    let author = match args.author.as_deref() {
+        // A named author that does not fit is an error, never the worker.
+        Some(a) => Text::try_from_str(a).map_err(|_| {
+            CaptureError::Input(hearth_shared::json::JsonError::Field {
+                path: "author".into(),
+                message: format!("is {} bytes; the limit is 32", a.len()),
+            })
+        })?,
+        None => Text::try_from_str(&identity.worker).unwrap_or(settings.worker),
+    };
     let defaults = Defaults {
-        author: Text::try_from_str(worker).unwrap_or(settings.worker),
+        author,
         agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
     let body = amended_body(rid, &original, &changes, &defaults)?;
-    identity.check(&body)?;
-    let record = capture_body(&mut store, &key, clock, body).map_err(CaptureError::from)?;
-    let id = RecordId {
-        device: key.device_id(),
-        seq: record.seq,
-    };
-    emit(out, &id.to_string())?;
-    Ok(EXIT_OK)
+    capture_checked(&mut store, &key, clock, &identity, body, out)
 }
 
 /// Who this device records as: its enrolment (with a shared device's

@@ -18,13 +18,13 @@ use postcard::experimental::max_size::MaxSize;
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::Text;
-use crate::error::{Field, ValidationError};
+use crate::error::ValidationError;
 use crate::ids::RecordId;
 use crate::kinds::{
     Concern, DailyPresentation, Detail, DevelopmentalReview, Escalation, HomeVisit, Meeting,
     NeglectSummary, VoiceOfChild,
 };
-use crate::validate::{Validate, one_line, require};
+use crate::validate::Validate;
 
 const KIND: &str = "revision";
 
@@ -104,12 +104,7 @@ impl Revision {
 
 impl Validate for Revision {
     fn validate(&self) -> Result<(), ValidationError> {
-        require(
-            Field::of(KIND, "reason"),
-            &self.reason,
-            "say why the record is being corrected",
-        )?;
-        one_line(Field::of(KIND, "reason"), &self.reason)?;
+        super::amendment::check_reason(KIND, &self.reason)?;
         self.revised.detail().map_or(Ok(()), |d| d.validate())
     }
 }
