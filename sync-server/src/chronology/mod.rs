@@ -951,4 +951,31 @@ pub(crate) mod tests {
         });
         assert_eq!(json["entries"][0]["versions"][2]["reason"], "still wrong");
     }
+
+    /// On main an amendment of an amendment vanished: the second was
+    /// folded into the first, which was itself folded away.
+    #[test]
+    fn issue_12_an_amendment_of_an_old_style_amendment_is_not_lost() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "First"),
+        );
+        let amendment = |seq: u64, headline: &str, corrects: RecordId| {
+            record(
+                1,
+                seq,
+                &format!(
+                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-01-05T09:00:00Z","headline":"{headline}","corrects":"{corrects}","reason":"typed wrongly"}}"#
+                ),
+            )
+        };
+        let am1 = amendment(2, "Second", orig.line.id);
+        let am2 = amendment(3, "Third", am1.line.id);
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[orig, am1, am2], &view, DateRange::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].headline, "Third");
+        assert_eq!(e[0].amended.as_ref().unwrap().versions.len(), 3);
+    }
 }
