@@ -7,7 +7,7 @@
 //! only after the commit. Nothing is written when the input is refused.
 
 use hearth_shared::json::{Defaults, JsonError, parse_body};
-use hearth_shared::{Body, Envelope, FORMAT_VERSION, SignedRecord};
+use hearth_shared::{Body, Envelope, SignedRecord};
 
 use crate::clock::Clock;
 use crate::keys::DeviceKey;
@@ -51,7 +51,7 @@ pub fn capture_body(
         SignedRecord::sign(
             key.signing_key(),
             &Envelope {
-                version: FORMAT_VERSION,
+                version: body.format_version(),
                 device,
                 seq,
                 prev,

@@ -94,6 +94,9 @@ pub enum Command {
     },
     /// Capture a record; prints its id.
     Record(RecordArgs),
+    /// Correct a record of this device, starting from it: every field is
+    /// the original's unless a flag changes it. Prints the correction's id.
+    Amend(AmendArgs),
     /// List records.
     List {
         /// Only records not yet synced.
@@ -180,6 +183,7 @@ impl Command {
         match self {
             Self::Init { .. } => "init",
             Self::Record(_) => "record",
+            Self::Amend(_) => "amend",
             Self::List { .. } => "list",
             Self::Show { .. } => "show",
             Self::Enrol { .. } => "enrol",
@@ -545,6 +549,42 @@ pub struct NeglectSummaryArgs {
     /// Evidence, in the assessor's words.
     #[arg(long)]
     pub evidence: Option<String>,
+}
+
+/// `amend RECORD_ID`: what to change. Unnamed fields keep the
+/// original's values.
+#[derive(Debug, Args)]
+pub struct AmendArgs {
+    /// The record corrected, like 3f9a2c1d7e4b8a01-7 (see `hearth-agent list`).
+    #[arg(value_name = "RECORD_ID")]
+    pub id: String,
+    /// Why it is corrected. (required)
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// The record was entered in error: it stays in the chronology, struck
+    /// through, with who, when and why. Takes only --reason.
+    #[arg(long)]
+    pub entered_in_error: bool,
+    /// The corrected children (repeat for each); default: the original's.
+    #[arg(long = "child", value_name = "REF")]
+    pub children: Vec<String>,
+    /// The corrected time, RFC 3339; default: the original's.
+    #[arg(long, value_name = "RFC3339")]
+    pub occurred_at: Option<String>,
+    /// The corrected headline; default: the original's.
+    #[arg(long, value_name = "TEXT")]
+    pub headline: Option<String>,
+    /// The author of the correction, overriding the device's worker.
+    #[arg(long, value_name = "ID")]
+    pub author: Option<String>,
+    /// A corrected field of the record's JSON form (see `hearth-agent show`),
+    /// like --set action="Shared with the GP". VALUE is read as JSON when
+    /// it is JSON (true, 3, ["a"], null to remove), else as text. Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// A JSON object of corrected fields, as --set; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// Amendment fields.

@@ -19,8 +19,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
+use crate::amend::{AmendError, Changes, amended_body, parse_set};
 use crate::capture::{CaptureError, capture_body};
-use crate::cli::{Cli, Command, PassphraseCommand, RecordArgs};
+use crate::cli::{AmendArgs, Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
 use crate::identity::{Identity, IdentityError, StaffFileError, load_staff, save_staff};
 use crate::keyring::{self, KdfParams, Keyring, KeyringError, UnlockError};
@@ -201,6 +202,17 @@ pub enum CommandError {
     /// No such record on this device.
     #[error("record {0} is not on this device")]
     NoSuchRecord(RecordId),
+    /// A correction names a record this device does not hold.
+    #[error(
+        "corrects {0}, which is not a record of this device; find the id of the record to correct with `hearth-agent list` (or `hearth-agent list --child REF`)"
+    )]
+    CorrectsUnknown(RecordId),
+    /// A correction could not be built.
+    #[error(transparent)]
+    Amend(#[from] AmendError),
+    /// `amend --json` is not a JSON object.
+    #[error("{}: give a JSON object of the fields to correct, like {{\"action\": \"Shared with the GP\"}}", .0.display())]
+    AmendJson(PathBuf),
     /// Not enrolled.
     #[error(
         "this device is not enrolled; run `hearth-agent enrol --server URL --token TOKEN --pin sha256:…` with the pin from your administrator (or --ca FILE)"
@@ -330,6 +342,7 @@ fn run_command(
     match command {
         Command::Init { agency, worker } => init(dir, clock, &agency, &worker, out),
         Command::Record(args) => record(dir, clock, args, out),
+        Command::Amend(args) => amend(dir, clock, args, out),
         Command::List {
             pending,
             child,
@@ -587,14 +600,104 @@ fn record(
         agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
     let body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    capture_checked(&mut store, &key, clock, &identity, body, out)
+}
+
+/// Captures `body` once the device may record it (its identity, and for
+/// a correction a record it holds); prints the new record's id.
+fn capture_checked(
+    store: &mut SqliteStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    identity: &Identity,
+    body: hearth_shared::Body,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
     identity.check(&body)?;
-    let record = capture_body(&mut store, &key, clock, body).map_err(CaptureError::from)?;
+    if let Some((corrects, _)) = body.detail.corrects() {
+        ensure_held(store, corrects)?;
+    }
+    let record = capture_body(store, key, clock, body).map_err(CaptureError::from)?;
     let id = RecordId {
         device: key.device_id(),
         seq: record.seq,
     };
     emit(out, &id.to_string())?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a correction of a record this device never stored (a purged
+/// record was stored, so it may be corrected).
+fn ensure_held(store: &SqliteStore, id: RecordId) -> Result<(), CommandError> {
+    if store.get(id.seq)?.is_none() && store.purged_at(id.seq)?.is_none() {
+        return Err(CommandError::CorrectsUnknown(id));
+    }
+    Ok(())
+}
+
+/// `amend RECORD_ID`: captures the correction built by
+/// [`amended_body`] from the original in this device's store.
+fn amend(
+    dir: &Path,
+    clock: &dyn Clock,
+    args: AmendArgs,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let rid: RecordId = args
+        .id
+        .parse()
+        .map_err(|source| CommandError::BadRecordId {
+            input: args.id.clone(),
+            source,
+        })?;
+    let mut changes = Changes {
+        reason: args.reason,
+        entered_in_error: args.entered_in_error,
+        children: args.children,
+        occurred_at: args.occurred_at,
+        headline: args.headline,
+        fields: serde_json::Map::new(),
+    };
+    if let Some(path) = &args.json {
+        match serde_json::from_str(&read_input(path)?) {
+            Ok(Value::Object(fields)) => changes.fields = fields,
+            _ => return Err(CommandError::AmendJson(path.clone())),
+        }
+    }
+    for s in &args.set {
+        let (k, v) = parse_set(s)?;
+        changes.fields.insert(k, v);
+    }
+    let (mut store, settings, key) = open(dir, clock)?;
+    if rid.device != key.device_id() {
+        return Err(IdentityError::ForeignAmendment(rid).into());
+    }
+    if let Some(at) = store.purged_at(rid.seq)? {
+        return Err(CommandError::Purged { id: rid, at });
+    }
+    let original = store
+        .get(rid.seq)?
+        .ok_or(CommandError::CorrectsUnknown(rid))?
+        .envelope()
+        .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", rid.seq)))?
+        .body;
+    let identity = identity(dir, &store, &settings, &key)?;
+    let author = match args.author.as_deref() {
+        // A named author that does not fit is an error, never the worker.
+        Some(a) => Text::try_from_str(a).map_err(|_| {
+            CaptureError::Input(hearth_shared::json::JsonError::Field {
+                path: "author".into(),
+                message: format!("is {} bytes; the limit is 32", a.len()),
+            })
+        })?,
+        None => Text::try_from_str(&identity.worker).unwrap_or(settings.worker),
+    };
+    let defaults = Defaults {
+        author,
+        agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
+    };
+    let body = amended_body(rid, &original, &changes, &defaults)?;
+    capture_checked(&mut store, &key, clock, &identity, body, out)
 }
 
 /// Who this device records as: its enrolment (with a shared device's

@@ -17,7 +17,6 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use hearth_shared::kinds::Detail;
 use hearth_shared::{Body, DeviceId, RecordId};
 
 /// The staff list file in the store directory (a JSON array of worker ids).
@@ -96,10 +95,10 @@ impl Identity {
                 staff: self.staff.clone(),
             });
         }
-        if let Detail::Amendment(a) = &body.detail
-            && a.corrects.device != self.device
+        if let Some((corrects, _)) = body.detail.corrects()
+            && corrects.device != self.device
         {
-            return Err(IdentityError::ForeignAmendment(a.corrects));
+            return Err(IdentityError::ForeignAmendment(corrects));
         }
         Ok(())
     }

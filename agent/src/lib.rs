@@ -24,6 +24,7 @@
 //! - [`store`]: [`store::RecordStore`], the storage trait, and
 //!   [`store::SqliteStore`], its SQLite implementation with numbered `.sql`
 //!   migrations.
+//! - [`amend`]: builds a correction from the original record (pure).
 //! - [`capture`]: turns a JSON body into a signed, chained, durably stored
 //!   record.
 //! - [`sync`]: [`sync::plan`] is pure (pending records → batches; server
@@ -36,6 +37,7 @@
 //! Errors are `thiserror` enums per module; [`commands::CommandError`]
 //! gathers them and maps each to the exit code of `docs/sync-protocol.md`.
 
+pub mod amend;
 pub mod capture;
 pub mod cli;
 pub mod clock;

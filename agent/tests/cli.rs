@@ -446,6 +446,8 @@ fn issue_3_usage_errors_exit_1_not_2() {
 // Issue 7's tests live beside this file but in this one test binary.
 #[path = "cli/issue_12.rs"]
 mod issue_12;
+#[path = "cli/issue_12_amend.rs"]
+mod issue_12_amend;
 #[path = "cli/issue_7.rs"]
 mod issue_7;
 // Issue 11's store items (10 to 12), likewise.

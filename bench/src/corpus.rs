@@ -42,6 +42,19 @@ pub const KINDS: [&str; 9] = [
     "amendment",
 ];
 
+/// How many of a generator's first `n` records are amendments (kinds go
+/// round-robin). A device's own amendment folds into the entry it
+/// corrects, so a chronology of `n` such records has `n` minus this many
+/// entries.
+pub fn amendments_among(n: usize) -> usize {
+    let every = KINDS.len();
+    let at = KINDS
+        .iter()
+        .position(|k| *k == "amendment")
+        .expect("amendment is a kind");
+    (n + every - 1 - at) / every
+}
+
 /// The kinds figure 1 calls structured (target ≤ 0.4×).
 pub const STRUCTURED: [&str; 3] = ["daily_presentation", "developmental_review", "meeting"];
 
@@ -183,6 +196,11 @@ pub struct Generator {
     text_bytes: usize,
     text: String,
     defaults: Defaults,
+    /// The device whose store the records go to, and the seq its next
+    /// record gets: amendments then correct that device's own earlier
+    /// records (a device may amend only its own; issue 11). Without it,
+    /// they name a made-up device, which is fine for records never synced.
+    own: Option<(String, u64)>,
 }
 
 /// One corpus observation.
@@ -232,6 +250,29 @@ impl Generator {
                 author: "hv.jones".try_into().expect("fits"),
                 agency: "HV-NORTH".try_into().expect("fits"),
             },
+            own: None,
+        }
+    }
+
+    /// A generator whose records are captured on `device` from seq
+    /// `next_seq` on, so its amendments correct records it made before.
+    pub fn for_device(seed: u64, device: String, next_seq: u64) -> Self {
+        Self {
+            own: Some((device, next_seq)),
+            ..Self::new(seed)
+        }
+    }
+
+    /// The record an amendment corrects: one made before it.
+    fn corrected(&mut self) -> String {
+        match &self.own {
+            // `count` already counts the amendment being made.
+            Some((device, first)) => {
+                let (device, first) = (device.clone(), *first);
+                let before = (self.count as u64).saturating_sub(1).max(1);
+                format!("{device}-{}", first + self.rng.range(0, before - 1))
+            }
+            None => format!("0badc0ffee15600d-{}", self.rng.range(1, 5000)),
         }
     }
 
@@ -477,7 +518,7 @@ impl Generator {
                 })
             }
             "amendment" => json!({
-                "corrects": format!("0badc0ffee15600d-{}", self.rng.range(1, 5000)),
+                "corrects": self.corrected(),
                 "reason": self.note(),
                 "correction": self.narrative(true),
             }),

@@ -24,7 +24,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock::SystemClock;
 use hearth_agent::keyring::Keyring;
 use hearth_agent::seal::Sealer;
-use hearth_agent::store::SqliteStore as AgentStore;
+use hearth_agent::store::{RecordStore, SqliteStore as AgentStore};
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
 use hearth_bench::proxy::CountingProxy;
@@ -584,7 +584,9 @@ fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
     let mut st = AgentStore::open_dir(store)?.unlocked(Sealer::new(&dk));
     let clock = SystemClock::from_env()?;
     let pool = corpus::child_pool(SEED, 64);
-    let mut g = Generator::new(seed);
+    let c = st.counts()?;
+    let held = c.pending + c.synced + c.rejected + c.quarantined;
+    let mut g = Generator::for_device(seed, key.device_id().to_string(), held + 1);
     let mut bytes = 0u64;
     for _ in 0..n {
         let body = g.next_body(&pool, None).body;
@@ -674,7 +676,12 @@ fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
                 let per = c.ingest_per_device;
                 let (na, nb) = (c.chron_small, c.chron_large);
                 s.spawn(move || {
-                    let mut g = Generator::new(SEED ^ ((i as u64 + 1) * 7919));
+                    // Amendments correct this device's own records.
+                    let mut g = Generator::for_device(
+                        SEED ^ ((i as u64 + 1) * 7919),
+                        d.id().to_string(),
+                        1,
+                    );
                     let mut batches = Vec::new();
                     let mut batch = Vec::with_capacity(INGEST_BATCH);
                     for k in 0..per {
@@ -814,6 +821,8 @@ fn figure_chronology(
     has_target: bool,
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
+    // Its own amendments fold into the entries they correct.
+    let n = n - corpus::amendments_among(n);
     eprintln!("figure 7: chronology of {n} entries");
     let path = format!("/v1/children/{child}/chronology?reason=benchmark%20pull&format=json");
     let mut times = Vec::new();

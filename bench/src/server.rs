@@ -222,6 +222,11 @@ impl Device {
         }
     }
 
+    /// Its device id.
+    pub fn id(&self) -> DeviceId {
+        self.id
+    }
+
     /// Enrols with `server` through `POST /v1/enrol`.
     pub fn enrol(&mut self, server: &Server, http: &ureq::Agent) -> anyhow::Result<()> {
         let token = server.enrol_token()?;

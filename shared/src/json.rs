@@ -5,14 +5,17 @@
 //! kind in `docs/records.md`. One flat object: the common fields
 //!
 //! - `kind`: `home_visit`, `daily_presentation`, `voice`, `concern`,
-//!   `developmental_review`, `meeting`, `escalation`, `neglect_summary` or
-//!   `amendment`;
+//!   `developmental_review`, `meeting`, `escalation`, `neglect_summary`,
+//!   `amendment` or `revision`;
 //! - `children`: child references, `nhs:<10 digits>` or `local:<issuer>:<id>`;
 //! - `occurred_at`: RFC 3339;
 //! - `headline`;
 //! - `author` and `agency`: optional, defaulting to the device's own;
 //!
-//! and the kind's own fields beside them. Unknown fields are refused, so a
+//! and the kind's own fields beside them. A `revision` has `corrects`,
+//! `reason`, and either `"entered_in_error": true` or `revised`: the
+//! corrected kind's own fields with their `kind`, like
+//! `{"kind":"voice","mode":"words",...}`. Unknown fields are refused, so a
 //! typo is an error rather than a silently lost observation.
 //!
 //! Errors name the field by its path, the problem and the fix:
@@ -27,7 +30,7 @@ use crate::bounded::List;
 use crate::child::ChildRef;
 use crate::error::ValidationError;
 use crate::ids::{AgencyCode, WorkerId};
-use crate::kinds::{Detail, RecordKind};
+use crate::kinds::{Detail, RecordKind, Revised, Revision};
 use crate::record::{Body, Headline};
 use crate::time::Timestamp;
 use crate::validate::Validate;
@@ -145,6 +148,13 @@ fn field<T: DeserializeOwned>(prefix: &str, value: Value) -> Result<T, JsonError
     })
 }
 
+fn bad_field(path: &str, message: &str) -> JsonError {
+    JsonError::Field {
+        path: path.to_string(),
+        message: message.to_string(),
+    }
+}
+
 /// Takes a required common field out of `obj`.
 fn required<T: DeserializeOwned>(
     obj: &mut Map<String, Value>,
@@ -207,19 +217,7 @@ pub fn parse_body(json: &str, defaults: &Defaults) -> Result<Body, JsonError> {
         Some(v) => field("agency", v)?,
         None => defaults.agency.clone(),
     };
-    let rest = Value::Object(obj);
-    let name = kind.as_str();
-    let detail = match kind {
-        RecordKind::HomeVisit => Detail::HomeVisit(field(name, rest)?),
-        RecordKind::DailyPresentation => Detail::DailyPresentation(field(name, rest)?),
-        RecordKind::Voice => Detail::Voice(field(name, rest)?),
-        RecordKind::Concern => Detail::Concern(field(name, rest)?),
-        RecordKind::DevelopmentalReview => Detail::DevelopmentalReview(field(name, rest)?),
-        RecordKind::Meeting => Detail::Meeting(field(name, rest)?),
-        RecordKind::Escalation => Detail::Escalation(field(name, rest)?),
-        RecordKind::NeglectSummary => Detail::NeglectSummary(field(name, rest)?),
-        RecordKind::Amendment => Detail::Amendment(field(name, rest)?),
-    };
+    let detail = detail_of(kind, obj)?;
     let body = Body {
         children,
         occurred_at,
@@ -232,20 +230,92 @@ pub fn parse_body(json: &str, defaults: &Defaults) -> Result<Body, JsonError> {
     Ok(body)
 }
 
+/// The kind's own fields of a `kind` record, from what is left of its
+/// JSON object once the common fields are taken out.
+fn detail_of(kind: RecordKind, mut obj: Map<String, Value>) -> Result<Detail, JsonError> {
+    let name = kind.as_str();
+    if kind == RecordKind::Revision {
+        return Ok(Detail::Revision(revision_of(obj)?));
+    }
+    obj.remove("kind");
+    let rest = Value::Object(obj);
+    Ok(match kind {
+        RecordKind::HomeVisit => Detail::HomeVisit(field(name, rest)?),
+        RecordKind::DailyPresentation => Detail::DailyPresentation(field(name, rest)?),
+        RecordKind::Voice => Detail::Voice(field(name, rest)?),
+        RecordKind::Concern => Detail::Concern(field(name, rest)?),
+        RecordKind::DevelopmentalReview => Detail::DevelopmentalReview(field(name, rest)?),
+        RecordKind::Meeting => Detail::Meeting(field(name, rest)?),
+        RecordKind::Escalation => Detail::Escalation(field(name, rest)?),
+        RecordKind::NeglectSummary => Detail::NeglectSummary(field(name, rest)?),
+        RecordKind::Amendment => Detail::Amendment(field(name, rest)?),
+        RecordKind::Revision => unreachable!("handled above"),
+    })
+}
+
+/// A revision's fields: `corrects`, `reason`, and `revised` (the kind's
+/// fields with their `kind`) or `"entered_in_error": true`.
+fn revision_of(mut obj: Map<String, Value>) -> Result<Revision, JsonError> {
+    let corrects = required(
+        &mut obj,
+        "corrects",
+        "name the record corrected, like 3f9a2c1d7e4b8a01-7 (see `hearth-agent list`)",
+    )?;
+    let reason = required(&mut obj, "reason", "say why the record is being corrected")?;
+    let retracted: bool = match obj.remove("entered_in_error") {
+        Some(v) => field("revision.entered_in_error", v)?,
+        None => false,
+    };
+    let revised = match (obj.remove("revised"), retracted) {
+        (None, true) => Revised::EnteredInError,
+        (Some(Value::Object(inner)), false) => {
+            let kind = match inner.get("kind") {
+                Some(Value::String(k)) => k
+                    .parse::<RecordKind>()
+                    .map_err(|_| JsonError::UnknownKind(k.clone()))?,
+                _ => return Err(JsonError::MissingKind),
+            };
+            Revised::of(detail_of(kind, inner)?).ok_or_else(|| {
+                JsonError::UnknownKind(format!(
+                    "{kind} inside a revision (revise the corrected record's own kind)"
+                ))
+            })?
+        }
+        (Some(_), true) => {
+            return Err(bad_field(
+                "revision.revised",
+                "must not be given with entered_in_error; a retraction carries no corrected fields",
+            ));
+        }
+        (Some(_), false) => {
+            return Err(bad_field(
+                "revision.revised",
+                "must be an object: the corrected kind's fields with their kind, like {\"kind\":\"voice\",...}",
+            ));
+        }
+        (None, false) => {
+            return Err(bad_field(
+                "revision.revised",
+                "is missing; give the corrected fields, or \"entered_in_error\": true",
+            ));
+        }
+    };
+    if let Some(k) = obj.keys().next() {
+        return Err(bad_field(
+            &format!("revision.{k}"),
+            "is not a field of a revision; remove it",
+        ));
+    }
+    Ok(Revision {
+        corrects,
+        reason,
+        revised,
+    })
+}
+
 /// The JSON form of `body`: what [`parse_body`] reads back.
 pub fn body_to_json(body: &Body) -> Value {
-    let detail = match &body.detail {
-        Detail::HomeVisit(d) => serde_json::to_value(d),
-        Detail::DailyPresentation(d) => serde_json::to_value(d),
-        Detail::Voice(d) => serde_json::to_value(d),
-        Detail::Concern(d) => serde_json::to_value(d),
-        Detail::DevelopmentalReview(d) => serde_json::to_value(d),
-        Detail::Meeting(d) => serde_json::to_value(d),
-        Detail::Escalation(d) => serde_json::to_value(d),
-        Detail::NeglectSummary(d) => serde_json::to_value(d),
-        Detail::Amendment(d) => serde_json::to_value(d),
-    }
-    .expect("record types always serialize to JSON");
+    let detail = detail_to_json(&body.detail);
     let mut obj = Map::new();
     obj.insert("kind".into(), body.detail.kind().as_str().into());
     obj.insert(
@@ -261,6 +331,44 @@ pub fn body_to_json(body: &Body) -> Value {
     obj.insert("agency".into(), body.agency.as_str().into());
     if let Value::Object(fields) = detail {
         obj.extend(fields);
+    }
+    Value::Object(obj)
+}
+
+/// The kind's own fields of `detail`, as a JSON object.
+fn detail_to_json(detail: &Detail) -> Value {
+    match detail {
+        Detail::HomeVisit(d) => serde_json::to_value(d),
+        Detail::DailyPresentation(d) => serde_json::to_value(d),
+        Detail::Voice(d) => serde_json::to_value(d),
+        Detail::Concern(d) => serde_json::to_value(d),
+        Detail::DevelopmentalReview(d) => serde_json::to_value(d),
+        Detail::Meeting(d) => serde_json::to_value(d),
+        Detail::Escalation(d) => serde_json::to_value(d),
+        Detail::NeglectSummary(d) => serde_json::to_value(d),
+        Detail::Amendment(d) => serde_json::to_value(d),
+        Detail::Revision(r) => Ok(revision_to_json(r)),
+    }
+    .expect("record types always serialize to JSON")
+}
+
+/// A revision's own fields in JSON: what [`revision_of`] reads back.
+fn revision_to_json(r: &Revision) -> Value {
+    let mut obj = Map::new();
+    obj.insert("corrects".into(), r.corrects.to_string().into());
+    obj.insert("reason".into(), r.reason.as_str().into());
+    match r.revised.detail() {
+        None => {
+            obj.insert("entered_in_error".into(), true.into());
+        }
+        Some(detail) => {
+            let mut inner = Map::new();
+            inner.insert("kind".into(), detail.kind().as_str().into());
+            if let Value::Object(fields) = detail_to_json(&detail) {
+                inner.extend(fields);
+            }
+            obj.insert("revised".into(), Value::Object(inner));
+        }
     }
     Value::Object(obj)
 }

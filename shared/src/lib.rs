@@ -71,7 +71,7 @@ pub use error::{DecodeError, Field, Problem, ValidationError};
 pub use ids::{AgencyCode, DeviceId, RecordHash, RecordId, Seq, WorkerId};
 pub use kinds::{Detail, RecordKind};
 pub use receipt::Receipt;
-pub use record::{Body, Envelope, FORMAT_VERSION};
+pub use record::{Body, Envelope, FORMAT_VERSION, REVISION_FORMAT_VERSION};
 #[cfg(feature = "alloc")]
 pub use signed::SignedRecord;
 pub use signed::{MAX_SIGNED_SIZE, VerifiedRecord, sign_into, verify};

@@ -15,8 +15,20 @@ use crate::kinds::Detail;
 use crate::time::Timestamp;
 use crate::validate::{Validate, ensure, one_line, require};
 
-/// The wire format version this build writes and reads.
+/// The wire format version this build writes for every kind but a
+/// revision, and reads.
 pub const FORMAT_VERSION: u8 = 1;
+
+/// The wire format version of a record of the `revision` kind (issue 12):
+/// version 1 with the `Detail` variant 9 added. Every other record stays
+/// version 1, byte for byte; a decoder that knows only version 1 refuses a
+/// revision with `UnknownVersion` rather than misreading it.
+pub const REVISION_FORMAT_VERSION: u8 = 2;
+
+/// Whether this build reads envelopes of version `v`.
+pub const fn is_known_version(v: u8) -> bool {
+    v == FORMAT_VERSION || v == REVISION_FORMAT_VERSION
+}
 
 /// A short plain-English line for the chronology: at most 120 bytes.
 pub type Headline = Text<120>;
@@ -38,6 +50,17 @@ pub struct Body {
     pub headline: Headline,
     /// The kind and its fields.
     pub detail: Detail,
+}
+
+impl Body {
+    /// The format version its envelope carries: [`REVISION_FORMAT_VERSION`]
+    /// for a revision, [`FORMAT_VERSION`] for everything else.
+    pub const fn format_version(&self) -> u8 {
+        match self.detail {
+            Detail::Revision(_) => REVISION_FORMAT_VERSION,
+            _ => FORMAT_VERSION,
+        }
+    }
 }
 
 impl Validate for Body {
@@ -119,6 +142,11 @@ impl Envelope {
 
 impl Validate for Envelope {
     fn validate(&self) -> Result<(), ValidationError> {
+        ensure(
+            self.version == self.body.format_version(),
+            Field::common("version"),
+            "does not match the kind: a revision is version 2, every other kind version 1",
+        )?;
         ensure(
             self.seq.0 >= 1,
             Field::common("seq"),

@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{DecodeError, ValidationError};
 use crate::ids::{DeviceId, RecordHash, RecordId};
-use crate::record::{Envelope, FORMAT_VERSION};
+use crate::record::{Envelope, is_known_version};
 use crate::validate::Validate;
 
 /// Prefixed to the envelope bytes before signing.
@@ -260,7 +260,7 @@ pub fn decode_stored_envelope(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     }
     match bytes.first() {
         None => return Err(DecodeError::TooShort { len: 0 }),
-        Some(&v) if v != FORMAT_VERSION => return Err(DecodeError::UnknownVersion(v)),
+        Some(&v) if !is_known_version(v) => return Err(DecodeError::UnknownVersion(v)),
         Some(_) => {}
     }
     let (envelope, rest) = postcard::take_from_bytes::<Envelope>(bytes)?;
@@ -275,7 +275,7 @@ pub fn decode_stored_envelope(bytes: &[u8]) -> Result<Envelope, DecodeError> {
 /// to find a stored record to compare byte for byte, never to trust.
 pub fn peek_id(envelope: &[u8]) -> Option<RecordId> {
     match postcard::take_from_bytes::<(u8, DeviceId, crate::ids::Seq)>(envelope) {
-        Ok(((FORMAT_VERSION, device, seq), _)) => Some(RecordId { device, seq }),
+        Ok(((v, device, seq), _)) if is_known_version(v) => Some(RecordId { device, seq }),
         _ => None,
     }
 }
@@ -292,7 +292,7 @@ pub fn split_signed(bytes: &[u8]) -> Result<(&[u8], Signature), DecodeError> {
     if bytes.len() <= SIGNATURE_LEN {
         return Err(DecodeError::TooShort { len: bytes.len() });
     }
-    if bytes[0] != FORMAT_VERSION {
+    if !is_known_version(bytes[0]) {
         return Err(DecodeError::UnknownVersion(bytes[0]));
     }
     let (envelope, sig) = bytes.split_at(bytes.len() - SIGNATURE_LEN);

@@ -73,7 +73,7 @@ fn golden_chain() -> Vec<(RecordKind, Vec<u8>)> {
     for (i, json) in doc_examples().iter().enumerate() {
         let body = parse_body(json, &defaults()).unwrap();
         let envelope = Envelope {
-            version: FORMAT_VERSION,
+            version: body.format_version(),
             device,
             seq: Seq(i as u64 + 1),
             prev,
@@ -174,7 +174,7 @@ fn peek_id_reads_the_id_without_decoding_and_refuses_other_versions() {
         cut.push(0xff);
         assert_eq!(hearth_shared::signed::peek_id(&cut), Some(id));
         let mut other_version = envelope.to_vec();
-        other_version[0] = 2;
+        other_version[0] = 3;
         assert_eq!(hearth_shared::signed::peek_id(&other_version), None);
     }
     assert_eq!(hearth_shared::signed::peek_id(&[1, 2, 3]), None);
@@ -228,7 +228,7 @@ fn a_changed_byte_in_any_field_fails_verification() {
                 tampered[at] ^= 0x01;
                 let err = verify(&key, &tampered).unwrap_err();
                 let expected = if field == "version" {
-                    DecodeError::UnknownVersion(FORMAT_VERSION ^ 1)
+                    DecodeError::UnknownVersion(bytes[0] ^ 1)
                 } else {
                     DecodeError::BadSignature
                 };
@@ -280,12 +280,19 @@ fn strict_decoding_gives_typed_errors() {
     let envelope = first_envelope();
     let good = postcard::to_allocvec(&envelope).unwrap();
 
-    // Unknown version.
+    // Unknown version (2 is a revision's, issue 12).
+    let mut v3 = good.clone();
+    v3[0] = 3;
+    assert_eq!(
+        verify(&key, &sign_raw(&v3)),
+        Err(DecodeError::UnknownVersion(3))
+    );
+    // A version that does not match the kind.
     let mut v2 = good.clone();
     v2[0] = 2;
     assert_eq!(
-        verify(&key, &sign_raw(&v2)),
-        Err(DecodeError::UnknownVersion(2))
+        verify(&key, &sign_raw(&v2)).unwrap_err().to_string(),
+        "record is invalid: version does not match the kind: a revision is version 2, every other kind version 1"
     );
 
     // Trailing bytes, even when signed.
@@ -496,6 +503,10 @@ fn worst_case_sizes_are_compile_time_constants() {
         (
             "amendment",
             hearth_shared::kinds::Amendment::POSTCARD_MAX_SIZE,
+        ),
+        (
+            "revision",
+            hearth_shared::kinds::Revision::POSTCARD_MAX_SIZE,
         ),
     ];
     let common = Body::POSTCARD_MAX_SIZE - hearth_shared::Detail::POSTCARD_MAX_SIZE;
@@ -1167,11 +1178,11 @@ fn malformed_json_and_unknown_kinds_are_named() {
     );
     assert_eq!(
         err("{}").to_string(),
-        "kind is missing; add \"kind\": one of home_visit, daily_presentation, voice, concern, developmental_review, meeting, escalation, neglect_summary, amendment"
+        "kind is missing; add \"kind\": one of home_visit, daily_presentation, voice, concern, developmental_review, meeting, escalation, neglect_summary, amendment, revision"
     );
     assert_eq!(
         err("{\"kind\": \"visit\"}").to_string(),
-        "kind \"visit\" is not a record kind; use one of home_visit, daily_presentation, voice, concern, developmental_review, meeting, escalation, neglect_summary, amendment"
+        "kind \"visit\" is not a record kind; use one of home_visit, daily_presentation, voice, concern, developmental_review, meeting, escalation, neglect_summary, amendment, revision"
     );
     assert_eq!(
         err("{\"kind\": \"concern\"}").to_string(),

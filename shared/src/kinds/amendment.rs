@@ -29,14 +29,19 @@ pub struct Amendment {
     pub correction: Text<1024>,
 }
 
+/// A correction's `reason` (of kind `kind`): given, and one line.
+pub(crate) fn check_reason(kind: &'static str, reason: &Text<512>) -> Result<(), ValidationError> {
+    require(
+        Field::of(kind, "reason"),
+        reason,
+        "say why the record is being corrected",
+    )?;
+    one_line(Field::of(kind, "reason"), reason)
+}
+
 impl Validate for Amendment {
     fn validate(&self) -> Result<(), ValidationError> {
-        require(
-            Field::of(KIND, "reason"),
-            &self.reason,
-            "say why the record is being corrected",
-        )?;
-        one_line(Field::of(KIND, "reason"), &self.reason)?;
+        check_reason(KIND, &self.reason)?;
         narrative(Field::of(KIND, "correction"), &self.correction)
     }
 }

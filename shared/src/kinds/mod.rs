@@ -11,6 +11,7 @@
 //! | `escalation` | [`Escalation`] | stage, parties, what is disputed, outcome |
 //! | `neglect_summary` | [`NeglectSummary`] | area grades 1–5, visits drawn on, assessor trained |
 //! | `amendment` | [`Amendment`] | the record it corrects and why |
+//! | `revision` | [`Revision`] | the record it corrects, why, and the corrected fields (or "entered in error") |
 //!
 //! Wire form: [`Detail`] is a postcard enum, a one-byte tag (the row's
 //! position above, from 0) then the kind's fields in declaration order.
@@ -23,6 +24,7 @@ pub mod escalation;
 pub mod home_visit;
 pub mod meeting;
 pub mod neglect_summary;
+pub mod revision;
 pub mod vocabulary;
 pub mod voice;
 
@@ -39,6 +41,7 @@ pub use escalation::Escalation;
 pub use home_visit::HomeVisit;
 pub use meeting::Meeting;
 pub use neglect_summary::NeglectSummary;
+pub use revision::{Revised, Revision};
 pub use vocabulary::{CareDomain, Grade, PersonPresent, PersonRole};
 pub use voice::VoiceOfChild;
 
@@ -69,6 +72,10 @@ impl fmt::Display for UnknownWord {
 impl std::error::Error for UnknownWord {}
 
 /// What kind of record, and its kind-specific fields.
+// A revision holds a whole kind's fields, so it is the largest variant; a
+// device without an allocator cannot box it, and every variant is already
+// a fixed-capacity value of this size class.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
 pub enum Detail {
     /// A home visit.
@@ -89,6 +96,9 @@ pub enum Detail {
     NeglectSummary(NeglectSummary),
     /// A correction of an earlier record.
     Amendment(Amendment),
+    /// A correction carrying the whole corrected record, or a retraction
+    /// (issue 12; added after every other variant, so their bytes stay).
+    Revision(Revision),
 }
 
 crate::vocabulary! {
@@ -112,6 +122,8 @@ crate::vocabulary! {
         NeglectSummary => "neglect_summary",
         /// [`Amendment`].
         Amendment => "amendment",
+        /// [`Revision`].
+        Revision => "revision",
     }
 }
 
@@ -127,7 +139,7 @@ impl RecordKind {
             Self::Meeting => "Meeting",
             Self::Escalation => "Escalation",
             Self::NeglectSummary => "Neglect assessment summary",
-            Self::Amendment => "Amendment",
+            Self::Amendment | Self::Revision => "Amendment",
         }
     }
 }
@@ -145,6 +157,17 @@ impl Detail {
             Self::Escalation(_) => RecordKind::Escalation,
             Self::NeglectSummary(_) => RecordKind::NeglectSummary,
             Self::Amendment(_) => RecordKind::Amendment,
+            Self::Revision(_) => RecordKind::Revision,
+        }
+    }
+
+    /// For a correction (an amendment or a revision): the record it
+    /// corrects and why.
+    pub fn corrects(&self) -> Option<(crate::ids::RecordId, &str)> {
+        match self {
+            Self::Amendment(a) => Some((a.corrects, a.reason.as_str())),
+            Self::Revision(r) => Some((r.corrects, r.reason.as_str())),
+            _ => None,
         }
     }
 }
@@ -161,6 +184,7 @@ impl Validate for Detail {
             Self::Escalation(d) => d.validate(),
             Self::NeglectSummary(d) => d.validate(),
             Self::Amendment(d) => d.validate(),
+            Self::Revision(d) => d.validate(),
         }
     }
 }

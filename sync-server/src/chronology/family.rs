@@ -42,13 +42,15 @@ pub const fn implies_household(kind: RecordKind) -> bool {
         // A nursery or school logs a room of children; a voice record or a
         // concern may be about classmates together; a review clinic sees
         // several children; an escalation may dispute several cases; an
-        // amendment corrects another record and implies nothing itself.
+        // amendment or a revision corrects another record and implies
+        // nothing itself.
         RecordKind::DailyPresentation
         | RecordKind::Voice
         | RecordKind::Concern
         | RecordKind::DevelopmentalReview
         | RecordKind::Escalation
-        | RecordKind::Amendment => false,
+        | RecordKind::Amendment
+        | RecordKind::Revision => false,
     }
 }
 

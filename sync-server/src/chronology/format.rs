@@ -104,8 +104,25 @@ fn flag_list(e: &Entry) -> Vec<&'static str> {
     e.flags.iter().map(|f| f.as_str()).collect()
 }
 
+/// The table's mark of a record entered in error (the entry stays,
+/// struck through in words).
+pub const ENTERED_IN_ERROR_MARK: &str = "[ENTERED IN ERROR]";
+
 fn activity(e: &Entry, zone: &Zone) -> String {
     let mut s = format!("{}: {}", e.kind.label(), e.headline);
+    if e.flags.contains(&super::Flag::EnteredInError) {
+        s = format!("{ENTERED_IN_ERROR_MARK} {s}");
+        if let Some(v) = e.amended.as_ref().and_then(|a| a.versions.last()) {
+            let _ = write!(
+                s,
+                " (entered in error: marked by {} on {}: {})",
+                v.author,
+                zone.show(v.recorded_at),
+                v.reason.as_deref().unwrap_or_default()
+            );
+        }
+        return s;
+    }
     let flags = flag_list(e);
     if !flags.is_empty() {
         let _ = write!(s, " [{}]", flags.join(", "));
@@ -316,6 +333,9 @@ struct JsonEntry<'a> {
     original_occurred_at: Option<Timestamp>,
     received_at: Timestamp,
     record_id: RecordId,
+    /// An amended entry's every version, the original first.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    versions: &'a [super::Version],
 }
 
 /// The whole chronology as JSON.
@@ -351,6 +371,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 original_occurred_at: e.amended.as_ref().map(|a| a.original_occurred_at),
                 received_at: e.received_at,
                 record_id: e.record_id,
+                versions: e.amended.as_ref().map_or(&[], |a| &a.versions[..]),
             })
             .collect(),
     }

@@ -56,6 +56,12 @@ pub enum Flag {
     /// [`FUTURE_TOLERANCE_SECS`]: a mistyped date, or local time entered as
     /// UTC. Kept and shown, but a person should check the date.
     FutureDated,
+    /// Retracted by its device: entered in error. Shown, struck through,
+    /// never deleted.
+    EnteredInError,
+    /// An amendment whose original the server has not received: held
+    /// pending, applied once the original arrives.
+    CorrectsUnknownRecord,
 }
 
 /// How far after its (corrected) capture time an event may be dated before
@@ -74,6 +80,8 @@ impl Flag {
             Self::Unresolved => "unresolved",
             Self::Amended => "amended",
             Self::FutureDated => "future_dated",
+            Self::EnteredInError => "entered_in_error",
+            Self::CorrectsUnknownRecord => "corrects_unknown_record",
         }
     }
 }
@@ -92,6 +100,47 @@ pub struct AmendmentInfo {
     /// The children the original named (the amendment may correct them;
     /// a pull then discloses the entry to both, and logs both).
     pub original_children: Vec<ChildRef>,
+    /// Every version: the original, then each correction in its device's
+    /// chain order (the last is the one shown).
+    pub versions: Vec<Version>,
+}
+
+/// One version of an amended record (in JSON, an entry's `versions`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Version {
+    /// The record holding this version (the original, or a correction).
+    pub record_id: RecordId,
+    /// Its `occurred_at`.
+    pub occurred_at: Timestamp,
+    /// Its headline.
+    pub headline: String,
+    /// Its children.
+    pub children: Vec<ChildRef>,
+    /// Who recorded it.
+    pub author: String,
+    /// When it was captured (device clock, corrected).
+    pub recorded_at: Timestamp,
+    /// Why it corrects the one before; `None` for the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether this version retracts the record (entered in error).
+    pub entered_in_error: bool,
+}
+
+impl Version {
+    fn of(r: &StoredRecord) -> Self {
+        Self {
+            record_id: r.line.id,
+            occurred_at: r.line.occurred_at,
+            headline: r.line.headline.clone(),
+            children: r.line.children.clone(),
+            author: r.line.author.clone(),
+            recorded_at: r.corrected_time,
+            reason: r.line.amends.as_ref().map(|a| a.reason.clone()),
+            entered_in_error: r.line.amends.is_some()
+                && r.line.detail_flags.contains(Flag::EnteredInError),
+        }
+    }
 }
 
 /// One line of a chronology.
@@ -152,7 +201,7 @@ impl DateRange {
 
 impl Flag {
     /// Every flag, in order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::LateEntry,
         Self::NoAction,
         Self::MinutesNotRecorded,
@@ -161,6 +210,8 @@ impl Flag {
         Self::Unresolved,
         Self::Amended,
         Self::FutureDated,
+        Self::EnteredInError,
+        Self::CorrectsUnknownRecord,
     ];
 
     const fn bit(self) -> u16 {
@@ -215,12 +266,18 @@ pub fn detail_flags(detail: &Detail) -> FlagSet {
         }
         Detail::DevelopmentalReview(d) if d.was_not_brought => none.with(Flag::WasNotBrought),
         Detail::Escalation(e) if !e.resolved => none.with(Flag::Unresolved),
+        Detail::Revision(r) => match r.revised.detail() {
+            Some(d) => detail_flags(&d),
+            None => none.with(Flag::EnteredInError),
+        },
         _ => none,
     }
 }
 
-fn flags_of(r: &StoredRecord) -> FlagSet {
-    let mut flags = r.line.detail_flags;
+/// `r`'s flags, its own-field flags being `detail` (the latest
+/// revision's, for an amended record).
+fn flags_of(r: &StoredRecord, detail: FlagSet) -> FlagSet {
+    let mut flags = detail;
     if r.late_entry {
         flags = flags.with(Flag::LateEntry);
     }
@@ -243,19 +300,89 @@ fn own_amendment(r: &StoredRecord) -> Option<&crate::store::Amends> {
 }
 
 /// Every child a pull of `entries` for `view` discloses: the view, and for
-/// an entry whose amendment corrected the children, the children of both
-/// the original and the amendment.
+/// an entry whose corrections changed the children, the children of every
+/// version.
 pub fn disclosed(entries: &[Entry], view: &BTreeSet<ChildRef>) -> BTreeSet<ChildRef> {
     let mut all = view.clone();
     for e in entries {
         if let Some(a) = &e.amended
-            && a.original_children != e.children
+            && a.versions.iter().any(|v| v.children != e.children)
         {
-            all.extend(a.original_children.iter().cloned());
             all.extend(e.children.iter().cloned());
+            for v in &a.versions {
+                all.extend(v.children.iter().cloned());
+            }
         }
     }
     all
+}
+
+/// Where an own-device correction belongs.
+enum Chain {
+    /// Folded into the entry of this record, the first of its chain that
+    /// is not itself a correction.
+    Root(RecordId),
+    /// Its original (or a link of its chain) has not arrived: held
+    /// pending, shown on its own and flagged.
+    Pending,
+}
+
+/// Follows `r`'s chain of corrections back to the record they correct.
+fn chain_of(r: &StoredRecord, by_id: &BTreeMap<RecordId, &StoredRecord>) -> Option<Chain> {
+    let mut cur = own_amendment(r)?.corrects;
+    // A chain is at most as long as the records; a longer walk is a
+    // cycle, which no honest device signs: held pending, never folded.
+    for _ in 0..by_id.len() {
+        let Some(t) = by_id.get(&cur) else {
+            return Some(Chain::Pending);
+        };
+        match own_amendment(t) {
+            Some(a) => cur = a.corrects,
+            None => return Some(Chain::Root(cur)),
+        }
+    }
+    Some(Chain::Pending)
+}
+
+/// The corrections of each record, in their device's chain order (a
+/// higher sequence number is later), and the corrections held pending.
+fn corrections(
+    records: &[StoredRecord],
+) -> (BTreeMap<RecordId, Vec<&StoredRecord>>, BTreeSet<RecordId>) {
+    let by_id: BTreeMap<RecordId, &StoredRecord> = records.iter().map(|r| (r.line.id, r)).collect();
+    let mut chains: BTreeMap<RecordId, Vec<&StoredRecord>> = BTreeMap::new();
+    let mut pending = BTreeSet::new();
+    for r in records {
+        match chain_of(r, &by_id) {
+            Some(Chain::Root(root)) => chains.entry(root).or_default().push(r),
+            Some(Chain::Pending) => {
+                pending.insert(r.line.id);
+            }
+            None => {}
+        }
+    }
+    for c in chains.values_mut() {
+        c.sort_by_key(|r| r.line.id.seq);
+    }
+    (chains, pending)
+}
+
+/// The records retracted (entered in error) by the latest correction of
+/// their chain, among `records`. Family grouping ignores them and their
+/// corrections: a record entered in error links no family.
+pub fn retracted(records: &[StoredRecord]) -> BTreeSet<RecordId> {
+    let (chains, _) = corrections(records);
+    let mut out = BTreeSet::new();
+    for (root, chain) in chains {
+        if chain
+            .last()
+            .is_some_and(|l| l.line.detail_flags.contains(Flag::EnteredInError))
+        {
+            out.insert(root);
+            out.extend(chain.iter().map(|c| c.line.id));
+        }
+    }
+    out
 }
 
 /// Builds the entries for the children in `view` from `records`.
@@ -264,27 +391,14 @@ pub fn reconcile(
     view: &BTreeSet<ChildRef>,
     range: DateRange,
 ) -> Vec<Entry> {
-    // The latest amendment of each record wins: latest by corrected capture
-    // time, then record id, so the choice is deterministic.
-    let mut amendments: BTreeMap<RecordId, (&StoredRecord, &str)> = BTreeMap::new();
-    let ids: BTreeSet<RecordId> = records.iter().map(|r| r.line.id).collect();
-    for r in records {
-        if let Some(a) = own_amendment(r)
-            && ids.contains(&a.corrects)
-        {
-            let slot = amendments.entry(a.corrects).or_insert((r, &a.reason));
-            if (r.corrected_time, r.line.id) > (slot.0.corrected_time, slot.0.line.id) {
-                *slot = (r, &a.reason);
-            }
-        }
-    }
+    let (chains, pending) = corrections(records);
+    let folded: BTreeSet<RecordId> = chains.values().flatten().map(|r| r.line.id).collect();
     let mut entries = Vec::new();
     for r in records {
-        if own_amendment(r).is_some_and(|a| ids.contains(&a.corrects)) {
+        if folded.contains(&r.line.id) {
             // Folded into the entry it corrects.
             continue;
         }
-        let mut flags = flags_of(r);
         let mut entry = Entry {
             record_id: r.line.id,
             occurred_at: r.line.occurred_at,
@@ -298,18 +412,39 @@ pub fn reconcile(
             amended: None,
             received_at: r.received_at,
         };
-        if let Some((am, reason)) = amendments.get(&r.line.id) {
+        let mut flags = flags_of(r, r.line.detail_flags);
+        if pending.contains(&r.line.id) {
+            flags = flags.with(Flag::CorrectsUnknownRecord);
+        }
+        if let Some(chain) = chains.get(&r.line.id)
+            && let Some(latest) = chain.last()
+        {
+            // The latest revision's fields say what the record now says;
+            // an old-style amendment corrects only the common fields.
+            let detail = chain
+                .iter()
+                .rev()
+                .find(|c| c.line.kind == RecordKind::Revision)
+                .map_or(r.line.detail_flags, |c| c.line.detail_flags);
+            flags = flags_of(r, detail).with(Flag::Amended);
+            let mut versions = vec![Version::of(r)];
+            versions.extend(chain.iter().map(|c| Version::of(c)));
             entry.amended = Some(AmendmentInfo {
-                amended_by: am.line.id,
-                reason: (*reason).to_string(),
+                amended_by: latest.line.id,
+                reason: latest
+                    .line
+                    .amends
+                    .as_ref()
+                    .map(|a| a.reason.clone())
+                    .unwrap_or_default(),
                 original_headline: entry.headline.clone(),
                 original_occurred_at: entry.occurred_at,
                 original_children: entry.children.clone(),
+                versions,
             });
-            entry.headline = am.line.headline.clone();
-            entry.occurred_at = am.line.occurred_at;
-            entry.children = am.line.children.clone();
-            flags = flags.with(Flag::Amended);
+            entry.headline = latest.line.headline.clone();
+            entry.occurred_at = latest.line.occurred_at;
+            entry.children = latest.line.children.clone();
         }
         entry.flags = flags.iter().collect();
         if entry.children.iter().any(|c| view.contains(c)) && range.contains(entry.occurred_at) {
@@ -337,7 +472,7 @@ pub fn reconcile(
 pub(crate) mod tests {
     use super::*;
     use hearth_shared::json::{Defaults, parse_body};
-    use hearth_shared::{DeviceId, Envelope, FORMAT_VERSION, RecordHash, Seq};
+    use hearth_shared::{DeviceId, Envelope, RecordHash, Seq};
 
     pub(crate) const ANNA: &str = "nhs:9434765919";
     pub(crate) const BEN: &str = "nhs:4010232137";
@@ -354,7 +489,7 @@ pub(crate) mod tests {
         .unwrap_or_else(|e| panic!("fixture {json}: {e}"));
         let received = body.occurred_at.0 + 3_600;
         let envelope = Envelope {
-            version: FORMAT_VERSION,
+            version: body.format_version(),
             device: DeviceId([device; 8]),
             seq: Seq(seq),
             prev: RecordHash::GENESIS,
@@ -618,5 +753,208 @@ pub(crate) mod tests {
             disclosed(&e, &anna),
             BTreeSet::from([child(ANNA), child(BEN)])
         );
+    }
+
+    fn revision(at: &str, headline: &str, corrects: RecordId, reason: &str, rest: &str) -> String {
+        format!(
+            r#"{{"kind":"revision","children":["{ANNA}"],"occurred_at":"{at}","headline":"{headline}","corrects":"{corrects}","reason":"{reason}",{rest}}}"#
+        )
+    }
+
+    #[test]
+    fn issue_12_a_revision_corrects_structured_fields_and_the_flags_follow() {
+        let voice = record(
+            1,
+            1,
+            &format!(
+                r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-11-26T09:00:00Z","headline":"Hid under the table","mode":"behaviour","behaviour":"hid"}}"#
+            ),
+        );
+        let fixed = record(
+            1,
+            2,
+            &revision(
+                "2026-11-26T09:00:00Z",
+                "Hid under the table",
+                voice.line.id,
+                "action left out by mistake",
+                r#""revised":{"kind":"voice","mode":"behaviour","behaviour":"hid","action":"Shared with the GP and social worker"}"#,
+            ),
+        );
+        let view = BTreeSet::from([child(ANNA)]);
+        let before = reconcile(std::slice::from_ref(&voice), &view, DateRange::default());
+        assert_eq!(before[0].flags, vec![Flag::NoAction]);
+        let e = reconcile(&[voice.clone(), fixed], &view, DateRange::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].flags, vec![Flag::Amended], "no_action is gone");
+        assert_eq!(e[0].kind, RecordKind::Voice);
+        assert_eq!(e[0].occurred_at, voice.line.occurred_at);
+    }
+
+    #[test]
+    fn issue_12_a_record_entered_in_error_stays_struck_through_and_links_no_family() {
+        let both = record(
+            1,
+            1,
+            &concern(
+                &format!("\"{ANNA}\",\"{BEN}\""),
+                "2026-11-26T09:00:00Z",
+                "Both at nursery",
+            ),
+        );
+        let retract = record(
+            1,
+            2,
+            &format!(
+                r#"{{"kind":"revision","children":["{ANNA}","{BEN}"],"occurred_at":"2026-11-26T09:00:00Z","headline":"Both at nursery","corrects":"{}","reason":"recorded against the wrong family","entered_in_error":true}}"#,
+                both.line.id
+            ),
+        );
+        let records = [both.clone(), retract.clone()];
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&records, &view, DateRange::default());
+        assert_eq!(e.len(), 1, "the entry stays: nothing is deleted");
+        assert!(e[0].flags.contains(&Flag::EnteredInError));
+        let last = e[0].amended.as_ref().unwrap().versions.last().unwrap();
+        assert!(last.entered_in_error);
+        assert_eq!(last.author, "hv.jones");
+        assert_eq!(
+            last.reason.as_deref(),
+            Some("recorded against the wrong family")
+        );
+        let table = format::table(&Chronology {
+            child: child(ANNA),
+            family: false,
+            children: vec![child(ANNA)],
+            entries: e,
+        });
+        assert!(
+            table.contains("[ENTERED IN ERROR] Concern: Both at nursery"),
+            "{table}"
+        );
+        assert!(
+            table.contains("recorded against the wrong family"),
+            "{table}"
+        );
+        assert_eq!(
+            retracted(&records),
+            BTreeSet::from([both.line.id, retract.line.id])
+        );
+        assert!(retracted(std::slice::from_ref(&both)).is_empty());
+    }
+
+    #[test]
+    fn issue_12_an_amendment_whose_original_has_not_arrived_is_pending_then_applied() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "Original"),
+        );
+        let am = record(
+            1,
+            2,
+            &revision(
+                "2026-01-04T09:00:00Z",
+                "Corrected",
+                orig.line.id,
+                "date typed wrongly",
+                r#""revised":{"kind":"concern","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}"#,
+            ),
+        );
+        let view = BTreeSet::from([child(ANNA)]);
+        let alone = reconcile(std::slice::from_ref(&am), &view, DateRange::default());
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].flags, vec![Flag::CorrectsUnknownRecord]);
+        assert!(alone[0].amended.is_none(), "held pending, not applied");
+        let both = reconcile(&[am, orig.clone()], &view, DateRange::default());
+        assert_eq!(both.len(), 1);
+        assert_eq!(both[0].record_id, orig.line.id);
+        assert_eq!(both[0].headline, "Corrected");
+        assert_eq!(both[0].flags, vec![Flag::Amended]);
+    }
+
+    #[test]
+    fn issue_12_an_amendment_of_an_amendment_is_the_latest_version_and_keeps_the_chain() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "First"),
+        );
+        let rest = r#""revised":{"kind":"concern","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"SW"}"#;
+        let am1 = record(
+            1,
+            2,
+            &revision(
+                "2026-01-05T09:00:00Z",
+                "Second",
+                orig.line.id,
+                "headline wrong",
+                rest,
+            ),
+        );
+        let am2 = record(
+            1,
+            3,
+            &revision(
+                "2026-01-05T09:00:00Z",
+                "Third",
+                am1.line.id,
+                "still wrong",
+                rest,
+            ),
+        );
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[am2.clone(), orig, am1], &view, DateRange::default());
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].headline, "Third");
+        let a = e[0].amended.as_ref().unwrap();
+        assert_eq!(a.amended_by, am2.line.id);
+        let chain: Vec<_> = a
+            .versions
+            .iter()
+            .map(|v| (v.headline.as_str(), v.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            chain,
+            [
+                ("First", None),
+                ("Second", Some("headline wrong")),
+                ("Third", Some("still wrong"))
+            ]
+        );
+        let json = format::json(&Chronology {
+            child: child(ANNA),
+            family: false,
+            children: vec![child(ANNA)],
+            entries: e,
+        });
+        assert_eq!(json["entries"][0]["versions"][2]["reason"], "still wrong");
+    }
+
+    /// On main an amendment of an amendment vanished: the second was
+    /// folded into the first, which was itself folded away.
+    #[test]
+    fn issue_12_an_amendment_of_an_old_style_amendment_is_not_lost() {
+        let orig = record(
+            1,
+            1,
+            &concern(&format!("\"{ANNA}\""), "2026-01-05T09:00:00Z", "First"),
+        );
+        let amendment = |seq: u64, headline: &str, corrects: RecordId| {
+            record(
+                1,
+                seq,
+                &format!(
+                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-01-05T09:00:00Z","headline":"{headline}","corrects":"{corrects}","reason":"typed wrongly"}}"#
+                ),
+            )
+        };
+        let am1 = amendment(2, "Second", orig.line.id);
+        let am2 = amendment(3, "Third", am1.line.id);
+        let view = BTreeSet::from([child(ANNA)]);
+        let e = reconcile(&[orig, am1, am2], &view, DateRange::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].headline, "Third");
+        assert_eq!(e[0].amended.as_ref().unwrap().versions.len(), 3);
     }
 }

@@ -128,7 +128,8 @@ pub struct Line {
     /// The children it names.
     pub children: Vec<ChildRef>,
     /// What its own fields say a reader should notice (no action, minutes
-    /// not recorded, was not brought, unresolved).
+    /// not recorded, was not brought, unresolved); for a revision, what the
+    /// corrected fields say, or `entered_in_error`.
     pub detail_flags: FlagSet,
     /// For an amendment: the record it corrects, and why.
     pub amends: Option<Amends>,
@@ -202,12 +203,10 @@ impl StoredRecord {
     }
 }
 
-/// The record an amendment corrects, and its reason.
+/// The record a correction (an amendment or a revision) corrects, and
+/// its reason.
 pub fn amends(detail: &Detail) -> Option<(RecordId, &str)> {
-    match detail {
-        Detail::Amendment(a) => Some((a.corrects, a.reason.as_str())),
-        _ => None,
-    }
+    detail.corrects()
 }
 
 /// Whether a kept-aside record was quarantined or rejected.

@@ -74,13 +74,14 @@ impl Device {
             author: Text::try_from_str("w1").unwrap(),
             agency: Text::try_from_str(self.agency).unwrap(),
         };
+        let body = parse_body(&json, &defaults).unwrap();
         let envelope = Envelope {
-            version: FORMAT_VERSION,
+            version: body.format_version(),
             device,
             seq: Seq(seq),
             prev,
             device_time: Timestamp(now()),
-            body: parse_body(&json, &defaults).unwrap(),
+            body,
         };
         SignedRecord::sign(&self.key, &envelope).unwrap()
     }

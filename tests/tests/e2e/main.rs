@@ -15,6 +15,7 @@
 //! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
 mod agencies;
+mod amendments;
 mod audit;
 mod crashes;
 mod families;

@@ -629,7 +629,68 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
+/// The record `rec` corrects, if it is a correction of its own device's
+/// record (issue 11: an amendment of another device's record, stored
+/// before ingest refused them, brings nothing in).
+fn own_correction(rec: &StoredRecord) -> Option<RecordId> {
+    rec.line
+        .amends
+        .as_ref()
+        .filter(|a| a.corrects.device == rec.line.id.device)
+        .map(|a| a.corrects)
+}
+
 impl SqliteStore {
+    /// Adds to `out` the records `corrections` correct, and those their
+    /// own corrections correct in turn (a chain of amendments), each once.
+    fn add_corrected(
+        &self,
+        out: &mut Vec<StoredRecord>,
+        seen: &mut std::collections::HashSet<RecordId>,
+        mut corrections: Vec<RecordId>,
+    ) -> Result<(), StoreError> {
+        let mut by_id = self.conn.prepare(&format!(
+            "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
+             WHERE r.device = ?1 AND r.seq = ?2"
+        ))?;
+        while let Some(id) = corrections.pop() {
+            if seen.contains(&id) {
+                continue;
+            }
+            let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
+            if let Some(row) = rows.next()? {
+                let rec = read_line(row)?;
+                corrections.extend(own_correction(&rec));
+                out.push(rec);
+                seen.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records entered in error, and their corrections (issue 12): a
+    /// retracted record links no family. Reads every correction (through
+    /// the partial index of amendments) and the records they correct.
+    fn retracted_records(&self) -> Result<std::collections::BTreeSet<RecordId>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {LINE_COLUMNS} FROM records r INDEXED BY records_corrects
+             LEFT JOIN devices d ON d.id = r.device
+             WHERE r.corrects_device IS NOT NULL"
+        ))?;
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut corrections = Vec::new();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let rec = read_line(row)?;
+            seen.insert(rec.line.id);
+            corrections.extend(own_correction(&rec));
+            out.push(rec);
+        }
+        self.add_corrected(&mut out, &mut seen, corrections)?;
+        Ok(crate::chronology::retracted(&out))
+    }
+
     /// What an update of `changed` rows to user `name` did.
     fn user_change(&self, name: &str, changed: usize) -> Result<UserChange, StoreError> {
         if changed > 0 {
@@ -933,12 +994,21 @@ impl Store for SqliteStore {
         let mut links = FamilyLinks::default();
         // Only records naming several children, through their partial
         // index (INDEXED BY fails loudly if the index cannot serve it).
+        let retracted = self.retracted_records()?;
         let mut stmt = self.conn.prepare(
-            "SELECT kind, children FROM records INDEXED BY records_naming_several
+            "SELECT kind, children, device, seq FROM records INDEXED BY records_naming_several
              WHERE instr(children, char(10)) > 0 ORDER BY device, seq",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
+            let id = RecordId {
+                device: dev_at(row, 2)?,
+                seq: Seq(row.get::<_, i64>(3)? as u64),
+            };
+            // A record entered in error links nobody.
+            if retracted.contains(&id) {
+                continue;
+            }
             let kind: String = row.get(0)?;
             let children: String = row.get(1)?;
             links.named_together.push(NamedTogether {
@@ -1006,29 +1076,12 @@ impl Store for SqliteStore {
                     // Only a device's own records can be amended (issue
                     // 11): an amendment of another device's record, stored
                     // before ingest refused them, brings nothing in.
-                    if let Some(a) = &rec.line.amends
-                        && a.corrects.device == rec.line.id.device
-                    {
-                        corrections.push(a.corrects);
-                    }
+                    corrections.extend(own_correction(&rec));
                     out.push(rec);
                 }
             }
         }
-        let mut by_id = self.conn.prepare(&format!(
-            "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
-             WHERE r.device = ?1 AND r.seq = ?2"
-        ))?;
-        for id in corrections {
-            if seen.contains(&id) {
-                continue;
-            }
-            let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
-            if let Some(row) = rows.next()? {
-                out.push(read_line(row)?);
-                seen.insert(id);
-            }
-        }
+        self.add_corrected(&mut out, &mut seen, corrections)?;
         Ok(out)
     }
 
@@ -1132,7 +1185,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
     use hearth_shared::json::{Defaults, parse_body};
     use hearth_shared::protocol::VerdictStatus;
-    use hearth_shared::{Envelope, FORMAT_VERSION, SignedRecord};
+    use hearth_shared::{Envelope, SignedRecord};
 
     use super::*;
     use crate::ingest::{BatchJob, Prechecked, apply_batch, precheck};
@@ -1149,13 +1202,14 @@ mod tests {
         let mut prev = RecordHash::GENESIS;
         let mut out = Vec::new();
         for (i, json) in bodies.iter().enumerate() {
+            let body = parse_body(json, &defaults).unwrap();
             let env = Envelope {
-                version: FORMAT_VERSION,
+                version: body.format_version(),
                 device: DeviceId::from_public_key(key.verifying_key().as_bytes()),
                 seq: Seq(i as u64 + 1),
                 prev,
                 device_time: Timestamp(1_790_000_000 + i as i64),
-                body: parse_body(json, &defaults).unwrap(),
+                body,
             };
             let signed = SignedRecord::sign(key, &env).unwrap();
             prev = signed.hash();
@@ -1382,6 +1436,62 @@ mod tests {
             .unwrap()
             .unwrap();
         device
+    }
+
+    /// Stores `records` of `key`'s device as ingest would.
+    fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
+        store
+            .ingest(|tx| {
+                for (e, bytes) in records {
+                    tx.insert_record(&NewRecord {
+                        line: Line::of(e),
+                        prev: e.prev,
+                        device_time: e.device_time,
+                        bytes: bytes.clone(),
+                        hash: SignedRecord::sign(key, e).unwrap().hash(),
+                        received_at: e.device_time,
+                        corrected_time: e.device_time,
+                        late_entry: false,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Issue 12: a record entered in error (through a chain of
+    /// corrections) links no family; its records are still all read.
+    #[test]
+    fn issue_12_a_retracted_record_links_no_family_and_chains_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let key = SigningKey::from_bytes(&[31; 32]);
+        let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
+        let bodies = [
+            format!(
+                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","access":"unannounced","child_seen":"awake"}}"#
+            ),
+            format!(
+                r#"{{"kind":"revision","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","corrects":"{device}-1","reason":"time typed wrongly","revised":{{"kind":"home_visit","access":"announced","child_seen":"awake"}}}}"#
+            ),
+            format!(
+                r#"{{"kind":"revision","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","corrects":"{device}-2","reason":"not this family","entered_in_error":true}}"#
+            ),
+        ];
+        let records = chain(&key, &bodies);
+        insert(&mut store, &key, &records[..2]);
+        assert_eq!(
+            store.family_links().unwrap().named_together.len(),
+            2,
+            "linked while it stands"
+        );
+        insert(&mut store, &key, &records[2..]);
+        assert!(
+            store.family_links().unwrap().named_together.is_empty(),
+            "a retracted record links no family"
+        );
+        let anna = store.records_for(&[ANNA.parse().unwrap()]).unwrap();
+        assert_eq!(anna.len(), 3);
     }
 
     /// Rows stored before ingest checked identities and amendments (issue

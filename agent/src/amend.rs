@@ -1,0 +1,169 @@
+//! `amend RECORD_ID`: a correction that starts from the original (issue 12).
+//!
+//! [`amended_body`] is pure: from the original record's body and the
+//! changes asked for, it builds the correction's body. Every field,
+//! `occurred_at`, children, headline and the kind's own fields included,
+//! is the original's unless a change names it, so a correction never moves
+//! a record to the moment it was typed.
+//!
+//! - A record of one of the observation kinds, or a revision carrying
+//!   corrected fields, is corrected by a [`Revision`] carrying the whole
+//!   corrected record (the latest correction on the server wins).
+//! - `entered_in_error` makes a revision that retracts the record: its
+//!   common fields stay the original's, and nothing is deleted.
+//! - An old-style [`hearth_shared::kinds::Amendment`] is corrected by
+//!   another amendment, keeping its words.
+//! - A retraction is not itself amended: amend the record it retracts.
+//!
+//! The author of the correction is the person making it (the device's
+//! worker, or `--author`), not the original's author.
+
+use hearth_shared::json::{Defaults, JsonError, body_to_json, parse_body};
+use hearth_shared::kinds::{Detail, Revised, Revision};
+use hearth_shared::validate::Validate;
+use hearth_shared::{Body, RecordId, Text};
+use serde_json::{Map, Value};
+
+/// What `amend` is asked to change.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Why the record is corrected (required).
+    pub reason: String,
+    /// Retract the record instead of correcting fields.
+    pub entered_in_error: bool,
+    /// Replaces the children, if not empty.
+    pub children: Vec<String>,
+    /// Replaces `occurred_at`.
+    pub occurred_at: Option<String>,
+    /// Replaces the headline.
+    pub headline: Option<String>,
+    /// Fields of the record's JSON form to replace (`null` removes an
+    /// optional field), from `--set FIELD=VALUE` and `--json FILE`.
+    pub fields: Map<String, Value>,
+}
+
+/// Why a correction could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AmendError {
+    /// The corrected record, with the changes, is not a valid record.
+    #[error("the corrected record is not valid: {0}")]
+    Input(#[from] JsonError),
+    /// A retraction was asked to change fields too.
+    #[error(
+        "--entered-in-error retracts the record as it is; give only --reason (drop --child, --occurred-at, --headline, --set and --json)"
+    )]
+    RetractionWithChanges,
+    /// The record named is itself a retraction.
+    #[error(
+        "record {0} marks {1} entered in error; to restore or correct {1}, run `hearth-agent amend {1}`"
+    )]
+    AmendsARetraction(RecordId, RecordId),
+    /// A change names a field that cannot be changed.
+    #[error("{0} cannot be changed by an amendment; a correction always corrects the record named")]
+    Fixed(&'static str),
+    /// A `--set` is not FIELD=VALUE.
+    #[error("--set {0:?} is not FIELD=VALUE; for example --set action=\"Shared with the GP\"")]
+    BadSet(String),
+}
+
+/// Parses `--set FIELD=VALUE`: VALUE is read as JSON when it is JSON (so
+/// `true`, `3` and `["a","b"]` keep their types), else as text.
+pub fn parse_set(s: &str) -> Result<(String, Value), AmendError> {
+    let (k, v) = s
+        .split_once('=')
+        .filter(|(k, _)| !k.trim().is_empty())
+        .ok_or_else(|| AmendError::BadSet(s.to_string()))?;
+    let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+    Ok((k.trim().to_string(), value))
+}
+
+/// The body of the correction of record `id` (whose body is `original`).
+pub fn amended_body(
+    id: RecordId,
+    original: &Body,
+    changes: &Changes,
+    defaults: &Defaults,
+) -> Result<Body, AmendError> {
+    for fixed in ["kind", "corrects", "reason", "entered_in_error", "revised"] {
+        if changes.fields.contains_key(fixed) {
+            return Err(AmendError::Fixed(fixed));
+        }
+    }
+    let reason = reason_text(&changes.reason)?;
+    if let Detail::Revision(r) = &original.detail
+        && r.entered_in_error()
+    {
+        return Err(AmendError::AmendsARetraction(id, r.corrects));
+    }
+    if changes.entered_in_error {
+        if !changes.children.is_empty()
+            || changes.occurred_at.is_some()
+            || changes.headline.is_some()
+            || !changes.fields.is_empty()
+        {
+            return Err(AmendError::RetractionWithChanges);
+        }
+        let mut body = original.clone();
+        body.author = defaults.author.clone();
+        body.detail = Detail::Revision(Revision {
+            corrects: id,
+            reason,
+            revised: Revised::EnteredInError,
+        });
+        body.validate().map_err(JsonError::Invalid)?;
+        return Ok(body);
+    }
+    // The record in its flat JSON form: common fields and the kind's own
+    // (for a revision, the fields it corrected to).
+    let content = match &original.detail {
+        Detail::Revision(r) => Body {
+            detail: r.revised.detail().expect("a retraction was refused above"),
+            ..original.clone()
+        },
+        _ => original.clone(),
+    };
+    let Value::Object(mut flat) = body_to_json(&content) else {
+        unreachable!("a body's JSON form is an object")
+    };
+    flat.insert("author".into(), defaults.author.as_str().into());
+    if !changes.children.is_empty() {
+        flat.insert("children".into(), changes.children.clone().into());
+    }
+    if let Some(at) = &changes.occurred_at {
+        flat.insert("occurred_at".into(), at.clone().into());
+    }
+    if let Some(h) = &changes.headline {
+        flat.insert("headline".into(), h.clone().into());
+    }
+    for (k, v) in &changes.fields {
+        if v.is_null() {
+            flat.remove(k);
+        } else {
+            flat.insert(k.clone(), v.clone());
+        }
+    }
+    if let Detail::Amendment(_) = original.detail {
+        // An old-style amendment is corrected by another, keeping its words.
+        flat.insert("corrects".into(), id.to_string().into());
+        flat.insert("reason".into(), changes.reason.clone().into());
+        return Ok(parse_body(&Value::Object(flat).to_string(), defaults)?);
+    }
+    let mut body = parse_body(&Value::Object(flat).to_string(), defaults)?;
+    let revised = Revised::of(body.detail.clone())
+        .expect("neither the original nor its corrected form is a correction");
+    body.detail = Detail::Revision(Revision {
+        corrects: id,
+        reason,
+        revised,
+    });
+    body.validate().map_err(JsonError::Invalid)?;
+    Ok(body)
+}
+
+fn reason_text(reason: &str) -> Result<Text<512>, JsonError> {
+    Text::try_from_str(reason).map_err(|_| JsonError::Field {
+        path: "revision.reason".into(),
+        message: format!("is {} bytes; the limit is 512", reason.len()),
+    })
+}
