@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::ids::ParseIdError;
 use hearth_shared::json::{Defaults, body_to_json, parse_body};
+use hearth_shared::kinds::Detail;
 use hearth_shared::protocol::EnrolRequest;
 use hearth_shared::{ChildRef, Problem, RecordId, Text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -207,6 +208,12 @@ pub enum CommandError {
         "corrects {0}, which is not a record of this device; find the id of the record to correct with `hearth-agent list` (or `hearth-agent list --child REF`)"
     )]
     CorrectsUnknown(RecordId),
+    /// The original of a `record amendment` was purged, so its date is
+    /// not here to keep.
+    #[error(
+        "record {0} was purged from this tablet (the server holds it), so its date is not here to keep; give --occurred-at with the date of the event it records"
+    )]
+    CorrectsPurged(RecordId),
     /// A correction could not be built.
     #[error(transparent)]
     Amend(#[from] AmendError),
@@ -599,7 +606,32 @@ fn record(
         author: Text::try_from_str(&identity.worker).unwrap_or(settings.worker),
         agency: Text::try_from_str(&identity.agency).unwrap_or(settings.agency),
     };
-    let body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    let mut body = parse_body(&json, &defaults).map_err(CaptureError::from)?;
+    // `record amendment` without --occurred-at keeps the original's date
+    // (issue 12): a correction never moves an event to when it was typed.
+    if let (Some(kind), Detail::Amendment(a)) = (&args.kind, &body.detail)
+        && !kind.occurred_at_given()
+    {
+        let id = a.corrects;
+        let held = (id.device == key.device_id())
+            .then(|| store.get(id.seq))
+            .transpose()?
+            .flatten();
+        let Some(original) = held else {
+            return Err(
+                if store.purged_at(id.seq)?.is_some() && id.device == key.device_id() {
+                    CommandError::CorrectsPurged(id)
+                } else {
+                    CommandError::CorrectsUnknown(id)
+                },
+            );
+        };
+        body.occurred_at = original
+            .envelope()
+            .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", id.seq)))?
+            .body
+            .occurred_at;
+    }
     capture_checked(&mut store, &key, clock, &identity, body, out)
 }
 

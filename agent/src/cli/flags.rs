@@ -326,6 +326,11 @@ impl KindCommand {
         }
     }
 
+    /// Whether `--occurred-at` was given.
+    pub fn occurred_at_given(&self) -> bool {
+        self.parts().0.occurred_at.is_some()
+    }
+
     /// The record's documented JSON form; `now` fills `occurred_at` when
     /// the flag is absent. Refuses, all at once, every required flag that
     /// is missing (the JSON parser stops at the first).

@@ -296,3 +296,43 @@ fn issue_12_show_prints_an_amendments_reason() {
         "{text}"
     );
 }
+
+/// Issue 12, item 1: `record amendment` without `--occurred-at` keeps the
+/// original's date. On main it took the moment the correction was typed,
+/// which moved the event in the chronology.
+#[test]
+fn issue_12_record_amendment_keeps_the_originals_date() {
+    let dir = init();
+    let d = dir.path();
+    let original = ok!(agent(
+        d,
+        &["record", "--json", "-"],
+        Some(&super::concern_json(CHILD))
+    ));
+    let when = show_json(d, original.trim())["occurred_at"].clone();
+    assert!(when.is_string(), "{when}");
+    let amend = |extra: &[&str]| {
+        let mut args = vec![
+            "record",
+            "amendment",
+            "--child",
+            CHILD,
+            "--headline",
+            "Bruise on the left arm, not the right",
+            "--corrects",
+            original.trim(),
+            "--reason",
+            "The arm was typed wrongly",
+        ];
+        args.extend_from_slice(extra);
+        ok!(agent(d, &args, None))
+    };
+    let kept = amend(&[]);
+    assert_eq!(show_json(d, kept.trim())["occurred_at"], when);
+    // A date given on purpose is the correction's to make.
+    let moved = amend(&["--occurred-at", "2026-11-19T09:00:00Z"]);
+    assert_eq!(
+        show_json(d, moved.trim())["occurred_at"],
+        "2026-11-19T09:00:00Z"
+    );
+}
