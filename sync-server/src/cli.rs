@@ -643,6 +643,15 @@ pub fn run() -> Result<(), CliError> {
     }
 }
 
+fn family_request<'a>(
+    a: &'a ChildRef,
+    b: &'a ChildRef,
+    who: &'a str,
+    reason: Option<&'a str>,
+) -> admin::FamilyRequest<'a> {
+    admin::FamilyRequest { a, b, who, reason }
+}
+
 fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Result<(), CliError> {
     let store = SqliteStore::open(data)?;
     match action {
@@ -654,13 +663,11 @@ fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Resu
         } => {
             let (a, b) = (child(&a)?, child(&b)?);
             let who = reader(as_user.as_deref())?;
-            let req = admin::FamilyRequest {
-                a: &a,
-                b: &b,
-                who: &who,
-                reason: reason.as_deref(),
-            };
-            admin::link_family(&store, clock, &req)?;
+            admin::link_family(
+                &store,
+                clock,
+                &family_request(&a, &b, &who, reason.as_deref()),
+            )?;
             println!("linked {a} and {b}");
         }
         FamilyCommand::Unlink {
@@ -671,12 +678,7 @@ fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Resu
         } => {
             let (a, b) = (child(&a)?, child(&b)?);
             let who = reader(as_user.as_deref())?;
-            let req = admin::FamilyRequest {
-                a: &a,
-                b: &b,
-                who: &who,
-                reason: Some(&reason),
-            };
+            let req = family_request(&a, &b, &who, Some(&reason));
             let through = admin::unlink_family(&store, clock, &req)?;
             println!(
                 "unlinked {a} and {b}; records naming both no longer link them until `family link`"
