@@ -60,7 +60,7 @@ const MIGRATIONS: &[(&str, Option<After>)] = &[
         Some(backfill_digests),
     ),
     (include_str!("migrations/0006_user_revocation.sql"), None),
-    (include_str!("migrations/0008_family_unlinks.sql"), None),
+    (include_str!("migrations/0007_family_unlinks.sql"), None),
 ];
 
 /// Separates the child references in `records.children` (a control
