@@ -641,8 +641,15 @@ fn own_correction(rec: &StoredRecord) -> Option<RecordId> {
 }
 
 impl SqliteStore {
-    /// Adds to `out` the records `corrections` correct, and those their
-    /// own corrections correct in turn (a chain of amendments), each once.
+    /// Adds to `out` the whole chain of own-device corrections of every
+    /// record in it: back, the records `corrections` correct (and those
+    /// their corrections correct in turn), and forward, every later
+    /// correction of a record read. Each record once.
+    ///
+    /// Forward matters: a correction that moved a record to other children
+    /// is not indexed under the children the original named, so without it
+    /// a pull of the original's child would show the original as if it had
+    /// never been corrected (found in review of issue 12).
     fn add_corrected(
         &self,
         out: &mut Vec<StoredRecord>,
@@ -653,19 +660,41 @@ impl SqliteStore {
             "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
              WHERE r.device = ?1 AND r.seq = ?2"
         ))?;
-        while let Some(id) = corrections.pop() {
-            if seen.contains(&id) {
-                continue;
-            }
-            let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
-            if let Some(row) = rows.next()? {
-                let rec = read_line(row)?;
-                corrections.extend(own_correction(&rec));
-                out.push(rec);
-                seen.insert(id);
+        // Only a device's own corrections (issue 11).
+        let mut corrected_by = self.conn.prepare(&format!(
+            "SELECT {LINE_COLUMNS} FROM records r INDEXED BY records_corrects
+             LEFT JOIN devices d ON d.id = r.device
+             WHERE r.corrects_device = ?1 AND r.corrects_seq = ?2 AND r.device = ?1"
+        ))?;
+        let mut forward: Vec<RecordId> = out.iter().map(|r| r.line.id).collect();
+        loop {
+            if let Some(id) = corrections.pop() {
+                if seen.contains(&id) {
+                    continue;
+                }
+                let mut rows = by_id.query(params![dev(id.device), id.seq.0 as i64])?;
+                if let Some(row) = rows.next()? {
+                    let rec = read_line(row)?;
+                    corrections.extend(own_correction(&rec));
+                    forward.push(id);
+                    out.push(rec);
+                    seen.insert(id);
+                }
+            } else if let Some(id) = forward.pop() {
+                let mut rows = corrected_by.query(params![dev(id.device), id.seq.0 as i64])?;
+                while let Some(row) = rows.next()? {
+                    let rec = read_line(row)?;
+                    let later = rec.line.id;
+                    if seen.insert(later) {
+                        corrections.extend(own_correction(&rec));
+                        forward.push(later);
+                        out.push(rec);
+                    }
+                }
+            } else {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Records entered in error, and their corrections (issue 12): a
@@ -1457,6 +1486,58 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A correction that moves a record to other children is found from
+    /// the original's child too (review of issue 12): before, a pull of
+    /// the original's child read only the original and showed it as never
+    /// corrected. After the move, the record is no longer about that child
+    /// and is not shown to its reader; the new child's pull shows the
+    /// latest version and logs every child of the chain.
+    #[test]
+    fn a_correction_moving_a_record_to_another_child_is_read_from_the_original_child() {
+        use crate::chronology::{DateRange, disclosed, reconcile};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let key = SigningKey::from_bytes(&[33; 32]);
+        let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
+        const CARL: &str = "nhs:4010232137";
+        let revision = |corrects: u64, child: &str| {
+            format!(
+                r#"{{"kind":"revision","children":["{child}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Seen at home","corrects":"{device}-{corrects}","reason":"recorded against the wrong child","revised":{{"kind":"home_visit","access":"announced","child_seen":"awake"}}}}"#
+            )
+        };
+        let bodies = [
+            format!(
+                r#"{{"kind":"home_visit","children":["{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Seen at home","access":"announced","child_seen":"awake"}}"#
+            ),
+            revision(1, ANNA),
+            revision(2, CARL),
+        ];
+        let records = chain(&key, &bodies);
+        let pull = |store: &SqliteStore, child: &str| {
+            let view = std::collections::BTreeSet::from([child.parse::<ChildRef>().unwrap()]);
+            let recs = store.records_for(&[child.parse().unwrap()]).unwrap();
+            let entries = reconcile(&recs, &view, DateRange::default());
+            let logged = disclosed(&entries, &view);
+            (entries, logged)
+        };
+        insert(&mut store, &key, &records[..2]);
+        let (ben, _) = pull(&store, BEN);
+        assert!(ben.is_empty(), "moved to Anna, not shown as Ben's: {ben:?}");
+        let (anna, logged) = pull(&store, ANNA);
+        assert_eq!(anna.len(), 1);
+        assert_eq!(logged.len(), 2, "Anna's and Ben's: {logged:?}");
+
+        insert(&mut store, &key, &records[2..]);
+        let (anna, _) = pull(&store, ANNA);
+        assert!(anna.is_empty(), "moved on to Carl: {anna:?}");
+        let (ben, _) = pull(&store, BEN);
+        assert!(ben.is_empty(), "{ben:?}");
+        let (carl, logged) = pull(&store, CARL);
+        assert_eq!(carl.len(), 1);
+        assert_eq!(carl[0].children, vec![CARL.parse::<ChildRef>().unwrap()]);
+        assert_eq!(logged.len(), 3, "every child of the chain: {logged:?}");
     }
 
     /// Issue 12: a record entered in error (through a chain of
