@@ -14,6 +14,7 @@ use ed25519_dalek::VerifyingKey;
 use hearth_shared::ids::ParseIdError;
 use hearth_shared::json::{Defaults, body_to_json, parse_body};
 use hearth_shared::kinds::Detail;
+use hearth_shared::printable::Escaped;
 use hearth_shared::protocol::EnrolRequest;
 use hearth_shared::{ChildRef, Problem, RecordId, Text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -843,10 +844,12 @@ fn list(
             row["status"].as_str().unwrap_or_default(),
             row["occurred_at"].as_str().unwrap_or_default(),
             row["kind"].as_str().unwrap_or_default(),
-            row["headline"].as_str().unwrap_or_default(),
+            // Records kept from before capture refused hidden characters
+            // (issue 11), and the server's reasons, are shown escaped.
+            Escaped(row["headline"].as_str().unwrap_or_default()),
         );
         if let Some(reason) = row["reason"].as_str().filter(|r| !r.is_empty()) {
-            line.push_str(&format!("  [{reason}]"));
+            line.push_str(&format!("  [{}]", Escaped(reason)));
         }
         emit(out, &line)?;
     }

@@ -213,7 +213,7 @@ pub fn users<S: Store>(store: &S, as_json: bool, zone: &Zone) -> Result<String, 
     for u in &users {
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\n",
-            u.user.name,
+            Escaped(&u.user.name),
             u.user.role.as_str(),
             zone.show(u.created_at),
             revoked_cell(u.revoked.as_ref(), zone),
@@ -300,7 +300,11 @@ fn change_family<S: Store>(
 }
 
 /// The family-links history: every link and unlink, oldest first.
-pub fn family_history<S: Store>(store: &S, as_json: bool) -> Result<String, AdminError> {
+pub fn family_history<S: Store>(
+    store: &S,
+    as_json: bool,
+    zone: &Zone,
+) -> Result<String, AdminError> {
     let log = store.family_history()?;
     let action = |c: &FamilyChange| if c.linked { "link" } else { "unlink" };
     if as_json {
@@ -322,7 +326,7 @@ pub fn family_history<S: Store>(store: &S, as_json: bool) -> Result<String, Admi
     for c in &log {
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\n",
-            c.at,
+            zone.show(c.at),
             action(c),
             Escaped(&format!("{} {}", c.a, c.b)),
             Escaped(&c.who),
@@ -402,7 +406,7 @@ pub fn devices<S: Store>(store: &S, as_json: bool, zone: &Zone) -> Result<String
             if d.staff.is_empty() {
                 "-".to_string()
             } else {
-                d.staff.join(",")
+                Escaped(&d.staff.join(",")).to_string()
             },
         ));
     }

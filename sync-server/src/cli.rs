@@ -639,7 +639,7 @@ pub fn run() -> Result<(), CliError> {
             print!("{}", admin::quarantine(&store, clock.as_ref(), &read)?);
             Ok(())
         }
-        Command::Family { action } => family_command(&cli.data, clock.as_ref(), action),
+        Command::Family { action } => family_command(&cli.data, clock.as_ref(), &zone, action),
     }
 }
 
@@ -652,7 +652,12 @@ fn family_request<'a>(
     admin::FamilyRequest { a, b, who, reason }
 }
 
-fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Result<(), CliError> {
+fn family_command(
+    data: &Path,
+    clock: &dyn Clock,
+    zone: &Zone,
+    action: FamilyCommand,
+) -> Result<(), CliError> {
     let store = SqliteStore::open(data)?;
     match action {
         FamilyCommand::Link {
@@ -691,7 +696,7 @@ fn family_command(data: &Path, clock: &dyn Clock, action: FamilyCommand) -> Resu
                 );
             }
         }
-        FamilyCommand::History { json } => print!("{}", admin::family_history(&store, json)?),
+        FamilyCommand::History { json } => print!("{}", admin::family_history(&store, json, zone)?),
     }
     Ok(())
 }

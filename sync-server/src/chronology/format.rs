@@ -110,8 +110,20 @@ pub const ENTERED_IN_ERROR_MARK: &str = "[ENTERED IN ERROR]";
 
 fn activity(e: &Entry, zone: &Zone) -> String {
     let mut s = format!("{}: {}", e.kind.label(), e.headline);
-    if e.flags.contains(&super::Flag::EnteredInError) {
+    let retracted = e.flags.contains(&super::Flag::EnteredInError);
+    if retracted {
         s = format!("{ENTERED_IN_ERROR_MARK} {s}");
+    }
+    // A retraction keeps every other flag (disputed, late entry, …) in
+    // view, as the CSV and JSON do.
+    let flags: Vec<&str> = flag_list(e)
+        .into_iter()
+        .filter(|f| !retracted || *f != super::Flag::EnteredInError.as_str())
+        .collect();
+    if !flags.is_empty() {
+        let _ = write!(s, " [{}]", flags.join(", "));
+    }
+    if retracted {
         if let Some(v) = e.amended.as_ref().and_then(|a| a.versions.last()) {
             let _ = write!(
                 s,
@@ -122,10 +134,6 @@ fn activity(e: &Entry, zone: &Zone) -> String {
             );
         }
         return s;
-    }
-    let flags = flag_list(e);
-    if !flags.is_empty() {
-        let _ = write!(s, " [{}]", flags.join(", "));
     }
     if let Some(a) = &e.amended {
         let _ = write!(
@@ -750,6 +758,24 @@ mod tests {
         assert_eq!(j, Format::Json.render(&c));
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v["entries"][0]["occurred_at"], "2026-07-01T09:30:00Z");
+    }
+
+    #[test]
+    fn a_retracted_entry_keeps_its_other_flags_in_the_table() {
+        // Found in review: the table dropped every other flag of an entry
+        // entered in error, which the CSV and JSON still carried.
+        let mut c = fixture();
+        c.family = false;
+        let e = &mut c.entries[0];
+        e.flags = vec![
+            super::super::Flag::LateEntry,
+            super::super::Flag::Disputed,
+            super::super::Flag::EnteredInError,
+        ];
+        let t = table(&c);
+        let row = t.lines().nth(3).unwrap();
+        assert!(row.contains(ENTERED_IN_ERROR_MARK), "{row}");
+        assert!(row.contains("[late_entry, disputed]"), "{row}");
     }
 
     #[test]
