@@ -59,6 +59,17 @@ pub enum AmendError {
         "record {0} marks {1} entered in error; to restore or correct {1}, run `hearth-agent amend {1}`"
     )]
     AmendsARetraction(RecordId, RecordId),
+    /// The record named has a later correction: amending it would start
+    /// from older fields and silently undo that correction.
+    #[error(
+        "record {named} was corrected later; its latest version is {latest}: run `hearth-agent amend {latest}` so that earlier corrections are kept"
+    )]
+    NotLatest {
+        /// The record named.
+        named: RecordId,
+        /// The version to amend.
+        latest: RecordId,
+    },
     /// A change names a field that cannot be changed.
     #[error("{0} cannot be changed by an amendment; a correction always corrects the record named")]
     Fixed(&'static str),
@@ -166,4 +177,101 @@ fn reason_text(reason: &str) -> Result<Text<512>, JsonError> {
         path: "revision.reason".into(),
         message: format!("is {} bytes; the limit is 512", reason.len()),
     })
+}
+
+/// One of this device's corrections, as [`latest_version`] needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Correction {
+    /// The correction's seq.
+    pub seq: u64,
+    /// The seq of the record it corrects (on this device).
+    pub corrects: u64,
+    /// Whether it marks that record entered in error.
+    pub retraction: bool,
+}
+
+/// The version of record `named`'s chain a field correction must start
+/// from: the latest (highest seq) correction in the chain that is not a
+/// retraction, or the chain's first record when there is none.
+///
+/// The server shows the latest correction of a chain, with every field it
+/// carries; a correction built from an older version would carry that
+/// version's fields and undo what was corrected since (found in review of
+/// issue 12). Undoing a retraction is amending the latest version before
+/// it. Pure: the caller lists this device's corrections.
+pub fn latest_version(named: u64, corrections: &[Correction]) -> u64 {
+    let corrects_of = |seq: u64| {
+        corrections
+            .iter()
+            .find(|c| c.seq == seq)
+            .map(|c| c.corrects)
+    };
+    // Back to the first record of the chain (bounded: a cycle is no chain).
+    let mut root = named;
+    for _ in 0..=corrections.len() {
+        match corrects_of(root) {
+            Some(prev) => root = prev,
+            None => break,
+        }
+    }
+    // Forward: every correction of a record in the chain.
+    let mut chain = vec![root];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for c in corrections {
+            if chain.contains(&c.corrects) && !chain.contains(&c.seq) {
+                chain.push(c.seq);
+                grew = true;
+            }
+        }
+    }
+    chain
+        .into_iter()
+        .filter(|seq| !corrections.iter().any(|c| c.seq == *seq && c.retraction))
+        .max()
+        .unwrap_or(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(seq: u64, corrects: u64) -> Correction {
+        Correction {
+            seq,
+            corrects,
+            retraction: false,
+        }
+    }
+
+    #[test]
+    fn a_field_correction_starts_from_the_latest_version_of_the_chain() {
+        // 1 corrected by 3, 3 by 5; 2 and 4 are other records.
+        let cs = [fix(3, 1), fix(5, 3)];
+        for named in [1, 3, 5] {
+            assert_eq!(latest_version(named, &cs), 5);
+        }
+        assert_eq!(latest_version(2, &cs), 2, "an uncorrected record");
+        // Two corrections of the original: the later one is the latest.
+        assert_eq!(latest_version(1, &[fix(3, 1), fix(4, 1)]), 4);
+    }
+
+    #[test]
+    fn undoing_a_retraction_starts_from_the_version_before_it() {
+        let retract = Correction {
+            seq: 6,
+            corrects: 5,
+            retraction: true,
+        };
+        let cs = [fix(3, 1), fix(5, 3), retract];
+        assert_eq!(latest_version(1, &cs), 5);
+        assert_eq!(latest_version(6, &cs), 5);
+        let only = [Correction {
+            seq: 2,
+            corrects: 1,
+            retraction: true,
+        }];
+        assert_eq!(latest_version(1, &only), 1);
+    }
 }

@@ -16,12 +16,12 @@ use hearth_shared::json::{Defaults, body_to_json, parse_body};
 use hearth_shared::kinds::Detail;
 use hearth_shared::printable::Escaped;
 use hearth_shared::protocol::EnrolRequest;
-use hearth_shared::{ChildRef, Problem, RecordId, Text};
+use hearth_shared::{ChildRef, DeviceId, Problem, RecordId, Text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use crate::amend::{AmendError, Changes, amended_body, parse_set};
+use crate::amend::{AmendError, Changes, Correction, amended_body, latest_version, parse_set};
 use crate::capture::{CaptureError, capture_body};
 use crate::cli::{AmendArgs, Cli, Command, PassphraseCommand, RecordArgs};
 use crate::clock::{BadSkew, Clock, SystemClock};
@@ -714,6 +714,19 @@ fn amend(
         .envelope()
         .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", rid.seq)))?
         .body;
+    // A retraction named is refused by `amended_body`, with its own words.
+    let named_is_retraction =
+        matches!(&original.detail, Detail::Revision(v) if v.entered_in_error());
+    if !changes.entered_in_error && !named_is_retraction {
+        let latest = latest_version(rid.seq.0, &own_corrections(&store, rid.device)?);
+        if latest != rid.seq.0 {
+            let latest = RecordId {
+                device: rid.device,
+                seq: hearth_shared::Seq(latest),
+            };
+            return Err(AmendError::NotLatest { named: rid, latest }.into());
+        }
+    }
     let identity = identity(dir, &store, &settings, &key)?;
     let author = match args.author.as_deref() {
         // A named author that does not fit is an error, never the worker.
@@ -731,6 +744,27 @@ fn amend(
     };
     let body = amended_body(rid, &original, &changes, &defaults)?;
     capture_checked(&mut store, &key, clock, &identity, body, out)
+}
+
+/// This device's corrections of its own records, for [`latest_version`].
+fn own_corrections(store: &SqliteStore, device: DeviceId) -> Result<Vec<Correction>, CommandError> {
+    let mut out = Vec::new();
+    for r in store.all()? {
+        let body = r
+            .envelope()
+            .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.seq)))?
+            .body;
+        if let Some((corrects, _)) = body.detail.corrects()
+            && corrects.device == device
+        {
+            out.push(Correction {
+                seq: r.seq.0,
+                corrects: corrects.seq.0,
+                retraction: matches!(&body.detail, Detail::Revision(v) if v.entered_in_error()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Who this device records as: its enrolment (with a shared device's

@@ -171,3 +171,67 @@ fn issue_12_a_correction_must_name_a_record_of_this_device() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--reason"), "{}", stderr(&out));
 }
+
+/// Found in review: a second `amend` of the original started from the
+/// original's fields and silently undid the first correction (the filled
+/// action went back to empty, and `no_action` with it). It is refused, and
+/// names the version to amend, which keeps the first correction.
+#[test]
+fn amending_an_older_version_is_refused_and_names_the_latest() {
+    let dir = init();
+    let d = dir.path();
+    let id = voice(d);
+    let fixed = ok!(agent(
+        d,
+        &[
+            "amend",
+            &id,
+            "--reason",
+            "the action was left out",
+            "--set",
+            "action=Shared with the GP",
+        ],
+        None
+    ));
+    let fixed = fixed.trim();
+    refused(
+        d,
+        &[
+            "amend",
+            &id,
+            "--reason",
+            "headline made clearer",
+            "--headline",
+            "Hid under the table when his father came in",
+        ],
+        None,
+        &format!("run `hearth-agent amend {fixed}`"),
+    );
+    let again = ok!(agent(
+        d,
+        &[
+            "amend",
+            fixed,
+            "--reason",
+            "headline made clearer",
+            "--headline",
+            "Hid under the table when his father came in",
+        ],
+        None
+    ));
+    let v = show_json(d, again.trim());
+    assert_eq!(v["revised"]["action"], "Shared with the GP", "{v}");
+    assert_eq!(v["headline"], "Hid under the table when his father came in");
+    // Retracting any version is allowed: it changes no field.
+    ok!(agent(
+        d,
+        &[
+            "amend",
+            &id,
+            "--entered-in-error",
+            "--reason",
+            "recorded on the wrong child",
+        ],
+        None
+    ));
+}
