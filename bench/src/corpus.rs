@@ -201,6 +201,13 @@ pub struct Generator {
     /// records (a device may amend only its own; issue 11). Without it,
     /// they name a made-up device, which is fine for records never synced.
     own: Option<(String, u64)>,
+    /// With `own`: the children of each record made so far, so that an
+    /// amendment names the children of the record it corrects (an
+    /// amendment naming others would move that record away from them).
+    history: Vec<Vec<String>>,
+    /// With `own`: the index in `history` the amendment being made
+    /// corrects.
+    correcting: Option<usize>,
 }
 
 /// One corpus observation.
@@ -251,6 +258,8 @@ impl Generator {
                 agency: "HV-NORTH".try_into().expect("fits"),
             },
             own: None,
+            history: Vec::new(),
+            correcting: None,
         }
     }
 
@@ -263,16 +272,12 @@ impl Generator {
         }
     }
 
-    /// The record an amendment corrects: one made before it.
+    /// The record an amendment corrects: with `own`, the one chosen by
+    /// `next_body` among those made before it.
     fn corrected(&mut self) -> String {
-        match &self.own {
-            // `count` already counts the amendment being made.
-            Some((device, first)) => {
-                let (device, first) = (device.clone(), *first);
-                let before = (self.count as u64).saturating_sub(1).max(1);
-                format!("{device}-{}", first + self.rng.range(0, before - 1))
-            }
-            None => format!("0badc0ffee15600d-{}", self.rng.range(1, 5000)),
+        match (&self.own, self.correcting) {
+            (Some((device, first)), Some(i)) => format!("{device}-{}", first + i as u64),
+            _ => format!("0badc0ffee15600d-{}", self.rng.range(1, 5000)),
         }
     }
 
@@ -533,7 +538,7 @@ impl Generator {
         self.count += 1;
         self.text_bytes = 0;
         self.text.clear();
-        let children: Vec<String> = match child {
+        let mut children: Vec<String> = match child {
             Some(c) => vec![c.to_string()],
             None => {
                 let n = self.rng.range(1, 3) as usize;
@@ -547,6 +552,15 @@ impl Generator {
                 v
             }
         };
+        self.correcting = None;
+        if self.own.is_some() {
+            if kind == "amendment" && !self.history.is_empty() {
+                let i = self.rng.range(0, self.history.len() as u64 - 1) as usize;
+                children = self.history[i].clone();
+                self.correcting = Some(i);
+            }
+            self.history.push(children.clone());
+        }
         let value = self.json(kind, &children);
         let text = value.to_string();
         let body = parse_body(&text, &self.defaults)
