@@ -23,7 +23,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock::FixedClock;
 use hearth_agent::keys::DeviceKey;
 use hearth_agent::seal::{DataKey, Sealer};
-use hearth_agent::store::{RecordStore, SqliteStore};
+use hearth_agent::store::{LocalStore, RecordStore};
 use hearth_shared::json::{Defaults, parse_body};
 use hearth_shared::{ChildRef, Seq, Text, Timestamp};
 
@@ -77,13 +77,13 @@ fn body_json(rng: &mut Rng, i: usize) -> String {
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: LocalStore,
     child: ChildRef,
 }
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir_in(bench_dir()).expect("bench dir");
-    let mut store = SqliteStore::open_dir(dir.path())
+    let mut store = LocalStore::open_dir(dir.path())
         .expect("store")
         .unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
     let key = DeviceKey::from_signing_key(SigningKey::from_bytes(&[7u8; 32]));

@@ -11,7 +11,7 @@ use hearth_agent::capture::capture_json;
 use hearth_agent::clock::SystemClock;
 use hearth_agent::keys::DeviceKey;
 use hearth_agent::seal::{DataKey, Sealer};
-use hearth_agent::store::SqliteStore;
+use hearth_agent::store::LocalStore;
 use hearth_shared::Text;
 use hearth_shared::json::Defaults;
 
@@ -26,7 +26,7 @@ fn main() {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("hearth-capture-rate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the store dir");
-    let mut store = SqliteStore::open_dir(&dir)
+    let mut store = LocalStore::open_dir(&dir)
         .expect("open the store")
         .unlocked(Sealer::new(&DataKey::generate(&mut rand_core::OsRng)));
     let key = DeviceKey::generate(&mut rand_core::OsRng);

@@ -11,7 +11,7 @@ use hearth_shared::{Body, Envelope, SignedRecord};
 
 use crate::clock::Clock;
 use crate::keys::DeviceKey;
-use crate::store::{RecordStore, StoreError, StoredRecord};
+use crate::store::{LocalRecord, RecordStore, StoreError};
 
 /// Why a capture failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub fn capture_json(
     clock: &dyn Clock,
     defaults: &Defaults,
     json: &str,
-) -> Result<StoredRecord, CaptureError> {
+) -> Result<LocalRecord, CaptureError> {
     let body = parse_body(json, defaults)?;
     Ok(capture_body(store, key, clock, body)?)
 }
@@ -44,7 +44,7 @@ pub fn capture_body(
     key: &DeviceKey,
     clock: &dyn Clock,
     body: Body,
-) -> Result<StoredRecord, StoreError> {
+) -> Result<LocalRecord, StoreError> {
     let device_time = clock.now();
     let device = key.device_id();
     let record = store.append(device_time, &mut |seq, prev| {
@@ -68,7 +68,7 @@ pub fn capture_body(
 pub(crate) mod tests {
     use super::*;
     use crate::clock::FixedClock;
-    use crate::store::SqliteStore;
+    use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
     use hearth_shared::{Text, Timestamp};
 
@@ -94,7 +94,7 @@ pub(crate) mod tests {
     #[test]
     fn captured_records_verify_and_chain() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let clock = FixedClock(Timestamp(1_800_000_000));
         let a = capture_json(&mut store, &key, &clock, &defaults(), CONCERN).unwrap();
         let b = capture_json(&mut store, &key, &clock, &defaults(), CONCERN).unwrap();
@@ -108,7 +108,7 @@ pub(crate) mod tests {
     #[test]
     fn refused_input_writes_nothing() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let clock = FixedClock(Timestamp(1_800_000_000));
         let bad = CONCERN.replace("9434765919", "9434765918");
         assert!(capture_json(&mut store, &key, &clock, &defaults(), &bad).is_err());

@@ -30,7 +30,7 @@ use crate::keyring::{self, KdfParams, Keyring, KeyringError, UnlockError};
 use crate::keys::DeviceKey;
 use crate::seal::{DataKey, Sealer};
 use crate::store::{
-    DeviceSettings, RecordStore, Registration, SqliteStore, StoreError, StoredRecord, SyncStatus,
+    DeviceSettings, LocalRecord, LocalStore, RecordStore, Registration, StoreError, SyncStatus,
 };
 use crate::sync::plan::{BATCH_SIZE, ReceiptProblem};
 use crate::sync::transport::{Transport, TransportError};
@@ -389,11 +389,11 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<(), CommandError> {
 }
 
 /// Opens an initialised store without the key: counts and settings only.
-fn open_locked(dir: &Path) -> Result<(SqliteStore, DeviceSettings), CommandError> {
+fn open_locked(dir: &Path) -> Result<(LocalStore, DeviceSettings), CommandError> {
     if !dir.join(crate::store::DB_FILE_NAME).exists() {
         return Err(StoreError::NotInitialised.into());
     }
-    let store = SqliteStore::open_dir(dir)?;
+    let store = LocalStore::open_dir(dir)?;
     let settings = store.settings()?.ok_or(StoreError::NotInitialised)?;
     Ok((store, settings))
 }
@@ -402,7 +402,7 @@ fn open_locked(dir: &Path) -> Result<(SqliteStore, DeviceSettings), CommandError
 fn open(
     dir: &Path,
     clock: &dyn Clock,
-) -> Result<(SqliteStore, DeviceSettings, DeviceKey), CommandError> {
+) -> Result<(LocalStore, DeviceSettings, DeviceKey), CommandError> {
     if !dir.join(crate::store::DB_FILE_NAME).exists() {
         return Err(StoreError::NotInitialised.into());
     }
@@ -517,7 +517,7 @@ fn init(
         return Err(KeyringError::Legacy.into());
     }
     if dir.join(crate::store::DB_FILE_NAME).exists()
-        && let Some(s) = SqliteStore::open_dir(dir)?.settings()?
+        && let Some(s) = LocalStore::open_dir(dir)?.settings()?
     {
         return Err(StoreError::AlreadyInitialised(s.device_id).into());
     }
@@ -550,7 +550,7 @@ fn init(
             path: db.clone(),
             source,
         })?;
-    let mut store = SqliteStore::open_dir(dir)?;
+    let mut store = LocalStore::open_dir(dir)?;
     if let Some(s) = store.settings()? {
         return Err(StoreError::AlreadyInitialised(s.device_id).into());
     }
@@ -639,7 +639,7 @@ fn record(
 /// Captures `body` once the device may record it (its identity, and for
 /// a correction a record it holds); prints the new record's id.
 fn capture_checked(
-    store: &mut SqliteStore,
+    store: &mut LocalStore,
     key: &DeviceKey,
     clock: &dyn Clock,
     identity: &Identity,
@@ -661,7 +661,7 @@ fn capture_checked(
 
 /// Refuses a correction of a record this device never stored (a purged
 /// record was stored, so it may be corrected).
-fn ensure_held(store: &SqliteStore, id: RecordId) -> Result<(), CommandError> {
+fn ensure_held(store: &LocalStore, id: RecordId) -> Result<(), CommandError> {
     if store.get(id.seq)?.is_none() && store.purged_at(id.seq)?.is_none() {
         return Err(CommandError::CorrectsUnknown(id));
     }
@@ -747,7 +747,7 @@ fn amend(
 }
 
 /// This device's corrections of its own records, for [`latest_version`].
-fn own_corrections(store: &SqliteStore, device: DeviceId) -> Result<Vec<Correction>, CommandError> {
+fn own_corrections(store: &LocalStore, device: DeviceId) -> Result<Vec<Correction>, CommandError> {
     let mut out = Vec::new();
     for r in store.all()? {
         let body = r
@@ -771,7 +771,7 @@ fn own_corrections(store: &SqliteStore, device: DeviceId) -> Result<Vec<Correcti
 /// staff list), or before enrolment its `init` settings.
 fn identity(
     dir: &Path,
-    store: &SqliteStore,
+    store: &LocalStore,
     settings: &DeviceSettings,
     key: &DeviceKey,
 ) -> Result<Identity, CommandError> {
@@ -807,7 +807,7 @@ fn read_input(path: &Path) -> Result<String, CommandError> {
 }
 
 /// One record's summary for `list`.
-fn summary(device: &str, r: &StoredRecord) -> Result<Value, CommandError> {
+fn summary(device: &str, r: &LocalRecord) -> Result<Value, CommandError> {
     let env = r
         .envelope()
         .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.seq)))?;
@@ -1080,7 +1080,7 @@ fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8
 fn revoked(
     dir: &Path,
     clock: &dyn Clock,
-    store: &SqliteStore,
+    store: &LocalStore,
     key: &DeviceKey,
     message: String,
 ) -> CommandError {

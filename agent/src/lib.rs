@@ -22,7 +22,7 @@
 //! - [`unlock`]: where a command gets the passphrase or key
 //!   (`HEARTH_PASSPHRASE`, an unlock session, a prompt).
 //! - [`store`]: [`store::RecordStore`], the storage trait, and
-//!   [`store::SqliteStore`], its SQLite implementation with numbered `.sql`
+//!   [`store::LocalStore`], its SQLite implementation with numbered `.sql`
 //!   migrations.
 //! - [`amend`]: builds a correction from the original record (pure).
 //! - [`capture`]: turns a JSON body into a signed, chained, durably stored

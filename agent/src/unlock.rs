@@ -202,11 +202,11 @@ pub enum OpenStoreError {
 pub fn open_store(
     store_dir: &Path,
     passphrase: &str,
-) -> Result<(crate::store::SqliteStore, crate::keys::DeviceKey), OpenStoreError> {
+) -> Result<(crate::store::LocalStore, crate::keys::DeviceKey), OpenStoreError> {
     let ring = crate::keyring::Keyring::load(store_dir)?;
     let dk = crate::keyring::unlock(store_dir, &ring, passphrase, &mut std::thread::sleep)?;
     let key = ring.device_key(&dk)?;
     let store =
-        crate::store::SqliteStore::open_dir(store_dir)?.unlocked(crate::seal::Sealer::new(&dk));
+        crate::store::LocalStore::open_dir(store_dir)?.unlocked(crate::seal::Sealer::new(&dk));
     Ok((store, key))
 }

@@ -13,7 +13,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock::FixedClock;
 use hearth_agent::keys::DeviceKey;
 use hearth_agent::seal::{DataKey, Sealer};
-use hearth_agent::store::SqliteStore;
+use hearth_agent::store::LocalStore;
 use hearth_bench::micro::{CoreFixture, bare_connection, bench_dir};
 use hearth_shared::Timestamp;
 
@@ -67,10 +67,10 @@ fn main() -> anyhow::Result<()> {
     let agent_dir = dir.path().join("agent");
     std::fs::create_dir_all(&agent_dir)?;
     let mut store =
-        SqliteStore::open_dir(&agent_dir)?.unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
+        LocalStore::open_dir(&agent_dir)?.unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
     let key = DeviceKey::from_signing_key(f.key.clone());
     let clock = FixedClock(Timestamp(1_795_700_000));
-    let capture = |store: &mut SqliteStore, i: usize| {
+    let capture = |store: &mut LocalStore, i: usize| {
         capture_body(
             store,
             &key,

@@ -24,7 +24,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock::SystemClock;
 use hearth_agent::keyring::Keyring;
 use hearth_agent::seal::Sealer;
-use hearth_agent::store::{RecordStore, SqliteStore as AgentStore};
+use hearth_agent::store::{LocalStore, RecordStore};
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
 use hearth_bench::proxy::CountingProxy;
@@ -37,7 +37,7 @@ use hearth_shared::ChildRef;
 use hearth_sync_server::chronology::format::Format;
 use hearth_sync_server::chronology::{Chronology, DateRange, reconcile};
 use hearth_sync_server::store::Store;
-use hearth_sync_server::store::sqlite::SqliteStore as ServerStore;
+use hearth_sync_server::store::sqlite::SqliteStore;
 
 /// How much work each figure does, and figure 2's probes once run (figure
 /// 4 reuses their bare verify time as its baseline).
@@ -581,7 +581,7 @@ fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
         .unwrap_key(PASSPHRASE)?
         .context("the bench passphrase does not unwrap the keyring")?;
     let key = ring.device_key(&dk)?;
-    let mut st = AgentStore::open_dir(store)?.unlocked(Sealer::new(&dk));
+    let mut st = LocalStore::open_dir(store)?.unlocked(Sealer::new(&dk));
     let clock = SystemClock::from_env()?;
     let pool = corpus::child_pool(SEED, 64);
     let c = st.counts()?;
@@ -846,7 +846,7 @@ fn figure_chronology(
     let served = size::median(server_times);
     // In-process: the same steps as `audit::pull` minus the access-log
     // write (one fsync), timed apart.
-    let store = ServerStore::connect(&server.data)?;
+    let store = SqliteStore::connect(&server.data)?;
     let cref: ChildRef = child.parse().map_err(|_| anyhow::anyhow!("child ref"))?;
     let mut load = Vec::new();
     let mut rec = Vec::new();

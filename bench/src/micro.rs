@@ -8,7 +8,7 @@
 //!   message with plain `ed25519-dalek`; the subjects are
 //!   [`SignedRecord::sign`] (validate, encode, sign) and
 //!   [`hearth_shared::verify`] (verify, strict decode, chain hash).
-//! - [`CaptureFixture`]: the agent's [`SqliteStore`] through
+//! - [`CaptureFixture`]: the agent's [`LocalStore`] through
 //!   [`capture_body`], and beside it a bare rusqlite table with the same
 //!   durability settings (WAL, `synchronous = FULL`, one transaction per
 //!   insert) receiving the same signed bytes.
@@ -20,7 +20,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock::FixedClock;
 use hearth_agent::keys::DeviceKey;
 use hearth_agent::seal::{DataKey, Sealer};
-use hearth_agent::store::SqliteStore;
+use hearth_agent::store::LocalStore;
 use hearth_shared::signed::SIGNATURE_DOMAIN;
 use hearth_shared::{Body, Envelope, RecordHash, SignedRecord, Timestamp};
 
@@ -153,7 +153,7 @@ impl Default for CoreFixture {
 /// fixed data key, so its captures pay for sealing as on a tablet.
 pub struct CaptureFixture {
     _dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: LocalStore,
     key: DeviceKey,
     clock: FixedClock,
     bodies: Vec<Body>,
@@ -183,7 +183,7 @@ impl CaptureFixture {
         std::fs::create_dir_all(&agent_dir)?;
         // The agent now seals records at rest (XChaCha20-Poly1305); a fixed
         // data key stands in for the one the passphrase unwraps.
-        let store = SqliteStore::open_dir(&agent_dir)?
+        let store = LocalStore::open_dir(&agent_dir)?
             .unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
         let bare = bare_connection(&dir.path().join("bare.db"))?;
         let core = CoreFixture::new();

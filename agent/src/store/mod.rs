@@ -1,8 +1,8 @@
 //! Local storage: the [`RecordStore`] trait and its SQLite implementation,
-//! [`SqliteStore`] (numbered migrations in `store/migrations/`).
+//! [`LocalStore`] (numbered migrations in `store/migrations/`).
 //!
 //! The trait is what capture and sync need and nothing more. A record is
-//! stored as its signed bytes ([`StoredRecord::signed`]), sealed under the
+//! stored as its signed bytes ([`LocalRecord::signed`]), sealed under the
 //! data key (issue 7: see `crate::seal`), and never changed, except that a
 //! synced record covered by a receipt may be purged ([`RecordStore::purge`]):
 //! its body is dropped, its seq and hash kept. Its [`SyncStatus`] and the
@@ -18,7 +18,7 @@ use hearth_shared::{
     AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
 };
 
-pub use sqlite::{DB_FILE as DB_FILE_NAME, SqliteStore};
+pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
 
 /// Where a record stands with the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,7 +94,7 @@ pub struct Registration {
 
 /// One record as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRecord {
+pub struct LocalRecord {
     /// Its sequence number.
     pub seq: Seq,
     /// Its chain hash.
@@ -109,7 +109,7 @@ pub struct StoredRecord {
     pub reason: String,
 }
 
-impl StoredRecord {
+impl LocalRecord {
     /// Decodes the envelope (no signature check, and no re-check of rules
     /// tightened since capture: these are our own bytes).
     pub fn envelope(&self) -> Result<Envelope, DecodeError> {
@@ -135,7 +135,7 @@ pub struct StoredReceipt {
 
 /// What one sync batch changed: applied in one transaction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
+pub struct PushOutcome {
     /// Records a verified receipt covers.
     pub synced: Vec<Seq>,
     /// Records the server refused or set aside, with its reason.
@@ -263,19 +263,19 @@ pub trait RecordStore {
         &mut self,
         captured_at: Timestamp,
         sign: &mut dyn FnMut(Seq, RecordHash) -> Result<SignedRecord, EncodeError>,
-    ) -> Result<StoredRecord, StoreError>;
+    ) -> Result<LocalRecord, StoreError>;
 
     /// One record; `None` if absent or purged.
-    fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError>;
+    fn get(&self, seq: Seq) -> Result<Option<LocalRecord>, StoreError>;
 
     /// Every record not purged, in seq order.
-    fn all(&self) -> Result<Vec<StoredRecord>, StoreError>;
+    fn all(&self) -> Result<Vec<LocalRecord>, StoreError>;
 
     /// The records (not purged) naming `child`, in seq order, found by
     /// the keyed blind index (a tag per child, never the reference itself).
     /// Fails with [`StoreError::Integrity`] if any record's tags disagree
     /// with the children its sealed bytes name, rather than leave it out.
-    fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError>;
+    fn for_child(&self, child: &ChildRef) -> Result<Vec<LocalRecord>, StoreError>;
 
     /// The seqs with `status`, in order (purged records count as synced).
     fn seqs_with_status(&self, status: SyncStatus) -> Result<Vec<Seq>, StoreError>;
@@ -295,7 +295,7 @@ pub trait RecordStore {
     fn hash_of(&self, seq: Seq) -> Result<Option<RecordHash>, StoreError>;
 
     /// Applies one batch's outcome in one transaction.
-    fn apply(&mut self, outcome: &BatchOutcome, now: Timestamp) -> Result<(), StoreError>;
+    fn apply(&mut self, outcome: &PushOutcome, now: Timestamp) -> Result<(), StoreError>;
 
     /// Counts by status.
     fn counts(&self) -> Result<StatusCounts, StoreError>;

@@ -1,4 +1,4 @@
-//! [`SqliteStore`]: the [`RecordStore`] in one SQLite file per device.
+//! [`LocalStore`]: the [`RecordStore`] in one SQLite file per device.
 //!
 //! ## Durability: why WAL with `synchronous = FULL`
 //!
@@ -31,7 +31,7 @@
 //! The store seals record bodies and the server's reasons with a
 //! [`Sealer`] (see `crate::seal` and migration 0002), binding each row's
 //! seq and column as associated data. A store opened without a sealer
-//! ([`SqliteStore::open_dir`]) can count and report status but refuses to
+//! ([`LocalStore::open_dir`]) can count and report status but refuses to
 //! read or write anything sealed ([`StoreError::Locked`]).
 //! `secure_delete` is on, so a purged body's pages are zeroed, not just
 //! unlinked.
@@ -76,8 +76,8 @@ use hearth_shared::{AgencyCode, ChildRef, RecordHash, Seq, SignedRecord, Timesta
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    BatchOutcome, DeviceSettings, RecordStore, Registration, StatusCounts, StoreError,
-    StoredReceipt, StoredRecord, SyncState, SyncStatus,
+    DeviceSettings, LocalRecord, PushOutcome, RecordStore, Registration, StatusCounts, StoreError,
+    StoredReceipt, SyncState, SyncStatus,
 };
 use crate::seal::{CHILD_TAG_LEN, DataKey, Sealer, Slot};
 
@@ -108,7 +108,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
 
 /// The SQLite store.
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct LocalStore {
     conn: Connection,
     sealer: Option<Sealer>,
 }
@@ -146,7 +146,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<RecordRow> {
 fn record_from_parts(
     sealer: &Sealer,
     (seq, hash, sealed, captured_at, status, reason): RecordRow,
-) -> Result<StoredRecord, StoreError> {
+) -> Result<LocalRecord, StoreError> {
     let seq = Seq(seq as u64);
     let signed = sealer.open(Slot::RecordBody, Some(seq), &sealed)?;
     let hash = authentic_hash(seq, hash_from(hash)?, &signed)?;
@@ -155,7 +155,7 @@ fn record_from_parts(
         Some(r) => String::from_utf8(sealer.open(Slot::Reason, Some(seq), &r)?)
             .map_err(|_| StoreError::Corrupt(format!("record {seq}: the reason is not UTF-8")))?,
     };
-    Ok(StoredRecord {
+    Ok(LocalRecord {
         seq,
         hash,
         signed,
@@ -261,9 +261,9 @@ fn names_tag(column: &[u8], tag: &[u8; CHILD_TAG_LEN]) -> bool {
         .any(|t| t == tag.as_slice())
 }
 
-impl SqliteStore {
+impl LocalStore {
     /// Opens (creating if needed) `dir/hearth.db` and migrates it,
-    /// locked: see [`SqliteStore::unlocked`].
+    /// locked: see [`LocalStore::unlocked`].
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
         Self::open(&dir.join(DB_FILE))
     }
@@ -361,7 +361,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl RecordStore for SqliteStore {
+impl RecordStore for LocalStore {
     fn settings(&self) -> Result<Option<DeviceSettings>, StoreError> {
         let row = self
             .conn
@@ -415,7 +415,7 @@ impl RecordStore for SqliteStore {
         &mut self,
         captured_at: Timestamp,
         sign: &mut dyn FnMut(Seq, RecordHash) -> Result<SignedRecord, EncodeError>,
-    ) -> Result<StoredRecord, StoreError> {
+    ) -> Result<LocalRecord, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -454,7 +454,7 @@ impl RecordStore for SqliteStore {
             child_tags
         ])?;
         tx.commit()?;
-        Ok(StoredRecord {
+        Ok(LocalRecord {
             seq,
             hash,
             signed: signed.into_bytes(),
@@ -464,7 +464,7 @@ impl RecordStore for SqliteStore {
         })
     }
 
-    fn get(&self, seq: Seq) -> Result<Option<StoredRecord>, StoreError> {
+    fn get(&self, seq: Seq) -> Result<Option<LocalRecord>, StoreError> {
         let sealer = self.sealer()?;
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_status s ON s.seq = r.seq
@@ -477,7 +477,7 @@ impl RecordStore for SqliteStore {
             .transpose()
     }
 
-    fn all(&self) -> Result<Vec<StoredRecord>, StoreError> {
+    fn all(&self) -> Result<Vec<LocalRecord>, StoreError> {
         let sealer = self.sealer()?;
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_status s ON s.seq = r.seq
@@ -488,7 +488,7 @@ impl RecordStore for SqliteStore {
         rows.map(|r| record_from_parts(sealer, r?)).collect()
     }
 
-    fn for_child(&self, child: &ChildRef) -> Result<Vec<StoredRecord>, StoreError> {
+    fn for_child(&self, child: &ChildRef) -> Result<Vec<LocalRecord>, StoreError> {
         // The tags are keyed but not authenticated: one flipped bit in a
         // row's `child_tags` would drop that record from the answer, and
         // nothing would say so (issue 12). So every unpurged row is opened
@@ -600,7 +600,7 @@ impl RecordStore for SqliteStore {
             .transpose()
     }
 
-    fn apply(&mut self, outcome: &BatchOutcome, now: Timestamp) -> Result<(), StoreError> {
+    fn apply(&mut self, outcome: &PushOutcome, now: Timestamp) -> Result<(), StoreError> {
         let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
@@ -773,7 +773,7 @@ mod tests {
         Sealer::new(&DataKey::from_bytes([5u8; 32]))
     }
 
-    fn append_one(store: &mut SqliteStore, key: &crate::keys::DeviceKey) -> StoredRecord {
+    fn append_one(store: &mut LocalStore, key: &crate::keys::DeviceKey) -> LocalRecord {
         let body = sample_body();
         store
             .append(Timestamp(1_800_000_000), &mut |seq, prev| {
@@ -793,7 +793,7 @@ mod tests {
     }
 
     /// `records.child_tags` of row `seq`.
-    fn child_tags_of(store: &SqliteStore, seq: i64) -> Option<Vec<u8>> {
+    fn child_tags_of(store: &LocalStore, seq: i64) -> Option<Vec<u8>> {
         store
             .conn
             .query_row(
@@ -816,17 +816,17 @@ mod tests {
     const CHILD_A: &str = "nhs:9434765919";
     const CHILD_B: &str = "nhs:4010232137";
 
-    fn seqs(records: &[StoredRecord]) -> Vec<u64> {
+    fn seqs(records: &[LocalRecord]) -> Vec<u64> {
         records.iter().map(|r| r.seq.0).collect()
     }
 
     #[test]
     fn migrations_run_from_an_empty_store() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let store = LocalStore::open_dir(dir.path()).unwrap();
         assert_eq!(
             store.schema_version().unwrap(),
-            SqliteStore::latest_version()
+            LocalStore::latest_version()
         );
         let mode: String = store
             .conn
@@ -840,17 +840,17 @@ mod tests {
         assert_eq!(sync, 2, "synchronous must be FULL");
         drop(store);
         // Reopening is a no-op.
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let store = LocalStore::open_dir(dir.path()).unwrap();
         assert_eq!(
             store.schema_version().unwrap(),
-            SqliteStore::latest_version()
+            LocalStore::latest_version()
         );
     }
 
     #[test]
     fn appends_chain_and_records_are_immutable() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let a = append_one(&mut store, &key);
         let b = append_one(&mut store, &key);
         assert_eq!(a.seq, Seq(1));
@@ -873,15 +873,13 @@ mod tests {
     #[test]
     fn concurrent_writers_leave_no_gap_and_no_duplicate() {
         let dir = tempfile::tempdir().unwrap();
-        SqliteStore::open_dir(dir.path()).unwrap();
+        LocalStore::open_dir(dir.path()).unwrap();
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let path = dir.path().to_path_buf();
                 std::thread::spawn(move || {
                     let key = test_key();
-                    let mut store = SqliteStore::open_dir(&path)
-                        .unwrap()
-                        .unlocked(test_sealer());
+                    let mut store = LocalStore::open_dir(&path).unwrap().unlocked(test_sealer());
                     for _ in 0..25 {
                         append_one(&mut store, &key);
                     }
@@ -891,7 +889,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let store = SqliteStore::open_dir(dir.path())
+        let store = LocalStore::open_dir(dir.path())
             .unwrap()
             .unlocked(test_sealer());
         let all = store.all().unwrap();
@@ -911,7 +909,7 @@ mod tests {
 
     #[test]
     fn a_failed_signature_writes_nothing() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let err = store.append(Timestamp(0), &mut |_, _| Err(EncodeError::BufferTooSmall));
         assert!(err.is_err());
         assert!(store.all().unwrap().is_empty());
@@ -922,12 +920,12 @@ mod tests {
     #[test]
     fn issue_7_purge_takes_only_synced_records_with_receipts() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let recs: Vec<_> = (0..4).map(|_| append_one(&mut store, &key)).collect();
         let now = Timestamp(1_800_000_500);
         store
             .apply(
-                &BatchOutcome {
+                &PushOutcome {
                     // seq 1 has a receipt; seq 2 is marked synced without one.
                     synced: vec![Seq(1), Seq(2)],
                     refused: vec![(Seq(3), SyncStatus::Rejected, "bad".into())],
@@ -938,7 +936,7 @@ mod tests {
                         server_time: now,
                         signed: vec![1, 2, 3],
                     }],
-                    ..BatchOutcome::default()
+                    ..PushOutcome::default()
                 },
                 now,
             )
@@ -992,7 +990,7 @@ mod tests {
     #[test]
     fn migration_0003_turns_pending_rows_into_no_row() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         append_one(&mut store, &key);
         append_one(&mut store, &key);
         // As a version-2 store held them: an explicit 'pending' row each.
@@ -1016,7 +1014,7 @@ mod tests {
     #[test]
     fn issue_7_sealed_rows_cannot_be_swapped() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let a = append_one(&mut store, &key);
         append_one(&mut store, &key);
         let raw: Vec<u8> = store
@@ -1029,9 +1027,9 @@ mod tests {
         );
         store
             .apply(
-                &BatchOutcome {
+                &PushOutcome {
                     refused: vec![(Seq(1), SyncStatus::Quarantined, "reason one".into())],
-                    ..BatchOutcome::default()
+                    ..PushOutcome::default()
                 },
                 Timestamp(1),
             )
@@ -1054,15 +1052,15 @@ mod tests {
     fn issue_7_a_locked_store_counts_but_does_not_read() {
         let dir = tempfile::tempdir().unwrap();
         let key = test_key();
-        let mut store = SqliteStore::open_dir(dir.path())
+        let mut store = LocalStore::open_dir(dir.path())
             .unwrap()
             .unlocked(test_sealer());
         append_one(&mut store, &key);
         drop(store);
-        let locked = SqliteStore::open_dir(dir.path()).unwrap();
+        let locked = LocalStore::open_dir(dir.path()).unwrap();
         assert_eq!(locked.counts().unwrap().pending, 1);
         assert!(matches!(locked.all(), Err(StoreError::Locked)));
-        let wrong = SqliteStore::open_dir(dir.path())
+        let wrong = LocalStore::open_dir(dir.path())
             .unwrap()
             .unlocked(Sealer::new(&DataKey::from_bytes([6u8; 32])));
         assert!(matches!(wrong.all(), Err(StoreError::Sealed(_))));
@@ -1084,7 +1082,7 @@ mod tests {
         .unwrap();
         drop(conn);
         assert!(matches!(
-            SqliteStore::open(&path),
+            LocalStore::open(&path),
             Err(StoreError::Plaintext(1))
         ));
     }
@@ -1092,7 +1090,7 @@ mod tests {
     #[test]
     fn child_tags_are_in_the_record_row_and_immutable() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let clock = crate::clock::FixedClock(Timestamp(1_800_000_000));
         for children in [&[CHILD_A][..], &[CHILD_A, CHILD_B], &[CHILD_B]] {
             crate::capture::capture_body(&mut store, &key, &clock, body_naming(children)).unwrap();
@@ -1123,7 +1121,7 @@ mod tests {
         let hash = store.hash_of(Seq(1)).unwrap().unwrap();
         store
             .apply(
-                &BatchOutcome {
+                &PushOutcome {
                     synced: vec![Seq(1)],
                     receipts: vec![StoredReceipt {
                         first: Seq(1),
@@ -1132,7 +1130,7 @@ mod tests {
                         server_time: now,
                         signed: vec![1],
                     }],
-                    ..BatchOutcome::default()
+                    ..PushOutcome::default()
                 },
                 now,
             )
@@ -1158,13 +1156,13 @@ mod tests {
     #[test]
     fn issue_11_a_purged_head_is_checked_against_its_receipt() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         append_one(&mut store, &key);
         let head = append_one(&mut store, &key);
         let now = Timestamp(1_800_000_500);
         store
             .apply(
-                &BatchOutcome {
+                &PushOutcome {
                     synced: vec![Seq(1), Seq(2)],
                     receipts: vec![StoredReceipt {
                         first: Seq(1),
@@ -1173,7 +1171,7 @@ mod tests {
                         server_time: now,
                         signed: vec![1],
                     }],
-                    ..BatchOutcome::default()
+                    ..PushOutcome::default()
                 },
                 now,
             )
@@ -1220,7 +1218,7 @@ mod tests {
     #[test]
     fn issue_11_a_damaged_hash_is_never_read_out() {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let a = append_one(&mut store, &key);
         append_one(&mut store, &key);
         store
@@ -1367,7 +1365,7 @@ mod tests {
             })
         };
 
-        let mut store = SqliteStore::open(&path).unwrap().unlocked(test_sealer());
+        let mut store = LocalStore::open(&path).unwrap().unlocked(test_sealer());
         assert_eq!(store.schema_version().unwrap(), 5);
         let gone: i64 = store
             .conn

@@ -134,7 +134,7 @@ mod tests {
     use crate::capture::capture_json;
     use crate::capture::tests::{CONCERN, defaults, test_key};
     use crate::clock::FixedClock;
-    use crate::store::SqliteStore;
+    use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
     use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
     use hearth_shared::{Receipt, Timestamp};
@@ -218,9 +218,9 @@ mod tests {
         }
     }
 
-    fn setup(n: usize) -> (SqliteStore, DeviceKey, FixedClock) {
+    fn setup(n: usize) -> (LocalStore, DeviceKey, FixedClock) {
         let key = test_key();
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = LocalStore::open_in_memory().unwrap();
         let clock = FixedClock(Timestamp(1_800_000_000));
         for _ in 0..n {
             capture_json(&mut store, &key, &clock, &defaults(), CONCERN).unwrap();

@@ -23,7 +23,7 @@ use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{UploadResponse, VerdictStatus};
 use hearth_shared::{DecodeError, DeviceId, Receipt, RecordHash, Seq};
 
-use crate::store::{BatchOutcome, StoredReceipt, SyncStatus};
+use crate::store::{PushOutcome, StoredReceipt, SyncStatus};
 
 /// The most records sent in one request (the server allows 256).
 pub const BATCH_SIZE: usize = 100;
@@ -95,7 +95,7 @@ pub enum ReceiptProblem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Judgement {
     /// The changes to apply (`synced_at` left for the caller).
-    pub outcome: BatchOutcome,
+    pub outcome: PushOutcome,
     /// Sent records neither confirmed by a receipt nor refused: they stay
     /// pending.
     pub unconfirmed: Vec<Seq>,

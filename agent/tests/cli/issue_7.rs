@@ -9,7 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use hearth_agent::capture::capture_json;
 use hearth_agent::clock::SystemClock;
-use hearth_agent::store::{BatchOutcome, RecordStore, SyncStatus};
+use hearth_agent::store::{PushOutcome, RecordStore, SyncStatus};
 use hearth_shared::json::{Defaults, parse_body};
 use hearth_shared::{Seq, Text, Timestamp};
 use serde_json::Value;
@@ -195,13 +195,13 @@ fn issue_7_no_plaintext_on_disk_with_the_wal_open_or_checkpointed() {
     }
     store
         .apply(
-            &BatchOutcome {
+            &PushOutcome {
                 refused: vec![(
                     Seq(1),
                     SyncStatus::Quarantined,
                     format!("{SENTINEL} the server's reason"),
                 )],
-                ..BatchOutcome::default()
+                ..PushOutcome::default()
             },
             Timestamp(1_800_000_000),
         )

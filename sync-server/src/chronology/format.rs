@@ -402,7 +402,7 @@ mod tests {
     use super::super::tests::{ANNA, BEN, record};
     use super::super::{DateRange, family_of, reconcile};
     use super::*;
-    use crate::store::StoredRecord;
+    use crate::store::FiledRecord;
 
     /// A fixed fixture: two agencies' devices (fixed keys), siblings, an
     /// amendment, a late entry, a fork-disputed record and every flag.
@@ -416,7 +416,7 @@ mod tests {
         };
         let hv = dev(1);
         let nursery = dev(2);
-        let rec = |device: DeviceId, seq: u64, json: String| -> StoredRecord {
+        let rec = |device: DeviceId, seq: u64, json: String| -> FiledRecord {
             let mut r = record(0, seq, &json);
             r.line.id.device = device;
             r

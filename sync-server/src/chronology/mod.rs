@@ -33,7 +33,7 @@ use hearth_shared::kinds::Detail;
 use hearth_shared::kinds::meeting::Minutes;
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
-use crate::store::StoredRecord;
+use crate::store::FiledRecord;
 
 /// Something a reader should notice about an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,7 +128,7 @@ pub struct Version {
 }
 
 impl Version {
-    fn of(r: &StoredRecord) -> Self {
+    fn of(r: &FiledRecord) -> Self {
         Self {
             record_id: r.line.id,
             occurred_at: r.line.occurred_at,
@@ -276,7 +276,7 @@ pub fn detail_flags(detail: &Detail) -> FlagSet {
 
 /// `r`'s flags, its own-field flags being `detail` (the latest
 /// revision's, for an amended record).
-fn flags_of(r: &StoredRecord, detail: FlagSet) -> FlagSet {
+fn flags_of(r: &FiledRecord, detail: FlagSet) -> FlagSet {
     let mut flags = detail;
     if r.late_entry {
         flags = flags.with(Flag::LateEntry);
@@ -292,7 +292,7 @@ fn flags_of(r: &StoredRecord, detail: FlagSet) -> FlagSet {
 
 /// Whether `r` is an amendment that may fold into the record it names: only
 /// a record of the same device (the same signing key) can be amended.
-fn own_amendment(r: &StoredRecord) -> Option<&crate::store::Amends> {
+fn own_amendment(r: &FiledRecord) -> Option<&crate::store::Amends> {
     r.line
         .amends
         .as_ref()
@@ -328,7 +328,7 @@ enum Chain {
 }
 
 /// Follows `r`'s chain of corrections back to the record they correct.
-fn chain_of(r: &StoredRecord, by_id: &BTreeMap<RecordId, &StoredRecord>) -> Option<Chain> {
+fn chain_of(r: &FiledRecord, by_id: &BTreeMap<RecordId, &FiledRecord>) -> Option<Chain> {
     let mut cur = own_amendment(r)?.corrects;
     // A chain is at most as long as the records; a longer walk is a
     // cycle, which no honest device signs: held pending, never folded.
@@ -347,10 +347,10 @@ fn chain_of(r: &StoredRecord, by_id: &BTreeMap<RecordId, &StoredRecord>) -> Opti
 /// The corrections of each record, in their device's chain order (a
 /// higher sequence number is later), and the corrections held pending.
 fn corrections(
-    records: &[StoredRecord],
-) -> (BTreeMap<RecordId, Vec<&StoredRecord>>, BTreeSet<RecordId>) {
-    let by_id: BTreeMap<RecordId, &StoredRecord> = records.iter().map(|r| (r.line.id, r)).collect();
-    let mut chains: BTreeMap<RecordId, Vec<&StoredRecord>> = BTreeMap::new();
+    records: &[FiledRecord],
+) -> (BTreeMap<RecordId, Vec<&FiledRecord>>, BTreeSet<RecordId>) {
+    let by_id: BTreeMap<RecordId, &FiledRecord> = records.iter().map(|r| (r.line.id, r)).collect();
+    let mut chains: BTreeMap<RecordId, Vec<&FiledRecord>> = BTreeMap::new();
     let mut pending = BTreeSet::new();
     for r in records {
         match chain_of(r, &by_id) {
@@ -370,7 +370,7 @@ fn corrections(
 /// The records retracted (entered in error) by the latest correction of
 /// their chain, among `records`. Family grouping ignores them and their
 /// corrections: a record entered in error links no family.
-pub fn retracted(records: &[StoredRecord]) -> BTreeSet<RecordId> {
+pub fn retracted(records: &[FiledRecord]) -> BTreeSet<RecordId> {
     let (chains, _) = corrections(records);
     let mut out = BTreeSet::new();
     for (root, chain) in chains {
@@ -387,7 +387,7 @@ pub fn retracted(records: &[StoredRecord]) -> BTreeSet<RecordId> {
 
 /// Builds the entries for the children in `view` from `records`.
 pub fn reconcile(
-    records: &[StoredRecord],
+    records: &[FiledRecord],
     view: &BTreeSet<ChildRef>,
     range: DateRange,
 ) -> Vec<Entry> {
@@ -478,7 +478,7 @@ pub(crate) mod tests {
     pub(crate) const BEN: &str = "nhs:4010232137";
     pub(crate) const CARA: &str = "local:LA-NORTH:C-0042";
 
-    pub(crate) fn record(device: u8, seq: u64, json: &str) -> StoredRecord {
+    pub(crate) fn record(device: u8, seq: u64, json: &str) -> FiledRecord {
         let body = parse_body(
             json,
             &Defaults {
@@ -496,7 +496,7 @@ pub(crate) mod tests {
             device_time: Timestamp(received),
             body,
         };
-        StoredRecord::from_envelope(
+        FiledRecord::from_envelope(
             &envelope,
             Timestamp(received),
             Timestamp(received),

@@ -26,7 +26,7 @@
 //! past it, the metadata only, and one alarm. Forks are genuine records
 //! and are kept whole.
 //!
-//! Receipts are made by [`crate::receipt`] from the [`BatchOutcome`] only
+//! Receipts are made by [`crate::receipt`] from the [`IngestOutcome`] only
 //! after the transaction has committed.
 
 pub mod writer;
@@ -233,7 +233,7 @@ pub struct BatchJob {
 
 /// What became of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchOutcome {
+pub struct IngestOutcome {
     /// The device.
     pub device: DeviceId,
     /// The clock offset in effect, seconds (device minus server).
@@ -339,7 +339,7 @@ fn hold_whole(
 }
 
 /// Decides and writes a whole batch inside one transaction.
-pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome, StoreError> {
+pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<IngestOutcome, StoreError> {
     let clock = estimate_offset(job.device_time, job.received_at);
     tx.set_clock_state(job.device, clock, job.received_at)?;
     let offset = clock.offset.unwrap_or(0);
@@ -495,7 +495,7 @@ pub fn apply_batch(tx: &mut dyn IngestTx, job: BatchJob) -> Result<BatchOutcome,
             }
         }
     }
-    Ok(BatchOutcome {
+    Ok(IngestOutcome {
         device: job.device,
         clock_offset: offset,
         verdicts,
@@ -716,7 +716,7 @@ mod tests {
         }
     }
 
-    fn statuses(o: &BatchOutcome) -> Vec<VerdictStatus> {
+    fn statuses(o: &IngestOutcome) -> Vec<VerdictStatus> {
         o.verdicts.iter().map(|v| v.status).collect()
     }
 

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use hearth_shared::Timestamp;
 use tokio::sync::oneshot;
 
-use super::{BatchJob, BatchOutcome, apply_batch};
+use super::{BatchJob, IngestOutcome, apply_batch};
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 
@@ -23,7 +23,7 @@ use crate::store::{Store, StoreError};
 pub const MAX_GROUP: usize = 32;
 
 /// A batch's outcome with its commit time, or the store's error.
-pub type Committed = Result<(BatchOutcome, Timestamp), Arc<StoreError>>;
+pub type Committed = Result<(IngestOutcome, Timestamp), Arc<StoreError>>;
 
 struct Job {
     batch: BatchJob,

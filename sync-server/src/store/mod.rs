@@ -158,7 +158,7 @@ impl Line {
 /// A record as the chronology reads it: its line, and what the server
 /// learnt of it on arrival and since.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRecord {
+pub struct FiledRecord {
     /// What its line shows.
     pub line: Line,
     /// When the server received it.
@@ -183,7 +183,7 @@ pub struct Amends {
     pub reason: String,
 }
 
-impl StoredRecord {
+impl FiledRecord {
     /// The chronology's view of a verified envelope (tests and tools).
     pub fn from_envelope(
         e: &Envelope,
@@ -584,7 +584,7 @@ pub trait Store {
     fn family_history(&self) -> Result<Vec<FamilyChange>, StoreError>;
     /// Records naming any of `children`, and the records their amendments
     /// correct.
-    fn records_for(&self, children: &[ChildRef]) -> Result<Vec<StoredRecord>, StoreError>;
+    fn records_for(&self, children: &[ChildRef]) -> Result<Vec<FiledRecord>, StoreError>;
     /// Writes an access log entry.
     fn log_access(&self, access: &Access) -> Result<(), StoreError>;
     /// The access log, oldest first.

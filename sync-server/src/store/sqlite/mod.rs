@@ -31,8 +31,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use sha2::{Digest, Sha256};
 
 use super::{
-    Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, FamilyChange, Grant, Held, HoldStatus,
-    IngestTx, Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError, StoredRecord,
+    Access, Alarm, Amends, Device, EnrolRefusal, Enrolment, FamilyChange, FiledRecord, Grant, Held,
+    HoldStatus, IngestTx, Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError,
     User, UserChange, UserEntry, Via,
 };
 use crate::chronology::FlagSet;
@@ -580,7 +580,7 @@ fn backfill_digests(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// may claim another).
 const LINE_COLUMNS: &str = "r.device, r.seq, r.kind, r.occurred_at, d.agency, r.author, r.headline, r.children, r.detail_flags, r.corrects_device, r.corrects_seq, r.amend_reason, r.received_at, r.corrected_time, r.late_entry, r.disputed, d.worker";
 
-fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
+fn read_line(row: &rusqlite::Row<'_>) -> Result<FiledRecord, StoreError> {
     let corrupt = StoreError::Corrupt;
     let text = |i: usize| -> Result<String, StoreError> {
         row.get::<_, Option<String>>(i)?
@@ -601,7 +601,7 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
             reason: text(11)?,
         }),
     };
-    Ok(StoredRecord {
+    Ok(FiledRecord {
         line: Line {
             id: RecordId {
                 device: dev_at(row, 0)?,
@@ -632,7 +632,7 @@ fn read_line(row: &rusqlite::Row<'_>) -> Result<StoredRecord, StoreError> {
 /// The record `rec` corrects, if it is a correction of its own device's
 /// record (issue 11: an amendment of another device's record, stored
 /// before ingest refused them, brings nothing in).
-fn own_correction(rec: &StoredRecord) -> Option<RecordId> {
+fn own_correction(rec: &FiledRecord) -> Option<RecordId> {
     rec.line
         .amends
         .as_ref()
@@ -652,7 +652,7 @@ impl SqliteStore {
     /// never been corrected (found in review of issue 12).
     fn add_corrected(
         &self,
-        out: &mut Vec<StoredRecord>,
+        out: &mut Vec<FiledRecord>,
         seen: &mut std::collections::HashSet<RecordId>,
         mut corrections: Vec<RecordId>,
     ) -> Result<(), StoreError> {
@@ -1087,7 +1087,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn records_for(&self, children: &[ChildRef]) -> Result<Vec<StoredRecord>, StoreError> {
+    fn records_for(&self, children: &[ChildRef]) -> Result<Vec<FiledRecord>, StoreError> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         let mut by_child = self.conn.prepare(&format!(
@@ -1354,7 +1354,7 @@ mod tests {
         let want: Vec<_> = records
             .iter()
             .map(|(e, _)| {
-                StoredRecord::from_envelope(
+                FiledRecord::from_envelope(
                     e,
                     Timestamp(e.device_time.0 + 60),
                     Timestamp(e.device_time.0 - 5),
