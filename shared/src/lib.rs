@@ -13,7 +13,7 @@
 //!   reference with its issuer.
 //! - [`time`]: [`Timestamp`] (RFC 3339 in JSON, seconds on the wire) and
 //!   [`TimeOfDay`].
-//! - [`kinds`]: one module per record kind from `DOMAIN.md`, gathered in
+//! - [`kinds`]: one module per record kind from `../shared/DOMAIN.md`, gathered in
 //!   [`Detail`].
 //! - [`record`]: [`Body`], the fields every record carries, and
 //!   [`Envelope`], which adds the device, sequence number, chain hash and
