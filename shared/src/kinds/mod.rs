@@ -1,4 +1,5 @@
-//! The record kinds of `../shared/DOMAIN.md` (the domain guide beside the repository), one module each, gathered in [`Detail`].
+//! The record kinds of `../shared/DOMAIN.md` (the domain guide beside the
+//! repository), one module each, gathered in [`Detail`].
 //!
 //! | kind (JSON `kind`) | type | what it captures |
 //! | --- | --- | --- |
