@@ -9,9 +9,9 @@
 use hearth_shared::json::{Defaults, JsonError, parse_body};
 use hearth_shared::{Body, Envelope, SignedRecord};
 
-use crate::clock::Clock;
 use crate::keys::DeviceKey;
 use crate::store::{LocalRecord, RecordStore, StoreError};
+use hearth_shared::clock::Clock;
 
 /// Why a capture failed.
 #[derive(Debug, thiserror::Error)]
@@ -67,9 +67,9 @@ pub fn capture_body(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::clock::FixedClock;
     use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
+    use hearth_shared::clock::FixedClock;
     use hearth_shared::{Text, Timestamp};
 
     pub(crate) fn test_key() -> DeviceKey {

@@ -9,8 +9,9 @@
 //!
 //! ## How the pieces fit
 //!
-//! - [`clock`]: [`clock::Clock`], the one source of the current time (and
-//!   the `HEARTH_CLOCK_SKEW_SECS` test hook).
+//! - [`clock`]: [`clock::from_env`], the clock a command runs with (the
+//!   `HEARTH_CLOCK_SKEW_SECS` test hook); the clock itself is
+//!   `hearth_shared::clock`.
 //! - [`keys`]: [`keys::DeviceKey`], the device's ed25519 key (redacted in
 //!   `Debug`; on disk only sealed inside the keyring).
 //! - [`seal`]: encryption at rest (issue 7): [`seal::DataKey`] and

@@ -29,11 +29,11 @@ use hearth_shared::Timestamp;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::clock::Clock;
 use crate::keyring::{self, Keyring, KeyringError, UnlockError};
 use crate::keys::DeviceKey;
 use crate::seal::{DataKey, Sealer};
 use crate::store::{LocalStore, StoreError};
+use hearth_shared::clock::Clock;
 
 /// The passphrase for automation and tests.
 pub const PASSPHRASE_ENV: &str = "HEARTH_PASSPHRASE";

@@ -10,11 +10,11 @@ use hearth_shared::protocol::EnrolRequest;
 
 use super::render::emit;
 use super::{CommandError, EXIT_OK, open};
-use crate::clock::Clock;
 use crate::identity::save_staff;
 use crate::store::{RecordStore, Registration};
 use crate::sync::transport::Transport;
 use crate::tls::{self, Fingerprint};
+use hearth_shared::clock::Clock;
 
 /// The server's receipt key as the enrolment stored it.
 pub(super) fn server_key(reg: &Registration) -> Result<VerifyingKey, CommandError> {

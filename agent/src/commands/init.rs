@@ -13,12 +13,12 @@ use rand_core::OsRng;
 use super::render::emit;
 use super::unlock::{kdf_for_new_keyring, new_passphrase};
 use super::{CommandError, EXIT_OK};
-use crate::clock::Clock;
 use crate::keyring::{self, Keyring, KeyringError};
 use crate::keys::DeviceKey;
 use crate::seal::DataKey;
 use crate::store::{DeviceSettings, LocalStore, RecordStore, StoreError};
 use crate::unlock::PASSPHRASE_ENV;
+use hearth_shared::clock::Clock;
 
 /// `--agency` or `--worker`: 1 to `N` bytes, not only spaces.
 fn name<const N: usize>(flag: &'static str, value: &str) -> Result<Text<N>, CommandError> {

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::render::{emit, list_line, show_json, summary};
 use super::{CommandError, EXIT_OK, envelope_of, open, parse_record_id};
-use crate::clock::Clock;
 use crate::store::{RecordStore, SyncStatus};
+use hearth_shared::clock::Clock;
 
 /// `list`.
 pub(super) fn list(

@@ -33,10 +33,10 @@ pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
 use crate::cli::{Cli, Command, PassphraseCommand};
-use crate::clock::{Clock, SystemClock};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};
 use crate::unlock::KeySource;
+use hearth_shared::clock::{Clock, SystemClock};
 
 /// The store directory: `--store`, else `$HEARTH_STORE`, else
 /// `$XDG_DATA_HOME/hearth`, else `~/.local/share/hearth`.
@@ -59,7 +59,7 @@ pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CommandError> {
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8, CommandError> {
     let dir = store_dir(cli.store.as_deref())?;
-    let clock = SystemClock::from_env()?;
+    let clock = crate::clock::from_env()?;
     let mut out = std::io::stdout().lock();
     let name = cli.command.name();
     let result = run_command(&dir, &clock, cli.command, &mut out);

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::render::emit;
 use super::{CommandError, EXIT_OK, open};
-use crate::clock::Clock;
 use crate::store::RecordStore;
+use hearth_shared::clock::Clock;
 
 /// `purge --older-than-days N`.
 pub(super) fn purge(

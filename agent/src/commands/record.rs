@@ -16,10 +16,10 @@ use super::{CommandError, EXIT_OK, envelope_of, open, parse_record_id, read_inpu
 use crate::amend::{AmendError, Changes, Correction, amended_body, latest_version, parse_set};
 use crate::capture::{CaptureError, capture_body};
 use crate::cli::{AmendArgs, RecordArgs};
-use crate::clock::Clock;
 use crate::identity::{Identity, IdentityError, load_staff};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalStore, RecordStore};
+use hearth_shared::clock::Clock;
 
 /// `record <kind> ...` or `record --json FILE`.
 pub(super) fn record(

@@ -10,7 +10,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::enrol::server_key;
 use super::render::emit;
 use super::{CommandError, EXIT_OK, EXIT_REFUSED, open};
-use crate::clock::Clock;
 use crate::keyring;
 use crate::keys::DeviceKey;
 use crate::store::{LocalStore, RecordStore, StatusCounts, SyncStatus};
@@ -19,6 +18,7 @@ use crate::sync::transport::{Transport, TransportError};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::tls;
 use crate::unlock;
+use hearth_shared::clock::Clock;
 
 /// A progress bar on stderr when there is more than one batch to send and
 /// a person to watch it; otherwise a hidden one.
