@@ -54,15 +54,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::KeyInit;
 use ed25519_dalek::SigningKey;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::keys::DeviceKey;
-use crate::seal::{DataKey, NONCE_LEN, Sealer, Slot, TAG_LEN};
+use crate::seal::{DataKey, NONCE_LEN, Sealer, Slot, TAG_LEN, open_with, seal_with};
 
 /// The keyring's file name in the store directory.
 pub const KEYRING_FILE: &str = "keyring.json";
@@ -285,18 +285,8 @@ impl Keyring {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let ad = ring.associated_data();
-        let ct = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: dk.as_bytes(),
-                    aad: &ad,
-                },
-            )
-            .expect("a 32-byte key encrypts");
-        let mut wrapped = nonce.to_vec();
-        wrapped.extend_from_slice(&ct);
-        ring.wrapped_data_key = hex::encode(wrapped);
+        let aead = XChaCha20Poly1305::new(kek.as_ref().into());
+        ring.wrapped_data_key = hex::encode(seal_with(&aead, nonce, &ad, dk.as_bytes()));
         Ok(ring)
     }
 
@@ -354,11 +344,8 @@ impl Keyring {
             ));
         }
         let kek = self.kdf.derive(passphrase, &salt)?;
-        let (nonce, ct) = wrapped.split_at(NONCE_LEN);
-        let ad = self.associated_data();
-        let Ok(plain) = XChaCha20Poly1305::new(kek.as_ref().into())
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &ad })
-        else {
+        let aead = XChaCha20Poly1305::new(kek.as_ref().into());
+        let Some(plain) = open_with(&aead, &self.associated_data(), &wrapped) else {
             return Ok(None);
         };
         let plain = Zeroizing::new(plain);
