@@ -47,9 +47,9 @@
 //! sealed records and device key that remain are unreadable.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -62,6 +62,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::keys::DeviceKey;
+use crate::private_file;
 use crate::seal::{DataKey, NONCE_LEN, Sealer, Slot, TAG_LEN, open_with, seal_with};
 
 /// The keyring's file name in the store directory.
@@ -415,7 +416,8 @@ impl Keyring {
         let tmp = dir.join(KEYRING_NEW_FILE);
         let path = dir.join(KEYRING_FILE);
         let text = serde_json::to_string_pretty(self).expect("a keyring serializes");
-        write_synced(&tmp, text.as_bytes())?;
+        // In place, under its own name: see `private_file::write_in_place`.
+        private_file::write_in_place(&tmp, text.as_bytes()).map_err(io_err(&tmp))?;
         fail(SaveStep::TempWritten).map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
         fail(SaveStep::Renamed).map_err(io_err(&path))?;
@@ -446,23 +448,8 @@ pub enum SaveStep {
     Renamed,
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), KeyringError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))?;
-    Ok(())
-}
-
 fn sync_dir(dir: &Path) -> Result<(), KeyringError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+    private_file::sync_dir(dir).map_err(io_err(dir))
 }
 
 /// Consecutive wrong passphrases so far.
@@ -481,7 +468,7 @@ fn set_failures(dir: &Path, n: u32) -> Result<(), KeyringError> {
             _ => Ok(()),
         };
     }
-    write_synced(&path, format!("{n}\n").as_bytes())
+    private_file::write(&path, format!("{n}\n").as_bytes()).map_err(io_err(&path))
 }
 
 /// Unwraps the data key with the failure counter and delay of the module
@@ -534,8 +521,9 @@ pub fn destroy(dir: &Path, when: &str) -> Result<(), KeyringError> {
         drop(f);
         fs::remove_file(&path).map_err(io_err(&path))?;
     }
-    write_synced(&dir.join(REVOKED_FILE), format!("{when}\n").as_bytes())?;
-    sync_dir(dir)
+    // Synced with its directory, which also makes the removals durable.
+    let marker = dir.join(REVOKED_FILE);
+    private_file::write(&marker, format!("{when}\n").as_bytes()).map_err(io_err(&marker))
 }
 
 #[cfg(test)]

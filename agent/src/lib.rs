@@ -20,6 +20,8 @@
 //! - [`keyring`]: [`keyring::Keyring`], the data key wrapped under the
 //!   passphrase with Argon2id, the sealed device key, the failure counter,
 //!   atomic re-wrapping and destruction on revocation.
+//! - [`private_file`]: owner-only files written whole or not at all
+//!   (the keyring, the staff list, the unlock session).
 //! - [`unlock`]: where a command gets the passphrase or key
 //!   (`HEARTH_PASSPHRASE`, an unlock session, a prompt).
 //! - [`store`]: [`store::RecordStore`], the storage trait, and
@@ -46,6 +48,7 @@ pub mod commands;
 pub mod identity;
 pub mod keyring;
 pub mod keys;
+pub mod private_file;
 pub mod seal;
 pub mod store;
 pub mod sync;

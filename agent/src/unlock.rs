@@ -22,7 +22,7 @@
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use hearth_shared::Timestamp;
@@ -132,17 +132,7 @@ pub fn write_session(
         expires.0,
         hex::encode(dk.as_bytes())
     ));
-    let tmp = path.with_extension("new");
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
-    f.write_all(text.as_bytes()).map_err(io)?;
-    drop(f);
-    fs::rename(&tmp, &path).map_err(io)?;
+    crate::private_file::write(&path, text.as_bytes()).map_err(io)?;
     Ok(path)
 }
 
