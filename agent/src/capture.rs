@@ -6,12 +6,12 @@
 //! prev inside its write transaction, we sign there, and the call returns
 //! only after the commit. Nothing is written when the input is refused.
 
+use hearth_shared::clock::Clock;
 use hearth_shared::json::{Defaults, JsonError, parse_body};
 use hearth_shared::{Body, Envelope, SignedRecord};
 
 use crate::keys::DeviceKey;
 use crate::store::{LocalRecord, RecordStore, StoreError};
-use hearth_shared::clock::Clock;
 
 /// Why a capture failed.
 #[derive(Debug, thiserror::Error)]

@@ -26,6 +26,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use hearth_shared::Timestamp;
+use hearth_shared::clock::Clock;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -33,7 +34,6 @@ use crate::keyring::{self, Keyring, KeyringError, UnlockError};
 use crate::keys::DeviceKey;
 use crate::seal::{DataKey, Sealer};
 use crate::store::{LocalStore, StoreError};
-use hearth_shared::clock::Clock;
 
 /// The passphrase for automation and tests.
 pub const PASSPHRASE_ENV: &str = "HEARTH_PASSPHRASE";

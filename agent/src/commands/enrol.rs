@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
+use hearth_shared::clock::Clock;
 use hearth_shared::protocol::EnrolRequest;
 
 use super::render::emit;
@@ -14,7 +15,6 @@ use crate::identity::save_staff;
 use crate::store::{RecordStore, Registration};
 use crate::sync::transport::Transport;
 use crate::tls::{self, Fingerprint};
-use hearth_shared::clock::Clock;
 
 /// The server's receipt key as the enrolment stored it.
 pub(super) fn server_key(reg: &Registration) -> Result<VerifyingKey, CommandError> {

@@ -8,6 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use hearth_shared::Text;
+use hearth_shared::clock::Clock;
 use rand_core::OsRng;
 
 use super::render::emit;
@@ -18,7 +19,6 @@ use crate::keys::DeviceKey;
 use crate::seal::DataKey;
 use crate::store::{DeviceSettings, LocalStore, RecordStore, StoreError};
 use crate::unlock::PASSPHRASE_ENV;
-use hearth_shared::clock::Clock;
 
 /// `--agency` or `--worker`: 1 to `N` bytes, not only spaces.
 fn name<const N: usize>(flag: &'static str, value: &str) -> Result<Text<N>, CommandError> {

@@ -5,12 +5,12 @@ use std::io::Write;
 use std::path::Path;
 
 use hearth_shared::ChildRef;
+use hearth_shared::clock::Clock;
 use serde_json::Value;
 
 use super::render::{emit, list_line, show_json, summary};
 use super::{CommandError, EXIT_OK, envelope_of, open, parse_record_id};
 use crate::store::{RecordStore, SyncStatus};
-use hearth_shared::clock::Clock;
 
 /// `list`.
 pub(super) fn list(

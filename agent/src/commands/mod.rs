@@ -27,6 +27,7 @@ mod unlock;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use hearth_shared::clock::{Clock, SystemClock};
 use hearth_shared::{Envelope, RecordId};
 
 pub use self::error::{
@@ -36,7 +37,6 @@ use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};
 use crate::unlock::KeySource;
-use hearth_shared::clock::{Clock, SystemClock};
 
 /// The store directory: `--store`, else `$HEARTH_STORE`, else
 /// `$XDG_DATA_HOME/hearth`, else `~/.local/share/hearth`.

@@ -5,10 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
+use hearth_shared::clock::Clock;
+
 use super::render::emit;
 use super::{CommandError, EXIT_OK, open};
 use crate::store::RecordStore;
-use hearth_shared::clock::Clock;
 
 /// `purge --older-than-days N`.
 pub(super) fn purge(

@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use hearth_shared::clock::Clock;
 use hearth_shared::json::{Defaults, JsonError, parse_body};
 use hearth_shared::kinds::Detail;
 use hearth_shared::{Body, DeviceId, RecordId, Seq, Text, Timestamp};
@@ -19,7 +20,6 @@ use crate::cli::{AmendArgs, RecordArgs};
 use crate::identity::{Identity, IdentityError, load_staff};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalStore, RecordStore};
-use hearth_shared::clock::Clock;
 
 /// `record <kind> ...` or `record --json FILE`.
 pub(super) fn record(

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use hearth_shared::clock::Clock;
+
 use super::enrol::server_key;
 use super::render::emit;
 use super::{CommandError, EXIT_OK, EXIT_REFUSED, open};
@@ -18,7 +20,6 @@ use crate::sync::transport::{Transport, TransportError};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::tls;
 use crate::unlock;
-use hearth_shared::clock::Clock;
 
 /// A progress bar on stderr when there is more than one batch to send and
 /// a person to watch it; otherwise a hidden one.

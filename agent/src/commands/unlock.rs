@@ -9,12 +9,13 @@ use std::path::Path;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
+use hearth_shared::clock::Clock;
+
 use super::render::emit;
 use super::{CommandError, EXIT_OK, ensure_initialised};
 use crate::keyring::{self, KdfParams, Keyring};
 use crate::seal::DataKey;
 use crate::unlock::{self, KeySource, NEW_PASSPHRASE_ENV, PASSPHRASE_ENV};
-use hearth_shared::clock::Clock;
 
 /// The current passphrase from `HEARTH_PASSPHRASE` or a prompt (never a
 /// session: unlocking and changing it need the passphrase itself).
