@@ -2,7 +2,7 @@
 //! its database (`keyring.json`, `staff.json`, `unlock-failures`,
 //! `revoked`) and the unlock session in the runtime directory.
 //!
-//! [`write`] replaces a file whole or not at all: a `tempfile` in the same
+//! [`write()`] replaces a file whole or not at all: a `tempfile` in the same
 //! directory, made owner-only, written and synced, then persisted (renamed)
 //! over the old file, and the directory synced so the rename survives a
 //! power cut. A reader sees the old content or the new, never a torn file.
