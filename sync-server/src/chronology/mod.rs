@@ -29,62 +29,14 @@ pub use family::family_of;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hearth_shared::kinds::Detail;
-use hearth_shared::kinds::meeting::Minutes;
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
-use crate::store::FiledRecord;
-
-/// Something a reader should notice about an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Flag {
-    /// Captured more than the threshold after the event.
-    LateEntry,
-    /// A voice-of-the-child record with no action.
-    NoAction,
-    /// A meeting whose minutes were not recorded.
-    MinutesNotRecorded,
-    /// A developmental review the child was not brought to.
-    WasNotBrought,
-    /// Another record from the same device conflicts with it (a fork).
-    Disputed,
-    /// An escalation not resolved.
-    Unresolved,
-    /// Corrected by an amendment.
-    Amended,
-    /// Dated after it was captured (device clock corrected), by more than
-    /// [`FUTURE_TOLERANCE_SECS`]: a mistyped date, or local time entered as
-    /// UTC. Kept and shown, but a person should check the date.
-    FutureDated,
-    /// Retracted by its device: entered in error. Shown, struck through,
-    /// never deleted.
-    EnteredInError,
-    /// An amendment whose original the server has not received: held
-    /// pending, applied once the original arrives.
-    CorrectsUnknownRecord,
-}
+pub use crate::line::{Flag, FlagSet, detail_flags};
+use crate::line::{Amends, FiledRecord};
 
 /// How far after its (corrected) capture time an event may be dated before
 /// it is flagged: room for the clock estimate, not for a wrong day.
 pub const FUTURE_TOLERANCE_SECS: i64 = 15 * 60;
-
-impl Flag {
-    /// Its name in every format.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::LateEntry => "late_entry",
-            Self::NoAction => "no_action",
-            Self::MinutesNotRecorded => "minutes_not_recorded",
-            Self::WasNotBrought => "was_not_brought",
-            Self::Disputed => "disputed",
-            Self::Unresolved => "unresolved",
-            Self::Amended => "amended",
-            Self::FutureDated => "future_dated",
-            Self::EnteredInError => "entered_in_error",
-            Self::CorrectsUnknownRecord => "corrects_unknown_record",
-        }
-    }
-}
 
 /// What an amendment changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +90,7 @@ impl Version {
             recorded_at: r.corrected_time,
             reason: r.line.amends.as_ref().map(|a| a.reason.clone()),
             entered_in_error: r.line.amends.is_some()
-                && r.line.detail_flags.contains(Flag::EnteredInError),
+                && r.line.detail_flags.has(Flag::EnteredInError),
         }
     }
 }
@@ -199,81 +151,6 @@ impl DateRange {
     }
 }
 
-impl Flag {
-    /// Every flag, in order.
-    pub const ALL: [Self; 10] = [
-        Self::LateEntry,
-        Self::NoAction,
-        Self::MinutesNotRecorded,
-        Self::WasNotBrought,
-        Self::Disputed,
-        Self::Unresolved,
-        Self::Amended,
-        Self::FutureDated,
-        Self::EnteredInError,
-        Self::CorrectsUnknownRecord,
-    ];
-
-    const fn bit(self) -> u16 {
-        1 << self as u16
-    }
-}
-
-/// A set of [`Flag`]s, stored as an integer (bit `n` is the `n`th variant
-/// of [`Flag`]; the order of the variants is therefore fixed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlagSet(u16);
-
-impl FlagSet {
-    /// With `flag` added.
-    #[must_use]
-    pub const fn with(self, flag: Flag) -> Self {
-        Self(self.0 | flag.bit())
-    }
-
-    /// Whether it holds `flag`.
-    pub const fn contains(self, flag: Flag) -> bool {
-        self.0 & flag.bit() != 0
-    }
-
-    /// Its stored form.
-    pub const fn bits(self) -> u16 {
-        self.0
-    }
-
-    /// From its stored form; `None` if it holds bits no flag uses.
-    pub fn from_bits(bits: u16) -> Option<Self> {
-        let all = Flag::ALL.iter().fold(0, |acc, f| acc | f.bit());
-        (bits & !all == 0).then_some(Self(bits))
-    }
-
-    /// The flags, in [`Flag`] order.
-    pub fn iter(self) -> impl Iterator<Item = Flag> {
-        Flag::ALL.into_iter().filter(move |f| self.contains(*f))
-    }
-}
-
-/// What a record's own fields say a reader should notice. Worked out at
-/// ingest and stored (see [`crate::store::Line::detail_flags`]); the flags that
-/// depend on arrival, on other records or on the clock are added by
-/// [`reconcile`].
-pub fn detail_flags(detail: &Detail) -> FlagSet {
-    let none = FlagSet::default();
-    match detail {
-        Detail::Voice(v) if v.action.trim().is_empty() => none.with(Flag::NoAction),
-        Detail::Meeting(m) if m.minutes == Minutes::NotRecorded => {
-            none.with(Flag::MinutesNotRecorded)
-        }
-        Detail::DevelopmentalReview(d) if d.was_not_brought => none.with(Flag::WasNotBrought),
-        Detail::Escalation(e) if !e.resolved => none.with(Flag::Unresolved),
-        Detail::Revision(r) => match r.revised.detail() {
-            Some(d) => detail_flags(&d),
-            None => none.with(Flag::EnteredInError),
-        },
-        _ => none,
-    }
-}
-
 /// `r`'s flags, its own-field flags being `detail` (the latest
 /// revision's, for an amended record).
 fn flags_of(r: &FiledRecord, detail: FlagSet) -> FlagSet {
@@ -292,7 +169,7 @@ fn flags_of(r: &FiledRecord, detail: FlagSet) -> FlagSet {
 
 /// Whether `r` is an amendment that may fold into the record it names: only
 /// a record of the same device (the same signing key) can be amended.
-fn own_amendment(r: &FiledRecord) -> Option<&crate::store::Amends> {
+fn own_amendment(r: &FiledRecord) -> Option<&Amends> {
     r.line
         .amends
         .as_ref()
@@ -376,7 +253,7 @@ pub fn retracted(records: &[FiledRecord]) -> BTreeSet<RecordId> {
     for (root, chain) in chains {
         if chain
             .last()
-            .is_some_and(|l| l.line.detail_flags.contains(Flag::EnteredInError))
+            .is_some_and(|l| l.line.detail_flags.has(Flag::EnteredInError))
         {
             out.insert(root);
             out.extend(chain.iter().map(|c| c.line.id));
@@ -446,7 +323,7 @@ pub fn reconcile(
             entry.occurred_at = latest.line.occurred_at;
             entry.children = latest.line.children.clone();
         }
-        entry.flags = flags.iter().collect();
+        entry.flags = flags.flags().collect();
         if entry.children.iter().any(|c| view.contains(c)) && range.contains(entry.occurred_at) {
             entries.push(entry);
         }

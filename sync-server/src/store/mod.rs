@@ -6,13 +6,12 @@
 
 pub mod sqlite;
 
-use hearth_shared::kinds::Detail;
 use hearth_shared::{
-    ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, RecordKind, Seq, Timestamp,
+    ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp,
 };
 
 use crate::chronology::family::FamilyLinks;
-use crate::chronology::{FlagSet, detail_flags};
+pub use crate::line::{Amends, FiledRecord, Line};
 use crate::clock::ClockState;
 
 /// Why the store failed. Always the server's problem, never the client's.
@@ -106,107 +105,6 @@ pub struct NewRecord {
     pub corrected_time: Timestamp,
     /// Captured long after the event.
     pub late_entry: bool,
-}
-
-/// What a chronology line shows of a record: worked out from the verified
-/// envelope once, at ingest ([`Line::of`]), and stored beside the signed
-/// bytes, so that a pull decodes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// The record.
-    pub id: RecordId,
-    /// Its kind.
-    pub kind: RecordKind,
-    /// When it happened, as recorded.
-    pub occurred_at: Timestamp,
-    /// The recording agency.
-    pub agency: String,
-    /// The author.
-    pub author: String,
-    /// The headline.
-    pub headline: String,
-    /// The children it names.
-    pub children: Vec<ChildRef>,
-    /// What its own fields say a reader should notice (no action, minutes
-    /// not recorded, was not brought, unresolved); for a revision, what the
-    /// corrected fields say, or `entered_in_error`.
-    pub detail_flags: FlagSet,
-    /// For an amendment: the record it corrects, and why.
-    pub amends: Option<Amends>,
-}
-
-impl Line {
-    /// The line of a verified envelope.
-    pub fn of(e: &Envelope) -> Self {
-        Self {
-            id: e.id(),
-            kind: e.body.detail.kind(),
-            occurred_at: e.body.occurred_at,
-            agency: e.body.agency.as_str().to_string(),
-            author: e.body.author.as_str().to_string(),
-            headline: e.body.headline.as_str().to_string(),
-            children: e.body.children.iter().cloned().collect(),
-            detail_flags: detail_flags(&e.body.detail),
-            amends: amends(&e.body.detail).map(|(corrects, reason)| Amends {
-                corrects,
-                reason: reason.to_string(),
-            }),
-        }
-    }
-}
-
-/// A record as the chronology reads it: its line, and what the server
-/// learnt of it on arrival and since.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiledRecord {
-    /// What its line shows.
-    pub line: Line,
-    /// When the server received it.
-    pub received_at: Timestamp,
-    /// Its corrected capture time.
-    pub corrected_time: Timestamp,
-    /// Captured long after the event.
-    pub late_entry: bool,
-    /// Another record conflicts with it (a fork).
-    pub disputed: bool,
-    /// The enrolled worker of the device that sent it (the line's agency
-    /// is the device's enrolled agency, whatever the record says).
-    pub worker: String,
-}
-
-/// What an amendment corrects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Amends {
-    /// The corrected record.
-    pub corrects: RecordId,
-    /// Why.
-    pub reason: String,
-}
-
-impl FiledRecord {
-    /// The chronology's view of a verified envelope (tests and tools).
-    pub fn from_envelope(
-        e: &Envelope,
-        received_at: Timestamp,
-        corrected_time: Timestamp,
-        late_entry: bool,
-        disputed: bool,
-    ) -> Self {
-        Self {
-            line: Line::of(e),
-            received_at,
-            corrected_time,
-            late_entry,
-            disputed,
-            worker: e.body.author.as_str().to_string(),
-        }
-    }
-}
-
-/// The record a correction (an amendment or a revision) corrects, and
-/// its reason.
-pub fn amends(detail: &Detail) -> Option<(RecordId, &str)> {
-    detail.corrects()
 }
 
 /// Whether a kept-aside record was quarantined or rejected.

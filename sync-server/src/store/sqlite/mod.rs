@@ -35,7 +35,7 @@ use super::{
     HoldStatus, IngestTx, Line, NewRecord, QuarantineUsage, Revocation, Role, Store, StoreError,
     User, UserChange, UserEntry, Via,
 };
-use crate::chronology::FlagSet;
+use crate::line::FlagSet;
 use crate::chronology::family::{FamilyLinks, NamedTogether, pair};
 use crate::clock::ClockState;
 
@@ -1277,7 +1277,7 @@ mod tests {
         .unwrap();
         for (e, bytes) in records {
             let hash = SignedRecord::sign(key, e).unwrap().hash();
-            let corrects = super::super::amends(&e.body.detail).map(|(c, _)| c);
+            let corrects = crate::line::amends(&e.body.detail).map(|(c, _)| c);
             conn.execute(
                 "INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry, disputed, corrects_device, corrects_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -1372,7 +1372,7 @@ mod tests {
             got[1]
                 .line
                 .detail_flags
-                .contains(crate::chronology::Flag::NoAction)
+                .has(crate::line::Flag::NoAction)
         );
         // Records naming several children still make a family.
         let groups = store.family_links().unwrap().named_together;
