@@ -31,8 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
-pub use crate::line::{Flag, FlagSet, detail_flags};
 use crate::line::{Amends, FiledRecord};
+pub use crate::line::{Flag, FlagSet, detail_flags};
 
 /// How far after its (corrected) capture time an event may be dated before
 /// it is flagged: room for the clock estimate, not for a wrong day.
