@@ -19,67 +19,40 @@ use hearth_shared::kinds::Detail;
 use hearth_shared::kinds::meeting::Minutes;
 use hearth_shared::{ChildRef, Envelope, RecordId, RecordKind, Timestamp};
 
-/// Something a reader should notice about an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Flag {
-    /// Captured more than the threshold after the event.
-    LateEntry,
-    /// A voice-of-the-child record with no action.
-    NoAction,
-    /// A meeting whose minutes were not recorded.
-    MinutesNotRecorded,
-    /// A developmental review the child was not brought to.
-    WasNotBrought,
-    /// Another record from the same device conflicts with it (a fork).
-    Disputed,
-    /// An escalation not resolved.
-    Unresolved,
-    /// Corrected by an amendment.
-    Amended,
-    /// Dated after it was captured (device clock corrected), by more than
-    /// [`crate::chronology::FUTURE_TOLERANCE_SECS`]: a mistyped date, or
-    /// local time entered as UTC. Kept and shown, but a person should
-    /// check the date.
-    FutureDated,
-    /// Retracted by its device: entered in error. Shown, struck through,
-    /// never deleted.
-    EnteredInError,
-    /// An amendment whose original the server has not received: held
-    /// pending, applied once the original arrives.
-    CorrectsUnknownRecord,
+hearth_shared::words! {
+    /// Something a reader should notice about an entry. Its word is its
+    /// name in every format; its position is its bit in a stored
+    /// [`FlagSet`], so the order of the variants is fixed.
+    pub enum Flag {
+        /// Captured more than the threshold after the event.
+        LateEntry => "late_entry",
+        /// A voice-of-the-child record with no action.
+        NoAction => "no_action",
+        /// A meeting whose minutes were not recorded.
+        MinutesNotRecorded => "minutes_not_recorded",
+        /// A developmental review the child was not brought to.
+        WasNotBrought => "was_not_brought",
+        /// Another record from the same device conflicts with it (a fork).
+        Disputed => "disputed",
+        /// An escalation not resolved.
+        Unresolved => "unresolved",
+        /// Corrected by an amendment.
+        Amended => "amended",
+        /// Dated after it was captured (device clock corrected), by more
+        /// than [`crate::chronology::FUTURE_TOLERANCE_SECS`]: a mistyped
+        /// date, or local time entered as UTC. Kept and shown, but a person
+        /// should check the date.
+        FutureDated => "future_dated",
+        /// Retracted by its device: entered in error. Shown, struck
+        /// through, never deleted.
+        EnteredInError => "entered_in_error",
+        /// An amendment whose original the server has not received: held
+        /// pending, applied once the original arrives.
+        CorrectsUnknownRecord => "corrects_unknown_record",
+    }
 }
 
 impl Flag {
-    /// Every flag, in order.
-    pub const ALL: [Self; 10] = [
-        Self::LateEntry,
-        Self::NoAction,
-        Self::MinutesNotRecorded,
-        Self::WasNotBrought,
-        Self::Disputed,
-        Self::Unresolved,
-        Self::Amended,
-        Self::FutureDated,
-        Self::EnteredInError,
-        Self::CorrectsUnknownRecord,
-    ];
-
-    /// Its name in every format.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::LateEntry => "late_entry",
-            Self::NoAction => "no_action",
-            Self::MinutesNotRecorded => "minutes_not_recorded",
-            Self::WasNotBrought => "was_not_brought",
-            Self::Disputed => "disputed",
-            Self::Unresolved => "unresolved",
-            Self::Amended => "amended",
-            Self::FutureDated => "future_dated",
-            Self::EnteredInError => "entered_in_error",
-            Self::CorrectsUnknownRecord => "corrects_unknown_record",
-        }
-    }
-
     /// The set holding this flag alone.
     pub const fn set(self) -> FlagSet {
         match self {
@@ -140,7 +113,7 @@ impl FlagSet {
 
     /// The flags, in [`Flag`] order.
     pub fn flags(self) -> impl Iterator<Item = Flag> {
-        Flag::ALL.into_iter().filter(move |f| self.has(*f))
+        Flag::ALL.iter().copied().filter(move |f| self.has(*f))
     }
 }
 
@@ -273,7 +246,7 @@ mod tests {
     #[test]
     fn stored_flag_bits_never_move() {
         // `records.detail_flags` holds these integers: bit n is the nth flag.
-        for (n, f) in Flag::ALL.into_iter().enumerate() {
+        for (n, f) in Flag::ALL.iter().copied().enumerate() {
             assert_eq!(f.set().bits(), 1 << n, "{f:?}");
         }
         assert_eq!(FlagSet::all().bits(), 0b11_1111_1111);
@@ -288,5 +261,26 @@ mod tests {
             s.flags().collect::<Vec<_>>(),
             [Flag::NoAction, Flag::EnteredInError]
         );
+    }
+
+    #[test]
+    fn flag_words_are_their_names_in_every_format() {
+        let words: Vec<_> = Flag::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "late_entry",
+                "no_action",
+                "minutes_not_recorded",
+                "was_not_brought",
+                "disputed",
+                "unresolved",
+                "amended",
+                "future_dated",
+                "entered_in_error",
+                "corrects_unknown_record",
+            ]
+        );
+        assert_eq!("disputed".parse::<Flag>(), Ok(Flag::Disputed));
     }
 }

@@ -105,22 +105,14 @@ pub struct NewRecord {
     pub late_entry: bool,
 }
 
-/// Whether a kept-aside record was quarantined or rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldStatus {
-    /// A fork: genuine bytes that conflict with the chain.
-    Quarantined,
-    /// Not a genuine, well-formed record.
-    Rejected,
-}
-
-impl HoldStatus {
-    /// Its name in storage and output.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Quarantined => "quarantined",
-            Self::Rejected => "rejected",
-        }
+hearth_shared::words! {
+    /// Whether a kept-aside record was quarantined or rejected (its word
+    /// is stored in `quarantine.status` and shown).
+    pub enum HoldStatus {
+        /// A fork: genuine bytes that conflict with the chain.
+        Quarantined => "quarantined",
+        /// Not a genuine, well-formed record.
+        Rejected => "rejected",
     }
 }
 
@@ -201,45 +193,19 @@ pub struct Alarm {
     pub message: String,
 }
 
-/// How a chronology, or records about a child, were read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// The `chronology` command.
-    Cli,
-    /// `GET /v1/children/{ref}/chronology`.
-    Http,
-    /// The `quarantine` command: what is held about these children, with
-    /// verdicts, without the records' bytes.
-    Quarantine,
-    /// `quarantine --json --bytes`: the held records' bytes too.
-    QuarantineBytes,
-}
-
-impl Via {
-    /// Every value.
-    pub const ALL: [Self; 4] = [
-        Self::Cli,
-        Self::Http,
-        Self::Quarantine,
-        Self::QuarantineBytes,
-    ];
-
-    /// Its name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Cli => "cli",
-            Self::Http => "http",
-            Self::Quarantine => "quarantine",
-            Self::QuarantineBytes => "quarantine-bytes",
-        }
-    }
-
-    /// From its name; `cli` for any name not known.
-    pub fn parse(s: &str) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .unwrap_or(Self::Cli)
+hearth_shared::words! {
+    /// How a chronology, or records about a child, were read (its word is
+    /// stored in `access_log.via`).
+    pub enum Via {
+        /// The `chronology` command.
+        Cli => "cli",
+        /// `GET /v1/children/{ref}/chronology`.
+        Http => "http",
+        /// The `quarantine` command: what is held about these children, with
+        /// verdicts, without the records' bytes.
+        Quarantine => "quarantine",
+        /// `quarantine --json --bytes`: the held records' bytes too.
+        QuarantineBytes => "quarantine-bytes",
     }
 }
 
@@ -282,31 +248,13 @@ pub struct FamilyChange {
     pub reason: String,
 }
 
-/// A role with API access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Pulls chronologies.
-    Manager,
-    /// Pulls chronologies and administers.
-    Admin,
-}
-
-impl Role {
-    /// Its name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Manager => "manager",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// From its name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "manager" => Some(Self::Manager),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
+hearth_shared::words! {
+    /// A role with API access (its word is stored in `users.role`).
+    pub enum Role {
+        /// Pulls chronologies.
+        Manager => "manager",
+        /// Pulls chronologies and administers.
+        Admin => "admin",
     }
 }
 

@@ -191,7 +191,9 @@ pub(super) fn user_by_token(
     row.map(|(name, role)| {
         Ok(User {
             name,
-            role: Role::parse(&role).ok_or(StoreError::Corrupt("a user role"))?,
+            role: role
+                .parse::<Role>()
+                .map_err(|_| StoreError::Corrupt("a user role"))?,
         })
     })
     .transpose()
@@ -215,7 +217,9 @@ pub(super) fn users(conn: &Connection) -> Result<Vec<UserEntry>, StoreError> {
         Ok(UserEntry {
             user: User {
                 name,
-                role: Role::parse(&role).ok_or(StoreError::Corrupt("a user role"))?,
+                role: role
+                    .parse::<Role>()
+                    .map_err(|_| StoreError::Corrupt("a user role"))?,
             },
             created_at: Timestamp(created),
             revoked: revoked_at.map(|at| Revocation {

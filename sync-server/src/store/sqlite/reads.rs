@@ -198,7 +198,8 @@ pub(super) fn access_log(conn: &Connection) -> Result<Vec<Access>, StoreError> {
         out.push(Access {
             at: Timestamp(r.get(0)?),
             who: r.get(1)?,
-            via: Via::parse(&via),
+            // `cli` for a word this build does not know (as ever).
+            via: via.parse().unwrap_or(Via::Cli),
             child: match r.get::<_, String>(3)? {
                 c if c.is_empty() => None,
                 c => Some(parse_child(&c)?),
@@ -227,11 +228,8 @@ pub(super) fn held(conn: &Connection) -> Result<Vec<Held>, StoreError> {
             id: r.get(0)?,
             device: dev_at(r, 1)?,
             seq: r.get::<_, Option<i64>>(2)?.map(|s| Seq(s as u64)),
-            status: if status == "quarantined" {
-                HoldStatus::Quarantined
-            } else {
-                HoldStatus::Rejected
-            },
+            // Anything but `quarantined` reads as rejected (as ever).
+            status: status.parse().unwrap_or(HoldStatus::Rejected),
             reason: r.get(4)?,
             bytes: r.get(5)?,
             received_at: Timestamp(r.get(6)?),
