@@ -41,7 +41,7 @@ impl SqliteStore {
     /// connection checkpoints for itself again once the WAL passes
     /// [`WRITER_CHECKPOINT_PAGES`], so the WAL stays bounded.
     pub fn checkpoint_in_background(&mut self, data: &Path) -> Result<Checkpointer, StoreError> {
-        self.conn
+        self.conn()?
             .pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         let conn = Connection::open(db_path(data))?;
         conn.busy_timeout(Duration::from_secs(30))?;

@@ -22,25 +22,27 @@
 //! By concern: [`migrations`] (the runner and its Rust steps), `rows`
 //! (row <-> type mapping), `tx` (the ingest transaction), `reads`
 //! (chronology lines, families, access log, quarantine), `admin`
-//! (devices, tokens, users, family links) and [`checkpoint`].
+//! (devices, tokens, users, family links), [`checkpoint`] and [`pool`]
+//! (the pooled connections and their pragmas).
 
 mod admin;
 pub mod checkpoint;
 pub mod migrations;
+pub mod pool;
 mod reads;
 mod rows;
 mod tx;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use hearth_shared::{ChildRef, DeviceId, Timestamp};
 use rusqlite::Connection;
 
 pub use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
+use self::pool::{Conn, Kind};
 use super::{
-    Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx, Role,
-    Store, StoreError, User, UserChange, UserEntry,
+    Access, AfterCommit, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held,
+    IngestTx, Role, Store, StoreError, User, UserChange, UserEntry,
 };
 use crate::chronology::family::FamilyLinks;
 
@@ -49,9 +51,12 @@ pub fn db_path(data: &Path) -> PathBuf {
     data.join("hearth.db")
 }
 
-/// A store over one SQLite connection.
+/// A store over SQLite: a pool of connections to one database (see
+/// [`pool`]). Cheap to clone (clones share the pool), and `Sync`, so
+/// request handlers can share one.
+#[derive(Clone)]
 pub struct SqliteStore {
-    conn: Connection,
+    pool: r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>,
 }
 
 impl SqliteStore {
@@ -72,39 +77,61 @@ impl SqliteStore {
             .mode(0o600)
             .open(db_path(data))
             .map_err(io(db_path(data)))?;
+        // Opened here, not through the pool, so that a database that cannot
+        // be opened or migrated fails at once, with SQLite's reason.
         let mut conn = Connection::open(db_path(data))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        pool::configure(&conn, Kind::Writer)?;
         migrations::migrate(&mut conn, migrations::MIGRATIONS)?;
-        Ok(Self { conn })
+        drop(conn);
+        Ok(Self {
+            pool: pool::pool(data, Kind::Writer),
+        })
     }
 
     /// Opens an already migrated database (for request handlers): no
     /// write lock is taken.
+    ///
+    /// Returns a pool of up to [`pool::READ_CONNECTIONS`] connections,
+    /// each opened when first needed.
     pub fn connect(data: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(db_path(data))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(Self { conn })
+        Ok(Self {
+            pool: pool::pool(data, Kind::Reader),
+        })
+    }
+
+    /// A connection from the pool, for one call.
+    fn conn(&self) -> Result<Conn, StoreError> {
+        pool::get(&self.pool)
     }
 }
 
 impl Store for SqliteStore {
+    fn open(data: &Path) -> Result<Self, StoreError> {
+        Self::open(data)
+    }
+
+    fn connect(data: &Path) -> Result<Self, StoreError> {
+        Self::connect(data)
+    }
+
+    fn upkeep_in_background(&mut self, data: &Path) -> Result<AfterCommit, StoreError> {
+        let checkpointer = self.checkpoint_in_background(data)?;
+        Ok(Box::new(move || checkpointer.nudge()))
+    }
+
     fn ingest<T>(
         &mut self,
         f: impl FnOnce(&mut dyn IngestTx) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::ingest(&mut self.conn, f)
+        tx::ingest(&mut *self.conn()?, f)
     }
 
     fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
-        admin::device(&self.conn, id)
+        admin::device(&*self.conn()?, id)
     }
 
     fn devices(&self) -> Result<Vec<Device>, StoreError> {
-        admin::devices(&self.conn)
+        admin::devices(&*self.conn()?)
     }
 
     fn set_staff(
@@ -114,11 +141,11 @@ impl Store for SqliteStore {
         on: bool,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        admin::set_staff(&self.conn, device, member, on, at)
+        admin::set_staff(&*self.conn()?, device, member, on, at)
     }
 
     fn revoke(&self, id: DeviceId, reason: &str, at: Timestamp) -> Result<bool, StoreError> {
-        admin::revoke(&self.conn, id, reason, at)
+        admin::revoke(&*self.conn()?, id, reason, at)
     }
 
     fn add_enrol_token(
@@ -128,7 +155,7 @@ impl Store for SqliteStore {
         created: Timestamp,
         expires: Timestamp,
     ) -> Result<(), StoreError> {
-        admin::add_enrol_token(&self.conn, hash, grant, created, expires)
+        admin::add_enrol_token(&*self.conn()?, hash, grant, created, expires)
     }
 
     fn enrol(
@@ -138,7 +165,7 @@ impl Store for SqliteStore {
         public_key: [u8; 32],
         now: Timestamp,
     ) -> Result<Result<Grant, EnrolRefusal>, StoreError> {
-        admin::enrol(&self.conn, token_hash, device, public_key, now)
+        admin::enrol(&*self.conn()?, token_hash, device, public_key, now)
     }
 
     fn add_user(
@@ -148,15 +175,15 @@ impl Store for SqliteStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        admin::add_user(&self.conn, name, role, token_hash, now)
+        admin::add_user(&*self.conn()?, name, role, token_hash, now)
     }
 
     fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        admin::user_by_token(&self.conn, token_hash)
+        admin::user_by_token(&*self.conn()?, token_hash)
     }
 
     fn users(&self) -> Result<Vec<UserEntry>, StoreError> {
-        admin::users(&self.conn)
+        admin::users(&*self.conn()?)
     }
 
     fn revoke_user(
@@ -165,45 +192,51 @@ impl Store for SqliteStore {
         reason: &str,
         at: Timestamp,
     ) -> Result<UserChange, StoreError> {
-        admin::revoke_user(&self.conn, name, reason, at)
+        admin::revoke_user(&*self.conn()?, name, reason, at)
     }
 
     fn replace_user_token(&self, name: &str, token_hash: &str) -> Result<UserChange, StoreError> {
-        admin::replace_user_token(&self.conn, name, token_hash)
+        admin::replace_user_token(&*self.conn()?, name, token_hash)
     }
 
     fn change_family(&self, change: &FamilyChange) -> Result<(), StoreError> {
-        admin::change_family(&self.conn, change)
+        admin::change_family(&*self.conn()?, change)
     }
 
     fn family_links(&self) -> Result<FamilyLinks, StoreError> {
-        reads::family_links(&self.conn)
+        reads::family_links(&*self.conn()?)
     }
 
     fn family_history(&self) -> Result<Vec<FamilyChange>, StoreError> {
-        admin::family_history(&self.conn)
+        admin::family_history(&*self.conn()?)
     }
 
     fn records_for(&self, children: &[ChildRef]) -> Result<Vec<FiledRecord>, StoreError> {
-        reads::records_for(&self.conn, children)
+        reads::records_for(&*self.conn()?, children)
     }
 
     fn log_access(&self, access: &Access) -> Result<(), StoreError> {
-        reads::log_access(&self.conn, access)
+        reads::log_access(&*self.conn()?, access)
     }
 
     fn access_log(&self) -> Result<Vec<Access>, StoreError> {
-        reads::access_log(&self.conn)
+        reads::access_log(&*self.conn()?)
     }
 
     fn held(&self) -> Result<Vec<Held>, StoreError> {
-        reads::held(&self.conn)
+        reads::held(&*self.conn()?)
     }
 
     fn alarms(&self) -> Result<Vec<Alarm>, StoreError> {
-        reads::alarms(&self.conn)
+        reads::alarms(&*self.conn()?)
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+/// The store is shared by request handlers' blocking tasks.
+const _: () = {
+    const fn shared<S: Store>() {}
+    shared::<SqliteStore>();
+};

@@ -1,6 +1,8 @@
 //! The SQLite backend's tests: migrations from older schemas, the ingest
 //! transaction, reads of stored lines and corrections, checkpointing.
 
+use std::time::Duration;
+
 use ed25519_dalek::SigningKey;
 use hearth_shared::json::{Defaults, parse_body};
 use hearth_shared::protocol::VerdictStatus;
@@ -128,7 +130,8 @@ fn migrating_a_version_3_database_keeps_every_row_and_fills_the_lines() {
 
     let store = SqliteStore::open(dir.path()).unwrap();
     let version: i64 = store
-        .conn
+        .conn()
+        .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
@@ -443,7 +446,8 @@ fn the_checkpoint_thread_copies_the_wal_into_the_database() {
     let mut store = SqliteStore::open(dir.path()).unwrap();
     let checkpointer = store.checkpoint_in_background(dir.path()).unwrap();
     let auto: i64 = store
-        .conn
+        .conn()
+        .unwrap()
         .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
         .unwrap();
     assert_eq!(auto, WRITER_CHECKPOINT_PAGES);
@@ -451,7 +455,8 @@ fn the_checkpoint_thread_copies_the_wal_into_the_database() {
     let before = db_len();
     for i in 0..50 {
         store
-            .conn
+            .conn()
+        .unwrap()
             .execute(
                 "INSERT INTO alarms (raised_at, device, seq, message) VALUES (?1, x'0102030405060708', ?1, ?2)",
                 params![i, "x".repeat(2000)],
@@ -548,10 +553,11 @@ fn schema(conn: &Connection) -> Vec<(String, String)> {
 fn a_database_at_each_earlier_version_migrates_to_the_schema_of_a_new_one() {
     let fresh = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(fresh.path()).unwrap();
-    let want = schema(&store.conn);
+    let want = schema(&store.conn().unwrap());
     // user_version counts the migrations applied: list order is the version.
     let version: i64 = store
-        .conn
+        .conn()
+        .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
@@ -565,11 +571,19 @@ fn a_database_at_each_earlier_version_migrates_to_the_schema_of_a_new_one() {
         assert_eq!(at, earlier as i64);
         drop(conn);
         let store = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(schema(&store.conn), want, "migrated from version {earlier}");
+        assert_eq!(
+            schema(&store.conn().unwrap()),
+            want,
+            "migrated from version {earlier}"
+        );
         // Opening again changes nothing.
         drop(store);
         let store = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(schema(&store.conn), want, "reopened from version {earlier}");
+        assert_eq!(
+            schema(&store.conn().unwrap()),
+            want,
+            "reopened from version {earlier}"
+        );
     }
 }
 
@@ -587,4 +601,34 @@ fn a_database_from_a_newer_build_is_refused() {
         }
         other => panic!("{:?}", other.map(|_| ())),
     }
+}
+
+#[test]
+fn pooled_connections_keep_the_pragmas_of_their_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let int =
+        |c: &Connection, p: &str| -> i64 { c.pragma_query_value(None, p, |r| r.get(0)).unwrap() };
+    let writer = SqliteStore::open(dir.path()).unwrap();
+    let w = writer.conn().unwrap();
+    let mode: String = w
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(int(&w, "synchronous"), 2, "FULL");
+    assert_eq!(int(&w, "foreign_keys"), 1);
+    assert_eq!(int(&w, "busy_timeout"), 30_000);
+    drop(w);
+    let reader = SqliteStore::connect(dir.path()).unwrap();
+    let held: Vec<_> = (0..pool::READ_CONNECTIONS)
+        .map(|_| reader.conn().unwrap())
+        .collect();
+    for r in &held {
+        assert_eq!(int(r, "synchronous"), 2, "FULL");
+        assert_eq!(int(r, "busy_timeout"), 30_000);
+    }
+    drop(held);
+    // Connections go back to the pool and are reused.
+    assert_eq!(reader.pool.state().connections, pool::READ_CONNECTIONS);
+    assert!(reader.devices().unwrap().is_empty());
+    assert_eq!(reader.pool.state().connections, pool::READ_CONNECTIONS);
 }
