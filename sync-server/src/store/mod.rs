@@ -6,8 +6,6 @@
 
 pub mod sqlite;
 
-use std::path::Path;
-
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
 use crate::chronology::family::FamilyLinks;
@@ -362,37 +360,15 @@ pub trait IngestTx {
     fn fill_gap(&mut self, device: DeviceId, seq: Seq) -> Result<(), StoreError>;
 }
 
-/// What the writer calls after each commit, for upkeep done off its
-/// thread (see [`Store::upkeep_in_background`]).
-pub type AfterCommit = Box<dyn Fn() + Send + Sync>;
-
 /// Everything the server keeps.
 ///
 /// Generic, not a trait object ([`Store::ingest`] is generic over what
-/// its transaction returns): the HTTP layer and the CLI take `S: Store`.
-/// A store is `Send + Sync + 'static`, so one value can be shared by
-/// request handlers on blocking threads; a backend pools its connections
-/// inside (as [`sqlite::SqliteStore`] does). Everything the HTTP layer and
-/// the CLI need is on the trait, so a second backend changes nothing
-/// outside its own module but the line that chooses it.
+/// its transaction returns): the HTTP layer and the CLI take `S: Store`
+/// (with how to open one in a data directory beside it). A store is
+/// `Send + Sync + 'static`, so one value can be shared by request
+/// handlers on blocking threads; a backend pools its connections inside
+/// (as [`sqlite::SqliteStore`] does).
 pub trait Store: Send + Sync + 'static {
-    /// Opens (creating and migrating if needed) the store kept for the
-    /// data directory `data`: for the ingest writer and administration
-    /// commands.
-    fn open(data: &Path) -> Result<Self, StoreError>
-    where
-        Self: Sized;
-    /// A store for request handlers' reads, on a store already opened
-    /// with [`Store::open`]: takes no write lock.
-    fn connect(data: &Path) -> Result<Self, StoreError>
-    where
-        Self: Sized;
-    /// Moves upkeep the writer need not wait for onto a thread of its own
-    /// and returns what to call after each commit (SQLite: WAL
-    /// checkpoints). A backend with none returns a call that does nothing.
-    fn upkeep_in_background(&mut self, _data: &Path) -> Result<AfterCommit, StoreError> {
-        Ok(Box::new(|| {}))
-    }
     /// Runs `f` in one transaction, committed durably if it returns `Ok`.
     fn ingest<T>(
         &mut self,

@@ -41,8 +41,8 @@ use rusqlite::Connection;
 pub use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::pool::{Conn, Kind};
 use super::{
-    Access, AfterCommit, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held,
-    IngestTx, Role, Store, StoreError, User, UserChange, UserEntry,
+    Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx, Role,
+    Store, StoreError, User, UserChange, UserEntry,
 };
 use crate::chronology::family::FamilyLinks;
 
@@ -106,19 +106,6 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn open(data: &Path) -> Result<Self, StoreError> {
-        Self::open(data)
-    }
-
-    fn connect(data: &Path) -> Result<Self, StoreError> {
-        Self::connect(data)
-    }
-
-    fn upkeep_in_background(&mut self, data: &Path) -> Result<AfterCommit, StoreError> {
-        let checkpointer = self.checkpoint_in_background(data)?;
-        Ok(Box::new(move || checkpointer.nudge()))
-    }
-
     fn ingest<T>(
         &mut self,
         f: impl FnOnce(&mut dyn IngestTx) -> Result<T, StoreError>,
