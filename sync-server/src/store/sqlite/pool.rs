@@ -12,11 +12,13 @@
 //! `spawn_blocking`), which r2d2 is; deadpool-sqlite is async.
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use r2d2::{HandleError, Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use super::db_path;
 use crate::store::StoreError;
@@ -72,7 +74,25 @@ pub(super) fn pool(data: &Path, kind: Kind) -> Pool<SqliteConnectionManager> {
         .test_on_check_out(false)
         .connection_timeout(LOCK_WAIT)
         .error_handler(Box::new(TracingErrors))
+        .thread_pool(scheduler())
         .build_unchecked(manager)
+}
+
+/// The one thread, shared by every pool in the process, on which r2d2
+/// opens connections (it would start three per pool). Opening a SQLite
+/// connection takes a millisecond, and these pools open few: no minimum
+/// of idle connections, nothing to reap.
+fn scheduler() -> Arc<ScheduledThreadPool> {
+    static ONE: OnceLock<Arc<ScheduledThreadPool>> = OnceLock::new();
+    ONE.get_or_init(|| {
+        Arc::new(
+            ScheduledThreadPool::builder()
+                .num_threads(1)
+                .thread_name_pattern("hearth-db-{}")
+                .build(),
+        )
+    })
+    .clone()
 }
 
 /// Borrows a connection from `pool`.
