@@ -18,14 +18,18 @@
 //! - [`proxy`]: a counting TCP proxy (bytes on the wire).
 //! - [`rss`]: peak RSS of a child process from `/proc/PID/status`.
 //! - [`table`]: the results table.
+//! - [`run`]: the command line ([`run::Args`]) and each figure's counts.
+//! - [`chronology`]: figure 7, a chronology pulled from the real server.
 //!
 //! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
 
+pub mod chronology;
 pub mod corpus;
 pub mod micro;
 pub mod proxy;
 pub mod rss;
+pub mod run;
 pub mod server;
 pub mod size;
 pub mod table;

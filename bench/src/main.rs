@@ -8,86 +8,35 @@
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=ingest,backlog
 //! ```
 //!
+//! The flags are [`hearth_bench::run::Args`].
+//!
 //! The system figures drive the real `hearth-server` and `hearth-agent`
 //! binaries (from the same `target/release`, or `$HEARTH_BIN_DIR`) in temp
 //! dirs on loopback. Exits 0 whether targets pass or fail; non-zero only if
 //! something is broken (a binary missing, a record refused).
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use clap::Parser as _;
 use hearth_agent::capture::capture_body;
 use hearth_agent::clock;
 use hearth_agent::keyring::Keyring;
 use hearth_agent::seal::Sealer;
 use hearth_agent::store::{LocalStore, RecordStore};
+use hearth_bench::chronology::figure_chronology;
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
 use hearth_bench::proxy::CountingProxy;
 use hearth_bench::rss::{Watcher, cpu_by_thread, process_cpu};
+use hearth_bench::run::{Args, Counts, Figure};
 use hearth_bench::server::{Device, Server, bin_dir, binary};
 use hearth_bench::table::{Row, render};
 use hearth_bench::timing::interleaved;
 use hearth_bench::{size, timing};
-use hearth_shared::ChildRef;
-use hearth_sync_server::chronology::format::Format;
-use hearth_sync_server::chronology::{Chronology, DateRange, reconcile};
-use hearth_sync_server::store::Store;
-use hearth_sync_server::store::sqlite::SqliteStore;
-
-/// How much work each figure does, and figure 2's probes once run (figure
-/// 4 reuses their bare verify time as its baseline).
-struct Counts {
-    quick: bool,
-    probes: std::cell::OnceCell<Vec<[f64; 6]>>,
-    corpus: usize,
-    core_rounds: usize,
-    core_iters: usize,
-    capture_rounds: usize,
-    capture_iters: usize,
-    backlog: usize,
-    ingest_per_device: usize,
-    chron_small: usize,
-    chron_large: usize,
-}
-
-impl Counts {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                quick,
-                probes: std::cell::OnceCell::new(),
-                corpus: 900,
-                core_rounds: 20,
-                core_iters: 10,
-                capture_rounds: 4,
-                capture_iters: 5,
-                backlog: 1_000,
-                ingest_per_device: 500,
-                chron_small: 200,
-                chron_large: 500,
-            }
-        } else {
-            Self {
-                quick,
-                probes: std::cell::OnceCell::new(),
-                corpus: 9_000,
-                core_rounds: 1_500,
-                core_iters: 4,
-                capture_rounds: 80,
-                capture_iters: 8,
-                backlog: 10_000,
-                ingest_per_device: 50_000,
-                chron_small: 5_000,
-                chron_large: 50_000,
-            }
-        }
-    }
-}
 
 /// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
 const PASSPHRASE: &str = "hearth-bench passphrase";
@@ -109,9 +58,10 @@ fn mib(kib: u64) -> String {
 }
 
 fn main() -> anyhow::Result<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args = Args::parse();
+    let quick = args.quick;
     let counts = Counts::new(quick);
-    if std::env::args().any(|a| a == "--core-probe") {
+    if args.core_probe {
         core_probe_main(&counts);
         return Ok(());
     }
@@ -125,30 +75,24 @@ fn main() -> anyhow::Result<()> {
     // Fail early and clearly if the binaries are missing.
     binary("hearth-server")?;
     binary("hearth-agent")?;
-    // `--only=ingest,backlog` runs some figures (while working on them);
-    // the table of record runs them all.
-    let only: Option<Vec<String>> = std::env::args().find_map(|a| {
-        a.strip_prefix("--only=")
-            .map(|v| v.split(',').map(String::from).collect())
-    });
-    let run = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+    let run = |figure: Figure| args.runs(figure);
     let mut rows = Vec::new();
-    if run("size") {
+    if run(Figure::Size) {
         figure_size(&counts, &mut rows);
     }
-    if run("core") {
+    if run(Figure::Core) {
         figure_core(&counts, &mut rows)?;
     }
-    if run("capture") {
+    if run(Figure::Capture) {
         figure_capture(&counts, &mut rows)?;
     }
-    if run("backlog") {
+    if run(Figure::Backlog) {
         figure_backlog(&counts, &mut rows)?;
     }
-    if run("ingest") {
+    if run(Figure::Ingest) {
         figure_ingest(&counts, &mut rows)?;
     }
-    if run("binary") {
+    if run(Figure::Binary) {
         figure_binary_size(&mut rows);
     }
     println!();
@@ -810,106 +754,6 @@ fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     ] {
         figure_chronology(&server, &token, child, n, target, rows)?;
     }
-    Ok(())
-}
-
-fn figure_chronology(
-    server: &Server,
-    token: &str,
-    child: &str,
-    n: usize,
-    has_target: bool,
-    rows: &mut Vec<Row>,
-) -> anyhow::Result<()> {
-    // Its own amendments fold into the entries they correct.
-    let n = n - corpus::amendments_among(n);
-    eprintln!("figure 7: chronology of {n} entries");
-    let path = format!("/v1/children/{child}/chronology?reason=benchmark%20pull&format=json");
-    let mut times = Vec::new();
-    let mut server_times = Vec::new();
-    let mut entries = 0;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let (status, server_time, body) = server.get_timed(&path, Some(token))?;
-        times.push(t.elapsed().as_secs_f64());
-        if status != 200 {
-            bail!("chronology GET: {status} {body}");
-        }
-        server_times.push(server_time.ok_or_else(|| anyhow::anyhow!("no Server-Timing header"))?);
-        let v: serde_json::Value = serde_json::from_str(&body)?;
-        entries = v["entries"].as_array().map_or(0, Vec::len);
-    }
-    if entries != n {
-        bail!("the chronology of {child} has {entries} entries, expected {n}");
-    }
-    let http = size::median(times);
-    let served = size::median(server_times);
-    // In-process: the same steps as `audit::pull` minus the access-log
-    // write (one fsync), timed apart.
-    let store = SqliteStore::connect(&server.data)?;
-    let cref: ChildRef = child.parse().map_err(|_| anyhow::anyhow!("child ref"))?;
-    let mut load = Vec::new();
-    let mut rec = Vec::new();
-    let mut fmt = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let records = store.records_for(std::slice::from_ref(&cref))?;
-        load.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let view = BTreeSet::from([cref.clone()]);
-        let entries = reconcile(&records, &view, DateRange::default());
-        rec.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let json = Format::Json.render(&Chronology {
-            child: cref.clone(),
-            family: false,
-            children: vec![cref.clone()],
-            entries,
-        });
-        std::hint::black_box(json.len());
-        fmt.push(t.elapsed().as_secs_f64());
-    }
-    let (load, rec, fmt) = (size::median(load), size::median(rec), size::median(fmt));
-    let ms = |s: f64| format!("{:.1} ms", s * 1e3);
-    // The target is server time: the handler's own measure of the pull
-    // (authorise, read, reconcile, access-log commit) and the rendering,
-    // from its `Server-Timing` header. What the client sees adds TLS and the
-    // transfer of the body; it is shown beside it.
-    let (target, pass) = if has_target {
-        ("≤ 50 ms", Some(served <= 0.050))
-    } else {
-        ("(growth; no target)", None)
-    };
-    rows.push(Row::new(
-        format!("7 chronology: {n} entries, server time (HTTPS GET JSON)"),
-        ms(served),
-        "-",
-        format!("{:.2} of 50 ms", served / 0.050),
-        target,
-        pass,
-    ));
-    rows.push(Row::new(
-        format!("7 chronology: {n} entries, as the client sees it (+ TLS, transfer)"),
-        ms(http),
-        "-",
-        format!("{:.2} of 50 ms", http / 0.050),
-        "(diagnostic)",
-        None,
-    ));
-    rows.push(Row::new(
-        format!("7 chronology: {n} entries, in-process, no audit write"),
-        format!(
-            "{} (load {} + reconcile {} + JSON {})",
-            ms(load + rec + fmt),
-            ms(load),
-            ms(rec),
-            ms(fmt)
-        ),
-        "-",
-        format!("{:.2} of 50 ms", (load + rec + fmt) / 0.050),
-        "(diagnostic)",
-        None,
-    ));
     Ok(())
 }
 

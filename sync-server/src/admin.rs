@@ -667,7 +667,7 @@ mod tests {
     fn revocation_needs_a_visible_reason_of_ten_characters() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        let clock = crate::clock::SystemClock;
+        let clock = crate::clock::SystemClock::default();
         let device = DeviceId([7; 8]);
         for bad in ["", "lost", "lost\nforged row here", "tablet \u{202e}tsol"] {
             let e = revoke(&store, &clock, device, bad).unwrap_err();
@@ -685,7 +685,7 @@ mod tests {
     fn enrolment_grants_are_visible_text() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        let clock = crate::clock::SystemClock;
+        let clock = crate::clock::SystemClock::default();
         let day = Duration::from_secs(86_400);
         for (agency, worker) in [
             ("HV\nNORTH", "w1"),

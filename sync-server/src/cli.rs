@@ -435,7 +435,7 @@ pub fn run() -> Result<(), CliError> {
     datadir::restrict_umask();
     datadir::prepare(&cli.data)?;
     let zone = Zone::parse(&cli.tz)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     match cli.command {
         Command::Serve {
             listen,

@@ -1,5 +1,5 @@
-//! Time: [`Clock`] (the one place the wall clock is read, [`SystemClock`])
-//! and the pure device-clock arithmetic: [`estimate_offset`],
+//! Time: [`Clock`] (the one place the wall clock is read, [`SystemClock`];
+//! both from [`hearth_shared::clock`]) and the pure device-clock arithmetic: [`estimate_offset`],
 //! [`corrected_time`] and [`is_late_entry`].
 //!
 //! Why correct device clocks: a tablet's clock can be hours or days wrong.
@@ -10,39 +10,9 @@
 
 use hearth_shared::Timestamp;
 
-/// A source of the current time.
-pub trait Clock: Send + Sync {
-    /// Now, in whole seconds, UTC.
-    fn now(&self) -> Timestamp;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "the one Clock implementation that reads the system clock"
-    )]
-    fn now(&self) -> Timestamp {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        Timestamp(secs)
-    }
-}
-
-/// A clock stopped at one instant, for tests.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub Timestamp);
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
+/// The clock is shared with the agent (one definition; both read time
+/// before 1970 the same way).
+pub use hearth_shared::clock::{Clock, FixedClock, SystemClock};
 
 /// What the server knows of a device's clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -22,6 +22,8 @@
 //! - [`receipt`]: receipts for the committed runs of a batch.
 //! - [`store`]: the [`store::Store`] trait, its SQLite backend and
 //!   numbered migrations.
+//! - [`line`]: the chronology line stored with each record ([`line::Line`],
+//!   [`line::FiledRecord`], [`line::FlagSet`]), shared by store and chronology.
 //! - [`chronology`]: pure reconciliation (entries, order, families,
 //!   amendments, flags) and the table / CSV / JSON formats.
 //! - [`localtime`]: times as people read them, in an IANA zone.
@@ -41,6 +43,7 @@ pub mod datadir;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+pub mod line;
 pub mod localtime;
 pub mod receipt;
 pub mod store;

@@ -6,14 +6,11 @@
 
 pub mod sqlite;
 
-use hearth_shared::kinds::Detail;
-use hearth_shared::{
-    ChainState, ChildRef, DeviceId, Envelope, RecordHash, RecordId, RecordKind, Seq, Timestamp,
-};
+use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
 use crate::chronology::family::FamilyLinks;
-use crate::chronology::{FlagSet, detail_flags};
 use crate::clock::ClockState;
+pub use crate::line::{Amends, FiledRecord, Line};
 
 /// Why the store failed. Always the server's problem, never the client's.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +28,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// No database connection could be had in time (the pool's wait ran
+    /// out; why is in the log).
+    #[error("no database connection: {0}")]
+    Pool(String),
     /// A stored value could not be read back (a damaged database).
     #[error("stored data is damaged: {0}")]
     Corrupt(&'static str),
@@ -108,123 +109,14 @@ pub struct NewRecord {
     pub late_entry: bool,
 }
 
-/// What a chronology line shows of a record: worked out from the verified
-/// envelope once, at ingest ([`Line::of`]), and stored beside the signed
-/// bytes, so that a pull decodes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// The record.
-    pub id: RecordId,
-    /// Its kind.
-    pub kind: RecordKind,
-    /// When it happened, as recorded.
-    pub occurred_at: Timestamp,
-    /// The recording agency.
-    pub agency: String,
-    /// The author.
-    pub author: String,
-    /// The headline.
-    pub headline: String,
-    /// The children it names.
-    pub children: Vec<ChildRef>,
-    /// What its own fields say a reader should notice (no action, minutes
-    /// not recorded, was not brought, unresolved); for a revision, what the
-    /// corrected fields say, or `entered_in_error`.
-    pub detail_flags: FlagSet,
-    /// For an amendment: the record it corrects, and why.
-    pub amends: Option<Amends>,
-}
-
-impl Line {
-    /// The line of a verified envelope.
-    pub fn of(e: &Envelope) -> Self {
-        Self {
-            id: e.id(),
-            kind: e.body.detail.kind(),
-            occurred_at: e.body.occurred_at,
-            agency: e.body.agency.as_str().to_string(),
-            author: e.body.author.as_str().to_string(),
-            headline: e.body.headline.as_str().to_string(),
-            children: e.body.children.iter().cloned().collect(),
-            detail_flags: detail_flags(&e.body.detail),
-            amends: amends(&e.body.detail).map(|(corrects, reason)| Amends {
-                corrects,
-                reason: reason.to_string(),
-            }),
-        }
-    }
-}
-
-/// A record as the chronology reads it: its line, and what the server
-/// learnt of it on arrival and since.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiledRecord {
-    /// What its line shows.
-    pub line: Line,
-    /// When the server received it.
-    pub received_at: Timestamp,
-    /// Its corrected capture time.
-    pub corrected_time: Timestamp,
-    /// Captured long after the event.
-    pub late_entry: bool,
-    /// Another record conflicts with it (a fork).
-    pub disputed: bool,
-    /// The enrolled worker of the device that sent it (the line's agency
-    /// is the device's enrolled agency, whatever the record says).
-    pub worker: String,
-}
-
-/// What an amendment corrects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Amends {
-    /// The corrected record.
-    pub corrects: RecordId,
-    /// Why.
-    pub reason: String,
-}
-
-impl FiledRecord {
-    /// The chronology's view of a verified envelope (tests and tools).
-    pub fn from_envelope(
-        e: &Envelope,
-        received_at: Timestamp,
-        corrected_time: Timestamp,
-        late_entry: bool,
-        disputed: bool,
-    ) -> Self {
-        Self {
-            line: Line::of(e),
-            received_at,
-            corrected_time,
-            late_entry,
-            disputed,
-            worker: e.body.author.as_str().to_string(),
-        }
-    }
-}
-
-/// The record a correction (an amendment or a revision) corrects, and
-/// its reason.
-pub fn amends(detail: &Detail) -> Option<(RecordId, &str)> {
-    detail.corrects()
-}
-
-/// Whether a kept-aside record was quarantined or rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldStatus {
-    /// A fork: genuine bytes that conflict with the chain.
-    Quarantined,
-    /// Not a genuine, well-formed record.
-    Rejected,
-}
-
-impl HoldStatus {
-    /// Its name in storage and output.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Quarantined => "quarantined",
-            Self::Rejected => "rejected",
-        }
+hearth_shared::words! {
+    /// Whether a kept-aside record was quarantined or rejected (its word
+    /// is stored in `quarantine.status` and shown).
+    pub enum HoldStatus {
+        /// A fork: genuine bytes that conflict with the chain.
+        Quarantined => "quarantined",
+        /// Not a genuine, well-formed record.
+        Rejected => "rejected",
     }
 }
 
@@ -305,45 +197,19 @@ pub struct Alarm {
     pub message: String,
 }
 
-/// How a chronology, or records about a child, were read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// The `chronology` command.
-    Cli,
-    /// `GET /v1/children/{ref}/chronology`.
-    Http,
-    /// The `quarantine` command: what is held about these children, with
-    /// verdicts, without the records' bytes.
-    Quarantine,
-    /// `quarantine --json --bytes`: the held records' bytes too.
-    QuarantineBytes,
-}
-
-impl Via {
-    /// Every value.
-    pub const ALL: [Self; 4] = [
-        Self::Cli,
-        Self::Http,
-        Self::Quarantine,
-        Self::QuarantineBytes,
-    ];
-
-    /// Its name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Cli => "cli",
-            Self::Http => "http",
-            Self::Quarantine => "quarantine",
-            Self::QuarantineBytes => "quarantine-bytes",
-        }
-    }
-
-    /// From its name; `cli` for any name not known.
-    pub fn parse(s: &str) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .unwrap_or(Self::Cli)
+hearth_shared::words! {
+    /// How a chronology, or records about a child, were read (its word is
+    /// stored in `access_log.via`).
+    pub enum Via {
+        /// The `chronology` command.
+        Cli => "cli",
+        /// `GET /v1/children/{ref}/chronology`.
+        Http => "http",
+        /// The `quarantine` command: what is held about these children, with
+        /// verdicts, without the records' bytes.
+        Quarantine => "quarantine",
+        /// `quarantine --json --bytes`: the held records' bytes too.
+        QuarantineBytes => "quarantine-bytes",
     }
 }
 
@@ -386,31 +252,13 @@ pub struct FamilyChange {
     pub reason: String,
 }
 
-/// A role with API access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Pulls chronologies.
-    Manager,
-    /// Pulls chronologies and administers.
-    Admin,
-}
-
-impl Role {
-    /// Its name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Manager => "manager",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// From its name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "manager" => Some(Self::Manager),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
+hearth_shared::words! {
+    /// A role with API access (its word is stored in `users.role`).
+    pub enum Role {
+        /// Pulls chronologies.
+        Manager => "manager",
+        /// Pulls chronologies and administers.
+        Admin => "admin",
     }
 }
 
@@ -513,7 +361,14 @@ pub trait IngestTx {
 }
 
 /// Everything the server keeps.
-pub trait Store {
+///
+/// Generic, not a trait object ([`Store::ingest`] is generic over what
+/// its transaction returns): the HTTP layer and the CLI take `S: Store`
+/// (with how to open one in a data directory beside it). A store is
+/// `Send + Sync + 'static`, so one value can be shared by request
+/// handlers on blocking threads; a backend pools its connections inside
+/// (as [`sqlite::SqliteStore`] does).
+pub trait Store: Send + Sync + 'static {
     /// Runs `f` in one transaction, committed durably if it returns `Ok`.
     fn ingest<T>(
         &mut self,

@@ -1,0 +1,112 @@
+//! Migrations: the numbered `.sql` files in `migrations/`, applied in
+//! order and tracked in `PRAGMA user_version` (the number of migrations
+//! applied: list order is the version), each with the Rust step, if any,
+//! that runs after its SQL in the same transaction (0004 fills the
+//! chronology lines of rows stored before it; 0005 the digests of rows
+//! held before 0002).
+//!
+//! Why our own runner and not `rusqlite_migration` (whose 2.3 release
+//! matches our rusqlite 0.37): it reads `user_version` before it opens its
+//! transaction, so two processes opening an old database at once (`serve`
+//! and an administration command) could both apply the same step; this
+//! runner reads the version inside a `BEGIN IMMEDIATE` transaction. Its
+//! hooks also return a string error, where ours return [`StoreError`]
+//! (a damaged row stays `StoreError::Corrupt`). The runner is 20 lines.
+
+use hearth_shared::signed::{SIGNATURE_LEN, decode_stored_envelope};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+use super::rows::Columns;
+use crate::line::Line;
+use crate::store::StoreError;
+
+/// A step run after a migration's SQL, in the same transaction.
+type After = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+/// One numbered migration: its SQL, and the step (if any) that must
+/// follow it.
+pub(super) type Migration = (&'static str, Option<After>);
+
+/// The numbered migrations, in order, each with the step (if any) that
+/// must follow its SQL.
+pub(super) const MIGRATIONS: &[Migration] = &[
+    (include_str!("migrations/0001_init.sql"), None),
+    (include_str!("migrations/0002_lookup_by_hash.sql"), None),
+    (
+        include_str!("migrations/0003_access_log_children.sql"),
+        None,
+    ),
+    (
+        include_str!("migrations/0004_compact_records.sql"),
+        Some(backfill_lines),
+    ),
+    (
+        include_str!("migrations/0005_identity_and_quarantine_budget.sql"),
+        Some(backfill_digests),
+    ),
+    (include_str!("migrations/0006_user_revocation.sql"), None),
+    (include_str!("migrations/0007_family_unlinks.sql"), None),
+];
+
+/// Brings the database on `conn` up to the last of `migrations`, in one
+/// immediate transaction; refuses a database written by a newer build.
+pub(super) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = migrations.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (i, (sql, after)) in migrations.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(sql)?;
+        if let Some(after) = after {
+            after(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// After migration 0004: fills the chronology columns of the rows stored
+/// before it, from their bytes (verified when they arrived).
+fn backfill_lines(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut read = tx.prepare("SELECT device, seq, bytes FROM records WHERE agency IS NULL")?;
+    let mut write = tx.prepare(
+        "UPDATE records SET agency = ?3, author = ?4, headline = ?5, children = ?6, detail_flags = ?7, amend_reason = ?8
+         WHERE device = ?1 AND seq = ?2",
+    )?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (device, seq, bytes): (Vec<u8>, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let env_len = bytes
+            .len()
+            .checked_sub(SIGNATURE_LEN)
+            .ok_or(StoreError::Corrupt("a stored record"))?;
+        let e = decode_stored_envelope(&bytes[..env_len])
+            .map_err(|_| StoreError::Corrupt("a stored record"))?;
+        let line = Line::of(&e);
+        let c = Columns::of(&line);
+        write.execute(params![
+            device, seq, c.agency, c.author, c.headline, c.children, c.flags, c.reason,
+        ])?;
+    }
+    Ok(())
+}
+
+/// After migration 0005: gives the rows held before migration 0002 their
+/// digest, so that a resend is found by its digest alone.
+fn backfill_digests(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut read = tx.prepare("SELECT id, bytes FROM quarantine WHERE digest IS NULL")?;
+    let mut write = tx.prepare("UPDATE quarantine SET digest = ?2 WHERE id = ?1")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, bytes): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        write.execute(params![id, Sha256::digest(&bytes).as_slice()])?;
+    }
+    Ok(())
+}
