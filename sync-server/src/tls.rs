@@ -5,11 +5,11 @@
 
 use std::fmt;
 use std::fs;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::ServerConfig;
+use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
@@ -78,6 +78,20 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
     }
 }
 
+/// A PEM file that does not parse, as an I/O error of kind `InvalidData`
+/// (as `rustls-pemfile` gave it), so the message stays
+/// `cannot use PATH: ...`.
+fn bad_pem(path: &Path, e: pem::Error) -> TlsError {
+    let source = match e {
+        pem::Error::Io(e) => e,
+        e => std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:?}")),
+    };
+    TlsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Makes sure a self-signed certificate exists in `DATA/tls/`; returns the
 /// paths of the certificate and key.
 pub fn ensure_self_signed(data: &Path, names: &[String]) -> Result<(PathBuf, PathBuf), TlsError> {
@@ -118,21 +132,21 @@ pub fn load_server_config(
         CertSource::Files { cert, key } => (cert.clone(), key.clone()),
         CertSource::SelfSigned { names } => ensure_self_signed(data, names)?,
     };
-    let certs: Vec<CertificateDer<'static>> = {
-        let f = fs::File::open(&cert_path).map_err(io(&cert_path))?;
-        rustls_pemfile::certs(&mut BufReader::new(f))
-            .collect::<Result<_, _>>()
-            .map_err(io(&cert_path))?
-    };
+    // Read here rather than with `pem_file_iter`, so that a missing or
+    // unreadable file gives the same `cannot use PATH: ...` as before.
+    let cert_pem = fs::read(&cert_path).map_err(io(&cert_path))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad_pem(&cert_path, e))?;
     let leaf = certs
         .first()
         .ok_or_else(|| TlsError::NoCertificate(cert_path.clone()))?;
     let fingerprint = Fingerprint(Sha256::digest(leaf.as_ref()).into());
-    let key: PrivateKeyDer<'static> = {
-        let f = fs::File::open(&key_path).map_err(io(&key_path))?;
-        rustls_pemfile::private_key(&mut BufReader::new(f))
-            .map_err(io(&key_path))?
-            .ok_or_else(|| TlsError::NoKey(key_path.clone()))?
+    let key_pem = fs::read(&key_path).map_err(io(&key_path))?;
+    let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
+        Ok(k) => k,
+        Err(pem::Error::NoItemsFound) => return Err(TlsError::NoKey(key_path.clone())),
+        Err(e) => return Err(bad_pem(&key_path, e)),
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)

@@ -19,6 +19,7 @@
 pub mod admit;
 pub mod chronology;
 pub mod enrol;
+pub mod error;
 pub mod metrics;
 pub mod sync;
 
@@ -30,10 +31,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::{Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
-use hearth_shared::protocol::ErrorBody;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -41,22 +41,22 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use self::admit::{BodyBudget, Gate, Refusal};
+pub use self::error::ApiError;
 use self::metrics::{Counters, Event};
+use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::ingest::writer::Writer;
 use crate::localtime::Zone;
 use crate::store::StoreError;
-use crate::store::sqlite::SqliteStore;
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler shares, over a store backend `S`.
+pub struct AppState<S: Backend> {
     /// The data directory.
     pub data: PathBuf,
     /// Read connections kept for reuse by blocking tasks (see
     /// [`AppState::store`]).
-    pub pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
+    pub pool: Arc<std::sync::Mutex<Vec<S>>>,
     /// The receipt-signing key.
     pub server_key: Arc<SigningKey>,
     /// The ingest writer.
@@ -73,16 +73,33 @@ pub struct AppState {
     pub zone: Zone,
 }
 
-impl AppState {
+// By hand: a derive would ask for `S: Clone`, and a connection is not.
+impl<S: Backend> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            pool: self.pool.clone(),
+            server_key: self.server_key.clone(),
+            writer: self.writer.clone(),
+            limits: self.limits,
+            clock: self.clock.clone(),
+            counters: self.counters.clone(),
+            budget: self.budget.clone(),
+            zone: self.zone.clone(),
+        }
+    }
+}
+
+impl<S: Backend> AppState<S> {
     /// A read connection for a blocking task: one kept from an earlier
     /// request if there is one (opening a connection parses the schema,
     /// which the ingest profile showed on every batch), else a new one.
     /// It goes back to the pool when the guard drops.
-    pub fn store(&self) -> Result<Pooled, StoreError> {
+    pub fn store(&self) -> Result<Pooled<S>, StoreError> {
         let kept = self.pool.lock().map_or(None, |mut p| p.pop());
         let conn = match kept {
             Some(c) => c,
-            None => SqliteStore::connect(&self.data)?,
+            None => S::connect(&self.data)?,
         };
         Ok(Pooled {
             conn: Some(conn),
@@ -95,20 +112,20 @@ impl AppState {
 const POOL_SIZE: usize = 8;
 
 /// A read connection borrowed from [`AppState`]'s pool.
-pub struct Pooled {
-    conn: Option<SqliteStore>,
-    pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
+pub struct Pooled<S> {
+    conn: Option<S>,
+    pool: Arc<std::sync::Mutex<Vec<S>>>,
 }
 
-impl std::ops::Deref for Pooled {
-    type Target = SqliteStore;
+impl<S> std::ops::Deref for Pooled<S> {
+    type Target = S;
 
-    fn deref(&self) -> &SqliteStore {
+    fn deref(&self) -> &S {
         self.conn.as_ref().expect("present until drop")
     }
 }
 
-impl Drop for Pooled {
+impl<S> Drop for Pooled<S> {
     fn drop(&mut self) {
         if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock())
             && pool.len() < POOL_SIZE
@@ -116,29 +133,6 @@ impl Drop for Pooled {
             pool.push(conn);
         }
     }
-}
-
-/// A JSON error response.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(ErrorBody {
-            error: code.to_string(),
-            message: message.into(),
-            revocation: None,
-        }),
-    )
-        .into_response()
-}
-
-/// The response for a server-side failure; details go to the log only.
-pub fn internal(e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "internal error");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the server failed; nothing was acknowledged; retry later",
-    )
 }
 
 /// The largest enrolment body: a token and a key in JSON need a few
@@ -176,7 +170,7 @@ impl std::fmt::Display for Peer {
 }
 
 /// The routes.
-pub fn router(state: AppState) -> Router {
+pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
     Router::new()
@@ -192,22 +186,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/enrol",
-            post(enrol::enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
+            post(enrol::enrol::<S>).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
         )
-        .route("/v1/sync", post(sync::sync))
+        .route("/v1/sync", post(sync::sync::<S>))
         .route(
             "/v1/children/{child}/chronology",
-            get(chronology::chronology),
+            get(chronology::chronology::<S>),
         )
         .fallback(|| async {
-            error(
+            ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "no such endpoint; see docs/api.md",
             )
         })
         .method_not_allowed_fallback(|| async {
-            error(
+            ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "this endpoint does not take that method; see docs/api.md",
@@ -279,11 +273,14 @@ pub async fn serve(
                     req.extensions_mut().insert(ConnectInfo(peer));
                     match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
                         Ok(r) => r,
-                        Err(_) => Ok::<_, Infallible>(error(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "timeout",
-                            "the request took too long; retry",
-                        )),
+                        Err(_) => Ok::<_, Infallible>(
+                            ApiError::new(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "timeout",
+                                "the request took too long; retry",
+                            )
+                            .into_response(),
+                        ),
                     }
                 }
             });
