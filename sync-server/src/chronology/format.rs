@@ -244,26 +244,32 @@ pub fn table_in(c: &Chronology, zone: &Zone) -> String {
     out
 }
 
-/// One CSV field, hidden characters escaped, quoted when it must be (RFC
-/// 4180).
-fn field(s: &str) -> String {
+/// One CSV cell's text, before quoting: hidden characters escaped, and a
+/// leading formula character made text.
+fn cell(s: &str) -> String {
     let s = Escaped(s).to_string();
     // Managers open these files in spreadsheets. A cell that starts with
     // `=`, `+`, `-`, `@`, tab or carriage return would be run as a formula
     // (CSV injection, OWASP); a leading apostrophe makes it plain text. The
     // text is recorded by other agencies' devices, so it is untrusted here.
     // (Tab and carriage return are escaped above, but the rule stays
-    // whole in case the escaping ever changes.)
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // whole in case the escaping ever changes.) The `csv` crate quotes;
+    // guarding against formulas is not its job, so it stays here.
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
+}
+
+/// A CSV writer after `start` (the header row): fields quoted only when
+/// they must be (a comma, quote, CR or LF; quotes doubled, RFC 4180),
+/// rows ended with CRLF.
+fn csv_writer(start: &str) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(start.as_bytes().to_vec())
 }
 
 /// The CSV, times in Europe/London.
@@ -276,7 +282,7 @@ pub fn csv(c: &Chronology) -> String {
 /// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
 /// and comparing.
 pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
-    let mut out = String::from(
+    let mut out = csv_writer(
         "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
     );
     for e in &c.entries {
@@ -308,11 +314,11 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             why,
             device_worker(e).unwrap_or_default().to_string(),
         ];
-        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        out.write_record(row.iter().map(|f| cell(f)))
+            .expect("writing to memory");
     }
-    out
+    let bytes = out.into_inner().expect("writing to memory");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
 /// One entry as JSON. Fields are in alphabetical order, the order the
@@ -392,8 +398,8 @@ pub fn json(c: &Chronology) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect_file;
     use std::collections::BTreeSet;
-    use std::path::PathBuf;
 
     use ed25519_dalek::SigningKey;
     use hearth_shared::{DeviceId, Timestamp};
@@ -505,38 +511,42 @@ mod tests {
         }
     }
 
-    fn golden(name: &str, actual: &str) {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/golden")
-            .join(name);
-        if std::env::var_os("HEARTH_UPDATE_GOLDEN").is_some() {
-            std::fs::write(&path, actual).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run with HEARTH_UPDATE_GOLDEN=1 to create it",
-                path.display()
-            )
-        });
-        assert_eq!(
-            expected, actual,
-            "golden file {name} differs (HEARTH_UPDATE_GOLDEN=1 rewrites it)"
-        );
+    /// One cell as it is written in a row: guarded, then quoted.
+    fn field(s: &str) -> String {
+        let mut w = csv_writer("");
+        w.write_record([cell(s)]).unwrap();
+        let row = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        row.strip_suffix("\r\n").unwrap().to_string()
     }
+
+    // The golden files are `tests/golden/*`, checked with expect-test:
+    // `UPDATE_EXPECT=1 cargo test` rewrites them after a deliberate change.
 
     #[test]
     fn golden_table() {
-        golden("chronology.table.txt", &Format::Table.render(&fixture()));
+        expect_file!["../../tests/golden/chronology.table.txt"]
+            .assert_eq(&Format::Table.render(&fixture()));
     }
 
     #[test]
     fn golden_csv() {
-        golden("chronology.csv", &Format::Csv.render(&fixture()));
+        let actual = Format::Csv.render(&fixture());
+        // expect-test reads a file with its CRLF line ends made LF, so the
+        // text is compared that way, and the CRLF every CSV row ends with
+        // (RFC 4180) is checked here.
+        assert!(
+            actual
+                .split_inclusive('\n')
+                .all(|row| row.ends_with("\r\n")),
+            "every CSV row ends with CRLF: {actual:?}"
+        );
+        expect_file!["../../tests/golden/chronology.csv"].assert_eq(&actual.replace("\r\n", "\n"));
     }
 
     #[test]
     fn golden_json() {
-        golden("chronology.json", &Format::Json.render(&fixture()));
+        expect_file!["../../tests/golden/chronology.json"]
+            .assert_eq(&Format::Json.render(&fixture()));
     }
 
     #[test]
