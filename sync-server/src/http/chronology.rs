@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hearth_shared::ChildRef;
+use hearth_shared::protocol::ErrorCode;
 use serde::Deserialize;
 
 use super::metrics::{Counters, Event};
@@ -42,13 +43,13 @@ fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
 }
 
 fn reason_required(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        "reason_required",
+        ErrorCode::ReasonRequired,
         format!("{e}; add ?reason=..."),
     )
 }

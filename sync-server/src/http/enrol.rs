@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::DeviceId;
+use hearth_shared::protocol::ErrorCode;
 use hearth_shared::protocol::{EnrolRequest, EnrolResponse};
 
 use super::metrics::Event;
@@ -36,7 +37,7 @@ fn public_key(hex_key: &str) -> Result<[u8; 32], ApiError> {
 
 /// The answer to a refused enrolment.
 fn refused(why: &EnrolRefusal, device: DeviceId) -> ApiError {
-    let invalid = |m: String| ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", m);
+    let invalid = |m: String| ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::TokenInvalid, m);
     match why {
         EnrolRefusal::UnknownToken => {
             invalid("the enrolment token is not known; ask an administrator for a new one".into())
@@ -49,7 +50,7 @@ fn refused(why: &EnrolRefusal, device: DeviceId) -> ApiError {
         )),
         EnrolRefusal::DeviceExists => ApiError::new(
             StatusCode::CONFLICT,
-            "device_exists",
+            ErrorCode::DeviceExists,
             format!("device {device} is already enrolled; a device enrols once"),
         ),
     }

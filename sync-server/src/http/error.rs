@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hearth_shared::protocol::ErrorBody;
+use hearth_shared::protocol::{ErrorBody, ErrorCode};
 
 use crate::store::StoreError;
 
@@ -27,11 +27,11 @@ pub struct ApiError {
 
 impl ApiError {
     /// A refusal with a stable code and a message for a person.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self::with_body(
             status,
             ErrorBody {
-                error: code.to_string(),
+                error: code,
                 message: message.into(),
                 revocation: None,
             },
@@ -49,7 +49,7 @@ impl ApiError {
 
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     /// A server-side failure: the details go to the log only.
@@ -57,7 +57,7 @@ impl ApiError {
         tracing::error!(error = %e, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the server failed; nothing was acknowledged; retry later",
         )
     }
@@ -134,7 +134,8 @@ mod tests {
 
     #[tokio::test]
     async fn busy_carries_retry_after_and_internal_says_nothing_of_its_cause() {
-        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "retry").retry_after(60);
+        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "retry")
+            .retry_after(60);
         let (status, retry, body) = parts(busy).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(retry.as_deref(), Some("60"));

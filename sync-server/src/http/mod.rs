@@ -34,6 +34,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
+use hearth_shared::protocol::ErrorCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -196,14 +197,14 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 "no such endpoint; see docs/api.md",
             )
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this endpoint does not take that method; see docs/api.md",
             )
         })
@@ -276,7 +277,7 @@ pub async fn serve(
                         Err(_) => Ok::<_, Infallible>(
                             ApiError::new(
                                 StatusCode::SERVICE_UNAVAILABLE,
-                                "timeout",
+                                ErrorCode::Timeout,
                                 "the request took too long; retry",
                             )
                             .into_response(),

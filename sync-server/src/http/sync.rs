@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Timestamp;
 use hearth_shared::protocol::{
-    ErrorBody, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
+    ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
 
 use super::admit::{BodyError, Held};
@@ -34,13 +34,13 @@ use crate::store::StoreError;
 fn unauthenticated() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "unauthenticated",
+        ErrorCode::Unauthenticated,
         "this server does not recognise the batch's device and signature: check the server address, and that this device was enrolled here (else enrol it again with a new token)",
     )
 }
 
 fn bad_batch(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_batch", message)
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadBatch, message)
 }
 
 /// The batch, read within the body limits and decoded; the budget it holds
@@ -54,7 +54,7 @@ async fn read_batch<S: Backend>(
     let (body, held) = st.budget.read(body, limit).await.map_err(|e| match e {
         BodyError::TooLarge => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             format!(
                 "the request body is over the limit of {limit} bytes; send fewer records per batch"
             ),
@@ -65,7 +65,7 @@ async fn read_batch<S: Backend>(
             }
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                ErrorCode::Busy,
                 "the server is receiving too much at once; nothing was stored; retry in a minute",
             )
             .retry_after(60)
@@ -83,7 +83,7 @@ async fn read_batch<S: Backend>(
     if batch.records.len() > st.limits.max_batch_records {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
+            ErrorCode::BatchTooLarge,
             format!(
                 "the batch has {} records; the limit is {}; send smaller batches",
                 batch.records.len(),
@@ -129,7 +129,7 @@ fn check<S: Backend>(
         // Signed, so that the tablet destroys its data key only on the
         // word of the server it pinned at enrolment.
         let body = ErrorBody {
-            error: "device_revoked".into(),
+            error: ErrorCode::DeviceRevoked,
             message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
             revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
         };
