@@ -1,17 +1,17 @@
 //! TLS: [`load_server_config`] gives a rustls `ServerConfig` from a given
 //! certificate, or from a self-signed one made with rcgen on first start
 //! (`DATA/tls/` mode 0700, `cert.pem` and `key.pem` in it mode 0600), and the leaf
-//! certificate's SHA-256 [`Fingerprint`] that agents pin.
+//! certificate's SHA-256 [`Fingerprint`] that agents pin (the type both
+//! sides share, from `hearth_shared::fingerprint`).
 
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hearth_shared::fingerprint::Fingerprint;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest, Sha256};
 
 use crate::keys::write_secret;
 
@@ -40,17 +40,6 @@ pub enum TlsError {
     /// rustls refused the certificate and key.
     #[error("the certificate and key do not form a usable TLS configuration: {0}")]
     Config(#[from] rustls::Error),
-}
-
-/// SHA-256 of the leaf certificate's DER.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl fmt::Display for Fingerprint {
-    /// `sha256:<64 lower-case hex>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", hex::encode(self.0))
-    }
 }
 
 /// Where the certificate comes from.
@@ -141,7 +130,7 @@ pub fn load_server_config(
     let leaf = certs
         .first()
         .ok_or_else(|| TlsError::NoCertificate(cert_path.clone()))?;
-    let fingerprint = Fingerprint(Sha256::digest(leaf.as_ref()).into());
+    let fingerprint = Fingerprint::of(leaf.as_ref());
     let key_pem = fs::read(&key_path).map_err(io(&key_path))?;
     let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
         Ok(k) => k,

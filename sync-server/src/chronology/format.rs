@@ -24,25 +24,26 @@ use serde_json::Value;
 use super::{Chronology, Entry};
 use crate::localtime::Zone;
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Plain-text table.
-    Table,
-    /// CSV.
-    Csv,
-    /// JSON.
-    Json,
+hearth_shared::words! {
+    /// An output format: `table`, `csv` or `json` (the words the CLI's
+    /// `--format` and the API's `?format=` take).
+    pub enum Format {
+        /// Plain-text table.
+        Table => "table",
+        /// CSV.
+        Csv => "csv",
+        /// JSON.
+        Json => "json",
+    }
 }
 
 impl Format {
-    /// From its name: `table`, `csv` or `json`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "table" => Some(Self::Table),
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            _ => None,
+    /// What it is, for a person choosing one (`--help`).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Self::Table => "DATE | ACTIVITY | AGENCY (a family table adds CHILDREN)",
+            Self::Csv => "CSV with a header row",
+            Self::Json => "JSON",
         }
     }
 

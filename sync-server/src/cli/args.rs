@@ -7,10 +7,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::chronology::format::Format;
 use crate::config::parse_duration;
 use crate::localtime::DEFAULT_ZONE;
+use crate::store::Role;
 
 /// Hearth's sync server and its administration.
 #[derive(Debug, Parser)]
@@ -28,24 +31,33 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// A role for `user add`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RoleArg {
-    /// Pulls chronologies.
-    Manager,
-    /// Pulls chronologies and administers.
-    Admin,
+// Roles and formats are offered by their words (`Role::as_str`,
+// `Format::WORDS`), never listed again here; clap shows each with its
+// summary in `--help`.
+
+impl ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        // `Role::ALL` once the store's `Role` is a `words!` enum.
+        &[Role::Manager, Role::Admin]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let summary = match self {
+            Role::Manager => "Pulls chronologies",
+            Role::Admin => "Pulls chronologies and administers",
+        };
+        Some(PossibleValue::new(self.as_str()).help(summary))
+    }
 }
 
-/// An output format for `chronology`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FormatArg {
-    /// DATE | ACTIVITY | AGENCY (a family table adds CHILDREN).
-    Table,
-    /// CSV with a header row.
-    Csv,
-    /// JSON.
-    Json,
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()).help(self.summary()))
+    }
 }
 
 /// The commands.
@@ -182,7 +194,7 @@ pub struct ChronologyArgs {
     pub to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: FormatArg,
+    pub format: Format,
     /// Why you are reading it (required).
     #[arg(long, default_value = "")]
     pub reason: String,
@@ -240,7 +252,7 @@ pub enum UserCommand {
         name: String,
         /// Role.
         #[arg(long, value_enum)]
-        role: RoleArg,
+        role: Role,
     },
     /// List users (never their tokens).
     List {

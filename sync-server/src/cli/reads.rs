@@ -2,12 +2,11 @@
 //! A chronology or quarantine read states a reason and is written to the
 //! access log, under the operating-system user, before it is printed.
 
-use super::args::{AccessLogArgs, ChronologyArgs, FormatArg, QuarantineArgs};
+use super::args::{AccessLogArgs, ChronologyArgs, QuarantineArgs};
 use super::{CliError, Context, child, reader};
 use crate::admin;
 use crate::audit::{PullRequest, day_range, pull};
 use crate::backend::Backend;
-use crate::chronology::format::Format;
 use crate::store::Via;
 
 /// `chronology`.
@@ -28,12 +27,7 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
     };
     let store = S::open(&ctx.data)?;
     let chron = pull(&store, ctx.clock.as_ref(), &req)?;
-    let format = match a.format {
-        FormatArg::Table => Format::Table,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Json => Format::Json,
-    };
-    print!("{}", format.render_in(&chron, &ctx.zone));
+    print!("{}", a.format.render_in(&chron, &ctx.zone));
     Ok(())
 }
 

@@ -1,11 +1,10 @@
 //! `user add|list|revoke|rotate`: API users. A new token is printed alone
 //! on one stdout line; details go to stderr.
 
-use super::args::{RoleArg, UserCommand};
+use super::args::UserCommand;
 use super::{CliError, Context};
 use crate::admin;
 use crate::backend::Backend;
-use crate::store::Role;
 
 /// Runs a `user` subcommand.
 pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliError> {
@@ -13,10 +12,6 @@ pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliErro
     let clock = ctx.clock.as_ref();
     match action {
         UserCommand::Add { name, role } => {
-            let role = match role {
-                RoleArg::Manager => Role::Manager,
-                RoleArg::Admin => Role::Admin,
-            };
             let token = admin::add_user(&store, clock, &name, role)?;
             println!("{}", token.expose());
             eprintln!(

@@ -81,8 +81,9 @@ fn parse_query(
     })?;
     let format = match q.format.as_deref() {
         None => Format::Json,
-        Some(f) => Format::parse(f)
-            .ok_or_else(|| ApiError::bad_request("format must be json, csv or table"))?,
+        Some(f) => f
+            .parse::<Format>()
+            .map_err(|_| ApiError::bad_request("format must be json, csv or table"))?,
     };
     let range = date_range(zone, q.from.as_deref(), q.to.as_deref())?;
     Ok((
