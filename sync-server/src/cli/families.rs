@@ -1,9 +1,29 @@
 //! `family link|unlink|history`: the administrators' family links.
 
+use hearth_shared::ChildRef;
+
 use super::args::FamilyCommand;
 use super::{CliError, Context, child, reader};
 use crate::admin::{self, FamilyRequest};
 use crate::backend::Backend;
+
+/// The two children and who is changing their link.
+fn parties(
+    a: &str,
+    b: &str,
+    as_user: Option<&str>,
+) -> Result<(ChildRef, ChildRef, String), CliError> {
+    Ok((child(a)?, child(b)?, reader(as_user)?))
+}
+
+fn request<'a>(
+    a: &'a ChildRef,
+    b: &'a ChildRef,
+    who: &'a str,
+    reason: Option<&'a str>,
+) -> FamilyRequest<'a> {
+    FamilyRequest { a, b, who, reason }
+}
 
 /// Runs a `family` subcommand.
 pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliError> {
@@ -16,14 +36,8 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             reason,
             as_user,
         } => {
-            let (a, b) = (child(&a)?, child(&b)?);
-            let who = reader(as_user.as_deref())?;
-            let req = FamilyRequest {
-                a: &a,
-                b: &b,
-                who: &who,
-                reason: reason.as_deref(),
-            };
+            let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
+            let req = request(&a, &b, &who, reason.as_deref());
             admin::link_family(&store, clock, &req)?;
             println!("linked {a} and {b}");
         }
@@ -33,14 +47,8 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             reason,
             as_user,
         } => {
-            let (a, b) = (child(&a)?, child(&b)?);
-            let who = reader(as_user.as_deref())?;
-            let req = FamilyRequest {
-                a: &a,
-                b: &b,
-                who: &who,
-                reason: Some(&reason),
-            };
+            let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
+            let req = request(&a, &b, &who, Some(&reason));
             let through = admin::unlink_family(&store, clock, &req)?;
             println!(
                 "unlinked {a} and {b}; records naming both no longer link them until `family link`"
