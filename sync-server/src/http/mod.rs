@@ -248,54 +248,69 @@ pub async fn serve(
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
+        tokio::spawn(connection(
+            stream,
+            peer,
+            acceptor.clone(),
+            app.clone(),
+            limits,
+            admitted,
+        ));
+    }
+}
+
+/// Serves one admitted connection: the TLS handshake within the
+/// header-read budget, then HTTP/1.1 with a timeout per request. The slot
+/// is held until the connection ends.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    app: Router,
+    limits: Limits,
+    _admitted: admit::Admitted,
+) {
+    // The handshake shares the header-read budget: a client that opens a
+    // socket and says nothing is dropped.
+    let tls = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let request_timeout = limits.request_timeout;
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
-        tokio::spawn(async move {
-            let _admitted = admitted;
-            // The handshake shares the header-read budget: a client that
-            // opens a socket and says nothing is dropped.
-            let tls =
-                match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-            let request_timeout = limits.request_timeout;
-            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let app = app.clone();
-                async move {
-                    let mut req = req.map(axum::body::Body::new);
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
-                        Ok(r) => r,
-                        Err(_) => Ok::<_, Infallible>(
-                            ApiError::new(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                ErrorCode::Timeout,
-                                "the request took too long; retry",
-                            )
-                            .into_response(),
-                        ),
-                    }
-                }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                // Headers of this API are small; a bounded read buffer
-                // keeps each connection's cost small (see `admit`).
-                .max_buf_size(MAX_READ_BUFFER);
-            if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+        async move {
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
+                Ok(r) => r,
+                Err(_) => Ok::<_, Infallible>(
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Timeout,
+                        "the request took too long; retry",
+                    )
+                    .into_response(),
+                ),
             }
-        });
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // Headers of this API are small; a bounded read buffer keeps each
+        // connection's cost small (see `admit`).
+        .max_buf_size(MAX_READ_BUFFER);
+    if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 
