@@ -12,9 +12,14 @@
 //! | `POST /v1/sync` | [`sync`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
 //!
-//! Handlers never call SQLite on an async worker: reads run in
-//! `spawn_blocking` on their own connection; ingest goes to the single
-//! writer thread ([`crate::ingest::writer`]).
+//! Handlers are generic over the store backend (`AppState<S: Backend>`,
+//! [`crate::backend`]) and return `Result<T, ApiError>`: every refusal is an
+//! [`ApiError`] (status, [`hearth_shared::protocol::ErrorCode`] and
+//! message, as JSON), so a handler uses `?` ([`error`]).
+//!
+//! Handlers never call the store on an async worker: reads run in
+//! `spawn_blocking` on their own connection ([`error::blocking`]); ingest
+//! goes to the single writer thread ([`crate::ingest::writer`]).
 
 pub mod admit;
 pub mod chronology;
