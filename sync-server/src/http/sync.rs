@@ -17,10 +17,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ed25519_dalek::VerifyingKey;
-use hearth_shared::Timestamp;
 use hearth_shared::protocol::{
     ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
+use hearth_shared::{DeviceId, Timestamp};
 
 use super::admit::{BodyError, Held};
 use super::metrics::Event;
@@ -94,36 +94,42 @@ async fn read_batch<S: Backend>(
     Ok((batch, held))
 }
 
-/// Why a batch was refused before ingest.
-enum Refused {
-    /// It did not authenticate (the reason is for the log only).
-    Auth(&'static str),
-    /// Anything else, with its answer.
-    Api(ApiError),
-}
-
-impl From<StoreError> for Refused {
-    fn from(e: StoreError) -> Self {
-        Self::Api(e.into())
+/// The answer to a batch that does not authenticate, logged and counted
+/// with its cause (which the client is not told).
+fn not_authenticated<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    claimed: DeviceId,
+    why: &'static str,
+) -> ApiError {
+    if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
+        tracing::warn!(%peer, claimed_device = %claimed, why, left_out, "batch refused: not authenticated");
     }
+    unauthenticated()
 }
 
 /// Authenticates the batch, answers a revoked device, and prechecks each
 /// record: the job for the writer. Runs on a blocking thread.
 fn check<S: Backend>(
     st: &AppState<S>,
+    peer: &Peer,
     batch: UploadBatch,
     received_at: Timestamp,
-) -> Result<BatchJob, Refused> {
+) -> Result<BatchJob, ApiError> {
     let store = st.store()?;
     // Authenticate before saying anything about the device.
     let device = store
         .device(batch.device)?
-        .ok_or(Refused::Auth("unknown device"))?;
+        .ok_or_else(|| not_authenticated(st, peer, batch.device, "unknown device"))?;
     let key = VerifyingKey::from_bytes(&device.public_key)
         .map_err(|_| StoreError::Corrupt("a device key"))?;
     if !batch.verify_auth(&key) {
-        return Err(Refused::Auth("header signature does not verify"));
+        return Err(not_authenticated(
+            st,
+            peer,
+            batch.device,
+            "header signature does not verify",
+        ));
     }
     if let Some(r) = &device.revoked {
         // Signed, so that the tablet destroys its data key only on the
@@ -133,16 +139,13 @@ fn check<S: Backend>(
             message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
             revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
         };
-        return Err(Refused::Api(ApiError::with_body(
-            StatusCode::FORBIDDEN,
-            body,
-        )));
+        return Err(ApiError::with_body(StatusCode::FORBIDDEN, body));
     }
     if !batch.device_time.in_range() {
-        return Err(Refused::Api(bad_batch(format!(
+        return Err(bad_batch(format!(
             "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
             batch.device_time.0
-        ))));
+        )));
     }
     let max = st.limits.max_record_bytes;
     Ok(BatchJob {
@@ -167,20 +170,8 @@ pub async fn sync<S: Backend>(
 ) -> Result<Json<UploadResponse>, ApiError> {
     let (batch, _held) = read_batch(&st, &peer, body).await?;
     let received_at = st.clock.now();
-    let device_claimed = batch.device;
     let st2 = st.clone();
-    let job = blocking(move || match check(&st2, batch, received_at) {
-        Ok(job) => Ok(Ok(job)),
-        Err(Refused::Api(e)) => Err(e),
-        Err(Refused::Auth(why)) => Ok(Err(why)),
-    })
-    .await?
-    .map_err(|why| {
-        if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
-            tracing::warn!(%peer, claimed_device = %device_claimed, why, left_out, "batch refused: not authenticated");
-        }
-        unauthenticated()
-    })?;
+    let job = blocking(move || check(&st2, &peer, batch, received_at)).await?;
     let device = job.device;
     let (outcome, committed_at) = match st.writer.submit(job).await {
         Some(done) => done.map_err(|e| ApiError::internal(&e))?,
