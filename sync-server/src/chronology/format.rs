@@ -1,5 +1,5 @@
 //! Renders a [`Chronology`]: [`table`] (DATE | ACTIVITY | AGENCY, the shape
-//! of a case-review chronology; a family table adds CHILDREN), [`csv`]
+//! of a case-review chronology; a family table adds CHILDREN), [`csv()`]
 //! (RFC 4180, a header row) and [`json`].
 //!
 //! Table and CSV show times as people read them: local time in a
