@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::keys::SecretToken;
 use crate::localtime::Zone;
 use crate::store::{
-    Access, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via,
+    Access, Alarm, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via,
 };
 
 /// Why an administration command failed.
@@ -563,39 +563,51 @@ pub fn quarantine<S: Store>(
     })?;
     tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
     if read.json {
-        let v = json!({
-            "held": held.iter().map(|h| {
-                let mut v = json!({
-                    "id": h.id,
-                    "device": h.device.to_string(),
-                    "seq": h.seq.map(|s| s.0),
-                    "status": h.status.as_str(),
-                    "reason": h.reason,
-                    "size": h.length,
-                    "kept_bytes": h.bytes.len(),
-                    "received_at": h.received_at.to_string(),
-                });
-                if bytes {
-                    v["bytes_hex"] = hex::encode(&h.bytes).into();
-                }
-                v
-            }).collect::<Vec<_>>(),
-            "alarms": alarms.iter().map(|a| json!({
-                "id": a.id,
-                "raised_at": a.raised_at.to_string(),
-                "device": a.device.to_string(),
-                "seq": a.seq.0,
-                "message": a.message,
-            })).collect::<Vec<_>>(),
-        });
-        return Ok(pretty_json(&v));
+        return Ok(quarantine_json(&held, &alarms, bytes));
     }
+    Ok(quarantine_table(&held, &alarms, read.zone))
+}
+
+/// The quarantine as JSON: held records (with their bytes in hex if
+/// `bytes`) and alarms.
+fn quarantine_json(held: &[Held], alarms: &[Alarm], bytes: bool) -> String {
+    let v = json!({
+        "held": held.iter().map(|h| {
+            let mut v = json!({
+                "id": h.id,
+                "device": h.device.to_string(),
+                "seq": h.seq.map(|s| s.0),
+                "status": h.status.as_str(),
+                "reason": h.reason,
+                "size": h.length,
+                "kept_bytes": h.bytes.len(),
+                "received_at": h.received_at.to_string(),
+            });
+            if bytes {
+                v["bytes_hex"] = hex::encode(&h.bytes).into();
+            }
+            v
+        }).collect::<Vec<_>>(),
+        "alarms": alarms.iter().map(|a| json!({
+            "id": a.id,
+            "raised_at": a.raised_at.to_string(),
+            "device": a.device.to_string(),
+            "seq": a.seq.0,
+            "message": a.message,
+        })).collect::<Vec<_>>(),
+    });
+    pretty_json(&v)
+}
+
+/// The quarantine as two tables, held records then alarms; stored text
+/// escaped.
+fn quarantine_table(held: &[Held], alarms: &[Alarm], zone: &Zone) -> String {
     let mut out = String::from("ID\tRECEIVED\tDEVICE\tSEQ\tSTATUS\tSIZE\tREASON\n");
-    for h in &held {
+    for h in held {
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             h.id,
-            read.zone.show(h.received_at),
+            zone.show(h.received_at),
             h.device,
             h.seq.map_or_else(|| "-".to_string(), |s| s.to_string()),
             h.status.as_str(),
@@ -604,17 +616,17 @@ pub fn quarantine<S: Store>(
         ));
     }
     out.push_str("\nALARMS\nID\tRAISED\tDEVICE\tSEQ\tMESSAGE\n");
-    for a in &alarms {
+    for a in alarms {
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\n",
             a.id,
-            read.zone.show(a.raised_at),
+            zone.show(a.raised_at),
             a.device,
             a.seq,
             Escaped(&a.message)
         ));
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Limits and durations: [`Limits`] and [`parse_duration`].
+//! Limits and durations: [`Limits`] and [`parse_duration`] (the clap
+//! value parser of every duration flag).
 
 use std::time::Duration;
 
@@ -57,23 +58,15 @@ impl Default for Limits {
 #[error("duration \"{0}\" is not understood; write a number and a unit, like 30s, 30m, 24h or 7d")]
 pub struct BadDuration(pub String);
 
-/// Parses `30s`, `30m`, `24h` or `7d`.
+/// Parses a duration such as `30s`, `30m`, `24h` or `7d` (what
+/// `humantime` reads, so `1h30m` too); zero is refused, since every
+/// duration on the command line is a timeout or a validity that must
+/// last.
 pub fn parse_duration(s: &str) -> Result<Duration, BadDuration> {
-    let bad = || BadDuration(s.to_string());
-    let s = s.trim();
-    let unit = s.chars().last().ok_or_else(bad)?;
-    let n: u64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
-    let secs = match unit {
-        's' => n,
-        'm' => n.checked_mul(60).ok_or_else(bad)?,
-        'h' => n.checked_mul(3_600).ok_or_else(bad)?,
-        'd' => n.checked_mul(86_400).ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    if secs == 0 {
-        return Err(bad());
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(BadDuration(s.to_string())),
     }
-    Ok(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -88,5 +81,10 @@ mod tests {
         assert!(parse_duration("7").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_duration(" 60s "), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -74,16 +74,24 @@ pub fn load_or_create_server_key(data: &Path, enrolled: bool) -> Result<SigningK
     }
 }
 
-/// Writes a file only its owner can read.
+/// Writes a new file only its owner can read, durably: the contents go to a
+/// temporary file (mode 0600) in the same directory, are synced, and the
+/// file is renamed into place only if `path` does not exist yet (so a
+/// crash never leaves a half-written key, and an existing key is never
+/// replaced); then the directory is synced so that the name survives a
+/// power cut.
 pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut f = tempfile::NamedTempFile::new_in(dir)?;
+    f.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o600))?;
     f.write_all(contents)?;
-    f.sync_all()?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+    f.as_file().sync_all()?;
+    f.persist_noclobber(path).map_err(|e| e.error)?;
+    fs::File::open(dir)?.sync_all()
 }
 
 /// A freshly issued token: shown once, never stored. No `Debug`.
@@ -136,6 +144,20 @@ mod tests {
         let err = load_or_create_server_key(dir.path(), true).unwrap_err();
         assert!(matches!(err, KeyError::Missing(_)), "{err}");
         assert!(!server_key_path(dir.path()).exists());
+    }
+
+    #[test]
+    fn a_secret_is_written_whole_owner_only_and_never_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        write_secret(&path, b"first").unwrap();
+        let e = write_secret(&path, b"second").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // No temporary file is left beside it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

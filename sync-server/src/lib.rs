@@ -9,7 +9,11 @@
 //!
 //! ## How the pieces fit
 //!
-//! - [`cli`]: the `hearth-server` command line (serve and administration).
+//! - [`cli`]: the `hearth-server` command line (serve and administration),
+//!   generic over the store backend the binary picks.
+//! - [`backend`]: [`backend::Backend`], how a store is opened in a data
+//!   directory (the one place beside `main.rs` that names the SQLite
+//!   backend).
 //! - [`datadir`]: the data directory's permissions (private, or refused).
 //! - [`config`]: [`config::Limits`], the configurable limits and durations.
 //! - [`clock`]: [`clock::Clock`], the one place the wall clock is read, and
@@ -35,6 +39,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backend;
 pub mod chronology;
 pub mod cli;
 pub mod clock;

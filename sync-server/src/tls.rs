@@ -1,17 +1,17 @@
 //! TLS: [`load_server_config`] gives a rustls `ServerConfig` from a given
 //! certificate, or from a self-signed one made with rcgen on first start
 //! (`DATA/tls/` mode 0700, `cert.pem` and `key.pem` in it mode 0600), and the leaf
-//! certificate's SHA-256 [`Fingerprint`] that agents pin.
+//! certificate's SHA-256 [`Fingerprint`] that agents pin (the type both
+//! sides share, from `hearth_shared::fingerprint`).
 
-use std::fmt;
 use std::fs;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hearth_shared::fingerprint::Fingerprint;
 use rustls::ServerConfig;
+use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest, Sha256};
 
 use crate::keys::write_secret;
 
@@ -42,17 +42,6 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-/// SHA-256 of the leaf certificate's DER.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl fmt::Display for Fingerprint {
-    /// `sha256:<64 lower-case hex>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", hex::encode(self.0))
-    }
-}
-
 /// Where the certificate comes from.
 #[derive(Debug, Clone)]
 pub enum CertSource {
@@ -73,6 +62,20 @@ pub enum CertSource {
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
     move |source| TlsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A PEM file that does not parse, as an I/O error of kind `InvalidData`
+/// (as `rustls-pemfile` gave it), so the message stays
+/// `cannot use PATH: ...`.
+fn bad_pem(path: &Path, e: pem::Error) -> TlsError {
+    let source = match e {
+        pem::Error::Io(e) => e,
+        e => std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:?}")),
+    };
+    TlsError::Io {
         path: path.to_path_buf(),
         source,
     }
@@ -118,21 +121,21 @@ pub fn load_server_config(
         CertSource::Files { cert, key } => (cert.clone(), key.clone()),
         CertSource::SelfSigned { names } => ensure_self_signed(data, names)?,
     };
-    let certs: Vec<CertificateDer<'static>> = {
-        let f = fs::File::open(&cert_path).map_err(io(&cert_path))?;
-        rustls_pemfile::certs(&mut BufReader::new(f))
-            .collect::<Result<_, _>>()
-            .map_err(io(&cert_path))?
-    };
+    // Read here rather than with `pem_file_iter`, so that a missing or
+    // unreadable file gives the same `cannot use PATH: ...` as before.
+    let cert_pem = fs::read(&cert_path).map_err(io(&cert_path))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad_pem(&cert_path, e))?;
     let leaf = certs
         .first()
         .ok_or_else(|| TlsError::NoCertificate(cert_path.clone()))?;
-    let fingerprint = Fingerprint(Sha256::digest(leaf.as_ref()).into());
-    let key: PrivateKeyDer<'static> = {
-        let f = fs::File::open(&key_path).map_err(io(&key_path))?;
-        rustls_pemfile::private_key(&mut BufReader::new(f))
-            .map_err(io(&key_path))?
-            .ok_or_else(|| TlsError::NoKey(key_path.clone()))?
+    let fingerprint = Fingerprint::of(leaf.as_ref());
+    let key_pem = fs::read(&key_path).map_err(io(&key_path))?;
+    let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
+        Ok(k) => k,
+        Err(pem::Error::NoItemsFound) => return Err(TlsError::NoKey(key_path.clone())),
+        Err(e) => return Err(bad_pem(&key_path, e)),
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)

@@ -1,5 +1,5 @@
 //! Renders a [`Chronology`]: [`table`] (DATE | ACTIVITY | AGENCY, the shape
-//! of a case-review chronology; a family table adds CHILDREN), [`csv`]
+//! of a case-review chronology; a family table adds CHILDREN), [`csv()`]
 //! (RFC 4180, a header row) and [`json`].
 //!
 //! Table and CSV show times as people read them: local time in a
@@ -24,25 +24,26 @@ use serde_json::Value;
 use super::{Chronology, Entry};
 use crate::localtime::Zone;
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Plain-text table.
-    Table,
-    /// CSV.
-    Csv,
-    /// JSON.
-    Json,
+hearth_shared::words! {
+    /// An output format: `table`, `csv` or `json` (the words the CLI's
+    /// `--format` and the API's `?format=` take).
+    pub enum Format {
+        /// Plain-text table.
+        Table => "table",
+        /// CSV.
+        Csv => "csv",
+        /// JSON.
+        Json => "json",
+    }
 }
 
 impl Format {
-    /// From its name: `table`, `csv` or `json`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "table" => Some(Self::Table),
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            _ => None,
+    /// What it is, for a person choosing one (`--help`).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Self::Table => "DATE | ACTIVITY | AGENCY (a family table adds CHILDREN)",
+            Self::Csv => "CSV with a header row",
+            Self::Json => "JSON",
         }
     }
 
@@ -244,26 +245,32 @@ pub fn table_in(c: &Chronology, zone: &Zone) -> String {
     out
 }
 
-/// One CSV field, hidden characters escaped, quoted when it must be (RFC
-/// 4180).
-fn field(s: &str) -> String {
+/// One CSV cell's text, before quoting: hidden characters escaped, and a
+/// leading formula character made text.
+fn cell(s: &str) -> String {
     let s = Escaped(s).to_string();
     // Managers open these files in spreadsheets. A cell that starts with
     // `=`, `+`, `-`, `@`, tab or carriage return would be run as a formula
     // (CSV injection, OWASP); a leading apostrophe makes it plain text. The
     // text is recorded by other agencies' devices, so it is untrusted here.
     // (Tab and carriage return are escaped above, but the rule stays
-    // whole in case the escaping ever changes.)
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // whole in case the escaping ever changes.) The `csv` crate quotes;
+    // guarding against formulas is not its job, so it stays here.
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
+}
+
+/// A CSV writer after `start` (the header row): fields quoted only when
+/// they must be (a comma, quote, CR or LF; quotes doubled, RFC 4180),
+/// rows ended with CRLF.
+fn csv_writer(start: &str) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(start.as_bytes().to_vec())
 }
 
 /// The CSV, times in Europe/London.
@@ -276,7 +283,7 @@ pub fn csv(c: &Chronology) -> String {
 /// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
 /// and comparing.
 pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
-    let mut out = String::from(
+    let mut out = csv_writer(
         "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
     );
     for e in &c.entries {
@@ -308,11 +315,11 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             why,
             device_worker(e).unwrap_or_default().to_string(),
         ];
-        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        out.write_record(row.iter().map(|f| cell(f)))
+            .expect("writing to memory");
     }
-    out
+    let bytes = out.into_inner().expect("writing to memory");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
 /// One entry as JSON. Fields are in alphabetical order, the order the
@@ -391,401 +398,4 @@ pub fn json(c: &Chronology) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-    use std::path::PathBuf;
-
-    use ed25519_dalek::SigningKey;
-    use hearth_shared::{DeviceId, Timestamp};
-
-    use super::super::family::{FamilyLinks, NamedTogether};
-    use super::super::tests::{ANNA, BEN, record};
-    use super::super::{DateRange, family_of, reconcile};
-    use super::*;
-    use crate::store::FiledRecord;
-
-    /// A fixed fixture: two agencies' devices (fixed keys), siblings, an
-    /// amendment, a late entry, a fork-disputed record and every flag.
-    fn fixture() -> Chronology {
-        let dev = |seed: u8| {
-            DeviceId::from_public_key(
-                SigningKey::from_bytes(&[seed; 32])
-                    .verifying_key()
-                    .as_bytes(),
-            )
-        };
-        let hv = dev(1);
-        let nursery = dev(2);
-        let rec = |device: DeviceId, seq: u64, json: String| -> FiledRecord {
-            let mut r = record(0, seq, &json);
-            r.line.id.device = device;
-            r
-        };
-        let mut records = vec![
-            rec(
-                hv,
-                1,
-                format!(
-                    r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake"}}"#
-                ),
-            ),
-            rec(
-                nursery,
-                1,
-                format!(
-                    r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present"}}"#
-                ),
-            ),
-            rec(
-                nursery,
-                2,
-                format!(
-                    r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Hid under table when tidy-up bell rang","agency":"NURSERY-12","author":"dsl.patel","mode":"behaviour","behaviour":"hid"}}"#
-                ),
-            ),
-            rec(
-                hv,
-                2,
-                format!(
-                    r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group meeting","meeting_type":"core_group","attendees":[{{"name":"SW","agency":"CSC"}}],"minutes":"not_recorded"}}"#
-                ),
-            ),
-            rec(
-                hv,
-                3,
-                format!(
-                    r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review: not brought","contact":"2_2half_years","was_not_brought":true}}"#
-                ),
-            ),
-            rec(
-                hv,
-                4,
-                format!(
-                    r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated lack of response, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC team manager","disputed":"inaction","disagreement":"no reply"}}"#
-                ),
-            ),
-            rec(
-                hv,
-                5,
-                format!(
-                    r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-04T16:00:00Z","headline":"Bruise on forearm, explanation: fell","category":"physical","seen_or_said":"bruise","action":"referred","action_detail":"CSC front door"}}"#
-                ),
-            ),
-            rec(
-                hv,
-                6,
-                format!(
-                    r#"{{"kind":"amendment","children":["{ANNA}"],"occurred_at":"2026-03-04T15:00:00Z","headline":"Bruise on left forearm, explanation: fell off sofa","corrects":"{hv}-5","reason":"time and detail corrected"}}"#
-                ),
-            ),
-        ];
-        records[4].late_entry = true;
-        records[5].disputed = true;
-        for r in &mut records {
-            r.received_at = Timestamp(r.line.occurred_at.0 + 7_200);
-        }
-        let anna = ANNA.parse().unwrap();
-        let links = FamilyLinks {
-            named_together: records
-                .iter()
-                .filter(|r| r.line.children.len() > 1)
-                .map(|r| NamedTogether {
-                    kind: r.line.kind,
-                    children: r.line.children.clone(),
-                })
-                .collect(),
-            ..FamilyLinks::default()
-        };
-        let view: BTreeSet<_> = family_of(&anna, &links);
-        Chronology {
-            child: anna,
-            family: true,
-            children: view.iter().cloned().collect(),
-            entries: reconcile(&records, &view, DateRange::default()),
-        }
-    }
-
-    fn golden(name: &str, actual: &str) {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/golden")
-            .join(name);
-        if std::env::var_os("HEARTH_UPDATE_GOLDEN").is_some() {
-            std::fs::write(&path, actual).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run with HEARTH_UPDATE_GOLDEN=1 to create it",
-                path.display()
-            )
-        });
-        assert_eq!(
-            expected, actual,
-            "golden file {name} differs (HEARTH_UPDATE_GOLDEN=1 rewrites it)"
-        );
-    }
-
-    #[test]
-    fn golden_table() {
-        golden("chronology.table.txt", &Format::Table.render(&fixture()));
-    }
-
-    #[test]
-    fn golden_csv() {
-        golden("chronology.csv", &Format::Csv.render(&fixture()));
-    }
-
-    #[test]
-    fn golden_json() {
-        golden("chronology.json", &Format::Json.render(&fixture()));
-    }
-
-    #[test]
-    fn csv_quotes_commas_quotes_and_line_breaks() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        // A line break is shown escaped (issue 11), so a cell never spans
-        // lines; a file opened in a terminal shows one row per entry.
-        assert_eq!(field("a\nb"), "a\\u{a}b");
-    }
-
-    /// The fixture with hostile text in every field a renderer shows, as a
-    /// store holding records from before capture refused it would have.
-    fn hostile() -> Chronology {
-        let mut c = fixture();
-        let forged = "typo\n2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith)";
-        for e in &mut c.entries {
-            e.headline = format!("Seen \u{1b}[2J\u{7}\u{8}\u{202e}gnihton\r{}", e.headline);
-            e.agency.push_str("\u{2066}\t");
-            e.author.push_str("\u{85}\u{2028}=cmd");
-            if let Some(a) = &mut e.amended {
-                a.reason = forged.to_string();
-                a.original_headline.push_str("\u{200b}\u{feff}\u{7f}");
-            }
-        }
-        assert!(c.entries.iter().any(|e| e.amended.is_some()));
-        c
-    }
-
-    fn no_hidden_but_line_ends(out: &str) {
-        let bad: Vec<char> = out
-            .chars()
-            .filter(|&c| c != '\n' && c != '\r' && hearth_shared::printable::hidden(c).is_some())
-            .collect();
-        assert!(bad.is_empty(), "raw hidden characters {bad:?} in {out}");
-    }
-
-    #[test]
-    fn hostile_text_cannot_forge_a_table_row_or_move_the_cursor() {
-        let c = hostile();
-        let out = Format::Table.render(&c);
-        // Title, header, rule, then exactly one line per entry.
-        assert_eq!(out.lines().count(), 3 + c.entries.len(), "{out}");
-        assert!(
-            !out.contains("\n2026-11-01 08:30 | Concern: FORGED"),
-            "{out}"
-        );
-        assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
-        assert!(out.contains("\\u{1b}[2J\\u{7}\\u{8}\\u{202e}gnihton\\u{d}"));
-        assert!(!out.contains('\r'));
-        no_hidden_but_line_ends(&out);
-    }
-
-    #[test]
-    fn hostile_text_cannot_forge_a_csv_row() {
-        let c = hostile();
-        let out = Format::Csv.render(&c);
-        assert_eq!(out.matches('\n').count(), 1 + c.entries.len(), "{out}");
-        assert_eq!(out.matches("\r\n").count(), 1 + c.entries.len(), "{out}");
-        no_hidden_but_line_ends(&out);
-        assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
-    }
-
-    #[test]
-    fn hostile_text_in_json_is_escaped_and_reads_back_unchanged() {
-        let c = hostile();
-        for out in [
-            Format::Json.render(&c),
-            Format::Json.render_compact(&c, &Zone::default()),
-        ] {
-            no_hidden_but_line_ends(&out);
-            assert!(!out.contains('\r'));
-            let back: Value = serde_json::from_str(&out).unwrap();
-            assert_eq!(back, json(&c));
-        }
-    }
-
-    #[test]
-    fn csv_cells_that_a_spreadsheet_would_run_are_made_text() {
-        assert_eq!(
-            field("=HYPERLINK(\"http://x\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\")\""
-        );
-        assert_eq!(field("+1"), "'+1");
-        assert_eq!(field("-2+3"), "'-2+3");
-        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(field("Arrived hungry"), "Arrived hungry");
-    }
-
-    #[test]
-    fn json_entries_carry_the_required_fields() {
-        let v = json(&fixture());
-        for e in v["entries"].as_array().unwrap() {
-            for k in [
-                "record_id",
-                "occurred_at",
-                "agency",
-                "author",
-                "kind",
-                "headline",
-                "children",
-                "flags",
-                "amended",
-            ] {
-                assert!(e.get(k).is_some(), "missing {k} in {e}");
-            }
-        }
-    }
-
-    #[test]
-    fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
-        let mut c = fixture();
-        let e = &mut c.entries[1];
-        assert_eq!(e.author, "dsl.patel");
-        e.worker = "door-tablet".into();
-        assert!(
-            table(&c).contains("| NURSERY-12 (dsl.patel via door-tablet)"),
-            "{}",
-            table(&c)
-        );
-        assert!(table(&c).contains("| HV-NORTH (hv.jones)\n"));
-        let csv = csv(&c);
-        let row = csv.lines().nth(2).unwrap();
-        assert!(row.ends_with(",door-tablet"), "{row}");
-        let j = json(&c);
-        assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
-        assert!(j["entries"][0].get("device_worker").is_none());
-    }
-
-    #[test]
-    fn issue_12_a_family_table_and_csv_say_which_children_each_entry_is_about() {
-        let c = fixture();
-        let out = table(&c);
-        let mut lines = out.lines().skip(1);
-        let head = lines.next().unwrap();
-        assert!(
-            head.starts_with("DATE                 | CHILDREN "),
-            "{out}"
-        );
-        let rows: Vec<&str> = lines.skip(1).collect();
-        assert_eq!(rows.len(), c.entries.len());
-        for (row, e) in rows.iter().zip(&c.entries) {
-            let cell = row.split(" | ").nth(1).unwrap().trim_end();
-            assert_eq!(cell, children_cell(e), "{row}");
-        }
-        assert!(rows[0].contains(&format!("| {ANNA}, {BEN} ")), "{out}");
-        assert!(rows[1].contains(&format!("| {ANNA} ")), "{out}");
-        // A single child's table keeps its three columns.
-        let mut single = c.clone();
-        single.family = false;
-        assert!(
-            table(&single)
-                .lines()
-                .nth(1)
-                .unwrap()
-                .starts_with("DATE                 | ACTIVITY ")
-        );
-        // CSV: the `children` column, `;`-separated, after the headline.
-        let csv = csv(&c);
-        assert!(csv.starts_with(
-            "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,"
-        ));
-        let rows: Vec<&str> = csv.lines().skip(1).collect();
-        assert!(
-            rows[0].contains(&format!("children seen\",{ANNA};{BEN},")),
-            "{csv}"
-        );
-        assert!(rows[1].contains(&format!("Friday\",{ANNA},")), "{csv}");
-    }
-
-    #[test]
-    fn issue_12_times_are_local_with_their_zone_and_json_stays_utc() {
-        let mut c = fixture();
-        // One child's view: DATE is the table's first column, ACTIVITY next.
-        c.family = false;
-        // 09:30 UTC on 1 July is 10:30 in a British summer; the second
-        // entry stays in winter (GMT).
-        c.entries[0].occurred_at = Timestamp::from_civil(2026, 7, 1, 9, 30, 0).unwrap();
-        c.entries[1].occurred_at = Timestamp::from_civil(2026, 12, 1, 10, 30, 0).unwrap();
-        let t = table(&c);
-        assert!(t.contains("\n2026-07-01 10:30 BST | Home visit"), "{t}");
-        assert!(
-            t.contains("\n2026-12-01 10:30 GMT | Daily presentation"),
-            "{t}"
-        );
-        let out = csv(&c);
-        let rows: Vec<&str> = out.lines().take(3).collect();
-        assert!(
-            rows[0].starts_with("date,time,zone,occurred_at_utc,record_id,"),
-            "{}",
-            rows[0]
-        );
-        assert!(
-            rows[1].starts_with("2026-07-01,10:30,BST,2026-07-01T09:30:00Z,"),
-            "{}",
-            rows[1]
-        );
-        assert!(
-            rows[2].starts_with("2026-12-01,10:30,GMT,2026-12-01T10:30:00Z,"),
-            "{}",
-            rows[2]
-        );
-        // Another zone, by its IANA name.
-        let ny = Zone::parse("America/New_York").unwrap();
-        let t = Format::Table.render_in(&c, &ny);
-        assert!(t.contains("\n2026-07-01 05:30 EDT | Home visit"), "{t}");
-        assert!(
-            t.contains("\n2026-12-01 05:30 EST | Daily presentation"),
-            "{t}"
-        );
-        let csv_ny = Format::Csv.render_in(&c, &ny);
-        assert!(
-            csv_ny.contains("\n2026-07-01,05:30,EDT,2026-07-01T09:30:00Z,"),
-            "{csv_ny}"
-        );
-        // JSON is the same in every zone: RFC 3339 UTC.
-        let j = Format::Json.render_in(&c, &ny);
-        assert_eq!(j, Format::Json.render(&c));
-        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
-        assert_eq!(v["entries"][0]["occurred_at"], "2026-07-01T09:30:00Z");
-    }
-
-    #[test]
-    fn a_retracted_entry_keeps_its_other_flags_in_the_table() {
-        // Found in review: the table dropped every other flag of an entry
-        // entered in error, which the CSV and JSON still carried.
-        let mut c = fixture();
-        c.family = false;
-        let e = &mut c.entries[0];
-        e.flags = vec![
-            super::super::Flag::LateEntry,
-            super::super::Flag::Disputed,
-            super::super::Flag::EnteredInError,
-        ];
-        let t = table(&c);
-        let row = t.lines().nth(3).unwrap();
-        assert!(row.contains(ENTERED_IN_ERROR_MARK), "{row}");
-        assert!(row.contains("[late_entry, disputed]"), "{row}");
-    }
-
-    #[test]
-    fn issue_12_an_amended_entrys_original_date_is_a_local_date() {
-        let mut c = fixture();
-        let e = c.entries.iter_mut().find(|e| e.amended.is_some()).unwrap();
-        // 23:30 UTC on 30 June is already 1 July in London.
-        e.amended.as_mut().unwrap().original_occurred_at =
-            Timestamp::from_civil(2026, 6, 30, 23, 30, 0).unwrap();
-        let t = table(&c);
-        assert!(t.contains("fell\" on 2026-07-01)"), "{t}");
-    }
-}
+mod tests;

@@ -10,11 +10,13 @@ use hearth_shared::protocol::ErrorCode;
 use serde::Deserialize;
 
 use super::metrics::{Counters, Event};
-use super::{AppState, Peer, error, internal};
+use super::{ApiError, AppState, Peer, error::blocking};
 use crate::audit::{PullError, PullRequest, check_reason, date_range, pull};
+use crate::backend::Backend;
 use crate::chronology::format::Format;
 use crate::keys::token_hash;
-use crate::store::{Store, Via};
+use crate::localtime::Zone;
+use crate::store::Via;
 
 /// The query string.
 #[derive(Debug, Deserialize)]
@@ -40,14 +42,110 @@ fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
     }
 }
 
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+}
+
+fn reason_required(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::ReasonRequired,
+        format!("{e}; add ?reason=..."),
+    )
+}
+
+impl From<PullError> for ApiError {
+    fn from(e: PullError) -> Self {
+        match e {
+            PullError::Reason(e) => reason_required(e),
+            e @ (PullError::BadDate { .. }
+            | PullError::Reversed { .. }
+            | PullError::BadReader(_)) => ApiError::bad_request(e.to_string()),
+            PullError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// What `who` asked for, checked in the order the API documents: reason,
+/// child, format, dates.
+fn parse_query(
+    q: PullQuery,
+    child: &str,
+    zone: &Zone,
+    who: String,
+) -> Result<(Format, PullRequest), ApiError> {
+    let reason = q.reason.unwrap_or_default();
+    check_reason(&reason).map_err(reason_required)?;
+    let child = child.parse::<ChildRef>().map_err(|_| {
+        ApiError::bad_request("the child reference must be nhs:<10 digits> or local:<issuer>:<id>")
+    })?;
+    let format = match q.format.as_deref() {
+        None => Format::Json,
+        Some(f) => f
+            .parse::<Format>()
+            .map_err(|_| ApiError::bad_request("format must be json, csv or table"))?,
+    };
+    let range = date_range(zone, q.from.as_deref(), q.to.as_deref())?;
+    Ok((
+        format,
+        PullRequest {
+            child,
+            family: q.family,
+            range,
+            reason,
+            who,
+            via: Via::Http,
+        },
+    ))
+}
+
+/// The audited pull and its rendering, on a blocking thread.
+fn answer<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    hash: &str,
+    child: &str,
+    q: PullQuery,
+) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let store = st.store();
+    let Some(user) = store.user_by_token(hash)? else {
+        token_failure(&st.counters, peer, "token not valid");
+        return Err(unauthorized("the API token is not valid"));
+    };
+    let (format, req) = parse_query(q, child, &st.zone, user.name)?;
+    let c = pull(store, st.clock.as_ref(), &req)?;
+    let pulled = started.elapsed();
+    // Compact JSON over the wire; the CLI pretty-prints.
+    let body = format.render_compact(&c, &st.zone);
+    let total = started.elapsed();
+    // The server's own time, for operators and for figure 7 of
+    // docs/PERFORMANCE.md: the pull (authorisation, read, reconcile,
+    // access-log commit) and the rendering.
+    let timing = format!(
+        "pull;dur={:.1}, render;dur={:.1}, total;dur={:.1}",
+        pulled.as_secs_f64() * 1e3,
+        (total - pulled).as_secs_f64() * 1e3,
+        total.as_secs_f64() * 1e3
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::HeaderName::from_static("server-timing"), timing),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// The handler.
-pub async fn chronology(
-    State(st): State<AppState>,
+pub async fn chronology<S: Backend>(
+    State(st): State<AppState<S>>,
     peer: Peer,
     Path(child): Path<String>,
     headers: HeaderMap,
     query: Result<Query<PullQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -55,123 +153,12 @@ pub async fn chronology(
         .map(|t| token_hash(t.trim()));
     let Some(hash) = token else {
         token_failure(&st.counters, &peer, "no bearer token");
-        return error(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "send Authorization: Bearer <api token>",
-        );
+        return Err(unauthorized("send Authorization: Bearer <api token>"));
     };
     let Ok(Query(q)) = query else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadRequest,
+        return Err(ApiError::bad_request(
             "the query string is malformed; see docs/api.md",
-        );
+        ));
     };
-    let st2 = st.clone();
-    let result =
-        tokio::task::spawn_blocking(move || -> Result<Response, crate::store::StoreError> {
-            let started = std::time::Instant::now();
-            let store = st2.store()?;
-            let Some(user) = store.user_by_token(&hash)? else {
-                token_failure(&st2.counters, &peer, "token not valid");
-                return Ok(error(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::Unauthorized,
-                    "the API token is not valid",
-                ));
-            };
-            let reason = q.reason.unwrap_or_default();
-            if let Err(e) = check_reason(&reason) {
-                return Ok(error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::ReasonRequired,
-                    format!("{e}; add ?reason=..."),
-                ));
-            }
-            let Ok(child) = child.parse::<ChildRef>() else {
-                return Ok(error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadRequest,
-                    "the child reference must be nhs:<10 digits> or local:<issuer>:<id>",
-                ));
-            };
-            let format = match q.format.as_deref() {
-                None => Format::Json,
-                Some(f) => match Format::parse(f) {
-                    Some(f) => f,
-                    None => {
-                        return Ok(error(
-                            StatusCode::BAD_REQUEST,
-                            ErrorCode::BadRequest,
-                            "format must be json, csv or table",
-                        ));
-                    }
-                },
-            };
-            let range = match date_range(&st2.zone, q.from.as_deref(), q.to.as_deref()) {
-                Ok(r) => r,
-                Err(e) => {
-                    return Ok(error(
-                        StatusCode::BAD_REQUEST,
-                        ErrorCode::BadRequest,
-                        e.to_string(),
-                    ));
-                }
-            };
-            let req = PullRequest {
-                child,
-                family: q.family,
-                range,
-                reason,
-                who: user.name,
-                via: Via::Http,
-            };
-            match pull(&*store, st2.clock.as_ref(), &req) {
-                Ok(c) => {
-                    let pulled = started.elapsed();
-                    // Compact JSON over the wire; the CLI pretty-prints.
-                    let body = format.render_compact(&c, &st2.zone);
-                    let total = started.elapsed();
-                    // The server's own time, for operators and for figure 7
-                    // of docs/PERFORMANCE.md: the pull (authorisation, read,
-                    // reconcile, access-log commit) and the rendering.
-                    let timing = format!(
-                        "pull;dur={:.1}, render;dur={:.1}, total;dur={:.1}",
-                        pulled.as_secs_f64() * 1e3,
-                        (total - pulled).as_secs_f64() * 1e3,
-                        total.as_secs_f64() * 1e3
-                    );
-                    Ok((
-                        [
-                            (header::CONTENT_TYPE, format.content_type().to_string()),
-                            (header::HeaderName::from_static("server-timing"), timing),
-                        ],
-                        body,
-                    )
-                        .into_response())
-                }
-                Err(PullError::Reason(e)) => Ok(error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::ReasonRequired,
-                    format!("{e}; add ?reason=..."),
-                )),
-                Err(
-                    e @ (PullError::BadDate { .. }
-                    | PullError::Reversed { .. }
-                    | PullError::BadReader(_)),
-                ) => Ok(error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadRequest,
-                    e.to_string(),
-                )),
-                Err(PullError::Store(e)) => Err(e),
-            }
-        })
-        .await;
-    match result {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => internal(&e),
-        Err(e) => internal(&e),
-    }
+    blocking(move || answer(&st, &peer, &hash, &child, q)).await
 }

@@ -16,43 +16,28 @@ use std::time::Instant;
 /// Log lines a second, per kind of event.
 pub const LOGGED_PER_SECOND: u32 = 10;
 
-/// What is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// `POST /v1/enrol` refused: token unknown, expired or used.
-    EnrolFailure,
-    /// A chronology request with a missing, unknown or revoked API token.
-    TokenFailure,
-    /// A batch from an unknown device or with a header signature that
-    /// does not verify.
-    BatchAuthFailure,
-    /// A connection closed at accept: all slots, or its address's share,
-    /// taken.
-    ConnectionRefused,
-    /// A request body refused because the in-flight budget was spent.
-    BodyRefused,
+hearth_shared::words! {
+    /// What is counted; each word is the counter's name on `/v1/metrics`.
+    pub enum Event {
+        /// `POST /v1/enrol` refused: token unknown, expired or used.
+        EnrolFailure => "hearth_enrol_failures_total",
+        /// A chronology request with a missing, unknown or revoked API token.
+        TokenFailure => "hearth_token_failures_total",
+        /// A batch from an unknown device or with a header signature that
+        /// does not verify.
+        BatchAuthFailure => "hearth_batch_auth_failures_total",
+        /// A connection closed at accept: all slots, or its address's share,
+        /// taken.
+        ConnectionRefused => "hearth_connections_refused_total",
+        /// A request body refused because the in-flight budget was spent.
+        BodyRefused => "hearth_bodies_refused_total",
+    }
 }
 
+/// How many kinds of event are counted.
+const EVENTS: usize = Event::ALL.len();
+
 impl Event {
-    const ALL: [Event; 5] = [
-        Event::EnrolFailure,
-        Event::TokenFailure,
-        Event::BatchAuthFailure,
-        Event::ConnectionRefused,
-        Event::BodyRefused,
-    ];
-
-    /// The counter's name on `/v1/metrics`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Event::EnrolFailure => "hearth_enrol_failures_total",
-            Event::TokenFailure => "hearth_token_failures_total",
-            Event::BatchAuthFailure => "hearth_batch_auth_failures_total",
-            Event::ConnectionRefused => "hearth_connections_refused_total",
-            Event::BodyRefused => "hearth_bodies_refused_total",
-        }
-    }
-
     /// What it counts, for the `# HELP` line.
     const fn help(self) -> &'static str {
         match self {
@@ -99,8 +84,8 @@ impl LogWindow {
 /// The counters.
 #[derive(Debug)]
 pub struct Counters {
-    counts: [AtomicU64; 5],
-    windows: [Mutex<LogWindow>; 5],
+    counts: [AtomicU64; EVENTS],
+    windows: [Mutex<LogWindow>; EVENTS],
     started: Instant,
 }
 
@@ -135,10 +120,10 @@ impl Counters {
     /// The text of `GET /v1/metrics`.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for e in Event::ALL {
-            let _ = writeln!(out, "# HELP {} {}", e.name(), e.help());
-            let _ = writeln!(out, "# TYPE {} counter", e.name());
-            let _ = writeln!(out, "{} {}", e.name(), self.get(e));
+        for &e in Event::ALL {
+            let _ = writeln!(out, "# HELP {e} {}", e.help());
+            let _ = writeln!(out, "# TYPE {e} counter");
+            let _ = writeln!(out, "{e} {}", self.get(e));
         }
         out
     }

@@ -12,13 +12,19 @@
 //! | `POST /v1/sync` | [`sync`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
 //!
-//! Handlers never call SQLite on an async worker: reads run in
-//! `spawn_blocking` on their own connection; ingest goes to the single
-//! writer thread ([`crate::ingest::writer`]).
+//! Handlers are generic over the store backend (`AppState<S: Backend>`,
+//! [`crate::backend`]) and return `Result<T, ApiError>`: every refusal is an
+//! [`ApiError`] (status, [`hearth_shared::protocol::ErrorCode`] and
+//! message, as JSON), so a handler uses `?` ([`error`]).
+//!
+//! Handlers never call the store on an async worker: reads run in
+//! `spawn_blocking` on their own connection ([`error::blocking`]); ingest
+//! goes to the single writer thread ([`crate::ingest::writer`]).
 
 pub mod admit;
 pub mod chronology;
 pub mod enrol;
+pub mod error;
 pub mod metrics;
 pub mod sync;
 
@@ -30,10 +36,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::{Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
-use hearth_shared::protocol::{ErrorBody, ErrorCode};
+use hearth_shared::protocol::ErrorCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -41,22 +47,21 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use self::admit::{BodyBudget, Gate, Refusal};
+pub use self::error::ApiError;
 use self::metrics::{Counters, Event};
+use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::ingest::writer::Writer;
 use crate::localtime::Zone;
-use crate::store::StoreError;
-use crate::store::sqlite::SqliteStore;
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler shares, over a store backend `S`.
+pub struct AppState<S: Backend> {
     /// The data directory.
     pub data: PathBuf,
-    /// Read connections kept for reuse by blocking tasks (see
-    /// [`AppState::store`]).
-    pub pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
+    /// The store request handlers read through, shared by all of them
+    /// (the backend pools its own connections; see [`Backend::connect`]).
+    pub reads: Arc<S>,
     /// The receipt-signing key.
     pub server_key: Arc<SigningKey>,
     /// The ingest writer.
@@ -73,72 +78,28 @@ pub struct AppState {
     pub zone: Zone,
 }
 
-impl AppState {
-    /// A read connection for a blocking task: one kept from an earlier
-    /// request if there is one (opening a connection parses the schema,
-    /// which the ingest profile showed on every batch), else a new one.
-    /// It goes back to the pool when the guard drops.
-    pub fn store(&self) -> Result<Pooled, StoreError> {
-        let kept = self.pool.lock().map_or(None, |mut p| p.pop());
-        let conn = match kept {
-            Some(c) => c,
-            None => SqliteStore::connect(&self.data)?,
-        };
-        Ok(Pooled {
-            conn: Some(conn),
-            pool: self.pool.clone(),
-        })
-    }
-}
-
-/// The most read connections kept for reuse.
-const POOL_SIZE: usize = 8;
-
-/// A read connection borrowed from [`AppState`]'s pool.
-pub struct Pooled {
-    conn: Option<SqliteStore>,
-    pool: Arc<std::sync::Mutex<Vec<SqliteStore>>>,
-}
-
-impl std::ops::Deref for Pooled {
-    type Target = SqliteStore;
-
-    fn deref(&self) -> &SqliteStore {
-        self.conn.as_ref().expect("present until drop")
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock())
-            && pool.len() < POOL_SIZE
-        {
-            pool.push(conn);
+// By hand: a derive would ask for `S: Clone`, which the state does not need.
+impl<S: Backend> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            reads: self.reads.clone(),
+            server_key: self.server_key.clone(),
+            writer: self.writer.clone(),
+            limits: self.limits,
+            clock: self.clock.clone(),
+            counters: self.counters.clone(),
+            budget: self.budget.clone(),
+            zone: self.zone.clone(),
         }
     }
 }
 
-/// A JSON error response.
-pub fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(ErrorBody {
-            error: code,
-            message: message.into(),
-            revocation: None,
-        }),
-    )
-        .into_response()
-}
-
-/// The response for a server-side failure; details go to the log only.
-pub fn internal(e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "internal error");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::Internal,
-        "the server failed; nothing was acknowledged; retry later",
-    )
+impl<S: Backend> AppState<S> {
+    /// The store a blocking task reads through.
+    pub fn store(&self) -> &S {
+        &self.reads
+    }
 }
 
 /// The largest enrolment body: a token and a key in JSON need a few
@@ -176,7 +137,7 @@ impl std::fmt::Display for Peer {
 }
 
 /// The routes.
-pub fn router(state: AppState) -> Router {
+pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
     Router::new()
@@ -192,22 +153,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/enrol",
-            post(enrol::enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
+            post(enrol::enrol::<S>).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
         )
-        .route("/v1/sync", post(sync::sync))
+        .route("/v1/sync", post(sync::sync::<S>))
         .route(
             "/v1/children/{child}/chronology",
-            get(chronology::chronology),
+            get(chronology::chronology::<S>),
         )
         .fallback(|| async {
-            error(
+            ApiError::new(
                 StatusCode::NOT_FOUND,
                 ErrorCode::NotFound,
                 "no such endpoint; see docs/api.md",
             )
         })
         .method_not_allowed_fallback(|| async {
-            error(
+            ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::MethodNotAllowed,
                 "this endpoint does not take that method; see docs/api.md",
@@ -253,51 +214,69 @@ pub async fn serve(
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
+        tokio::spawn(connection(
+            stream,
+            peer,
+            acceptor.clone(),
+            app.clone(),
+            limits,
+            admitted,
+        ));
+    }
+}
+
+/// Serves one admitted connection: the TLS handshake within the
+/// header-read budget, then HTTP/1.1 with a timeout per request. The slot
+/// is held until the connection ends.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    app: Router,
+    limits: Limits,
+    _admitted: admit::Admitted,
+) {
+    // The handshake shares the header-read budget: a client that opens a
+    // socket and says nothing is dropped.
+    let tls = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let request_timeout = limits.request_timeout;
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
-        tokio::spawn(async move {
-            let _admitted = admitted;
-            // The handshake shares the header-read budget: a client that
-            // opens a socket and says nothing is dropped.
-            let tls =
-                match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-            let request_timeout = limits.request_timeout;
-            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let app = app.clone();
-                async move {
-                    let mut req = req.map(axum::body::Body::new);
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
-                        Ok(r) => r,
-                        Err(_) => Ok::<_, Infallible>(error(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            ErrorCode::Timeout,
-                            "the request took too long; retry",
-                        )),
-                    }
-                }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                // Headers of this API are small; a bounded read buffer
-                // keeps each connection's cost small (see `admit`).
-                .max_buf_size(MAX_READ_BUFFER);
-            if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+        async move {
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
+                Ok(r) => r,
+                Err(_) => Ok::<_, Infallible>(
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Timeout,
+                        "the request took too long; retry",
+                    )
+                    .into_response(),
+                ),
             }
-        });
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // Headers of this API are small; a bounded read buffer keeps each
+        // connection's cost small (see `admit`).
+        .max_buf_size(MAX_READ_BUFFER);
+    if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 

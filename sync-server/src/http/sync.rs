@@ -15,90 +15,73 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{
     ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
+use hearth_shared::{DeviceId, Timestamp};
 
-use super::admit::BodyError;
+use super::admit::{BodyError, Held};
 use super::metrics::Event;
-use super::{AppState, Peer, error, internal};
+use super::{ApiError, AppState, Peer, error::blocking};
+use crate::backend::Backend;
 use crate::ingest::{BatchJob, precheck};
 use crate::receipt::sign_receipts;
-use crate::store::Store;
-
-/// Why a batch was refused before ingest.
-enum Refused {
-    /// It did not authenticate (the reason is for the log only).
-    Auth(&'static str),
-    /// Anything else, with its answer.
-    Response(Response),
-}
+use crate::store::StoreError;
 
 /// The answer to a batch that does not authenticate, whatever the cause.
-fn unauthenticated() -> Response {
-    error(
+fn unauthenticated() -> ApiError {
+    ApiError::new(
         StatusCode::UNAUTHORIZED,
         ErrorCode::Unauthenticated,
         "this server does not recognise the batch's device and signature: check the server address, and that this device was enrolled here (else enrol it again with a new token)",
     )
 }
 
-fn too_large(limit: usize) -> Response {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::BodyTooLarge,
-        format!(
-            "the request body is over the limit of {limit} bytes; send fewer records per batch"
-        ),
-    )
+fn bad_batch(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadBatch, message)
 }
 
-/// The handler.
-pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Response {
+/// The batch, read within the body limits and decoded; the budget it holds
+/// (now standing for the decoded batch) is released when the guard drops.
+async fn read_batch<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    body: Body,
+) -> Result<(UploadBatch, Held), ApiError> {
     let limit = st.limits.max_body_bytes;
-    let (body, _held) = match st.budget.read(body, limit).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => return too_large(limit),
-        Err(BodyError::Busy) => {
+    let (body, held) = st.budget.read(body, limit).await.map_err(|e| match e {
+        BodyError::TooLarge => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            format!(
+                "the request body is over the limit of {limit} bytes; send fewer records per batch"
+            ),
+        ),
+        BodyError::Busy => {
             if let Some(left_out) = st.counters.count(Event::BodyRefused) {
                 tracing::warn!(%peer, left_out, "batch refused: the in-flight body budget is spent");
             }
-            return (
-                [(header::RETRY_AFTER, "60")],
-                error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Busy,
-                    "the server is receiving too much at once; nothing was stored; retry in a minute",
-                ),
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "the server is receiving too much at once; nothing was stored; retry in a minute",
             )
-                .into_response();
+            .retry_after(60)
         }
-        Err(BodyError::Read) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadBatch,
-                "the request body could not be read",
-            );
-        }
-    };
+        BodyError::Read => bad_batch("the request body could not be read"),
+    })?;
     let batch = match postcard::take_from_bytes::<UploadBatch>(&body) {
         Ok((b, [])) => b,
         _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadBatch,
+            return Err(bad_batch(
                 "the body is not a postcard UploadBatch (content type application/x-hearth-batch)",
-            );
+            ));
         }
     };
-    // The records are copied out; the buffer's budget stays held (it now
-    // stands for the decoded batch) until the request ends.
-    drop(body);
     if batch.records.len() > st.limits.max_batch_records {
-        return error(
+        return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::BatchTooLarge,
             format!(
@@ -106,80 +89,93 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
                 batch.records.len(),
                 st.limits.max_batch_records
             ),
-        );
+        ));
     }
+    Ok((batch, held))
+}
+
+/// The answer to a batch that does not authenticate, logged and counted
+/// with its cause (which the client is not told).
+fn not_authenticated<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    claimed: DeviceId,
+    why: &'static str,
+) -> ApiError {
+    if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
+        tracing::warn!(%peer, claimed_device = %claimed, why, left_out, "batch refused: not authenticated");
+    }
+    unauthenticated()
+}
+
+/// Authenticates the batch, answers a revoked device, and prechecks each
+/// record: the job for the writer. Runs on a blocking thread.
+fn check<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    batch: UploadBatch,
+    received_at: Timestamp,
+) -> Result<BatchJob, ApiError> {
+    let store = st.store();
+    // Authenticate before saying anything about the device.
+    let device = store
+        .device(batch.device)?
+        .ok_or_else(|| not_authenticated(st, peer, batch.device, "unknown device"))?;
+    let key = VerifyingKey::from_bytes(&device.public_key)
+        .map_err(|_| StoreError::Corrupt("a device key"))?;
+    if !batch.verify_auth(&key) {
+        return Err(not_authenticated(
+            st,
+            peer,
+            batch.device,
+            "header signature does not verify",
+        ));
+    }
+    if let Some(r) = &device.revoked {
+        // Signed, so that the tablet destroys its data key only on the
+        // word of the server it pinned at enrolment.
+        let body = ErrorBody {
+            error: ErrorCode::DeviceRevoked,
+            message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
+            revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
+        };
+        return Err(ApiError::with_body(StatusCode::FORBIDDEN, body));
+    }
+    if !batch.device_time.in_range() {
+        return Err(bad_batch(format!(
+            "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
+            batch.device_time.0
+        )));
+    }
+    let max = st.limits.max_record_bytes;
+    Ok(BatchJob {
+        device: device.id,
+        device_time: batch.device_time,
+        received_at,
+        records: batch
+            .records
+            .into_iter()
+            .map(|r| precheck(&key, r, max))
+            .collect(),
+        late_entry_secs: st.limits.late_entry_secs,
+        quarantine_budget: st.limits.quarantine_budget_bytes,
+    })
+}
+
+/// The handler.
+pub async fn sync<S: Backend>(
+    State(st): State<AppState<S>>,
+    peer: Peer,
+    body: Body,
+) -> Result<Json<UploadResponse>, ApiError> {
+    let (batch, _held) = read_batch(&st, &peer, body).await?;
     let received_at = st.clock.now();
-    let device_claimed = batch.device;
     let st2 = st.clone();
-    let checked = tokio::task::spawn_blocking(
-        move || -> Result<Result<BatchJob, Refused>, crate::store::StoreError> {
-            let store = st2.store()?;
-            // Authenticate before saying anything about the device.
-            let Some(device) = store.device(batch.device)? else {
-                return Ok(Err(Refused::Auth("unknown device")));
-            };
-            let Ok(key) = VerifyingKey::from_bytes(&device.public_key) else {
-                return Err(crate::store::StoreError::Corrupt("a device key"));
-            };
-            if !batch.verify_auth(&key) {
-                return Ok(Err(Refused::Auth("header signature does not verify")));
-            }
-            if let Some(r) = &device.revoked {
-                // Signed, so that the tablet destroys its data key only on
-                // the word of the server it pinned at enrolment.
-                let body = ErrorBody {
-                    error: ErrorCode::DeviceRevoked,
-                    message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
-                    revocation: Some(RevocationNotice::sign(&st2.server_key, device.id, r.at)),
-                };
-                return Ok(Err(Refused::Response(
-                    (StatusCode::FORBIDDEN, Json(body)).into_response(),
-                )));
-            }
-            if !batch.device_time.in_range() {
-                return Ok(Err(Refused::Response(error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadBatch,
-                    format!(
-                        "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
-                        batch.device_time.0
-                    ),
-                ))));
-            }
-            let max = st2.limits.max_record_bytes;
-            let records = batch
-                .records
-                .into_iter()
-                .map(|r| precheck(&key, r, max))
-                .collect();
-            Ok(Ok(BatchJob {
-                device: device.id,
-                device_time: batch.device_time,
-                received_at,
-                records,
-                late_entry_secs: st2.limits.late_entry_secs,
-                quarantine_budget: st2.limits.quarantine_budget_bytes,
-            }))
-        },
-    )
-    .await;
-    let job = match checked {
-        Ok(Ok(Ok(job))) => job,
-        Ok(Ok(Err(Refused::Response(r)))) => return r,
-        Ok(Ok(Err(Refused::Auth(why)))) => {
-            if let Some(left_out) = st.counters.count(Event::BatchAuthFailure) {
-                tracing::warn!(%peer, claimed_device = %device_claimed, why, left_out, "batch refused: not authenticated");
-            }
-            return unauthenticated();
-        }
-        Ok(Err(e)) => return internal(&e),
-        Err(e) => return internal(&e),
-    };
+    let job = blocking(move || check(&st2, &peer, batch, received_at)).await?;
     let device = job.device;
     let (outcome, committed_at) = match st.writer.submit(job).await {
-        Some(Ok(done)) => done,
-        Some(Err(e)) => return internal(&e),
-        None => return internal(&"the writer thread has stopped"),
+        Some(done) => done.map_err(|e| ApiError::internal(&e))?,
+        None => return Err(ApiError::internal(&"the writer thread has stopped")),
     };
     // Committed: only now may the server acknowledge.
     let receipts = sign_receipts(&st.server_key, device, &outcome.held, committed_at);
@@ -192,11 +188,10 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
         rejected = count(VerdictStatus::Rejected),
         "batch committed"
     );
-    axum::Json(UploadResponse {
+    Ok(Json(UploadResponse {
         server_time: committed_at,
         clock_offset_seconds: outcome.clock_offset,
         verdicts: outcome.verdicts,
         receipts,
-    })
-    .into_response()
+    }))
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hearth_e2e::server::Server;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use socket2::{Domain, Socket, Type};
 
@@ -39,7 +40,7 @@ type Tls = StreamOwned<ClientConnection, TcpStream>;
 fn tls_config(data: &Path) -> Arc<ClientConfig> {
     let pem = std::fs::read(data.join("tls/cert.pem")).expect("the server wrote tls/cert.pem");
     let mut roots = RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+    for cert in CertificateDer::pem_slice_iter(&pem) {
         roots.add(cert.expect("a PEM certificate")).unwrap();
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

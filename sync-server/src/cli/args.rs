@@ -1,0 +1,338 @@
+//! The command line's shape: [`Cli`] and its subcommands, as clap parses
+//! them. Strings become types here, at the edge: addresses
+//! ([`SocketAddr`]), durations ([`Duration`], through
+//! [`crate::config::parse_duration`]), roles and formats.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::chronology::format::Format;
+use crate::config::parse_duration;
+use crate::localtime::DEFAULT_ZONE;
+use crate::store::Role;
+
+/// Hearth's sync server and its administration.
+#[derive(Debug, Parser)]
+#[command(name = "hearth-server", version, about)]
+pub struct Cli {
+    /// The data directory (database, keys, certificate).
+    #[arg(long, global = true, default_value = "hearth-data")]
+    pub data: PathBuf,
+    /// The IANA time zone of times shown to people (tables, CSV, messages;
+    /// JSON stays UTC), such as Europe/London or America/New_York.
+    #[arg(long, global = true, env = "HEARTH_TZ", default_value = DEFAULT_ZONE)]
+    pub tz: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Roles and formats are offered by their words (`Role::ALL`,
+// `Format::ALL`), never listed again here; clap shows each with its
+// summary in `--help`.
+
+impl ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        Role::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let summary = match self {
+            Role::Manager => "Pulls chronologies",
+            Role::Admin => "Pulls chronologies and administers",
+        };
+        Some(PossibleValue::new(self.as_str()).help(summary))
+    }
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()).help(self.summary()))
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTPS sync server.
+    Serve(ServeArgs),
+    /// Issue a one-time device enrolment token (printed once).
+    EnrolToken(EnrolTokenArgs),
+    /// Manage who may author records on a shared device.
+    Staff {
+        /// What to do.
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
+    /// Manage API users.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// List devices.
+    Devices {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device.
+    Revoke {
+        /// Device id.
+        device: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print a child's chronology (audited).
+    Chronology(ChronologyArgs),
+    /// List the access log (every filter given must match).
+    AccessLog(AccessLogArgs),
+    /// List quarantined and rejected records, and alarms (audited).
+    Quarantine(QuarantineArgs),
+    /// Manage family links.
+    Family {
+        /// What to do.
+        #[command(subcommand)]
+        action: FamilyCommand,
+    },
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain (else self-signed in DATA/tls/).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Extra names for the self-signed certificate.
+    #[arg(long = "tls-name")]
+    pub tls_names: Vec<String>,
+    /// Largest request body, bytes.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most records per batch.
+    #[arg(long, default_value_t = 256)]
+    pub max_batch_records: usize,
+    /// Largest signed record, bytes.
+    #[arg(long, default_value_t = hearth_shared::MAX_SIGNED_SIZE)]
+    pub max_record_bytes: usize,
+    /// TLS handshake and header-read timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Per-request timeout.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Captured this long after the event is a late entry.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub late_entry: Duration,
+    /// Most connections served at once; more are closed at accept.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
+    /// Bytes of rejected records kept per device before only their
+    /// hash, length and reason are kept (and an alarm raised).
+    #[arg(long, default_value_t = crate::ingest::DEFAULT_QUARANTINE_BUDGET)]
+    pub quarantine_budget_bytes: u64,
+    /// Most connections from one source address; more are closed at
+    /// accept.
+    #[arg(long, default_value_t = 32)]
+    pub max_connections_per_ip: usize,
+    /// Request-body bytes held in memory at once over all requests (at
+    /// least --max-body-bytes); past it, 503 busy.
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub max_body_bytes_in_flight: usize,
+}
+
+/// `enrol-token`.
+#[derive(Debug, Args)]
+pub struct EnrolTokenArgs {
+    /// Agency code.
+    #[arg(long)]
+    pub agency: String,
+    /// Worker id (for a shared device, the device's own name, such as
+    /// door-tablet).
+    #[arg(long)]
+    pub worker: String,
+    /// A worker who may also author records on this device (a shared
+    /// device's staff); repeat for each. Change the list later with
+    /// `hearth-server staff add|remove`.
+    #[arg(long = "staff")]
+    pub staff: Vec<String>,
+    /// How long it stays valid: 30m, 24h, 7d.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub expires: Duration,
+}
+
+/// `chronology`.
+#[derive(Debug, Args)]
+pub struct ChronologyArgs {
+    /// The child: nhs:<10 digits> or local:<issuer>:<id>.
+    #[arg(long)]
+    pub child: String,
+    /// The whole family.
+    #[arg(long)]
+    pub family: bool,
+    /// From, YYYY-MM-DD (a local day, --tz).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// To, YYYY-MM-DD (a local day, --tz; inclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Why you are reading it (required).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// A name to log beside the operating-system user running this
+    /// command (who is always logged).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// `access-log`.
+#[derive(Debug, Args)]
+pub struct AccessLogArgs {
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// Only reads that asked for or disclosed this child.
+    #[arg(long)]
+    pub child: Option<String>,
+    /// Only reads by this user (an API user, an operating-system user,
+    /// or an --as name).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only reads on or after this day, YYYY-MM-DD (local, --tz).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only reads on or before this day, YYYY-MM-DD (local, --tz).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+/// `quarantine`.
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// Include each held record's bytes (JSON only).
+    #[arg(long, requires = "json")]
+    pub bytes: bool,
+    /// Why you are reading it (required).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// A name to log beside the operating-system user running this
+    /// command (who is always logged).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints their API token once.
+    Add {
+        /// Name.
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// List users (never their tokens).
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a user's API token; it stops working at once.
+    Revoke {
+        /// Name.
+        name: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give a user a new API token (printed once); the old one stops
+    /// working at once.
+    Rotate {
+        /// Name.
+        name: String,
+    },
+}
+
+/// `staff` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Let workers author records on a device.
+    Add {
+        /// Device id.
+        device: String,
+        /// Worker ids.
+        #[arg(required = true)]
+        workers: Vec<String>,
+    },
+    /// Stop workers authoring records on a device (their stored records
+    /// stay; a record of theirs synced later is rejected into quarantine).
+    Remove {
+        /// Device id.
+        device: String,
+        /// Worker ids.
+        #[arg(required = true)]
+        workers: Vec<String>,
+    },
+}
+
+/// `family` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FamilyCommand {
+    /// Link two children into one family (this also undoes an unlink of
+    /// the pair); written to the family-links history.
+    Link {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (recommended; when given, at least 10 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is linking (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Separate two children's families: records naming both no longer
+    /// link them, now or later, until `family link`; written to the
+    /// family-links history.
+    Unlink {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who is unlinking (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Every family link and unlink: when, who, which children and why.
+    History {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}

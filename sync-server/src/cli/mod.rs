@@ -1,0 +1,170 @@
+//! The `hearth-server` command line: [`run`] parses arguments
+//! ([`args::Cli`]) and runs one command over the store backend `S` the
+//! binary picks (`main.rs`). One module per concern: [`serve`],
+//! [`devices`], [`users`], [`families`] and the audited [`reads`]. `serve` runs the HTTPS server; every other command
+//! administers the same data directory, safely while `serve` runs (SQLite
+//! WAL and a busy timeout).
+//!
+//! Output contract (tests rely on it): `serve` prints exactly
+//! `fingerprint sha256:<64 hex>` then `listening on https://<addr>` on
+//! stdout; `enrol-token`, `user add` and `user rotate` print the token
+//! alone on one stdout line (details go to stderr).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use hearth_shared::ChildRef;
+
+pub mod args;
+pub mod devices;
+pub mod families;
+pub mod reads;
+pub mod serve;
+pub mod users;
+
+pub use self::args::{Cli, Command};
+use crate::admin::AdminError;
+use crate::audit::{BadReader, PullError, check_reader};
+use crate::backend::Backend;
+use crate::clock::{Clock, SystemClock};
+use crate::datadir::{self, DataDirError};
+use crate::keys::KeyError;
+use crate::localtime::{BadZone, Zone};
+use crate::store::StoreError;
+use crate::tls::TlsError;
+
+/// Why a command failed: one line for the user.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Administration.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// A pull.
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The server key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The data directory's permissions.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// The time zone (`--tz`, `HEARTH_TZ`).
+    #[error(transparent)]
+    Zone(#[from] BadZone),
+    /// The `--as` name.
+    #[error(transparent)]
+    Reader(#[from] BadReader),
+    /// A child reference.
+    #[error("child \"{value}\": {problem}")]
+    BadChild {
+        /// What was given.
+        value: String,
+        /// What is wrong.
+        problem: hearth_shared::Problem,
+    },
+    /// A device id.
+    #[error("device \"{0}\" is not a device id (16 hex digits); see `hearth-server devices`")]
+    BadDevice(String),
+    /// Only one of the TLS files.
+    #[error("give both --tls-cert and --tls-key, or neither for a self-signed certificate")]
+    HalfTls,
+    /// The record size limit.
+    #[error(
+        "--max-record-bytes must be between 1 and {}",
+        hearth_shared::MAX_SIGNED_SIZE
+    )]
+    RecordLimit,
+    /// Binding the listen address or running the runtime.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An in-flight body budget that one full body would not fit in.
+    #[error(
+        "--max-body-bytes-in-flight must be at least --max-body-bytes, or no full batch could ever be received"
+    )]
+    InFlightBudget,
+    /// The async runtime.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// What every command is given: the data directory, the zone of times
+/// shown to people, and the clock.
+pub struct Context {
+    /// The data directory (`--data`).
+    pub data: PathBuf,
+    /// The zone (`--tz`, `HEARTH_TZ`).
+    pub zone: Zone,
+    /// The wall clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+pub(crate) fn child(value: &str) -> Result<ChildRef, CliError> {
+    value.parse().map_err(|problem| CliError::BadChild {
+        value: value.to_string(),
+        problem,
+    })
+}
+
+/// Who is reading, as the access log records it: the operating-system
+/// user running the command, and the `--as` name beside it if one is
+/// given ([`crate::whoami`]).
+pub(crate) fn reader(as_user: Option<&str>) -> Result<String, CliError> {
+    if let Some(name) = as_user {
+        check_reader(name)?;
+    }
+    Ok(crate::whoami::reader(
+        &crate::whoami::os_user(),
+        as_user.map(str::trim),
+    ))
+}
+
+pub(crate) fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Parses the command line and runs it over the backend `S`.
+pub fn run<S: Backend>() -> Result<(), CliError> {
+    let cli = Cli::parse();
+    // Before anything is created: the database and keys are for the
+    // server's user alone, whatever umask it was started with.
+    datadir::restrict_umask();
+    datadir::prepare(&cli.data)?;
+    let ctx = Context {
+        zone: Zone::parse(&cli.tz)?,
+        data: cli.data,
+        clock: Arc::new(SystemClock::default()),
+    };
+    match cli.command {
+        Command::Serve(a) => serve::run::<S>(ctx, a),
+        Command::EnrolToken(a) => devices::enrol_token::<S>(&ctx, a),
+        Command::Staff { action } => devices::staff::<S>(&ctx, action),
+        Command::User { action } => users::run::<S>(&ctx, action),
+        Command::Devices { json } => devices::list::<S>(&ctx, json),
+        Command::Revoke { device, reason } => devices::revoke::<S>(&ctx, &device, &reason),
+        Command::Chronology(a) => reads::chronology::<S>(&ctx, a),
+        Command::AccessLog(a) => reads::access_log::<S>(&ctx, a),
+        Command::Quarantine(a) => reads::quarantine::<S>(&ctx, a),
+        Command::Family { action } => families::run::<S>(&ctx, action),
+    }
+}

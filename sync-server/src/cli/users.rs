@@ -1,0 +1,36 @@
+//! `user add|list|revoke|rotate`: API users. A new token is printed alone
+//! on one stdout line; details go to stderr.
+
+use super::args::UserCommand;
+use super::{CliError, Context};
+use crate::admin;
+use crate::backend::Backend;
+
+/// Runs a `user` subcommand.
+pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliError> {
+    let store = S::open(&ctx.data)?;
+    let clock = ctx.clock.as_ref();
+    match action {
+        UserCommand::Add { name, role } => {
+            let token = admin::add_user(&store, clock, &name, role)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "API token for {name} ({}); it is not shown again",
+                role.as_str()
+            );
+        }
+        UserCommand::List { json } => print!("{}", admin::users(&store, json, &ctx.zone)?),
+        UserCommand::Revoke { name, reason } => {
+            admin::revoke_user(&store, clock, &name, &reason)?;
+            println!("revoked user {name}; their API token no longer works");
+        }
+        UserCommand::Rotate { name } => {
+            let token = admin::rotate_user(&store, &name)?;
+            println!("{}", token.expose());
+            eprintln!(
+                "new API token for {name}; the old one no longer works; it is not shown again"
+            );
+        }
+    }
+    Ok(())
+}
