@@ -23,8 +23,9 @@
 //!
 //! ## Migrations
 //!
-//! `migrations/NNNN_name.sql`, compiled in, applied in order inside one
-//! transaction each, the version kept in `PRAGMA user_version`.
+//! `migrations/NNNN_name.sql`, compiled in, applied in order by
+//! `rusqlite_migration` in one immediate transaction, the version (the
+//! number applied) kept in `PRAGMA user_version`: see `schema`.
 //!
 //! ## Encryption at rest (issue 7)
 //!

@@ -4,7 +4,8 @@
 //! The version is kept in `PRAGMA user_version`: the number of migrations
 //! applied, so `MIGRATIONS[i]` takes a store from version `i` to `i + 1`.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite_migration::{HookError, M, Migrations};
 
 use crate::store::StoreError;
 
@@ -52,34 +53,82 @@ pub(super) fn refuse_plaintext_records(conn: &Connection) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Applies the migrations the store lacks; refuses a store newer than
-/// this program.
+/// Applies the migrations the store lacks, with [`rusqlite_migration`]
+/// (which numbers `user_version` as this store always has: the count of
+/// migrations applied), in one immediate transaction; refuses a store
+/// newer than this program.
+///
+/// Two processes may open an old store at once. The write lock is taken
+/// before the first migration runs (immediate), and the first pending
+/// migration's hook checks, inside that transaction, that the store is
+/// still at the version read before it; if another process migrated
+/// meanwhile, nothing of ours commits and we start again from where it
+/// left the store.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current = version(conn)?;
-    if current > LATEST {
-        return Err(StoreError::TooNew {
-            found: current,
-            supported: LATEST,
-        });
-    }
-    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = i as u32 + 1;
-        let wrap = |source| StoreError::Migration { version, source };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(wrap)?;
-        // Another process may have migrated while we waited for the lock.
-        let now: u32 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
-        if now >= version {
-            continue;
+    loop {
+        let from = version(conn)?;
+        if from > LATEST {
+            return Err(StoreError::TooNew {
+                found: from,
+                supported: LATEST,
+            });
         }
-        tx.execute_batch(sql).map_err(wrap)?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(wrap)?;
-        tx.commit().map_err(wrap)?;
-        tracing::info!(migration = name, version, "store migrated");
+        if from == LATEST {
+            return Ok(());
+        }
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        let result = migrations_from(from).to_latest(conn);
+        conn.set_transaction_behavior(TransactionBehavior::Deferred);
+        match result {
+            Ok(()) => {
+                let applied: Vec<&str> = MIGRATIONS[from as usize..].iter().map(|m| m.0).collect();
+                tracing::info!(from, to = LATEST, migrations = ?applied, "store migrated");
+                return Ok(());
+            }
+            Err(_) if version(conn)? != from => continue,
+            Err(e) => return Err(migration_error(from, e)),
+        }
     }
-    Ok(())
+}
+
+/// The migrations for a store at version `from`: the first pending one
+/// refuses to commit if the store has moved on since `from` was read.
+fn migrations_from(from: u32) -> Migrations<'static> {
+    let ms = MIGRATIONS.iter().enumerate().map(|(i, (_, sql))| {
+        if i == from as usize {
+            M::up_with_hook(sql, move |tx: &Transaction<'_>| {
+                let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                if now == from {
+                    Ok(())
+                } else {
+                    Err(HookError::Hook(format!(
+                        "another process migrated the store from version {from} to {now}"
+                    )))
+                }
+            })
+        } else {
+            M::up(sql)
+        }
+    });
+    Migrations::new(ms.collect())
+}
+
+/// A failed migration as a [`StoreError`] naming the migration that
+/// failed (the runner names it by its SQL).
+fn migration_error(from: u32, e: rusqlite_migration::Error) -> StoreError {
+    match e {
+        rusqlite_migration::Error::RusqliteError { query, err } => {
+            let version = MIGRATIONS
+                .iter()
+                .position(|(_, sql)| *sql == query)
+                .map_or(from + 1, |i| i as u32 + 1);
+            StoreError::Migration {
+                version,
+                source: err,
+            }
+        }
+        other => StoreError::Corrupt(format!(
+            "upgrading the local store from version {from} failed: {other}"
+        )),
+    }
 }

@@ -235,3 +235,138 @@ fn migration_0005_keeps_every_child_tag_of_a_version_4_store() {
     assert_eq!(next.envelope().unwrap().prev, all[3].hash);
     assert_eq!(seqs(&store.for_child(&a).unwrap()), [4, 5, 6]);
 }
+
+/// A store at `version` exactly as the hand-written runner that
+/// `rusqlite_migration` replaced left it: each migration in a transaction
+/// of its own, `user_version` set to its number.
+fn store_of_the_old_runner(path: &std::path::Path, version: usize) {
+    let mut conn = Connection::open(path).unwrap();
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    for (i, (_, sql)) in MIGRATIONS[..version].iter().enumerate() {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", i as u32 + 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+}
+
+/// Every table, index and trigger with its SQL.
+fn schema_of(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = conn
+        .prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Issue 13: `rusqlite_migration` numbers `user_version` as the old runner
+/// did. A store the old runner left at any version opens, gets exactly
+/// the migrations it lacks (none re-run: 0001 would fail on its existing
+/// tables), and ends with the schema the old runner gave a new store.
+#[test]
+fn stores_of_the_old_runner_open_unchanged_at_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.db");
+    store_of_the_old_runner(&reference, MIGRATIONS.len());
+    let expected = schema_of(&Connection::open(&reference).unwrap());
+    assert!(expected.iter().any(|(_, name, _)| name == "records"));
+    for version in 0..=MIGRATIONS.len() {
+        let path = dir.path().join(format!("v{version}.db"));
+        store_of_the_old_runner(&path, version);
+        let store = LocalStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 5, "from version {version}");
+        assert_eq!(schema_of(&store.conn), expected, "from version {version}");
+    }
+    // A new store gets the same schema, and the old runner's store
+    // keeps its records across the switch.
+    let new = LocalStore::open(&dir.path().join("new.db")).unwrap();
+    assert_eq!(schema_of(&new.conn), expected);
+    let key = test_key();
+    let mut store = LocalStore::open(&reference)
+        .unwrap()
+        .unlocked(test_sealer());
+    let first = append_one(&mut store, &key);
+    drop(store);
+    let store = LocalStore::open(&reference)
+        .unwrap()
+        .unlocked(test_sealer());
+    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.all().unwrap(), [first]);
+}
+
+/// Processes opening a new store at once all succeed, and it is migrated
+/// once: whoever waited for the write lock finds the work done.
+#[test]
+fn concurrent_opens_of_a_new_store_migrate_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                LocalStore::open(&path).map(|s| s.schema_version().unwrap())
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap(), 5);
+    }
+    let conn = Connection::open(&path).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sync_state", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 1, "0001 ran once");
+}
+
+/// A migration that fails is named by its number, and leaves the store at
+/// the version it had.
+#[test]
+fn a_failed_migration_is_named_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    store_of_the_old_runner(&path, 4);
+    // 0005 reads record_children; without it, it fails.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE record_children")
+        .unwrap();
+    match LocalStore::open(&path) {
+        Err(e @ StoreError::Migration { version: 5, .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "upgrading the local store to version 5 failed"
+            );
+        }
+        other => panic!("expected migration 5 to fail, got {other:?}"),
+    }
+    let conn = Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}
+
+/// A store from a newer program is refused, not touched.
+#[test]
+fn a_newer_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    store_of_the_old_runner(&path, 5);
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 6)
+        .unwrap();
+    assert!(matches!(
+        LocalStore::open(&path),
+        Err(StoreError::TooNew {
+            found: 6,
+            supported: 5
+        })
+    ));
+}
