@@ -139,27 +139,39 @@ pub fn install_provider() {
     let _already = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The host and port of an `https://` URL.
+/// The host and port of an `https://` URL (`https://host[:port]`, any
+/// path after it ignored), parsed by [`http::Uri`].
 pub fn host_port(url: &str) -> Result<(String, u16), TlsError> {
     let bad = || TlsError::BadUrl(url.to_string());
-    let rest = url.strip_prefix("https://").ok_or_else(bad)?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
+    // The scheme exactly as written: `http::Uri` would also take `HTTPS://`.
+    if !url.starts_with("https://") {
         return Err(bad());
     }
-    if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 443,
-            None => return Err(bad()),
-        };
-        return Ok((host.to_string(), port));
+    let uri: http::Uri = url.parse().map_err(|_| bad())?;
+    let authority = uri.authority().ok_or_else(bad)?.as_str();
+    // No user info: credentials in a server URL are refused, not sent.
+    if authority.contains('@') {
+        return Err(bad());
     }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Ok((host.to_string(), port.parse().map_err(|_| bad())?)),
-        None => Ok((authority.to_string(), 443)),
+    let host = uri.host().ok_or_else(bad)?;
+    // `Authority::port_u16` is `None` both for no port and for one that is
+    // not a number below 65536, and takes `host:` as no port: read what
+    // follows the host.
+    let port = match &authority[host.len()..] {
+        "" => 443,
+        written => written
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad)?,
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() {
+        return Err(bad());
     }
+    Ok((host.to_string(), port))
 }
 
 /// Accepts a server only if its leaf's SHA-256 equals the pin; still
@@ -445,5 +457,47 @@ mod tests {
             ("example.org".into(), 443)
         );
         assert!(host_port("http://example.org").is_err());
+    }
+
+    /// Issue 13: `http::Uri` parses the URL. It accepts what the
+    /// hand-written parser did, refuses what it refused, and refuses
+    /// early what ureq (which parses with `http::Uri` too) could never
+    /// have reached: an empty host, a colon in a bare host, spaces,
+    /// non-ASCII.
+    #[test]
+    fn urls_parse_as_before() {
+        let ok = |url: &str, host: &str, port: u16| {
+            assert_eq!(host_port(url).unwrap(), (host.to_string(), port), "{url}");
+        };
+        ok("https://[::1]", "::1", 443);
+        ok("https://[::ffff:1.2.3.4]:5", "::ffff:1.2.3.4", 5);
+        ok("https://host?x=1", "host", 443);
+        ok("https://host:1#x", "host", 1);
+        ok("https://host:443/v1/", "host", 443);
+        ok("https://HOST:08", "HOST", 8);
+        for url in [
+            "HTTPS://example.org",
+            "https://",
+            "https:///x",
+            "https://host:",
+            "https://[::1]:",
+            "https://host:99999",
+            "https://host:-1",
+            "https://u@host",
+            "https://u:p@host:1",
+            "https://[::1]x",
+            "https://[::1]:x",
+            "https://:443",
+            "https://a:b:80",
+            "https://ex ample.org",
+            "https://host/a b",
+        ] {
+            let err = host_port(url).unwrap_err();
+            assert!(matches!(err, TlsError::BadUrl(_)), "{url}");
+            assert_eq!(
+                err.to_string(),
+                format!("server URL {url:?} is not usable; give it as https://host[:port]")
+            );
+        }
     }
 }
