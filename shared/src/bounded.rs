@@ -18,7 +18,7 @@ use postcard::experimental::max_size::MaxSize;
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::error::Thousands;
+use crate::thousands::Thousands;
 
 /// Bytes a LEB128 varint of `n` takes, as postcard writes lengths.
 pub(crate) const fn varint_len(mut n: usize) -> usize {
@@ -245,32 +245,6 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for List<T, N> {
 
 impl<T: MaxSize, const N: usize> MaxSize for List<T, N> {
     const POSTCARD_MAX_SIZE: usize = varint_len(N) + N * T::POSTCARD_MAX_SIZE;
-}
-
-/// Deserializes a human-readable string through `T::from_str`. Works for
-/// borrowed and transient strings alike (serde_json's `Value` hands out the
-/// latter), without allocating.
-pub(crate) fn deserialize_from_str<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: core::str::FromStr,
-    T::Err: fmt::Display,
-{
-    struct ParseVisitor<T>(PhantomData<T>);
-    impl<T> Visitor<'_> for ParseVisitor<T>
-    where
-        T: core::str::FromStr,
-        T::Err: fmt::Display,
-    {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-            v.parse().map_err(E::custom)
-        }
-    }
-    d.deserialize_str(ParseVisitor(PhantomData))
 }
 
 #[cfg(test)]

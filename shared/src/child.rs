@@ -213,7 +213,7 @@ impl Serialize for ChildRef {
 impl<'de> Deserialize<'de> for ChildRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            return crate::bounded::deserialize_from_str(d);
+            return crate::serde_str::deserialize_from_str(d);
         }
         // The check digit is not checked here but by `Body::validate`, which
         // every decode runs, so that a bad number is a typed error.

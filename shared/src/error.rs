@@ -9,34 +9,7 @@ use core::fmt;
 
 use crate::ids::DeviceId;
 use crate::printable::Found;
-
-/// Formats a count with thousands separators: `1342` as "1,342".
-#[derive(Debug, Clone, Copy)]
-pub struct Thousands(pub usize);
-
-impl fmt::Display for Thousands {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // usize::MAX has 20 digits; group from the right.
-        let mut digits = [0u8; 20];
-        let mut n = self.0;
-        let mut len = 0;
-        loop {
-            digits[len] = b'0' + (n % 10) as u8;
-            len += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for i in (0..len).rev() {
-            write!(f, "{}", digits[i] as char)?;
-            if i > 0 && i % 3 == 0 {
-                f.write_str(",")?;
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::thousands::Thousands;
 
 /// Where in a record a rule was broken: a dotted path with an optional list
 /// index, written `children[2]` or `present[1].relationship`.
@@ -212,8 +185,7 @@ impl fmt::Display for ValidationError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ValidationError {}
+impl core::error::Error for ValidationError {}
 
 /// Untrusted bytes were not a genuine, well-formed record.
 ///
@@ -297,9 +269,8 @@ impl fmt::Display for DecodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Invalid(e) => Some(e),
             _ => None,

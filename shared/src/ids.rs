@@ -20,27 +20,6 @@ pub type AgencyCode = Text<16>;
 /// A worker's identifier within their agency: at most 32 bytes.
 pub type WorkerId = Text<32>;
 
-fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    for b in bytes {
-        write!(f, "{b:02x}")?;
-    }
-    Ok(())
-}
-
-fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let s = s.as_bytes();
-    if s.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, pair) in s.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
-    }
-    Some(out)
-}
-
 /// The error from parsing an id's text form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseIdError(&'static str);
@@ -51,8 +30,7 @@ impl fmt::Display for ParseIdError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ParseIdError {}
+impl core::error::Error for ParseIdError {}
 
 /// Defines a fixed-size byte id shown as hex.
 macro_rules! hex_id {
@@ -70,14 +48,14 @@ macro_rules! hex_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_hex(f, &self.0)
+                write!(f, "{}", $crate::hex::Hex(&self.0))
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!(stringify!($name), "("))?;
-                write_hex(f, &self.0)?;
+                write!(f, "{}", $crate::hex::Hex(&self.0))?;
                 f.write_str(")")
             }
         }
@@ -85,7 +63,7 @@ macro_rules! hex_id {
         impl FromStr for $name {
             type Err = ParseIdError;
             fn from_str(s: &str) -> Result<Self, ParseIdError> {
-                parse_hex::<$len>(s).map(Self).ok_or(ParseIdError(concat!(
+                $crate::hex::parse_hex::<$len>(s).map(Self).ok_or(ParseIdError(concat!(
                     "a ", $what, " is ", stringify!($len), " bytes written as ",
                     stringify!($len), "×2 hex digits"
                 )))
@@ -105,7 +83,7 @@ macro_rules! hex_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 if d.is_human_readable() {
-                    crate::bounded::deserialize_from_str(d)
+                    crate::serde_str::deserialize_from_str(d)
                 } else {
                     <[u8; $len]>::deserialize(d).map(Self)
                 }
@@ -228,7 +206,7 @@ impl Serialize for RecordId {
 impl<'de> Deserialize<'de> for RecordId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            crate::bounded::deserialize_from_str(d)
+            crate::serde_str::deserialize_from_str(d)
         } else {
             let (device, seq) = <(DeviceId, Seq)>::deserialize(d)?;
             Ok(Self { device, seq })

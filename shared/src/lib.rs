@@ -13,7 +13,7 @@
 //!   reference with its issuer.
 //! - [`time`]: [`Timestamp`] (RFC 3339 in JSON, seconds on the wire) and
 //!   [`TimeOfDay`].
-//! - [`kinds`]: one module per record kind from `DOMAIN.md`, gathered in
+//! - [`kinds`]: one module per record kind from `../shared/DOMAIN.md`, gathered in
 //!   [`Detail`].
 //! - [`record`]: [`Body`], the fields every record carries, and
 //!   [`Envelope`], which adds the device, sequence number, chain hash and
@@ -30,7 +30,19 @@
 //! - [`validate`] and [`error`]: every rule a record must satisfy, and the
 //!   typed errors that name the field and the fix.
 //! - `json` (feature `std`): the documented JSON form, the agent's input.
-//! - `protocol` (feature `alloc`): the sync API's request and response bodies.
+//! - `protocol` (feature `alloc`): the sync API's request and response
+//!   bodies, and [`protocol::ErrorCode`], the stable error codes.
+//!
+//! And what the agent and the server share beside the records:
+//! [`fingerprint`] (the server certificate's `sha256:` pin), [`hex`],
+//! [`words!`] (the one way an enum becomes a word and back), `clock`
+//! (feature `std`: the `Clock` trait, the system and fixed clocks),
+//! and the leaf helpers [`thousands`] and `serde_str`.
+//!
+//! Module order, with no cycle (`scripts/module-graph.py` checks it):
+//! `thousands`, `hex`, `serde_str` and `printable` are leaves; then
+//! `bounded`; then `ids`, `time` and `child`; then `error`; then the
+//! kinds, records, signatures and protocol built on them.
 //!
 //! ## Features
 //!
@@ -50,7 +62,11 @@ extern crate alloc;
 pub mod bounded;
 pub mod chain;
 pub mod child;
+#[cfg(feature = "std")]
+pub mod clock;
 pub mod error;
+pub mod fingerprint;
+pub mod hex;
 pub mod ids;
 #[cfg(feature = "std")]
 pub mod json;
@@ -60,9 +76,12 @@ pub mod printable;
 pub mod protocol;
 pub mod receipt;
 pub mod record;
+mod serde_str;
 pub mod signed;
+pub mod thousands;
 pub mod time;
 pub mod validate;
+pub mod words;
 
 pub use bounded::{List, Text};
 pub use chain::{ChainState, ChainVerdict, check_chain};

@@ -21,6 +21,7 @@ use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::hex::{Hex, parse_hex};
 use crate::ids::{DeviceId, Seq};
 use crate::signed::{sign_with_domain, verify_with_domain};
 use crate::time::Timestamp;
@@ -166,11 +167,54 @@ pub struct UploadResponse {
     pub receipts: Vec<String>,
 }
 
+crate::words! {
+    /// The stable code in every error body (`docs/api.md` lists when each is
+    /// sent). Programs branch on it; people read the message beside it.
+    pub enum ErrorCode {
+        /// The body is not what the endpoint takes (shape, key, child,
+        /// format, date or query).
+        BadRequest => "bad_request",
+        /// A read without a stated reason.
+        ReasonRequired => "reason_required",
+        /// No bearer token, or one that is not a reader's.
+        Unauthorized => "unauthorized",
+        /// An enrolment token that is unknown, expired or spent.
+        TokenInvalid => "token_invalid",
+        /// A device with that key is already enrolled.
+        DeviceExists => "device_exists",
+        /// A batch whose device is unknown, revoked or whose signature is
+        /// wrong (one answer for all three).
+        Unauthenticated => "unauthenticated",
+        /// The device is revoked; the body carries the signed notice.
+        DeviceRevoked => "device_revoked",
+        /// A batch that does not decode, or a device clock outside 1900–2199.
+        BadBatch => "bad_batch",
+        /// A batch with more records than a batch may hold.
+        BatchTooLarge => "batch_too_large",
+        /// A body over the endpoint's size limit.
+        BodyTooLarge => "body_too_large",
+        /// The server's in-flight budget is spent; retry later.
+        Busy => "busy",
+        /// The request took longer than the server allows.
+        Timeout => "timeout",
+        /// No such endpoint.
+        NotFound => "not_found",
+        /// The endpoint does not take that method.
+        MethodNotAllowed => "method_not_allowed",
+        /// The server failed; nothing was acknowledged.
+        Internal => "internal",
+        /// A code this build does not know (a newer server's): read as
+        /// this, so that an old agent still shows the message.
+        #[serde(other)]
+        Unknown => "unknown",
+    }
+}
+
 /// An error body: a stable code and a message for a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// A stable code such as `device_revoked`.
-    pub error: String,
+    pub error: ErrorCode,
     /// What happened and what to do.
     pub message: String,
     /// With `device_revoked`: the server's signed notice, which the device
@@ -214,11 +258,7 @@ impl RevocationNotice {
             REVOCATION_DOMAIN,
             &Self::message(device, revoked_at),
         );
-        let mut signature = String::with_capacity(128);
-        for b in sig.to_bytes() {
-            use core::fmt::Write;
-            let _ = write!(signature, "{b:02x}");
-        }
+        let signature = alloc::format!("{}", Hex(&sig.to_bytes()));
         Self {
             device,
             revoked_at,
@@ -228,19 +268,12 @@ impl RevocationNotice {
 
     /// Whether the notice is `server_key`'s and names `device`.
     pub fn verify(&self, server_key: &VerifyingKey, device: DeviceId) -> bool {
-        if self.device != device || self.signature.len() != 128 {
+        if self.device != device {
             return false;
         }
-        let mut sig = [0u8; 64];
-        for (i, out) in sig.iter_mut().enumerate() {
-            let Some(pair) = self.signature.get(2 * i..2 * i + 2) else {
-                return false;
-            };
-            let Ok(b) = u8::from_str_radix(pair, 16) else {
-                return false;
-            };
-            *out = b;
-        }
+        let Some(sig) = parse_hex::<64>(&self.signature) else {
+            return false;
+        };
         verify_with_domain(
             server_key,
             REVOCATION_DOMAIN,
@@ -269,5 +302,31 @@ mod tests {
         let mut garbled = notice;
         garbled.signature.replace_range(0..2, "zz");
         assert!(!garbled.verify(&server.verifying_key(), device));
+    }
+
+    #[test]
+    fn error_codes_are_their_words_on_the_wire_and_an_unknown_one_still_reads() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"device_revoked","message":"gone"}"#).unwrap();
+        assert_eq!(body.error, ErrorCode::DeviceRevoked);
+        let text = serde_json::to_string(&ErrorBody {
+            error: ErrorCode::BatchTooLarge,
+            message: "too many".into(),
+            revocation: None,
+        })
+        .unwrap();
+        assert_eq!(text, r#"{"error":"batch_too_large","message":"too many"}"#);
+        // A newer server's code: the body still reads, so the message shows.
+        let newer: ErrorBody =
+            serde_json::from_str(r#"{"error":"quota_exceeded","message":"later"}"#).unwrap();
+        assert_eq!(
+            (newer.error, newer.message.as_str()),
+            (ErrorCode::Unknown, "later")
+        );
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, alloc::format!("\"{code}\""));
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(*code));
+        }
     }
 }

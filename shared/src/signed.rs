@@ -81,8 +81,7 @@ impl core::fmt::Display for EncodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for EncodeError {}
+impl core::error::Error for EncodeError {}
 
 /// The chain hash of an envelope's bytes.
 pub fn chain_hash(envelope_bytes: &[u8]) -> RecordHash {

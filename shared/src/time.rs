@@ -156,8 +156,7 @@ impl fmt::Display for ParseTimeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ParseTimeError {}
+impl core::error::Error for ParseTimeError {}
 
 const RFC3339: &str =
     "is not an RFC 3339 time; write it like 2026-11-20T10:30:00Z or 2026-11-20T10:30:00+01:00";
@@ -248,7 +247,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            crate::bounded::deserialize_from_str(d)
+            crate::serde_str::deserialize_from_str(d)
         } else {
             i64::deserialize(d).map(Self)
         }
@@ -318,7 +317,7 @@ impl Serialize for TimeOfDay {
 impl<'de> Deserialize<'de> for TimeOfDay {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
-            crate::bounded::deserialize_from_str(d)
+            crate::serde_str::deserialize_from_str(d)
         } else {
             u16::deserialize(d).map(Self)
         }

@@ -346,6 +346,7 @@ fn error_code(body: &str) -> String {
     serde_json::from_str::<ErrorBody>(body)
         .unwrap_or_else(|e| panic!("not an error body ({e}): {body}"))
         .error
+        .to_string()
 }
 
 #[test]

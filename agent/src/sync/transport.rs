@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use hearth_shared::protocol::{
-    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, RevocationNotice, UploadBatch,
-    UploadResponse,
+    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, RevocationNotice,
+    UploadBatch, UploadResponse,
 };
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
@@ -45,12 +45,13 @@ pub enum TransportError {
         notice: Option<RevocationNotice>,
     },
     /// The server refused the request.
-    #[error("the server refused the request (HTTP {status} {code}): {message}")]
+    #[error("the server refused the request (HTTP {status}{}): {message}", shown_code(.code))]
     Refused {
         /// The HTTP status.
         status: u16,
-        /// The stable error code, such as `token_invalid`.
-        code: String,
+        /// The stable error code, such as `token_invalid`; `None` when the
+        /// answer was not a Hearth error body (a proxy's page, say).
+        code: Option<ErrorCode>,
         /// The server's message.
         message: String,
     },
@@ -167,6 +168,11 @@ fn classify(url: &str, source: ureq::Error) -> TransportError {
     }
 }
 
+/// The code as the refusal message shows it: ` token_invalid`, or nothing.
+fn shown_code(code: &Option<ErrorCode>) -> String {
+    code.map(|c| format!(" {c}")).unwrap_or_default()
+}
+
 fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, TransportError> {
     if status == 200 {
         return serde_json::from_str(text).map_err(|e| TransportError::BadResponse {
@@ -176,10 +182,10 @@ fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T
     }
     let err: Option<ErrorBody> = serde_json::from_str(text).ok();
     let (code, message, notice) = match err {
-        Some(e) => (e.error, e.message, e.revocation),
-        None => (String::new(), text.chars().take(200).collect(), None),
+        Some(e) => (Some(e.error), e.message, e.revocation),
+        None => (None, text.chars().take(200).collect(), None),
     };
-    if code == "device_revoked" {
+    if code == Some(ErrorCode::DeviceRevoked) {
         return Err(TransportError::Revoked {
             message: if message.is_empty() {
                 "this device has been revoked".into()
@@ -230,7 +236,7 @@ mod tests {
                 code,
                 message,
             }) => {
-                assert_eq!((status, code.as_str()), (401, "token_invalid"));
+                assert_eq!((status, code), (401, Some(ErrorCode::TokenInvalid)));
                 assert!(message.contains("already used"));
             }
             other => panic!("unexpected {other:?}"),

@@ -1,4 +1,5 @@
-//! The record kinds of `DOMAIN.md`, one module each, gathered in [`Detail`].
+//! The record kinds of `../shared/DOMAIN.md` (the domain guide beside the
+//! repository), one module each, gathered in [`Detail`].
 //!
 //! | kind (JSON `kind`) | type | what it captures |
 //! | --- | --- | --- |
@@ -28,8 +29,6 @@ pub mod revision;
 pub mod vocabulary;
 pub mod voice;
 
-use core::fmt;
-
 use postcard::experimental::max_size::MaxSize;
 use serde::{Deserialize, Serialize};
 
@@ -48,28 +47,7 @@ pub use voice::VoiceOfChild;
 use crate::error::ValidationError;
 use crate::validate::Validate;
 
-/// A word not in a vocabulary; lists the words that are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownWord {
-    /// The accepted words.
-    pub choices: &'static [&'static str],
-}
-
-impl fmt::Display for UnknownWord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("is not one of: ")?;
-        for (i, c) in self.choices.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(c)?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for UnknownWord {}
+pub use crate::words::UnknownWord;
 
 /// What kind of record, and its kind-specific fields.
 // A revision holds a whole kind's fields, so it is the largest variant; a

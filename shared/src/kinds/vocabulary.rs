@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::Text;
 use crate::error::{Field, Problem, ValidationError};
 
-/// Defines a vocabulary enum: variants with their JSON words, `as_str`,
-/// `ALL`, `FromStr` and `Display`. Wire form: the variant index. Appending a
+/// Defines a vocabulary enum: [`words!`](crate::words) (the JSON words,
+/// `as_str`, `ALL`, `WORDS`, `FromStr`, `Display`) plus `MaxSize`. Wire
+/// form: the variant index (serde's derive under postcard). Appending a
 /// variant is compatible; reordering is a new format version.
 #[macro_export]
 #[doc(hidden)]
@@ -24,37 +25,11 @@ macro_rules! vocabulary {
             $( $(#[$vdoc:meta])* $variant:ident => $word:literal, )+
         }
     ) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
-                 serde::Serialize, serde::Deserialize,
-                 postcard::experimental::max_size::MaxSize)]
-        pub enum $name {
-            $( $(#[$vdoc])* #[serde(rename = $word)] $variant, )+
-        }
-
-        impl $name {
-            /// Every value, in wire order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The JSON word.
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $word,)+ }
-            }
-        }
-
-        impl core::fmt::Display for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl core::str::FromStr for $name {
-            type Err = $crate::kinds::UnknownWord;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-                    .ok_or($crate::kinds::UnknownWord {
-                        choices: &[$($word),+],
-                    })
+        $crate::words! {
+            $(#[$doc])*
+            #[derive(postcard::experimental::max_size::MaxSize)]
+            pub enum $name {
+                $( $(#[$vdoc])* $variant => $word, )+
             }
         }
     };

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hearth_shared::ChildRef;
+use hearth_shared::protocol::ErrorCode;
 use serde::Deserialize;
 
 use super::metrics::{Counters, Event};
@@ -56,14 +57,14 @@ pub async fn chronology(
         token_failure(&st.counters, &peer, "no bearer token");
         return error(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "send Authorization: Bearer <api token>",
         );
     };
     let Ok(Query(q)) = query else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             "the query string is malformed; see docs/api.md",
         );
     };
@@ -76,7 +77,7 @@ pub async fn chronology(
                 token_failure(&st2.counters, &peer, "token not valid");
                 return Ok(error(
                     StatusCode::UNAUTHORIZED,
-                    "unauthorized",
+                    ErrorCode::Unauthorized,
                     "the API token is not valid",
                 ));
             };
@@ -84,14 +85,14 @@ pub async fn chronology(
             if let Err(e) = check_reason(&reason) {
                 return Ok(error(
                     StatusCode::BAD_REQUEST,
-                    "reason_required",
+                    ErrorCode::ReasonRequired,
                     format!("{e}; add ?reason=..."),
                 ));
             }
             let Ok(child) = child.parse::<ChildRef>() else {
                 return Ok(error(
                     StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     "the child reference must be nhs:<10 digits> or local:<issuer>:<id>",
                 ));
             };
@@ -102,7 +103,7 @@ pub async fn chronology(
                     None => {
                         return Ok(error(
                             StatusCode::BAD_REQUEST,
-                            "bad_request",
+                            ErrorCode::BadRequest,
                             "format must be json, csv or table",
                         ));
                     }
@@ -110,7 +111,13 @@ pub async fn chronology(
             };
             let range = match date_range(&st2.zone, q.from.as_deref(), q.to.as_deref()) {
                 Ok(r) => r,
-                Err(e) => return Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string())),
+                Err(e) => {
+                    return Ok(error(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::BadRequest,
+                        e.to_string(),
+                    ));
+                }
             };
             let req = PullRequest {
                 child,
@@ -146,14 +153,18 @@ pub async fn chronology(
                 }
                 Err(PullError::Reason(e)) => Ok(error(
                     StatusCode::BAD_REQUEST,
-                    "reason_required",
+                    ErrorCode::ReasonRequired,
                     format!("{e}; add ?reason=..."),
                 )),
                 Err(
                     e @ (PullError::BadDate { .. }
                     | PullError::Reversed { .. }
                     | PullError::BadReader(_)),
-                ) => Ok(error(StatusCode::BAD_REQUEST, "bad_request", e.to_string())),
+                ) => Ok(error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    e.to_string(),
+                )),
                 Err(PullError::Store(e)) => Err(e),
             }
         })

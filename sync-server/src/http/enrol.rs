@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::DeviceId;
-use hearth_shared::protocol::{EnrolRequest, EnrolResponse};
+use hearth_shared::protocol::{EnrolRequest, EnrolResponse, ErrorCode};
 
 use super::metrics::Event;
 use super::{AppState, Peer, error, internal};
@@ -18,7 +18,7 @@ pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Respo
     let Ok(req) = serde_json::from_slice::<EnrolRequest>(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             "the body must be JSON {\"token\": ..., \"public_key\": 64 hex digits}",
         );
     };
@@ -28,7 +28,7 @@ pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Respo
     let Some(key_bytes) = key_bytes else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             "public_key must be 64 hex digits (an ed25519 public key)",
         );
     };
@@ -37,14 +37,14 @@ pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Respo
         Ok(_) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 "public_key is a weak ed25519 key; generate a new key",
             );
         }
         Err(_) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 "public_key is not a valid ed25519 public key",
             );
         }
@@ -89,22 +89,22 @@ pub async fn enrol(State(st): State<AppState>, peer: Peer, body: Bytes) -> Respo
         }
         Err(EnrolRefusal::UnknownToken) => error(
             StatusCode::UNAUTHORIZED,
-            "token_invalid",
+            ErrorCode::TokenInvalid,
             "the enrolment token is not known; ask an administrator for a new one",
         ),
         Err(EnrolRefusal::Expired(at)) => error(
             StatusCode::UNAUTHORIZED,
-            "token_invalid",
+            ErrorCode::TokenInvalid,
             format!("the enrolment token expired at {at}; ask an administrator for a new one"),
         ),
         Err(EnrolRefusal::Used(at)) => error(
             StatusCode::UNAUTHORIZED,
-            "token_invalid",
+            ErrorCode::TokenInvalid,
             format!("the enrolment token was already used at {at}; each token enrols one device"),
         ),
         Err(EnrolRefusal::DeviceExists) => error(
             StatusCode::CONFLICT,
-            "device_exists",
+            ErrorCode::DeviceExists,
             format!("device {device} is already enrolled; a device enrols once"),
         ),
     }

@@ -33,7 +33,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
-use hearth_shared::protocol::ErrorBody;
+use hearth_shared::protocol::{ErrorBody, ErrorCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -119,11 +119,11 @@ impl Drop for Pooled {
 }
 
 /// A JSON error response.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
     (
         status,
         axum::Json(ErrorBody {
-            error: code.to_string(),
+            error: code,
             message: message.into(),
             revocation: None,
         }),
@@ -136,7 +136,7 @@ pub fn internal(e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        ErrorCode::Internal,
         "the server failed; nothing was acknowledged; retry later",
     )
 }
@@ -202,14 +202,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 "no such endpoint; see docs/api.md",
             )
         })
         .method_not_allowed_fallback(|| async {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this endpoint does not take that method; see docs/api.md",
             )
         })
@@ -281,7 +281,7 @@ pub async fn serve(
                         Ok(r) => r,
                         Err(_) => Ok::<_, Infallible>(error(
                             StatusCode::SERVICE_UNAVAILABLE,
-                            "timeout",
+                            ErrorCode::Timeout,
                             "the request took too long; retry",
                         )),
                     }

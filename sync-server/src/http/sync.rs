@@ -19,7 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{
-    ErrorBody, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
+    ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
 
 use super::admit::BodyError;
@@ -41,7 +41,7 @@ enum Refused {
 fn unauthenticated() -> Response {
     error(
         StatusCode::UNAUTHORIZED,
-        "unauthenticated",
+        ErrorCode::Unauthenticated,
         "this server does not recognise the batch's device and signature: check the server address, and that this device was enrolled here (else enrol it again with a new token)",
     )
 }
@@ -49,7 +49,7 @@ fn unauthenticated() -> Response {
 fn too_large(limit: usize) -> Response {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
+        ErrorCode::BodyTooLarge,
         format!(
             "the request body is over the limit of {limit} bytes; send fewer records per batch"
         ),
@@ -70,7 +70,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
                 [(header::RETRY_AFTER, "60")],
                 error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
+                    ErrorCode::Busy,
                     "the server is receiving too much at once; nothing was stored; retry in a minute",
                 ),
             )
@@ -79,7 +79,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
         Err(BodyError::Read) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_batch",
+                ErrorCode::BadBatch,
                 "the request body could not be read",
             );
         }
@@ -89,7 +89,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
         _ => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_batch",
+                ErrorCode::BadBatch,
                 "the body is not a postcard UploadBatch (content type application/x-hearth-batch)",
             );
         }
@@ -100,7 +100,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
     if batch.records.len() > st.limits.max_batch_records {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
+            ErrorCode::BatchTooLarge,
             format!(
                 "the batch has {} records; the limit is {}; send smaller batches",
                 batch.records.len(),
@@ -128,7 +128,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
                 // Signed, so that the tablet destroys its data key only on
                 // the word of the server it pinned at enrolment.
                 let body = ErrorBody {
-                    error: "device_revoked".into(),
+                    error: ErrorCode::DeviceRevoked,
                     message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
                     revocation: Some(RevocationNotice::sign(&st2.server_key, device.id, r.at)),
                 };
@@ -139,7 +139,7 @@ pub async fn sync(State(st): State<AppState>, peer: Peer, body: Body) -> Respons
             if !batch.device_time.in_range() {
                 return Ok(Err(Refused::Response(error(
                     StatusCode::BAD_REQUEST,
-                    "bad_batch",
+                    ErrorCode::BadBatch,
                     format!(
                         "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",
                         batch.device_time.0
