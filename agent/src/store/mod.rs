@@ -10,9 +10,6 @@
 
 mod sqlite;
 
-use std::fmt;
-use std::str::FromStr;
-
 use hearth_shared::signed::{EncodeError, decode_stored_envelope, split_signed};
 use hearth_shared::{
     AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
@@ -20,47 +17,19 @@ use hearth_shared::{
 
 pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
 
-/// Where a record stands with the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyncStatus {
-    /// Not yet confirmed by a valid receipt.
-    Pending,
-    /// Covered by a receipt that verified.
-    Synced,
-    /// Refused by the server; kept with its reason, not resent.
-    Rejected,
-    /// Set aside by the server for a person; kept, not resent.
-    Quarantined,
-}
-
-impl SyncStatus {
-    /// The word stored and shown.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Synced => "synced",
-            Self::Rejected => "rejected",
-            Self::Quarantined => "quarantined",
-        }
-    }
-}
-
-impl fmt::Display for SyncStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SyncStatus {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "synced" => Self::Synced,
-            "rejected" => Self::Rejected,
-            "quarantined" => Self::Quarantined,
-            other => return Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
-        })
+hearth_shared::words! {
+    /// Where a record stands with the server. The words are what
+    /// `record_status.status` holds (migration 0001's CHECK) and what is
+    /// shown.
+    pub enum SyncStatus {
+        /// Not yet confirmed by a valid receipt.
+        Pending => "pending",
+        /// Covered by a receipt that verified.
+        Synced => "synced",
+        /// Refused by the server; kept with its reason, not resent.
+        Rejected => "rejected",
+        /// Set aside by the server for a person; kept, not resent.
+        Quarantined => "quarantined",
     }
 }
 

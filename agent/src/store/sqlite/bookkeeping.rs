@@ -7,7 +7,7 @@
 use hearth_shared::{Seq, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{hash_from, seq_to_sql};
+use super::{hash_from, seq_to_sql, status_from};
 use crate::seal::{Sealer, Slot};
 use crate::store::{PushOutcome, StatusCounts, StoreError, StoredReceipt, SyncState, SyncStatus};
 
@@ -108,7 +108,7 @@ pub(super) fn counts(conn: &Connection) -> Result<StatusCounts, StoreError> {
     for row in rows {
         let (status, n) = row?;
         let n = n as u64;
-        match status.parse::<SyncStatus>()? {
+        match status_from(&status)? {
             SyncStatus::Pending => counts.pending += n,
             SyncStatus::Synced => counts.synced = n,
             SyncStatus::Rejected => counts.rejected = n,

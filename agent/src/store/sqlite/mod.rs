@@ -124,6 +124,12 @@ fn seq_to_sql(seq: Seq) -> Result<i64, StoreError> {
     i64::try_from(seq.0).map_err(|_| StoreError::Corrupt(format!("seq {seq} out of range")))
 }
 
+/// A stored `record_status.status` word.
+fn status_from(word: &str) -> Result<SyncStatus, StoreError> {
+    word.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown status {word:?}")))
+}
+
 impl LocalStore {
     /// Opens (creating if needed) `dir/hearth.db` and migrates it,
     /// locked: see [`LocalStore::unlocked`].

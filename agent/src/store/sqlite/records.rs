@@ -8,7 +8,7 @@ use hearth_shared::{ChildRef, RecordHash, Seq, SignedRecord, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::tags::{child_tags_column, names_tag, same_tags};
-use super::{hash_from, seq_to_sql};
+use super::{hash_from, seq_to_sql, status_from};
 use crate::seal::{Sealer, Slot};
 use crate::store::{LocalRecord, StoreError, SyncStatus};
 
@@ -49,7 +49,7 @@ fn record_from_parts(
         hash,
         signed,
         captured_at: Timestamp(captured_at),
-        status: status.parse()?,
+        status: status_from(&status)?,
         reason,
     })
 }

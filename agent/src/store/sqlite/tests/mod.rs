@@ -326,3 +326,21 @@ fn child_tags_are_in_the_record_row_and_immutable() {
     assert_eq!(child_tags_of(&store, 1), None);
     assert_eq!(seqs(&store.for_child(&a).unwrap()), [2]);
 }
+
+/// Issue 13: `SyncStatus` is a `words!` enum; its words are the ones
+/// `record_status.status` has always held, and a word it does not know
+/// reads as a damaged store.
+#[test]
+fn sync_status_words_are_the_stored_words() {
+    assert_eq!(
+        SyncStatus::WORDS,
+        ["pending", "synced", "rejected", "quarantined"]
+    );
+    for status in SyncStatus::ALL {
+        assert_eq!(super::status_from(status.as_str()).unwrap(), *status);
+    }
+    assert!(matches!(
+        super::status_from("lost"),
+        Err(StoreError::Corrupt(m)) if m == "unknown status \"lost\""
+    ));
+}
