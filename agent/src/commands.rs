@@ -564,7 +564,7 @@ fn init(
     Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
     let device_id = key.device_id().to_string();
     store.init_settings(&DeviceSettings {
-        device_id: device_id.clone(),
+        device_id: key.device_id(),
         agency: agency_t,
         worker: worker_t,
         created_at: clock.now(),
@@ -862,7 +862,7 @@ fn list(
                 continue;
             }
         }
-        rows.push(summary(&settings.device_id, &r)?);
+        rows.push(summary(&settings.device_id.to_string(), &r)?);
     }
     if as_json {
         emit(out, &Value::Array(rows).to_string())?;
@@ -933,12 +933,8 @@ fn show(
     Ok(EXIT_OK)
 }
 
-fn server_key(reg: &Registration) -> Result<VerifyingKey, CommandError> {
-    hex::decode(&reg.server_key)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-        .ok_or_else(|| CommandError::BadServerKey(reg.server_key.clone()))
+fn server_key(text: &str) -> Result<VerifyingKey, CommandError> {
+    Registration::parse_server_key(text).ok_or_else(|| CommandError::BadServerKey(text.to_string()))
 }
 
 fn enrol(
@@ -980,12 +976,11 @@ fn enrol(
     save_staff(dir, &response.staff)?;
     let reg = Registration {
         server_url: server.to_string(),
-        server_key: response.server_key.to_ascii_lowercase(),
+        server_key: server_key(&response.server_key.to_ascii_lowercase())?,
         agency: response.agency,
         worker: response.worker,
         enrolled_at: clock.now(),
     };
-    server_key(&reg)?;
     store.set_registration(&reg)?;
     tracing::info!(device = %key.device_id(), "device enrolled");
     emit(
@@ -1004,7 +999,7 @@ fn enrol(
 fn sync_command(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8, CommandError> {
     let (mut store, settings, key) = open(dir, clock)?;
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
-    let server_key = server_key(&reg)?;
+    let server_key = reg.server_key;
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
     let pending = store.pending_seqs()?.len();
     let bar = if pending > BATCH_SIZE && std::io::stderr().is_terminal() {

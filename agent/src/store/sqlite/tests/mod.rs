@@ -17,6 +17,7 @@ use crate::store::{
 
 mod integrity;
 mod migrations;
+mod settings;
 
 fn test_sealer() -> Sealer {
     Sealer::new(&DataKey::from_bytes([5u8; 32]))
