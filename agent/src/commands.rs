@@ -35,7 +35,7 @@ use crate::store::{
 use crate::sync::plan::{BATCH_SIZE, ReceiptProblem};
 use crate::sync::transport::{Transport, TransportError};
 use crate::sync::{self, SyncError};
-use crate::tls::{self, Fingerprint, TlsError};
+use crate::tls::{self, TlsError};
 use crate::unlock::{self, NEW_PASSPHRASE_ENV, PASSPHRASE_ENV, SessionError};
 
 /// Exit code: success.
@@ -955,7 +955,7 @@ fn enrol(
     match (ca, pin) {
         (Some(ca), _) => tls::save_ca(dir, ca)?,
         (None, Some(pin)) => {
-            let pin: Fingerprint = pin.parse()?;
+            let pin = tls::parse_pin(pin)?;
             let der = tls::fetch_pinned(server, pin, crate::sync::transport::CONNECT_TIMEOUT)?;
             tls::save_pinned(dir, &der)?;
         }

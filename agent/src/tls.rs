@@ -18,7 +18,6 @@
 //! (`ureq::tls::RootCerts::Specific`), with ordinary webpki validation
 //! (names, dates, signatures). A pinned self-signed leaf is its own anchor.
 
-use std::fmt;
 use std::io;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -29,52 +28,18 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use sha2::{Digest, Sha256};
 
 /// The saved CA PEM's file name.
 pub const CA_FILE: &str = "server-ca.pem";
 /// The saved pinned leaf's file name (DER).
 pub const PINNED_FILE: &str = "server-cert.der";
 
-/// A SHA-256 certificate fingerprint.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(pub [u8; 32]);
+pub use hearth_shared::fingerprint::Fingerprint;
 
-impl Fingerprint {
-    /// The fingerprint of a DER certificate.
-    pub fn of(der: &[u8]) -> Self {
-        Self(Sha256::digest(der).into())
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
-
-impl std::str::FromStr for Fingerprint {
-    type Err = TlsError;
-    /// Accepts `sha256:<64 hex>`, bare hex, and colon-separated hex.
-    fn from_str(s: &str) -> Result<Self, TlsError> {
-        let t = s.trim();
-        let t = t
-            .strip_prefix("sha256:")
-            .or_else(|| t.strip_prefix("SHA256:"))
-            .unwrap_or(t);
-        let cleaned: String = t.chars().filter(|c| *c != ':').collect();
-        let bytes = hex::decode(cleaned.to_ascii_lowercase())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| TlsError::BadPin(s.to_string()))?;
-        Ok(Self(bytes))
-    }
+/// A `--pin` as given: [`Fingerprint`]'s forms (`sha256:<64 hex>`, bare
+/// or colon-separated hex), or [`TlsError::BadPin`] quoting it.
+pub fn parse_pin(text: &str) -> Result<Fingerprint, TlsError> {
+    text.parse().map_err(|_| TlsError::BadPin(text.to_string()))
 }
 
 /// Why the server's identity could not be established.
@@ -384,6 +349,23 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(a.to_string(), format!("sha256:{hex64}"));
         assert!("sha256:abc".parse::<Fingerprint>().is_err());
+    }
+
+    /// Issue 13: the fingerprint is `hearth_shared`'s; a bad `--pin` is
+    /// still `TlsError::BadPin` with the same words.
+    #[test]
+    fn a_bad_pin_says_what_to_give() {
+        let hex64 = "ab".repeat(32);
+        assert_eq!(
+            parse_pin(&format!("SHA256:{hex64}")).unwrap(),
+            Fingerprint([0xab; 32])
+        );
+        let err = parse_pin("sha256:abc").unwrap_err();
+        assert!(matches!(&err, TlsError::BadPin(p) if p == "sha256:abc"));
+        assert_eq!(
+            err.to_string(),
+            "--pin \"sha256:abc\" is not a SHA-256 fingerprint; give it as the server prints it, sha256:<64 hex digits>"
+        );
     }
 
     /// Serves one TLS handshake with a fresh self-signed certificate;
