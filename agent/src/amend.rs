@@ -108,25 +108,59 @@ pub fn amended_body(
         return Err(AmendError::AmendsARetraction(id, r.corrects));
     }
     if changes.entered_in_error {
-        if !changes.children.is_empty()
-            || changes.occurred_at.is_some()
-            || changes.headline.is_some()
-            || !changes.fields.is_empty()
-        {
-            return Err(AmendError::RetractionWithChanges);
-        }
-        let mut body = original.clone();
-        body.author = defaults.author.clone();
-        body.detail = Detail::Revision(Revision {
-            corrects: id,
-            reason,
-            revised: Revised::EnteredInError,
-        });
-        body.validate().map_err(JsonError::Invalid)?;
-        return Ok(body);
+        return retraction(id, original, changes, reason, defaults);
     }
-    // The record in its flat JSON form: common fields and the kind's own
-    // (for a revision, the fields it corrected to).
+    let mut flat = corrected_json(original, changes, defaults);
+    if let Detail::Amendment(_) = original.detail {
+        // An old-style amendment is corrected by another, keeping its words.
+        flat.insert("corrects".into(), id.to_string().into());
+        flat.insert("reason".into(), changes.reason.clone().into());
+        return Ok(parse_body(&Value::Object(flat).to_string(), defaults)?);
+    }
+    let mut body = parse_body(&Value::Object(flat).to_string(), defaults)?;
+    let revised = Revised::of(body.detail.clone())
+        .expect("neither the original nor its corrected form is a correction");
+    body.detail = Detail::Revision(Revision {
+        corrects: id,
+        reason,
+        revised,
+    });
+    body.validate().map_err(JsonError::Invalid)?;
+    Ok(body)
+}
+
+/// The retraction of `original` (`amend --entered-in-error`): the record
+/// kept whole, struck through with who and why. It takes no other change.
+fn retraction(
+    id: RecordId,
+    original: &Body,
+    changes: &Changes,
+    reason: Text<512>,
+    defaults: &Defaults,
+) -> Result<Body, AmendError> {
+    if !changes.children.is_empty()
+        || changes.occurred_at.is_some()
+        || changes.headline.is_some()
+        || !changes.fields.is_empty()
+    {
+        return Err(AmendError::RetractionWithChanges);
+    }
+    let mut body = original.clone();
+    body.author = defaults.author.clone();
+    body.detail = Detail::Revision(Revision {
+        corrects: id,
+        reason,
+        revised: Revised::EnteredInError,
+    });
+    body.validate().map_err(JsonError::Invalid)?;
+    Ok(body)
+}
+
+/// The corrected record in its flat JSON form: the original's common
+/// fields and the kind's own (for a revision, the fields it corrected to),
+/// with `changes` applied (a `null` field removed) and the correction's
+/// author.
+fn corrected_json(original: &Body, changes: &Changes, defaults: &Defaults) -> Map<String, Value> {
     let content = match &original.detail {
         Detail::Revision(r) => Body {
             detail: r.revised.detail().expect("a retraction was refused above"),
@@ -154,22 +188,7 @@ pub fn amended_body(
             flat.insert(k.clone(), v.clone());
         }
     }
-    if let Detail::Amendment(_) = original.detail {
-        // An old-style amendment is corrected by another, keeping its words.
-        flat.insert("corrects".into(), id.to_string().into());
-        flat.insert("reason".into(), changes.reason.clone().into());
-        return Ok(parse_body(&Value::Object(flat).to_string(), defaults)?);
-    }
-    let mut body = parse_body(&Value::Object(flat).to_string(), defaults)?;
-    let revised = Revised::of(body.detail.clone())
-        .expect("neither the original nor its corrected form is a correction");
-    body.detail = Detail::Revision(Revision {
-        corrects: id,
-        reason,
-        revised,
-    });
-    body.validate().map_err(JsonError::Invalid)?;
-    Ok(body)
+    flat
 }
 
 fn reason_text(reason: &str) -> Result<Text<512>, JsonError> {

@@ -6,10 +6,10 @@
 //! prev inside its write transaction, we sign there, and the call returns
 //! only after the commit. Nothing is written when the input is refused.
 
+use hearth_shared::clock::Clock;
 use hearth_shared::json::{Defaults, JsonError, parse_body};
 use hearth_shared::{Body, Envelope, SignedRecord};
 
-use crate::clock::Clock;
 use crate::keys::DeviceKey;
 use crate::store::{LocalRecord, RecordStore, StoreError};
 
@@ -67,9 +67,9 @@ pub fn capture_body(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::clock::FixedClock;
     use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
+    use hearth_shared::clock::FixedClock;
     use hearth_shared::{Text, Timestamp};
 
     pub(crate) fn test_key() -> DeviceKey {

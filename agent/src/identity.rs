@@ -13,8 +13,6 @@
 //! nursery's door tablet). The staff list is kept in [`STAFF_FILE`] in the
 //! store directory, written at enrolment ([`save_staff`]).
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use hearth_shared::{Body, DeviceId, RecordId};
@@ -133,22 +131,11 @@ pub fn load_staff(dir: &Path) -> Result<Vec<String>, StaffFileError> {
 /// rest of the store directory).
 pub fn save_staff(dir: &Path, staff: &[String]) -> Result<(), StaffFileError> {
     let path = dir.join(STAFF_FILE);
-    let tmp = dir.join(format!("{STAFF_FILE}.tmp"));
-    let err = |e: std::io::Error| StaffFileError {
+    let json = serde_json::to_vec(staff).expect("a list of strings serializes");
+    crate::private_file::write(&path, &json).map_err(|e| StaffFileError {
         path: path.clone(),
         problem: e.to_string(),
-    };
-    let json = serde_json::to_vec(staff).expect("a list of strings serializes");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(&json).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, &path).map_err(err)
+    })
 }
 
 #[cfg(test)]

@@ -47,22 +47,23 @@
 //! sealed records and device key that remain are unreadable.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::KeyInit;
 use ed25519_dalek::SigningKey;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::keys::DeviceKey;
-use crate::seal::{DataKey, NONCE_LEN, Sealer, Slot, TAG_LEN};
+use crate::private_file;
+use crate::seal::{DataKey, NONCE_LEN, Sealer, Slot, TAG_LEN, open_with, seal_with};
 
 /// The keyring's file name in the store directory.
 pub const KEYRING_FILE: &str = "keyring.json";
@@ -285,18 +286,8 @@ impl Keyring {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let ad = ring.associated_data();
-        let ct = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: dk.as_bytes(),
-                    aad: &ad,
-                },
-            )
-            .expect("a 32-byte key encrypts");
-        let mut wrapped = nonce.to_vec();
-        wrapped.extend_from_slice(&ct);
-        ring.wrapped_data_key = hex::encode(wrapped);
+        let aead = XChaCha20Poly1305::new(kek.as_ref().into());
+        ring.wrapped_data_key = hex::encode(seal_with(&aead, nonce, &ad, dk.as_bytes()));
         Ok(ring)
     }
 
@@ -354,11 +345,8 @@ impl Keyring {
             ));
         }
         let kek = self.kdf.derive(passphrase, &salt)?;
-        let (nonce, ct) = wrapped.split_at(NONCE_LEN);
-        let ad = self.associated_data();
-        let Ok(plain) = XChaCha20Poly1305::new(kek.as_ref().into())
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &ad })
-        else {
+        let aead = XChaCha20Poly1305::new(kek.as_ref().into());
+        let Some(plain) = open_with(&aead, &self.associated_data(), &wrapped) else {
             return Ok(None);
         };
         let plain = Zeroizing::new(plain);
@@ -428,7 +416,8 @@ impl Keyring {
         let tmp = dir.join(KEYRING_NEW_FILE);
         let path = dir.join(KEYRING_FILE);
         let text = serde_json::to_string_pretty(self).expect("a keyring serializes");
-        write_synced(&tmp, text.as_bytes())?;
+        // In place, under its own name: see `private_file::write_in_place`.
+        private_file::write_in_place(&tmp, text.as_bytes()).map_err(io_err(&tmp))?;
         fail(SaveStep::TempWritten).map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
         fail(SaveStep::Renamed).map_err(io_err(&path))?;
@@ -459,23 +448,8 @@ pub enum SaveStep {
     Renamed,
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), KeyringError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))?;
-    Ok(())
-}
-
 fn sync_dir(dir: &Path) -> Result<(), KeyringError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+    private_file::sync_dir(dir).map_err(io_err(dir))
 }
 
 /// Consecutive wrong passphrases so far.
@@ -494,7 +468,7 @@ fn set_failures(dir: &Path, n: u32) -> Result<(), KeyringError> {
             _ => Ok(()),
         };
     }
-    write_synced(&path, format!("{n}\n").as_bytes())
+    private_file::write(&path, format!("{n}\n").as_bytes()).map_err(io_err(&path))
 }
 
 /// Unwraps the data key with the failure counter and delay of the module
@@ -547,8 +521,9 @@ pub fn destroy(dir: &Path, when: &str) -> Result<(), KeyringError> {
         drop(f);
         fs::remove_file(&path).map_err(io_err(&path))?;
     }
-    write_synced(&dir.join(REVOKED_FILE), format!("{when}\n").as_bytes())?;
-    sync_dir(dir)
+    // Synced with its directory, which also makes the removals durable.
+    let marker = dir.join(REVOKED_FILE);
+    private_file::write(&marker, format!("{when}\n").as_bytes()).map_err(io_err(&marker))
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //!
 //! ## How the pieces fit
 //!
-//! - [`clock`]: [`clock::Clock`], the one source of the current time (and
-//!   the `HEARTH_CLOCK_SKEW_SECS` test hook).
+//! - [`clock`]: [`clock::from_env`], the clock a command runs with (the
+//!   `HEARTH_CLOCK_SKEW_SECS` test hook); the clock itself is
+//!   `hearth_shared::clock`.
 //! - [`keys`]: [`keys::DeviceKey`], the device's ed25519 key (redacted in
 //!   `Debug`; on disk only sealed inside the keyring).
 //! - [`seal`]: encryption at rest (issue 7): [`seal::DataKey`] and
@@ -19,6 +20,8 @@
 //! - [`keyring`]: [`keyring::Keyring`], the data key wrapped under the
 //!   passphrase with Argon2id, the sealed device key, the failure counter,
 //!   atomic re-wrapping and destruction on revocation.
+//! - [`private_file`]: owner-only files written whole or not at all
+//!   (the keyring, the staff list, the unlock session).
 //! - [`unlock`]: where a command gets the passphrase or key
 //!   (`HEARTH_PASSPHRASE`, an unlock session, a prompt).
 //! - [`store`]: [`store::RecordStore`], the storage trait, and
@@ -45,6 +48,7 @@ pub mod commands;
 pub mod identity;
 pub mod keyring;
 pub mod keys;
+pub mod private_file;
 pub mod seal;
 pub mod store;
 pub mod sync;

@@ -32,7 +32,7 @@
 //! silently showing the wrong record.
 //!
 //! Nonces come from the OS RNG here, not from a test-replaceable source
-//! (STYLE habit 7 notwithstanding): a repeated nonce under one key is the
+//! (`../shared/STYLE.md` habit 7 notwithstanding): a repeated nonce under one key is the
 //! one mistake this design cannot survive, so no test hook can cause it.
 
 use std::fmt;
@@ -147,6 +147,37 @@ fn associated_data(slot: Slot, seq: u64) -> Vec<u8> {
     ad
 }
 
+/// Encrypts `msg` under `aead` with `nonce` and associated data `aad`,
+/// laid out as every sealed value is: nonce ‖ ciphertext ‖ tag. The one
+/// place that layout is written ([`Sealer::seal`], and the keyring's
+/// wrapped data key).
+pub(crate) fn seal_with(
+    aead: &XChaCha20Poly1305,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    msg: &[u8],
+) -> Vec<u8> {
+    let ct = aead
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+        .expect("XChaCha20-Poly1305 encrypts any message shorter than 256 GiB");
+    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+/// Splits what [`seal_with`] made into its nonce and ciphertext and
+/// decrypts it; `None` if it is too short to hold a nonce and a tag, or
+/// does not authenticate (wrong key, altered bytes, other `aad`).
+pub(crate) fn open_with(aead: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    aead.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+        .ok()
+}
+
 impl Sealer {
     /// The sealer for `dk`: derives its subkeys once (cheap; no Argon2).
     pub fn new(dk: &DataKey) -> Self {
@@ -163,34 +194,13 @@ impl Sealer {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let ad = associated_data(slot, seq.map_or(0, |s| s.0));
-        let ct = self
-            .aead
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &ad,
-                },
-            )
-            .expect("XChaCha20-Poly1305 encrypts any message shorter than 256 GiB");
-        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        out
+        seal_with(&self.aead, nonce, &ad, plaintext)
     }
 
     /// Decrypts what [`Sealer::seal`] made for the same slot and seq.
     pub fn open(&self, slot: Slot, seq: Option<Seq>, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
         let seq = seq.map_or(0, |s| s.0);
-        let err = OpenError { slot, seq };
-        if sealed.len() < NONCE_LEN + TAG_LEN {
-            return Err(err);
-        }
-        let (nonce, ct) = sealed.split_at(NONCE_LEN);
-        let ad = associated_data(slot, seq);
-        self.aead
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &ad })
-            .map_err(|_| err)
+        open_with(&self.aead, &associated_data(slot, seq), sealed).ok_or(OpenError { slot, seq })
     }
 
     /// The keyed blind-index tag of a child reference: equal references
@@ -247,6 +257,17 @@ mod tests {
         assert_ne!(s.child_tag(&a), s.child_tag(&b));
         let other = Sealer::new(&DataKey::from_bytes([4u8; 32]));
         assert_ne!(s.child_tag(&a), other.child_tag(&a));
+    }
+
+    #[test]
+    fn the_sealed_layout_is_nonce_then_ciphertext_and_tag() {
+        let aead = XChaCha20Poly1305::new(&[7u8; 32].into());
+        let sealed = seal_with(&aead, [9u8; NONCE_LEN], b"ad", b"key bytes");
+        assert_eq!(&sealed[..NONCE_LEN], &[9u8; NONCE_LEN]);
+        assert_eq!(sealed.len(), NONCE_LEN + b"key bytes".len() + TAG_LEN);
+        assert_eq!(open_with(&aead, b"ad", &sealed).unwrap(), b"key bytes");
+        assert!(open_with(&aead, b"other ad", &sealed).is_none());
+        assert!(open_with(&aead, b"ad", &sealed[..NONCE_LEN + TAG_LEN - 1]).is_none());
     }
 
     #[test]

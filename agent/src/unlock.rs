@@ -22,14 +22,18 @@
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use hearth_shared::Timestamp;
+use hearth_shared::clock::Clock;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::seal::DataKey;
+use crate::keyring::{self, Keyring, KeyringError, UnlockError};
+use crate::keys::DeviceKey;
+use crate::seal::{DataKey, Sealer};
+use crate::store::{LocalStore, StoreError};
 
 /// The passphrase for automation and tests.
 pub const PASSPHRASE_ENV: &str = "HEARTH_PASSPHRASE";
@@ -128,17 +132,7 @@ pub fn write_session(
         expires.0,
         hex::encode(dk.as_bytes())
     ));
-    let tmp = path.with_extension("new");
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
-    f.write_all(text.as_bytes()).map_err(io)?;
-    drop(f);
-    fs::rename(&tmp, &path).map_err(io)?;
+    crate::private_file::write(&path, text.as_bytes()).map_err(io)?;
     Ok(path)
 }
 
@@ -181,19 +175,81 @@ pub fn remove_session(store_dir: &Path) -> bool {
     fs::remove_file(&path).is_ok()
 }
 
-/// Why [`open_store`] failed.
+/// Why [`open_store`] or [`open_store_with`] failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenStoreError {
     /// The keyring is missing, damaged or destroyed.
     #[error(transparent)]
-    Keyring(#[from] crate::keyring::KeyringError),
+    Keyring(#[from] KeyringError),
     /// The passphrase was wrong.
     #[error(transparent)]
-    Unlock(#[from] crate::keyring::UnlockError),
+    Unlock(#[from] UnlockError),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
+    /// No passphrase, no live session, and nobody at a terminal to ask.
+    #[error(
+        "the store is locked: run `hearth-agent unlock` at a terminal (or set {PASSPHRASE_ENV} for scripts)"
+    )]
+    Locked,
+    /// The prompt failed.
+    #[error("cannot read the passphrase from the terminal")]
+    Prompt(#[source] io::Error),
+}
+
+/// Where the data key comes from.
+#[derive(Clone, Copy)]
+pub enum KeySource<'a> {
+    /// This passphrase: programs that drive the library directly (tools,
+    /// benchmarks, tests).
+    Passphrase(&'a str),
+    /// What a command does (the module comment): [`PASSPHRASE_ENV`], else
+    /// an unlock session live at the clock's now, else a prompt.
+    Command(&'a dyn Clock),
+}
+
+/// The data key for `ring` from `source`. A wrong passphrase counts like
+/// any other ([`keyring::unlock`]); Argon2 runs at most once.
+pub fn data_key(
+    store_dir: &Path,
+    ring: &Keyring,
+    source: KeySource<'_>,
+) -> Result<DataKey, OpenStoreError> {
+    let unwrap = |p: &str| keyring::unlock(store_dir, ring, p, &mut std::thread::sleep);
+    let clock = match source {
+        KeySource::Passphrase(p) => return Ok(unwrap(p)?),
+        KeySource::Command(clock) => clock,
+    };
+    if let Some(p) = env_passphrase(PASSPHRASE_ENV) {
+        return Ok(unwrap(&p)?);
+    }
+    if let Some(dk) = read_session(store_dir, clock.now()) {
+        if ring.device_key(&dk).is_ok() {
+            return Ok(dk);
+        }
+        remove_session(store_dir);
+    }
+    if interactive() {
+        let p = prompt("Passphrase: ").map_err(OpenStoreError::Prompt)?;
+        return Ok(unwrap(&p)?);
+    }
+    Err(OpenStoreError::Locked)
+}
+
+/// The one way the store is opened unlocked: the keyring, then the data
+/// key from `source` (before the database is even opened, so a wrong
+/// passphrase touches nothing but the failure counter), then the device
+/// key it opens, then the database with a [`Sealer`] for that key.
+pub fn open_store_with(
+    store_dir: &Path,
+    source: KeySource<'_>,
+) -> Result<(LocalStore, DeviceKey), OpenStoreError> {
+    let ring = Keyring::load(store_dir)?;
+    let dk = data_key(store_dir, &ring, source)?;
+    let key = ring.device_key(&dk)?;
+    let store = LocalStore::open_dir(store_dir)?.unlocked(Sealer::new(&dk));
+    Ok((store, key))
 }
 
 /// Opens the initialised store in `store_dir` with `passphrase`, unlocked,
@@ -202,11 +258,6 @@ pub enum OpenStoreError {
 pub fn open_store(
     store_dir: &Path,
     passphrase: &str,
-) -> Result<(crate::store::LocalStore, crate::keys::DeviceKey), OpenStoreError> {
-    let ring = crate::keyring::Keyring::load(store_dir)?;
-    let dk = crate::keyring::unlock(store_dir, &ring, passphrase, &mut std::thread::sleep)?;
-    let key = ring.device_key(&dk)?;
-    let store =
-        crate::store::LocalStore::open_dir(store_dir)?.unlocked(crate::seal::Sealer::new(&dk));
-    Ok((store, key))
+) -> Result<(LocalStore, DeviceKey), OpenStoreError> {
+    open_store_with(store_dir, KeySource::Passphrase(passphrase))
 }

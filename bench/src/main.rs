@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use hearth_agent::capture::capture_body;
-use hearth_agent::clock::SystemClock;
+use hearth_agent::clock;
 use hearth_agent::keyring::Keyring;
 use hearth_agent::seal::Sealer;
 use hearth_agent::store::{LocalStore, RecordStore};
@@ -582,7 +582,7 @@ fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
         .context("the bench passphrase does not unwrap the keyring")?;
     let key = ring.device_key(&dk)?;
     let mut st = LocalStore::open_dir(store)?.unlocked(Sealer::new(&dk));
-    let clock = SystemClock::from_env()?;
+    let clock = clock::from_env()?;
     let pool = corpus::child_pool(SEED, 64);
     let c = st.counts()?;
     let held = c.pending + c.synced + c.rejected + c.quarantined;

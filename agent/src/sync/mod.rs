@@ -17,9 +17,9 @@ pub mod transport;
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Seq;
+use hearth_shared::clock::Clock;
 use hearth_shared::protocol::UploadBatch;
 
-use crate::clock::Clock;
 use crate::keys::DeviceKey;
 use crate::store::{RecordStore, StoreError, SyncStatus};
 use plan::{BATCH_SIZE, Judgement, ReceiptProblem};
@@ -169,9 +169,9 @@ mod tests {
     use super::*;
     use crate::capture::capture_json;
     use crate::capture::tests::{CONCERN, defaults, test_key};
-    use crate::clock::FixedClock;
     use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
+    use hearth_shared::clock::FixedClock;
     use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
     use hearth_shared::{Receipt, Timestamp};
     use std::cell::RefCell;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use hearth_agent::capture::capture_json;
-use hearth_agent::clock::SystemClock;
 use hearth_agent::store::{PushOutcome, RecordStore, SyncStatus};
+use hearth_shared::clock::SystemClock;
 use hearth_shared::json::{Defaults, parse_body};
 use hearth_shared::{Seq, Text, Timestamp};
 use serde_json::Value;

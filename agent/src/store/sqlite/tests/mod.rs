@@ -269,7 +269,7 @@ fn issue_7_a_locked_store_counts_but_does_not_read() {
 fn child_tags_are_in_the_record_row_and_immutable() {
     let key = test_key();
     let mut store = LocalStore::open_in_memory().unwrap();
-    let clock = crate::clock::FixedClock(Timestamp(1_800_000_000));
+    let clock = hearth_shared::clock::FixedClock(Timestamp(1_800_000_000));
     for children in [&[CHILD_A][..], &[CHILD_A, CHILD_B], &[CHILD_B]] {
         crate::capture::capture_body(&mut store, &key, &clock, body_naming(children)).unwrap();
     }

@@ -1,0 +1,139 @@
+//! `sync`: upload what is pending ([`crate::sync::run`]), print what
+//! happened, and on a revocation signed by the enrolled server destroy the
+//! data key and name the records that never reached it.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use hearth_shared::clock::Clock;
+
+use super::render::emit;
+use super::{CommandError, EXIT_OK, EXIT_REFUSED, open};
+use crate::keyring;
+use crate::keys::DeviceKey;
+use crate::store::{LocalStore, RecordStore, StatusCounts, SyncStatus};
+use crate::sync::plan::BATCH_SIZE;
+use crate::sync::transport::{Transport, TransportError};
+use crate::sync::{self, SyncError, SyncReport};
+use crate::tls;
+use crate::unlock;
+
+/// A progress bar on stderr when there is more than one batch to send and
+/// a person to watch it; otherwise a hidden one.
+fn progress_bar(pending: usize) -> ProgressBar {
+    if pending > BATCH_SIZE && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(pending as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} records {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// `sync`.
+pub(super) fn sync_command(
+    dir: &Path,
+    clock: &dyn Clock,
+    out: &mut dyn Write,
+) -> Result<u8, CommandError> {
+    let (mut store, settings, key) = open(dir, clock)?;
+    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
+    let server_key = reg.server_key;
+    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let bar = progress_bar(store.pending_seqs()?.len());
+    let result = sync::run(
+        &mut store,
+        &key,
+        &server_key,
+        clock,
+        &transport,
+        &mut |done, _| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    let report = match result {
+        Err(SyncError::Transport(TransportError::Revoked { message, notice })) => {
+            // Destroy the data key only on the word of the server pinned at
+            // enrolment: anyone else the TLS layer might trust could
+            // otherwise wipe the evidence on this tablet.
+            let genuine = notice.is_some_and(|n| n.verify(&server_key, key.device_id()));
+            if !genuine {
+                return Err(CommandError::UnverifiedRevocation { message });
+            }
+            return Err(revoked(dir, clock, &store, &key, message));
+        }
+        other => other?,
+    };
+    for (seq, status, reason) in &report.refused {
+        eprintln!("record {}-{seq} {status}: {reason}", settings.device_id);
+    }
+    let counts = store.counts()?;
+    emit(out, &sync_line(&report, &counts))?;
+    let earlier =
+        ((counts.rejected + counts.quarantined) as usize).saturating_sub(report.refused.len());
+    if earlier > 0 {
+        eprintln!(
+            "{earlier} earlier rejected or quarantined record(s) need a person to resolve; see `hearth-agent list`"
+        );
+    }
+    if !report.unconfirmed.is_empty() {
+        return Err(CommandError::Unconfirmed {
+            count: report.unconfirmed.len(),
+            problems: report.problems,
+        });
+    }
+    if !report.refused.is_empty() {
+        return Ok(EXIT_REFUSED);
+    }
+    Ok(EXIT_OK)
+}
+
+/// The line `sync` prints: this run, then the store's totals.
+fn sync_line(report: &SyncReport, counts: &StatusCounts) -> String {
+    format!(
+        "sent {}, synced {}, rejected or quarantined now {}; totals: {} pending, {} synced, {} rejected, {} quarantined",
+        report.sent,
+        report.synced,
+        report.refused.len(),
+        counts.pending,
+        counts.synced,
+        counts.rejected,
+        counts.quarantined
+    )
+}
+
+/// The server revoked this device. Everything it would still take has
+/// been offered (batches before the refusal were judged and applied);
+/// now destroy the data key, and name what never reached the server.
+fn revoked(
+    dir: &Path,
+    clock: &dyn Clock,
+    store: &LocalStore,
+    key: &DeviceKey,
+    message: String,
+) -> CommandError {
+    let mut abandoned = Vec::new();
+    for status in [SyncStatus::Pending, SyncStatus::Rejected] {
+        match store.seqs_with_status(status) {
+            Ok(seqs) => abandoned.extend(seqs.into_iter().map(|seq| hearth_shared::RecordId {
+                device: key.device_id(),
+                seq,
+            })),
+            Err(e) => return e.into(),
+        }
+    }
+    abandoned.sort_by_key(|id| id.seq);
+    unlock::remove_session(dir);
+    if let Err(e) = keyring::destroy(dir, &clock.now().to_string()) {
+        return e.into();
+    }
+    tracing::warn!(
+        device = %key.device_id(),
+        abandoned = abandoned.len(),
+        "device revoked; data key destroyed"
+    );
+    CommandError::Revoked { message, abandoned }
+}
