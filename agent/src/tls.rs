@@ -18,7 +18,6 @@
 //! (`ureq::tls::RootCerts::Specific`), with ordinary webpki validation
 //! (names, dates, signatures). A pinned self-signed leaf is its own anchor.
 
-use std::fmt;
 use std::io;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -29,52 +28,18 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use sha2::{Digest, Sha256};
 
 /// The saved CA PEM's file name.
 pub const CA_FILE: &str = "server-ca.pem";
 /// The saved pinned leaf's file name (DER).
 pub const PINNED_FILE: &str = "server-cert.der";
 
-/// A SHA-256 certificate fingerprint.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(pub [u8; 32]);
+pub use hearth_shared::fingerprint::Fingerprint;
 
-impl Fingerprint {
-    /// The fingerprint of a DER certificate.
-    pub fn of(der: &[u8]) -> Self {
-        Self(Sha256::digest(der).into())
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
-
-impl std::str::FromStr for Fingerprint {
-    type Err = TlsError;
-    /// Accepts `sha256:<64 hex>`, bare hex, and colon-separated hex.
-    fn from_str(s: &str) -> Result<Self, TlsError> {
-        let t = s.trim();
-        let t = t
-            .strip_prefix("sha256:")
-            .or_else(|| t.strip_prefix("SHA256:"))
-            .unwrap_or(t);
-        let cleaned: String = t.chars().filter(|c| *c != ':').collect();
-        let bytes = hex::decode(cleaned.to_ascii_lowercase())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| TlsError::BadPin(s.to_string()))?;
-        Ok(Self(bytes))
-    }
+/// A `--pin` as given: [`Fingerprint`]'s forms (`sha256:<64 hex>`, bare
+/// or colon-separated hex), or [`TlsError::BadPin`] quoting it.
+pub fn parse_pin(text: &str) -> Result<Fingerprint, TlsError> {
+    text.parse().map_err(|_| TlsError::BadPin(text.to_string()))
 }
 
 /// Why the server's identity could not be established.
@@ -139,27 +104,39 @@ pub fn install_provider() {
     let _already = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The host and port of an `https://` URL.
+/// The host and port of an `https://` URL (`https://host[:port]`, any
+/// path after it ignored), parsed by [`http::Uri`].
 pub fn host_port(url: &str) -> Result<(String, u16), TlsError> {
     let bad = || TlsError::BadUrl(url.to_string());
-    let rest = url.strip_prefix("https://").ok_or_else(bad)?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
+    // The scheme exactly as written: `http::Uri` would also take `HTTPS://`.
+    if !url.starts_with("https://") {
         return Err(bad());
     }
-    if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 443,
-            None => return Err(bad()),
-        };
-        return Ok((host.to_string(), port));
+    let uri: http::Uri = url.parse().map_err(|_| bad())?;
+    let authority = uri.authority().ok_or_else(bad)?.as_str();
+    // No user info: credentials in a server URL are refused, not sent.
+    if authority.contains('@') {
+        return Err(bad());
     }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Ok((host.to_string(), port.parse().map_err(|_| bad())?)),
-        None => Ok((authority.to_string(), 443)),
+    let host = uri.host().ok_or_else(bad)?;
+    // `Authority::port_u16` is `None` both for no port and for one that is
+    // not a number below 65536, and takes `host:` as no port: read what
+    // follows the host.
+    let port = match &authority[host.len()..] {
+        "" => 443,
+        written => written
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad)?,
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() {
+        return Err(bad());
     }
+    Ok((host.to_string(), port))
 }
 
 /// Accepts a server only if its leaf's SHA-256 equals the pin; still
@@ -374,6 +351,23 @@ mod tests {
         assert!("sha256:abc".parse::<Fingerprint>().is_err());
     }
 
+    /// Issue 13: the fingerprint is `hearth_shared`'s; a bad `--pin` is
+    /// still `TlsError::BadPin` with the same words.
+    #[test]
+    fn a_bad_pin_says_what_to_give() {
+        let hex64 = "ab".repeat(32);
+        assert_eq!(
+            parse_pin(&format!("SHA256:{hex64}")).unwrap(),
+            Fingerprint([0xab; 32])
+        );
+        let err = parse_pin("sha256:abc").unwrap_err();
+        assert!(matches!(&err, TlsError::BadPin(p) if p == "sha256:abc"));
+        assert_eq!(
+            err.to_string(),
+            "--pin \"sha256:abc\" is not a SHA-256 fingerprint; give it as the server prints it, sha256:<64 hex digits>"
+        );
+    }
+
     /// Serves one TLS handshake with a fresh self-signed certificate;
     /// returns the URL and the certificate's fingerprint.
     fn one_shot_server() -> (String, Fingerprint, std::thread::JoinHandle<()>) {
@@ -445,5 +439,47 @@ mod tests {
             ("example.org".into(), 443)
         );
         assert!(host_port("http://example.org").is_err());
+    }
+
+    /// Issue 13: `http::Uri` parses the URL. It accepts what the
+    /// hand-written parser did, refuses what it refused, and refuses
+    /// early what ureq (which parses with `http::Uri` too) could never
+    /// have reached: an empty host, a colon in a bare host, spaces,
+    /// non-ASCII.
+    #[test]
+    fn urls_parse_as_before() {
+        let ok = |url: &str, host: &str, port: u16| {
+            assert_eq!(host_port(url).unwrap(), (host.to_string(), port), "{url}");
+        };
+        ok("https://[::1]", "::1", 443);
+        ok("https://[::ffff:1.2.3.4]:5", "::ffff:1.2.3.4", 5);
+        ok("https://host?x=1", "host", 443);
+        ok("https://host:1#x", "host", 1);
+        ok("https://host:443/v1/", "host", 443);
+        ok("https://HOST:08", "HOST", 8);
+        for url in [
+            "HTTPS://example.org",
+            "https://",
+            "https:///x",
+            "https://host:",
+            "https://[::1]:",
+            "https://host:99999",
+            "https://host:-1",
+            "https://u@host",
+            "https://u:p@host:1",
+            "https://[::1]x",
+            "https://[::1]:x",
+            "https://:443",
+            "https://a:b:80",
+            "https://ex ample.org",
+            "https://host/a b",
+        ] {
+            let err = host_port(url).unwrap_err();
+            assert!(matches!(err, TlsError::BadUrl(_)), "{url}");
+            assert_eq!(
+                err.to_string(),
+                format!("server URL {url:?} is not usable; give it as https://host[:port]")
+            );
+        }
     }
 }

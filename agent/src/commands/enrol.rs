@@ -14,15 +14,11 @@ use super::{CommandError, EXIT_OK, open};
 use crate::identity::save_staff;
 use crate::store::{RecordStore, Registration};
 use crate::sync::transport::Transport;
-use crate::tls::{self, Fingerprint};
+use crate::tls;
 
-/// The server's receipt key as the enrolment stored it.
-pub(super) fn server_key(reg: &Registration) -> Result<VerifyingKey, CommandError> {
-    hex::decode(&reg.server_key)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-        .ok_or_else(|| CommandError::BadServerKey(reg.server_key.clone()))
+/// The server's receipt key as the enrolment response gives it (hex).
+fn server_key(text: &str) -> Result<VerifyingKey, CommandError> {
+    Registration::parse_server_key(text).ok_or_else(|| CommandError::BadServerKey(text.to_string()))
 }
 
 /// Keeps the server's certificate (`--ca`, or the one `--pin` names).
@@ -35,7 +31,7 @@ fn trust_server(
     match (ca, pin) {
         (Some(ca), _) => tls::save_ca(dir, ca)?,
         (None, Some(pin)) => {
-            let pin: Fingerprint = pin.parse()?;
+            let pin = tls::parse_pin(pin)?;
             let der = tls::fetch_pinned(server, pin, crate::sync::transport::CONNECT_TIMEOUT)?;
             tls::save_pinned(dir, &der)?;
         }
@@ -76,12 +72,11 @@ pub(super) fn enrol(
     save_staff(dir, &response.staff)?;
     let reg = Registration {
         server_url: server.to_string(),
-        server_key: response.server_key.to_ascii_lowercase(),
+        server_key: server_key(&response.server_key.to_ascii_lowercase())?,
         agency: response.agency,
         worker: response.worker,
         enrolled_at: clock.now(),
     };
-    server_key(&reg)?;
     store.set_registration(&reg)?;
     tracing::info!(device = %key.device_id(), "device enrolled");
     emit(

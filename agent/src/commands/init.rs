@@ -61,7 +61,7 @@ pub(super) fn init(
     Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
     let device_id = key.device_id().to_string();
     store.init_settings(&DeviceSettings {
-        device_id: device_id.clone(),
+        device_id: key.device_id(),
         agency,
         worker,
         created_at: clock.now(),

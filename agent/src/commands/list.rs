@@ -47,7 +47,7 @@ pub(super) fn list(
         {
             continue;
         }
-        rows.push(summary(&settings.device_id, &r, &env)?);
+        rows.push(summary(&settings.device_id.to_string(), &r, &env)?);
     }
     if as_json {
         emit(out, &Value::Array(rows).to_string())?;

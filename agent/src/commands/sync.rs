@@ -9,7 +9,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use hearth_shared::clock::Clock;
 
-use super::enrol::server_key;
 use super::render::emit;
 use super::{CommandError, EXIT_OK, EXIT_REFUSED, open};
 use crate::keyring;
@@ -43,7 +42,7 @@ pub(super) fn sync_command(
 ) -> Result<u8, CommandError> {
     let (mut store, settings, key) = open(dir, clock)?;
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
-    let server_key = server_key(&reg)?;
+    let server_key = reg.server_key;
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
     let bar = progress_bar(store.pending_seqs()?.len());
     let result = sync::run(

@@ -10,65 +10,37 @@
 
 mod sqlite;
 
-use std::fmt;
-use std::str::FromStr;
-
+use ed25519_dalek::VerifyingKey;
+use hearth_shared::hex::parse_hex;
 use hearth_shared::signed::{EncodeError, decode_stored_envelope, split_signed};
 use hearth_shared::{
-    AgencyCode, ChildRef, DecodeError, Envelope, RecordHash, Seq, SignedRecord, Timestamp, WorkerId,
+    AgencyCode, ChildRef, DecodeError, DeviceId, Envelope, RecordHash, Seq, SignedRecord,
+    Timestamp, WorkerId,
 };
 
 pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
 
-/// Where a record stands with the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyncStatus {
-    /// Not yet confirmed by a valid receipt.
-    Pending,
-    /// Covered by a receipt that verified.
-    Synced,
-    /// Refused by the server; kept with its reason, not resent.
-    Rejected,
-    /// Set aside by the server for a person; kept, not resent.
-    Quarantined,
-}
-
-impl SyncStatus {
-    /// The word stored and shown.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Synced => "synced",
-            Self::Rejected => "rejected",
-            Self::Quarantined => "quarantined",
-        }
-    }
-}
-
-impl fmt::Display for SyncStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SyncStatus {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "synced" => Self::Synced,
-            "rejected" => Self::Rejected,
-            "quarantined" => Self::Quarantined,
-            other => return Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
-        })
+hearth_shared::words! {
+    /// Where a record stands with the server. The words are what
+    /// `record_status.status` holds (migration 0001's CHECK) and what is
+    /// shown.
+    pub enum SyncStatus {
+        /// Not yet confirmed by a valid receipt.
+        Pending => "pending",
+        /// Covered by a receipt that verified.
+        Synced => "synced",
+        /// Refused by the server; kept with its reason, not resent.
+        Rejected => "rejected",
+        /// Set aside by the server for a person; kept, not resent.
+        Quarantined => "quarantined",
     }
 }
 
 /// The device's identity and defaults, set at `init`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceSettings {
-    /// The device id, hex.
-    pub device_id: String,
+    /// The device id (stored as 16 hex digits, parsed once at load).
+    pub device_id: DeviceId,
     /// The default agency of its records.
     pub agency: AgencyCode,
     /// The default author of its records.
@@ -82,14 +54,24 @@ pub struct DeviceSettings {
 pub struct Registration {
     /// The server's base URL.
     pub server_url: String,
-    /// The server's receipt-signing key, 64 hex digits.
-    pub server_key: String,
+    /// The server's receipt-signing key (stored as 64 lower-case hex
+    /// digits, parsed once at load).
+    pub server_key: VerifyingKey,
     /// The agency the server confirmed.
     pub agency: String,
     /// The worker the server confirmed.
     pub worker: String,
     /// When the device enrolled (device clock).
     pub enrolled_at: Timestamp,
+}
+
+impl Registration {
+    /// The server's receipt key from the 64 hex digits (either case) that
+    /// enrolment sends and the store keeps; `None` if they are not an
+    /// Ed25519 public key.
+    pub fn parse_server_key(text: &str) -> Option<VerifyingKey> {
+        parse_hex::<32>(text).and_then(|b| VerifyingKey::from_bytes(&b).ok())
+    }
 }
 
 /// One record as stored.
@@ -206,13 +188,24 @@ pub enum StoreError {
     NotInitialised,
     /// `init` ran already.
     #[error("this store is already initialised as device {0}")]
-    AlreadyInitialised(String),
+    AlreadyInitialised(DeviceId),
     /// The record to append did not sign.
     #[error(transparent)]
     Sign(#[from] EncodeError),
     /// Something stored does not make sense.
     #[error("the local store is damaged: {0}")]
     Corrupt(String),
+    /// A value kept in the clear (a device id, the server's key) is not
+    /// of its type.
+    #[error("the local store is damaged: {field} {value:?} is not {expected}")]
+    BadValue {
+        /// The table and column, such as `registration.server_key`.
+        field: &'static str,
+        /// What is stored.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
     /// A plaintext value the store keeps beside a sealed record (its chain
     /// hash, its child tags) disagrees with what the sealed, signed bytes
     /// say: the store was damaged or tampered with. Nothing was written.

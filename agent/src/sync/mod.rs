@@ -17,12 +17,12 @@ pub mod transport;
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Seq;
+use hearth_shared::clock::Clock;
 use hearth_shared::protocol::UploadBatch;
 
-use crate::clock::Clock;
 use crate::keys::DeviceKey;
 use crate::store::{RecordStore, StoreError, SyncStatus};
-use plan::{BATCH_SIZE, ReceiptProblem};
+use plan::{BATCH_SIZE, Judgement, ReceiptProblem};
 use transport::{TransportError, Uploader};
 
 /// Why a sync stopped.
@@ -57,6 +57,18 @@ pub struct SyncReport {
     pub clock_offset_seconds: Option<i64>,
 }
 
+impl SyncReport {
+    /// Adds what one batch of `sent` records did.
+    fn add(&mut self, sent: usize, judgement: Judgement, clock_offset_seconds: i64) {
+        self.sent += sent;
+        self.synced += judgement.outcome.synced.len();
+        self.refused.extend(judgement.outcome.refused);
+        self.unconfirmed.extend(judgement.unconfirmed);
+        self.problems.extend(judgement.problems);
+        self.clock_offset_seconds = Some(clock_offset_seconds);
+    }
+}
+
 /// Uploads every pending record in batches of [`BATCH_SIZE`].
 /// `progress(done, total)` is called after each batch.
 pub fn run(
@@ -67,7 +79,6 @@ pub fn run(
     uploader: &dyn Uploader,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport, SyncError> {
-    let device = key.device_id();
     let pending = store.pending_seqs()?;
     let total = pending.len();
     let mut report = SyncReport::default();
@@ -80,31 +91,64 @@ pub fn run(
     if heartbeat {
         batches.push(Vec::new());
     }
+    let link = Link {
+        key,
+        server_key,
+        clock,
+        uploader,
+    };
     for batch in batches {
+        let (judgement, clock_offset) = link.send(store, &batch, heartbeat)?;
+        report.add(batch.len(), judgement, clock_offset);
+        done += batch.len();
+        progress(done, total);
+    }
+    Ok(report)
+}
+
+/// What sending a batch needs besides the store.
+struct Link<'a> {
+    key: &'a DeviceKey,
+    server_key: &'a VerifyingKey,
+    clock: &'a dyn Clock,
+    uploader: &'a dyn Uploader,
+}
+
+impl Link<'_> {
+    /// Sends the records `batch` names, judges the answer and applies it
+    /// in one store transaction; returns the judgement and the clock offset
+    /// the server measured.
+    fn send(
+        &self,
+        store: &mut dyn RecordStore,
+        batch: &[Seq],
+        heartbeat: bool,
+    ) -> Result<(Judgement, i64), SyncError> {
         let mut records = Vec::with_capacity(batch.len());
-        for &seq in &batch {
+        for &seq in batch {
             let record = store.get(seq)?.ok_or(SyncError::Missing(seq))?;
             records.push(record.signed);
         }
-        let upload = UploadBatch::new(key.signing_key(), clock.now(), records);
+        let upload = UploadBatch::new(self.key.signing_key(), self.clock.now(), records);
         tracing::info!(
             first = batch.first().map_or(0, |s| s.0),
             last = batch.last().map_or(0, |s| s.0),
             count = batch.len(),
             "uploading batch"
         );
-        let response = uploader.upload(&upload)?;
+        let response = self.uploader.upload(&upload)?;
         let our_hash = |seq: Seq| store.hash_of(seq).ok().flatten();
-        let mut judgement = plan::judge(device, server_key, &batch, &response, &our_hash);
+        let device = self.key.device_id();
+        let mut judgement = plan::judge(device, self.server_key, batch, &response, &our_hash);
         if heartbeat {
             // The receipts re-confirm ranges already kept; storing them
             // again on every heartbeat would only grow the table.
             judgement.outcome.receipts.clear();
         }
         if judgement.problems.is_empty() {
-            judgement.outcome.synced_at = Some(clock.now());
+            judgement.outcome.synced_at = Some(self.clock.now());
         }
-        store.apply(&judgement.outcome, clock.now())?;
+        store.apply(&judgement.outcome, self.clock.now())?;
         tracing::info!(
             synced = judgement.outcome.synced.len(),
             refused = judgement.outcome.refused.len(),
@@ -116,16 +160,8 @@ pub fn run(
         for p in &judgement.problems {
             tracing::warn!(problem = %p, "receipt not trusted");
         }
-        report.sent += batch.len();
-        report.synced += judgement.outcome.synced.len();
-        report.refused.extend(judgement.outcome.refused);
-        report.unconfirmed.extend(judgement.unconfirmed);
-        report.problems.extend(judgement.problems);
-        report.clock_offset_seconds = Some(response.clock_offset_seconds);
-        done += batch.len();
-        progress(done, total);
+        Ok((judgement, response.clock_offset_seconds))
     }
-    Ok(report)
 }
 
 #[cfg(test)]
@@ -133,9 +169,9 @@ mod tests {
     use super::*;
     use crate::capture::capture_json;
     use crate::capture::tests::{CONCERN, defaults, test_key};
-    use crate::clock::FixedClock;
     use crate::store::LocalStore;
     use ed25519_dalek::SigningKey;
+    use hearth_shared::clock::FixedClock;
     use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
     use hearth_shared::{Receipt, Timestamp};
     use std::cell::RefCell;

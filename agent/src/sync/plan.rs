@@ -20,7 +20,7 @@
 //! answered "duplicate", so an interrupted sync converges when rerun.
 
 use ed25519_dalek::VerifyingKey;
-use hearth_shared::protocol::{UploadResponse, VerdictStatus};
+use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
 use hearth_shared::{DecodeError, DeviceId, Receipt, RecordHash, Seq};
 
 use crate::store::{PushOutcome, StoredReceipt, SyncStatus};
@@ -113,63 +113,11 @@ pub fn judge(
 ) -> Judgement {
     let mut j = Judgement::default();
     for (index, text) in response.receipts.iter().enumerate() {
-        let Ok(bytes) = hex::decode(text) else {
-            j.problems.push(ReceiptProblem::NotHex { index });
-            continue;
-        };
-        let receipt = match Receipt::verify(server_key, &bytes) {
-            Ok(r) => r,
-            Err(source) => {
-                j.problems
-                    .push(ReceiptProblem::DoesNotVerify { index, source });
-                continue;
-            }
-        };
-        if receipt.device != device {
-            j.problems.push(ReceiptProblem::OtherDevice {
-                index,
-                found: receipt.device,
-            });
-            continue;
+        match trusted_receipt(index, text, device, server_key, our_hash) {
+            Ok(receipt) => j.outcome.receipts.push(receipt),
+            Err(problem) => j.problems.push(problem),
         }
-        if receipt.first > receipt.last {
-            j.problems.push(ReceiptProblem::EmptyRange { index });
-            continue;
-        }
-        match our_hash(receipt.last) {
-            None => {
-                j.problems.push(ReceiptProblem::UnknownRecord {
-                    index,
-                    last: receipt.last,
-                });
-                continue;
-            }
-            Some(h) if h != receipt.last_hash => {
-                j.problems.push(ReceiptProblem::HashMismatch {
-                    index,
-                    last: receipt.last,
-                });
-                continue;
-            }
-            Some(_) => {}
-        }
-        j.outcome.receipts.push(StoredReceipt {
-            first: receipt.first,
-            last: receipt.last,
-            last_hash: receipt.last_hash,
-            server_time: receipt.server_time,
-            signed: bytes,
-        });
     }
-    let covered = |seq: Seq| {
-        j.outcome
-            .receipts
-            .iter()
-            .any(|r| r.first <= seq && seq <= r.last)
-    };
-    let mut synced = Vec::new();
-    let mut refused = Vec::new();
-    let mut unconfirmed = Vec::new();
     if response.verdicts.len() != sent.len() {
         j.problems.push(ReceiptProblem::VerdictCount {
             sent: sent.len(),
@@ -177,32 +125,73 @@ pub fn judge(
         });
     }
     for (i, &seq) in sent.iter().enumerate() {
-        if covered(seq) {
-            synced.push(seq);
-            continue;
-        }
-        // Match the verdict by position, and only if it names this seq
-        // (or no seq): a misaligned verdict must not refuse the wrong record.
-        let verdict = response
-            .verdicts
-            .iter()
-            .find(|v| v.index as usize == i)
-            .filter(|v| v.seq.is_none_or(|s| s == seq));
-        match verdict.map(|v| (v.status, v)) {
-            Some((VerdictStatus::Rejected, v)) => {
-                refused.push((seq, SyncStatus::Rejected, v.reason.clone()));
-            }
-            Some((VerdictStatus::Quarantined, v)) => {
-                refused.push((seq, SyncStatus::Quarantined, v.reason.clone()));
-            }
-            _ => unconfirmed.push(seq),
+        let covered = |r: &StoredReceipt| r.first <= seq && seq <= r.last;
+        if j.outcome.receipts.iter().any(covered) {
+            j.outcome.synced.push(seq);
+        } else if let Some((status, reason)) = refusal(&response.verdicts, i, seq) {
+            j.outcome.refused.push((seq, status, reason));
+        } else {
+            j.unconfirmed.push(seq);
         }
     }
-    j.outcome.synced = synced;
-    j.outcome.refused = refused;
     j.outcome.clock_offset_seconds = Some(response.clock_offset_seconds);
-    j.unconfirmed = unconfirmed;
     j
+}
+
+/// Receipt `index` of a response (`text`, hex), kept only if it verifies
+/// with the pinned `server_key`, names `device`, covers a range, and ends
+/// at a record whose hash is ours (the rule in the module comment).
+fn trusted_receipt(
+    index: usize,
+    text: &str,
+    device: DeviceId,
+    server_key: &VerifyingKey,
+    our_hash: &dyn Fn(Seq) -> Option<RecordHash>,
+) -> Result<StoredReceipt, ReceiptProblem> {
+    let bytes = hex::decode(text).map_err(|_| ReceiptProblem::NotHex { index })?;
+    let receipt = Receipt::verify(server_key, &bytes)
+        .map_err(|source| ReceiptProblem::DoesNotVerify { index, source })?;
+    if receipt.device != device {
+        return Err(ReceiptProblem::OtherDevice {
+            index,
+            found: receipt.device,
+        });
+    }
+    if receipt.first > receipt.last {
+        return Err(ReceiptProblem::EmptyRange { index });
+    }
+    let last = receipt.last;
+    match our_hash(last) {
+        None => return Err(ReceiptProblem::UnknownRecord { index, last }),
+        Some(h) if h != receipt.last_hash => {
+            return Err(ReceiptProblem::HashMismatch { index, last });
+        }
+        Some(_) => {}
+    }
+    Ok(StoredReceipt {
+        first: receipt.first,
+        last,
+        last_hash: receipt.last_hash,
+        server_time: receipt.server_time,
+        signed: bytes,
+    })
+}
+
+/// The server's refusal of `seq`, sent at position `i`, with its reason;
+/// `None` if the verdict there does not refuse it.
+fn refusal(verdicts: &[Verdict], i: usize, seq: Seq) -> Option<(SyncStatus, String)> {
+    // Match the verdict by position, and only if it names this seq
+    // (or no seq): a misaligned verdict must not refuse the wrong record.
+    let verdict = verdicts
+        .iter()
+        .find(|v| v.index as usize == i)
+        .filter(|v| v.seq.is_none_or(|s| s == seq))?;
+    let status = match verdict.status {
+        VerdictStatus::Rejected => SyncStatus::Rejected,
+        VerdictStatus::Quarantined => SyncStatus::Quarantined,
+        _ => return None,
+    };
+    Some((status, verdict.reason.clone()))
 }
 
 #[cfg(test)]
