@@ -85,15 +85,7 @@ pub fn cpu_by_thread(pid: &str) -> std::collections::BTreeMap<String, f64> {
             continue;
         };
         let comm = stat[open + 1..close].to_string();
-        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-        // After the comm: state is field 3, utime 14 and stime 15 (1-based).
-        let ticks = |i: usize| {
-            fields
-                .get(i - 3)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        *out.entry(comm).or_insert(0.0) += (ticks(14) + ticks(15)) as f64 / 100.0;
+        *out.entry(comm).or_insert(0.0) += cpu_seconds(&stat[close + 2..]);
     }
     out
 }
@@ -107,7 +99,14 @@ pub fn process_cpu(pid: &str) -> f64 {
     let Some(close) = stat.rfind(')') else {
         return 0.0;
     };
-    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+    cpu_seconds(&stat[close + 2..])
+}
+
+/// User + system CPU seconds from a `stat` line's fields after the comm
+/// (`state ppid ...`): utime is field 14 and stime 15 (1-based, counting
+/// pid and comm), at 100 ticks a second.
+fn cpu_seconds(after_comm: &str) -> f64 {
+    let fields: Vec<&str> = after_comm.split(' ').collect();
     let ticks = |i: usize| {
         fields
             .get(i - 3)
