@@ -49,7 +49,9 @@
 //! - none: `no_std`, no allocator. Records can be built, encoded into a
 //!   fixed buffer, signed, verified and decoded.
 //! - `alloc`: `Vec`-returning helpers and the protocol types.
-//! - `std` (default): the JSON form and `std::error::Error` impls.
+//! - `std` (default): the JSON form, the clock.
+//! - `sqlite`: `migrate`, the one runner of the agent's and the server's
+//!   numbered SQLite migrations.
 //!
 //! The bytes are specified in `docs/wire-format.md`; golden vectors in the
 //! tests pin them.
@@ -71,6 +73,8 @@ pub mod ids;
 #[cfg(feature = "std")]
 pub mod json;
 pub mod kinds;
+#[cfg(feature = "sqlite")]
+pub mod migrate;
 pub mod printable;
 #[cfg(feature = "alloc")]
 pub mod protocol;

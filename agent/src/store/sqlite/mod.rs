@@ -24,7 +24,7 @@
 //! ## Migrations
 //!
 //! `migrations/NNNN_name.sql`, compiled in, applied in order by
-//! `rusqlite_migration` in one immediate transaction, the version (the
+//! the shared runner (`hearth_shared::migrate`) in one immediate transaction, the version (the
 //! number applied) kept in `PRAGMA user_version`: see `schema`.
 //!
 //! ## Encryption at rest (issue 7)

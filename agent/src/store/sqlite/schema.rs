@@ -4,28 +4,28 @@
 //! The version is kept in `PRAGMA user_version`: the number of migrations
 //! applied, so `MIGRATIONS[i]` takes a store from version `i` to `i + 1`.
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
-use rusqlite_migration::{HookError, M, Migrations};
+use hearth_shared::migrate::{self, MigrateError, Migration};
+use rusqlite::Connection;
 
 use crate::store::StoreError;
 
 /// The migrations, in order; the version after applying `MIGRATIONS[i]` is
 /// `i + 1`.
-pub(super) const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../migrations/0001_init.sql")),
-    (
+pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
+    Migration::sql("0001_init", include_str!("../migrations/0001_init.sql")),
+    Migration::sql(
         "0002_encryption_at_rest",
         include_str!("../migrations/0002_encryption_at_rest.sql"),
     ),
-    (
+    Migration::sql(
         "0003_pending_without_a_row",
         include_str!("../migrations/0003_pending_without_a_row.sql"),
     ),
-    (
+    Migration::sql(
         "0004_no_child_index_by_seq",
         include_str!("../migrations/0004_no_child_index_by_seq.sql"),
     ),
-    (
+    Migration::sql(
         "0005_child_tags_in_the_record_row",
         include_str!("../migrations/0005_child_tags_in_the_record_row.sql"),
     ),
@@ -53,82 +53,25 @@ pub(super) fn refuse_plaintext_records(conn: &Connection) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Applies the migrations the store lacks, with [`rusqlite_migration`]
-/// (which numbers `user_version` as this store always has: the count of
-/// migrations applied), in one immediate transaction; refuses a store
-/// newer than this program.
-///
-/// Two processes may open an old store at once. The write lock is taken
-/// before the first migration runs (immediate), and the first pending
-/// migration's hook checks, inside that transaction, that the store is
-/// still at the version read before it; if another process migrated
-/// meanwhile, nothing of ours commits and we start again from where it
-/// left the store.
+/// Applies the migrations the store lacks with the shared runner
+/// ([`hearth_shared::migrate`]: one immediate transaction, the version
+/// read inside it, so two commands opening an old store at once apply
+/// each migration once); refuses a store newer than this program.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    loop {
-        let from = version(conn)?;
-        if from > LATEST {
-            return Err(StoreError::TooNew {
-                found: from,
-                supported: LATEST,
-            });
-        }
-        if from == LATEST {
-            return Ok(());
-        }
-        conn.set_transaction_behavior(TransactionBehavior::Immediate);
-        let result = migrations_from(from).to_latest(conn);
-        conn.set_transaction_behavior(TransactionBehavior::Deferred);
-        match result {
-            Ok(()) => {
-                let applied: Vec<&str> = MIGRATIONS[from as usize..].iter().map(|m| m.0).collect();
-                tracing::info!(from, to = LATEST, migrations = ?applied, "store migrated");
-                return Ok(());
-            }
-            Err(_) if version(conn)? != from => continue,
-            Err(e) => return Err(migration_error(from, e)),
-        }
+    let done = migrate::migrate(conn, MIGRATIONS).map_err(|e| match e {
+        MigrateError::TooNew { found, known } => StoreError::TooNew {
+            found,
+            supported: known,
+        },
+        MigrateError::Sql { version, source } => StoreError::Migration { version, source },
+        MigrateError::Step { source, .. } => source,
+    })?;
+    if done.from != done.to {
+        let applied: Vec<&str> = MIGRATIONS[done.from as usize..]
+            .iter()
+            .map(|m| m.name)
+            .collect();
+        tracing::info!(from = done.from, to = done.to, migrations = ?applied, "store migrated");
     }
-}
-
-/// The migrations for a store at version `from`: the first pending one
-/// refuses to commit if the store has moved on since `from` was read.
-fn migrations_from(from: u32) -> Migrations<'static> {
-    let ms = MIGRATIONS.iter().enumerate().map(|(i, (_, sql))| {
-        if i == from as usize {
-            M::up_with_hook(sql, move |tx: &Transaction<'_>| {
-                let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                if now == from {
-                    Ok(())
-                } else {
-                    Err(HookError::Hook(format!(
-                        "another process migrated the store from version {from} to {now}"
-                    )))
-                }
-            })
-        } else {
-            M::up(sql)
-        }
-    });
-    Migrations::new(ms.collect())
-}
-
-/// A failed migration as a [`StoreError`] naming the migration that
-/// failed (the runner names it by its SQL).
-fn migration_error(from: u32, e: rusqlite_migration::Error) -> StoreError {
-    match e {
-        rusqlite_migration::Error::RusqliteError { query, err } => {
-            let version = MIGRATIONS
-                .iter()
-                .position(|(_, sql)| *sql == query)
-                .map_or(from + 1, |i| i as u32 + 1);
-            StoreError::Migration {
-                version,
-                source: err,
-            }
-        }
-        other => StoreError::Corrupt(format!(
-            "upgrading the local store from version {from} failed: {other}"
-        )),
-    }
+    Ok(())
 }

@@ -1,74 +1,69 @@
 //! Migrations: the numbered `.sql` files in `migrations/`, applied in
-//! order and tracked in `PRAGMA user_version` (the number of migrations
+//! order by the shared runner ([`hearth_shared::migrate`], the agent's
+//! too) and tracked in `PRAGMA user_version` (the number of migrations
 //! applied: list order is the version), each with the Rust step, if any,
 //! that runs after its SQL in the same transaction (0004 fills the
 //! chronology lines of rows stored before it; 0005 the digests of rows
 //! held before 0002).
-//!
-//! Why our own runner and not `rusqlite_migration` (whose 2.3 release
-//! matches our rusqlite 0.37): it reads `user_version` before it opens its
-//! transaction, so two processes opening an old database at once (`serve`
-//! and an administration command) could both apply the same step; this
-//! runner reads the version inside a `BEGIN IMMEDIATE` transaction. Its
-//! hooks also return a string error, where ours return [`StoreError`]
-//! (a damaged row stays `StoreError::Corrupt`). The runner is 20 lines.
 
+use hearth_shared::migrate::{MigrateError, Migration};
 use hearth_shared::signed::{SIGNATURE_LEN, decode_stored_envelope};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::rows::Columns;
 use crate::line::Line;
 use crate::store::StoreError;
 
-/// A step run after a migration's SQL, in the same transaction.
-type After = fn(&Transaction<'_>) -> Result<(), StoreError>;
-
-/// One numbered migration: its SQL, and the step (if any) that must
-/// follow it.
-pub(super) type Migration = (&'static str, Option<After>);
-
 /// The numbered migrations, in order, each with the step (if any) that
 /// must follow its SQL.
-pub(super) const MIGRATIONS: &[Migration] = &[
-    (include_str!("migrations/0001_init.sql"), None),
-    (include_str!("migrations/0002_lookup_by_hash.sql"), None),
-    (
+pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
+    Migration::sql("0001_init", include_str!("migrations/0001_init.sql")),
+    Migration::sql(
+        "0002_lookup_by_hash",
+        include_str!("migrations/0002_lookup_by_hash.sql"),
+    ),
+    Migration::sql(
+        "0003_access_log_children",
         include_str!("migrations/0003_access_log_children.sql"),
-        None,
     ),
-    (
-        include_str!("migrations/0004_compact_records.sql"),
-        Some(backfill_lines),
+    Migration {
+        name: "0004_compact_records",
+        sql: include_str!("migrations/0004_compact_records.sql"),
+        after: Some(backfill_lines),
+    },
+    Migration {
+        name: "0005_identity_and_quarantine_budget",
+        sql: include_str!("migrations/0005_identity_and_quarantine_budget.sql"),
+        after: Some(backfill_digests),
+    },
+    Migration::sql(
+        "0006_user_revocation",
+        include_str!("migrations/0006_user_revocation.sql"),
     ),
-    (
-        include_str!("migrations/0005_identity_and_quarantine_budget.sql"),
-        Some(backfill_digests),
+    Migration::sql(
+        "0007_family_unlinks",
+        include_str!("migrations/0007_family_unlinks.sql"),
     ),
-    (include_str!("migrations/0006_user_revocation.sql"), None),
-    (include_str!("migrations/0007_family_unlinks.sql"), None),
 ];
 
 /// Brings the database on `conn` up to the last of `migrations`, in one
 /// immediate transaction; refuses a database written by a newer build.
-pub(super) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let known = migrations.len() as i64;
-    if version > known {
-        return Err(StoreError::TooNew {
-            found: version,
-            known,
-        });
+pub(super) fn migrate(
+    conn: &mut Connection,
+    migrations: &[Migration<StoreError>],
+) -> Result<(), StoreError> {
+    let done = hearth_shared::migrate::migrate(conn, migrations).map_err(|e| match e {
+        MigrateError::TooNew { found, known } => StoreError::TooNew {
+            found: found.into(),
+            known: known.into(),
+        },
+        MigrateError::Sql { source, .. } => StoreError::Sqlite(source),
+        MigrateError::Step { source, .. } => source,
+    })?;
+    if done.from != done.to {
+        tracing::info!(from = done.from, to = done.to, "database migrated");
     }
-    for (i, (sql, after)) in migrations.iter().enumerate().skip(version as usize) {
-        tx.execute_batch(sql)?;
-        if let Some(after) = after {
-            after(&tx)?;
-        }
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-    }
-    tx.commit()?;
     Ok(())
 }
 

@@ -61,8 +61,8 @@ fn bodies(device: DeviceId) -> Vec<String> {
 /// left it: hex TEXT device ids, one row per table.
 fn version_3(dir: &Path, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
     let conn = Connection::open(db_path(dir)).unwrap();
-    for (sql, _) in &MIGRATIONS[..3] {
-        conn.execute_batch(sql).unwrap();
+    for m in &MIGRATIONS[..3] {
+        conn.execute_batch(m.sql).unwrap();
     }
     conn.pragma_update(None, "user_version", 3).unwrap();
     let device = records[0].0.device.to_string();

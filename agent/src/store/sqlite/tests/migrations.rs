@@ -44,7 +44,7 @@ fn migration_0003_turns_pending_rows_into_no_row() {
              SELECT seq, 'pending', NULL, captured_at FROM records",
         )
         .unwrap();
-    store.conn.execute_batch(MIGRATIONS[2].1).unwrap(); // idempotent here
+    store.conn.execute_batch(MIGRATIONS[2].sql).unwrap(); // idempotent here
     let rows: i64 = store
         .conn
         .query_row("SELECT COUNT(*) FROM record_status", [], |r| r.get(0))
@@ -61,7 +61,7 @@ fn issue_7_a_plaintext_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DB_FILE);
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(MIGRATIONS[0].1).unwrap();
+    conn.execute_batch(MIGRATIONS[0].sql).unwrap();
     conn.pragma_update(None, "user_version", 1).unwrap();
     conn.execute(
         "INSERT INTO records (seq, hash, signed, captured_at) VALUES (1, zeroblob(32), x'01', 0)",
@@ -94,8 +94,8 @@ fn migration_0005_keeps_every_child_tag_of_a_version_4_store() {
     let mut signed = Vec::new();
     {
         let conn = Connection::open(&path).unwrap();
-        for (_, sql) in &MIGRATIONS[..4] {
-            conn.execute_batch(sql).unwrap();
+        for m in &MIGRATIONS[..4] {
+            conn.execute_batch(m.sql).unwrap();
         }
         conn.pragma_update(None, "user_version", 4).unwrap();
         // Records and index rows exactly as version 4's append wrote them.
@@ -237,15 +237,15 @@ fn migration_0005_keeps_every_child_tag_of_a_version_4_store() {
 }
 
 /// A store at `version` exactly as the hand-written runner that
-/// `rusqlite_migration` replaced left it: each migration in a transaction
+/// the shared runner replaced left it: each migration in a transaction
 /// of its own, `user_version` set to its number.
 fn store_of_the_old_runner(path: &std::path::Path, version: usize) {
     let mut conn = Connection::open(path).unwrap();
     conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
         .unwrap();
-    for (i, (_, sql)) in MIGRATIONS[..version].iter().enumerate() {
+    for (i, m) in MIGRATIONS[..version].iter().enumerate() {
         let tx = conn.transaction().unwrap();
-        tx.execute_batch(sql).unwrap();
+        tx.execute_batch(m.sql).unwrap();
         tx.pragma_update(None, "user_version", i as u32 + 1)
             .unwrap();
         tx.commit().unwrap();
@@ -263,7 +263,7 @@ fn schema_of(conn: &Connection) -> Vec<(String, String, Option<String>)> {
         .unwrap()
 }
 
-/// Issue 13: `rusqlite_migration` numbers `user_version` as the old runner
+/// Issue 13: the shared runner numbers `user_version` as the old runner
 /// did. A store the old runner left at any version opens, gets exactly
 /// the migrations it lacks (none re-run: 0001 would fail on its existing
 /// tables), and ends with the schema the old runner gave a new store.
