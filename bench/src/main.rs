@@ -24,9 +24,7 @@ use anyhow::{Context, bail};
 use clap::Parser as _;
 use hearth_agent::capture::capture_body;
 use hearth_agent::clock;
-use hearth_agent::keyring::Keyring;
-use hearth_agent::seal::Sealer;
-use hearth_agent::store::{LocalStore, RecordStore};
+use hearth_agent::store::RecordStore;
 use hearth_bench::chronology::figure_chronology;
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
@@ -506,12 +504,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
 /// data key as the agent does, Argon2 once); returns their signed bytes.
 /// 10,000 process starts would dominate the setup time.
 fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
-    let ring = Keyring::load(store)?;
-    let dk = ring
-        .unwrap_key(PASSPHRASE)?
-        .context("the bench passphrase does not unwrap the keyring")?;
-    let key = ring.device_key(&dk)?;
-    let mut st = LocalStore::open_dir(store)?.unlocked(Sealer::new(&dk));
+    let (mut st, key) = hearth_agent::unlock::open_store(store, PASSPHRASE)?;
     let clock = clock::from_env()?;
     let pool = corpus::child_pool(SEED, 64);
     let c = st.counts()?;
