@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command: the README's, and what .ci/run calls.
-# Formatting, lints, the whole test suite (unit, integration and the
-# end-to-end tests of the real binaries), the no_std core for a
+# Formatting, the module graph (no import cycle) and file sizes, lints,
+# the whole test suite (unit, integration and the end-to-end tests of the
+# real binaries), the no_std core for a
 # microcontroller target with no allocator, the tablet binary built for
 # armv7 and run under qemu-user, a check that no release binary holds a test
 # hook, and the benchmarks in quick mode (so they keep compiling and
@@ -18,6 +19,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "module graph: no import cycles; no source file over 800 lines"
+python3 scripts/module-graph.py --check
+bash scripts/file-sizes.sh 800
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
