@@ -49,6 +49,7 @@ pub mod http;
 pub mod ingest;
 pub mod keys;
 pub mod line;
+pub mod links;
 pub mod localtime;
 pub mod receipt;
 pub mod store;

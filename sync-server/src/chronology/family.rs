@@ -54,41 +54,17 @@ pub const fn implies_household(kind: RecordKind) -> bool {
     }
 }
 
-/// A stored record naming several children: what the family rule needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedTogether {
-    /// Its kind.
-    pub kind: RecordKind,
-    /// The children it names.
-    pub children: Vec<ChildRef>,
-}
+pub use crate::links::{FamilyLinks, NamedTogether, pair};
 
-/// Everything that decides families.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FamilyLinks {
-    /// Records naming several children.
-    pub named_together: Vec<NamedTogether>,
-    /// Administrators' links.
-    pub linked: Vec<(ChildRef, ChildRef)>,
-    /// Administrators' unlinks: pairs no record links.
-    pub unlinked: Vec<(ChildRef, ChildRef)>,
-}
-
-/// A pair in a fixed order, so `(a, b)` and `(b, a)` are one pair.
-pub fn pair(a: &ChildRef, b: &ChildRef) -> (ChildRef, ChildRef) {
-    if a <= b {
-        (a.clone(), b.clone())
-    } else {
-        (b.clone(), a.clone())
-    }
-}
-
-/// The records that may link children: those of a household kind.
+/// The records that may link children: those of a household kind that
+/// stand (a record entered in error, through its latest correction, links
+/// nobody).
 fn household_records(links: &FamilyLinks) -> impl Iterator<Item = &NamedTogether> {
+    let retracted = super::retracted(&links.corrections);
     links
         .named_together
         .iter()
-        .filter(|r| implies_household(r.kind))
+        .filter(move |r| implies_household(r.kind) && !retracted.contains(&r.id))
 }
 
 /// Every link in force: each pair named together by a household record
@@ -153,6 +129,10 @@ mod tests {
 
     fn named(kind: RecordKind, children: &[&str]) -> NamedTogether {
         NamedTogether {
+            id: hearth_shared::RecordId {
+                device: hearth_shared::DeviceId([1; 8]),
+                seq: hearth_shared::Seq(1),
+            },
             kind,
             children: children.iter().map(|c| child(c)).collect(),
         }
@@ -207,7 +187,7 @@ mod tests {
         let links = FamilyLinks {
             named_together: vec![named(RecordKind::HomeVisit, &[ANNA, BEN])],
             linked: vec![(child(CARA), child(BEN))],
-            unlinked: vec![],
+            ..FamilyLinks::default()
         };
         assert_eq!(family_of(&child(ANNA), &links).len(), 3);
         assert_eq!(family_of(&child(CARA), &FamilyLinks::default()).len(), 1);

@@ -8,9 +8,9 @@ pub mod sqlite;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
-use crate::chronology::family::FamilyLinks;
 use crate::clock::ClockState;
 pub use crate::line::{Amends, FiledRecord, Line};
+use crate::links::FamilyLinks;
 
 /// Why the store failed. Always the server's problem, never the client's.
 #[derive(Debug, thiserror::Error)]

@@ -99,6 +99,7 @@ fn fixture() -> Chronology {
             .iter()
             .filter(|r| r.line.children.len() > 1)
             .map(|r| NamedTogether {
+                id: r.line.id,
                 kind: r.line.kind,
                 children: r.line.children.clone(),
             })

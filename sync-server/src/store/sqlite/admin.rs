@@ -8,7 +8,7 @@ use hearth_shared::{DeviceId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::rows::{DEVICE_COLUMNS, STAFF_SEPARATOR, dev, parse_child, read_device};
-use crate::chronology::family::pair;
+use crate::links::pair;
 use crate::store::{
     Device, EnrolRefusal, FamilyChange, Grant, Revocation, Role, StoreError, User, UserChange,
     UserEntry,

@@ -44,7 +44,7 @@ use super::{
     Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx, Role,
     Store, StoreError, User, UserChange, UserEntry,
 };
-use crate::chronology::family::FamilyLinks;
+use crate::links::FamilyLinks;
 
 /// The database file inside the data directory.
 pub fn db_path(data: &Path) -> PathBuf {

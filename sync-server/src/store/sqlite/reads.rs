@@ -3,14 +3,14 @@
 //! access log (and its one write, before a read is served), and what is
 //! held aside and the alarms raised. A pull decodes no record.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use hearth_shared::{ChildRef, RecordId, Seq, Timestamp};
 use rusqlite::{Connection, params};
 
 use super::rows::{CHILD_SEPARATOR, LINE_COLUMNS, dev, dev_at, parse_child, read_line};
-use crate::chronology::family::{FamilyLinks, NamedTogether};
 use crate::line::FiledRecord;
+use crate::links::{FamilyLinks, NamedTogether};
 use crate::store::{Access, Alarm, Held, HoldStatus, StoreError, Via};
 
 pub(super) fn records_for(
@@ -99,10 +99,11 @@ pub(super) fn add_corrected(
     }
 }
 
-/// Records entered in error, and their corrections (issue 12): a
-/// retracted record links no family. Reads every correction (through
-/// the partial index of amendments) and the records they correct.
-pub(super) fn retracted_records(conn: &Connection) -> Result<BTreeSet<RecordId>, StoreError> {
+/// Every correction and the records it corrects (issue 12: the chronology
+/// decides from them which records were entered in error, and a retracted
+/// record links no family). Reads them through the partial index of
+/// amendments.
+pub(super) fn corrections(conn: &Connection) -> Result<Vec<FiledRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {LINE_COLUMNS} FROM records r INDEXED BY records_corrects
          LEFT JOIN devices d ON d.id = r.device
@@ -119,14 +120,16 @@ pub(super) fn retracted_records(conn: &Connection) -> Result<BTreeSet<RecordId>,
         out.push(rec);
     }
     add_corrected(conn, &mut out, &mut seen, corrections)?;
-    Ok(crate::chronology::retracted(&out))
+    Ok(out)
 }
 
 pub(super) fn family_links(conn: &Connection) -> Result<FamilyLinks, StoreError> {
-    let mut links = FamilyLinks::default();
+    let mut links = FamilyLinks {
+        corrections: corrections(conn)?,
+        ..FamilyLinks::default()
+    };
     // Only records naming several children, through their partial
     // index (INDEXED BY fails loudly if the index cannot serve it).
-    let retracted = retracted_records(conn)?;
     let mut stmt = conn.prepare(
         "SELECT kind, children, device, seq FROM records INDEXED BY records_naming_several
          WHERE instr(children, char(10)) > 0 ORDER BY device, seq",
@@ -137,13 +140,10 @@ pub(super) fn family_links(conn: &Connection) -> Result<FamilyLinks, StoreError>
             device: dev_at(row, 2)?,
             seq: Seq(row.get::<_, i64>(3)? as u64),
         };
-        // A record entered in error links nobody.
-        if retracted.contains(&id) {
-            continue;
-        }
         let kind: String = row.get(0)?;
         let children: String = row.get(1)?;
         links.named_together.push(NamedTogether {
+            id,
             kind: kind
                 .parse()
                 .map_err(|_| StoreError::Corrupt("a record kind"))?,
