@@ -2321,3 +2321,43 @@ fn issue_12_times_people_read_are_local_with_their_zone() {
         }
     }
 }
+
+/// Runs an administration command whose standard output is a pipe nobody
+/// reads any more (`hearth-server devices | head -0`).
+fn admin_into_a_closed_pipe(data: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("USER", "test-runner")
+        .env("LOGNAME", "test-runner")
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+/// Issue 13 (ripgrep's rule): a reader that stops reading is not a
+/// failure of a listing (it used to panic in `print!`), but a token shown
+/// once that could not be written is an error, not a silent success.
+#[test]
+fn a_closed_output_ends_a_listing_quietly_but_fails_a_new_token() {
+    let dir = private_dir();
+    admin_ok(
+        dir.path(),
+        &["enrol-token", "--agency", "HV-NORTH", "--worker", "w1"],
+    );
+    let listing = admin_into_a_closed_pipe(dir.path(), &["devices", "--json"]);
+    let stderr = String::from_utf8_lossy(&listing.stderr);
+    assert!(listing.status.success(), "{:?}: {stderr}", listing.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let token = admin_into_a_closed_pipe(
+        dir.path(),
+        &["enrol-token", "--agency", "HV-NORTH", "--worker", "w2"],
+    );
+    let stderr = String::from_utf8_lossy(&token.stderr);
+    assert_eq!(token.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

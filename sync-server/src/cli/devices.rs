@@ -4,7 +4,7 @@
 use hearth_shared::DeviceId;
 
 use super::args::{EnrolTokenArgs, StaffCommand};
-use super::{CliError, Context};
+use super::{CliError, Context, out, out_once};
 use crate::admin;
 use crate::backend::Backend;
 
@@ -25,7 +25,7 @@ pub fn enrol_token<S: Backend>(ctx: &Context, a: EnrolTokenArgs) -> Result<(), C
         &a.staff,
         a.expires,
     )?;
-    println!("{}", token.expose());
+    out_once(format_args!("{}\n", token.expose()))?;
     eprintln!(
         "enrolment token for {}/{}, valid once until {}; it is not shown again",
         a.agency,
@@ -45,14 +45,14 @@ pub fn staff<S: Backend>(ctx: &Context, action: StaffCommand) -> Result<(), CliE
     let store = S::open(&ctx.data)?;
     admin::set_staff(&store, ctx.clock.as_ref(), id, &workers, on)?;
     let staff = store.device(id)?.map(|d| d.staff).unwrap_or_default();
-    println!("staff of {id}: {}", staff.join(", "));
+    out(format_args!("staff of {id}: {}\n", staff.join(", ")))?;
     Ok(())
 }
 
 /// `devices`.
 pub fn list<S: Backend>(ctx: &Context, json: bool) -> Result<(), CliError> {
     let store = S::open(&ctx.data)?;
-    print!("{}", admin::devices(&store, json, &ctx.zone)?);
+    out(format_args!("{}", admin::devices(&store, json, &ctx.zone)?))?;
     Ok(())
 }
 
@@ -61,6 +61,6 @@ pub fn revoke<S: Backend>(ctx: &Context, device: &str, reason: &str) -> Result<(
     let id = device_id(device)?;
     let store = S::open(&ctx.data)?;
     admin::revoke(&store, ctx.clock.as_ref(), id, reason)?;
-    println!("revoked {id}");
+    out(format_args!("revoked {id}\n"))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use hearth_shared::ChildRef;
 
 use super::args::FamilyCommand;
-use super::{CliError, Context, child, reader};
+use super::{CliError, Context, child, out, reader};
 use crate::admin::{self, FamilyRequest};
 use crate::backend::Backend;
 
@@ -39,7 +39,7 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, reason.as_deref());
             admin::link_family(&store, clock, &req)?;
-            println!("linked {a} and {b}");
+            out(format_args!("linked {a} and {b}\n"))?;
         }
         FamilyCommand::Unlink {
             a,
@@ -50,19 +50,22 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, Some(&reason));
             let through = admin::unlink_family(&store, clock, &req)?;
-            println!(
-                "unlinked {a} and {b}; records naming both no longer link them until `family link`"
-            );
+            out(format_args!(
+                "unlinked {a} and {b}; records naming both no longer link them until `family link`\n"
+            ))?;
             if !through.is_empty() {
                 let names: Vec<String> = through.iter().map(ToString::to_string).collect();
-                println!(
-                    "note: they are still in one family through {}; unlink those pairs too to separate them",
+                out(format_args!(
+                    "note: they are still in one family through {}; unlink those pairs too to separate them\n",
                     names.join(", ")
-                );
+                ))?;
             }
         }
         FamilyCommand::History { json } => {
-            print!("{}", admin::family_history(&store, json, &ctx.zone)?);
+            out(format_args!(
+                "{}",
+                admin::family_history(&store, json, &ctx.zone)?
+            ))?;
         }
     }
     Ok(())

@@ -100,6 +100,38 @@ pub enum CliError {
     /// The async runtime.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// Writing to standard output failed (not a reader that stopped
+    /// reading: see [`out`]).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+/// Writes a command's output. A reader that stops reading early
+/// (`hearth-server devices | head -1`) is not an error: the command did
+/// its work (a read was logged before it was served), so a broken pipe
+/// ends the output quietly with success, as ripgrep does, instead of a
+/// panic from `print!`.
+pub(crate) fn out(text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    match write_out(text) {
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// Writes a secret that is shown once (a new token): unlike [`out`], a
+/// closed output is an error, so that nobody believes a token was handed
+/// over when it was not (rotate it, and it is shown again).
+pub(crate) fn out_once(text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    write_out(text)
+}
+
+fn write_out(text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_fmt(text)
+        .and_then(|()| stdout.flush())
+        .map_err(CliError::Output)
 }
 
 /// What every command is given: the data directory, the zone of times

@@ -3,7 +3,7 @@
 //! access log, under the operating-system user, before it is printed.
 
 use super::args::{AccessLogArgs, ChronologyArgs, QuarantineArgs};
-use super::{CliError, Context, child, reader};
+use super::{CliError, Context, child, out, reader};
 use crate::admin;
 use crate::audit::{PullRequest, day_range, pull};
 use crate::backend::Backend;
@@ -27,7 +27,7 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
     };
     let store = S::open(&ctx.data)?;
     let chron = pull(&store, ctx.clock.as_ref(), &req)?;
-    print!("{}", a.format.render_in(&chron, &ctx.zone));
+    out(format_args!("{}", a.format.render_in(&chron, &ctx.zone)))?;
     Ok(())
 }
 
@@ -44,7 +44,10 @@ pub fn access_log<S: Backend>(ctx: &Context, a: AccessLogArgs) -> Result<(), Cli
         )?,
     };
     let store = S::open(&ctx.data)?;
-    print!("{}", admin::access_log(&store, a.json, &filter, &ctx.zone)?);
+    out(format_args!(
+        "{}",
+        admin::access_log(&store, a.json, &filter, &ctx.zone)?
+    ))?;
     Ok(())
 }
 
@@ -59,6 +62,9 @@ pub fn quarantine<S: Backend>(ctx: &Context, a: QuarantineArgs) -> Result<(), Cl
         bytes: a.bytes,
         zone: &ctx.zone,
     };
-    print!("{}", admin::quarantine(&store, ctx.clock.as_ref(), &read)?);
+    out(format_args!(
+        "{}",
+        admin::quarantine(&store, ctx.clock.as_ref(), &read)?
+    ))?;
     Ok(())
 }

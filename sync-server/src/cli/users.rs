@@ -2,7 +2,7 @@
 //! on one stdout line; details go to stderr.
 
 use super::args::UserCommand;
-use super::{CliError, Context};
+use super::{CliError, Context, out, out_once};
 use crate::admin;
 use crate::backend::Backend;
 
@@ -13,20 +13,24 @@ pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliErro
     match action {
         UserCommand::Add { name, role } => {
             let token = admin::add_user(&store, clock, &name, role)?;
-            println!("{}", token.expose());
+            out_once(format_args!("{}\n", token.expose()))?;
             eprintln!(
                 "API token for {name} ({}); it is not shown again",
                 role.as_str()
             );
         }
-        UserCommand::List { json } => print!("{}", admin::users(&store, json, &ctx.zone)?),
+        UserCommand::List { json } => {
+            out(format_args!("{}", admin::users(&store, json, &ctx.zone)?))?
+        }
         UserCommand::Revoke { name, reason } => {
             admin::revoke_user(&store, clock, &name, &reason)?;
-            println!("revoked user {name}; their API token no longer works");
+            out(format_args!(
+                "revoked user {name}; their API token no longer works\n"
+            ))?;
         }
         UserCommand::Rotate { name } => {
             let token = admin::rotate_user(&store, &name)?;
-            println!("{}", token.expose());
+            out_once(format_args!("{}\n", token.expose()))?;
             eprintln!(
                 "new API token for {name}; the old one no longer works; it is not shown again"
             );
