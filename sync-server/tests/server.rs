@@ -156,16 +156,19 @@ fn private_dir() -> tempfile::TempDir {
         .unwrap()
 }
 
-fn admin(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data")
+fn admin_command(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data")
         .arg(data)
         .args(args)
         .env("USER", "test-runner")
         .env("LOGNAME", "test-runner")
-        .env_remove("HEARTH_TZ")
-        .output()
-        .unwrap()
+        .env_remove("HEARTH_TZ");
+    cmd
+}
+
+fn admin(data: &Path, args: &[&str]) -> Output {
+    admin_command(data, args).output().unwrap()
 }
 
 /// The operating-system user running the tests, as `id -un` names it.
@@ -2327,15 +2330,7 @@ fn issue_12_times_people_read_are_local_with_their_zone() {
 fn admin_into_a_closed_pipe(data: &Path, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("USER", "test-runner")
-        .env("LOGNAME", "test-runner")
-        .stdout(writer)
-        .output()
-        .unwrap()
+    admin_command(data, args).stdout(writer).output().unwrap()
 }
 
 /// Issue 13 (ripgrep's rule): a reader that stops reading is not a
