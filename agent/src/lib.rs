@@ -41,6 +41,7 @@
 //! gathers them and maps each to the exit code of `docs/sync-protocol.md`.
 
 pub mod amend;
+pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod clock;
