@@ -4,12 +4,23 @@
 //! | --- | --- | --- |
 //! | `POST /v1/enrol` | [`EnrolRequest`] (JSON) | [`EnrolResponse`] (JSON) |
 //! | `POST /v1/sync` | [`UploadBatch`] (postcard, `application/x-hearth-batch`) | [`UploadResponse`] (JSON) |
+//! | `POST /v1/outbox` | [`OutboxUpload`] (postcard, `application/x-hearth-outbox`) | [`UploadResponse`] (JSON) |
 //!
 //! The upload is postcard, not JSON, so the bytes on the wire stay close to
 //! the records' own bytes on a slow link. Its header (device, clock reading,
 //! and a hash of the records) is signed with the device key under
 //! [`BATCH_DOMAIN`], so nobody else can report a device's clock, and a
 //! replayed header can only carry the records it was made for.
+//!
+//! The outbox (issue 14): a locked tablet cannot sign a batch header (its
+//! device key is sealed under the passphrase), so at capture it also seals
+//! each record's signed bytes to the server's X25519 outbox key
+//! ([`seal_record`]: X25519 + XChaCha20-Poly1305, a fresh ephemeral key per
+//! record), and `POST /v1/outbox` takes those boxes. The server opens them
+//! ([`open_sealed`]) and authenticates the upload by the records' own device
+//! signatures. The outbox key reaches the tablet in [`EnrolResponse::outbox_key`]
+//! or, for a tablet enrolled before, as an [`OutboxKeyNotice`] signed with
+//! the receipt key it pinned.
 //!
 //! The whole contract (TLS, status codes, error codes, receipts, exit codes
 //! of the agent) is `docs/sync-protocol.md`: agent and server both follow it.
@@ -58,6 +69,11 @@ pub struct EnrolResponse {
     pub server_key: String,
     /// The server's clock.
     pub server_time: Timestamp,
+    /// The server's X25519 outbox key, 64 hex digits, pinned like
+    /// `server_key`. Absent from older servers: then the device has no
+    /// outbox until a sync brings an [`OutboxKeyNotice`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_key: Option<String>,
 }
 
 /// A bounded batch of one device's signed records.
@@ -165,6 +181,10 @@ pub struct UploadResponse {
     pub verdicts: Vec<Verdict>,
     /// Signed receipts covering the accepted records, hex-encoded.
     pub receipts: Vec<String>,
+    /// The server's outbox key, signed with its receipt key, for devices
+    /// enrolled before the server had one. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_key: Option<OutboxKeyNotice>,
 }
 
 crate::words! {
@@ -283,9 +303,169 @@ impl RevocationNotice {
     }
 }
 
+/// The content type of an [`OutboxUpload`].
+pub const OUTBOX_CONTENT_TYPE: &str = "application/x-hearth-outbox";
+
+/// Prefixed to an outbox key before the server signs it.
+pub const OUTBOX_KEY_DOMAIN: &[u8] = b"hearth/outbox-key/v1\0";
+
+/// The bytes a sealed box adds to what it seals: the ephemeral X25519
+/// public key (32), the XChaCha20 nonce (24) and the Poly1305 tag (16).
+pub const SEALED_OVERHEAD: usize = 32 + 24 + 16;
+
+/// A locked device's sealed records (`POST /v1/outbox`). Nothing in it is
+/// signed as a whole: each box opens to a record the device signed, and
+/// that is what authenticates the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxUpload {
+    /// The device whose records the boxes hold.
+    pub device: DeviceId,
+    /// Sealed boxes ([`seal_record`]), each holding one signed record.
+    pub boxes: Vec<Vec<u8>>,
+}
+
+/// Seals `signed` (a record's signed bytes, unchanged) to the server's
+/// X25519 key `recipient`: `ephemeral public key ‖ nonce ‖ ciphertext`.
+/// The caller supplies fresh randomness (`ephemeral`, `nonce`) from the OS;
+/// only the holder of the server's secret key can open the box, and the
+/// sender cannot (the ephemeral secret is dropped here).
+pub fn seal_record(
+    recipient: &[u8; 32],
+    ephemeral: [u8; 32],
+    nonce: [u8; 24],
+    signed: &[u8],
+) -> Vec<u8> {
+    use crypto_box::aead::Aead;
+    let esk = crypto_box::SecretKey::from_bytes(ephemeral);
+    let epk = esk.public_key();
+    let sealer = crypto_box::ChaChaBox::new(&crypto_box::PublicKey::from_bytes(*recipient), &esk);
+    let ciphertext = sealer
+        .encrypt(&nonce.into(), signed)
+        .expect("XChaCha20-Poly1305 seals any length a record has");
+    let mut out = Vec::with_capacity(SEALED_OVERHEAD + signed.len());
+    out.extend_from_slice(epk.as_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ciphertext);
+    out
+}
+
+/// Opens a box made by [`seal_record`] with the server's X25519 secret
+/// key; `None` for anything that is not a box sealed to this key.
+pub fn open_sealed(secret: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    use crypto_box::aead::Aead;
+    if sealed.len() < SEALED_OVERHEAD {
+        return None;
+    }
+    let (epk, rest) = sealed.split_at(32);
+    let (nonce, ciphertext) = rest.split_at(24);
+    let epk = crypto_box::PublicKey::from_slice(epk).ok()?;
+    let opener = crypto_box::ChaChaBox::new(&epk, &crypto_box::SecretKey::from_bytes(*secret));
+    let nonce = crypto_box::Nonce::clone_from_slice(nonce);
+    opener.decrypt(&nonce, ciphertext).ok()
+}
+
+/// The X25519 public key of an outbox secret key.
+pub fn outbox_public_key(secret: &[u8; 32]) -> [u8; 32] {
+    crypto_box::SecretKey::from_bytes(*secret)
+        .public_key()
+        .to_bytes()
+}
+
+/// The server's outbox key, signed with its receipt key: how a device
+/// enrolled before the server had an outbox key learns it, trusting only
+/// the receipt key it pinned at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxKeyNotice {
+    /// The X25519 public key, 64 hex digits.
+    pub key: String,
+    /// The receipt key's signature over it, 128 hex digits.
+    pub signature: String,
+}
+
+impl OutboxKeyNotice {
+    /// The server signs its outbox public key.
+    pub fn sign(server_key: &SigningKey, outbox_key: &[u8; 32]) -> Self {
+        let sig = sign_with_domain(server_key, OUTBOX_KEY_DOMAIN, outbox_key);
+        Self {
+            key: alloc::format!("{}", Hex(outbox_key)),
+            signature: alloc::format!("{}", Hex(&sig.to_bytes())),
+        }
+    }
+
+    /// The key, if the notice is `server_key`'s.
+    pub fn verify(&self, server_key: &VerifyingKey) -> Option<[u8; 32]> {
+        let key = parse_hex::<32>(&self.key)?;
+        let sig = parse_hex::<64>(&self.signature)?;
+        verify_with_domain(
+            server_key,
+            OUTBOX_KEY_DOMAIN,
+            &key,
+            &Signature::from_bytes(&sig),
+        )
+        .then_some(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_record_opens_only_with_its_servers_secret_and_unchanged() {
+        let secret = [3u8; 32];
+        let other = [4u8; 32];
+        let public = outbox_public_key(&secret);
+        let signed = b"the signed bytes of a record".to_vec();
+        let sealed = seal_record(&public, [5; 32], [6; 24], &signed);
+        assert_eq!(sealed.len(), signed.len() + SEALED_OVERHEAD);
+        // The plaintext does not appear in the box.
+        assert!(!sealed.windows(signed.len()).any(|w| w == signed.as_slice()));
+        assert_eq!(open_sealed(&secret, &sealed), Some(signed.clone()));
+        assert_eq!(open_sealed(&other, &sealed), None);
+        // Any flipped bit (key, nonce or ciphertext) refuses the box.
+        for i in [0, 40, sealed.len() - 1] {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert_eq!(open_sealed(&secret, &bad), None, "byte {i}");
+        }
+        assert_eq!(open_sealed(&secret, &sealed[..SEALED_OVERHEAD - 1]), None);
+        assert_eq!(open_sealed(&secret, &[]), None);
+        // Fresh randomness gives a different box for the same record.
+        assert_ne!(seal_record(&public, [7; 32], [6; 24], &signed), sealed);
+    }
+
+    #[test]
+    fn an_outbox_key_notice_verifies_only_with_its_receipt_key() {
+        let server = SigningKey::from_bytes(&[1; 32]);
+        let other = SigningKey::from_bytes(&[2; 32]);
+        let key = outbox_public_key(&[9; 32]);
+        let notice = OutboxKeyNotice::sign(&server, &key);
+        assert_eq!(notice.verify(&server.verifying_key()), Some(key));
+        assert_eq!(notice.verify(&other.verifying_key()), None);
+        let mut swapped = notice.clone();
+        swapped.key = alloc::format!("{}", Hex(&outbox_public_key(&[8; 32])));
+        assert_eq!(swapped.verify(&server.verifying_key()), None);
+        let mut garbled = notice;
+        garbled.signature.replace_range(0..2, "zz");
+        assert_eq!(garbled.verify(&server.verifying_key()), None);
+        // A revocation signature over the same bytes is not an outbox notice.
+        let cross = sign_with_domain(&server, REVOCATION_DOMAIN, &key);
+        let forged = OutboxKeyNotice {
+            key: alloc::format!("{}", Hex(&key)),
+            signature: alloc::format!("{}", Hex(&cross.to_bytes())),
+        };
+        assert_eq!(forged.verify(&server.verifying_key()), None);
+    }
+
+    #[test]
+    fn old_bodies_without_outbox_fields_still_read() {
+        let old = r#"{"device":"0102030405060708","agency":"A","worker":"w","server_key":"00","server_time":"2026-11-20T10:00:00Z"}"#;
+        let r: EnrolResponse = serde_json::from_str(old).unwrap();
+        assert_eq!(r.outbox_key, None);
+        let old = r#"{"server_time":"2026-11-20T10:00:00Z","clock_offset_seconds":0,"verdicts":[],"receipts":[]}"#;
+        let r: UploadResponse = serde_json::from_str(old).unwrap();
+        assert_eq!(r.outbox_key, None);
+    }
 
     #[test]
     fn a_revocation_notice_verifies_only_for_its_server_and_device() {

@@ -1,5 +1,6 @@
-//! Secrets: the server's receipt-signing key ([`load_or_create_server_key`])
-//! and one-time tokens ([`SecretToken`], stored only as [`token_hash`]).
+//! Secrets: the server's receipt-signing key ([`load_or_create_server_key`]),
+//! its X25519 outbox key ([`load_or_create_outbox_key`], issue 14) and
+//! one-time tokens ([`SecretToken`], stored only as [`token_hash`]).
 //!
 //! Why hash tokens: the database may be copied into backups; a SHA-256 of
 //! 32 random bytes cannot be turned back into a token, and comparing hashes
@@ -69,6 +70,67 @@ pub fn load_or_create_server_key(data: &Path, enrolled: bool) -> Result<SigningK
             let key = SigningKey::generate(&mut OsRng);
             write_secret(&path, hex::encode(key.to_bytes()).as_bytes()).map_err(io)?;
             Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// The file holding the outbox key inside the data directory.
+pub fn outbox_key_path(data: &Path) -> PathBuf {
+    data.join("outbox_key")
+}
+
+/// The server's X25519 outbox secret key: tablets seal each record's
+/// signed bytes to its public half, so that a locked tablet can send them
+/// (`POST /v1/outbox`). No `Debug`, no `Clone`: it never leaves the server.
+pub struct OutboxSecret([u8; 32]);
+
+impl OutboxSecret {
+    /// The secret bytes, to open a box.
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The public key the tablets seal to.
+    pub fn public_key(&self) -> [u8; 32] {
+        hearth_shared::protocol::outbox_public_key(&self.0)
+    }
+}
+
+impl Drop for OutboxSecret {
+    fn drop(&mut self) {
+        self.0 = [0; 32];
+    }
+}
+
+/// Loads the outbox key from `DATA/outbox_key` (64 hex digits, mode 0600),
+/// creating it when missing, written like the receipt key.
+///
+/// Unlike the receipt key, a missing outbox key is created even when
+/// devices are enrolled: a server upgraded to issue 14 has none yet, and
+/// its tablets learn the new key at their next sync, signed by the receipt
+/// key they pinned. A tablet holding boxes sealed to a lost key still has
+/// every record, which it sends by the unlocked path.
+pub fn load_or_create_outbox_key(data: &Path, enrolled: bool) -> Result<OutboxSecret, KeyError> {
+    let path = outbox_key_path(data);
+    let io = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
+    match fs::read_to_string(&path) {
+        Ok(text) => hex::decode(text.trim())
+            .ok()
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .map(OutboxSecret)
+            .ok_or_else(|| KeyError::Corrupt(path.clone())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if enrolled {
+                tracing::warn!(path = %path.display(), "no outbox key: creating one; enrolled tablets learn it at their next sync");
+            }
+            let mut bytes = [0u8; 32];
+            OsRng.fill_bytes(&mut bytes);
+            write_secret(&path, hex::encode(bytes).as_bytes()).map_err(io)?;
+            Ok(OutboxSecret(bytes))
         }
         Err(e) => Err(io(e)),
     }
@@ -158,6 +220,21 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         // No temporary file is left beside it.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn outbox_key_is_created_once_with_mode_0600_and_a_corrupt_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_outbox_key(dir.path(), true).unwrap();
+        let b = load_or_create_outbox_key(dir.path(), true).unwrap();
+        assert_eq!(a.secret(), b.secret());
+        assert_eq!(a.public_key(), b.public_key());
+        let path = outbox_key_path(dir.path());
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        fs::write(&path, "not a key").unwrap();
+        let err = load_or_create_outbox_key(dir.path(), true).err().unwrap();
+        assert!(matches!(err, KeyError::Corrupt(_)), "{err}");
     }
 
     #[test]

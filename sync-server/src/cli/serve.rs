@@ -12,7 +12,8 @@ use crate::http::admit::BodyBudget;
 use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
-use crate::keys::load_or_create_server_key;
+use crate::http::OutboxKeys;
+use crate::keys::{load_or_create_outbox_key, load_or_create_server_key};
 use crate::tls::{CertSource, load_server_config};
 
 /// The limits the flags set, checked.
@@ -52,6 +53,10 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
         let mut store = S::open(&data)?;
         let enrolled = !store.devices()?.is_empty();
         let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
+        let outbox = Arc::new(OutboxKeys::new(
+            load_or_create_outbox_key(&data, enrolled)?,
+            &server_key,
+        ));
         let (tls, fingerprint) = load_server_config(&data, &source)?;
         // Test-only fault injection for the crash tests (the `test-hooks`
         // feature; a release server has none); see docs/api.md.
@@ -64,6 +69,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
             data,
             reads,
             server_key,
+            outbox,
             writer,
             limits,
             clock,

@@ -95,5 +95,6 @@ pub async fn enrol<S: Backend>(
         staff: grant.staff,
         server_key: hex::encode(st.server_key.verifying_key().as_bytes()),
         server_time: now,
+        outbox_key: Some(st.outbox.notice.key.clone()),
     }))
 }

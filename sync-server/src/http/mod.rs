@@ -10,6 +10,7 @@
 //! | `GET /v1/metrics` | [`metrics::Counters::render`] |
 //! | `POST /v1/enrol` | [`enrol`] |
 //! | `POST /v1/sync` | [`sync`] |
+//! | `POST /v1/outbox` | [`outbox`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
 //!
 //! Handlers are generic over the store backend (`AppState<S: Backend>`,
@@ -26,6 +27,7 @@ pub mod chronology;
 pub mod enrol;
 pub mod error;
 pub mod metrics;
+pub mod outbox;
 pub mod sync;
 
 use std::convert::Infallible;
@@ -39,7 +41,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
-use hearth_shared::protocol::ErrorCode;
+use hearth_shared::protocol::{ErrorCode, OutboxKeyNotice};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -53,6 +55,7 @@ use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::ingest::writer::Writer;
+use crate::keys::OutboxSecret;
 use crate::localtime::Zone;
 
 /// What every handler shares, over a store backend `S`.
@@ -64,6 +67,9 @@ pub struct AppState<S: Backend> {
     pub reads: Arc<S>,
     /// The receipt-signing key.
     pub server_key: Arc<SigningKey>,
+    /// The X25519 key tablets seal their outbox to, and its public half
+    /// signed with the receipt key (sent with every sync response).
+    pub outbox: Arc<OutboxKeys>,
     /// The ingest writer.
     pub writer: Writer,
     /// Limits.
@@ -85,6 +91,7 @@ impl<S: Backend> Clone for AppState<S> {
             data: self.data.clone(),
             reads: self.reads.clone(),
             server_key: self.server_key.clone(),
+            outbox: self.outbox.clone(),
             writer: self.writer.clone(),
             limits: self.limits,
             clock: self.clock.clone(),
@@ -92,6 +99,22 @@ impl<S: Backend> Clone for AppState<S> {
             budget: self.budget.clone(),
             zone: self.zone.clone(),
         }
+    }
+}
+
+/// The outbox key and its signed notice, made once at start.
+pub struct OutboxKeys {
+    /// The secret that opens the boxes.
+    pub secret: OutboxSecret,
+    /// Its public half, signed with the receipt key.
+    pub notice: OutboxKeyNotice,
+}
+
+impl OutboxKeys {
+    /// The notice for `secret`, signed with `server_key`.
+    pub fn new(secret: OutboxSecret, server_key: &SigningKey) -> Self {
+        let notice = OutboxKeyNotice::sign(server_key, &secret.public_key());
+        Self { secret, notice }
     }
 }
 
@@ -156,6 +179,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             post(enrol::enrol::<S>).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
         )
         .route("/v1/sync", post(sync::sync::<S>))
+        .route("/v1/outbox", post(outbox::outbox::<S>))
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),

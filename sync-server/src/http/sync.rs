@@ -39,19 +39,20 @@ fn unauthenticated() -> ApiError {
     )
 }
 
-fn bad_batch(message: impl Into<String>) -> ApiError {
+pub(super) fn bad_batch(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadBatch, message)
 }
 
-/// The batch, read within the body limits and decoded; the budget it holds
-/// (now standing for the decoded batch) is released when the guard drops.
-async fn read_batch<S: Backend>(
+/// The request body, read within the body limits; the budget it holds is
+/// released when the guard drops. `/v1/sync` and `/v1/outbox` both read
+/// through here, so both are bounded by the same limit and budget.
+pub(super) async fn read_body<S: Backend>(
     st: &AppState<S>,
     peer: &Peer,
     body: Body,
-) -> Result<(UploadBatch, Held), ApiError> {
+) -> Result<(Vec<u8>, Held), ApiError> {
     let limit = st.limits.max_body_bytes;
-    let (body, held) = st.budget.read(body, limit).await.map_err(|e| match e {
+    st.budget.read(body, limit).await.map_err(|e| match e {
         BodyError::TooLarge => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::BodyTooLarge,
@@ -71,7 +72,31 @@ async fn read_batch<S: Backend>(
             .retry_after(60)
         }
         BodyError::Read => bad_batch("the request body could not be read"),
-    })?;
+    })
+}
+
+/// The refusal of a batch with more records than the server takes.
+pub(super) fn too_many<S: Backend>(st: &AppState<S>, count: usize) -> Option<ApiError> {
+    (count > st.limits.max_batch_records).then(|| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BatchTooLarge,
+            format!(
+                "the batch has {count} records; the limit is {}; send smaller batches",
+                st.limits.max_batch_records
+            ),
+        )
+    })
+}
+
+/// The batch, read within the body limits and decoded; the budget it holds
+/// (now standing for the decoded batch) is released when the guard drops.
+async fn read_batch<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    body: Body,
+) -> Result<(UploadBatch, Held), ApiError> {
+    let (body, held) = read_body(st, peer, body).await?;
     let batch = match postcard::take_from_bytes::<UploadBatch>(&body) {
         Ok((b, [])) => b,
         _ => {
@@ -80,23 +105,15 @@ async fn read_batch<S: Backend>(
             ));
         }
     };
-    if batch.records.len() > st.limits.max_batch_records {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BatchTooLarge,
-            format!(
-                "the batch has {} records; the limit is {}; send smaller batches",
-                batch.records.len(),
-                st.limits.max_batch_records
-            ),
-        ));
+    if let Some(refusal) = too_many(st, batch.records.len()) {
+        return Err(refusal);
     }
     Ok((batch, held))
 }
 
 /// The answer to a batch that does not authenticate, logged and counted
 /// with its cause (which the client is not told).
-fn not_authenticated<S: Backend>(
+pub(super) fn not_authenticated<S: Backend>(
     st: &AppState<S>,
     peer: &Peer,
     claimed: DeviceId,
@@ -172,6 +189,16 @@ pub async fn sync<S: Backend>(
     let received_at = st.clock.now();
     let st2 = st.clone();
     let job = blocking(move || check(&st2, &peer, batch, received_at)).await?;
+    commit(&st, job).await
+}
+
+/// Hands a checked job to the writer and answers with its verdicts and,
+/// once the writer reports the commit, the signed receipts. The one ingest
+/// path of `/v1/sync` and `/v1/outbox`.
+pub(super) async fn commit<S: Backend>(
+    st: &AppState<S>,
+    job: BatchJob,
+) -> Result<Json<UploadResponse>, ApiError> {
     let device = job.device;
     let (outcome, committed_at) = match st.writer.submit(job).await {
         Some(done) => done.map_err(|e| ApiError::internal(&e))?,
@@ -193,5 +220,6 @@ pub async fn sync<S: Backend>(
         clock_offset_seconds: outcome.clock_offset,
         verdicts: outcome.verdicts,
         receipts,
+        outbox_key: Some(st.outbox.notice.clone()),
     }))
 }
