@@ -30,6 +30,9 @@
 //! - [`amend`]: builds a correction from the original record (pure).
 //! - [`capture`]: turns a JSON body into a signed, chained, durably stored
 //!   record.
+//! - [`outbox`]: the sealed outbox (issue 14): each record's signed bytes
+//!   sealed at capture to the server's X25519 key, sent by a locked tablet
+//!   ([`sync::outbox`]).
 //! - [`sync`]: [`sync::plan`] is pure (pending records → batches; server
 //!   response + receipts → which records become synced or rejected);
 //!   [`sync::transport`] is the HTTPS client; [`sync::run`] joins them.
@@ -49,6 +52,7 @@ pub mod commands;
 pub mod identity;
 pub mod keyring;
 pub mod keys;
+pub mod outbox;
 pub mod private_file;
 pub mod seal;
 pub mod store;

@@ -78,6 +78,7 @@ pub(super) fn enrol(
         enrolled_at: clock.now(),
     };
     store.set_registration(&reg)?;
+    crate::sync::outbox::pin_enrolled(&mut store, response.outbox_key.as_deref(), clock)?;
     tracing::info!(device = %key.device_id(), "device enrolled");
     emit(
         out,

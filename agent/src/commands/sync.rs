@@ -40,7 +40,12 @@ pub(super) fn sync_command(
     clock: &dyn Clock,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let (mut store, settings, key) = open(dir, clock)?;
+    let (mut store, settings, key) = match open(dir, clock) {
+        // Locked (no passphrase, no session, nobody to ask): send the
+        // sealed outbox, which needs neither (issue 14).
+        Err(CommandError::Locked { .. }) => return locked_sync(dir, clock, out),
+        other => other?,
+    };
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
     let server_key = reg.server_key;
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
@@ -77,6 +82,45 @@ pub(super) fn sync_command(
     if earlier > 0 {
         eprintln!(
             "{earlier} earlier rejected or quarantined record(s) need a person to resolve; see `hearth-agent list`"
+        );
+    }
+    if !report.unconfirmed.is_empty() {
+        return Err(CommandError::Unconfirmed {
+            count: report.unconfirmed.len(),
+            problems: report.problems,
+        });
+    }
+    if !report.refused.is_empty() {
+        return Ok(EXIT_REFUSED);
+    }
+    Ok(EXIT_OK)
+}
+
+/// `sync` on a locked store: the sealed outbox ([`sync::outbox`]).
+fn locked_sync(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8, CommandError> {
+    let (mut store, settings) = super::open_locked(dir)?;
+    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
+    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let report = sync::outbox::run_locked(
+        &mut store,
+        settings.device_id,
+        &reg.server_key,
+        clock,
+        &transport,
+    )?;
+    for (seq, status, reason) in &report.refused {
+        eprintln!(
+            "record {}-{seq} {status}: {reason} (unlock and sync to keep the reason)",
+            settings.device_id
+        );
+    }
+    let counts = store.counts()?;
+    emit(out, &format!("locked: sent the sealed outbox; {}", sync_line(&report, &counts)))?;
+    let (boxes, _) = store.outbox_size()?;
+    let unsealed = counts.pending.saturating_sub(boxes);
+    if unsealed > 0 {
+        eprintln!(
+            "{unsealed} pending record(s) have no sealed copy (captured before the server's outbox key was known); unlock and sync to send them"
         );
     }
     if !report.unconfirmed.is_empty() {

@@ -20,6 +20,8 @@ use hearth_shared::{
 
 pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
 
+use crate::outbox::OutboxKey;
+
 hearth_shared::words! {
     /// Where a record stands with the server. The words are what
     /// `record_status.status` holds (migration 0001's CHECK) and what is
@@ -287,8 +289,30 @@ pub trait RecordStore {
     /// The chain hash of record `seq`, if held.
     fn hash_of(&self, seq: Seq) -> Result<Option<RecordHash>, StoreError>;
 
-    /// Applies one batch's outcome in one transaction.
+    /// Applies one batch's outcome in one transaction, and drops the
+    /// outbox boxes of the records it settles. A locked store applies
+    /// receipts only: an outcome with a refusal (whose reason is sealed)
+    /// fails with [`StoreError::Locked`] and writes nothing.
     fn apply(&mut self, outcome: &PushOutcome, now: Timestamp) -> Result<(), StoreError>;
+
+    /// The pinned outbox key (issue 14), if any. Needs no data key.
+    fn outbox_key(&self) -> Result<Option<OutboxKey>, StoreError>;
+
+    /// Pins the server's outbox key; returns whether it changed (a changed
+    /// key drops the boxes sealed to the old one). Needs no data key.
+    fn pin_outbox_key(&mut self, key: &OutboxKey, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Seals into the outbox every pending record without a box (captured
+    /// before the key was pinned); returns how many. Needs the data key.
+    fn fill_outbox(&mut self) -> Result<usize, StoreError>;
+
+    /// Up to `limit` boxes of pending records after `after`, in seq order.
+    /// Needs no data key: the boxes are sealed to the server, not to this
+    /// tablet.
+    fn outbox_boxes(&self, after: Seq, limit: usize) -> Result<Vec<(Seq, Vec<u8>)>, StoreError>;
+
+    /// How many boxes the outbox holds and their total size in bytes.
+    fn outbox_size(&self) -> Result<(u64, u64), StoreError>;
 
     /// Counts by status.
     fn counts(&self) -> Result<StatusCounts, StoreError>;

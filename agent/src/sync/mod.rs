@@ -5,6 +5,8 @@
 //!   unconfirmed, with every receipt checked.
 //! - [`transport`]: the HTTPS client ([`transport::Uploader`] is what
 //!   [`run`] needs of it).
+//! - [`outbox`]: the locked sync (issue 14): the sealed outbox sent with
+//!   no passphrase, receipts checked the same way.
 //! - [`run`]: the loop. Each batch's outcome is applied in one store
 //!   transaction as soon as its response is judged, so an interruption at
 //!   any point loses at most the batch in flight, whose records are still
@@ -12,6 +14,7 @@
 //!   time. Rejected and quarantined records are never resent
 //!   automatically; they stay in the store with the server's reason.
 
+pub mod outbox;
 pub mod plan;
 pub mod transport;
 
@@ -103,6 +106,9 @@ pub fn run(
         done += batch.len();
         progress(done, total);
     }
+    // Records still pending that have no box (captured before the outbox
+    // key was pinned) get one now, so a later locked sync can send them.
+    store.fill_outbox()?;
     Ok(report)
 }
 
@@ -137,6 +143,12 @@ impl Link<'_> {
             "uploading batch"
         );
         let response = self.uploader.upload(&upload)?;
+        outbox::pin_notice(
+            store,
+            response.outbox_key.as_ref(),
+            self.server_key,
+            self.clock,
+        )?;
         let our_hash = |seq: Seq| store.hash_of(seq).ok().flatten();
         let device = self.key.device_id();
         let mut judgement = plan::judge(device, self.server_key, batch, &response, &our_hash);
@@ -250,6 +262,7 @@ mod tests {
                 clock_offset_seconds: 7,
                 verdicts,
                 receipts,
+                outbox_key: None,
             })
         }
     }

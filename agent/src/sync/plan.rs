@@ -247,6 +247,7 @@ mod tests {
             clock_offset_seconds: -4,
             verdicts: verdicts(sent, VerdictStatus::Accepted),
             receipts,
+            outbox_key: None,
         }
     }
 

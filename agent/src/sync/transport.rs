@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use hearth_shared::protocol::{
-    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, RevocationNotice,
-    UploadBatch, UploadResponse,
+    BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
+    OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
 };
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
@@ -146,6 +146,14 @@ impl Uploader for Transport {
     fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError> {
         let body = postcard::to_allocvec(batch).expect("an UploadBatch serializes");
         let (status, text) = self.post("/v1/sync", BATCH_CONTENT_TYPE, &body)?;
+        parse_ok(status, &text)
+    }
+}
+
+impl super::outbox::OutboxSender for Transport {
+    fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError> {
+        let body = postcard::to_allocvec(upload).expect("an OutboxUpload serializes");
+        let (status, text) = self.post("/v1/outbox", OUTBOX_CONTENT_TYPE, &body)?;
         parse_ok(status, &text)
     }
 }

@@ -33,12 +33,20 @@ pub(super) fn seqs_with_status(
 }
 
 /// Applies one batch's outcome in one transaction.
+///
+/// A locked store (`sealer` `None`) can apply receipts but not a refusal,
+/// whose reason is sealed: [`StoreError::Locked`], and nothing is written.
+/// The boxes of records no longer pending leave the outbox in the same
+/// transaction.
 pub(super) fn apply(
     conn: &mut Connection,
-    sealer: &Sealer,
+    sealer: Option<&Sealer>,
     outcome: &PushOutcome,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    if sealer.is_none() && !outcome.refused.is_empty() {
+        return Err(StoreError::Locked);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for r in &outcome.receipts {
         tx.execute(
@@ -65,8 +73,12 @@ pub(super) fn apply(
     }
     for (seq, status, reason) in &outcome.refused {
         // Never downgrade a synced record: a receipt is proof.
-        let sealed =
-            (!reason.is_empty()).then(|| sealer.seal(Slot::Reason, Some(*seq), reason.as_bytes()));
+        let sealed = match sealer {
+            Some(sealer) if !reason.is_empty() => {
+                Some(sealer.seal(Slot::Reason, Some(*seq), reason.as_bytes()))
+            }
+            _ => None,
+        };
         tx.execute(
             "INSERT INTO record_status (seq, status, reason_sealed, updated_at)
              VALUES (?1, ?2, ?3, ?4)
@@ -76,6 +88,9 @@ pub(super) fn apply(
             params![seq_to_sql(*seq)?, status.as_str(), sealed, now.0],
         )?;
     }
+    super::outbox::clear(&tx, &outcome.synced)?;
+    let refused: Vec<Seq> = outcome.refused.iter().map(|r| r.0).collect();
+    super::outbox::clear(&tx, &refused)?;
     if let Some(offset) = outcome.clock_offset_seconds {
         tx.execute(
             "UPDATE sync_state SET clock_offset_seconds = ?1 WHERE id = 1",

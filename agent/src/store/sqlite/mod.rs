@@ -78,6 +78,9 @@
 //! - `bookkeeping`: what sync changes (outcomes, receipts, status counts,
 //!   the last sync);
 //! - `purge`: dropping synced bodies;
+//! - `outbox`: the sealed outbox (issue 14, migration 0007): the pinned
+//!   outbox key, the box written in the capture's transaction, the boxes a
+//!   locked sync sends;
 //! - `settings`: the device settings and the registration.
 
 use std::path::Path;
@@ -91,9 +94,11 @@ use super::{
     DeviceSettings, LocalRecord, PushOutcome, RecordStore, Registration, StatusCounts, StoreError,
     SyncState, SyncStatus,
 };
+use crate::outbox::OutboxKey;
 use crate::seal::{DataKey, Sealer};
 
 mod bookkeeping;
+mod outbox;
 mod purge;
 mod records;
 mod schema;
@@ -236,8 +241,28 @@ impl RecordStore for LocalStore {
     }
 
     fn apply(&mut self, outcome: &PushOutcome, now: Timestamp) -> Result<(), StoreError> {
+        bookkeeping::apply(&mut self.conn, self.sealer.as_ref(), outcome, now)
+    }
+
+    fn outbox_key(&self) -> Result<Option<OutboxKey>, StoreError> {
+        outbox::key(&self.conn)
+    }
+
+    fn pin_outbox_key(&mut self, key: &OutboxKey, now: Timestamp) -> Result<bool, StoreError> {
+        outbox::pin(&mut self.conn, key, now)
+    }
+
+    fn fill_outbox(&mut self) -> Result<usize, StoreError> {
         let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
-        bookkeeping::apply(&mut self.conn, sealer, outcome, now)
+        outbox::fill(&mut self.conn, sealer)
+    }
+
+    fn outbox_boxes(&self, after: Seq, limit: usize) -> Result<Vec<(Seq, Vec<u8>)>, StoreError> {
+        outbox::boxes(&self.conn, after, limit)
+    }
+
+    fn outbox_size(&self) -> Result<(u64, u64), StoreError> {
+        outbox::size(&self.conn)
     }
 
     fn counts(&self) -> Result<StatusCounts, StoreError> {

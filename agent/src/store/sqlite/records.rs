@@ -165,6 +165,9 @@ pub(super) fn append(
         captured_at.0,
         child_tags
     ])?;
+    // The sealed copy for a locked sync, in the same transaction: nothing
+    // is captured without its box once the outbox key is pinned.
+    super::outbox::seal_into(&tx, seq, signed.as_bytes())?;
     tx.commit()?;
     Ok(LocalRecord {
         seq,

@@ -1,0 +1,123 @@
+//! The sealed outbox's tables (migration 0007): the pinned outbox key, the
+//! sealed copy written in the capture's transaction ([`seal_into`]), the
+//! boxes a locked sync sends ([`boxes`]), and [`fill`], which seals the
+//! pending records captured before the key was known. None of it needs the
+//! data key except [`fill`], which reads the records it seals.
+
+use hearth_shared::{Seq, Timestamp};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::seq_to_sql;
+use crate::outbox::{OutboxKey, seal};
+use crate::seal::Sealer;
+use crate::store::StoreError;
+
+/// The pinned outbox key, if any.
+pub(super) fn key(conn: &Connection) -> Result<Option<OutboxKey>, StoreError> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT key FROM outbox_key WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    bytes
+        .map(|b| {
+            <[u8; 32]>::try_from(b.as_slice())
+                .map(OutboxKey)
+                .map_err(|_| StoreError::Corrupt("the outbox key is not 32 bytes".into()))
+        })
+        .transpose()
+}
+
+/// Pins `key`; returns whether it changed. A changed key (the server's was
+/// replaced) drops every box sealed to the old one, which the server can no
+/// longer open: their records are still pending and are sealed again by
+/// [`fill`] or sent by the unlocked path.
+pub(super) fn pin(conn: &mut Connection, key: &OutboxKey, now: Timestamp) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let old = self::key(&tx)?;
+    if old == Some(*key) {
+        return Ok(false);
+    }
+    if old.is_some() {
+        tx.execute("DELETE FROM outbox", [])?;
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO outbox_key (id, key, pinned_at) VALUES (1, ?1, ?2)",
+        params![key.0.as_slice(), now.0],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Inside the capture's transaction: seals `signed` into the outbox as
+/// record `seq`, if a key is pinned.
+pub(super) fn seal_into(conn: &Connection, seq: Seq, signed: &[u8]) -> Result<(), StoreError> {
+    let Some(key) = key(conn)? else {
+        return Ok(());
+    };
+    let sealed = seal(&key, signed);
+    conn.prepare_cached("INSERT INTO outbox (seq, sealed, size) VALUES (?1, ?2, ?3)")?
+        .execute(params![seq_to_sql(seq)?, sealed, sealed.len() as i64])?;
+    Ok(())
+}
+
+/// Seals every pending record that has no box yet (captured before the key
+/// was pinned, or whose box went with an old key); returns how many.
+pub(super) fn fill(conn: &mut Connection, sealer: &Sealer) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if key(&tx)?.is_none() {
+        return Ok(0);
+    }
+    let missing: Vec<i64> = tx
+        .prepare(
+            "SELECT r.seq FROM records r
+             LEFT JOIN record_status s ON s.seq = r.seq
+             LEFT JOIN outbox o ON o.seq = r.seq
+             WHERE s.seq IS NULL AND o.seq IS NULL AND r.sealed IS NOT NULL
+             ORDER BY r.seq",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for &seq in &missing {
+        let record = super::records::get(&tx, sealer, Seq(seq as u64))?
+            .ok_or_else(|| StoreError::Corrupt(format!("pending record {seq} vanished")))?;
+        seal_into(&tx, record.seq, &record.signed)?;
+    }
+    tx.commit()?;
+    Ok(missing.len())
+}
+
+/// Up to `limit` boxes of pending records after `after`, in seq order.
+pub(super) fn boxes(
+    conn: &Connection,
+    after: Seq,
+    limit: usize,
+) -> Result<Vec<(Seq, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT o.seq, o.sealed FROM outbox o
+         LEFT JOIN record_status s ON s.seq = o.seq
+         WHERE s.seq IS NULL AND o.seq > ?1 ORDER BY o.seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![seq_to_sql(after)?, limit as i64], |r| {
+        Ok((Seq(r.get::<_, i64>(0)? as u64), r.get::<_, Vec<u8>>(1)?))
+    })?;
+    rows.collect::<Result<_, _>>().map_err(Into::into)
+}
+
+/// How many boxes wait, and their total size in bytes.
+pub(super) fn size(conn: &Connection) -> Result<(u64, u64), StoreError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+    )?)
+}
+
+/// Inside an outcome's transaction: drops the boxes of records that are no
+/// longer pending (synced or refused, by either path).
+pub(super) fn clear(conn: &Connection, seqs: &[Seq]) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+    for &seq in seqs {
+        stmt.execute([seq_to_sql(seq)?])?;
+    }
+    Ok(())
+}
