@@ -129,3 +129,239 @@ pub fn pin_enrolled(
     store.fill_outbox()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::capture_json;
+    use crate::capture::tests::{CONCERN, defaults, test_key};
+    use crate::keys::DeviceKey;
+    use crate::seal::{DataKey, Sealer};
+    use crate::store::{LocalStore, SyncStatus};
+    use ed25519_dalek::SigningKey;
+    use hearth_shared::clock::FixedClock;
+    use hearth_shared::protocol::{Verdict, VerdictStatus, open_sealed, outbox_public_key};
+    use hearth_shared::receipt::RECEIPT_VERSION;
+    use hearth_shared::{Receipt, Timestamp};
+    use std::cell::RefCell;
+
+    const SECRET: [u8; 32] = [31; 32];
+
+    fn outbox_key() -> OutboxKey {
+        OutboxKey(outbox_public_key(&SECRET))
+    }
+
+    /// A fake server: opens each box with its secret, verifies the record,
+    /// rejects the seqs in `reject`, and signs a receipt for each other one.
+    struct FakeOutbox {
+        receipt_key: SigningKey,
+        device_key: VerifyingKey,
+        reject: Vec<u64>,
+        notice: Option<OutboxKeyNotice>,
+        seen: RefCell<Vec<u64>>,
+    }
+
+    impl FakeOutbox {
+        fn new(device: &DeviceKey, reject: Vec<u64>) -> Self {
+            Self {
+                receipt_key: SigningKey::from_bytes(&[9; 32]),
+                device_key: device.verifying_key(),
+                reject,
+                notice: None,
+                seen: RefCell::default(),
+            }
+        }
+    }
+
+    impl OutboxSender for FakeOutbox {
+        fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError> {
+            let mut verdicts = Vec::new();
+            let mut receipts = Vec::new();
+            for (i, sealed) in upload.boxes.iter().enumerate() {
+                let signed = open_sealed(&SECRET, sealed).expect("the server opens every box");
+                let v = hearth_shared::verify(&self.device_key, &signed).unwrap();
+                let seq = v.envelope().seq;
+                self.seen.borrow_mut().push(seq.0);
+                let rejected = self.reject.contains(&seq.0);
+                verdicts.push(Verdict {
+                    index: i as u32,
+                    seq: Some(seq),
+                    status: if rejected {
+                        VerdictStatus::Rejected
+                    } else {
+                        VerdictStatus::Accepted
+                    },
+                    reason: if rejected {
+                        "refused for test".into()
+                    } else {
+                        String::new()
+                    },
+                });
+                if !rejected {
+                    let receipt = Receipt {
+                        version: RECEIPT_VERSION,
+                        device: upload.device,
+                        first: seq,
+                        last: seq,
+                        last_hash: v.hash(),
+                        server_time: Timestamp(1_800_000_100),
+                    };
+                    receipts.push(hex::encode(receipt.sign(&self.receipt_key)));
+                }
+            }
+            Ok(UploadResponse {
+                server_time: Timestamp(1_800_000_100),
+                clock_offset_seconds: 0,
+                verdicts,
+                receipts,
+                outbox_key: self.notice.clone(),
+            })
+        }
+    }
+
+    const CLOCK: FixedClock = FixedClock(Timestamp(1_800_000_000));
+
+    /// A store file with `n` records captured after the outbox key was
+    /// pinned, and the data key that unlocks it.
+    fn captured(dir: &std::path::Path, n: usize) -> (std::path::PathBuf, DataKey) {
+        let path = dir.join("hearth.db");
+        let dk = DataKey::generate(&mut rand_core::OsRng);
+        let mut store = LocalStore::open(&path).unwrap().unlocked(Sealer::new(&dk));
+        store.pin_outbox_key(&outbox_key(), CLOCK.now()).unwrap();
+        for _ in 0..n {
+            capture_json(&mut store, &test_key(), &CLOCK, &defaults(), CONCERN).unwrap();
+        }
+        (path, dk)
+    }
+
+    #[test]
+    fn each_capture_seals_its_box_and_earlier_records_are_sealed_when_the_key_arrives() {
+        let key = test_key();
+        let mut store = LocalStore::open_in_memory().unwrap();
+        capture_json(&mut store, &key, &CLOCK, &defaults(), CONCERN).unwrap();
+        assert_eq!(store.outbox_size().unwrap(), (0, 0), "no key, no outbox");
+        assert!(store.pin_outbox_key(&outbox_key(), CLOCK.now()).unwrap());
+        assert!(!store.pin_outbox_key(&outbox_key(), CLOCK.now()).unwrap());
+        assert_eq!(store.fill_outbox().unwrap(), 1);
+        assert_eq!(store.fill_outbox().unwrap(), 0);
+        capture_json(&mut store, &key, &CLOCK, &defaults(), CONCERN).unwrap();
+        let boxes = store.outbox_boxes(Seq(0), 10).unwrap();
+        assert_eq!(boxes.iter().map(|b| b.0.0).collect::<Vec<_>>(), [1, 2]);
+        let mut total = 0;
+        for (seq, sealed) in &boxes {
+            // Each box opens, on the server only, to the stored bytes exactly.
+            let signed = store.get(*seq).unwrap().unwrap().signed;
+            assert_eq!(open_sealed(&SECRET, sealed).unwrap(), signed);
+            total += sealed.len() as u64;
+        }
+        assert_eq!(store.outbox_size().unwrap(), (2, total));
+        assert_eq!(store.outbox_boxes(Seq(1), 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_locked_store_sends_its_outbox_and_marks_receipted_records_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, dk) = captured(dir.path(), 3);
+        let mut locked = LocalStore::open(&path).unwrap();
+        assert!(matches!(locked.get(Seq(1)), Err(StoreError::Locked)));
+        let device = test_key();
+        let srv = FakeOutbox::new(&device, vec![]);
+        let vk = srv.receipt_key.verifying_key();
+        let report = run_locked(&mut locked, device.device_id(), &vk, &CLOCK, &srv).unwrap();
+        assert_eq!((report.sent, report.synced), (3, 3));
+        assert_eq!(*srv.seen.borrow(), [1, 2, 3]);
+        assert_eq!(locked.counts().unwrap().synced, 3);
+        assert_eq!(locked.outbox_size().unwrap(), (0, 0));
+        assert_eq!(locked.sync_state().unwrap().last_sync_at, Some(CLOCK.now()));
+        let again = run_locked(&mut locked, device.device_id(), &vk, &CLOCK, &srv).unwrap();
+        assert_eq!(again.sent, 0);
+        drop(locked);
+        let unlocked = LocalStore::open(&path).unwrap().unlocked(Sealer::new(&dk));
+        assert!(
+            unlocked
+                .all()
+                .unwrap()
+                .iter()
+                .all(|r| r.status == SyncStatus::Synced)
+        );
+    }
+
+    #[test]
+    fn a_locked_sync_trusts_only_the_pinned_receipt_key_and_leaves_refusals_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, dk) = captured(dir.path(), 3);
+        let mut locked = LocalStore::open(&path).unwrap();
+        let device = test_key();
+        let srv = FakeOutbox::new(&device, vec![2]);
+        let wrong = SigningKey::from_bytes(&[4; 32]).verifying_key();
+        let report = run_locked(&mut locked, device.device_id(), &wrong, &CLOCK, &srv).unwrap();
+        assert_eq!(report.synced, 0);
+        assert!(!report.problems.is_empty());
+        assert_eq!(locked.counts().unwrap().pending, 3);
+        assert_eq!(locked.outbox_size().unwrap().0, 3);
+
+        let vk = srv.receipt_key.verifying_key();
+        let report = run_locked(&mut locked, device.device_id(), &vk, &CLOCK, &srv).unwrap();
+        assert_eq!(report.synced, 2);
+        assert_eq!(report.refused.len(), 1);
+        // The reason is sealed under the data key: the record stays pending
+        // with its box until an unlocked sync stores the server's reason.
+        assert_eq!(locked.pending_seqs().unwrap(), [Seq(2)]);
+        assert_eq!(locked.outbox_boxes(Seq(0), 10).unwrap()[0].0, Seq(2));
+        drop(locked);
+        let mut unlocked = LocalStore::open(&path).unwrap().unlocked(Sealer::new(&dk));
+        let outcome = crate::store::PushOutcome {
+            refused: report.refused.clone(),
+            ..Default::default()
+        };
+        unlocked.apply(&outcome, CLOCK.now()).unwrap();
+        assert_eq!(unlocked.outbox_size().unwrap(), (0, 0));
+        let r2 = unlocked.get(Seq(2)).unwrap().unwrap();
+        assert_eq!((r2.status, r2.reason.as_str()), (SyncStatus::Rejected, "refused for test"));
+    }
+
+    #[test]
+    fn a_notice_pins_only_under_the_pinned_receipt_key_and_a_new_key_reseals() {
+        let key = test_key();
+        let mut store = LocalStore::open_in_memory().unwrap();
+        capture_json(&mut store, &key, &CLOCK, &defaults(), CONCERN).unwrap();
+        let receipt = SigningKey::from_bytes(&[9; 32]);
+        let pinned = receipt.verifying_key();
+        let public = outbox_public_key(&SECRET);
+        let forged = OutboxKeyNotice::sign(&SigningKey::from_bytes(&[5; 32]), &public);
+        assert!(!pin_notice(&mut store, Some(&forged), &pinned, &CLOCK).unwrap());
+        assert_eq!(store.outbox_key().unwrap(), None);
+        let genuine = OutboxKeyNotice::sign(&receipt, &public);
+        assert!(pin_notice(&mut store, Some(&genuine), &pinned, &CLOCK).unwrap());
+        assert_eq!(store.outbox_key().unwrap(), Some(outbox_key()));
+        assert_eq!(store.fill_outbox().unwrap(), 1);
+        // The server's key replaced: the old boxes go, and are sealed anew.
+        let replaced = OutboxKeyNotice::sign(&receipt, &outbox_public_key(&[32; 32]));
+        assert!(pin_notice(&mut store, Some(&replaced), &pinned, &CLOCK).unwrap());
+        assert_eq!(store.outbox_size().unwrap().0, 0);
+        assert_eq!(store.fill_outbox().unwrap(), 1);
+        let sealed = &store.outbox_boxes(Seq(0), 1).unwrap()[0].1;
+        assert!(open_sealed(&[32; 32], sealed).is_some());
+        assert!(open_sealed(&SECRET, sealed).is_none());
+    }
+
+    #[test]
+    fn records_captured_before_a_signed_key_arrives_go_by_the_outbox_once_sealed() {
+        // Enrolled before the server had an outbox key: the first sync's
+        // answer brings it, and what is still pending gets a box.
+        let key = test_key();
+        let mut store = LocalStore::open_in_memory().unwrap();
+        capture_json(&mut store, &key, &CLOCK, &defaults(), CONCERN).unwrap();
+        let mut srv = FakeOutbox::new(&key, vec![]);
+        srv.notice = Some(OutboxKeyNotice::sign(&srv.receipt_key, &outbox_public_key(&SECRET)));
+        let vk = srv.receipt_key.verifying_key();
+        let report = run_locked(&mut store, key.device_id(), &vk, &CLOCK, &srv).unwrap();
+        assert_eq!(report.sent, 0, "no box yet: nothing goes by the outbox");
+        assert_eq!(store.outbox_key().unwrap(), None, "and no answer brought a key");
+        assert!(pin_notice(&mut store, srv.notice.as_ref(), &vk, &CLOCK).unwrap());
+        assert_eq!(store.fill_outbox().unwrap(), 1);
+        let report = run_locked(&mut store, key.device_id(), &vk, &CLOCK, &srv).unwrap();
+        assert_eq!(report.synced, 1);
+        assert_eq!(store.outbox_size().unwrap(), (0, 0));
+    }
+}

@@ -9,6 +9,7 @@
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
+//! | `outbox` | a locked tablet (no passphrase, no session) syncs its sealed outbox and shows the records synced; `/v1/outbox` takes only boxes that open to the device's own signed records, answers all else with one 401, and is idempotent (issue 14) |
 //! | `revocation` | a revoked device is told so and refused; its synced records remain |
 //! | `flood` | 256 unauthenticated connections flooding bodies neither delay `/v1/health` past 1 s nor take the server past 256 MiB resident |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
@@ -25,4 +26,5 @@ mod hostile;
 mod identity;
 mod interrupted;
 mod network;
+mod outbox;
 mod revocation;
