@@ -79,10 +79,7 @@ mod tests {
             Some(OutboxKey(key))
         );
         assert_eq!(OutboxKey::from_notice(&forged, &pinned), None);
-        assert_eq!(
-            OutboxKey::from_hex(&genuine.key),
-            Some(OutboxKey(key))
-        );
+        assert_eq!(OutboxKey::from_hex(&genuine.key), Some(OutboxKey(key)));
         assert_eq!(OutboxKey::from_hex("zz"), None);
     }
 }

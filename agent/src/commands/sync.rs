@@ -43,7 +43,7 @@ pub(super) fn sync_command(
     let (mut store, settings, key) = match open(dir, clock) {
         // Locked (no passphrase, no session, nobody to ask): send the
         // sealed outbox, which needs neither (issue 14).
-        Err(CommandError::Locked { .. }) => return locked_sync(dir, clock, out),
+        Err(locked @ CommandError::Locked { .. }) => return locked_sync(dir, clock, out, locked),
         other => other?,
     };
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
@@ -96,10 +96,19 @@ pub(super) fn sync_command(
     Ok(EXIT_OK)
 }
 
-/// `sync` on a locked store: the sealed outbox ([`sync::outbox`]).
-fn locked_sync(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8, CommandError> {
+/// `sync` on a locked store: the sealed outbox ([`sync::outbox`]). With
+/// no registration or no outbox key pinned there is nothing it can send:
+/// then `locked`, the error that says how to unlock.
+fn locked_sync(
+    dir: &Path,
+    clock: &dyn Clock,
+    out: &mut dyn Write,
+    locked: CommandError,
+) -> Result<u8, CommandError> {
     let (mut store, settings) = super::open_locked(dir)?;
-    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
+    let (Some(reg), Some(_)) = (store.registration()?, store.outbox_key()?) else {
+        return Err(locked);
+    };
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
     let report = sync::outbox::run_locked(
         &mut store,
@@ -115,7 +124,13 @@ fn locked_sync(dir: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<u8,
         );
     }
     let counts = store.counts()?;
-    emit(out, &format!("locked: sent the sealed outbox; {}", sync_line(&report, &counts)))?;
+    emit(
+        out,
+        &format!(
+            "locked: sent the sealed outbox; {}",
+            sync_line(&report, &counts)
+        ),
+    )?;
     let (boxes, _) = store.outbox_size()?;
     let unsealed = counts.pending.saturating_sub(boxes);
     if unsealed > 0 {

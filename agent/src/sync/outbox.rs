@@ -104,7 +104,9 @@ pub fn pin_notice(
             Ok(changed)
         }
         None => {
-            tracing::warn!("the server's outbox key notice does not verify with the pinned receipt key; ignored");
+            tracing::warn!(
+                "the server's outbox key notice does not verify with the pinned receipt key; ignored"
+            );
             Ok(false)
         }
     }
@@ -122,7 +124,10 @@ pub fn pin_enrolled(
         return Ok(());
     };
     let Some(key) = OutboxKey::from_hex(text) else {
-        tracing::warn!(key = text, "the server's outbox key is not 64 hex digits; no outbox until a sync brings a signed one");
+        tracing::warn!(
+            key = text,
+            "the server's outbox key is not 64 hex digits; no outbox until a sync brings a signed one"
+        );
         return Ok(());
     };
     store.pin_outbox_key(&key, clock.now())?;
@@ -317,7 +322,10 @@ mod tests {
         unlocked.apply(&outcome, CLOCK.now()).unwrap();
         assert_eq!(unlocked.outbox_size().unwrap(), (0, 0));
         let r2 = unlocked.get(Seq(2)).unwrap().unwrap();
-        assert_eq!((r2.status, r2.reason.as_str()), (SyncStatus::Rejected, "refused for test"));
+        assert_eq!(
+            (r2.status, r2.reason.as_str()),
+            (SyncStatus::Rejected, "refused for test")
+        );
     }
 
     #[test]
@@ -353,11 +361,18 @@ mod tests {
         let mut store = LocalStore::open_in_memory().unwrap();
         capture_json(&mut store, &key, &CLOCK, &defaults(), CONCERN).unwrap();
         let mut srv = FakeOutbox::new(&key, vec![]);
-        srv.notice = Some(OutboxKeyNotice::sign(&srv.receipt_key, &outbox_public_key(&SECRET)));
+        srv.notice = Some(OutboxKeyNotice::sign(
+            &srv.receipt_key,
+            &outbox_public_key(&SECRET),
+        ));
         let vk = srv.receipt_key.verifying_key();
         let report = run_locked(&mut store, key.device_id(), &vk, &CLOCK, &srv).unwrap();
         assert_eq!(report.sent, 0, "no box yet: nothing goes by the outbox");
-        assert_eq!(store.outbox_key().unwrap(), None, "and no answer brought a key");
+        assert_eq!(
+            store.outbox_key().unwrap(),
+            None,
+            "and no answer brought a key"
+        );
         assert!(pin_notice(&mut store, srv.notice.as_ref(), &vk, &CLOCK).unwrap());
         assert_eq!(store.fill_outbox().unwrap(), 1);
         let report = run_locked(&mut store, key.device_id(), &vk, &CLOCK, &srv).unwrap();

@@ -8,11 +8,11 @@ use super::args::ServeArgs;
 use super::{CliError, Context};
 use crate::backend::Backend;
 use crate::config::Limits;
+use crate::http::OutboxKeys;
 use crate::http::admit::BodyBudget;
 use crate::http::metrics::Counters;
 use crate::http::{AppState, router, serve};
 use crate::ingest::writer::{Fault, Writer};
-use crate::http::OutboxKeys;
 use crate::keys::{load_or_create_outbox_key, load_or_create_server_key};
 use crate::tls::{CertSource, load_server_config};
 

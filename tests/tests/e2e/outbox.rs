@@ -94,14 +94,20 @@ fn a_locked_tablet_syncs_its_sealed_outbox_without_the_passphrase() {
     // Still locked: status (which needs no key) shows them synced, and a
     // second locked sync has nothing left to send.
     let status: Value = serde_json::from_slice(&locked(&["status", "--json"]).stdout).unwrap();
-    assert_eq!((status["pending"].as_u64(), status["synced"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (status["pending"].as_u64(), status["synced"].as_u64()),
+        (Some(0), Some(2))
+    );
     let again = locked(&["sync"]);
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("sent 0"));
 
     // Unlocked: the same, record by record, and the normal sync agrees.
     let status: Value = serde_json::from_str(&agent.run_ok(&["status", "--json"])).unwrap();
-    assert_eq!((status["pending"].as_u64(), status["synced"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (status["pending"].as_u64(), status["synced"].as_u64()),
+        (Some(0), Some(2))
+    );
     let st = statuses(&agent);
     assert_eq!((st[&a].as_str(), st[&b].as_str()), ("synced", "synced"));
     assert_eq!(agent.sync(), 0);
@@ -121,14 +127,24 @@ fn the_outbox_takes_only_genuine_sealed_records_and_tells_nothing_else() {
 
     // Not an outbox upload at all, and an empty one.
     let garbage = post_outbox(&server, b"not postcard".to_vec());
-    assert_eq!((garbage.0, error_code(&garbage).as_str()), (400, "bad_batch"));
+    assert_eq!(
+        (garbage.0, error_code(&garbage).as_str()),
+        (400, "bad_batch")
+    );
     let empty = upload(&server, device.id(), vec![]);
     assert_eq!((empty.0, error_code(&empty).as_str()), (400, "bad_batch"));
 
     // An unknown device's genuine record: the reference refusal.
     let theirs = stranger.sign(stranger.id(), 1, RecordHash::GENESIS, &json);
-    let unknown = upload(&server, stranger.id(), vec![seal(&key, theirs.as_bytes(), 1)]);
-    assert_eq!((unknown.0, error_code(&unknown).as_str()), (401, "unauthenticated"));
+    let unknown = upload(
+        &server,
+        stranger.id(),
+        vec![seal(&key, theirs.as_bytes(), 1)],
+    );
+    assert_eq!(
+        (unknown.0, error_code(&unknown).as_str()),
+        (401, "unauthenticated")
+    );
     // Every other failure is answered with exactly the same bytes.
     let mut other_key = key;
     other_key[0] ^= 0x55;
@@ -138,10 +154,19 @@ fn the_outbox_takes_only_genuine_sealed_records_and_tells_nothing_else() {
     tampered[last] ^= 1;
     for (what, boxes) in [
         ("a box of garbage", vec![vec![0u8; 200]]),
-        ("a box sealed to another key", vec![seal(&other_key, genuine, 2)]),
-        ("a record another key signed", vec![seal(&key, forged.as_bytes(), 3)]),
+        (
+            "a box sealed to another key",
+            vec![seal(&other_key, genuine, 2)],
+        ),
+        (
+            "a record another key signed",
+            vec![seal(&key, forged.as_bytes(), 3)],
+        ),
         ("a tampered record", vec![seal(&key, &tampered, 4)]),
-        ("one good box beside a bad one", vec![seal(&key, genuine, 5), vec![1u8; 90]]),
+        (
+            "one good box beside a bad one",
+            vec![seal(&key, genuine, 5), vec![1u8; 90]],
+        ),
     ] {
         let r = upload(&server, device.id(), boxes);
         assert_eq!(r, unknown, "{what}");
@@ -151,7 +176,10 @@ fn the_outbox_takes_only_genuine_sealed_records_and_tells_nothing_else() {
     let first = answer(&upload(&server, device.id(), vec![seal(&key, genuine, 6)]));
     assert_eq!(first.verdicts[0].status, VerdictStatus::Accepted);
     assert_eq!(first.receipts.len(), 1);
-    assert!(first.outbox_key.is_some(), "the sync answer carries the signed key");
+    assert!(
+        first.outbox_key.is_some(),
+        "the sync answer carries the signed key"
+    );
     // A resend, the same box or a fresh one: duplicate, receipted again.
     for n in [6, 7] {
         let again = answer(&upload(&server, device.id(), vec![seal(&key, genuine, n)]));
@@ -163,9 +191,12 @@ fn the_outbox_takes_only_genuine_sealed_records_and_tells_nothing_else() {
     // not `device_revoked`; the outbox tells no one about revocation.
     let id = device.id().to_string();
     server.admin_ok(&["revoke", &id, "--reason", "Tablet lost"]);
-    let next = device.sign(device.id(), 2, hearth_shared::signed::chain_hash(
-        hearth_shared::signed::split_signed(genuine).unwrap().0,
-    ), &json);
+    let next = device.sign(
+        device.id(),
+        2,
+        hearth_shared::signed::chain_hash(hearth_shared::signed::split_signed(genuine).unwrap().0),
+        &json,
+    );
     let revoked = upload(&server, device.id(), vec![seal(&key, next.as_bytes(), 8)]);
     assert_eq!(revoked, unknown);
 }

@@ -31,7 +31,11 @@ pub(super) fn key(conn: &Connection) -> Result<Option<OutboxKey>, StoreError> {
 /// replaced) drops every box sealed to the old one, which the server can no
 /// longer open: their records are still pending and are sealed again by
 /// [`fill`] or sent by the unlocked path.
-pub(super) fn pin(conn: &mut Connection, key: &OutboxKey, now: Timestamp) -> Result<bool, StoreError> {
+pub(super) fn pin(
+    conn: &mut Connection,
+    key: &OutboxKey,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let old = self::key(&tx)?;
     if old == Some(*key) {

@@ -167,7 +167,10 @@ fn migration_0005_keeps_every_child_tag_of_a_version_4_store() {
     };
 
     let mut store = LocalStore::open(&path).unwrap().unlocked(test_sealer());
-    assert_eq!(store.schema_version().unwrap(), LocalStore::latest_version());
+    assert_eq!(
+        store.schema_version().unwrap(),
+        LocalStore::latest_version()
+    );
     let gone: i64 = store
         .conn
         .query_row(
@@ -298,7 +301,10 @@ fn stores_of_the_old_runner_open_unchanged_at_every_version() {
     let store = LocalStore::open(&reference)
         .unwrap()
         .unlocked(test_sealer());
-    assert_eq!(store.schema_version().unwrap(), LocalStore::latest_version());
+    assert_eq!(
+        store.schema_version().unwrap(),
+        LocalStore::latest_version()
+    );
     assert_eq!(store.all().unwrap(), [first]);
 }
 
