@@ -50,26 +50,36 @@ pub fn server_key_path(data: &Path) -> PathBuf {
 /// (mode 0600) on first start. Once devices are enrolled (`enrolled`), a
 /// missing key is an error, never silently replaced.
 pub fn load_or_create_server_key(data: &Path, enrolled: bool) -> Result<SigningKey, KeyError> {
-    let path = server_key_path(data);
+    let bytes = load_or_create_32(&server_key_path(data), enrolled, || {
+        SigningKey::generate(&mut OsRng).to_bytes()
+    })?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// 32 secret bytes kept as 64 hex digits in `path`: read, or made with
+/// `create` and written owner-only ([`write_secret`]) when the file is
+/// missing, unless `missing_is_error`.
+fn load_or_create_32(
+    path: &Path,
+    missing_is_error: bool,
+    create: impl FnOnce() -> [u8; 32],
+) -> Result<[u8; 32], KeyError> {
     let io = |source| KeyError::Io {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    match fs::read_to_string(&path) {
-        Ok(text) => {
-            let bytes: [u8; 32] = hex::decode(text.trim())
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| KeyError::Corrupt(path.clone()))?;
-            Ok(SigningKey::from_bytes(&bytes))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && enrolled => {
-            Err(KeyError::Missing(path.clone()))
+    match fs::read_to_string(path) {
+        Ok(text) => hex::decode(text.trim())
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| KeyError::Corrupt(path.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing_is_error => {
+            Err(KeyError::Missing(path.to_path_buf()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate(&mut OsRng);
-            write_secret(&path, hex::encode(key.to_bytes()).as_bytes()).map_err(io)?;
-            Ok(key)
+            let bytes = create();
+            write_secret(path, hex::encode(bytes).as_bytes()).map_err(io)?;
+            Ok(bytes)
         }
         Err(e) => Err(io(e)),
     }
@@ -113,27 +123,15 @@ impl Drop for OutboxSecret {
 /// every record, which it sends by the unlocked path.
 pub fn load_or_create_outbox_key(data: &Path, enrolled: bool) -> Result<OutboxSecret, KeyError> {
     let path = outbox_key_path(data);
-    let io = |source| KeyError::Io {
-        path: path.clone(),
-        source,
-    };
-    match fs::read_to_string(&path) {
-        Ok(text) => hex::decode(text.trim())
-            .ok()
-            .and_then(|v| <[u8; 32]>::try_from(v).ok())
-            .map(OutboxSecret)
-            .ok_or_else(|| KeyError::Corrupt(path.clone())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if enrolled {
-                tracing::warn!(path = %path.display(), "no outbox key: creating one; enrolled tablets learn it at their next sync");
-            }
-            let mut bytes = [0u8; 32];
-            OsRng.fill_bytes(&mut bytes);
-            write_secret(&path, hex::encode(bytes).as_bytes()).map_err(io)?;
-            Ok(OutboxSecret(bytes))
+    let bytes = load_or_create_32(&path, false, || {
+        if enrolled {
+            tracing::warn!(path = %path.display(), "no outbox key: creating one; enrolled tablets learn it at their next sync");
         }
-        Err(e) => Err(io(e)),
-    }
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        bytes
+    })?;
+    Ok(OutboxSecret(bytes))
 }
 
 /// Writes a new file only its owner can read, durably: the contents go to a

@@ -84,16 +84,7 @@ pub(super) fn sync_command(
             "{earlier} earlier rejected or quarantined record(s) need a person to resolve; see `hearth-agent list`"
         );
     }
-    if !report.unconfirmed.is_empty() {
-        return Err(CommandError::Unconfirmed {
-            count: report.unconfirmed.len(),
-            problems: report.problems,
-        });
-    }
-    if !report.refused.is_empty() {
-        return Ok(EXIT_REFUSED);
-    }
-    Ok(EXIT_OK)
+    exit_code(report)
 }
 
 /// `sync` on a locked store: the sealed outbox ([`sync::outbox`]). With
@@ -138,6 +129,12 @@ fn locked_sync(
             "{unsealed} pending record(s) have no sealed copy (captured before the server's outbox key was known); unlock and sync to send them"
         );
     }
+    exit_code(report)
+}
+
+/// The exit code of a sync that ran: unconfirmed records are an error,
+/// refused ones [`EXIT_REFUSED`].
+fn exit_code(report: SyncReport) -> Result<u8, CommandError> {
     if !report.unconfirmed.is_empty() {
         return Err(CommandError::Unconfirmed {
             count: report.unconfirmed.len(),

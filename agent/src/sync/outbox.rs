@@ -20,20 +20,14 @@
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::clock::Clock;
-use hearth_shared::protocol::{OutboxKeyNotice, OutboxUpload, UploadResponse};
+use hearth_shared::protocol::{OutboxKeyNotice, OutboxUpload};
 use hearth_shared::{DeviceId, Seq};
 
 use super::plan::{self, BATCH_SIZE};
-use super::transport::TransportError;
+use super::transport::OutboxSender;
 use super::{SyncError, SyncReport};
 use crate::outbox::OutboxKey;
 use crate::store::{RecordStore, StoreError};
-
-/// Sends one outbox upload: what [`run_locked`] needs from a transport.
-pub trait OutboxSender {
-    /// Uploads `upload` to `POST /v1/outbox` and returns the answer.
-    fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError>;
-}
 
 /// Sends every box of a pending record, in batches; marks synced what a
 /// trusted receipt covers. Needs no data key and no device key.
@@ -143,8 +137,10 @@ mod tests {
     use crate::keys::DeviceKey;
     use crate::seal::{DataKey, Sealer};
     use crate::store::{LocalStore, SyncStatus};
+    use crate::sync::transport::TransportError;
     use ed25519_dalek::SigningKey;
     use hearth_shared::clock::FixedClock;
+    use hearth_shared::protocol::UploadResponse;
     use hearth_shared::protocol::{Verdict, VerdictStatus, open_sealed, outbox_public_key};
     use hearth_shared::receipt::RECEIPT_VERSION;
     use hearth_shared::{Receipt, Timestamp};

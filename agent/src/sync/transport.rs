@@ -150,7 +150,14 @@ impl Uploader for Transport {
     }
 }
 
-impl super::outbox::OutboxSender for Transport {
+/// Sends one outbox upload: what [`crate::sync::outbox::run_locked`] needs
+/// from a transport.
+pub trait OutboxSender {
+    /// Uploads `upload` to `POST /v1/outbox` and returns the answer.
+    fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError>;
+}
+
+impl OutboxSender for Transport {
     fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError> {
         let body = postcard::to_allocvec(upload).expect("an OutboxUpload serializes");
         let (status, text) = self.post("/v1/outbox", OUTBOX_CONTENT_TYPE, &body)?;

@@ -254,7 +254,17 @@ impl RecordStore for LocalStore {
 
     fn fill_outbox(&mut self) -> Result<usize, StoreError> {
         let sealer = self.sealer.as_ref().ok_or(StoreError::Locked)?;
-        outbox::fill(&mut self.conn, sealer)
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let missing = outbox::unsealed_pending(&tx)?;
+        for &seq in &missing {
+            let record = records::get(&tx, sealer, seq)?
+                .ok_or_else(|| StoreError::Corrupt(format!("pending record {seq} vanished")))?;
+            outbox::seal_into(&tx, seq, &record.signed)?;
+        }
+        tx.commit()?;
+        Ok(missing.len())
     }
 
     fn outbox_boxes(&self, after: Seq, limit: usize) -> Result<Vec<(Seq, Vec<u8>)>, StoreError> {

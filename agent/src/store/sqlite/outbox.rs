@@ -1,15 +1,14 @@
 //! The sealed outbox's tables (migration 0007): the pinned outbox key, the
 //! sealed copy written in the capture's transaction ([`seal_into`]), the
-//! boxes a locked sync sends ([`boxes`]), and [`fill`], which seals the
-//! pending records captured before the key was known. None of it needs the
-//! data key except [`fill`], which reads the records it seals.
+//! boxes a locked sync sends ([`boxes`]), and [`unsealed_pending`], the
+//! records captured before the key was known, which `LocalStore::fill_outbox`
+//! seals (that alone needs the data key, to read them).
 
 use hearth_shared::{Seq, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::seq_to_sql;
 use crate::outbox::{OutboxKey, seal};
-use crate::seal::Sealer;
 use crate::store::StoreError;
 
 /// The pinned outbox key, if any.
@@ -64,14 +63,14 @@ pub(super) fn seal_into(conn: &Connection, seq: Seq, signed: &[u8]) -> Result<()
     Ok(())
 }
 
-/// Seals every pending record that has no box yet (captured before the key
-/// was pinned, or whose box went with an old key); returns how many.
-pub(super) fn fill(conn: &mut Connection, sealer: &Sealer) -> Result<usize, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if key(&tx)?.is_none() {
-        return Ok(0);
+/// The pending records that have no box yet (captured before the key was
+/// pinned, or whose box went with an old key), in seq order; none when no
+/// key is pinned. `LocalStore::fill_outbox` seals them.
+pub(super) fn unsealed_pending(conn: &Connection) -> Result<Vec<Seq>, StoreError> {
+    if key(conn)?.is_none() {
+        return Ok(Vec::new());
     }
-    let missing: Vec<i64> = tx
+    let seqs: Vec<i64> = conn
         .prepare(
             "SELECT r.seq FROM records r
              LEFT JOIN record_status s ON s.seq = r.seq
@@ -81,13 +80,7 @@ pub(super) fn fill(conn: &mut Connection, sealer: &Sealer) -> Result<usize, Stor
         )?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    for &seq in &missing {
-        let record = super::records::get(&tx, sealer, Seq(seq as u64))?
-            .ok_or_else(|| StoreError::Corrupt(format!("pending record {seq} vanished")))?;
-        seal_into(&tx, record.seq, &record.signed)?;
-    }
-    tx.commit()?;
-    Ok(missing.len())
+    Ok(seqs.into_iter().map(|s| Seq(s as u64)).collect())
 }
 
 /// Up to `limit` boxes of pending records after `after`, in seq order.
