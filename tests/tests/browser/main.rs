@@ -1,0 +1,119 @@
+//! Browser tests of the tablet app (`hearth-agent app`, issue 14): a real
+//! headless Chromium driven over WebDriver, each screen checked with
+//! axe-core and screenshotted to `docs/screenshots/`.
+//!
+//! One browser session serves every scenario, so this binary has its own
+//! runner (`harness = false`): it starts the browser once, runs the
+//! scenarios one after another (a failure is caught and reported, and the
+//! next scenario goes on), closes the browser, and ends with libtest's
+//! summary line. `cargo test --test browser -- NAME` runs the scenarios
+//! whose names contain NAME; `--list` lists them.
+//!
+//! | module | what it proves |
+//! | --- | --- |
+//! | `harness` | the axe check fails on a page with serious violations and passes a clean one; taps are counted (the harness can fail) |
+
+mod harness;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use hearth_e2e::browser::Browser;
+
+/// A scenario: its name and its body, given the shared browser.
+type Scenario = (&'static str, fn(&mut Browser));
+
+/// Every scenario, in the order they run.
+const SCENARIOS: &[Scenario] = &[
+    (
+        "harness::axe_fails_on_serious_violations",
+        harness::axe_fails_on_serious_violations,
+    ),
+    ("harness::taps_are_counted", harness::taps_are_counted),
+];
+
+/// libtest's flags that take a value (the value is not a filter).
+const VALUED_FLAGS: &[&str] = &[
+    "--test-threads",
+    "--skip",
+    "--format",
+    "--color",
+    "--logfile",
+    "-Z",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in SCENARIOS {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let mut filters = Vec::new();
+    let mut skip_next = false;
+    for arg in &args {
+        if skip_next {
+            skip_next = false;
+        } else if VALUED_FLAGS.contains(&arg.as_str()) {
+            skip_next = true;
+        } else if !arg.starts_with('-') {
+            filters.push(arg.as_str());
+        }
+    }
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)))
+        .collect();
+    let filtered_out = SCENARIOS.len() - selected.len();
+    let start = Instant::now();
+    println!("\nrunning {} tests", selected.len());
+    if selected.is_empty() {
+        summary(0, &[], 0, filtered_out, start);
+        return;
+    }
+    let Some(mut browser) = Browser::launch() else {
+        summary(0, &[], selected.len(), filtered_out, start);
+        return;
+    };
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for (name, body) in selected {
+        let began = Instant::now();
+        browser.reset_taps();
+        let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut browser)));
+        let secs = began.elapsed().as_secs_f32();
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({secs:.1} s)");
+            }
+            Err(_) => {
+                failed.push(*name);
+                println!("test {name} ... FAILED ({secs:.1} s)");
+            }
+        }
+    }
+    browser.close();
+    summary(passed, &failed, 0, filtered_out, start);
+    if !failed.is_empty() {
+        std::process::exit(101);
+    }
+}
+
+/// libtest's closing lines, so that readers of `cargo test` output see
+/// this binary's result like any other's.
+fn summary(passed: usize, failed: &[&str], ignored: usize, filtered_out: usize, start: Instant) {
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for name in failed {
+            println!("    {name}");
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed; {ignored} ignored; 0 measured; {filtered_out} filtered out; finished in {:.2}s\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        failed.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
