@@ -9,10 +9,12 @@
 //! (through [`crate::unlock::open_store_with`], the one way the store is
 //! unlocked). Each command family has a file of its own: `init`, `record`
 //! (`record` and `amend`), `list` (`list` and `show`), `enrol`, `sync`,
-//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge` and `status`.
+//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge`, `status` and
+//! `app` (serves [`crate::app`]).
 //! [`error`] holds [`CommandError`] and the exit codes; `render` the text
 //! and JSON a person or a script reads.
 
+mod app;
 mod enrol;
 pub mod error;
 mod init;
@@ -112,6 +114,7 @@ fn run_command(
             action: PassphraseCommand::Change,
         } => unlock::change_passphrase(dir, out),
         Command::Purge { older_than_days } => purge::purge(dir, clock, older_than_days, out),
+        Command::App(args) => app::app(dir, clock, &args, out),
     }
 }
 

@@ -18,7 +18,7 @@ use hearth_shared::{
     Timestamp, WorkerId,
 };
 
-pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
+pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore, StoredDraft};
 
 hearth_shared::words! {
     /// Where a record stands with the server. The words are what

@@ -1,3 +1,23 @@
 //! The record forms: one per record kind, generated from the core's
 //! vocabularies and limits (`hearth-shared`), so that forms and core cannot
 //! drift.
+//!
+//! - [`spec`]: each kind's fields (label, hint, required, input), with
+//!   choices from the core's `WORDS` and limits from its `Text<N>` types;
+//! - [`answers`]: what the browser posts, in order, as the record's JSON
+//!   form, checked by the core's `parse_body` with every problem collected;
+//! - [`zone`]: local dates and times, with the zone shown.
+//!
+//! ## Field ids (stable: the browser tests use them)
+//!
+//! A field's form name is its path in the record's JSON form without the
+//! kind: `headline`, `children[0]`, `observations[1].grade`,
+//! `injuries[0].body_region`; the date and time are `occurred_at.date` and
+//! `occurred_at.time`. Its HTML id is `f-` then the name with `[` and `.`
+//! made `-` and `]` dropped: `f-headline`, `f-children-0`,
+//! `f-observations-1-grade` ([`answers::field_id`]). A radio's id adds
+//! `-` and the word: `f-access-announced`.
+
+pub mod answers;
+pub mod spec;
+pub mod zone;

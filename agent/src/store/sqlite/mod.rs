@@ -78,6 +78,7 @@
 //! - `bookkeeping`: what sync changes (outcomes, receipts, status counts,
 //!   the last sync);
 //! - `purge`: dropping synced bodies;
+//! - `drafts`: sealed draft forms (not records; issue 14);
 //! - `settings`: the device settings and the registration.
 
 use std::path::Path;
@@ -93,7 +94,10 @@ use super::{
 };
 use crate::seal::{DataKey, Sealer};
 
+pub use drafts::StoredDraft;
+
 mod bookkeeping;
+mod drafts;
 mod purge;
 mod records;
 mod schema;

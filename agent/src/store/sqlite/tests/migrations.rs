@@ -167,7 +167,10 @@ fn migration_0005_keeps_every_child_tag_of_a_version_4_store() {
     };
 
     let mut store = LocalStore::open(&path).unwrap().unlocked(test_sealer());
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        LocalStore::latest_version()
+    );
     let gone: i64 = store
         .conn
         .query_row(
@@ -278,7 +281,11 @@ fn stores_of_the_old_runner_open_unchanged_at_every_version() {
         let path = dir.path().join(format!("v{version}.db"));
         store_of_the_old_runner(&path, version);
         let store = LocalStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 5, "from version {version}");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            LocalStore::latest_version(),
+            "from version {version}"
+        );
         assert_eq!(schema_of(&store.conn), expected, "from version {version}");
     }
     // A new store gets the same schema, and the old runner's store
@@ -294,7 +301,10 @@ fn stores_of_the_old_runner_open_unchanged_at_every_version() {
     let store = LocalStore::open(&reference)
         .unwrap()
         .unlocked(test_sealer());
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        LocalStore::latest_version()
+    );
     assert_eq!(store.all().unwrap(), [first]);
 }
 
@@ -315,7 +325,7 @@ fn concurrent_opens_of_a_new_store_migrate_it_once() {
         })
         .collect();
     for t in threads {
-        assert_eq!(t.join().unwrap().unwrap(), 5);
+        assert_eq!(t.join().unwrap().unwrap(), LocalStore::latest_version());
     }
     let conn = Connection::open(&path).unwrap();
     let rows: i64 = conn
@@ -360,13 +370,12 @@ fn a_newer_store_is_refused() {
     store_of_the_old_runner(&path, 5);
     Connection::open(&path)
         .unwrap()
-        .pragma_update(None, "user_version", 6)
+        .pragma_update(None, "user_version", LocalStore::latest_version() + 1)
         .unwrap();
     assert!(matches!(
         LocalStore::open(&path),
-        Err(StoreError::TooNew {
-            found: 6,
-            supported: 5
-        })
+        Err(StoreError::TooNew { found, supported })
+            if found == LocalStore::latest_version() + 1
+                && supported == LocalStore::latest_version()
     ));
 }
