@@ -12,8 +12,13 @@
 //! | module | what it proves |
 //! | --- | --- |
 //! | `harness` | the axe check fails on a page with serious violations and passes a clean one; taps are counted (the harness can fail) |
+//! | `security` | a wrong Host (DNS rebinding), a cross-origin POST, a missing, wrong or another session's CSRF token are refused by the real app process, our own POST accepted; a non-loopback address is refused |
+//! | `screens` | unlock (a wrong passphrase shows an error and stays locked), the home screen |
 
+mod fixture;
 mod harness;
+mod screens;
+mod security;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
@@ -30,6 +35,15 @@ const SCENARIOS: &[Scenario] = &[
         harness::axe_fails_on_serious_violations,
     ),
     ("harness::taps_are_counted", harness::taps_are_counted),
+    (
+        "security::wrong_host_cross_origin_and_bad_csrf_are_refused",
+        security::wrong_host_cross_origin_and_bad_csrf_are_refused,
+    ),
+    (
+        "security::non_loopback_listen_is_refused_unless_forced",
+        security::non_loopback_listen_is_refused_unless_forced,
+    ),
+    ("screens::unlock_wrong_then_right_passphrase", screens::unlock_wrong_then_right_passphrase),
 ];
 
 /// libtest's flags that take a value (the value is not a filter).
