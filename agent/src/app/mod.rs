@@ -22,6 +22,9 @@ pub mod layout;
 pub mod security;
 pub mod unlock;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
