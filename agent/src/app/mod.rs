@@ -20,6 +20,10 @@ pub mod assets;
 pub mod forms;
 pub mod layout;
 pub mod security;
+pub mod unlock;
+
+#[cfg(test)]
+pub(crate) mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,8 +35,8 @@ use hearth_shared::Timestamp;
 use hearth_shared::clock::Clock;
 
 use crate::keys::DeviceKey;
-use crate::seal::DataKey;
-use crate::store::{DeviceSettings, LocalStore};
+use crate::seal::{DataKey, Sealer};
+use crate::store::{DeviceSettings, LocalStore, StoreError};
 
 /// The default idle time before the app locks itself.
 pub const DEFAULT_IDLE_MINUTES: u32 = 10;
@@ -151,6 +155,27 @@ impl AppState {
         String::from("Not synced yet")
     }
 
+    /// A second connection to the unlocked store, and the device key, for
+    /// work that must not hold the app's connection (the network: sync,
+    /// enrolment). None when locked. SQLite serialises the writes.
+    pub fn second_connection(&self) -> Option<Result<(LocalStore, DeviceKey), StoreError>> {
+        let (data_key, key) = self.with_unlocked(|u| {
+            (
+                DataKey::from_bytes(*u.data_key.as_bytes()),
+                DeviceKey::from_signing_key(u.key.signing_key().clone()),
+            )
+        })?;
+        Some(
+            LocalStore::open_dir(self.store_dir())
+                .map(|store| (store.unlocked(Sealer::new(&data_key)), key)),
+        )
+    }
+
+    /// Counts now as the worker's last activity (the idle lock's start).
+    pub(crate) fn touch(&self) {
+        *self.last_activity() = self.inner.clock.now();
+    }
+
     fn last_activity(&self) -> MutexGuard<'_, Timestamp> {
         self.inner
             .last_activity
@@ -208,6 +233,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/static/{file}", get(assets::serve))
         .merge(security::routes())
+        .merge(unlock::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
