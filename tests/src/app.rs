@@ -150,8 +150,8 @@ impl App {
     /// what a hostile page or program would.
     pub fn raw(&self, head: &str, body: &str) -> RawResponse {
         use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))
-            .expect("connect to the app");
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the app");
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();

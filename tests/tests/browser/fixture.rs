@@ -35,6 +35,19 @@ impl Tablet {
         }
     }
 
+    /// A new tablet with no store, and a fresh real `hearth-server` it is
+    /// to be enrolled with (in the browser), its app started.
+    pub fn blank_with_server() -> Self {
+        let server = Server::start();
+        let agent = Agent::new(0);
+        let app = App::start(&agent);
+        Self {
+            app,
+            agent,
+            server: Some(server),
+        }
+    }
+
     /// A tablet set up and enrolled with a fresh real `hearth-server`.
     pub fn enrolled() -> Self {
         let server = Server::start();

@@ -13,7 +13,7 @@
 //! | --- | --- |
 //! | `harness` | the axe check fails on a page with serious violations and passes a clean one; taps are counted (the harness can fail) |
 //! | `security` | a wrong Host (DNS rebinding), a cross-origin POST, a missing, wrong or another session's CSRF token are refused by the real app process, our own POST accepted; a non-loopback address is refused |
-//! | `screens` | unlock (a wrong passphrase shows an error and stays locked), the home screen |
+//! | `screens` | first run in the browser (set up, mismatched passphrases refused, enrol with a real server's token and fingerprint); unlock (a wrong passphrase shows an error and stays locked); the home screen |
 
 mod fixture;
 mod harness;
@@ -28,22 +28,21 @@ use hearth_e2e::browser::Browser;
 /// A scenario: its name and its body, given the shared browser.
 type Scenario = (&'static str, fn(&mut Browser));
 
+/// `module::function` for each scenario, named by its path.
+macro_rules! scenarios {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        &[$((concat!(stringify!($module), "::", stringify!($name)), $module::$name as fn(&mut Browser))),*]
+    };
+}
+
 /// Every scenario, in the order they run.
-const SCENARIOS: &[Scenario] = &[
-    (
-        "harness::axe_fails_on_serious_violations",
-        harness::axe_fails_on_serious_violations,
-    ),
-    ("harness::taps_are_counted", harness::taps_are_counted),
-    (
-        "security::wrong_host_cross_origin_and_bad_csrf_are_refused",
-        security::wrong_host_cross_origin_and_bad_csrf_are_refused,
-    ),
-    (
-        "security::non_loopback_listen_is_refused_unless_forced",
-        security::non_loopback_listen_is_refused_unless_forced,
-    ),
-    ("screens::unlock_wrong_then_right_passphrase", screens::unlock_wrong_then_right_passphrase),
+const SCENARIOS: &[Scenario] = scenarios![
+    harness::axe_fails_on_serious_violations,
+    harness::taps_are_counted,
+    security::wrong_host_cross_origin_and_bad_csrf_are_refused,
+    security::non_loopback_listen_is_refused_unless_forced,
+    screens::first_run_set_up_and_enrol,
+    screens::unlock_wrong_then_right_passphrase,
 ];
 
 /// libtest's flags that take a value (the value is not a filter).
