@@ -17,8 +17,11 @@
 //! default, so a child's words cannot become markup.
 
 pub mod assets;
+pub mod background;
 pub mod forms;
+pub mod home;
 pub mod layout;
+pub mod localtime;
 pub mod security;
 pub mod unlock;
 
@@ -80,6 +83,7 @@ struct Inner {
     secrets: security::Secrets,
     unlocked: Mutex<Option<Unlocked>>,
     last_activity: Mutex<Timestamp>,
+    sync: background::Syncer,
 }
 
 impl AppState {
@@ -93,6 +97,7 @@ impl AppState {
                 secrets: security::Secrets::generate(),
                 unlocked: Mutex::new(None),
                 last_activity: Mutex::new(now),
+                sync: background::Syncer::new(),
             }),
         }
     }
@@ -146,13 +151,20 @@ impl AppState {
         }
     }
 
-    /// Asks the background sync to run soon (after a capture). Until the
-    /// background sync lands this does nothing.
-    pub fn sync_soon(&self) {}
+    /// Asks the background sync to run now, or right after the run in
+    /// progress: call it after each capture.
+    pub fn sync_soon(&self) {
+        self.inner.sync.wake();
+    }
+
+    /// Where background sync stands.
+    pub fn sync_status(&self) -> background::Status {
+        self.inner.sync.status()
+    }
 
     /// The sync indicator's text.
     pub fn sync_text(&self) -> String {
-        String::from("Not synced yet")
+        self.sync_status().text()
     }
 
     /// A second connection to the unlocked store, and the device key, for
@@ -193,10 +205,12 @@ pub fn url(addr: SocketAddr) -> String {
 pub async fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let ticker = tokio::spawn(idle_ticker(state.clone()));
+    let syncer = tokio::spawn(background::run(state.clone()));
     let result = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     ticker.abort();
+    syncer.abort();
     state.lock();
     result
 }
@@ -230,8 +244,8 @@ async fn shutdown_signal() {
 /// Every route of the app, behind the security layer.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
         .route("/static/{file}", get(assets::serve))
+        .merge(home::routes())
         .merge(security::routes())
         .merge(unlock::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -239,12 +253,4 @@ pub fn router(state: AppState) -> Router {
             security::guard,
         ))
         .with_state(state)
-}
-
-/// The home screen (filled in by the home-screen commit).
-async fn home() -> axum::response::Html<String> {
-    layout::html(layout::page(
-        "Home",
-        maud::html! { h1 class="heading-l" { "Hearth" } },
-    ))
 }
