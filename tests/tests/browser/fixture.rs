@@ -104,7 +104,7 @@ pub fn unlock(browser: &mut Browser) {
         browser.url()
     );
     browser.fill("input[type=password]", PASSPHRASE);
-    browser.tap("form button[type=submit]");
+    browser.tap("main form button[type=submit]");
     browser.wait_for("main");
     assert!(
         !browser.url().contains("/unlock"),

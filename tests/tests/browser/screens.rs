@@ -15,7 +15,7 @@ pub fn unlock_wrong_then_right_passphrase(browser: &mut Browser) {
 
     // A wrong passphrase: an error, still locked.
     browser.fill("input[type=password]", "not the passphrase");
-    browser.tap("form button[type=submit]");
+    browser.tap("main form button[type=submit]");
     browser.wait_for("input[type=password]");
     assert!(browser.url().contains("/unlock"), "{}", browser.url());
     let text = browser.page_text();
@@ -51,7 +51,7 @@ pub fn first_run_set_up_and_enrol(browser: &mut Browser) {
     browser.fill("#worker", WORKER);
     browser.fill("#new_passphrase", PASSPHRASE);
     browser.fill("#new_passphrase_again", "something else entirely");
-    browser.tap("form button[type=submit]");
+    browser.tap("main form button[type=submit]");
     browser.wait_for(".error-summary, [role=alert]");
     let text = browser.page_text();
     assert!(text.contains("not the same"), "{text}");
@@ -59,7 +59,7 @@ pub fn first_run_set_up_and_enrol(browser: &mut Browser) {
 
     browser.fill("#new_passphrase", PASSPHRASE);
     browser.fill("#new_passphrase_again", PASSPHRASE);
-    browser.tap("form button[type=submit]");
+    browser.tap("main form button[type=submit]");
     browser.wait_for("#server");
     assert!(browser.url().contains("/enrol"), "{}", browser.url());
     browser.check_screen("enrol");
@@ -69,8 +69,20 @@ pub fn first_run_set_up_and_enrol(browser: &mut Browser) {
     browser.fill("#server", &server.url());
     browser.fill("#token", &token);
     browser.fill("#pin", &format!("sha256:{}", server.fingerprint()));
-    browser.tap("form button[type=submit]");
+    browser.tap("main form button[type=submit]");
     browser.wait_for("main h1");
+    assert!(
+        !browser.url().contains("/enrol"),
+        "enrolment failed: {}",
+        browser.page_text()
+    );
+    // Enrolled and still signed in: the home screen.
+    assert!(
+        !browser.url().contains("/unlock"),
+        "locked after enrolling: {}",
+        browser.url()
+    );
+    browser.goto(&tablet.at("/enrol"));
     let text = browser.page_text();
     assert!(text.contains("This tablet is connected"), "{text}");
     browser.check_screen("enrolled");
