@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/static/{file}", get(assets::serve))
         .merge(security::routes())
+        .merge(forms::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,

@@ -19,5 +19,10 @@
 //! `-` and the word: `f-access-announced`.
 
 pub mod answers;
+pub mod bodymap;
+pub mod render;
+pub mod routes;
 pub mod spec;
 pub mod zone;
+
+pub use routes::routes;
