@@ -35,7 +35,7 @@ use hearth_shared::{Envelope, RecordId};
 pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
-pub use self::record::{capture_record, record_defaults};
+pub use self::record::{capture_record, device_authors, record_defaults};
 use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};

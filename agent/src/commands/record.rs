@@ -138,6 +138,24 @@ pub fn record_defaults(
     defaults(&identity, settings.clone(), author)
 }
 
+/// Who may author this device's records: its worker, then a shared
+/// device's staff list (`staff.json`), for the app's author picker.
+pub fn device_authors(
+    dir: &Path,
+    store: &LocalStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+) -> Result<Vec<String>, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    let mut all = vec![identity.worker];
+    for s in identity.staff {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    Ok(all)
+}
+
 /// The `record` command's capture path, for the app: checks who this
 /// device may record as (a shared device's staff list), then signs and
 /// commits `body`; returns the new record's id only once it is durable.

@@ -63,7 +63,7 @@ fn view(side: u8, title: &str) -> Markup {
                         a href={ "?region=" (region.as_str()) "#f-injuries" } data-region=(region.as_str())
                             id=(shape_id(*region, n)) aria-label={ (word_label(region.as_str())) " (" (title) ")" } {
                             title { (word_label(region.as_str())) }
-                            ellipse class="body-map__region" cx=(cx) cy=(cy) rx=(rx) ry=(ry) {}
+                            ellipse class="body-map__region" cx=(cx) cy=(cy) rx=(rx) ry=(ry) fill="#ffffff" stroke="#0b0c0c" stroke-width="2" {}
                         }
                     }
                 }

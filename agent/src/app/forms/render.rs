@@ -26,6 +26,8 @@ pub struct FormCtx<'a> {
     pub action: String,
     /// Whether to say "Draft saved" (after the Save draft button).
     pub saved: bool,
+    /// The author picked from the staff list (the register), if any.
+    pub author: Option<String>,
 }
 
 impl FormCtx<'_> {
@@ -72,6 +74,10 @@ pub fn form_page(ctx: &FormCtx<'_>) -> Markup {
             form method="post" action=(ctx.action) novalidate data-draft=(ctx.action) {
                 (security::csrf_field())
                 input type="hidden" name="_kind" value=(ctx.spec.kind.as_str());
+                @if let Some(a) = &ctx.author {
+                    input type="hidden" name="_author" value=(a);
+                    p class="body-s" { "Recorded by " strong { (a) } }
+                }
                 @for f in &ctx.spec.fields { (field(ctx, f, f.name)) }
                 div class="button-group" {
                     button class="button" type="submit" name="_action" value="check" { "Continue" }
@@ -395,6 +401,7 @@ mod tests {
                 zone: "Europe/London".into(),
                 action: "/drafts/00000000000000ff".into(),
                 saved: false,
+                author: None,
             };
             let html = form_page(&ctx).into_string();
             assert!(!html.contains("<script>alert"), "{kind}");

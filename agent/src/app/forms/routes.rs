@@ -64,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/drafts/{id}/check", get(check_answers))
         .route("/drafts/{id}/confirm", post(confirm))
         .route("/drafts/{id}/discard", post(discard))
+        .merge(super::register::routes())
 }
 
 async fn script(Path(file): Path<String>) -> Response {
@@ -85,9 +86,13 @@ async fn script(Path(file): Path<String>) -> Response {
 
 /// What a draft holds (sealed): its kind and answers.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Draft {
-    kind: RecordKind,
-    answers: Answers,
+pub(super) struct Draft {
+    pub(super) kind: RecordKind,
+    pub(super) answers: Answers,
+    /// The author picked from the staff list (the register); else the
+    /// device's worker.
+    #[serde(default)]
+    pub(super) author: Option<String>,
 }
 
 fn draft_url(id: u64) -> String {
@@ -101,16 +106,16 @@ fn parse_id(text: &str) -> Option<u64> {
         .filter(|id| *id > 0 && *id < 1 << 63)
 }
 
-fn new_id() -> u64 {
+pub(super) fn new_id() -> u64 {
     use rand_core::RngCore;
     (rand_core::OsRng.next_u64() >> 1).max(1)
 }
 
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
     (status, layout::html(markup)).into_response()
 }
 
-fn problem(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn problem(status: StatusCode, title: &str, message: &str) -> Response {
     page(
         status,
         layout::page(
@@ -129,7 +134,7 @@ fn locked() -> Response {
 }
 
 /// The tablet's zone (see [`zone::system`]).
-fn tablet_zone() -> Box<dyn Zone> {
+pub(super) fn tablet_zone() -> Box<dyn Zone> {
     zone::system()
 }
 
@@ -200,23 +205,70 @@ fn with_region(spec: &FormSpec, answers: &mut Answers, region: Option<&str>) {
     }
 }
 
+/// The form of `draft`, carrying its picked author.
+pub(super) fn draw_draft(
+    draft: &Draft,
+    spec: &FormSpec,
+    errors: &[FieldError],
+    id: u64,
+    saved: bool,
+) -> Markup {
+    let mut form = FormCtxOwned::new(spec, &draft.answers, errors, id, saved);
+    form.author = draft.author.clone();
+    form.render()
+}
+
 fn draw(spec: &FormSpec, answers: &Answers, errors: &[FieldError], id: u64, saved: bool) -> Markup {
-    let zone = tablet_zone();
-    let (date, time) = (
-        answers.get("occurred_at.date"),
-        answers.get("occurred_at.time"),
-    );
-    let at = zone
-        .to_utc(date, time)
-        .unwrap_or(hearth_shared::Timestamp(0));
-    form_page(&FormCtx {
-        spec,
-        answers,
-        errors,
-        zone: zone.name(at),
-        action: draft_url(id),
-        saved,
-    })
+    FormCtxOwned::new(spec, answers, errors, id, saved).render()
+}
+
+/// What [`draw`] builds a [`FormCtx`] from.
+struct FormCtxOwned<'a> {
+    spec: &'a FormSpec,
+    answers: &'a Answers,
+    errors: &'a [FieldError],
+    id: u64,
+    saved: bool,
+    author: Option<String>,
+}
+
+impl<'a> FormCtxOwned<'a> {
+    fn new(
+        spec: &'a FormSpec,
+        answers: &'a Answers,
+        errors: &'a [FieldError],
+        id: u64,
+        saved: bool,
+    ) -> Self {
+        Self {
+            spec,
+            answers,
+            errors,
+            id,
+            saved,
+            author: None,
+        }
+    }
+
+    fn render(&self) -> Markup {
+        let zone = tablet_zone();
+        let (date, time) = (
+            self.answers.get("occurred_at.date"),
+            self.answers.get("occurred_at.time"),
+        );
+        let at = zone
+            .to_utc(date, time)
+            .unwrap_or(hearth_shared::Timestamp(0));
+        form_page(&FormCtx {
+            spec: self.spec,
+            answers: self.answers,
+            errors: self.errors,
+            zone: zone.name(at),
+            action: draft_url(self.id),
+            saved: self.saved,
+            author: self.author.clone(),
+        })
+    }
 }
 
 /// `GET /forms/{kind}`: an empty form, the time now, under a new draft id.
@@ -278,7 +330,7 @@ async fn edit(
     with_region(&spec, &mut draft.answers, q.region.as_deref());
     page(
         StatusCode::OK,
-        draw(&spec, &draft.answers, &[], id, q.saved.is_some()),
+        draw_draft(&draft, &spec, &[], id, q.saved.is_some()),
     )
 }
 
@@ -307,9 +359,13 @@ async fn save(
         );
     };
     let answers = Answers::from_pairs(&spec, &pairs);
+    let author = field("_author")
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
     let draft = Draft {
         kind: spec.kind,
         answers,
+        author,
     };
     let content = serde_json::to_vec(&draft).expect("answers serialise");
     let now = state.clock().now();
@@ -325,7 +381,7 @@ async fn save(
     }
     match field("_action").unwrap_or("save") {
         "autosave" => StatusCode::NO_CONTENT.into_response(),
-        "check" => after_check(&state, &spec, &draft.answers, id),
+        "check" => after_check(&state, &draft, id),
         a => match a.strip_prefix("add:") {
             Some(group) => Redirect::to(&format!(
                 "{}#{}",
@@ -340,32 +396,32 @@ async fn save(
 
 /// Checks the answers with the core: "check your answers", or the form
 /// again with every problem.
-fn after_check(state: &AppState, spec: &FormSpec, answers: &Answers, id: u64) -> Response {
-    match verdict(state, spec, answers) {
+fn after_check(state: &AppState, draft: &Draft, id: u64) -> Response {
+    let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
+    match verdict(state, draft) {
         None => locked(),
         Some(Ok(())) => Redirect::to(&format!("{}/check", draft_url(id))).into_response(),
         Some(Err(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            draw(spec, answers, &errors, id, false),
+            draw_draft(draft, &spec, &errors, id, false),
         ),
     }
 }
 
 /// The core's verdict on `answers` with this device's defaults.
-fn verdict(
-    state: &AppState,
-    spec: &FormSpec,
-    answers: &Answers,
-) -> Option<Result<(), Vec<FieldError>>> {
+fn verdict(state: &AppState, draft: &Draft) -> Option<Result<(), Vec<FieldError>>> {
     let dir = state.store_dir().to_path_buf();
+    let (spec, answers) = (FormSpec::of(draft.kind)?, &draft.answers);
+    let author = draft.author.as_deref();
     state.with_unlocked(|u| {
-        let defaults = record_defaults(&dir, &u.store, &u.settings, &u.key, None).map_err(|e| {
-            vec![FieldError {
-                name: String::new(),
-                message: e.to_string(),
-            }]
-        })?;
-        check(spec, answers, tablet_zone().as_ref(), &defaults).map(|_| ())
+        let defaults =
+            record_defaults(&dir, &u.store, &u.settings, &u.key, author).map_err(|e| {
+                vec![FieldError {
+                    name: String::new(),
+                    message: e.to_string(),
+                }]
+            })?;
+        check(&spec, answers, tablet_zone().as_ref(), &defaults).map(|_| ())
     })
 }
 
@@ -391,11 +447,11 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
         Some(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
     };
     let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
-    match verdict(&state, &spec, &draft.answers) {
+    match verdict(&state, &draft) {
         None => locked(),
         Some(Err(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            draw(&spec, &draft.answers, &errors, id, false),
+            draw_draft(&draft, &spec, &errors, id, false),
         ),
         Some(Ok(())) => {
             let zone = tablet_zone().name(state.clock().now());
@@ -409,25 +465,32 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
 
 /// Captures draft `id` through the `record` command's path; the record's
 /// id once durable, and the draft discarded.
-fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, Response> {
+fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, Box<Response>> {
     let draft = match load(u, id) {
         Ok(Some(d)) => d,
         Ok(None) => {
-            return Err(problem(
+            return Err(Box::new(problem(
                 StatusCode::NOT_FOUND,
                 "No such draft",
                 "That draft was saved as a record, discarded or purged.",
-            ));
+            )));
         }
-        Err(e) => return Err(problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e)),
+        Err(e) => {
+            return Err(Box::new(problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Draft",
+                &e,
+            )));
+        }
     };
     let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
     let dir = state.store_dir();
-    let not_saved = |m: String| problem(StatusCode::UNPROCESSABLE_ENTITY, "Not saved", &m);
-    let defaults = record_defaults(dir, &u.store, &u.settings, &u.key, None)
+    let not_saved =
+        |m: String| Box::new(problem(StatusCode::UNPROCESSABLE_ENTITY, "Not saved", &m));
+    let defaults = record_defaults(dir, &u.store, &u.settings, &u.key, draft.author.as_deref())
         .map_err(|e| not_saved(e.to_string()))?;
     let body = check(&spec, &draft.answers, tablet_zone().as_ref(), &defaults)
-        .map_err(|_| Redirect::to(&format!("{}/check", draft_url(id))).into_response())?;
+        .map_err(|_| Box::new(Redirect::to(&format!("{}/check", draft_url(id))).into_response()))?;
     let rid = capture_record(dir, &mut u.store, &u.key, state.clock(), &u.settings, body)
         .map_err(|e| not_saved(e.to_string()))?;
     // The record is durable; a draft left behind would only be a copy.
@@ -451,7 +514,7 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     };
     let rid = match result {
         Ok(rid) => rid,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     state.sync_soon();
     page(

@@ -318,3 +318,87 @@ async fn a_post_without_the_csrf_token_saves_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Seeds yesterday's daily presentations for `children`.
+fn seed_register(app: &App, children: &[&str]) {
+    for child in children {
+        let json = format!(
+            r#"{{"kind":"daily_presentation","children":["{child}"],"occurred_at":"2027-01-14T08:00:00Z","headline":"Present","attendance":"present"}}"#
+        );
+        app.state
+            .with_unlocked(|u| {
+                crate::capture::capture_json(
+                    &mut u.store,
+                    &u.key,
+                    &FixedClock(Timestamp(1_799_900_000)),
+                    &crate::app::forms::spec::tests::defaults(),
+                    &json,
+                )
+                .unwrap()
+            })
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_register_records_present_in_one_tap_and_opens_exceptions() {
+    let app = app();
+    seed_register(&app, &["nhs:9434765919", "nhs:9434765870"]);
+    let first = app.send("GET", "/register", None).await;
+    assert!(first.body.contains("Choose who is recording first"));
+    assert!(first.body.contains(r#"id="author-hv-ann""#));
+    let page = app.send("GET", "/register?author=hv-ann", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = attr_after(&page.body, "name=\"csrf\"", "value");
+    assert!(page.body.contains(r#"id="child-nhs-9434765919-present""#));
+    let r = app
+        .send(
+            "POST",
+            "/register/present",
+            Some(encode(&[
+                ("csrf", &csrf),
+                ("child", "nhs:9434765919"),
+                ("author", "hv-ann"),
+            ])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.records(), 3, "one tap, one record");
+    let after = app.send("GET", "/register?author=hv-ann", None).await;
+    assert!(
+        !after.body.contains(r#"id="child-nhs-9434765919-present""#),
+        "recorded today"
+    );
+    assert!(after.body.contains(r#"id="child-nhs-9434765870-present""#));
+    let stranger = app
+        .send(
+            "POST",
+            "/register/present",
+            Some(encode(&[
+                ("csrf", &csrf),
+                ("child", "nhs:9434765870"),
+                ("author", "mallory"),
+            ])),
+        )
+        .await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an author off the staff list"
+    );
+    assert_eq!(app.records(), 3);
+    let late = app
+        .send(
+            "GET",
+            "/register/exception?child=nhs%3A9434765870&author=hv-ann&what=late",
+            None,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::OK);
+    assert!(
+        late.body.contains(r#"value="late" checked"#),
+        "late is filled in"
+    );
+    assert!(late.body.contains(r#"name="_author" value="hv-ann""#));
+    assert!(late.body.contains(r#"value="nhs:9434765870""#));
+}
