@@ -248,6 +248,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::routes())
         .merge(security::routes())
         .merge(unlock::routes())
+        .merge(forms::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,

@@ -38,6 +38,7 @@ pub use self::error::{
 };
 pub use self::init::create_store;
 pub use self::sync::sync_store;
+pub use self::record::{capture_record, device_authors, record_defaults};
 use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};

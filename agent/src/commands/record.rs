@@ -100,17 +100,75 @@ fn capture_checked(
     body: Body,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
+    let id = capture_checked_id(store, key, clock, identity, body)?;
+    emit(out, &id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// [`capture_checked`] without the printing: the new record's id, once
+/// it is durable.
+fn capture_checked_id(
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    identity: &Identity,
+    body: Body,
+) -> Result<RecordId, CommandError> {
     identity.check(&body)?;
     if let Some((corrects, _)) = body.detail.corrects() {
         ensure_held(store, corrects)?;
     }
     let record = capture_body(store, key, clock, body).map_err(CaptureError::from)?;
-    let id = RecordId {
+    Ok(RecordId {
         device: key.device_id(),
         seq: record.seq,
-    };
-    emit(out, &id.to_string())?;
-    Ok(EXIT_OK)
+    })
+}
+
+/// The author and agency the `record` command gives a body that names
+/// neither, for the app's forms (the same [`Identity`] and defaults).
+pub fn record_defaults(
+    dir: &Path,
+    store: &LocalStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+    author: Option<&str>,
+) -> Result<Defaults, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    defaults(&identity, settings.clone(), author)
+}
+
+/// Who may author this device's records: its worker, then a shared
+/// device's staff list (`staff.json`), for the app's author picker.
+pub fn device_authors(
+    dir: &Path,
+    store: &LocalStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+) -> Result<Vec<String>, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    let mut all = vec![identity.worker];
+    for s in identity.staff {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    Ok(all)
+}
+
+/// The `record` command's capture path, for the app: checks who this
+/// device may record as (a shared device's staff list), then signs and
+/// commits `body`; returns the new record's id only once it is durable.
+pub fn capture_record(
+    dir: &Path,
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    settings: &DeviceSettings,
+    body: Body,
+) -> Result<RecordId, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    capture_checked_id(store, key, clock, &identity, body)
 }
 
 /// Refuses a correction of a record this device never stored (a purged

@@ -257,7 +257,7 @@ fn neutralise(spec: &FormSpec, answers: &mut Answers, name: &str) -> bool {
         return true;
     }
     let generic = match split_entry(name) {
-        Some((g, i, f)) if f.is_empty() => format!("{g}[{i}]"),
+        Some((g, i, "")) => format!("{g}[{i}]"),
         Some((g, _, f)) => format!("{g}[].{f}"),
         None => name.to_string(),
     };

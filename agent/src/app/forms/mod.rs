@@ -6,7 +6,10 @@
 //!   choices from the core's `WORDS` and limits from its `Text<N>` types;
 //! - [`answers`]: what the browser posts, in order, as the record's JSON
 //!   form, checked by the core's `parse_body` with every problem collected;
-//! - [`zone`]: local dates and times, with the zone shown.
+//! - [`zone`]: local dates and times, with the zone shown;
+//! - [`render`]: the forms and "check your answers" as HTML; [`bodymap`]:
+//!   the injuries' body map;
+//! - [`routes`]: the forms and drafts; [`register`]: the nursery register.
 //!
 //! ## Field ids (stable: the browser tests use them)
 //!
@@ -19,5 +22,11 @@
 //! `-` and the word: `f-access-announced`.
 
 pub mod answers;
+pub mod bodymap;
+pub mod register;
+pub mod render;
+pub mod routes;
 pub mod spec;
 pub mod zone;
+
+pub use routes::routes;
