@@ -25,8 +25,15 @@ pub struct Tablet {
 impl Tablet {
     /// A tablet set up with `init` (no server), its app started.
     pub fn offline() -> Self {
+        Self::offline_seeded(|_| {})
+    }
+
+    /// Like [`Tablet::offline`], with `seed` run on the store (records
+    /// captured by the CLI) before the app starts.
+    pub fn offline_seeded(seed: impl FnOnce(&Agent)) -> Self {
         let agent = Agent::new(0);
         agent.init(AGENCY, WORKER);
+        seed(&agent);
         let app = App::start(&agent);
         Self {
             app,
