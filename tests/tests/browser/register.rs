@@ -34,9 +34,21 @@ fn children(n: usize) -> Vec<String> {
     out
 }
 
-/// The register row's element id for `child` and `what`.
+/// The register row's button for `child` and `what`: `#child-` then the
+/// reference with every character but letters, digits and `_` made `-`
+/// (the forms' field-id rule), then `-` and `what`.
 fn row(child: &str, what: &str) -> String {
-    format!("[id=\"child-{child}-{what}\"]")
+    let id: String = child
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("#child-{id}-{what}")
 }
 
 #[allow(clippy::disallowed_methods)] // the test decides what real time is
