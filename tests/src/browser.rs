@@ -314,6 +314,13 @@ impl Browser {
         self.taps
     }
 
+    /// Counts a tap the page offers no element for: the worker getting
+    /// back by hand (the address bar, a bookmark), which the test does
+    /// with [`Browser::goto`].
+    pub fn count_tap(&mut self) {
+        self.taps += 1;
+    }
+
     /// Starts counting taps from zero.
     pub fn reset_taps(&mut self) {
         self.taps = 0;

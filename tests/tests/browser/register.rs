@@ -60,6 +60,27 @@ fn yesterday() -> String {
     Timestamp(now - 86_400).to_string()
 }
 
+/// An exception for `child`: its button, Continue, Confirm, and back to
+/// the register: by the Saved page's link when it has one, else by hand
+/// (counted as a tap all the same).
+fn exception(browser: &mut Browser, tablet: &Tablet, child: &str, what: &str) {
+    browser.tap(&row(child, what));
+    browser.tap("main button[name=_action][value=check]");
+    browser.tap_text("Confirm and save");
+    browser.wait_for("main h1");
+    assert!(
+        browser.page_text().contains("Saved"),
+        "{}",
+        browser.page_text()
+    );
+    if browser.exists("main a[href^='/register']") {
+        browser.tap("main a[href^='/register']");
+    } else {
+        browser.goto(&tablet.at(&format!("/register?author={WORKER}")));
+        browser.count_tap();
+    }
+}
+
 pub fn twelve_children_two_exceptions_within_the_tap_bound(browser: &mut Browser) {
     let kids = children(12);
     // Yesterday's register put these 12 on this tablet.
@@ -87,16 +108,10 @@ pub fn twelve_children_two_exceptions_within_the_tap_bound(browser: &mut Browser
     for (i, child) in kids.iter().enumerate() {
         match i {
             3 => {
-                browser.tap(&row(child, "hungry"));
-                browser.tap("main button[name=_action][value=check]");
-                browser.tap_text("Confirm and save");
-                browser.goto(&tablet.at(&format!("/register?author={WORKER}")));
+                exception(browser, &tablet, child, "hungry");
             }
             7 => {
-                browser.tap(&row(child, "late"));
-                browser.tap("main button[name=_action][value=check]");
-                browser.tap_text("Confirm and save");
-                browser.goto(&tablet.at(&format!("/register?author={WORKER}")));
+                exception(browser, &tablet, child, "late");
             }
             _ => browser.tap(&row(child, "present")),
         }
