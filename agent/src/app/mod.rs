@@ -17,9 +17,17 @@
 //! default, so a child's words cannot become markup.
 
 pub mod assets;
+pub mod background;
 pub mod forms;
+pub mod home;
 pub mod layout;
+pub mod localtime;
+pub mod records;
 pub mod security;
+pub mod unlock;
+
+#[cfg(test)]
+pub(crate) mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,8 +39,8 @@ use hearth_shared::Timestamp;
 use hearth_shared::clock::Clock;
 
 use crate::keys::DeviceKey;
-use crate::seal::DataKey;
-use crate::store::{DeviceSettings, LocalStore};
+use crate::seal::{DataKey, Sealer};
+use crate::store::{DeviceSettings, LocalStore, StoreError};
 
 /// The default idle time before the app locks itself.
 pub const DEFAULT_IDLE_MINUTES: u32 = 10;
@@ -76,6 +84,7 @@ struct Inner {
     secrets: security::Secrets,
     unlocked: Mutex<Option<Unlocked>>,
     last_activity: Mutex<Timestamp>,
+    sync: background::Syncer,
 }
 
 impl AppState {
@@ -89,6 +98,7 @@ impl AppState {
                 secrets: security::Secrets::generate(),
                 unlocked: Mutex::new(None),
                 last_activity: Mutex::new(now),
+                sync: background::Syncer::new(),
             }),
         }
     }
@@ -142,13 +152,41 @@ impl AppState {
         }
     }
 
-    /// Asks the background sync to run soon (after a capture). Until the
-    /// background sync lands this does nothing.
-    pub fn sync_soon(&self) {}
+    /// Asks the background sync to run now, or right after the run in
+    /// progress: call it after each capture.
+    pub fn sync_soon(&self) {
+        self.inner.sync.wake();
+    }
+
+    /// Where background sync stands.
+    pub fn sync_status(&self) -> background::Status {
+        self.inner.sync.status()
+    }
 
     /// The sync indicator's text.
     pub fn sync_text(&self) -> String {
-        String::from("Not synced yet")
+        self.sync_status().text()
+    }
+
+    /// A second connection to the unlocked store, and the device key, for
+    /// work that must not hold the app's connection (the network: sync,
+    /// enrolment). None when locked. SQLite serialises the writes.
+    pub fn second_connection(&self) -> Option<Result<(LocalStore, DeviceKey), StoreError>> {
+        let (data_key, key) = self.with_unlocked(|u| {
+            (
+                DataKey::from_bytes(*u.data_key.as_bytes()),
+                DeviceKey::from_signing_key(u.key.signing_key().clone()),
+            )
+        })?;
+        Some(
+            LocalStore::open_dir(self.store_dir())
+                .map(|store| (store.unlocked(Sealer::new(&data_key)), key)),
+        )
+    }
+
+    /// Counts now as the worker's last activity (the idle lock's start).
+    pub(crate) fn touch(&self) {
+        *self.last_activity() = self.inner.clock.now();
     }
 
     fn last_activity(&self) -> MutexGuard<'_, Timestamp> {
@@ -168,10 +206,12 @@ pub fn url(addr: SocketAddr) -> String {
 pub async fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let ticker = tokio::spawn(idle_ticker(state.clone()));
+    let syncer = tokio::spawn(background::run(state.clone()));
     let result = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     ticker.abort();
+    syncer.abort();
     state.lock();
     result
 }
@@ -205,21 +245,15 @@ async fn shutdown_signal() {
 /// Every route of the app, behind the security layer.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
         .route("/static/{file}", get(assets::serve))
+        .merge(home::routes())
+        .merge(records::routes())
         .merge(security::routes())
+        .merge(unlock::routes())
         .merge(forms::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
         ))
         .with_state(state)
-}
-
-/// The home screen (filled in by the home-screen commit).
-async fn home() -> axum::response::Html<String> {
-    layout::html(layout::page(
-        "Home",
-        maud::html! { h1 class="heading-l" { "Hearth" } },
-    ))
 }

@@ -333,7 +333,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         request = Request::from_parts(parts, Body::from(bytes));
     }
     if signed_in && !is_passive(&path) {
-        *state.last_activity() = state.clock().now();
+        state.touch();
     }
     let response = if !signed_in && !is_public(&path) {
         Redirect::to(entry_page(&state)).into_response()

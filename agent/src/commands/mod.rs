@@ -32,10 +32,13 @@ use std::path::{Path, PathBuf};
 use hearth_shared::clock::{Clock, SystemClock};
 use hearth_shared::{Envelope, RecordId};
 
+pub use self::enrol::enrol_device;
 pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
+pub use self::init::create_store;
 pub use self::record::{capture_record, device_authors, record_defaults};
+pub use self::sync::sync_store;
 use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};

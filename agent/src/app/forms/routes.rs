@@ -140,7 +140,14 @@ pub(super) fn tablet_zone() -> Box<dyn Zone> {
 
 /// `GET /forms` and `/drafts`: the kinds, and the drafts.
 async fn kinds(State(state): State<AppState>) -> Response {
-    let Some(drafts) = state.with_unlocked(|u| u.store.drafts()) else {
+    let now = state.clock().now();
+    // Old drafts go on unlock (see [`purge_old_drafts`]) and, so that a
+    // long-unlocked tablet never lists one, before every listing too.
+    let listed = state.with_unlocked(|u| {
+        purge_old_drafts(u, now)?;
+        u.store.drafts()
+    });
+    let Some(drafts) = listed else {
         return locked();
     };
     let drafts: Vec<(u64, String, Draft)> = match drafts {
@@ -148,7 +155,7 @@ async fn kinds(State(state): State<AppState>) -> Response {
             .into_iter()
             .filter_map(|d| {
                 let draft: Draft = serde_json::from_slice(&d.content).ok()?;
-                Some((d.id, d.saved_at.to_string(), draft))
+                Some((d.id, crate::app::localtime::date_time(d.saved_at), draft))
             })
             .collect(),
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Drafts", &e.to_string()),

@@ -402,3 +402,23 @@ async fn the_register_records_present_in_one_tap_and_opens_exceptions() {
     assert!(late.body.contains(r#"name="_author" value="hv-ann""#));
     assert!(late.body.contains(r#"value="nhs:9434765870""#));
 }
+
+#[tokio::test]
+async fn drafts_older_than_the_limit_are_purged() {
+    let app = app();
+    let now = app.state.clock().now();
+    let old = now.0 - super::DRAFT_DAYS * 86_400 - 1;
+    app.state
+        .with_unlocked(|u| {
+            u.store
+                .save_draft(7, Timestamp(old), br#"{"kind":"concern","answers":{}}"#)
+                .unwrap();
+            u.store
+                .save_draft(8, Timestamp(old + 2), br#"{"kind":"concern","answers":{}}"#)
+                .unwrap();
+        })
+        .unwrap();
+    let list = app.send("GET", "/drafts", None).await;
+    assert!(!list.body.contains("/drafts/0000000000000007"));
+    assert!(list.body.contains("/drafts/0000000000000008"));
+}
