@@ -22,6 +22,7 @@ pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod localtime;
+pub mod records;
 pub mod security;
 pub mod unlock;
 
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/static/{file}", get(assets::serve))
         .merge(home::routes())
+        .merge(records::routes())
         .merge(security::routes())
         .merge(unlock::routes())
         .merge(forms::routes())

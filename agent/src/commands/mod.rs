@@ -37,7 +37,9 @@ pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
 pub use self::init::create_store;
-pub use self::record::{capture_record, device_authors, record_defaults};
+pub use self::record::{
+    amend_record, capture_record, device_authors, latest_record, record_defaults,
+};
 pub use self::sync::sync_store;
 use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;

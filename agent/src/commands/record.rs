@@ -192,6 +192,35 @@ pub(super) fn amend(
     let author = args.author.clone();
     let changes = changes(args)?;
     let (mut store, settings, key) = open(dir, clock)?;
+    let id = amend_record(
+        dir,
+        &mut store,
+        &key,
+        clock,
+        &settings,
+        rid,
+        &changes,
+        author.as_deref(),
+    )?;
+    emit(out, &id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// The `amend` command's path, for the app too: refuses another device's,
+/// a purged or a superseded record, builds the correction from the
+/// original with [`amended_body`] and captures it through the `record`
+/// path; the correction's id once durable.
+#[allow(clippy::too_many_arguments)]
+pub fn amend_record(
+    dir: &Path,
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    settings: &DeviceSettings,
+    rid: RecordId,
+    changes: &Changes,
+    author: Option<&str>,
+) -> Result<RecordId, CommandError> {
     if rid.device != key.device_id() {
         return Err(IdentityError::ForeignAmendment(rid).into());
     }
@@ -202,11 +231,21 @@ pub(super) fn amend(
         .get(rid.seq)?
         .ok_or(CommandError::CorrectsUnknown(rid))?;
     let original = envelope_of(&original)?.body;
-    refuse_stale(&store, rid, &original, &changes)?;
-    let identity = identity(dir, &store, &settings, &key)?;
-    let defaults = defaults(&identity, settings, author.as_deref())?;
-    let body = amended_body(rid, &original, &changes, &defaults)?;
-    capture_checked(&mut store, &key, clock, &identity, body, out)
+    refuse_stale(store, rid, &original, changes)?;
+    let identity = identity(dir, store, settings, key)?;
+    let defaults = defaults(&identity, settings.clone(), author)?;
+    let body = amended_body(rid, &original, changes, &defaults)?;
+    capture_checked_id(store, key, clock, &identity, body)
+}
+
+/// The latest version of this device's record `rid` (itself if never
+/// corrected), which a new correction must start from.
+pub fn latest_record(store: &LocalStore, rid: RecordId) -> Result<RecordId, CommandError> {
+    let latest = latest_version(rid.seq.0, &own_corrections(store, rid.device)?);
+    Ok(RecordId {
+        device: rid.device,
+        seq: Seq(latest),
+    })
 }
 
 /// What `amend`'s flags change: the named fields, from `--json` then each

@@ -9,7 +9,8 @@
 //! - [`zone`]: local dates and times, with the zone shown;
 //! - [`render`]: the forms and "check your answers" as HTML; [`bodymap`]:
 //!   the injuries' body map;
-//! - [`routes`]: the forms and drafts; [`register`]: the nursery register.
+//! - [`routes`]: the forms and drafts; [`register`]: the nursery register;
+//!   [`correct`]: amend and "entered in error" from a record's page.
 //!
 //! ## Field ids (stable: the browser tests use them)
 //!
@@ -23,6 +24,7 @@
 
 pub mod answers;
 pub mod bodymap;
+pub mod correct;
 pub mod register;
 pub mod render;
 pub mod routes;

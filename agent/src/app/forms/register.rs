@@ -308,6 +308,7 @@ async fn exception(State(state): State<AppState>, Query(q): Query<RegisterQuery>
         kind: RecordKind::DailyPresentation,
         answers: answers_for(&child, state.clock().now(), text, extra),
         author: Some(author),
+        corrects: None,
     };
     page(
         StatusCode::OK,

@@ -28,6 +28,8 @@ pub struct FormCtx<'a> {
     pub saved: bool,
     /// The author picked from the staff list (the register), if any.
     pub author: Option<String>,
+    /// For an amendment: the record it corrects.
+    pub corrects: Option<String>,
 }
 
 impl FormCtx<'_> {
@@ -74,6 +76,10 @@ pub fn form_page(ctx: &FormCtx<'_>) -> Markup {
             form method="post" action=(ctx.action) novalidate data-draft=(ctx.action) {
                 (security::csrf_field())
                 input type="hidden" name="_kind" value=(ctx.spec.kind.as_str());
+                @if let Some(c) = &ctx.corrects {
+                    input type="hidden" name="_corrects" value=(c);
+                    p class="body-s" { "Correcting record " strong { (c) } ". Change what was wrong; everything else stays as recorded." }
+                }
                 @if let Some(a) = &ctx.author {
                     input type="hidden" name="_author" value=(a);
                     p class="body-s" { "Recorded by " strong { (a) } }
@@ -402,6 +408,7 @@ mod tests {
                 action: "/drafts/00000000000000ff".into(),
                 saved: false,
                 author: None,
+                corrects: None,
             };
             let html = form_page(&ctx).into_string();
             assert!(!html.contains("<script>alert"), "{kind}");

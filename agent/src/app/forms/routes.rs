@@ -65,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .route("/drafts/{id}/confirm", post(confirm))
         .route("/drafts/{id}/discard", post(discard))
         .merge(super::register::routes())
+        .merge(super::correct::routes())
 }
 
 async fn script(Path(file): Path<String>) -> Response {
@@ -93,6 +94,21 @@ pub(super) struct Draft {
     /// device's worker.
     #[serde(default)]
     pub(super) author: Option<String>,
+    /// For an amendment: the record it corrects.
+    #[serde(default)]
+    pub(super) corrects: Option<String>,
+}
+
+impl Draft {
+    /// The draft's form: its kind's, with the reason first for an
+    /// amendment.
+    pub(super) fn spec(&self) -> FormSpec {
+        let spec = FormSpec::of(self.kind).expect("a draft is of a kind with a form");
+        match self.corrects {
+            Some(_) => super::correct::with_reason(spec),
+            None => spec,
+        }
+    }
 }
 
 fn draft_url(id: u64) -> String {
@@ -140,7 +156,14 @@ pub(super) fn tablet_zone() -> Box<dyn Zone> {
 
 /// `GET /forms` and `/drafts`: the kinds, and the drafts.
 async fn kinds(State(state): State<AppState>) -> Response {
-    let Some(drafts) = state.with_unlocked(|u| u.store.drafts()) else {
+    let now = state.clock().now();
+    // Old drafts go on unlock (see [`purge_old_drafts`]) and, so that a
+    // long-unlocked tablet never lists one, before every listing too.
+    let listed = state.with_unlocked(|u| {
+        purge_old_drafts(u, now)?;
+        u.store.drafts()
+    });
+    let Some(drafts) = listed else {
         return locked();
     };
     let drafts: Vec<(u64, String, Draft)> = match drafts {
@@ -148,7 +171,7 @@ async fn kinds(State(state): State<AppState>) -> Response {
             .into_iter()
             .filter_map(|d| {
                 let draft: Draft = serde_json::from_slice(&d.content).ok()?;
-                Some((d.id, d.saved_at.to_string(), draft))
+                Some((d.id, crate::app::localtime::date_time(d.saved_at), draft))
             })
             .collect(),
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Drafts", &e.to_string()),
@@ -215,6 +238,7 @@ pub(super) fn draw_draft(
 ) -> Markup {
     let mut form = FormCtxOwned::new(spec, &draft.answers, errors, id, saved);
     form.author = draft.author.clone();
+    form.corrects = draft.corrects.clone();
     form.render()
 }
 
@@ -230,6 +254,7 @@ struct FormCtxOwned<'a> {
     id: u64,
     saved: bool,
     author: Option<String>,
+    corrects: Option<String>,
 }
 
 impl<'a> FormCtxOwned<'a> {
@@ -247,6 +272,7 @@ impl<'a> FormCtxOwned<'a> {
             id,
             saved,
             author: None,
+            corrects: None,
         }
     }
 
@@ -267,6 +293,7 @@ impl<'a> FormCtxOwned<'a> {
             action: draft_url(self.id),
             saved: self.saved,
             author: self.author.clone(),
+            corrects: self.corrects.clone(),
         })
     }
 }
@@ -326,7 +353,7 @@ async fn edit(
         }
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
     };
-    let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
+    let spec = draft.spec();
     with_region(&spec, &mut draft.answers, q.region.as_deref());
     page(
         StatusCode::OK,
@@ -358,6 +385,13 @@ async fn save(
             "The form did not say what kind of record it is.",
         );
     };
+    let corrects = field("_corrects")
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let spec = match corrects {
+        Some(_) => super::correct::with_reason(spec),
+        None => spec,
+    };
     let answers = Answers::from_pairs(&spec, &pairs);
     let author = field("_author")
         .filter(|a| !a.is_empty())
@@ -366,6 +400,7 @@ async fn save(
         kind: spec.kind,
         answers,
         author,
+        corrects,
     };
     let content = serde_json::to_vec(&draft).expect("answers serialise");
     let now = state.clock().now();
@@ -397,7 +432,7 @@ async fn save(
 /// Checks the answers with the core: "check your answers", or the form
 /// again with every problem.
 fn after_check(state: &AppState, draft: &Draft, id: u64) -> Response {
-    let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
+    let spec = draft.spec();
     match verdict(state, draft) {
         None => locked(),
         Some(Ok(())) => Redirect::to(&format!("{}/check", draft_url(id))).into_response(),
@@ -412,6 +447,9 @@ fn after_check(state: &AppState, draft: &Draft, id: u64) -> Response {
 fn verdict(state: &AppState, draft: &Draft) -> Option<Result<(), Vec<FieldError>>> {
     let dir = state.store_dir().to_path_buf();
     let (spec, answers) = (FormSpec::of(draft.kind)?, &draft.answers);
+    if let Some(rid) = &draft.corrects {
+        return state.with_unlocked(|u| super::correct::amend_verdict(state, u, draft, rid));
+    }
     let author = draft.author.as_deref();
     state.with_unlocked(|u| {
         let defaults =
@@ -446,7 +484,7 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
         }
         Some(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
     };
-    let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
+    let spec = draft.spec();
     match verdict(&state, &draft) {
         None => locked(),
         Some(Err(errors)) => page(
@@ -483,16 +521,22 @@ fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, 
             )));
         }
     };
-    let spec = FormSpec::of(draft.kind).expect("a draft is of a kind with a form");
+    let spec = draft.spec();
     let dir = state.store_dir();
     let not_saved =
         |m: String| Box::new(problem(StatusCode::UNPROCESSABLE_ENTITY, "Not saved", &m));
-    let defaults = record_defaults(dir, &u.store, &u.settings, &u.key, draft.author.as_deref())
-        .map_err(|e| not_saved(e.to_string()))?;
-    let body = check(&spec, &draft.answers, tablet_zone().as_ref(), &defaults)
-        .map_err(|_| Box::new(Redirect::to(&format!("{}/check", draft_url(id))).into_response()))?;
-    let rid = capture_record(dir, &mut u.store, &u.key, state.clock(), &u.settings, body)
-        .map_err(|e| not_saved(e.to_string()))?;
+    let recheck = || Box::new(Redirect::to(&format!("{}/check", draft_url(id))).into_response());
+    let rid = if let Some(corrects) = &draft.corrects {
+        super::correct::amend_verdict(state, u, &draft, corrects).map_err(|_| recheck())?;
+        super::correct::capture_amendment(state, u, &draft, corrects)
+    } else {
+        let defaults = record_defaults(dir, &u.store, &u.settings, &u.key, draft.author.as_deref())
+            .map_err(|e| not_saved(e.to_string()))?;
+        let body = check(&spec, &draft.answers, tablet_zone().as_ref(), &defaults)
+            .map_err(|_| recheck())?;
+        capture_record(dir, &mut u.store, &u.key, state.clock(), &u.settings, body)
+    }
+    .map_err(|e| not_saved(e.to_string()))?;
     // The record is durable; a draft left behind would only be a copy.
     if let Err(e) = u.store.discard_draft(id) {
         tracing::warn!(error = %e, "a captured draft was not discarded");
@@ -517,6 +561,11 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
         Err(response) => return *response,
     };
     state.sync_soon();
+    saved_page(&rid)
+}
+
+/// "Saved": drawn only once the record is durable.
+pub(super) fn saved_page(rid: &str) -> Response {
     page(
         StatusCode::OK,
         layout::page(

@@ -402,3 +402,142 @@ async fn the_register_records_present_in_one_tap_and_opens_exceptions() {
     assert!(late.body.contains(r#"name="_author" value="hv-ann""#));
     assert!(late.body.contains(r#"value="nhs:9434765870""#));
 }
+
+#[tokio::test]
+async fn drafts_older_than_the_limit_are_purged() {
+    let app = app();
+    let now = app.state.clock().now();
+    let old = now.0 - super::DRAFT_DAYS * 86_400 - 1;
+    app.state
+        .with_unlocked(|u| {
+            u.store
+                .save_draft(7, Timestamp(old), br#"{"kind":"concern","answers":{}}"#)
+                .unwrap();
+            u.store
+                .save_draft(8, Timestamp(old + 2), br#"{"kind":"concern","answers":{}}"#)
+                .unwrap();
+        })
+        .unwrap();
+    let list = app.send("GET", "/drafts", None).await;
+    assert!(!list.body.contains("/drafts/0000000000000007"));
+    assert!(list.body.contains("/drafts/0000000000000008"));
+}
+
+/// Captures a concern through the forms; its record id.
+async fn capture_concern(app: &App) -> (String, String) {
+    let form = app.send("GET", "/forms/concern", None).await;
+    let csrf = attr_after(&form.body, "name=\"csrf\"", "value");
+    let action = attr_after(&form.body, "data-draft=", "data-draft");
+    let good = encode(&[
+        ("csrf", &csrf),
+        ("_kind", "concern"),
+        ("_action", "check"),
+        ("children[0]", "nhs:9434765919"),
+        ("occurred_at.date", "2027-01-15"),
+        ("occurred_at.time", "08:00"),
+        ("headline", "Bruise on arm"),
+        ("category", "physical"),
+        ("seen_or_said", "A bruise"),
+        ("action", "none"),
+        ("action_detail", "watch"),
+    ]);
+    assert_eq!(
+        app.send("POST", &action, Some(good)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let saved = app
+        .send(
+            "POST",
+            &format!("{action}/confirm"),
+            Some(encode(&[("csrf", &csrf)])),
+        )
+        .await;
+    let at = saved.body.find("id=\"record-id\">").unwrap() + "id=\"record-id\">".len();
+    let rid = saved.body[at..].split('<').next().unwrap().to_string();
+    (rid, csrf)
+}
+
+#[tokio::test]
+async fn a_record_is_amended_from_its_latest_version_then_retracted() {
+    let app = app();
+    let (rid, csrf) = capture_concern(&app).await;
+    assert_eq!(app.records(), 1);
+    let form = app
+        .send("GET", &format!("/records/{rid}/amend"), None)
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains(r#"id="f-reason""#));
+    assert!(form.body.contains("A bruise"), "starts from the original");
+    assert!(form.body.contains(r#"value="physical" checked"#));
+    let action = attr_after(&form.body, "data-draft=", "data-draft");
+    let mut pairs = vec![
+        ("csrf", csrf.as_str()),
+        ("_kind", "concern"),
+        ("_corrects", rid.as_str()),
+        ("_action", "check"),
+        ("children[0]", "nhs:9434765919"),
+        ("occurred_at.date", "2027-01-15"),
+        ("occurred_at.time", "08:00"),
+        ("headline", "Bruise on arm"),
+        ("category", "physical"),
+        ("seen_or_said", "A bruise, 2 cm, yellow"),
+        ("action", "none"),
+        ("action_detail", "watch"),
+        ("reason", ""),
+    ];
+    let r = app.send("POST", &action, Some(encode(&pairs))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("href=\"#f-reason\""),
+        "the reason is required"
+    );
+    pairs.pop();
+    pairs.push(("reason", "size and colour added"));
+    let r = app.send("POST", &action, Some(encode(&pairs))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let check = app.send("GET", &r.location, None).await;
+    assert!(check.body.contains("size and colour added"));
+    let saved = app
+        .send(
+            "POST",
+            &format!("{action}/confirm"),
+            Some(encode(&[("csrf", &csrf)])),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(app.records(), 2);
+    let old = app
+        .send("GET", &format!("/records/{rid}/amend"), None)
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::SEE_OTHER,
+        "an old version sends to the latest"
+    );
+    assert_ne!(old.location, format!("/records/{rid}/amend"));
+
+    let page = app
+        .send("GET", &format!("/records/{rid}/retract"), None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let empty = app
+        .send(
+            "POST",
+            &format!("/records/{rid}/retract"),
+            Some(encode(&[("csrf", &csrf), ("reason", "")])),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("reason"), "{}", empty.body);
+    assert_eq!(app.records(), 2);
+    let done = app
+        .send(
+            "POST",
+            &format!("/records/{rid}/retract"),
+            Some(encode(&[("csrf", &csrf), ("reason", "wrong child")])),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Saved"));
+    assert_eq!(app.records(), 3);
+}

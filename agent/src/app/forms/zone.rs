@@ -56,11 +56,60 @@ impl Zone for FixedZone {
     }
 }
 
-/// The tablet's zone. For now UTC, shown as "UTC" beside every time, so
-/// nothing is ever silently shifted; reading the tablet's own zone is
-/// left as work (see the notes).
+/// A jiff time zone: the tablet's own ([`system`]), with its daylight
+/// saving rules, so a local time in summer gets the summer offset.
+#[derive(Debug, Clone)]
+pub struct TzZone(pub jiff::tz::TimeZone);
+
+impl Zone for TzZone {
+    fn name(&self, at: Timestamp) -> String {
+        let abbr = jiff::Timestamp::from_second(at.0).ok().map(|ts| {
+            ts.to_zoned_datetime(self.0.clone())
+                .strftime("%Z")
+                .to_string()
+        });
+        match (self.0.iana_name(), abbr) {
+            (Some(name), Some(abbr)) if name != abbr => format!("{name}, {abbr}"),
+            (Some(name), _) => name.to_string(),
+            (None, Some(abbr)) => abbr,
+            (None, None) => "UTC".into(),
+        }
+    }
+
+    fn local(&self, at: Timestamp) -> (String, String) {
+        match jiff::Timestamp::from_second(at.0) {
+            Ok(ts) => {
+                let z = ts.to_zoned_datetime(self.0.clone());
+                (
+                    z.strftime("%Y-%m-%d").to_string(),
+                    z.strftime("%H:%M").to_string(),
+                )
+            }
+            Err(_) => FixedZone(0).local(at),
+        }
+    }
+
+    fn to_utc(&self, date: &str, time: &str) -> Option<Timestamp> {
+        let (y, mo, d, h, mi) = parse_local(date, time)?;
+        let dt = jiff::civil::DateTime::new(
+            i16::try_from(y).ok()?,
+            i8::try_from(mo).ok()?,
+            i8::try_from(d).ok()?,
+            i8::try_from(h).ok()?,
+            i8::try_from(mi).ok()?,
+            0,
+            0,
+        )
+        .ok()?;
+        let ts = self.0.to_timestamp(dt).ok()?;
+        Some(Timestamp(ts.as_second()))
+    }
+}
+
+/// The tablet's zone (`TZ`, else `/etc/localtime`, else UTC), as the
+/// rest of the app shows times ([`crate::app::localtime::zone`]).
 pub fn system() -> Box<dyn Zone> {
-    Box::new(FixedZone(0))
+    Box::new(TzZone(crate::app::localtime::zone().clone()))
 }
 
 #[cfg(test)]
@@ -77,5 +126,16 @@ mod tests {
         assert_eq!(FixedZone(-5400).name(t), "UTC-01:30");
         assert_eq!(z.to_utc("2026-13-01", "00:30"), None);
         assert_eq!(z.to_utc("2026-11-28", "0030"), None);
+    }
+
+    #[test]
+    fn a_named_zone_uses_the_offset_of_the_day() {
+        let london = TzZone(jiff::tz::TimeZone::get("Europe/London").unwrap());
+        let winter = london.to_utc("2026-01-10", "09:00").unwrap();
+        let summer = london.to_utc("2026-07-10", "09:00").unwrap();
+        assert_eq!(winter.to_string(), "2026-01-10T09:00:00Z");
+        assert_eq!(summer.to_string(), "2026-07-10T08:00:00Z");
+        assert_eq!(london.local(summer), ("2026-07-10".into(), "09:00".into()));
+        assert_eq!(london.name(summer), "Europe/London, BST");
     }
 }
