@@ -221,7 +221,7 @@ fn refuse(status: StatusCode, why: &str) -> Response {
     (status, axum::response::Html(body.into_string())).into_response()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

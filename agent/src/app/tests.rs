@@ -531,3 +531,54 @@ async fn sync_now_wakes_the_background_sync() {
         super::background::Status::NotEnrolled
     );
 }
+
+#[tokio::test]
+async fn set_up_signs_in_and_enrolment_shows_every_missing_field_at_once() {
+    let app = TestApp::new(false);
+    let (response, body) = app.get("/setup", None).await;
+    let (cookie, csrf) = (cookie_of(&response), csrf_of(&body));
+    let form = format!(
+        "csrf={csrf}&agency=HV-NORTH&worker=hv-ann&new_passphrase=correct+horse+battery+staple&new_passphrase_again=correct+horse+battery+staple"
+    );
+    let (response, body) = app.post("/setup", &cookie, &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location(&response), "/enrol");
+    assert!(app.state.is_unlocked());
+    let settings = app.state.with_unlocked(|u| u.settings.clone()).unwrap();
+    assert_eq!(settings.agency.as_str(), "HV-NORTH");
+    assert_eq!(settings.worker.as_str(), "hv-ann");
+    let cookie = cookie_of(&response);
+    let (response, body) = app.get("/enrol", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csrf = csrf_of(&body);
+    let (response, body) = app
+        .post(
+            "/enrol",
+            &cookie,
+            &format!("csrf={csrf}&server=&token=&pin="),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["server", "token", "pin"] {
+        assert!(
+            body.contains(&format!(r##"href="#{field}""##)),
+            "{field}: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#"id="{field}-error""#)),
+            "{field}: {body}"
+        );
+    }
+    // A bad pin is the core's own message, beside the pin.
+    let (_, body) = app
+        .post(
+            "/enrol",
+            &cookie,
+            &format!("csrf={csrf}&server=https%3A%2F%2F127.0.0.1%3A9&token=t&pin=sha256%3Azz"),
+        )
+        .await;
+    assert!(body.contains(r##"href="#pin""##), "{body}");
+    // Set-up again is refused now there is a store.
+    let (response, _) = app.get("/setup", Some(&cookie)).await;
+    assert_eq!(location(&response), "/unlock");
+}
