@@ -254,3 +254,48 @@ pub fn voice_record_from_a_draft_that_survived_kill_9(browser: &mut Browser) {
     let all = serde_json::to_string(&records).unwrap();
     assert_eq!(records.len(), 1, "{all}");
 }
+
+pub fn amendment_from_the_record_page(browser: &mut Browser) {
+    let mut rid = String::new();
+    let tablet = Tablet::offline_seeded(|agent| {
+        rid = agent.record(&serde_json::json!({
+            "kind": "concern",
+            "children": [CHILD_A],
+            "occurred_at": "2026-11-20T08:00:00Z",
+            "headline": "Bruise on arm",
+            "category": "physical",
+            "seen_or_said": "A bruise",
+            "action": "none",
+            "action_detail": "watch",
+        }));
+    });
+    open_and_unlock(browser, &tablet);
+    browser.goto(&tablet.at("/records"));
+    browser.wait_for("main h1");
+    assert!(
+        browser.page_text().contains("Bruise on arm"),
+        "{}",
+        browser.page_text()
+    );
+    browser.check_screen("records");
+    browser.goto(&tablet.at(&format!("/records/{rid}")));
+    browser.wait_for("#amend");
+    browser.check_screen("record");
+
+    browser.tap("#amend");
+    browser.wait_for("#f-reason");
+    // It starts from the original.
+    assert_eq!(browser.value("#f-headline"), "Bruise on arm");
+    assert!(browser.value("#f-seen_or_said").contains("A bruise"));
+    browser.check_screen("form-amend");
+    browser.fill("#f-seen_or_said", "A bruise, 2 cm, yellow");
+    browser.fill("#f-reason", "size and colour added");
+    continue_to_check(browser);
+    let text = browser.page_text();
+    assert!(text.contains("size and colour added"), "{text}");
+    confirm(browser);
+
+    let records = tablet.agent.list();
+    let all = serde_json::to_string(&records).unwrap();
+    assert_eq!(records.len(), 2, "the original and its amendment: {all}");
+}

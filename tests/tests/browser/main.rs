@@ -13,7 +13,7 @@
 //! | --- | --- |
 //! | `harness` | the axe check fails on a page with serious violations and passes a clean one; taps are counted (the harness can fail) |
 //! | `security` | a wrong Host (DNS rebinding), a cross-origin POST, a missing, wrong or another session's CSRF token are refused by the real app process, our own POST accepted; a non-loopback address is refused |
-//! | `forms` | a home visit with two children and a grade-4 observation, captured only on Confirm, delivered by background sync to the real server's chronology; every field error at once, in the summary and beside its field; an injury through the body map; a voice record finished from a draft that survived kill -9 of the agent |
+//! | `forms` | a home visit with two children and a grade-4 observation, captured only on Confirm, delivered by background sync to the real server's chronology; every field error at once, in the summary and beside its field; an injury through the body map; a voice record finished from a draft that survived kill -9 of the agent; an amendment from the record's page, starting from the original |
 //! | `register` | 12 children, 2 exceptions, within 12 + 2 x 5 taps (the count is printed) |
 //! | `screens` | first run in the browser (set up, mismatched passphrases refused, enrol with a real server's token and fingerprint); unlock (a wrong passphrase shows an error and stays locked); the home screen |
 
@@ -51,6 +51,7 @@ const SCENARIOS: &[Scenario] = scenarios![
     forms::home_visit_two_children_grade_4_reaches_the_server,
     forms::injury_through_the_body_map,
     forms::voice_record_from_a_draft_that_survived_kill_9,
+    forms::amendment_from_the_record_page,
     register::twelve_children_two_exceptions_within_the_tap_bound,
 ];
 
