@@ -330,7 +330,14 @@ impl Browser {
     /// `docs/screenshots/<screen>.png`.
     pub fn check_screen(&mut self, screen: &str) {
         self.axe(screen);
-        self.screenshot(screen);
+        self.screenshot(screen, None);
+    }
+
+    /// Like [`Browser::check_screen`], with the screenshot scrolled to the
+    /// element `css` matches (a body map below the fold, say).
+    pub fn check_screen_at(&mut self, screen: &str, css: &str) {
+        self.axe(screen);
+        self.screenshot(screen, Some(css));
     }
 
     /// Runs axe-core on the page; panics, listing them, on any `serious`
@@ -381,12 +388,18 @@ impl Browser {
     }
 
     /// Saves the viewport as `docs/screenshots/<screen>.png`, checking that
-    /// it is [`WIDTH`] x [`HEIGHT`].
-    pub fn screenshot(&mut self, screen: &str) {
-        // Scrolled to the top, with no caret blinking into the picture.
+    /// it is [`WIDTH`] x [`HEIGHT`]: scrolled to the top, or to the element
+    /// `at` matches.
+    pub fn screenshot(&mut self, screen: &str, at: Option<&str>) {
+        if let Some(css) = at {
+            self.find(css);
+        }
+        // No caret blinking into the picture.
         self.js(
-            "window.scrollTo(0, 0); if (document.activeElement) document.activeElement.blur();",
-            vec![],
+            "var at = arguments[0] && document.querySelector(arguments[0]); \
+             if (at) { at.scrollIntoView({ block: 'start' }); } else { window.scrollTo(0, 0); } \
+             if (document.activeElement) { document.activeElement.blur(); }",
+            vec![json!(at)],
         );
         let png = self
             .rt
@@ -448,6 +461,8 @@ async fn connect(port: u16, chromium: &Path) -> Client {
                 "--hide-scrollbars",
                 "--no-first-run",
                 "--force-device-scale-factor=1",
+                // UK dates in the screenshots, as on the workers' tablets.
+                "--lang=en-GB",
                 format!("--window-size={WIDTH},{HEIGHT}"),
             ],
         },

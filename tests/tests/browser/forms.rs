@@ -181,7 +181,7 @@ pub fn injury_through_the_body_map(browser: &mut Browser) {
             .as_bool()
             .unwrap()
     });
-    browser.check_screen("form-body-map");
+    browser.check_screen_at("form-body-map", "main svg");
     browser.fill("#f-injuries-0-description", "Round bruise, 2 cm, yellowing");
     browser.fill("#f-injuries-0-carer_explanation", "Fell off the sofa");
     browser.fill("#f-injuries-0-child_account", "Fell down");
