@@ -30,7 +30,7 @@ use hearth_shared::{RecordKind, Timestamp};
 use maud::{Markup, html};
 
 use super::answers::{Answers, check};
-use super::routes::{Draft, draw_draft, new_id, page, problem, tablet_zone};
+use super::draft::{Draft, draw_draft, new_id, page, problem, tablet_zone};
 use super::spec::FormSpec;
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, device_authors, record_defaults};

@@ -90,7 +90,7 @@ pub fn form_page(ctx: &FormCtx<'_>) -> Markup {
                     button class="button button--secondary" type="submit" name="_action" value="save" { "Save draft" }
                 }
             }
-            script src=(super::routes::forms_js_url()) defer {}
+            script src=(super::script::forms_js_url()) defer {}
         },
     )
 }

@@ -18,37 +18,24 @@
 //! | `POST /drafts/{id}/confirm` | capture, then "Saved" |
 //! | `POST /drafts/{id}/discard` | delete the draft |
 
-use std::sync::LazyLock;
-
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use hearth_shared::RecordKind;
 use hearth_shared::kinds::daily_presentation::BodyRegion;
 use maud::{Markup, html};
-use sha2::{Digest, Sha256};
 
 use super::answers::{Answers, FieldError, check};
-use super::render::{FormCtx, check_page, form_page};
+use super::draft::{
+    Draft, draft_url, draw, draw_draft, load, locked, new_id, page, parse_id, problem, saved_page,
+    tablet_zone,
+};
+use super::render::check_page;
+use super::script::{FORMS_JS, FORMS_JS_NAME};
 use super::spec::{FORM_KINDS, FormSpec};
-use super::zone::{self, Zone};
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, record_defaults};
-
-/// The forms' script, compiled in.
-const FORMS_JS: &str = include_str!("../../../assets/forms/forms.js");
-
-static FORMS_JS_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(FORMS_JS.as_bytes());
-    format!("forms.{}.js", hex::encode(&digest[..6]))
-});
-
-/// The script's URL, with a hash of its content (cached for a year).
-pub fn forms_js_url() -> String {
-    format!("/forms/assets/{}", *FORMS_JS_NAME)
-}
 
 /// Drafts older than this many days are purged on unlock.
 pub const DRAFT_DAYS: i64 = 14;
@@ -83,75 +70,6 @@ async fn script(Path(file): Path<String>) -> Response {
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     r
-}
-
-/// What a draft holds (sealed): its kind and answers.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(super) struct Draft {
-    pub(super) kind: RecordKind,
-    pub(super) answers: Answers,
-    /// The author picked from the staff list (the register); else the
-    /// device's worker.
-    #[serde(default)]
-    pub(super) author: Option<String>,
-    /// For an amendment: the record it corrects.
-    #[serde(default)]
-    pub(super) corrects: Option<String>,
-}
-
-impl Draft {
-    /// The draft's form: its kind's, with the reason first for an
-    /// amendment.
-    pub(super) fn spec(&self) -> FormSpec {
-        let spec = FormSpec::of(self.kind).expect("a draft is of a kind with a form");
-        match self.corrects {
-            Some(_) => super::correct::with_reason(spec),
-            None => spec,
-        }
-    }
-}
-
-fn draft_url(id: u64) -> String {
-    format!("/drafts/{id:016x}")
-}
-
-fn parse_id(text: &str) -> Option<u64> {
-    (text.len() == 16)
-        .then(|| u64::from_str_radix(text, 16).ok())
-        .flatten()
-        .filter(|id| *id > 0 && *id < 1 << 63)
-}
-
-pub(super) fn new_id() -> u64 {
-    use rand_core::RngCore;
-    (rand_core::OsRng.next_u64() >> 1).max(1)
-}
-
-pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
-    (status, layout::html(markup)).into_response()
-}
-
-pub(super) fn problem(status: StatusCode, title: &str, message: &str) -> Response {
-    page(
-        status,
-        layout::page(
-            title,
-            html! {
-                h1 class="heading-l" { (title) }
-                p { (message) }
-                p { a href="/forms" { "Back to the forms" } }
-            },
-        ),
-    )
-}
-
-fn locked() -> Response {
-    Redirect::to("/unlock").into_response()
-}
-
-/// The tablet's zone (see [`zone::system`]).
-pub(super) fn tablet_zone() -> Box<dyn Zone> {
-    zone::system()
 }
 
 /// `GET /forms` and `/drafts`: the kinds, and the drafts.
@@ -228,76 +146,6 @@ fn with_region(spec: &FormSpec, answers: &mut Answers, region: Option<&str>) {
     }
 }
 
-/// The form of `draft`, carrying its picked author.
-pub(super) fn draw_draft(
-    draft: &Draft,
-    spec: &FormSpec,
-    errors: &[FieldError],
-    id: u64,
-    saved: bool,
-) -> Markup {
-    let mut form = FormCtxOwned::new(spec, &draft.answers, errors, id, saved);
-    form.author = draft.author.clone();
-    form.corrects = draft.corrects.clone();
-    form.render()
-}
-
-fn draw(spec: &FormSpec, answers: &Answers, errors: &[FieldError], id: u64, saved: bool) -> Markup {
-    FormCtxOwned::new(spec, answers, errors, id, saved).render()
-}
-
-/// What [`draw`] builds a [`FormCtx`] from.
-struct FormCtxOwned<'a> {
-    spec: &'a FormSpec,
-    answers: &'a Answers,
-    errors: &'a [FieldError],
-    id: u64,
-    saved: bool,
-    author: Option<String>,
-    corrects: Option<String>,
-}
-
-impl<'a> FormCtxOwned<'a> {
-    fn new(
-        spec: &'a FormSpec,
-        answers: &'a Answers,
-        errors: &'a [FieldError],
-        id: u64,
-        saved: bool,
-    ) -> Self {
-        Self {
-            spec,
-            answers,
-            errors,
-            id,
-            saved,
-            author: None,
-            corrects: None,
-        }
-    }
-
-    fn render(&self) -> Markup {
-        let zone = tablet_zone();
-        let (date, time) = (
-            self.answers.get("occurred_at.date"),
-            self.answers.get("occurred_at.time"),
-        );
-        let at = zone
-            .to_utc(date, time)
-            .unwrap_or(hearth_shared::Timestamp(0));
-        form_page(&FormCtx {
-            spec: self.spec,
-            answers: self.answers,
-            errors: self.errors,
-            zone: zone.name(at),
-            action: draft_url(self.id),
-            saved: self.saved,
-            author: self.author.clone(),
-            corrects: self.corrects.clone(),
-        })
-    }
-}
-
 /// `GET /forms/{kind}`: an empty form, the time now, under a new draft id.
 async fn new_form(
     State(state): State<AppState>,
@@ -314,16 +162,6 @@ async fn new_form(
     let mut answers = Answers::fresh(state.clock().now(), tablet_zone().as_ref());
     with_region(&spec, &mut answers, q.region.as_deref());
     page(StatusCode::OK, draw(&spec, &answers, &[], new_id(), false))
-}
-
-/// Loads draft `id` from the unlocked store.
-fn load(u: &Unlocked, id: u64) -> Result<Option<Draft>, String> {
-    let Some(stored) = u.store.draft(id).map_err(|e| e.to_string())? else {
-        return Ok(None);
-    };
-    serde_json::from_slice(&stored.content)
-        .map(Some)
-        .map_err(|e| format!("the draft cannot be read: {e}"))
 }
 
 /// `GET /drafts/{id}`: the form with the draft's answers.
@@ -389,7 +227,7 @@ async fn save(
         .filter(|c| !c.is_empty())
         .map(str::to_string);
     let spec = match corrects {
-        Some(_) => super::correct::with_reason(spec),
+        Some(_) => super::spec::with_reason(spec),
         None => spec,
     };
     let answers = Answers::from_pairs(&spec, &pairs);
@@ -562,24 +400,6 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     };
     state.sync_soon();
     saved_page(&rid)
-}
-
-/// "Saved": drawn only once the record is durable.
-pub(super) fn saved_page(rid: &str) -> Response {
-    page(
-        StatusCode::OK,
-        layout::page(
-            "Saved",
-            html! {
-                div class="panel panel--confirmation" {
-                    h1 class="heading-xl" { "Saved" }
-                    p { "Record " strong id="record-id" { (rid) } " is signed and stored on this tablet. It will be sent when the server can be reached." }
-                }
-                p { a href={ "/records/" (rid) } { "View the record" } }
-                p { a href="/forms" { "Record something else" } }
-            },
-        ),
-    )
 }
 
 /// `POST /drafts/{id}/discard`.
