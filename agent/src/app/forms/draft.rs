@@ -194,3 +194,27 @@ pub fn saved_page(rid: &str) -> Response {
         ),
     )
 }
+
+/// "No such draft": one that never was, or (`gone`) one saved as a
+/// record, discarded or purged.
+pub fn no_draft(gone: bool) -> Response {
+    let why = if gone {
+        "That draft was saved as a record, discarded or purged."
+    } else {
+        "That draft does not exist."
+    };
+    problem(StatusCode::NOT_FOUND, "No such draft", why)
+}
+
+/// Draft `id`, or the page saying why there is none.
+pub fn load_or_page(u: &Unlocked, id: u64) -> Result<Draft, Box<Response>> {
+    match load(u, id) {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err(Box::new(no_draft(true))),
+        Err(e) => Err(Box::new(problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Draft",
+            &e,
+        ))),
+    }
+}

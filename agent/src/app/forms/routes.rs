@@ -28,8 +28,8 @@ use maud::{Markup, html};
 
 use super::answers::{Answers, FieldError, check};
 use super::draft::{
-    Draft, draft_url, draw, draw_draft, load, locked, new_id, page, parse_id, problem, saved_page,
-    tablet_zone,
+    Draft, draft_url, draw, draw_draft, load_or_page, locked, new_id, no_draft, page, parse_id,
+    problem, saved_page, tablet_zone,
 };
 use super::render::check_page;
 use super::script::{FORMS_JS, FORMS_JS_NAME};
@@ -171,25 +171,14 @@ async fn edit(
     Query(q): Query<FormQuery>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
-    let Some(loaded) = state.with_unlocked(|u| load(u, id)) else {
+    let Some(loaded) = state.with_unlocked(|u| load_or_page(u, id)) else {
         return locked();
     };
     let mut draft = match loaded {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            );
-        }
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
+        Ok(d) => d,
+        Err(page) => return *page,
     };
     let spec = draft.spec();
     with_region(&spec, &mut draft.answers, q.region.as_deref());
@@ -206,11 +195,7 @@ async fn save(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     let field = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let Some(spec) = field("_kind")
@@ -304,23 +289,12 @@ fn verdict(state: &AppState, draft: &Draft) -> Option<Result<(), Vec<FieldError>
 /// `GET /drafts/{id}/check`.
 async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
-    let draft = match state.with_unlocked(|u| load(u, id)) {
+    let draft = match state.with_unlocked(|u| load_or_page(u, id)) {
         None => return locked(),
-        Some(Ok(Some(d))) => d,
-        Some(Ok(None)) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            );
-        }
-        Some(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
+        Some(Ok(d)) => d,
+        Some(Err(page)) => return *page,
     };
     let spec = draft.spec();
     match verdict(&state, &draft) {
@@ -342,23 +316,7 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
 /// Captures draft `id` through the `record` command's path; the record's
 /// id once durable, and the draft discarded.
 fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, Box<Response>> {
-    let draft = match load(u, id) {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return Err(Box::new(problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            )));
-        }
-        Err(e) => {
-            return Err(Box::new(problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Draft",
-                &e,
-            )));
-        }
-    };
+    let draft = load_or_page(u, id)?;
     let spec = draft.spec();
     let dir = state.store_dir();
     let not_saved =
@@ -385,11 +343,7 @@ fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, 
 /// `POST /drafts/{id}/confirm`: capture, then "Saved".
 async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     let Some(result) = state.with_unlocked(|u| capture_draft(&state, u, id)) else {
         return locked();
@@ -405,11 +359,7 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 /// `POST /drafts/{id}/discard`.
 async fn discard(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     match state.with_unlocked(|u| u.store.discard_draft(id)) {
         None => locked(),
