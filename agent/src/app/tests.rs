@@ -282,6 +282,14 @@ async fn a_post_without_the_right_csrf_token_is_refused() {
         assert!(page.contains("Refused"), "{page}");
         assert!(app.state.is_unlocked());
     }
+    // Other methods that could change something are checked the same way.
+    let put = Request::put("/lock")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(put).await.0.status(), StatusCode::FORBIDDEN);
     // Another session's token is not this one's.
     let (other, other_csrf) = app.anonymous().await;
     let (response, _) = app
@@ -530,4 +538,55 @@ async fn sync_now_wakes_the_background_sync() {
         app.state.sync_status(),
         super::background::Status::NotEnrolled
     );
+}
+
+#[tokio::test]
+async fn set_up_signs_in_and_enrolment_shows_every_missing_field_at_once() {
+    let app = TestApp::new(false);
+    let (response, body) = app.get("/setup", None).await;
+    let (cookie, csrf) = (cookie_of(&response), csrf_of(&body));
+    let form = format!(
+        "csrf={csrf}&agency=HV-NORTH&worker=hv-ann&new_passphrase=correct+horse+battery+staple&new_passphrase_again=correct+horse+battery+staple"
+    );
+    let (response, body) = app.post("/setup", &cookie, &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location(&response), "/enrol");
+    assert!(app.state.is_unlocked());
+    let settings = app.state.with_unlocked(|u| u.settings.clone()).unwrap();
+    assert_eq!(settings.agency.as_str(), "HV-NORTH");
+    assert_eq!(settings.worker.as_str(), "hv-ann");
+    let cookie = cookie_of(&response);
+    let (response, body) = app.get("/enrol", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csrf = csrf_of(&body);
+    let (response, body) = app
+        .post(
+            "/enrol",
+            &cookie,
+            &format!("csrf={csrf}&server=&token=&pin="),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["server", "token", "pin"] {
+        assert!(
+            body.contains(&format!(r##"href="#{field}""##)),
+            "{field}: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#"id="{field}-error""#)),
+            "{field}: {body}"
+        );
+    }
+    // A bad pin is the core's own message, beside the pin.
+    let (_, body) = app
+        .post(
+            "/enrol",
+            &cookie,
+            &format!("csrf={csrf}&server=https%3A%2F%2F127.0.0.1%3A9&token=t&pin=sha256%3Azz"),
+        )
+        .await;
+    assert!(body.contains(r##"href="#pin""##), "{body}");
+    // Set-up again is refused now there is a store.
+    let (response, _) = app.get("/setup", Some(&cookie)).await;
+    assert_eq!(location(&response), "/unlock");
 }
