@@ -29,7 +29,7 @@ mod draft;
 pub mod register;
 pub mod render;
 pub mod routes;
-mod script;
+pub(crate) mod script;
 pub mod spec;
 pub mod zone;
 

@@ -172,6 +172,7 @@ fn register_page(authors: &[String], author: Option<&str>, rows: &[Row]) -> Mark
     layout::page(
         "Register",
         html! {
+            link rel="stylesheet" href=(super::script::forms_css_url());
             h1 class="heading-l" { "Register" }
             h2 class="heading-m" { "Who is recording?" }
             ul class="link-list author-list" {

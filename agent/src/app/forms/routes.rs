@@ -32,7 +32,7 @@ use super::draft::{
     problem, saved_page, tablet_zone,
 };
 use super::render::check_page;
-use super::script::{FORMS_JS, FORMS_JS_NAME};
+use super::script::{FORMS_CSS, FORMS_CSS_NAME, FORMS_JS, FORMS_JS_NAME};
 use super::spec::{FORM_KINDS, FormSpec};
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, record_defaults};
@@ -56,15 +56,16 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script(Path(file): Path<String>) -> Response {
-    if file != *FORMS_JS_NAME {
+    let (body, kind) = if file == *FORMS_JS_NAME {
+        (FORMS_JS, "text/javascript; charset=utf-8")
+    } else if file == *FORMS_CSS_NAME {
+        (FORMS_CSS, "text/css; charset=utf-8")
+    } else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    let mut r = FORMS_JS.into_response();
+    };
+    let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),

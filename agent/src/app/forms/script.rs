@@ -1,5 +1,6 @@
-//! The forms' script (`assets/forms/forms.js`), compiled in and served
-//! under a URL with a hash of its content, so it is cached for a year.
+//! The forms' script and style sheet (`assets/forms/`), compiled in and
+//! served under URLs with a hash of their content, so they are cached for
+//! a year.
 
 use std::sync::LazyLock;
 
@@ -16,4 +17,18 @@ pub static FORMS_JS_NAME: LazyLock<String> = LazyLock::new(|| {
 /// The script's URL, with a hash of its content (cached for a year).
 pub fn forms_js_url() -> String {
     format!("/forms/assets/{}", *FORMS_JS_NAME)
+}
+
+/// The forms' style sheet, compiled in.
+pub const FORMS_CSS: &str = include_str!("../../../assets/forms/forms.css");
+
+/// Its name with the hash of its content.
+pub static FORMS_CSS_NAME: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(FORMS_CSS.as_bytes());
+    format!("forms.{}.css", hex::encode(&digest[..6]))
+});
+
+/// The style sheet's URL.
+pub fn forms_css_url() -> String {
+    format!("/forms/assets/{}", *FORMS_CSS_NAME)
 }
