@@ -32,7 +32,7 @@ use super::draft::{
     problem, saved_page, tablet_zone,
 };
 use super::render::check_page;
-use super::script::{FORMS_CSS, FORMS_CSS_NAME, FORMS_JS, FORMS_JS_NAME};
+use super::script::ASSETS;
 use super::spec::{FORM_KINDS, FormSpec};
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, record_defaults};
@@ -56,16 +56,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script(Path(file): Path<String>) -> Response {
-    let (body, kind) = if file == *FORMS_JS_NAME {
-        (FORMS_JS, "text/javascript; charset=utf-8")
-    } else if file == *FORMS_CSS_NAME {
-        (FORMS_CSS, "text/css; charset=utf-8")
-    } else {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut r = body.into_response();
+    let mut r = asset.body.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -6,29 +6,47 @@ use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 
-/// The forms' script, compiled in.
-pub const FORMS_JS: &str = include_str!("../../../assets/forms/forms.js");
-
-pub static FORMS_JS_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(FORMS_JS.as_bytes());
-    format!("forms.{}.js", hex::encode(&digest[..6]))
-});
-
-/// The script's URL, with a hash of its content (cached for a year).
-pub fn forms_js_url() -> String {
-    format!("/forms/assets/{}", *FORMS_JS_NAME)
+/// One served file.
+pub struct Asset {
+    /// Its name with the hash, like `forms.1a2b3c4d5e6f.js`.
+    pub name: String,
+    /// Its bytes.
+    pub body: &'static str,
+    /// Its content type.
+    pub content_type: &'static str,
 }
 
-/// The forms' style sheet, compiled in.
-pub const FORMS_CSS: &str = include_str!("../../../assets/forms/forms.css");
+fn hashed(ext: &str, body: &'static str, content_type: &'static str) -> Asset {
+    let digest = Sha256::digest(body.as_bytes());
+    Asset {
+        name: format!("forms.{}.{ext}", hex::encode(&digest[..6])),
+        body,
+        content_type,
+    }
+}
 
-/// Its name with the hash of its content.
-pub static FORMS_CSS_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(FORMS_CSS.as_bytes());
-    format!("forms.{}.css", hex::encode(&digest[..6]))
+/// The script (progressive enhancement only), then the style sheet.
+pub static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+    [
+        hashed(
+            "js",
+            include_str!("../../../assets/forms/forms.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        hashed(
+            "css",
+            include_str!("../../../assets/forms/forms.css"),
+            "text/css; charset=utf-8",
+        ),
+    ]
 });
+
+/// The script's URL.
+pub fn forms_js_url() -> String {
+    format!("/forms/assets/{}", ASSETS[0].name)
+}
 
 /// The style sheet's URL.
 pub fn forms_css_url() -> String {
-    format!("/forms/assets/{}", *FORMS_CSS_NAME)
+    format!("/forms/assets/{}", ASSETS[1].name)
 }
