@@ -290,6 +290,41 @@ fn entry_page(state: &AppState) -> &'static str {
     }
 }
 
+/// A POST's checks: our Origin (or Referer), then the session's CSRF
+/// token in the header or the form (the body is read, up to [`MAX_BODY`],
+/// and handed on). A request without a valid cookie has no token to match.
+async fn check_post(
+    state: &AppState,
+    request: Request,
+    hosts: &[String],
+    cookie: Option<SessionId>,
+) -> Result<Request, Response> {
+    if !same_origin(request.headers(), hosts) {
+        return Err(with_headers(refuse(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site, so it was not accepted.",
+        )));
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return Err(with_headers(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form was too large.",
+        )));
+    };
+    let token_ok = match (cookie, csrf_of(&parts.headers, &bytes)) {
+        (Some(id), Some(token)) => state.secrets().verify_csrf(&id, &token),
+        _ => false,
+    };
+    if !token_ok {
+        return Err(with_headers(refuse(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this app. Go back, reload the page and try again.",
+        )));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
 /// The security layer (see the module comment for the order of checks).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
@@ -308,29 +343,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let id = cookie.unwrap_or_else(SessionId::generate);
     let signed_in = state.with_unlocked(|u| u.session == id).unwrap_or(false);
     let mut request = Request::from_parts(parts, body);
-    if request.method() == Method::POST {
-        if !same_origin(request.headers(), &hosts) {
-            return with_headers(refuse(
-                StatusCode::FORBIDDEN,
-                "This form was sent from another site, so it was not accepted.",
-            ));
-        }
-        let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-            return with_headers(refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The form was too large.",
-            ));
+    // Every method that may change something (POST; anything else is
+    // refused by the router anyway) passes the origin and CSRF checks.
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        request = match check_post(&state, request, &hosts, cookie).await {
+            Ok(checked) => checked,
+            Err(refused) => return refused,
         };
-        let token_ok = csrf_of(&parts.headers, &bytes)
-            .is_some_and(|t| cookie.is_some() && state.secrets().verify_csrf(&id, &t));
-        if !token_ok {
-            return with_headers(refuse(
-                StatusCode::FORBIDDEN,
-                "This form has expired or did not come from this app. Go back, reload the page and try again.",
-            ));
-        }
-        request = Request::from_parts(parts, Body::from(bytes));
     }
     if signed_in && !is_passive(&path) {
         state.touch();

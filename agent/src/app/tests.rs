@@ -282,6 +282,14 @@ async fn a_post_without_the_right_csrf_token_is_refused() {
         assert!(page.contains("Refused"), "{page}");
         assert!(app.state.is_unlocked());
     }
+    // Other methods that could change something are checked the same way.
+    let put = Request::put("/lock")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(put).await.0.status(), StatusCode::FORBIDDEN);
     // Another session's token is not this one's.
     let (other, other_csrf) = app.anonymous().await;
     let (response, _) = app

@@ -20,8 +20,8 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::answers::{Answers, FieldError};
-use super::routes::{Draft, draw_draft, new_id, page, problem, saved_page, tablet_zone};
-use super::spec::{FieldSpec, FormSpec, Input, cap};
+use super::draft::{Draft, draw_draft, new_id, page, problem, saved_page, tablet_zone};
+use super::spec::{FormSpec, Input, cap, with_reason};
 use super::zone::Zone;
 use crate::amend::Changes;
 use crate::app::{AppState, Unlocked, layout, security};
@@ -33,21 +33,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/records/{id}/amend", get(amend_form))
         .route("/records/{id}/retract", get(retract_form).post(retract))
-}
-
-/// `spec` with the correction's reason first.
-pub fn with_reason(mut spec: FormSpec) -> FormSpec {
-    let reason = FieldSpec {
-        name: "reason",
-        label: "Why is the record being corrected?",
-        hint: "This is kept with the correction, and the original stays in the chronology.",
-        required: true,
-        input: Input::Line {
-            max: cap(|r: &Revision| &r.reason),
-        },
-    };
-    spec.fields.insert(0, reason);
-    spec
 }
 
 /// A JSON value as a form answer.

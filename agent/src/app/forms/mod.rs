@@ -25,9 +25,11 @@
 pub mod answers;
 pub mod bodymap;
 pub mod correct;
+mod draft;
 pub mod register;
 pub mod render;
 pub mod routes;
+pub(crate) mod script;
 pub mod spec;
 pub mod zone;
 

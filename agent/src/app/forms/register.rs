@@ -30,7 +30,7 @@ use hearth_shared::{RecordKind, Timestamp};
 use maud::{Markup, html};
 
 use super::answers::{Answers, check};
-use super::routes::{Draft, draw_draft, new_id, page, problem, tablet_zone};
+use super::draft::{Draft, draw_draft, new_id, page, problem, tablet_zone};
 use super::spec::FormSpec;
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, device_authors, record_defaults};
@@ -172,6 +172,7 @@ fn register_page(authors: &[String], author: Option<&str>, rows: &[Row]) -> Mark
     layout::page(
         "Register",
         html! {
+            link rel="stylesheet" href=(super::script::forms_css_url());
             h1 class="heading-l" { "Register" }
             h2 class="heading-m" { "Who is recording?" }
             ul class="link-list author-list" {

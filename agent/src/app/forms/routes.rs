@@ -18,37 +18,24 @@
 //! | `POST /drafts/{id}/confirm` | capture, then "Saved" |
 //! | `POST /drafts/{id}/discard` | delete the draft |
 
-use std::sync::LazyLock;
-
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use hearth_shared::RecordKind;
 use hearth_shared::kinds::daily_presentation::BodyRegion;
 use maud::{Markup, html};
-use sha2::{Digest, Sha256};
 
 use super::answers::{Answers, FieldError, check};
-use super::render::{FormCtx, check_page, form_page};
+use super::draft::{
+    Draft, draft_url, draw, draw_draft, load_or_page, locked, new_id, no_draft, page, parse_id,
+    problem, saved_page, tablet_zone,
+};
+use super::render::check_page;
+use super::script::ASSETS;
 use super::spec::{FORM_KINDS, FormSpec};
-use super::zone::{self, Zone};
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, record_defaults};
-
-/// The forms' script, compiled in.
-const FORMS_JS: &str = include_str!("../../../assets/forms/forms.js");
-
-static FORMS_JS_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(FORMS_JS.as_bytes());
-    format!("forms.{}.js", hex::encode(&digest[..6]))
-});
-
-/// The script's URL, with a hash of its content (cached for a year).
-pub fn forms_js_url() -> String {
-    format!("/forms/assets/{}", *FORMS_JS_NAME)
-}
 
 /// Drafts older than this many days are purged on unlock.
 pub const DRAFT_DAYS: i64 = 14;
@@ -69,89 +56,20 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script(Path(file): Path<String>) -> Response {
-    if file != *FORMS_JS_NAME {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    let mut r = FORMS_JS.into_response();
+    };
+    let mut r = asset.body.into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
+        HeaderValue::from_static(asset.content_type),
     );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     r
-}
-
-/// What a draft holds (sealed): its kind and answers.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(super) struct Draft {
-    pub(super) kind: RecordKind,
-    pub(super) answers: Answers,
-    /// The author picked from the staff list (the register); else the
-    /// device's worker.
-    #[serde(default)]
-    pub(super) author: Option<String>,
-    /// For an amendment: the record it corrects.
-    #[serde(default)]
-    pub(super) corrects: Option<String>,
-}
-
-impl Draft {
-    /// The draft's form: its kind's, with the reason first for an
-    /// amendment.
-    pub(super) fn spec(&self) -> FormSpec {
-        let spec = FormSpec::of(self.kind).expect("a draft is of a kind with a form");
-        match self.corrects {
-            Some(_) => super::correct::with_reason(spec),
-            None => spec,
-        }
-    }
-}
-
-fn draft_url(id: u64) -> String {
-    format!("/drafts/{id:016x}")
-}
-
-fn parse_id(text: &str) -> Option<u64> {
-    (text.len() == 16)
-        .then(|| u64::from_str_radix(text, 16).ok())
-        .flatten()
-        .filter(|id| *id > 0 && *id < 1 << 63)
-}
-
-pub(super) fn new_id() -> u64 {
-    use rand_core::RngCore;
-    (rand_core::OsRng.next_u64() >> 1).max(1)
-}
-
-pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
-    (status, layout::html(markup)).into_response()
-}
-
-pub(super) fn problem(status: StatusCode, title: &str, message: &str) -> Response {
-    page(
-        status,
-        layout::page(
-            title,
-            html! {
-                h1 class="heading-l" { (title) }
-                p { (message) }
-                p { a href="/forms" { "Back to the forms" } }
-            },
-        ),
-    )
-}
-
-fn locked() -> Response {
-    Redirect::to("/unlock").into_response()
-}
-
-/// The tablet's zone (see [`zone::system`]).
-pub(super) fn tablet_zone() -> Box<dyn Zone> {
-    zone::system()
 }
 
 /// `GET /forms` and `/drafts`: the kinds, and the drafts.
@@ -228,76 +146,6 @@ fn with_region(spec: &FormSpec, answers: &mut Answers, region: Option<&str>) {
     }
 }
 
-/// The form of `draft`, carrying its picked author.
-pub(super) fn draw_draft(
-    draft: &Draft,
-    spec: &FormSpec,
-    errors: &[FieldError],
-    id: u64,
-    saved: bool,
-) -> Markup {
-    let mut form = FormCtxOwned::new(spec, &draft.answers, errors, id, saved);
-    form.author = draft.author.clone();
-    form.corrects = draft.corrects.clone();
-    form.render()
-}
-
-fn draw(spec: &FormSpec, answers: &Answers, errors: &[FieldError], id: u64, saved: bool) -> Markup {
-    FormCtxOwned::new(spec, answers, errors, id, saved).render()
-}
-
-/// What [`draw`] builds a [`FormCtx`] from.
-struct FormCtxOwned<'a> {
-    spec: &'a FormSpec,
-    answers: &'a Answers,
-    errors: &'a [FieldError],
-    id: u64,
-    saved: bool,
-    author: Option<String>,
-    corrects: Option<String>,
-}
-
-impl<'a> FormCtxOwned<'a> {
-    fn new(
-        spec: &'a FormSpec,
-        answers: &'a Answers,
-        errors: &'a [FieldError],
-        id: u64,
-        saved: bool,
-    ) -> Self {
-        Self {
-            spec,
-            answers,
-            errors,
-            id,
-            saved,
-            author: None,
-            corrects: None,
-        }
-    }
-
-    fn render(&self) -> Markup {
-        let zone = tablet_zone();
-        let (date, time) = (
-            self.answers.get("occurred_at.date"),
-            self.answers.get("occurred_at.time"),
-        );
-        let at = zone
-            .to_utc(date, time)
-            .unwrap_or(hearth_shared::Timestamp(0));
-        form_page(&FormCtx {
-            spec: self.spec,
-            answers: self.answers,
-            errors: self.errors,
-            zone: zone.name(at),
-            action: draft_url(self.id),
-            saved: self.saved,
-            author: self.author.clone(),
-            corrects: self.corrects.clone(),
-        })
-    }
-}
-
 /// `GET /forms/{kind}`: an empty form, the time now, under a new draft id.
 async fn new_form(
     State(state): State<AppState>,
@@ -316,16 +164,6 @@ async fn new_form(
     page(StatusCode::OK, draw(&spec, &answers, &[], new_id(), false))
 }
 
-/// Loads draft `id` from the unlocked store.
-fn load(u: &Unlocked, id: u64) -> Result<Option<Draft>, String> {
-    let Some(stored) = u.store.draft(id).map_err(|e| e.to_string())? else {
-        return Ok(None);
-    };
-    serde_json::from_slice(&stored.content)
-        .map(Some)
-        .map_err(|e| format!("the draft cannot be read: {e}"))
-}
-
 /// `GET /drafts/{id}`: the form with the draft's answers.
 async fn edit(
     State(state): State<AppState>,
@@ -333,25 +171,14 @@ async fn edit(
     Query(q): Query<FormQuery>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
-    let Some(loaded) = state.with_unlocked(|u| load(u, id)) else {
+    let Some(loaded) = state.with_unlocked(|u| load_or_page(u, id)) else {
         return locked();
     };
     let mut draft = match loaded {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            );
-        }
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
+        Ok(d) => d,
+        Err(page) => return *page,
     };
     let spec = draft.spec();
     with_region(&spec, &mut draft.answers, q.region.as_deref());
@@ -368,11 +195,7 @@ async fn save(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     let field = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let Some(spec) = field("_kind")
@@ -389,7 +212,7 @@ async fn save(
         .filter(|c| !c.is_empty())
         .map(str::to_string);
     let spec = match corrects {
-        Some(_) => super::correct::with_reason(spec),
+        Some(_) => super::spec::with_reason(spec),
         None => spec,
     };
     let answers = Answers::from_pairs(&spec, &pairs);
@@ -466,23 +289,12 @@ fn verdict(state: &AppState, draft: &Draft) -> Option<Result<(), Vec<FieldError>
 /// `GET /drafts/{id}/check`.
 async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
-    let draft = match state.with_unlocked(|u| load(u, id)) {
+    let draft = match state.with_unlocked(|u| load_or_page(u, id)) {
         None => return locked(),
-        Some(Ok(Some(d))) => d,
-        Some(Ok(None)) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            );
-        }
-        Some(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Draft", &e),
+        Some(Ok(d)) => d,
+        Some(Err(page)) => return *page,
     };
     let spec = draft.spec();
     match verdict(&state, &draft) {
@@ -504,23 +316,7 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
 /// Captures draft `id` through the `record` command's path; the record's
 /// id once durable, and the draft discarded.
 fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, Box<Response>> {
-    let draft = match load(u, id) {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return Err(Box::new(problem(
-                StatusCode::NOT_FOUND,
-                "No such draft",
-                "That draft was saved as a record, discarded or purged.",
-            )));
-        }
-        Err(e) => {
-            return Err(Box::new(problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Draft",
-                &e,
-            )));
-        }
-    };
+    let draft = load_or_page(u, id)?;
     let spec = draft.spec();
     let dir = state.store_dir();
     let not_saved =
@@ -547,11 +343,7 @@ fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, 
 /// `POST /drafts/{id}/confirm`: capture, then "Saved".
 async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     let Some(result) = state.with_unlocked(|u| capture_draft(&state, u, id)) else {
         return locked();
@@ -564,32 +356,10 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     saved_page(&rid)
 }
 
-/// "Saved": drawn only once the record is durable.
-pub(super) fn saved_page(rid: &str) -> Response {
-    page(
-        StatusCode::OK,
-        layout::page(
-            "Saved",
-            html! {
-                div class="panel panel--confirmation" {
-                    h1 class="heading-xl" { "Saved" }
-                    p { "Record " strong id="record-id" { (rid) } " is signed and stored on this tablet. It will be sent when the server can be reached." }
-                }
-                p { a href={ "/records/" (rid) } { "View the record" } }
-                p { a href="/forms" { "Record something else" } }
-            },
-        ),
-    )
-}
-
 /// `POST /drafts/{id}/discard`.
 async fn discard(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "No such draft",
-            "That draft does not exist.",
-        );
+        return no_draft(false);
     };
     match state.with_unlocked(|u| u.store.discard_draft(id)) {
         None => locked(),

@@ -604,6 +604,21 @@ fn neglect_summary() -> Vec<FieldSpec> {
     ]
 }
 
+/// `spec` with a correction's reason first (the amend form).
+pub fn with_reason(mut spec: FormSpec) -> FormSpec {
+    let reason = FieldSpec {
+        name: "reason",
+        label: "Why is the record being corrected?",
+        hint: "This is kept with the correction, and the original stays in the chronology.",
+        required: true,
+        input: Input::Line {
+            max: cap(|r: &hearth_shared::kinds::Revision| &r.reason),
+        },
+    };
+    spec.fields.insert(0, reason);
+    spec
+}
+
 /// A vocabulary word as a person reads it: `male_carer_or_partner` is
 /// "Male carer or partner", `6_8_weeks` is "6–8 weeks".
 pub fn word_label(word: &str) -> String {
