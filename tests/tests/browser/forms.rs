@@ -101,7 +101,12 @@ pub fn home_visit_two_children_grade_4_reaches_the_server(browser: &mut Browser)
     }
     let chronology = server.chronology_json(CHILD_A, false).to_string();
     assert!(chronology.contains("home_visit"), "{chronology}");
-    browser.goto(&tablet.at("/"));
+    // And the tablet knows: its indicator says synced, nothing waits.
+    eventually(30, "the home screen to show the sync", || {
+        browser.goto(&tablet.at("/"));
+        let text = browser.page_text();
+        text.contains("Synced") && text.contains("0\nwaiting to send")
+    });
     browser.check_screen("home-after-sync");
 }
 
