@@ -175,6 +175,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the tablet app to this tablet's own browser; prints the
+    /// address to open as its first line.
+    App(AppArgs),
+}
+
+/// `app`'s options.
+#[derive(Debug, Args)]
+pub struct AppArgs {
+    /// The loopback address and port to listen on (port 0: any free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8380")]
+    pub listen: std::net::SocketAddr,
+    /// Listen on a non-loopback --listen address too (with a warning):
+    /// anyone on that network could then reach the passphrase page.
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// Lock (drop the key) after this many minutes without a request.
+    #[arg(long, value_name = "N", default_value_t = crate::app::DEFAULT_IDLE_MINUTES,
+          value_parser = clap::value_parser!(u32).range(1..=24 * 60))]
+    pub idle_minutes: u32,
 }
 
 impl Command {
@@ -193,6 +212,7 @@ impl Command {
             Self::Passphrase { .. } => "passphrase",
             Self::Purge { .. } => "purge",
             Self::Status { .. } => "status",
+            Self::App(_) => "app",
         }
     }
 }

@@ -93,6 +93,8 @@ pub enum Slot {
     Reason,
     /// The keyring's sealed ed25519 device key.
     DeviceKey,
+    /// `drafts.sealed`: a draft form's answers (issue 14).
+    Draft,
 }
 
 impl Slot {
@@ -101,6 +103,7 @@ impl Slot {
             Self::RecordBody => b"records.sealed",
             Self::Reason => b"record_status.reason_sealed",
             Self::DeviceKey => b"keyring.sealed_device_key",
+            Self::Draft => b"drafts.sealed",
         }
     }
 }

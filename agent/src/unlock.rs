@@ -245,11 +245,21 @@ pub fn open_store_with(
     store_dir: &Path,
     source: KeySource<'_>,
 ) -> Result<(LocalStore, DeviceKey), OpenStoreError> {
+    open_store_keys(store_dir, source).map(|(store, key, _dk)| (store, key))
+}
+
+/// [`open_store_with`], also returning the data key: for the tablet app,
+/// which keeps it (until it locks) so that background sync can open a
+/// connection of its own instead of holding the app's across the network.
+pub fn open_store_keys(
+    store_dir: &Path,
+    source: KeySource<'_>,
+) -> Result<(LocalStore, DeviceKey, DataKey), OpenStoreError> {
     let ring = Keyring::load(store_dir)?;
     let dk = data_key(store_dir, &ring, source)?;
     let key = ring.device_key(&dk)?;
     let store = LocalStore::open_dir(store_dir)?.unlocked(Sealer::new(&dk));
-    Ok((store, key))
+    Ok((store, key, dk))
 }
 
 /// Opens the initialised store in `store_dir` with `passphrase`, unlocked,

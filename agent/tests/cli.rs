@@ -450,6 +450,9 @@ mod issue_12;
 mod issue_12_amend;
 #[path = "cli/issue_7.rs"]
 mod issue_7;
+// Issue 14's `app` command, likewise.
+#[path = "cli/issue_14_app.rs"]
+mod issue_14_app;
 // Issue 11's store items (10 to 12), likewise.
 #[path = "cli/issue_11_store.rs"]
 mod issue_11_store;

@@ -14,7 +14,10 @@
 //!   that drops, truncates and delays traffic on command;
 //! - [`http`]: an HTTPS client pinned to a test server's certificate;
 //! - [`rng`]: a small seeded generator, so every random schedule can be
-//!   replayed from the seed a failing test prints.
+//!   replayed from the seed a failing test prints;
+//! - [`browser`]: [`browser::Browser`], headless Chromium over WebDriver
+//!   with axe-core checks, screenshots and a tap counter, and [`app`]:
+//!   [`app::App`], a running `hearth-agent app` (the browser tests).
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
 //! and must have their test hooks (the `test-hooks` cargo feature, which no
@@ -22,7 +25,9 @@
 //! `cargo test -p hearth-e2e` alone, [`bins`] builds them on first use.
 
 pub mod agent;
+pub mod app;
 pub mod bins;
+pub mod browser;
 pub mod http;
 pub mod proxy;
 pub mod rng;

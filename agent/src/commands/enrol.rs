@@ -12,6 +12,7 @@ use hearth_shared::protocol::EnrolRequest;
 use super::render::emit;
 use super::{CommandError, EXIT_OK, open};
 use crate::identity::save_staff;
+use crate::keys::DeviceKey;
 use crate::store::{RecordStore, Registration};
 use crate::sync::transport::Transport;
 use crate::tls;
@@ -54,6 +55,38 @@ pub(super) fn enrol(
         return Err(CommandError::NoServerTrust);
     }
     let (mut store, _settings, key) = open(dir, clock)?;
+    let reg = enrol_device(dir, clock, &mut store, &key, server, token, ca, pin)?;
+    emit(
+        out,
+        &format!(
+            "enrolled device {} with {} as {} ({})",
+            key.device_id(),
+            reg.server_url,
+            reg.worker,
+            reg.agency
+        ),
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// What `enrol` does with the store open, for the tablet app's first-run
+/// page too: trust the server (the CA file, or the certificate `pin`
+/// names), register the device's key with the one-time token, keep the
+/// staff list and the registration. Returns the registration.
+#[allow(clippy::too_many_arguments)] // the command's own flags, one each
+pub fn enrol_device(
+    dir: &Path,
+    clock: &dyn Clock,
+    store: &mut dyn RecordStore,
+    key: &DeviceKey,
+    server: &str,
+    token: &str,
+    ca: Option<&Path>,
+    pin: Option<&str>,
+) -> Result<Registration, CommandError> {
+    if ca.is_none() && pin.is_none() {
+        return Err(CommandError::NoServerTrust);
+    }
     let server = server.trim_end_matches('/');
     tls::host_port(server)?;
     trust_server(dir, server, ca, pin)?;
@@ -78,17 +111,7 @@ pub(super) fn enrol(
         enrolled_at: clock.now(),
     };
     store.set_registration(&reg)?;
-    crate::sync::outbox::pin_enrolled(&mut store, response.outbox_key.as_deref(), clock)?;
+    crate::sync::outbox::pin_enrolled(&mut *store, response.outbox_key.as_deref(), clock)?;
     tracing::info!(device = %key.device_id(), "device enrolled");
-    emit(
-        out,
-        &format!(
-            "enrolled device {} with {} as {} ({})",
-            key.device_id(),
-            reg.server_url,
-            reg.worker,
-            reg.agency
-        ),
-    )?;
-    Ok(EXIT_OK)
+    Ok(reg)
 }

@@ -244,6 +244,24 @@ pub enum CommandError {
     /// Writing the output failed.
     #[error("cannot write the output")]
     Output(#[source] std::io::Error),
+    /// `app --listen` named an address other programs on the network could
+    /// reach, without `--allow-non-loopback`.
+    #[error(
+        "--listen {addr} is not a loopback address: the app would be reachable from the network; use 127.0.0.1:PORT, or add --allow-non-loopback if you really mean it"
+    )]
+    NonLoopback {
+        /// The address given.
+        addr: std::net::SocketAddr,
+    },
+    /// The app could not listen or serve.
+    #[error("the app cannot listen on {addr}")]
+    Serve {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn abandoned_text(ids: &[RecordId]) -> String {

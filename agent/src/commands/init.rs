@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
-use hearth_shared::Text;
 use hearth_shared::clock::Clock;
+use hearth_shared::{DeviceId, Text};
 use rand_core::OsRng;
 
 use super::render::emit;
@@ -40,12 +40,32 @@ pub(super) fn init(
     worker: &str,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let agency = name::<16>("agency", agency)?;
-    let worker = name::<32>("worker", worker)?;
+    name::<16>("agency", agency)?;
+    name::<32>("worker", worker)?;
     refuse_initialised(dir)?;
     // Asked before anything is created, so a refused passphrase leaves
     // nothing behind.
     let passphrase = new_passphrase(PASSPHRASE_ENV, "Choose a passphrase")?;
+    let device_id = create_store(dir, clock, agency, worker, &passphrase)?;
+    emit(out, &device_id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// What `init` does once it has the passphrase, for the tablet app's
+/// first-run page too: checks the names, the passphrase's strength and
+/// that nothing is here yet, then creates the store, the keyring and the
+/// settings. Returns the new device id.
+pub fn create_store(
+    dir: &Path,
+    clock: &dyn Clock,
+    agency: &str,
+    worker: &str,
+    passphrase: &str,
+) -> Result<DeviceId, CommandError> {
+    let agency = name::<16>("agency", agency)?;
+    let worker = name::<32>("worker", worker)?;
+    keyring::check_new_passphrase(passphrase).map_err(CommandError::WeakPassphrase)?;
+    refuse_initialised(dir)?;
     create_database(dir)?;
     let mut store = LocalStore::open_dir(dir)?;
     if let Some(s) = store.settings()? {
@@ -58,17 +78,16 @@ pub(super) fn init(
     // refuses like any other keyring (it cannot tell the two apart): the
     // message says to move it aside. `save_new` refuses to replace a
     // keyring that appeared since the check above.
-    Keyring::create(&dk, &key, &passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
-    let device_id = key.device_id().to_string();
+    Keyring::create(&dk, &key, passphrase, kdf_for_new_keyring(), &mut OsRng)?.save_new(dir)?;
+    let device_id = key.device_id();
     store.init_settings(&DeviceSettings {
-        device_id: key.device_id(),
+        device_id,
         agency,
         worker,
         created_at: clock.now(),
     })?;
     tracing::info!(device = %device_id, "store initialised");
-    emit(out, &device_id)?;
-    Ok(EXIT_OK)
+    Ok(device_id)
 }
 
 /// Refuses a directory that holds a store from before encryption at

@@ -9,10 +9,12 @@
 //! (through [`crate::unlock::open_store_with`], the one way the store is
 //! unlocked). Each command family has a file of its own: `init`, `record`
 //! (`record` and `amend`), `list` (`list` and `show`), `enrol`, `sync`,
-//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge` and `status`.
+//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge`, `status` and
+//! `app` (serves [`crate::app`]).
 //! [`error`] holds [`CommandError`] and the exit codes; `render` the text
 //! and JSON a person or a script reads.
 
+mod app;
 mod enrol;
 pub mod error;
 mod init;
@@ -30,9 +32,15 @@ use std::path::{Path, PathBuf};
 use hearth_shared::clock::{Clock, SystemClock};
 use hearth_shared::{Envelope, RecordId};
 
+pub use self::enrol::enrol_device;
 pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
+pub use self::init::create_store;
+pub use self::record::{
+    amend_record, capture_record, device_authors, latest_record, record_defaults,
+};
+pub use self::sync::sync_store;
 use crate::cli::{Cli, Command, PassphraseCommand};
 use crate::keys::DeviceKey;
 use crate::store::{DeviceSettings, LocalRecord, LocalStore, RecordStore, StoreError};
@@ -112,6 +120,7 @@ fn run_command(
             action: PassphraseCommand::Change,
         } => unlock::change_passphrase(dir, out),
         Command::Purge { older_than_days } => purge::purge(dir, clock, older_than_days, out),
+        Command::App(args) => app::app(dir, clock, &args, out),
     }
 }
 

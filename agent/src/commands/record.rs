@@ -100,17 +100,75 @@ fn capture_checked(
     body: Body,
     out: &mut dyn Write,
 ) -> Result<u8, CommandError> {
+    let id = capture_checked_id(store, key, clock, identity, body)?;
+    emit(out, &id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// [`capture_checked`] without the printing: the new record's id, once
+/// it is durable.
+fn capture_checked_id(
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    identity: &Identity,
+    body: Body,
+) -> Result<RecordId, CommandError> {
     identity.check(&body)?;
     if let Some((corrects, _)) = body.detail.corrects() {
         ensure_held(store, corrects)?;
     }
     let record = capture_body(store, key, clock, body).map_err(CaptureError::from)?;
-    let id = RecordId {
+    Ok(RecordId {
         device: key.device_id(),
         seq: record.seq,
-    };
-    emit(out, &id.to_string())?;
-    Ok(EXIT_OK)
+    })
+}
+
+/// The author and agency the `record` command gives a body that names
+/// neither, for the app's forms (the same [`Identity`] and defaults).
+pub fn record_defaults(
+    dir: &Path,
+    store: &LocalStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+    author: Option<&str>,
+) -> Result<Defaults, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    defaults(&identity, settings.clone(), author)
+}
+
+/// Who may author this device's records: its worker, then a shared
+/// device's staff list (`staff.json`), for the app's author picker.
+pub fn device_authors(
+    dir: &Path,
+    store: &LocalStore,
+    settings: &DeviceSettings,
+    key: &DeviceKey,
+) -> Result<Vec<String>, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    let mut all = vec![identity.worker];
+    for s in identity.staff {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    Ok(all)
+}
+
+/// The `record` command's capture path, for the app: checks who this
+/// device may record as (a shared device's staff list), then signs and
+/// commits `body`; returns the new record's id only once it is durable.
+pub fn capture_record(
+    dir: &Path,
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    settings: &DeviceSettings,
+    body: Body,
+) -> Result<RecordId, CommandError> {
+    let identity = identity(dir, store, settings, key)?;
+    capture_checked_id(store, key, clock, &identity, body)
 }
 
 /// Refuses a correction of a record this device never stored (a purged
@@ -134,6 +192,35 @@ pub(super) fn amend(
     let author = args.author.clone();
     let changes = changes(args)?;
     let (mut store, settings, key) = open(dir, clock)?;
+    let id = amend_record(
+        dir,
+        &mut store,
+        &key,
+        clock,
+        &settings,
+        rid,
+        &changes,
+        author.as_deref(),
+    )?;
+    emit(out, &id.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// The `amend` command's path, for the app too: refuses another device's,
+/// a purged or a superseded record, builds the correction from the
+/// original with [`amended_body`] and captures it through the `record`
+/// path; the correction's id once durable.
+#[allow(clippy::too_many_arguments)]
+pub fn amend_record(
+    dir: &Path,
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    clock: &dyn Clock,
+    settings: &DeviceSettings,
+    rid: RecordId,
+    changes: &Changes,
+    author: Option<&str>,
+) -> Result<RecordId, CommandError> {
     if rid.device != key.device_id() {
         return Err(IdentityError::ForeignAmendment(rid).into());
     }
@@ -144,11 +231,21 @@ pub(super) fn amend(
         .get(rid.seq)?
         .ok_or(CommandError::CorrectsUnknown(rid))?;
     let original = envelope_of(&original)?.body;
-    refuse_stale(&store, rid, &original, &changes)?;
-    let identity = identity(dir, &store, &settings, &key)?;
-    let defaults = defaults(&identity, settings, author.as_deref())?;
-    let body = amended_body(rid, &original, &changes, &defaults)?;
-    capture_checked(&mut store, &key, clock, &identity, body, out)
+    refuse_stale(store, rid, &original, changes)?;
+    let identity = identity(dir, store, settings, key)?;
+    let defaults = defaults(&identity, settings.clone(), author)?;
+    let body = amended_body(rid, &original, changes, &defaults)?;
+    capture_checked_id(store, key, clock, &identity, body)
+}
+
+/// The latest version of this device's record `rid` (itself if never
+/// corrected), which a new correction must start from.
+pub fn latest_record(store: &LocalStore, rid: RecordId) -> Result<RecordId, CommandError> {
+    let latest = latest_version(rid.seq.0, &own_corrections(store, rid.device)?);
+    Ok(RecordId {
+        device: rid.device,
+        seq: Seq(latest),
+    })
 }
 
 /// What `amend`'s flags change: the named fields, from `--json` then each

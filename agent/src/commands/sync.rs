@@ -46,32 +46,12 @@ pub(super) fn sync_command(
         Err(locked @ CommandError::Locked { .. }) => return locked_sync(dir, clock, out, locked),
         other => other?,
     };
-    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
-    let server_key = reg.server_key;
-    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
     let bar = progress_bar(store.pending_seqs()?.len());
-    let result = sync::run(
-        &mut store,
-        &key,
-        &server_key,
-        clock,
-        &transport,
-        &mut |done, _| bar.set_position(done as u64),
-    );
+    let result = sync_store(dir, clock, &mut store, &key, &mut |done, _| {
+        bar.set_position(done as u64)
+    });
     bar.finish_and_clear();
-    let report = match result {
-        Err(SyncError::Transport(TransportError::Revoked { message, notice })) => {
-            // Destroy the data key only on the word of the server pinned at
-            // enrolment: anyone else the TLS layer might trust could
-            // otherwise wipe the evidence on this tablet.
-            let genuine = notice.is_some_and(|n| n.verify(&server_key, key.device_id()));
-            if !genuine {
-                return Err(CommandError::UnverifiedRevocation { message });
-            }
-            return Err(revoked(dir, clock, &store, &key, message));
-        }
-        other => other?,
-    };
+    let report = result?;
     for (seq, status, reason) in &report.refused {
         eprintln!("record {}-{seq} {status}: {reason}", settings.device_id);
     }
@@ -145,6 +125,37 @@ fn exit_code(report: SyncReport) -> Result<u8, CommandError> {
         return Ok(EXIT_REFUSED);
     }
     Ok(EXIT_OK)
+}
+
+/// What `sync` does with the store open, for the tablet app's background
+/// sync too: upload what is pending to the enrolled server
+/// ([`crate::sync::run`]); on a revocation signed by that server, destroy
+/// the data key and return [`CommandError::Revoked`] naming the records
+/// that never reached it.
+pub fn sync_store(
+    dir: &Path,
+    clock: &dyn Clock,
+    store: &mut LocalStore,
+    key: &DeviceKey,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SyncReport, CommandError> {
+    let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
+    let server_key = reg.server_key;
+    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let result = sync::run(store, key, &server_key, clock, &transport, progress);
+    match result {
+        Err(SyncError::Transport(TransportError::Revoked { message, notice })) => {
+            // Destroy the data key only on the word of the server pinned at
+            // enrolment: anyone else the TLS layer might trust could
+            // otherwise wipe the evidence on this tablet.
+            let genuine = notice.is_some_and(|n| n.verify(&server_key, key.device_id()));
+            if !genuine {
+                return Err(CommandError::UnverifiedRevocation { message });
+            }
+            Err(revoked(dir, clock, store, key, message))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// The line `sync` prints: this run, then the store's totals.

@@ -18,7 +18,7 @@ use hearth_shared::{
     Timestamp, WorkerId,
 };
 
-pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore};
+pub use sqlite::{DB_FILE as DB_FILE_NAME, LocalStore, StoredDraft};
 
 use crate::outbox::OutboxKey;
 

@@ -78,6 +78,7 @@
 //! - `bookkeeping`: what sync changes (outcomes, receipts, status counts,
 //!   the last sync);
 //! - `purge`: dropping synced bodies;
+//! - `drafts`: sealed draft forms (not records; issue 14, migration 0006);
 //! - `outbox`: the sealed outbox (issue 14, migration 0007): the pinned
 //!   outbox key, the box written in the capture's transaction, the boxes a
 //!   locked sync sends;
@@ -97,7 +98,10 @@ use super::{
 use crate::outbox::OutboxKey;
 use crate::seal::{DataKey, Sealer};
 
+pub use drafts::StoredDraft;
+
 mod bookkeeping;
+mod drafts;
 mod outbox;
 mod purge;
 mod records;

@@ -29,6 +29,7 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
         "0005_child_tags_in_the_record_row",
         include_str!("../migrations/0005_child_tags_in_the_record_row.sql"),
     ),
+    Migration::sql("0006_drafts", include_str!("../migrations/0006_drafts.sql")),
     Migration::sql("0007_outbox", include_str!("../migrations/0007_outbox.sql")),
 ];
 

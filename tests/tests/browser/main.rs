@@ -1,0 +1,142 @@
+//! Browser tests of the tablet app (`hearth-agent app`, issue 14): a real
+//! headless Chromium driven over WebDriver, each screen checked with
+//! axe-core and screenshotted to `docs/screenshots/`.
+//!
+//! One browser session serves every scenario, so this binary has its own
+//! runner (`harness = false`): it starts the browser once, runs the
+//! scenarios one after another (a failure is caught and reported, and the
+//! next scenario goes on), closes the browser, and ends with libtest's
+//! summary line. `cargo test --test browser -- NAME` runs the scenarios
+//! whose names contain NAME; `--list` lists them.
+//!
+//! | module | what it proves |
+//! | --- | --- |
+//! | `harness` | the axe check fails on a page with serious violations and passes a clean one; taps are counted (the harness can fail) |
+//! | `security` | a wrong Host (DNS rebinding), a cross-origin POST, a missing, wrong or another session's CSRF token are refused by the real app process, our own POST accepted; a non-loopback address is refused |
+//! | `forms` | a home visit with two children and a grade-4 observation, captured only on Confirm, delivered by background sync to the real server's chronology; every field error at once, in the summary and beside its field; an injury through the body map; a voice record finished from a draft that survived kill -9 of the agent; an amendment from the record's page, starting from the original |
+//! | `register` | 12 children, 2 exceptions, within 12 + 2 x 5 taps (the count is printed) |
+//! | `screens` | first run in the browser (set up, mismatched passphrases refused, enrol with a real server's token and fingerprint); unlock (a wrong passphrase shows an error and stays locked); the home screen |
+
+mod fixture;
+mod forms;
+mod harness;
+mod register;
+mod screens;
+mod security;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use hearth_e2e::browser::Browser;
+
+/// A scenario: its name and its body, given the shared browser.
+type Scenario = (&'static str, fn(&mut Browser));
+
+/// `module::function` for each scenario, named by its path.
+macro_rules! scenarios {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        &[$((concat!(stringify!($module), "::", stringify!($name)), $module::$name as fn(&mut Browser))),*]
+    };
+}
+
+/// Every scenario, in the order they run.
+const SCENARIOS: &[Scenario] = scenarios![
+    harness::axe_fails_on_serious_violations,
+    harness::taps_are_counted,
+    security::wrong_host_cross_origin_and_bad_csrf_are_refused,
+    security::non_loopback_listen_is_refused_unless_forced,
+    screens::first_run_set_up_and_enrol,
+    screens::unlock_wrong_then_right_passphrase,
+    forms::every_field_error_at_once,
+    forms::home_visit_two_children_grade_4_reaches_the_server,
+    forms::injury_through_the_body_map,
+    forms::voice_record_from_a_draft_that_survived_kill_9,
+    forms::amendment_from_the_record_page,
+    register::twelve_children_two_exceptions_within_the_tap_bound,
+];
+
+/// libtest's flags that take a value (the value is not a filter).
+const VALUED_FLAGS: &[&str] = &[
+    "--test-threads",
+    "--skip",
+    "--format",
+    "--color",
+    "--logfile",
+    "-Z",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in SCENARIOS {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let mut filters = Vec::new();
+    let mut skip_next = false;
+    for arg in &args {
+        if skip_next {
+            skip_next = false;
+        } else if VALUED_FLAGS.contains(&arg.as_str()) {
+            skip_next = true;
+        } else if !arg.starts_with('-') {
+            filters.push(arg.as_str());
+        }
+    }
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)))
+        .collect();
+    let filtered_out = SCENARIOS.len() - selected.len();
+    let start = Instant::now();
+    println!("\nrunning {} tests", selected.len());
+    if selected.is_empty() {
+        summary(0, &[], 0, filtered_out, start);
+        return;
+    }
+    let Some(mut browser) = Browser::launch() else {
+        summary(0, &[], selected.len(), filtered_out, start);
+        return;
+    };
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for (name, body) in selected {
+        let began = Instant::now();
+        browser.reset_taps();
+        let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut browser)));
+        let secs = began.elapsed().as_secs_f32();
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({secs:.1} s)");
+            }
+            Err(_) => {
+                failed.push(*name);
+                println!("test {name} ... FAILED ({secs:.1} s)");
+            }
+        }
+    }
+    browser.close();
+    summary(passed, &failed, 0, filtered_out, start);
+    if !failed.is_empty() {
+        std::process::exit(101);
+    }
+}
+
+/// libtest's closing lines, so that readers of `cargo test` output see
+/// this binary's result like any other's.
+fn summary(passed: usize, failed: &[&str], ignored: usize, filtered_out: usize, start: Instant) {
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for name in failed {
+            println!("    {name}");
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed; {ignored} ignored; 0 measured; {filtered_out} filtered out; finished in {:.2}s\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        failed.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
