@@ -20,7 +20,24 @@
 //! `occurred_at.time`. Its HTML id is `f-` then the name with `[` and `.`
 //! made `-` and `]` dropped: `f-headline`, `f-children-0`,
 //! `f-observations-1-grade` ([`answers::field_id`]). A radio's id adds
-//! `-` and the word: `f-access-announced`.
+//! `-` and the word: `f-access-announced` (a scale's, the number:
+//! `f-observations-0-grade-4`; yes/no and ticks, `-yes`, `-no`, `-`).
+//! An error message beside a field is `<id>-error`; a byte counter
+//! `<id>-count`; a whole group's block is its id (`f-injuries`), each entry
+//! `f-injuries-0`.
+//!
+//! Buttons: `_action` = `check` ("Continue"), `save` ("Save draft"),
+//! `add:<group>` ("Add another"). The check page's Confirm posts to
+//! `/drafts/{id}/confirm`; "Saved" shows the new id in `#record-id`.
+//!
+//! Pages: `/forms` (kinds `#new-<kind>`, drafts), `/forms/<kind>`,
+//! `/drafts/{id}`, `/drafts/{id}/check`, `/register` (authors
+//! `#author-<worker>`; per child `#child-nhs-9434765919` with
+//! `-present` and `-late`, `-hungry`, `-hygiene`, `-clothing`, `-nappy`,
+//! `-injury`, `-absent_with_reason`, `-absent_unexplained`),
+//! `/records/{id}/amend` (reason `#f-reason`), `/records/{id}/retract`
+//! (`#f-reason`). Body map regions: `#<region word>` (`#arm`, then
+//! `#arm-2`…), `#other`.
 
 pub mod answers;
 pub mod bodymap;

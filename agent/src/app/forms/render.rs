@@ -43,11 +43,22 @@ impl FormCtx<'_> {
 
 /// The link target of a problem: its field, or for a whole list or group
 /// its first entry's fieldset.
-fn target(spec: &FormSpec, name: &str) -> String {
-    match spec.field(name).map(|f| &f.input) {
+pub fn target(spec: &FormSpec, name: &str) -> String {
+    let id = field_id(name);
+    // `observations[1].grade` is the spec's `observations[].grade`;
+    // `children[0]` is an entry of the list `children`.
+    let generic = match super::answers::split_entry(name) {
+        Some((_, _, "")) => None,
+        Some((g, _, f)) => Some(format!("{g}[].{f}")),
+        None => Some(name.to_string()),
+    };
+    let input = generic.and_then(|g| spec.field(&g)).map(|f| &f.input);
+    match input {
         Some(Input::When) => field_id("occurred_at.date"),
-        Some(Input::Choice(w)) => format!("{}-{}", field_id(name), w[0]),
-        _ => field_id(name),
+        Some(Input::Choice(w)) => format!("{id}-{}", w[0]),
+        Some(Input::Scale { min, .. }) => format!("{id}-{min}"),
+        Some(Input::YesNo | Input::Tick) => format!("{id}-yes"),
+        _ => id,
     }
 }
 
@@ -369,7 +380,7 @@ pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -
                             @if name == "occurred_at" { " (" (zone) ")" }
                         }
                         dd class="summary-list__actions" {
-                            a href={ (draft) "#" (field_id(if name == "occurred_at" { "occurred_at.date" } else { &name })) } {
+                            a href={ (draft) "#" (target(spec, &name)) } {
                                 "Change" span class="visually-hidden" { " " (label) }
                             }
                         }
@@ -431,15 +442,10 @@ mod tests {
             assert!(html.contains("Time (Europe/London)"));
             assert!(html.len() < 60_000, "{kind}: {} bytes", html.len());
             for (name, _, _) in answer_rows(&spec, &answers) {
-                let id = field_id(&name);
-                let anchor = if name == "occurred_at" {
-                    field_id("occurred_at.date")
-                } else {
-                    id
-                };
+                let anchor = target(&spec, &name);
                 assert!(
-                    html.contains(&format!("id=\"{anchor}")),
-                    "{kind}: no field for {name}"
+                    html.contains(&format!("id=\"{anchor}\"")),
+                    "{kind}: no field with id {anchor} for {name}"
                 );
             }
         }
@@ -450,8 +456,9 @@ mod tests {
         let spec = FormSpec::of(RecordKind::HomeVisit).unwrap();
         let answers = valid(RecordKind::HomeVisit);
         let html = check_page(&spec, &answers, "/drafts/1f", "UTC").into_string();
-        assert!(html.contains(r##"href="/drafts/1f#f-observations-0-grade""##));
-        assert!(html.contains(r##"href="/drafts/1f#f-access""##));
+        assert!(html.contains(r##"href="/drafts/1f#f-observations-0-grade-1""##));
+        assert!(html.contains(r##"href="/drafts/1f#f-access-announced""##));
+        assert!(html.contains(r##"href="/drafts/1f#f-occurred_at-date""##));
         assert!(html.contains(r#"action="/drafts/1f/confirm""#));
         assert!(html.contains("Nutrition"));
     }

@@ -315,7 +315,13 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
 
 /// Captures draft `id` through the `record` command's path; the record's
 /// id once durable, and the draft discarded.
-fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, Box<Response>> {
+/// Returns the new record's id and the draft's picked author (a register
+/// exception's).
+fn capture_draft(
+    state: &AppState,
+    u: &mut Unlocked,
+    id: u64,
+) -> Result<(String, Option<String>), Box<Response>> {
     let draft = load_or_page(u, id)?;
     let spec = draft.spec();
     let dir = state.store_dir();
@@ -337,7 +343,7 @@ fn capture_draft(state: &AppState, u: &mut Unlocked, id: u64) -> Result<String, 
     if let Err(e) = u.store.discard_draft(id) {
         tracing::warn!(error = %e, "a captured draft was not discarded");
     }
-    Ok(rid.to_string())
+    Ok((rid.to_string(), draft.author))
 }
 
 /// `POST /drafts/{id}/confirm`: capture, then "Saved".
@@ -348,12 +354,17 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     let Some(result) = state.with_unlocked(|u| capture_draft(&state, u, id)) else {
         return locked();
     };
-    let rid = match result {
-        Ok(rid) => rid,
+    let (rid, author) = match result {
+        Ok(done) => done,
         Err(response) => return *response,
     };
     state.sync_soon();
-    saved_page(&rid)
+    match author {
+        // A register exception: straight back to the register, which
+        // says "Saved" (the record is durable by now), saving a tap.
+        Some(a) => Redirect::to(&super::register::saved_url(&a, &rid)).into_response(),
+        None => saved_page(&rid),
+    }
 }
 
 /// `POST /drafts/{id}/discard`.

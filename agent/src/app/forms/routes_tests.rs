@@ -401,6 +401,43 @@ async fn the_register_records_present_in_one_tap_and_opens_exceptions() {
     );
     assert!(late.body.contains(r#"name="_author" value="hv-ann""#));
     assert!(late.body.contains(r#"value="nhs:9434765870""#));
+    let csrf_late = attr_after(&late.body, "name=\"csrf\"", "value");
+    let action = attr_after(&late.body, "data-draft=", "data-draft");
+    let (date, time) = ("2027-01-15", "08:00");
+    let pairs = [
+        ("csrf", csrf_late.as_str()),
+        ("_kind", "daily_presentation"),
+        ("_author", "hv-ann"),
+        ("_action", "check"),
+        ("children[0]", "nhs:9434765870"),
+        ("occurred_at.date", date),
+        ("occurred_at.time", time),
+        ("headline", "Late"),
+        ("attendance", "late"),
+        ("arrival_time", "08:00"),
+    ];
+    let r = app.send("POST", &action, Some(encode(&pairs))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .send(
+            "POST",
+            &format!("{action}/confirm"),
+            Some(encode(&[("csrf", &csrf_late)])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "back to the register");
+    assert!(
+        r.location.starts_with("/register?author=hv-ann&saved="),
+        "{}",
+        r.location
+    );
+    assert_eq!(app.records(), 4);
+    let back = app.send("GET", &r.location, None).await;
+    assert!(back.body.contains("Saved: record"));
+    assert!(
+        !back.body.contains(r#"id="child-nhs-9434765870-present""#),
+        "recorded today"
+    );
 }
 
 #[tokio::test]
