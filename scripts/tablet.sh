@@ -9,7 +9,13 @@ cd "$(dirname "$0")/.."
 target=armv7-unknown-linux-gnueabihf
 cargo build --release --locked -p hearth-agent --target "$target"
 bin="${CARGO_TARGET_DIR:-target}/$target/release/hearth-agent"
-printf 'armv7 hearth-agent: %s bytes (release, stripped)\n' "$(stat -c %s "$bin")"
+size=$(stat -c %s "$bin")
+printf 'armv7 hearth-agent: %s bytes (release, stripped)\n' "$size"
+# The tablet binary, app included, stays within 6 MiB (issue 14).
+if [ "$size" -gt $((6 * 1024 * 1024)) ]; then
+    echo "the armv7 agent is $size bytes, over the 6 MiB budget" >&2
+    exit 1
+fi
 # What a tablet runs holds no test hook (built without `test-hooks`).
 bash scripts/no-test-hooks.sh "$bin"
 

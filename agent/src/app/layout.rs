@@ -43,6 +43,7 @@ pub fn page(title: &str, content: Markup) -> Markup {
                                         li { a href="/" { "Home" } }
                                         li { a href="/records" { "Records" } }
                                         li { a href="/forms" { "New record" } }
+                                        li { a href="/register" { "Register" } }
                                     }
                                 }
                                 p class="sync-indicator" id="sync-indicator" role="status" aria-live="polite" {

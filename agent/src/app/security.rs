@@ -51,7 +51,7 @@ const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Every response's Content-Security-Policy: nothing from anywhere but the
 /// app itself, no inline script or style, no framing, forms post only here.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The referrer policy. Not `no-referrer`: under it, browsers send
 /// `Origin: null` on every POST (Fetch standard, "append a request Origin

@@ -161,13 +161,19 @@ async fn open_and_sign_in(
     .expect("the unlock task does not panic")?;
     let (store, key, data_key, settings) = opened;
     let (session, cookie) = security::new_signed_in_session(state);
-    *state.unlocked() = Some(Unlocked {
+    let unlocked = Unlocked {
         store,
         key,
         data_key,
         settings,
         session,
-    });
+    };
+    // Drafts older than the set age go at unlock (and before any listing).
+    let now = state.clock().now();
+    if let Err(e) = crate::app::forms::routes::purge_old_drafts(&unlocked, now) {
+        tracing::warn!(error = %e, "old drafts could not be purged; they stay sealed");
+    }
+    *state.unlocked() = Some(unlocked);
     state.touch();
     state.sync_soon();
     tracing::info!("app unlocked");

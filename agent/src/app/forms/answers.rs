@@ -297,6 +297,25 @@ fn neutralise(spec: &FormSpec, answers: &mut Answers, name: &str) -> bool {
     true
 }
 
+/// What the worker reads beside a field: the core's own message, except
+/// serde's "missing field `x`" (a question left unanswered), which names
+/// the question and what to do instead of the JSON field.
+fn message(spec: &FormSpec, name: &str, e: &JsonError) -> String {
+    let text = e.to_string();
+    if !text.contains("missing field `") {
+        return text;
+    }
+    match spec.field(name) {
+        Some(f) => match f.input {
+            Input::Choice(_) | Input::YesNo | Input::Scale { .. } | Input::Tick => {
+                format!("{} (required): choose an answer", f.label)
+            }
+            _ => format!("{} (required): enter an answer", f.label),
+        },
+        None => text,
+    }
+}
+
 /// Checks `answers` with the core: the body, or every problem found.
 pub fn check(
     spec: &FormSpec,
@@ -318,8 +337,8 @@ pub fn check(
             break;
         }
         errors.push(FieldError {
+            message: message(spec, &name, &e),
             name: name.clone(),
-            message: e.to_string(),
         });
         if name.is_empty() || !neutralise(spec, &mut trial, &name) {
             break;
