@@ -8,8 +8,8 @@
 //!   Origin checks, session, CSRF, idle lock, strict headers).
 //! - [`layout`]: the page shell every screen is drawn in; [`assets`]: the
 //!   CSS and JS compiled into the binary, served under content-hashed URLs.
-//! - [`forms`]: one form per record kind, drafts, the register (helper
-//!   h14-forms).
+//! - [`forms`]: one form per record kind, drafts, the register, the body
+//!   map and check-your-answers.
 //!
 //! Why axum and maud: axum is already the server's (one HTTP stack in the
 //! workspace), and on a `current_thread` tokio runtime it costs one thread;
