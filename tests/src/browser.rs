@@ -231,16 +231,41 @@ impl Browser {
             .len()
     }
 
+    /// Waits until `check` holds of the page, for up to [`WAIT`]: after a
+    /// tap that submits, the old page can still be showing for a moment.
+    pub fn wait_until(&self, what: &str, check: impl Fn(&Self) -> bool) {
+        let start = Instant::now();
+        while !check(self) {
+            assert!(
+                start.elapsed() < WAIT,
+                "not within {WAIT:?}: {what} (on {}):\n{}",
+                self.url(),
+                self.page_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until an element matches `css`.
     pub fn wait_for(&self, css: &str) {
         self.find(css);
     }
 
-    /// The visible text of the element `css` matches.
+    /// The visible text of the element `css` matches. A page that is
+    /// still being replaced (a submit just tapped) can hand back an element
+    /// that goes stale before its text is read: find it again, for up to
+    /// [`WAIT`].
     pub fn text(&self, css: &str) -> String {
-        self.rt
-            .block_on(self.find(css).text())
-            .expect("the element's text")
+        let start = Instant::now();
+        loop {
+            match self.rt.block_on(self.find(css).text()) {
+                Ok(text) => return text,
+                Err(_) if start.elapsed() < WAIT => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("the text of {css:?} on {}: {e}", self.url()),
+            }
+        }
     }
 
     /// The page's whole visible text.

@@ -22,24 +22,17 @@ fn choose(browser: &mut Browser, id: &str) {
 /// Taps the form's Continue button and expects "check your answers".
 fn continue_to_check(browser: &mut Browser) {
     browser.tap("main button[name=_action][value=check]");
-    browser.wait_for("main h1");
-    assert!(
-        browser.url().ends_with("/check"),
-        "Continue did not lead to check your answers: {}\n{}",
-        browser.url(),
-        browser.page_text()
-    );
+    browser.wait_until("Continue leads to check your answers", |b| {
+        b.url().ends_with("/check")
+    });
 }
 
 /// On "check your answers": Confirm, and expect "Saved".
 fn confirm(browser: &mut Browser) {
     browser.tap_text("Confirm and save");
-    browser.wait_for("main h1");
-    let text = browser.page_text();
-    assert!(
-        text.contains("Saved"),
-        "no Saved page after Confirm: {text}"
-    );
+    browser.wait_until("the Saved page after Confirm", |b| {
+        b.page_text().contains("Saved")
+    });
 }
 
 /// Waits until `check` holds, for at most `secs`.

@@ -67,12 +67,9 @@ fn exception(browser: &mut Browser, tablet: &Tablet, child: &str, what: &str) {
     browser.tap(&row(child, what));
     browser.tap("main button[name=_action][value=check]");
     browser.tap_text("Confirm and save");
-    browser.wait_for("main h1");
-    assert!(
-        browser.page_text().contains("Saved"),
-        "{}",
-        browser.page_text()
-    );
+    browser.wait_until("the Saved page after Confirm", |b| {
+        b.page_text().contains("Saved")
+    });
     if browser.exists("main a[href^='/register']") {
         browser.tap("main a[href^='/register']");
     } else {

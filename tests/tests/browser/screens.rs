@@ -70,12 +70,9 @@ pub fn first_run_set_up_and_enrol(browser: &mut Browser) {
     browser.fill("#token", &token);
     browser.fill("#pin", &format!("sha256:{}", server.fingerprint()));
     browser.tap("main form button[type=submit]");
-    browser.wait_for("main h1");
-    assert!(
-        !browser.url().contains("/enrol"),
-        "enrolment failed: {}",
-        browser.page_text()
-    );
+    browser.wait_until("enrolment leaves the enrol page", |b| {
+        !b.url().contains("/enrol")
+    });
     // Enrolled and still signed in: the home screen.
     assert!(
         !browser.url().contains("/unlock"),
