@@ -139,6 +139,21 @@ fn status_from(word: &str) -> Result<SyncStatus, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("unknown status {word:?}")))
 }
 
+/// How long opening waits for another process's lock.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether SQLite answered "busy" (another connection holds the lock).
+fn is_busy(e: &StoreError) -> bool {
+    let sqlite = match e {
+        StoreError::Sqlite(e) | StoreError::Migration { source: e, .. } => e,
+        _ => return false,
+    };
+    matches!(
+        sqlite,
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy
+    )
+}
+
 impl LocalStore {
     /// Opens (creating if needed) `dir/hearth.db` and migrates it,
     /// locked: see [`LocalStore::unlocked`].
@@ -148,8 +163,20 @@ impl LocalStore {
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        Self::from_connection(conn)
+        // Several processes may open a new store at once (the app, a
+        // command). Switching it to WAL needs the write lock, and SQLite
+        // refuses a lock upgrade at once (busy, without waiting) rather
+        // than risk a deadlock; the migration is one transaction, so
+        // starting again is safe. Try again for as long as a lock wait.
+        let deadline = std::time::Instant::now() + BUSY_WAIT;
+        loop {
+            match Self::from_connection(Connection::open(path)?) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// An in-memory store, unlocked with a throwaway random key (tests).
@@ -169,7 +196,7 @@ impl LocalStore {
     }
 
     fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_WAIT)?;
         // See the module comment: WAL + FULL means a returned commit is on disk.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
