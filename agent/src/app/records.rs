@@ -199,6 +199,20 @@ fn row_markup(row: &Row) -> Markup {
     }
 }
 
+/// A record sent and then purged: its body is gone from the tablet.
+fn purged(rid: RecordId, at: hearth_shared::Timestamp) -> Response {
+    let title = format!("Record {rid}");
+    let page = layout::page(
+        &title,
+        html! {
+            h1 class="heading-l" { (title) }
+            p { "This record was sent and its contents removed from the tablet on " (localtime::date_time(at)) ". The server keeps it." }
+            p { a href={ "/records" } { "Back to the records" } }
+        },
+    );
+    layout::html(page).into_response()
+}
+
 /// `GET /records`.
 async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
     let child = match query
@@ -263,21 +277,20 @@ async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Respon
     let Ok(rid) = id.parse::<RecordId>() else {
         return not_found(&id);
     };
+    // A purged record has no row to get (its body is gone), only the time
+    // it was purged: read that first, as `show` does.
     let read = state.with_unlocked(|u| {
         if rid.device != u.settings.device_id {
-            return Ok(None);
+            return Ok((None, None));
         }
-        Ok::<_, StoreError>(
-            u.store
-                .get(rid.seq)?
-                .map(|r| (u.store.purged_at(rid.seq), r)),
-        )
+        Ok::<_, StoreError>((u.store.purged_at(rid.seq)?, u.store.get(rid.seq)?))
     });
-    let (purged, record) = match read {
+    let record = match read {
         None => return Redirect::to("/unlock").into_response(),
         Some(Err(e)) => return store_failed(&e),
-        Some(Ok(None)) => return not_found(&id),
-        Some(Ok(Some(found))) => found,
+        Some(Ok((_, Some(record)))) => record,
+        Some(Ok((Some(at), None))) => return purged(rid, at),
+        Some(Ok((None, None))) => return not_found(&id),
     };
     let envelope = record.envelope().ok();
     let title = envelope
@@ -295,8 +308,8 @@ async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Respon
                 }
                 div class="summary-list__row" { dt class="summary-list__key" { "Saved on this tablet" } dd class="summary-list__value" { (localtime::date_time(record.captured_at)) } }
             }
-            @match (&envelope, purged) {
-                (Some(e), _) => {
+            @match &envelope {
+                Some(e) => {
                     h2 class="heading-m" { "What was recorded" }
                     p class="body-s" { "Happened at " (localtime::date_time(e.body.occurred_at)) }
                     dl class="summary-list" id="record-fields" {
@@ -310,8 +323,7 @@ async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Respon
                         li { a href={ "/records/" (rid) "/retract" } id="retract" { "Mark as entered in error" } }
                     }
                 }
-                (None, Ok(Some(at))) => p { "This record was sent and its contents removed from the tablet on " (localtime::date_time(at)) ". The server keeps it." },
-                (None, _) => p { "This record cannot be read on this tablet." },
+                None => p { "This record cannot be read on this tablet." },
             }
             p { a href={ "/records" } { "Back to the records" } }
         },

@@ -590,3 +590,36 @@ async fn set_up_signs_in_and_enrolment_shows_every_missing_field_at_once() {
     let (response, _) = app.get("/setup", Some(&cookie)).await;
     assert_eq!(location(&response), "/unlock");
 }
+
+/// A record sent and purged: its page says when its contents left the
+/// tablet (it used to say "not found").
+#[tokio::test]
+async fn a_purged_record_says_it_was_sent_and_removed() {
+    let app = TestApp::new(true);
+    let (cookie, _) = app.sign_in().await;
+    let id = capture(&app, "Sent long ago");
+    app.state.with_unlocked(|u| {
+        let seq = hearth_shared::Seq(1);
+        let outcome = crate::store::PushOutcome {
+            synced: vec![seq],
+            receipts: vec![crate::store::StoredReceipt {
+                first: seq,
+                last: seq,
+                last_hash: u.store.hash_of(seq).unwrap().unwrap(),
+                server_time: app.clock.now(),
+                signed: vec![1],
+            }],
+            synced_at: Some(app.clock.now()),
+            ..Default::default()
+        };
+        u.store.apply(&outcome, app.clock.now()).unwrap();
+        let later = Timestamp(app.clock.now().0 + 86_400);
+        assert_eq!(
+            u.store.purge(later, later).unwrap(),
+            [hearth_shared::Seq(1)]
+        );
+    });
+    let (response, page) = app.get(&format!("/records/{id}"), Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{page}");
+    assert!(page.contains("contents removed from the tablet"), "{page}");
+}

@@ -128,7 +128,7 @@ fn latest(u: &Unlocked, text: &str) -> Result<(RecordId, Body), String> {
         .store
         .get(latest.seq)
         .map_err(|e| e.to_string())?
-        .filter(|_| latest.device == rid.device)
+        .filter(|_| rid.device == u.settings.device_id)
         .ok_or_else(|| format!("Record {latest} is not held on this tablet."))?;
     let body = record.envelope().map_err(|e| e.to_string())?.body;
     Ok((latest, body))

@@ -597,3 +597,26 @@ async fn the_forms_script_and_styles_are_served_cached_by_hash() {
         .await;
     assert_eq!(stale.status, StatusCode::NOT_FOUND);
 }
+
+/// Another device's record id names nothing on this tablet: its amend and
+/// retract pages say so, and never show this tablet's record of the same
+/// sequence number.
+#[tokio::test]
+async fn another_devices_record_id_is_not_this_tablets_record() {
+    let app = app();
+    let (rid, _) = capture_concern(&app).await;
+    let seq = rid.rsplit('-').next().unwrap();
+    let foreign = format!("0123456789abcdef-{seq}");
+    assert_ne!(foreign, rid);
+    for page in ["amend", "retract"] {
+        let r = app
+            .send("GET", &format!("/records/{foreign}/{page}"), None)
+            .await;
+        assert!(!r.body.contains("A bruise"), "{page}: {}", r.body);
+        assert!(
+            r.body.contains("not held on this tablet"),
+            "{page}: {}",
+            r.body
+        );
+    }
+}
