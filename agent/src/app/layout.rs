@@ -29,7 +29,9 @@ pub fn page(title: &str, content: Markup) -> Markup {
                 // /favicon.ico on every page.
                 link rel="icon" href="data:,";
                 link rel="stylesheet" href=(assets::css_url());
+                link rel="stylesheet" href=(assets::forms_css_url());
                 script src=(assets::js_url()) defer {}
+                script src=(assets::forms_js_url()) defer {}
             }
             body {
                 a class="skip-link" href="#main" { "Skip to main content" }

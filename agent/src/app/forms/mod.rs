@@ -46,7 +46,6 @@ mod draft;
 pub mod register;
 pub mod render;
 pub mod routes;
-pub(crate) mod script;
 pub mod spec;
 pub mod zone;
 

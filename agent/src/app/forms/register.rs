@@ -189,7 +189,6 @@ fn register_page(
     layout::page(
         "Register",
         html! {
-            link rel="stylesheet" href=(super::script::forms_css_url());
             @if let Some(rid) = saved {
                 div class="notification" role="status" { p { "Saved: record " strong id="record-id" { (rid) } "." } }
             }

@@ -101,8 +101,6 @@ pub fn form_page(ctx: &FormCtx<'_>) -> Markup {
                     button class="button button--secondary" type="submit" name="_action" value="save" { "Save draft" }
                 }
             }
-            link rel="stylesheet" href=(super::script::forms_css_url());
-            script src=(super::script::forms_js_url()) defer {}
         },
     )
 }
@@ -369,7 +367,6 @@ pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -
     layout::page(
         &title,
         html! {
-            link rel="stylesheet" href=(super::script::forms_css_url());
             h1 class="heading-l" { (title) }
             dl class="summary-list" {
                 @for (name, label, value) in answer_rows(spec, answers) {

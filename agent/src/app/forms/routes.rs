@@ -20,7 +20,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hearth_shared::kinds::daily_presentation::BodyRegion;
@@ -32,7 +32,6 @@ use super::draft::{
     problem, saved_page, tablet_zone,
 };
 use super::render::check_page;
-use super::script::ASSETS;
 use super::spec::{FORM_KINDS, FormSpec};
 use crate::app::{AppState, Unlocked, layout, security};
 use crate::commands::{capture_record, record_defaults};
@@ -45,7 +44,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/forms", get(kinds))
         .route("/forms/{kind}", get(new_form))
-        .route("/forms/assets/{file}", get(script))
         .route("/drafts", get(kinds))
         .route("/drafts/{id}", get(edit).post(save))
         .route("/drafts/{id}/check", get(check_answers))
@@ -53,23 +51,6 @@ pub fn routes() -> Router<AppState> {
         .route("/drafts/{id}/discard", post(discard))
         .merge(super::register::routes())
         .merge(super::correct::routes())
-}
-
-async fn script(Path(file): Path<String>) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut r = asset.body.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    r
 }
 
 /// `GET /forms` and `/drafts`: the kinds, and the drafts.

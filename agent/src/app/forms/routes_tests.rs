@@ -584,17 +584,15 @@ async fn the_forms_script_and_styles_are_served_cached_by_hash() {
     let app = app();
     let form = app.send("GET", "/forms/home_visit", None).await;
     for url in [
-        crate::app::forms::script::forms_js_url(),
-        crate::app::forms::script::forms_css_url(),
+        crate::app::assets::forms_js_url(),
+        crate::app::assets::forms_css_url(),
     ] {
         assert!(form.body.contains(&url), "{url} not linked");
         let r = app.send("GET", &url, None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(!r.body.is_empty());
     }
-    let stale = app
-        .send("GET", "/forms/assets/forms.000000000000.js", None)
-        .await;
+    let stale = app.send("GET", "/static/forms.000000000000.js", None).await;
     assert_eq!(stale.status, StatusCode::NOT_FOUND);
 }
 
