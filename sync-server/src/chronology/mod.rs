@@ -244,17 +244,26 @@ fn corrections(
     (chains, pending)
 }
 
-/// The records retracted (entered in error) by the latest correction of
+/// The own-field flags a chain of corrections gives its record: the latest
+/// revision's (a retraction's carry `entered_in_error`); `None` when no
+/// revision corrects it (an old-style amendment corrects only the common
+/// fields). One rule for what an entry shows and for what links families.
+fn latest_revision_flags(chain: &[&FiledRecord]) -> Option<FlagSet> {
+    chain
+        .iter()
+        .rev()
+        .find(|c| c.line.kind == RecordKind::Revision)
+        .map(|c| c.line.detail_flags)
+}
+
+/// The records retracted (entered in error) by the latest revision of
 /// their chain, among `records`. Family grouping ignores them and their
 /// corrections: a record entered in error links no family.
 pub fn retracted(records: &[FiledRecord]) -> BTreeSet<RecordId> {
     let (chains, _) = corrections(records);
     let mut out = BTreeSet::new();
     for (root, chain) in chains {
-        if chain
-            .last()
-            .is_some_and(|l| l.line.detail_flags.has(Flag::EnteredInError))
-        {
+        if latest_revision_flags(&chain).is_some_and(|f| f.has(Flag::EnteredInError)) {
             out.insert(root);
             out.extend(chain.iter().map(|c| c.line.id));
         }
@@ -269,11 +278,7 @@ pub fn retracted(records: &[FiledRecord]) -> BTreeSet<RecordId> {
 /// an empty chain.
 fn fold(entry: &mut Entry, r: &FiledRecord, chain: &[&FiledRecord]) -> Option<FlagSet> {
     let latest = chain.last()?;
-    let detail = chain
-        .iter()
-        .rev()
-        .find(|c| c.line.kind == RecordKind::Revision)
-        .map_or(r.line.detail_flags, |c| c.line.detail_flags);
+    let detail = latest_revision_flags(chain).unwrap_or(r.line.detail_flags);
     let mut versions = vec![Version::of(r)];
     versions.extend(chain.iter().map(|c| Version::of(c)));
     entry.amended = Some(AmendmentInfo {

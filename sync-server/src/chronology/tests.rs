@@ -372,6 +372,21 @@ fn issue_12_a_record_entered_in_error_stays_struck_through_and_links_no_family()
         BTreeSet::from([both.line.id, retract.line.id])
     );
     assert!(retracted(std::slice::from_ref(&both)).is_empty());
+    // An old-style amendment after the retraction corrects only the common
+    // fields: the entry stays struck through, and so it still links no
+    // family (one rule for both; they disagreed before).
+    let later = record(
+        1,
+        3,
+        &format!(
+            r#"{{"kind":"amendment","children":["{ANNA}","{BEN}"],"occurred_at":"2026-11-26T09:00:00Z","headline":"Both at nursery","corrects":"{}","reason":"headline reworded"}}"#,
+            retract.line.id
+        ),
+    );
+    let records = [both.clone(), retract.clone(), later.clone()];
+    let e = reconcile(&records, &view, DateRange::default());
+    assert!(e[0].flags.contains(&Flag::EnteredInError));
+    assert!(retracted(&records).contains(&both.line.id));
 }
 
 #[test]
