@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// Why a key could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +94,7 @@ pub fn outbox_key_path(data: &Path) -> PathBuf {
 /// The server's X25519 outbox secret key: tablets seal each record's
 /// signed bytes to its public half, so that a locked tablet can send them
 /// (`POST /v1/outbox`). No `Debug`, no `Clone`: it never leaves the server.
-pub struct OutboxSecret([u8; 32]);
+pub struct OutboxSecret(Zeroizing<[u8; 32]>);
 
 impl OutboxSecret {
     /// The secret bytes, to open a box.
@@ -104,12 +105,6 @@ impl OutboxSecret {
     /// The public key the tablets seal to.
     pub fn public_key(&self) -> [u8; 32] {
         hearth_shared::protocol::outbox_public_key(&self.0)
-    }
-}
-
-impl Drop for OutboxSecret {
-    fn drop(&mut self) {
-        self.0 = [0; 32];
     }
 }
 
@@ -131,7 +126,7 @@ pub fn load_or_create_outbox_key(data: &Path, enrolled: bool) -> Result<OutboxSe
         OsRng.fill_bytes(&mut bytes);
         bytes
     })?;
-    Ok(OutboxSecret(bytes))
+    Ok(OutboxSecret(Zeroizing::new(bytes)))
 }
 
 /// Writes a new file only its owner can read, durably: the contents go to a

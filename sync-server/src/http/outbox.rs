@@ -38,7 +38,7 @@ use hearth_shared::signed::{SIGNATURE_DOMAIN, split_signed, verify_with_domain};
 use super::sync::{bad_batch, commit, not_authenticated, read_body, too_many};
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
-use crate::ingest::{BatchJob, precheck};
+use crate::ingest::{BatchJob, Prechecked, precheck};
 use crate::store::StoreError;
 
 /// The handler.
@@ -105,20 +105,27 @@ fn check<S: Backend>(
     }
     let key = VerifyingKey::from_bytes(&device.public_key)
         .map_err(|_| StoreError::Corrupt("a device key"))?;
-    if !records.iter().all(|r| signed_by(&key, r)) {
+    let max = st.limits.max_record_bytes;
+    let records: Vec<Prechecked> = records
+        .into_iter()
+        .map(|r| precheck(&key, r, max))
+        .collect();
+    // A verified record is the device's; only a refused one has its
+    // signature checked on its own: one Ed25519 verification a record.
+    let genuine = records.iter().all(|p| match p {
+        Prechecked::Verified(_) => true,
+        Prechecked::Rejected { bytes, .. } => signed_by(&key, bytes),
+    });
+    if !genuine {
         return Err(refuse("an outbox record is not signed by the device"));
     }
     // No signed clock reading: keep the offset last measured (none: zero).
     let offset = device.clock.offset.unwrap_or(0);
-    let max = st.limits.max_record_bytes;
     Ok(BatchJob {
         device: device.id,
         device_time: Timestamp(received_at.0.saturating_add(offset)),
         received_at,
-        records: records
-            .into_iter()
-            .map(|r| precheck(&key, r, max))
-            .collect(),
+        records,
         late_entry_secs: st.limits.late_entry_secs,
         quarantine_budget: st.limits.quarantine_budget_bytes,
     })
