@@ -89,6 +89,14 @@ pub fn pin_notice(
     let Some(notice) = notice else {
         return Ok(false);
     };
+    // Every answer carries the notice: once its key is pinned, there is
+    // nothing to verify or write.
+    if store
+        .outbox_key()?
+        .is_some_and(|k| Some(k) == OutboxKey::from_hex(&notice.key))
+    {
+        return Ok(false);
+    }
     match OutboxKey::from_notice(notice, server_key) {
         Some(key) => {
             let changed = store.pin_outbox_key(&key, clock.now())?;
