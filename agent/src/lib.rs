@@ -53,7 +53,7 @@ pub mod identity;
 pub mod keyring;
 pub mod keys;
 pub mod outbox;
-pub mod private_file;
+pub use hearth_shared::private_file;
 pub mod seal;
 pub mod store;
 pub mod sync;

@@ -35,6 +35,7 @@
 //!
 //! And what the agent and the server share beside the records:
 //! [`fingerprint`] (the server certificate's `sha256:` pin), [`hex`],
+//! `private_file` (feature `std`: owner-only files written whole),
 //! [`words!`] (the one way an enum becomes a word and back), `clock`
 //! (feature `std`: the `Clock` trait, the system and fixed clocks),
 //! and the leaf helpers [`thousands`] and `serde_str`.
@@ -76,6 +77,8 @@ pub mod kinds;
 #[cfg(feature = "sqlite")]
 pub mod migrate;
 pub mod printable;
+#[cfg(feature = "std")]
+pub mod private_file;
 #[cfg(feature = "alloc")]
 pub mod protocol;
 pub mod receipt;

@@ -7,13 +7,12 @@
 //! needs no secret in the database at all.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
+use hearth_shared::private_file;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -58,7 +57,7 @@ pub fn load_or_create_server_key(data: &Path, enrolled: bool) -> Result<SigningK
 }
 
 /// 32 secret bytes kept as 64 hex digits in `path`: read, or made with
-/// `create` and written owner-only ([`write_secret`]) when the file is
+/// `create` and written owner-only ([`private_file::write_new`]) when the file is
 /// missing, unless `missing_is_error`.
 fn load_or_create_32(
     path: &Path,
@@ -79,7 +78,7 @@ fn load_or_create_32(
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let bytes = create();
-            write_secret(path, hex::encode(bytes).as_bytes()).map_err(io)?;
+            private_file::write_new(path, hex::encode(bytes).as_bytes()).map_err(io)?;
             Ok(bytes)
         }
         Err(e) => Err(io(e)),
@@ -129,26 +128,6 @@ pub fn load_or_create_outbox_key(data: &Path, enrolled: bool) -> Result<OutboxSe
     Ok(OutboxSecret(Zeroizing::new(bytes)))
 }
 
-/// Writes a new file only its owner can read, durably: the contents go to a
-/// temporary file (mode 0600) in the same directory, are synced, and the
-/// file is renamed into place only if `path` does not exist yet (so a
-/// crash never leaves a half-written key, and an existing key is never
-/// replaced); then the directory is synced so that the name survives a
-/// power cut.
-pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut f = tempfile::NamedTempFile::new_in(dir)?;
-    f.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))?;
-    f.write_all(contents)?;
-    f.as_file().sync_all()?;
-    f.persist_noclobber(path).map_err(|e| e.error)?;
-    fs::File::open(dir)?.sync_all()
-}
-
 /// A freshly issued token: shown once, never stored. No `Debug`.
 pub struct SecretToken(String);
 
@@ -178,6 +157,8 @@ pub fn token_hash(token: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -199,20 +180,6 @@ mod tests {
         let err = load_or_create_server_key(dir.path(), true).unwrap_err();
         assert!(matches!(err, KeyError::Missing(_)), "{err}");
         assert!(!server_key_path(dir.path()).exists());
-    }
-
-    #[test]
-    fn a_secret_is_written_whole_owner_only_and_never_over_another() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        write_secret(&path, b"first").unwrap();
-        let e = write_secret(&path, b"second").unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
-        assert_eq!(fs::read(&path).unwrap(), b"first");
-        let mode = fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        // No temporary file is left beside it.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

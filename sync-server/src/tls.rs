@@ -13,7 +13,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::keys::write_secret;
+use hearth_shared::private_file;
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +105,10 @@ pub fn ensure_self_signed(data: &Path, names: &[String]) -> Result<(PathBuf, Pat
     ];
     sans.extend(names.iter().cloned());
     let generated = rcgen::generate_simple_self_signed(sans)?;
-    let _ = fs::remove_file(&key);
-    write_secret(&key, generated.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
-    let _ = fs::remove_file(&cert);
-    write_secret(&cert, generated.cert.pem().as_bytes()).map_err(io(&cert))?;
+    // Replaced whole (one may be left from an interrupted start).
+    private_file::write(&key, generated.signing_key.serialize_pem().as_bytes())
+        .map_err(io(&key))?;
+    private_file::write(&cert, generated.cert.pem().as_bytes()).map_err(io(&cert))?;
     Ok((cert, key))
 }
 

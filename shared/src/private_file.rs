@@ -1,18 +1,23 @@
-//! Owner-only files (mode 0600): how the agent writes the files beside
-//! its database (`keyring.json`, `staff.json`, `unlock-failures`,
-//! `revoked`) and the unlock session in the runtime directory.
+//! Owner-only files (mode 0600), written whole or not at all: the agent's
+//! files beside its database (`keyring.json`, `staff.json`,
+//! `unlock-failures`, `revoked`) and its unlock session, and the server's
+//! keys and self-signed TLS material. One mechanism for both sides
+//! (feature `std`).
 //!
-//! [`write()`] replaces a file whole or not at all: a `tempfile` in the same
-//! directory, made owner-only, written and synced, then persisted (renamed)
-//! over the old file, and the directory synced so the rename survives a
-//! power cut. A reader sees the old content or the new, never a torn file.
+//! [`write()`] replaces a file: a `tempfile` in the same directory, made
+//! owner-only, written and synced, then persisted (renamed) over the old
+//! file, and the directory synced so the rename survives a power cut. A
+//! reader sees the old content or the new, never a torn file.
+//!
+//! [`write_new`] is the same but never replaces: a key that exists is
+//! kept (the server's receipt and outbox keys).
 //!
 //! [`write_in_place`] is for the one file that must exist under its own
-//! name from its first byte: `keyring.json.new`, the new keyring a
-//! passphrase change writes before renaming it over `keyring.json`
-//! ([`crate::keyring::Keyring::save_with`]). `destroy` zeroes it and `init`
-//! refuses to run beside it *by that name*; a temporary file of a random
-//! name left by a crash would hold a wrapped data key that neither sees.
+//! name from its first byte: the agent's `keyring.json.new`, the new
+//! keyring a passphrase change writes before renaming it over
+//! `keyring.json`. Revocation zeroes it and `init` refuses to run beside it
+//! *by that name*; a temporary file of a random name left by a crash would
+//! hold a wrapped data key that neither sees.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -24,6 +29,21 @@ const OWNER_ONLY: u32 = 0o600;
 
 /// Replaces `path` with `bytes`, atomically and durably, mode 0600.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, tmp) = written(path, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Writes `bytes` to `path` like [`write()`], but only if `path` does not
+/// exist: an existing file is kept and the error is `AlreadyExists`.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, tmp) = written(path, bytes)?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// `bytes` in a synced, owner-only temporary file beside `path`.
+fn written<'a>(path: &'a Path, bytes: &[u8]) -> io::Result<(&'a Path, tempfile::NamedTempFile)> {
     let dir = parent(path);
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     // tempfile creates its files 0600 already; the mode is the point of
@@ -32,8 +52,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .set_permissions(Permissions::from_mode(OWNER_ONLY))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+    Ok((dir, tmp))
 }
 
 /// Writes `bytes` to `path` itself (created 0600, or truncated) and syncs
@@ -88,5 +107,19 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"{}");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, OWNER_ONLY);
+    }
+
+    #[test]
+    fn a_new_file_is_written_whole_owner_only_and_never_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        write_new(&path, b"first").unwrap();
+        let e = write_new(&path, b"second").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, OWNER_ONLY);
+        // No temporary file is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
