@@ -29,11 +29,6 @@ impl SystemClock {
     pub const fn with_skew(skew_seconds: i64) -> Self {
         Self { skew_seconds }
     }
-
-    /// The skew this clock adds.
-    pub const fn skew_seconds(&self) -> i64 {
-        self.skew_seconds
-    }
 }
 
 impl Clock for SystemClock {

@@ -177,7 +177,7 @@ impl Line {
             headline: e.body.headline.as_str().to_string(),
             children: e.body.children.iter().cloned().collect(),
             detail_flags: detail_flags(&e.body.detail),
-            amends: amends(&e.body.detail).map(|(corrects, reason)| Amends {
+            amends: e.body.detail.corrects().map(|(corrects, reason)| Amends {
                 corrects,
                 reason: reason.to_string(),
             }),
@@ -231,12 +231,6 @@ impl FiledRecord {
             worker: e.body.author.as_str().to_string(),
         }
     }
-}
-
-/// The record a correction (an amendment or a revision) corrects, and
-/// its reason.
-pub fn amends(detail: &Detail) -> Option<(RecordId, &str)> {
-    detail.corrects()
 }
 
 #[cfg(test)]

@@ -66,7 +66,6 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
         let counters = Arc::new(Counters::default());
         let reads = Arc::new(S::connect(&data)?);
         let state = AppState::<S> {
-            data,
             reads,
             server_key,
             outbox,

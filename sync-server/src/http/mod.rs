@@ -32,7 +32,6 @@ pub mod sync;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -60,8 +59,6 @@ use crate::localtime::Zone;
 
 /// What every handler shares, over a store backend `S`.
 pub struct AppState<S: Backend> {
-    /// The data directory.
-    pub data: PathBuf,
     /// The store request handlers read through, shared by all of them
     /// (the backend pools its own connections; see [`Backend::connect`]).
     pub reads: Arc<S>,
@@ -88,7 +85,6 @@ pub struct AppState<S: Backend> {
 impl<S: Backend> Clone for AppState<S> {
     fn clone(&self) -> Self {
         Self {
-            data: self.data.clone(),
             reads: self.reads.clone(),
             server_key: self.server_key.clone(),
             outbox: self.outbox.clone(),

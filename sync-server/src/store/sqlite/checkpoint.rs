@@ -2,7 +2,6 @@
 //! and the [`Checkpointer`] that wakes its thread.
 
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -44,7 +43,7 @@ impl SqliteStore {
         self.conn()?
             .pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         let conn = Connection::open(db_path(data))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(super::pool::LOCK_WAIT)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("hearth-ckpt".into())

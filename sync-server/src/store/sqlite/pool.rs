@@ -28,7 +28,7 @@ use crate::store::StoreError;
 pub const READ_CONNECTIONS: u32 = 8;
 
 /// How long a connection waits for a lock, and a request for a connection.
-const LOCK_WAIT: Duration = Duration::from_secs(30);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// A connection borrowed from the pool; it goes back when dropped.
 pub(super) type Conn = PooledConnection<SqliteConnectionManager>;

@@ -73,7 +73,7 @@ fn version_3(dir: &Path, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
     .unwrap();
     for (e, bytes) in records {
         let hash = SignedRecord::sign(key, e).unwrap().hash();
-        let corrects = crate::line::amends(&e.body.detail).map(|(c, _)| c);
+        let corrects = e.body.detail.corrects().map(|(c, _)| c);
         conn.execute(
             "INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry, disputed, corrects_device, corrects_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
