@@ -21,8 +21,10 @@ use zeroize::Zeroizing;
 
 use super::security::{self, Session};
 use super::{AppState, Unlocked, layout};
-use crate::commands::{CommandError, create_store, enrol_device};
-use crate::store::{RecordStore, StoreError};
+use crate::commands::{CommandError, create_store_keys, enrol_device};
+use crate::keys::DeviceKey;
+use crate::seal::{DataKey, Sealer};
+use crate::store::{DeviceSettings, LocalStore, RecordStore, StoreError};
 use crate::sync::transport::TransportError;
 use crate::tls::TlsError;
 use crate::unlock::{KeySource, OpenStoreError, open_store_keys};
@@ -159,7 +161,16 @@ async fn open_and_sign_in(
     })
     .await
     .expect("the unlock task does not panic")?;
-    let (store, key, data_key, settings) = opened;
+    Ok(sign_in(state, opened, then))
+}
+
+/// Keeps the opened store, signs this browser in and starts what unlock
+/// starts; the `Set-Cookie` of the new session and a redirect to `then`.
+fn sign_in(
+    state: &AppState,
+    (store, key, data_key, settings): (LocalStore, DeviceKey, DataKey, DeviceSettings),
+    then: &str,
+) -> Response {
     let (session, cookie) = security::new_signed_in_session(state);
     let unlocked = Unlocked {
         store,
@@ -177,7 +188,7 @@ async fn open_and_sign_in(
     state.touch();
     state.sync_soon();
     tracing::info!("app unlocked");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(then)).into_response())
+    ([(header::SET_COOKIE, cookie)], Redirect::to(then)).into_response()
 }
 
 /// `POST /unlock`.
@@ -269,26 +280,27 @@ async fn setup_submit(State(state): State<AppState>, Form(form): Form<SetupForm>
         form.worker.clone(),
         passphrase.clone(),
     );
+    // The keys set-up made open the store at once: deriving them again
+    // from the passphrase would cost a second Argon2 run.
     let created = tokio::task::spawn_blocking(move || {
-        create_store(&dir, task_state.clock(), &agency, &worker, &p)
+        let (store, key, data_key) =
+            create_store_keys(&dir, task_state.clock(), &agency, &worker, &p)?;
+        let store = store.unlocked(Sealer::new(&data_key));
+        let settings = store.settings()?.ok_or(StoreError::NotInitialised)?;
+        Ok::<_, CommandError>((store, key, data_key, settings))
     })
     .await
     .expect("the set-up task does not panic");
-    if let Err(e) = created {
-        let problems = [(setup_field(&e), e.to_string())];
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            layout::html(setup_form(&form, &problems)),
-        )
-            .into_response();
-    }
-    match open_and_sign_in(&state, passphrase, "/enrol").await {
-        Ok(response) => response,
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            layout::html(unlock_form(&[("passphrase", e.to_string())])),
-        )
-            .into_response(),
+    match created {
+        Ok(opened) => sign_in(&state, opened, "/enrol"),
+        Err(e) => {
+            let problems = [(setup_field(&e), e.to_string())];
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                layout::html(setup_form(&form, &problems)),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -62,6 +62,19 @@ pub fn create_store(
     worker: &str,
     passphrase: &str,
 ) -> Result<DeviceId, CommandError> {
+    create_store_keys(dir, clock, agency, worker, passphrase).map(|(_, key, _)| key.device_id())
+}
+
+/// [`create_store`], handing back the store with the keys it made, so that
+/// a caller which goes on to use the store (the app's set-up) need not
+/// derive the passphrase's key again (Argon2: seconds on a tablet).
+pub fn create_store_keys(
+    dir: &Path,
+    clock: &dyn Clock,
+    agency: &str,
+    worker: &str,
+    passphrase: &str,
+) -> Result<(LocalStore, DeviceKey, DataKey), CommandError> {
     let agency = name::<16>("agency", agency)?;
     let worker = name::<32>("worker", worker)?;
     keyring::check_new_passphrase(passphrase).map_err(CommandError::WeakPassphrase)?;
@@ -87,7 +100,7 @@ pub fn create_store(
         created_at: clock.now(),
     })?;
     tracing::info!(device = %device_id, "store initialised");
-    Ok(device_id)
+    Ok((store, key, dk))
 }
 
 /// Refuses a directory that holds a store from before encryption at

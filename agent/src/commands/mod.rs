@@ -36,7 +36,7 @@ pub use self::enrol::enrol_device;
 pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
 };
-pub use self::init::create_store;
+pub use self::init::{create_store, create_store_keys};
 pub use self::record::{
     amend_record, capture_record, device_authors, latest_record, record_defaults,
 };
