@@ -223,6 +223,9 @@ crate::words! {
         MethodNotAllowed => "method_not_allowed",
         /// The server failed; nothing was acknowledged.
         Internal => "internal",
+        /// Signed in, but this account's role may not do that (an auditor
+        /// asking for a chronology, a manager for an administration page).
+        Forbidden => "forbidden",
         /// A code this build does not know (a newer server's): read as
         /// this, so that an old agent still shows the message.
         #[serde(other)]

@@ -559,6 +559,7 @@ pub fn quarantine<S: Store>(
         child: None,
         family: false,
         reason: reason.to_string(),
+        purpose: None,
         children: children.clone(),
     })?;
     tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
@@ -650,6 +651,7 @@ mod tests {
                 child: Some(child.clone()),
                 family: false,
                 reason: "x\n2026-11-27T04:00:00Z\tdsl.lead\thttp\tnhs:9434765919\tno\tnhs:9434765919\tsafeguarding review\u{202e}".into(),
+                purpose: None,
                 children: vec![child],
             })
             .unwrap();

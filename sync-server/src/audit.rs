@@ -21,7 +21,7 @@ use hearth_shared::{ChildRef, Timestamp};
 use crate::chronology::{Chronology, DateRange, disclosed, family_of, reconcile};
 use crate::clock::Clock;
 use crate::localtime::Zone;
-use crate::store::{Access, Store, StoreError, Via};
+use crate::store::{Access, Purpose, Store, StoreError, Via};
 
 /// The fewest visible characters a stated reason may have.
 pub const MIN_REASON_CHARS: usize = 10;
@@ -149,6 +149,8 @@ pub struct PullRequest {
     pub who: String,
     /// Through what.
     pub via: Via,
+    /// The purpose picked with the reason, where one was asked for.
+    pub purpose: Option<Purpose>,
 }
 
 fn parse_day(
@@ -248,6 +250,7 @@ pub fn pull<S: Store>(
         child: Some(req.child.clone()),
         family: req.family,
         reason: reason.to_string(),
+        purpose: req.purpose,
         children: logged,
     })?;
     tracing::info!(who = %req.who, via = req.via.as_str(), family = req.family, entries = entries.len(), "chronology read");

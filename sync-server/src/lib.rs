@@ -36,6 +36,9 @@
 //! - [`admin`]: administration commands over a store.
 //! - [`http`]: the HTTPS API (axum over a hyper accept loop on
 //!   tokio-rustls).
+//! - [`web`]: the manager's web app on the same port: sessions, the
+//!   chronology pages, the record behind each line, the timeline, the
+//!   administration pages.
 
 pub mod admin;
 pub mod audit;
@@ -54,4 +57,5 @@ pub mod localtime;
 pub mod receipt;
 pub mod store;
 pub mod tls;
+pub mod web;
 pub mod whoami;

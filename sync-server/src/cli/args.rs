@@ -44,6 +44,7 @@ impl ValueEnum for Role {
         let summary = match self {
             Role::Manager => "Pulls chronologies",
             Role::Admin => "Pulls chronologies and administers",
+            Role::Auditor => "Reads the access log only",
         };
         Some(PossibleValue::new(self.as_str()).help(summary))
     }

@@ -24,6 +24,7 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
         reason: a.reason,
         who,
         via: Via::Cli,
+        purpose: None,
     };
     let store = S::open(&ctx.data)?;
     let chron = pull(&store, ctx.clock.as_ref(), &req)?;

@@ -95,6 +95,7 @@ fn parse_query(
             reason,
             who,
             via: Via::Http,
+            purpose: None,
         },
     ))
 }
@@ -113,6 +114,13 @@ fn answer<S: Backend>(
         token_failure(&st.counters, peer, "token not valid");
         return Err(unauthorized("the API token is not valid"));
     };
+    if !user.role.reads_chronologies() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this account may not read chronologies (an auditor reads the access log)",
+        ));
+    }
     let (format, req) = parse_query(q, child, &st.zone, user.name)?;
     let c = pull(store, st.clock.as_ref(), &req)?;
     let pulled = started.elapsed();

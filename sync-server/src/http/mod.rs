@@ -12,6 +12,7 @@
 //! | `POST /v1/sync` | [`sync`] |
 //! | `POST /v1/outbox` | [`outbox`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
+//! | the web app's pages, `GET /v1/records/{id}` | [`crate::web`] |
 //!
 //! Handlers are generic over the store backend (`AppState<S: Backend>`,
 //! [`crate::backend`]) and return `Result<T, ApiError>`: every refusal is an
@@ -159,6 +160,7 @@ impl std::fmt::Display for Peer {
 pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
+    let web = crate::web::routes(state.clone());
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
         .route(
@@ -180,6 +182,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),
         )
+        .merge(web)
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

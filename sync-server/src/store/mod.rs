@@ -210,6 +210,36 @@ hearth_shared::words! {
         Quarantine => "quarantine",
         /// `quarantine --json --bytes`: the held records' bytes too.
         QuarantineBytes => "quarantine-bytes",
+        /// A page of the manager's web app, under a read grant.
+        Web => "web",
+    }
+}
+
+hearth_shared::words! {
+    /// Why a chronology is read, picked with the reason when a reader
+    /// breaks the glass (its word is stored in `access_log.purpose` and
+    /// `read_grants.purpose`).
+    pub enum Purpose {
+        /// A strategy discussion or meeting about the child.
+        StrategyDiscussion => "strategy_discussion",
+        /// A case review (a child safeguarding practice review, say).
+        CaseReview => "case_review",
+        /// Supervision of the worker or the case.
+        Supervision => "supervision",
+        /// A court or other statutory purpose.
+        Statutory => "court_or_statutory",
+    }
+}
+
+impl Purpose {
+    /// What a person reads for it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::StrategyDiscussion => "Strategy discussion",
+            Self::CaseReview => "Case review",
+            Self::Supervision => "Supervision",
+            Self::Statutory => "Court or other statutory purpose",
+        }
     }
 }
 
@@ -229,6 +259,9 @@ pub struct Access {
     pub family: bool,
     /// The stated reason.
     pub reason: String,
+    /// The purpose picked with the reason (`None` where none was asked
+    /// for: the command line, the API, rows from before it was kept).
+    pub purpose: Option<Purpose>,
     /// Every child whose entries the pull disclosed (the family, for a
     /// family pull).
     pub children: Vec<ChildRef>,
@@ -259,7 +292,63 @@ hearth_shared::words! {
         Manager => "manager",
         /// Pulls chronologies and administers.
         Admin => "admin",
+        /// Reads the access log, and nothing else.
+        Auditor => "auditor",
     }
+}
+
+impl Role {
+    /// Whether it may read chronologies and records.
+    pub const fn reads_chronologies(self) -> bool {
+        matches!(self, Self::Manager | Self::Admin)
+    }
+
+    /// Whether it may administer devices, users, families and quarantine.
+    pub const fn administers(self) -> bool {
+        matches!(self, Self::Admin)
+    }
+
+    /// Whether it may read the access log.
+    pub const fn reads_access_log(self) -> bool {
+        matches!(self, Self::Auditor | Self::Admin)
+    }
+}
+
+/// A signed-in browser, as stored (the cookie's id only as its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    /// SHA-256 hex of the id the cookie carries.
+    pub id_hash: String,
+    /// Who.
+    pub user: User,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// When it began.
+    pub created_at: Timestamp,
+    /// When it was last used.
+    pub last_seen: Timestamp,
+}
+
+/// A reader's stated reason and purpose to read a child's (or family's)
+/// records in the web app: "breaking the glass".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadGrant {
+    /// Random, 32 hex characters; carried in the page's URL.
+    pub id: String,
+    /// Whose it is: nobody else may read under it.
+    pub user: String,
+    /// The child asked for.
+    pub child: ChildRef,
+    /// The family view or the child's alone.
+    pub family: bool,
+    /// The stated reason.
+    pub reason: String,
+    /// The purpose picked.
+    pub purpose: Purpose,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it stops admitting reads.
+    pub expires_at: Timestamp,
 }
 
 /// A user with an API token.
@@ -448,4 +537,50 @@ pub trait Store: Send + Sync + 'static {
     fn held(&self) -> Result<Vec<Held>, StoreError>;
     /// Every alarm, oldest first.
     fn alarms(&self) -> Result<Vec<Alarm>, StoreError>;
+
+    // The web app's accounts (issue 15; `store/sqlite/web.rs`).
+
+    /// Sets a user's password (an Argon2id PHC string) and ends their
+    /// sessions; not for a revoked user.
+    fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<UserChange, StoreError>;
+    /// A user who may sign in, and their password hash (`None`: no
+    /// password set); `None` for no such user or a revoked one.
+    fn login_user(&self, name: &str) -> Result<Option<(User, Option<String>)>, StoreError>;
+    /// Stores a new session.
+    fn add_session(&self, session: &WebSession) -> Result<(), StoreError>;
+    /// The session with this id hash, if its user is not revoked and it was
+    /// used at or after `idle_since`; marks it used at `now`. A session
+    /// idle for longer is deleted.
+    fn touch_session(
+        &self,
+        id_hash: &str,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<WebSession>, StoreError>;
+    /// Ends a session (sign-out).
+    fn end_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    /// Ends every session of a user (password reset, revocation).
+    fn end_sessions_of(&self, name: &str) -> Result<(), StoreError>;
+    /// Notes a failed sign-in as `name` from `peer`.
+    fn add_login_failure(&self, name: &str, peer: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Failed sign-ins since `since`: as `name` (any address), and from
+    /// `peer` (any name).
+    fn login_failures(
+        &self,
+        name: &str,
+        peer: &str,
+        since: Timestamp,
+    ) -> Result<(u32, u32), StoreError>;
+
+    // Breaking the glass (issue 15; `store/sqlite/grants.rs`).
+
+    /// Stores a read grant.
+    fn add_grant(&self, grant: &ReadGrant) -> Result<(), StoreError>;
+    /// The read grant with this id, expired or not.
+    fn grant(&self, id: &str) -> Result<Option<ReadGrant>, StoreError>;
 }

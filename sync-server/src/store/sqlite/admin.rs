@@ -241,6 +241,8 @@ pub(super) fn revoke_user(
         "UPDATE users SET revoked_at = ?2, revoked_reason = ?3 WHERE name = ?1 AND revoked_at IS NULL",
         params![name, at.0, reason],
     )?;
+    // Their browsers are signed out at once.
+    conn.execute("DELETE FROM sessions WHERE user = ?1", [name])?;
     user_change(conn, name, n)
 }
 

@@ -45,6 +45,10 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
         "0007_family_unlinks",
         include_str!("migrations/0007_family_unlinks.sql"),
     ),
+    Migration::sql(
+        "0008_web_accounts",
+        include_str!("migrations/0008_web_accounts.sql"),
+    ),
 ];
 
 /// Brings the database on `conn` up to the last of `migrations`, in one

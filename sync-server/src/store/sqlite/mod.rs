@@ -27,11 +27,13 @@
 
 mod admin;
 pub mod checkpoint;
+mod grants;
 pub mod migrations;
 pub mod pool;
 mod reads;
 mod rows;
 mod tx;
+mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -41,8 +43,8 @@ use rusqlite::Connection;
 pub use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::pool::{Conn, Kind};
 use super::{
-    Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx, Role,
-    Store, StoreError, User, UserChange, UserEntry,
+    Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx,
+    ReadGrant, Role, Store, StoreError, User, UserChange, UserEntry, WebSession,
 };
 use crate::links::FamilyLinks;
 
@@ -216,6 +218,61 @@ impl Store for SqliteStore {
 
     fn alarms(&self) -> Result<Vec<Alarm>, StoreError> {
         reads::alarms(&*self.conn()?)
+    }
+
+    fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<UserChange, StoreError> {
+        web::set_password(&*self.conn()?, name, password_hash, at)
+    }
+
+    fn login_user(&self, name: &str) -> Result<Option<(User, Option<String>)>, StoreError> {
+        web::login_user(&*self.conn()?, name)
+    }
+
+    fn add_session(&self, session: &WebSession) -> Result<(), StoreError> {
+        web::add_session(&*self.conn()?, session)
+    }
+
+    fn touch_session(
+        &self,
+        id_hash: &str,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<WebSession>, StoreError> {
+        web::touch_session(&*self.conn()?, id_hash, idle_since, now)
+    }
+
+    fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        web::end_session(&*self.conn()?, id_hash)
+    }
+
+    fn end_sessions_of(&self, name: &str) -> Result<(), StoreError> {
+        web::end_sessions_of(&*self.conn()?, name)
+    }
+
+    fn add_login_failure(&self, name: &str, peer: &str, at: Timestamp) -> Result<(), StoreError> {
+        web::add_login_failure(&*self.conn()?, name, peer, at)
+    }
+
+    fn login_failures(
+        &self,
+        name: &str,
+        peer: &str,
+        since: Timestamp,
+    ) -> Result<(u32, u32), StoreError> {
+        web::login_failures(&*self.conn()?, name, peer, since)
+    }
+
+    fn add_grant(&self, grant: &ReadGrant) -> Result<(), StoreError> {
+        grants::add_grant(&*self.conn()?, grant)
+    }
+
+    fn grant(&self, id: &str) -> Result<Option<ReadGrant>, StoreError> {
+        grants::grant(&*self.conn()?, id)
     }
 }
 

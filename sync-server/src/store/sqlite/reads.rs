@@ -171,7 +171,7 @@ pub(super) fn family_links(conn: &Connection) -> Result<FamilyLinks, StoreError>
 
 pub(super) fn log_access(conn: &Connection, a: &Access) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO access_log (at, who, via, child, family, reason, children) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO access_log (at, who, via, child, family, reason, children, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             a.at.0,
             a.who,
@@ -181,7 +181,8 @@ pub(super) fn log_access(conn: &Connection, a: &Access) -> Result<(), StoreError
             a.child.as_ref().map(ToString::to_string).unwrap_or_default(),
             a.family,
             a.reason,
-            a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+            a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+            a.purpose.map(|p| p.as_str())
         ],
     )?;
     Ok(())
@@ -189,7 +190,7 @@ pub(super) fn log_access(conn: &Connection, a: &Access) -> Result<(), StoreError
 
 pub(super) fn access_log(conn: &Connection) -> Result<Vec<Access>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT at, who, via, child, family, reason, children FROM access_log ORDER BY id",
+        "SELECT at, who, via, child, family, reason, children, purpose FROM access_log ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
@@ -206,6 +207,8 @@ pub(super) fn access_log(conn: &Connection) -> Result<Vec<Access>, StoreError> {
             },
             family: r.get(4)?,
             reason: r.get(5)?,
+            // None for a word this build does not know.
+            purpose: r.get::<_, Option<String>>(7)?.and_then(|p| p.parse().ok()),
             children: r
                 .get::<_, String>(6)?
                 .split_whitespace()

@@ -1,0 +1,3 @@
+// Hearth manager's web app: progressive enhancement only; every page
+// works without this script.
+"use strict";

@@ -1,0 +1,11 @@
+//! The chronology page: filters, counts, the table, the timeline (helpers B and C).
+
+use axum::Router;
+
+use crate::backend::Backend;
+use crate::http::AppState;
+
+/// This module's routes.
+pub fn routes<S: Backend>() -> Router<AppState<S>> {
+    Router::new()
+}

@@ -1,0 +1,11 @@
+//! Sign-in and sign-out (helper A).
+
+use axum::Router;
+
+use crate::backend::Backend;
+use crate::http::AppState;
+
+/// This module's routes.
+pub fn routes<S: Backend>() -> Router<AppState<S>> {
+    Router::new()
+}
