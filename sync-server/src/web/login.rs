@@ -1,5 +1,5 @@
 //! Sign-in and sign-out: `GET /login` (the form), `POST /login` (Argon2id,
-//! rate-limited) and `POST /logout`.
+//! rate-limited), `POST /logout` (and `GET /logout`, its button alone).
 //!
 //! - Every sign-in makes a new session ([`session::start`]) and ends the
 //!   one the browser held before: an id planted before sign-in is worth
@@ -25,7 +25,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Form, Router};
 use hearth_shared::Timestamp;
 use hearth_shared::printable::Escaped;
@@ -56,7 +56,7 @@ const MAX_NAME_CHARS: usize = 128;
 pub fn routes<S: Backend>() -> Router<AppState<S>> {
     Router::new()
         .route("/login", get(show).post(sign_in::<S>))
-        .route("/logout", post(sign_out::<S>))
+        .route("/logout", get(confirm_sign_out).post(sign_out::<S>))
 }
 
 /// `next` if it is a path on this server: it starts with one `/` (not
@@ -276,6 +276,24 @@ fn server_failed(e: &dyn std::fmt::Display) -> Response {
         "Sorry, there is a problem with the service",
         "Try again later.",
     )
+}
+
+/// `GET /logout` (a bookmark, or typed): the sign-out button alone, since
+/// signing out is a change and so a POST with the CSRF token.
+async fn confirm_sign_out(viewer: Viewer) -> Response {
+    let body = layout::page(
+        Some(&viewer),
+        "Sign out",
+        html! {
+            h1 class="heading-xl" { "Sign out" }
+            p { "You are signed in as " strong { (viewer.name) } "." }
+            form method="post" action="/logout" {
+                (layout::csrf_field(&viewer))
+                button class="button" type="submit" { "Sign out" }
+            }
+        },
+    );
+    layout::html(body).into_response()
 }
 
 /// `POST /logout`: the session ends in the store (its cookie is worthless

@@ -183,9 +183,20 @@ pub async fn guard<S: Backend>(
 ) -> Response {
     let path = request.uri().path().to_string();
     let api = path.starts_with("/v1/");
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
     let mut response = match admit(&st, request).await {
         Ok(request) => next.run(request).await,
-        Err(refusal) => refusal.respond(api),
+        Err(refusal) => {
+            let mut response = refusal.respond(api);
+            if changes {
+                // The body may be left unread: close the connection rather
+                // than have the client reuse it mid-body.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
     };
     checks::strict_headers(response.headers_mut(), path.starts_with("/static/"));
     response
