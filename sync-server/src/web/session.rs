@@ -359,3 +359,6 @@ pub fn end<S: Store>(store: &S, session: &SessionId) -> Result<HeaderValue, Stor
     store.end_session(&session.0)?;
     Ok(cookie::clear(cookie::SESSION))
 }
+
+#[cfg(test)]
+mod tests;
