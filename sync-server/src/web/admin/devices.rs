@@ -246,3 +246,128 @@ pub fn clock_words(offset: Option<i64>) -> String {
     let way = if offset > 0 { "fast" } else { "slow" };
     format!("{n} {unit} {way}")
 }
+
+#[cfg(test)]
+mod tests {
+    use hearth_shared::{Seq, Timestamp};
+
+    use super::*;
+    use crate::clock::{ClockState, FixedClock};
+    use crate::store::{Revocation, Role};
+    use crate::web::admin::testing::{INJECTIONS, NOW, enrol, inert, store, viewer};
+
+    #[test]
+    fn a_clock_offset_reads_in_words() {
+        for (offset, words) in [
+            (None, "not known yet"),
+            (Some(0), "on time"),
+            (Some(-1), "on time"),
+            (Some(30), "30 s fast"),
+            (Some(125), "2 min fast"),
+            (Some(-7_200), "2 h slow"),
+            (Some(3 * 86_400 + 5), "3 days fast"),
+        ] {
+            assert_eq!(clock_words(offset), words, "{offset:?}");
+        }
+    }
+
+    fn hostile_device() -> Device {
+        Device {
+            id: DeviceId([0xab; 8]),
+            public_key: [0; 32],
+            agency: INJECTIONS[0].into(),
+            worker: INJECTIONS[1].into(),
+            staff: vec![INJECTIONS[0].into()],
+            enrolled_at: NOW,
+            last_seen: Some(NOW),
+            clock: ClockState {
+                offset: Some(125),
+                last_report: None,
+            },
+            revoked: None,
+            gaps: vec![(Seq(4), Seq(6)), (Seq(9), Seq(9))],
+        }
+    }
+
+    #[test]
+    fn every_stored_text_is_inert_and_gaps_and_forks_are_shown() {
+        let mut revoked = hostile_device();
+        revoked.id = DeviceId([0xcd; 8]);
+        revoked.revoked = Some(Revocation {
+            at: NOW,
+            reason: INJECTIONS[1].into(),
+        });
+        let fork = Alarm {
+            id: 1,
+            raised_at: NOW,
+            device: DeviceId([0xab; 8]),
+            seq: Seq(3),
+            message: INJECTIONS[0].into(),
+        };
+        let page = render(
+            &viewer("root", Role::Admin),
+            &Zone::default(),
+            &[hostile_device(), revoked],
+            &[fork],
+            &Outcome::default(),
+        )
+        .into_string();
+        assert!(inert(&page), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
+        assert!(page.contains("2 min fast"), "{page}");
+        assert!(
+            page.contains("records 4 to 6") && page.contains("record 9"),
+            "{page}"
+        );
+        assert!(page.contains("1 fork"), "{page}");
+        // The live device has a revoke form with the CSRF field; the
+        // revoked one shows when and why instead.
+        assert!(page.contains(r#"action="/admin/devices/abababababababab/revoke""#));
+        assert!(!page.contains(r#"action="/admin/devices/cdcdcdcdcdcdcdcd/revoke""#));
+        assert!(page.contains(r#"name="csrf" value="c5rf""#));
+        assert!(page.contains("2027-01-15 08:00 GMT"), "{page}");
+    }
+
+    #[test]
+    fn a_device_is_revoked_once_with_a_reason_that_is_kept() {
+        let (_dir, store) = store();
+        let (_, device) = enrol(&store, 7, "HV-NORTH", "hv.jones");
+        let admin = viewer("root", Role::Admin);
+        let zone = Zone::default();
+        let clock = FixedClock(NOW);
+        let id = device.to_string();
+
+        let (status, page) = revoke_device(&store, &clock, &zone, &admin, &id, "lost").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let page = page.into_string();
+        assert!(page.contains(&format!("href=\"#reason-{id}\"")), "{page}");
+        assert!(page.contains("has 4 visible characters"), "{page}");
+        assert!(!page.contains("--reason"), "no command-line hint: {page}");
+        assert!(store.device(device).unwrap().unwrap().revoked.is_none());
+
+        let (status, page) =
+            revoke_device(&store, &clock, &zone, &admin, &id, "tablet lost on the bus").unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.into_string().contains("is revoked"));
+        let first = store.device(device).unwrap().unwrap().revoked.unwrap();
+        assert_eq!(first.reason, "tablet lost on the bus");
+
+        // A second revocation (a form sent again) keeps the first.
+        let later = FixedClock(Timestamp(NOW.0 + 3_600));
+        let (status, page) =
+            revoke_device(&store, &later, &zone, &admin, &id, "another reason given").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.into_string().contains("was already revoked"));
+        assert_eq!(store.device(device).unwrap().unwrap().revoked, Some(first));
+
+        for bad in ["0000000000000000", "not-a-device"] {
+            let (status, _) =
+                revoke_device(&store, &clock, &zone, &admin, bad, "tablet lost on the bus")
+                    .unwrap();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+        }
+    }
+}

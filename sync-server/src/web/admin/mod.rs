@@ -241,10 +241,13 @@ pub(crate) mod testing {
     //! fixed time (for a `FixedClock`), viewers, and the hostile strings every free-text field
     //! is tried with.
 
-    use hearth_shared::Timestamp;
+    use ed25519_dalek::SigningKey;
+    use hearth_shared::json::{Defaults, parse_body};
+    use hearth_shared::{DeviceId, Envelope, RecordHash, Seq, SignedRecord, Timestamp};
 
-    use crate::store::Role;
+    use crate::clock::FixedClock;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::{Role, Store};
     use crate::web::{SignedInBy, Viewer};
 
     /// Markup that would run or load something if it were not escaped.
@@ -276,5 +279,44 @@ pub(crate) mod testing {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         (dir, store)
+    }
+
+    /// Enrols a device for `agency`/`worker` with a key made from `seed`.
+    pub fn enrol(
+        store: &SqliteStore,
+        seed: u8,
+        agency: &str,
+        worker: &str,
+    ) -> (SigningKey, DeviceId) {
+        let clock = FixedClock(NOW);
+        let day = std::time::Duration::from_secs(86_400);
+        let (token, _) =
+            crate::admin::issue_enrol_token(store, &clock, agency, worker, &[], day).unwrap();
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let public = *key.verifying_key().as_bytes();
+        let device = DeviceId::from_public_key(&public);
+        store
+            .enrol(&token.hash(), device, public, NOW)
+            .unwrap()
+            .unwrap();
+        (key, device)
+    }
+
+    /// A signed record, number `seq` of `key`'s device, from a JSON body.
+    pub fn signed(key: &SigningKey, seq: u64, json: &str) -> Vec<u8> {
+        let defaults = Defaults {
+            author: "hv.jones".try_into().unwrap(),
+            agency: "HV-NORTH".try_into().unwrap(),
+        };
+        let body = parse_body(json, &defaults).unwrap();
+        let envelope = Envelope {
+            version: body.format_version(),
+            device: DeviceId::from_public_key(key.verifying_key().as_bytes()),
+            seq: Seq(seq),
+            prev: RecordHash::GENESIS,
+            device_time: Timestamp(1_790_000_000),
+            body,
+        };
+        SignedRecord::sign(key, &envelope).unwrap().into_bytes()
     }
 }

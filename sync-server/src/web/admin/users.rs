@@ -429,3 +429,212 @@ fn role_label(role: Role) -> &'static str {
         Role::Auditor => "Auditor: reads the access log only",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::keys::token_hash;
+    use crate::web::admin::testing::{INJECTIONS, NOW, inert, store, viewer};
+
+    /// The secret a page shows once.
+    fn shown_secret(page: &str) -> String {
+        let start = page.find(r#"id="secret">"#).expect("a secret is shown") + 12;
+        page[start..start + page[start..].find('<').unwrap()].to_string()
+    }
+
+    fn verifies(hash: &str, password: &str) -> bool {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &PasswordHash::new(hash).unwrap())
+            .is_ok()
+    }
+
+    #[test]
+    fn a_password_hash_is_salted_argon2id_that_verifies() {
+        let a = hash_password("correct horse battery");
+        let b = hash_password("correct horse battery");
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "a random salt each time");
+        assert!(verifies(&a, "correct horse battery"));
+        assert!(!verifies(&a, "correct horse battery "));
+    }
+
+    #[test]
+    fn a_random_password_is_four_readable_groups() {
+        let p = random_password();
+        assert_eq!(p.len(), 23, "{p}");
+        let groups: Vec<&str> = p.split('-').collect();
+        assert_eq!(groups.len(), 4, "{p}");
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.len() == 5 && g.bytes().all(|c| PASSWORD_LETTERS.contains(&c)))
+        );
+        assert_ne!(random_password(), p);
+    }
+
+    fn new_user(name: &str, role: &str) -> NewUser {
+        NewUser {
+            name: name.into(),
+            role: role.into(),
+        }
+    }
+
+    #[test]
+    fn an_added_user_gets_a_token_shown_once_that_works() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        let (status, page) = add_user(
+            &store,
+            &clock,
+            &zone,
+            &admin,
+            new_user("dsl.lead", "manager"),
+        )
+        .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let page = page.into_string();
+        let token = shown_secret(&page);
+        let user = store.user_by_token(&token_hash(&token)).unwrap().unwrap();
+        assert_eq!((user.name.as_str(), user.role), ("dsl.lead", Role::Manager));
+        assert!(page.contains("none yet"), "no password yet: {page}");
+
+        // The list alone never shows it.
+        let (_, list) = list(&store, &zone, &admin, Outcome::default()).unwrap();
+        assert!(!list.into_string().contains(&token));
+
+        let (status, page) =
+            add_user(&store, &clock, &zone, &admin, new_user("dsl.lead", "admin")).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let page = page.into_string();
+        assert!(
+            page.contains("already exists") && page.contains("href=\"#name\""),
+            "{page}"
+        );
+        let (status, page) =
+            add_user(&store, &clock, &zone, &admin, new_user("someone", "owner")).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.into_string().contains("href=\"#role-manager\""));
+        assert_eq!(store.users().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_new_password_is_shown_once_and_is_what_the_store_verifies() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        admin::add_user(&store, &clock, "hv.jones", Role::Manager).unwrap();
+        let (status, page) = reset_password(&store, &clock, &zone, &admin, "hv.jones").unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let page = page.into_string();
+        let password = shown_secret(&page);
+        let (_, hash) = store.login_user("hv.jones").unwrap().unwrap();
+        assert!(verifies(&hash.unwrap(), &password));
+        assert!(
+            page.contains(">set<"),
+            "the list says a password is set: {page}"
+        );
+
+        let (status, page) = reset_password(&store, &clock, &zone, &admin, "nobody").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.into_string().contains("No user is named"));
+    }
+
+    #[test]
+    fn a_rotated_token_replaces_the_old_one() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        let old = admin::add_user(&store, &clock, "hv.jones", Role::Manager).unwrap();
+        let (_, page) = rotate_token(&store, &zone, &admin, "hv.jones").unwrap();
+        let new = shown_secret(&page.into_string());
+        assert!(store.user_by_token(&old.hash()).unwrap().is_none());
+        assert!(store.user_by_token(&token_hash(&new)).unwrap().is_some());
+    }
+
+    #[test]
+    fn nobody_revokes_themselves_and_a_revocation_needs_a_reason() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        admin::add_user(&store, &clock, "root", Role::Admin).unwrap();
+        admin::add_user(&store, &clock, "hv jones", Role::Manager).unwrap();
+        let revoked = |name: &str| {
+            store
+                .users()
+                .unwrap()
+                .into_iter()
+                .any(|u| u.user.name == name && u.revoked.is_some())
+        };
+        let (status, page) =
+            revoke_user(&store, &clock, &zone, &admin, "root", "leaving the council").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.into_string()
+                .contains("cannot revoke your own account")
+        );
+        assert!(!revoked("root"));
+
+        let (status, page) =
+            revoke_user(&store, &clock, &zone, &admin, "hv jones", "left").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let page = page.into_string();
+        // The field's id is the name in hex (a name may hold a space).
+        assert!(
+            page.contains(r##"href="#reason-6876206a6f6e6573""##),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"action="/admin/users/hv%20jones/revoke""#),
+            "{page}"
+        );
+        assert!(!revoked("hv jones"));
+
+        let (status, _) = revoke_user(
+            &store,
+            &clock,
+            &zone,
+            &admin,
+            "hv jones",
+            "left the council in May",
+        )
+        .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(revoked("hv jones"));
+    }
+
+    #[test]
+    fn names_and_reasons_are_inert() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        for name in INJECTIONS {
+            admin::add_user(&store, &clock, name, Role::Manager).unwrap();
+        }
+        admin::revoke_user(&store, &clock, INJECTIONS[0], INJECTIONS[1]).unwrap();
+        let (_, page) =
+            add_user(&store, &clock, &zone, &admin, new_user(INJECTIONS[1], "x")).unwrap();
+        let page = page.into_string();
+        assert!(inert(&page), "{page}");
+        assert!(page.contains("&lt;script&gt;"), "{page}");
+    }
+}
