@@ -261,3 +261,158 @@ pub fn render(
     };
     admin_page(viewer, "Families", &outcome.problems, content)
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::store::Role;
+    use crate::web::admin::testing::{INJECTIONS, NOW, inert, store, viewer};
+
+    const ANNA: &str = "nhs:9434765919";
+    const BEN: &str = "local:LA-NORTH:C 0042";
+    const CARA: &str = "nhs:9876543210";
+
+    fn form(a: &str, b: &str, reason: &str) -> PairForm {
+        PairForm {
+            child_a: a.into(),
+            child_b: b.into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn link_then_unlink_with_reasons_kept_in_the_history() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        for (a, b) in [(ANNA, BEN), (ANNA, CARA), (BEN, CARA)] {
+            let (status, page) = change(
+                &store,
+                &clock,
+                &zone,
+                &admin,
+                form(a, b, "siblings per the referral"),
+                true,
+            )
+            .unwrap();
+            assert_eq!(status, StatusCode::OK);
+            assert!(page.into_string().contains("are in one family"));
+        }
+        let (status, page) = change(
+            &store,
+            &clock,
+            &zone,
+            &admin,
+            form(ANNA, BEN, "not related: wrong referral"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let page = page.into_string();
+        // Still joined through Cara, and the page says so.
+        assert!(page.contains("are unlinked"), "{page}");
+        assert!(
+            page.contains("still in one family") && page.contains(CARA),
+            "{page}"
+        );
+        let history = store.family_history().unwrap();
+        assert_eq!(history.len(), 4);
+        assert_eq!(history[3].who, "root");
+        assert_eq!(history[3].reason, "not related: wrong referral");
+        assert!(!history[3].linked);
+        assert!(page.contains("not related: wrong referral"));
+        // In force: Anna and Cara, Ben and Cara, by an administrator.
+        let table = &page[page.find(r#"id="family-links""#).unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        assert_eq!(
+            table.matches("<tr>").count(),
+            3,
+            "a header and two links: {table}"
+        );
+        assert_eq!(table.matches(CARA).count(), 2, "{table}");
+        assert_eq!(
+            table.matches("an administrator linked them").count(),
+            2,
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_refused_change_names_its_field_and_changes_nothing() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer("root", Role::Admin),
+        );
+        for (f, field, message) in [
+            (
+                form("9434765918", BEN, "a good reason here"),
+                "child_a",
+                "child \"9434765918\"",
+            ),
+            (
+                form(ANNA, "", "a good reason here"),
+                "child_b",
+                "child \"\"",
+            ),
+            (
+                form(ANNA, ANNA, "a good reason here"),
+                "child_b",
+                "cannot be linked to itself",
+            ),
+            (form(ANNA, BEN, "short"), "reason", "visible characters"),
+            (form(ANNA, BEN, ""), "reason", "a reason is required"),
+        ] {
+            for linked in [true, false] {
+                let (status, page) =
+                    change(&store, &clock, &zone, &admin, f.clone(), linked).unwrap();
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{f:?}");
+                let page = page.into_string();
+                assert!(
+                    page.contains(&format!("href=\"#{field}\"")),
+                    "{f:?}: {page}"
+                );
+                assert!(
+                    page.contains(&maud::html! { (message) }.into_string()),
+                    "{f:?}: {page}"
+                );
+                assert!(page.contains(&format!(
+                    r#"value="{}""#,
+                    maud::html! { (f.child_a) }.into_string()
+                )));
+            }
+        }
+        assert!(store.family_history().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_hostile_reason_is_inert_in_the_history() {
+        let (_dir, store) = store();
+        let (zone, clock, admin) = (
+            Zone::default(),
+            FixedClock(NOW),
+            viewer(INJECTIONS[1], Role::Admin),
+        );
+        let reason = format!("because {}", INJECTIONS[0]);
+        let (status, page) = change(
+            &store,
+            &clock,
+            &zone,
+            &admin,
+            form(ANNA, BEN, &reason),
+            true,
+        )
+        .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let page = page.into_string();
+        assert!(inert(&page), "{page}");
+        assert!(page.contains("because &lt;script&gt;"), "{page}");
+    }
+}

@@ -130,14 +130,14 @@ fn held_row(h: &Held, zone: &Zone) -> Markup {
             td { (h.reason) }
             td { (when(zone, Some(h.received_at))) }
             td { (h.length) " bytes" @if !h.is_whole() { " (" (h.bytes.len()) " kept)" } }
-            td { (content(h)) }
+            td { (content(h, zone)) }
         }
     }
 }
 
 /// A held record's content: the decoded record as JSON, a hex preview of
 /// bytes that do not decode, or a note that none were kept.
-pub fn content(h: &Held) -> Markup {
+pub fn content(h: &Held, zone: &Zone) -> Markup {
     if let Some(envelope) = admin::decode_held(h) {
         // Hidden characters (bidirectional overrides, controls) are shown
         // as escapes, as in the command's JSON; maud escapes the markup.
@@ -146,7 +146,7 @@ pub fn content(h: &Held) -> Markup {
             .unwrap_or_else(|e| format!("(cannot show the decoded record: {e})"));
         return html! {
             details class="admin-content" {
-                summary { "Decoded record " (envelope.id()) ", captured " (envelope.device_time) " by the device's clock" }
+                summary { "Decoded record " (envelope.id()) ", captured " (zone.show(envelope.device_time)) " by the device's clock" }
                 pre class="admin-pre" { (json) }
             }
         };
@@ -175,4 +175,82 @@ fn hex_lines(bytes: &[u8]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use hearth_shared::Seq;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::store::{HoldStatus, Role};
+    use crate::web::admin::testing::{INJECTIONS, NOW, enrol, inert, signed, store, viewer};
+
+    const ANNA: &str = "nhs:9434765919";
+
+    fn held(device: hearth_shared::DeviceId, bytes: Vec<u8>, length: u64, reason: &str) -> Held {
+        Held {
+            id: 0,
+            device,
+            seq: Some(Seq(2)),
+            status: HoldStatus::Rejected,
+            reason: reason.into(),
+            bytes,
+            length,
+            digest: [0; 32],
+            received_at: NOW,
+        }
+    }
+
+    #[test]
+    fn a_read_is_logged_first_and_shows_decoded_content_or_hex_inertly() {
+        let (_dir, mut store) = store();
+        let (key, device) = enrol(&store, 9, "HV-NORTH", "hv.jones");
+        let headline = format!("Bruise under the eye {}", INJECTIONS[0]);
+        let record = signed(
+            &key,
+            2,
+            &format!(
+                r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"{}","mode":"behaviour","behaviour":"hid"}}"#,
+                headline.replace('"', "\\\"")
+            ),
+        );
+        let junk = b"\x01\x02<script>alert(1)</script>".to_vec();
+        let len = record.len() as u64;
+        store
+            .ingest(|tx| {
+                tx.hold(&held(device, record, len, INJECTIONS[1]))?;
+                tx.hold(&held(device, junk, 4_000, "not a record"))?;
+                tx.raise_alarm(device, Seq(2), INJECTIONS[0], NOW)
+            })
+            .unwrap();
+        let (zone, clock) = (Zone::default(), FixedClock(NOW));
+        let admin = viewer("root", Role::Admin);
+
+        let (status, page) = read(&store, &clock, &zone, &admin, "curious").unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let page = page.into_string();
+        assert!(
+            page.contains("href=\"#reason\"") && !page.contains("Bruise"),
+            "{page}"
+        );
+        assert!(store.access_log().unwrap().is_empty());
+
+        let (status, page) = read(&store, &clock, &zone, &admin, "checking a fork alarm").unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let page = page.into_string();
+        assert!(inert(&page), "{page}");
+        assert!(
+            page.contains("Bruise under the eye &lt;script&gt;"),
+            "{page}"
+        );
+        assert!(page.contains("Does not decode"), "{page}");
+        assert!(page.contains("0102 3c73"), "the hex preview: {page}");
+        assert!(page.contains("4000 bytes (27 kept)"), "{page}");
+        let log = store.access_log().unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].via, Via::QuarantineBytes);
+        assert_eq!(log[0].who, "root");
+        assert_eq!(log[0].children, vec![ANNA.parse().unwrap()]);
+    }
 }
