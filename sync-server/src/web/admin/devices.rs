@@ -220,7 +220,7 @@ fn revoked_cell(viewer: &Viewer, d: &Device, zone: &Zone, outcome: &Outcome) -> 
             summary { "Revoke this device" }
             form method="post" action={ "/admin/devices/" (d.id) "/revoke" } novalidate {
                 (layout::csrf_field(viewer))
-                (reason_field(&id, "Why are you revoking it?", if mine { &outcome.reason } else { "" }, problems))
+                (reason_field(&id, &format!("Why are you revoking device {}?", d.id), if mine { &outcome.reason } else { "" }, problems))
                 button class="button button--warning" type="submit" { "Revoke device" }
             }
         }
