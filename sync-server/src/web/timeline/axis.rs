@@ -79,8 +79,9 @@ impl Axis {
 /// How far apart the ticks are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Every day.
-    Day,
+    /// Every `n`th day (1, 2, 3), counted from 1 January 1970 so that two
+    /// views share their ticks.
+    Days(i8),
     /// Every Monday.
     Week,
     /// The first of every `n`th month (1, 3).
@@ -93,7 +94,7 @@ impl Step {
     /// Roughly how long one step is, in seconds (to choose a step).
     fn approx_secs(self) -> i64 {
         match self {
-            Self::Day => DAY,
+            Self::Days(n) => i64::from(n) * DAY,
             Self::Week => 7 * DAY,
             Self::Months(n) => i64::from(n) * 30 * DAY,
             Self::Years(n) => i64::from(n) * 365 * DAY,
@@ -103,7 +104,11 @@ impl Step {
     /// The first date on this step's grid at or after `d`.
     fn first_from(self, d: Date) -> Option<Date> {
         match self {
-            Self::Day => Some(d),
+            Self::Days(n) => {
+                let since = i64::from(d.since(Date::new(1970, 1, 1).ok()?).ok()?.get_days());
+                let ahead = (i64::from(n) - since.rem_euclid(i64::from(n))) % i64::from(n);
+                d.checked_add(ahead.days()).ok()
+            }
             Self::Week => {
                 let ahead = d.weekday().until(Weekday::Monday);
                 d.checked_add(i64::from(ahead).days()).ok()
@@ -131,7 +136,7 @@ impl Step {
 
     fn next(self, d: Date) -> Option<Date> {
         let span = match self {
-            Self::Day => 1.day(),
+            Self::Days(n) => i64::from(n).days(),
             Self::Week => 1.week(),
             Self::Months(n) => i64::from(n).months(),
             Self::Years(n) => i64::from(n).years(),
@@ -142,7 +147,7 @@ impl Step {
     /// How a tick on this step is labelled: "3 Mar 2026", "Mar 2026", "2026".
     fn label(self, d: Date) -> String {
         match self {
-            Self::Day | Self::Week => d.strftime("%-d %b %Y").to_string(),
+            Self::Days(_) | Self::Week => d.strftime("%-d %b %Y").to_string(),
             Self::Months(_) => d.strftime("%b %Y").to_string(),
             Self::Years(_) => d.strftime("%Y").to_string(),
         }
@@ -150,8 +155,10 @@ impl Step {
 }
 
 /// The steps tried, finest first.
-const STEPS: [Step; 8] = [
-    Step::Day,
+const STEPS: [Step; 10] = [
+    Step::Days(1),
+    Step::Days(2),
+    Step::Days(3),
     Step::Week,
     Step::Months(1),
     Step::Months(3),
@@ -262,10 +269,16 @@ mod tests {
         // A summer week: daily ticks at 23:00 UTC (midnight BST).
         let week = axis(at(2026, 7, 1, 12), at(2026, 7, 6, 12));
         let t = ticks(&week, &london);
-        assert_eq!(step_for(&week), Step::Day);
+        assert_eq!(step_for(&week), Step::Days(1));
         assert_eq!(t[0].label, "2 Jul 2026");
         assert_eq!(t[0].at, at(2026, 7, 1, 23));
         assert_eq!(t.len(), 5);
+        // Two weeks: every other day; three: every third.
+        let two = axis(at(2026, 3, 1, 0), at(2026, 3, 14, 0));
+        assert_eq!(step_for(&two), Step::Days(2));
+        assert_eq!(ticks(&two, &london).len(), 7);
+        let three = axis(at(2026, 3, 1, 0), at(2026, 3, 20, 0));
+        assert_eq!(step_for(&three), Step::Days(3));
         // Five weeks: Mondays.
         let months = axis(at(2026, 3, 1, 0), at(2026, 4, 4, 0));
         assert_eq!(step_for(&months), Step::Week);
