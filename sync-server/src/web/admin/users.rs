@@ -6,7 +6,7 @@
 //! - `POST /admin/users` (`name`, `role`): adds a user ([`admin::add_user`])
 //!   and shows their API token once;
 //! - `POST /admin/users/{name}/password`: sets a new random password
-//!   ([`random_password`], hashed by [`hash_password`]) and shows it once;
+//!   ([`random_password`], hashed by [`password::hash`], the hash sign-in verifies) and shows it once;
 //!   their browsers are signed out;
 //! - `POST /admin/users/{name}/token`: a new API token, shown once; the old
 //!   one stops working ([`admin::rotate_user`]);
@@ -16,7 +16,6 @@
 //! A token or password is shown on the one response that made it (which
 //! is `no-store`) and is never stored: only its hash is.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -34,23 +33,8 @@ use crate::clock::Clock;
 use crate::http::AppState;
 use crate::localtime::Zone;
 use crate::store::{Role, Store, UserEntry};
+use crate::web::login::password;
 use crate::web::{Admin, Viewer, layout};
-
-/// Hashes a password for the store: Argon2id with the OWASP parameters
-/// (19 MiB, 2 passes, 1 lane; `argon2`'s defaults) and a random 16-byte
-/// salt, as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`), which
-/// carries its parameters so that they can be raised later.
-///
-/// The one password hash of the web app: sign-in verifies against it.
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    OsRng.fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("Argon2id with its default parameters hashes any password")
-        .to_string()
-}
 
 /// The letters of a generated password: 32 (so a random byte's low five
 /// bits pick one without bias), none that is mistaken for another (no
@@ -213,7 +197,10 @@ pub fn reset_password<S: Store>(
 ) -> Answer {
     let password = random_password();
     let mut outcome = Outcome::default();
-    match admin::set_password(store, clock, name, &hash_password(&password)) {
+    // Twenty-three characters of letters, digits and dashes: always a
+    // password the rules accept.
+    let hash = password::hash(&password).expect("a generated password passes the password rules");
+    match admin::set_password(store, clock, name, &hash) {
         Ok(()) => {
             tracing::info!(who = %viewer.name, "password set on the web");
             let yours = name == viewer.name;
@@ -432,7 +419,6 @@ fn role_label(role: Role) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
     use axum::http::StatusCode;
 
     use super::*;
@@ -447,19 +433,7 @@ mod tests {
     }
 
     fn verifies(hash: &str, password: &str) -> bool {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &PasswordHash::new(hash).unwrap())
-            .is_ok()
-    }
-
-    #[test]
-    fn a_password_hash_is_salted_argon2id_that_verifies() {
-        let a = hash_password("correct horse battery");
-        let b = hash_password("correct horse battery");
-        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
-        assert_ne!(a, b, "a random salt each time");
-        assert!(verifies(&a, "correct horse battery"));
-        assert!(!verifies(&a, "correct horse battery "));
+        password::verify(password, Some(hash))
     }
 
     #[test]
