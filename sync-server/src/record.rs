@@ -96,10 +96,16 @@ fn decode_all<S: Store + ?Sized>(
 pub fn attach<S: Store + ?Sized>(store: &S, c: &mut Chronology) -> Result<(), StoreError> {
     let ids: Vec<RecordId> = c.entries.iter().flat_map(chain_ids).collect();
     let decoded = decode_all(store, &ids)?;
-    for e in &mut c.entries {
-        fill(e, &decoded);
-    }
+    fill_all(c, &decoded);
     Ok(())
+}
+
+/// Fills every entry's [`Entry::detail`] from `decoded`, the fields of
+/// each record by id (what [`attach`] reads; tests give their own).
+pub fn fill_all(c: &mut Chronology, decoded: &BTreeMap<RecordId, Detail>) {
+    for e in &mut c.entries {
+        fill(e, decoded);
+    }
 }
 
 /// Whose view a record is read in.
