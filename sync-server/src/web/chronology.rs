@@ -358,6 +358,10 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
                     @if view.filters.from.is_some() || view.filters.to.is_some() { " in the dates chosen" }
                     "."
                 }
+                p class="chronology__share" {
+                    a href={ (action) "?" (view.filters.query(grant)) } { "Link to this view" }
+                    " (only you can open it: another reader states their own reason)"
+                }
                 (counts_tables(&entries))
                 (timeline::svg(&entries, view.zone, &href))
                 div class="table-wrap" {
