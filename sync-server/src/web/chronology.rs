@@ -239,11 +239,12 @@ fn flag_tags(e: &Entry) -> Markup {
     html! {
         @if e.flags.is_empty() {
             span class="visually-hidden" { "None" }
-        }
-        ul class="flag-list" {
-            @for f in &e.flags {
-                @let (words, why) = flag_words(*f);
-                li { a class={ "flag-tag flag-tag--" (f.as_str()) } href={ "#flag-" (f.as_str()) } title=(why) { (words) } }
+        } @else {
+            ul class="flag-list" {
+                @for f in &e.flags {
+                    @let (words, why) = flag_words(*f);
+                    li { a class={ "flag-tag flag-tag--" (f.as_str()) } href={ "#flag-" (f.as_str()) } title=(why) { (words) } }
+                }
             }
         }
     }
