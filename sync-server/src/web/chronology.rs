@@ -20,7 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hearth_shared::{ChildRef, RecordKind};
+use hearth_shared::{ChildRef, RecordKind, Timestamp};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -31,7 +31,7 @@ use super::layout::{error_summary, html, page};
 use super::{Reader, Viewer, timeline};
 use crate::audit::{PullError, PullRequest, day_range, pull};
 use crate::backend::Backend;
-use crate::chronology::{Chronology, Entry, Flag};
+use crate::chronology::{Chronology, DateRange, Entry, Flag};
 use crate::http::AppState;
 use crate::localtime::Zone;
 use crate::store::{ReadGrant, Via};
@@ -134,6 +134,10 @@ pub struct ChronologyView<'a> {
     pub filters: &'a Filters,
     /// The zone times are shown in.
     pub zone: &'a Zone,
+    /// The dates the pull was asked for (the `from` and `to` filters).
+    pub range: DateRange,
+    /// When the page is drawn (the panel pack's "printed on").
+    pub now: Timestamp,
 }
 
 /// The link to the record behind `e`, under `grant`.
@@ -300,11 +304,25 @@ fn glossary() -> Markup {
     }
 }
 
-/// HOOK for the panel pack's print-only header (`web::pack::header`, helper
-/// C): title, children, date range, reason and who printed. Empty until
-/// the lead wires it at merge.
-fn pack_header(_view: &ChronologyView<'_>) -> Markup {
-    html! {}
+/// HOOK for the panel pack (helper C's `web::pack`, not on this branch):
+/// its print-only header and its "Print or save as PDF" button. Empty
+/// until the lead wires it at merge, with what the view already holds:
+///
+/// ```text
+/// let c = view.chronology;
+/// let header = super::pack::header(&super::pack::Pack {
+///     child: &c.child, children: &c.children, family: c.family,
+///     range: view.range,
+///     shown: entries.first().zip(entries.last()).map(|(a, b)| (a.occurred_at, b.occurred_at)),
+///     records: entries.len(),
+///     reason: &view.grant.reason, purpose: view.grant.purpose,
+///     printed_by: &view.viewer.name, printed_at: view.now, zone: view.zone,
+/// });
+/// (header, super::pack::print_button())
+/// ```
+fn panel_pack_hook(view: &ChronologyView<'_>, entries: &[&Entry]) -> (Markup, Markup) {
+    let _ = (view, entries);
+    (html! {}, html! {})
 }
 
 /// The chronology page. Pure: the same view gives the same page.
@@ -326,13 +344,15 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
         format!("Chronology for {}", c.child)
     };
     let href = |e: &Entry| record_href(e, grant);
+    let (pack_header, print_button) = panel_pack_hook(view, &entries);
     page(
         Some(view.viewer),
         &title,
         html! {
             div class="width-container--wide chronology" {
-                (pack_header(view))
+                (pack_header)
                 h1 { (title) }
+                (print_button)
                 dl class="summary-list chronology__about" {
                     div class="summary-list__row" {
                         dt class="summary-list__key" { "Children in view" }
@@ -560,6 +580,8 @@ async fn chronology<S: Backend>(
                 chronology: &c,
                 filters: &filters,
                 zone: &st.zone,
+                range,
+                now: st.clock.now(),
             };
             html(render(&view)).into_response()
         }

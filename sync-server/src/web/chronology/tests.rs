@@ -204,6 +204,8 @@ fn hostile_text_in_every_field_is_rendered_inert() {
         chronology: &c,
         filters: &filters,
         zone: &zone,
+        range: DateRange::default(),
+        now: Timestamp(NOW),
     })
     .into_string();
     assert!(!page.contains("<script>alert"), "{page}");
