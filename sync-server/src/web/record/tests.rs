@@ -6,7 +6,9 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 
 use crate::store::{Purpose, Role, Store, Via};
-use crate::web::find::tests::{ANNA, BEN, HOSTILE, break_glass, get, harness, send, viewer};
+use crate::web::find::tests::{
+    ANNA, BEN, CARL, DAN, HOSTILE, break_glass, get, harness, send, viewer,
+};
 
 fn grant_of(url: &str) -> &str {
     url.rsplit('=').next().unwrap()
@@ -224,6 +226,20 @@ async fn the_json_form_is_audited_and_carries_the_same_detail() {
         v["versions"][0]["detail"]["words"],
         format!("I'm hungry at night {HOSTILE}")
     );
+
+    // A record a correction moved from Carl to Dan: found by its id, and
+    // both children logged.
+    let (status, _, body) = get(
+        &h.app,
+        &format!("/v1/records/{}-1?reason=case+review+of+March", h.school),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["children"], serde_json::json!([DAN]));
+    let log = h.store.access_log().unwrap();
+    let logged = &log.last().unwrap().children;
+    assert_eq!(logged, &vec![DAN.parse().unwrap(), CARL.parse().unwrap()]);
 
     let (status, _, body) = get(&h.app, "/v1/records/zz-1?reason=case+review+of+March").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
