@@ -306,6 +306,16 @@ pub(crate) async fn break_glass(app: &Router, child: &str, family: bool) -> Stri
     location.unwrap()
 }
 
+/// Every `id` on the page once (a page with two of an id fails axe and
+/// breaks the links to its sections).
+pub(crate) fn ids_unique(body: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for part in body.split(" id=\"").skip(1) {
+        let id = &part[..part.find('"').unwrap()];
+        assert!(seen.insert(id.to_string()), "id {id} twice in {body}");
+    }
+}
+
 #[test]
 fn a_child_is_typed_as_a_bare_nhs_number_or_a_reference() {
     assert_eq!(parse_child("943 476 5919").unwrap().to_string(), ANNA);
