@@ -29,6 +29,7 @@ pub use family::family_of;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
 use crate::line::{Amends, FiledRecord};
@@ -134,6 +135,12 @@ pub struct Chronology {
     pub children: Vec<ChildRef>,
     /// The entries, in order.
     pub entries: Vec<Entry>,
+    /// Each entry's record's own fields (by the entry's `record_id`), as
+    /// its latest correction leaves them: empty from a pull (which decodes
+    /// nothing); filled from the stored bytes by
+    /// [`crate::record::attach`] where a format shows them (JSON `detail`,
+    /// the CSV's panel columns).
+    pub details: BTreeMap<RecordId, Detail>,
 }
 
 /// An inclusive range of `occurred_at`.

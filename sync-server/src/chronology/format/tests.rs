@@ -30,57 +30,57 @@ fn fixture() -> Chronology {
         r.line.id.device = device;
         r
     };
-    let mut records = vec![
-        rec(
+    let sources = [
+        (
             hv,
             1,
             format!(
-                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake"}}"#
+                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake","observations":[{{"domain":"nutrition","grade":4}},{{"domain":"housing","grade":5,"note":"no heating"}},{{"domain":"hygiene","grade":2}}]}}"#
             ),
         ),
-        rec(
+        (
             nursery,
             1,
             format!(
-                r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present"}}"#
+                r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present","hungry":true,"injuries":[{{"body_region":"face","description":"bruise under left eye","carer_explanation":"fell at home","child_account":"Daddy was cross"}}]}}"#
             ),
         ),
-        rec(
+        (
             nursery,
             2,
             format!(
                 r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Hid under table when tidy-up bell rang","agency":"NURSERY-12","author":"dsl.patel","mode":"behaviour","behaviour":"hid"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             2,
             format!(
                 r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group meeting","meeting_type":"core_group","attendees":[{{"name":"SW","agency":"CSC"}}],"minutes":"not_recorded"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             3,
             format!(
                 r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review: not brought","contact":"2_2half_years","was_not_brought":true}}"#
             ),
         ),
-        rec(
+        (
             hv,
             4,
             format!(
                 r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated lack of response, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC team manager","disputed":"inaction","disagreement":"no reply"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             5,
             format!(
                 r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-04T16:00:00Z","headline":"Bruise on forearm, explanation: fell","category":"physical","seen_or_said":"bruise","action":"referred","action_detail":"CSC front door"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             6,
             format!(
@@ -88,6 +88,10 @@ fn fixture() -> Chronology {
             ),
         ),
     ];
+    let mut records: Vec<FiledRecord> = sources
+        .iter()
+        .map(|(device, seq, json)| rec(*device, *seq, json.clone()))
+        .collect();
     records[4].late_entry = true;
     records[5].disputed = true;
     for r in &mut records {
@@ -107,12 +111,37 @@ fn fixture() -> Chronology {
         ..FamilyLinks::default()
     };
     let view: BTreeSet<_> = family_of(&anna, &links);
-    Chronology {
+    let mut c = Chronology {
         child: anna,
+        details: Default::default(),
         family: true,
         children: view.iter().cloned().collect(),
         entries: reconcile(&records, &view, DateRange::default()),
-    }
+    };
+    let decoded = sources
+        .iter()
+        .map(|(device, seq, json)| {
+            let id = hearth_shared::RecordId {
+                device: *device,
+                seq: hearth_shared::Seq(*seq),
+            };
+            (id, body_of(json).detail)
+        })
+        .collect();
+    crate::record::fill_all(&mut c, &decoded);
+    c
+}
+
+/// The body of a fixture's JSON (defaults as the fixture's records).
+fn body_of(json: &str) -> hearth_shared::Body {
+    hearth_shared::json::parse_body(
+        json,
+        &hearth_shared::json::Defaults {
+            author: "hv.jones".try_into().unwrap(),
+            agency: "HV-NORTH".try_into().unwrap(),
+        },
+    )
+    .unwrap()
 }
 
 /// One cell as it is written in a row: guarded, then quoted.
@@ -178,6 +207,21 @@ fn hostile() -> Chronology {
         }
     }
     assert!(c.entries.iter().any(|e| e.amended.is_some()));
+    // The panel columns' text too (an injury as a store holding records
+    // from before capture refused hidden characters would have it).
+    let mut injured = false;
+    for d in c.details.values_mut() {
+        if let hearth_shared::kinds::Detail::DailyPresentation(p) = d {
+            let mut injuries: Vec<_> = p.injuries.to_vec();
+            for i in &mut injuries {
+                i.description = forged.try_into().unwrap();
+                i.carer_explanation = "=HYPERLINK(\"http://x\")\r\u{202e}".try_into().unwrap();
+                injured = true;
+            }
+            p.injuries = hearth_shared::List::try_from_slice(&injuries).unwrap();
+        }
+    }
+    assert!(injured);
     c
 }
 
@@ -213,6 +257,12 @@ fn hostile_text_cannot_forge_a_csv_row() {
     assert_eq!(out.matches("\r\n").count(), 1 + c.entries.len(), "{out}");
     no_hidden_but_line_ends(&out);
     assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
+    // The injuries cell: escaped, and not a formula (it starts with the
+    // region, so a formula inside it is text).
+    assert!(
+        out.contains("\"face: typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith) (carer: =HYPERLINK(\"\"http://x\"\")\\u{d}\\u{202e}; child: Daddy was cross)\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -275,7 +325,11 @@ fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
     assert!(table(&c).contains("| HV-NORTH (hv.jones)\n"));
     let csv = csv(&c);
     let row = csv.lines().nth(2).unwrap();
-    assert!(row.ends_with(",door-tablet"), "{row}");
+    // device_worker, then the panel columns (this entry: hungry, an injury).
+    assert!(
+        row.ends_with(",door-tablet,yes,face: bruise under left eye (carer: fell at home; child: Daddy was cross),,,"),
+        "{row}"
+    );
     let j = json(&c);
     assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
     assert!(j["entries"][0].get("device_worker").is_none());
