@@ -16,3 +16,13 @@
     window.print();
   });
 })();
+
+// A form sent back with problems: move focus to its error summary, so a
+// screen reader reads the problems first and a keyboard user can follow
+// each link to its field (the GOV.UK pattern). The summary is tabindex=-1.
+(function () {
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+  }
+})();

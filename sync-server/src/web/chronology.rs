@@ -304,25 +304,27 @@ fn glossary() -> Markup {
     }
 }
 
-/// HOOK for the panel pack (helper C's `web::pack`, not on this branch):
-/// its print-only header and its "Print or save as PDF" button. Empty
-/// until the lead wires it at merge, with what the view already holds:
-///
-/// ```text
-/// let c = view.chronology;
-/// let header = super::pack::header(&super::pack::Pack {
-///     child: &c.child, children: &c.children, family: c.family,
-///     range: view.range,
-///     shown: entries.first().zip(entries.last()).map(|(a, b)| (a.occurred_at, b.occurred_at)),
-///     records: entries.len(),
-///     reason: &view.grant.reason, purpose: view.grant.purpose,
-///     printed_by: &view.viewer.name, printed_at: view.now, zone: view.zone,
-/// });
-/// (header, super::pack::print_button())
-/// ```
-fn panel_pack_hook(view: &ChronologyView<'_>, entries: &[&Entry]) -> (Markup, Markup) {
-    let _ = (view, entries);
-    (html! {}, html! {})
+/// The panel pack's print-only header ([`super::pack`]) and its "Print or
+/// save as PDF" button, from what the view holds.
+fn panel_pack(view: &ChronologyView<'_>, entries: &[&Entry]) -> (Markup, Markup) {
+    let c = view.chronology;
+    let header = super::pack::header(&super::pack::Pack {
+        child: &c.child,
+        children: &c.children,
+        family: c.family,
+        range: view.range,
+        shown: entries
+            .first()
+            .zip(entries.last())
+            .map(|(a, b)| (a.occurred_at, b.occurred_at)),
+        records: entries.len(),
+        reason: &view.grant.reason,
+        purpose: view.grant.purpose,
+        printed_by: &view.viewer.name,
+        printed_at: view.now,
+        zone: view.zone,
+    });
+    (header, super::pack::print_button())
 }
 
 /// What is in view and why: the children, the reason, the grant's end.
@@ -397,7 +399,7 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
         format!("Chronology for {}", c.child)
     };
     let href = |e: &Entry| record_href(e, grant);
-    let (pack_header, print_button) = panel_pack_hook(view, &entries);
+    let (pack_header, print_button) = panel_pack(view, &entries);
     page(
         Some(view.viewer),
         &title,
@@ -418,7 +420,7 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
                     " (only you can open it: another reader states their own reason)"
                 }
                 (counts_tables(&entries))
-                (timeline::svg(&entries, view.zone, &href))
+                (timeline::svg_with(&entries, view.zone, &href, timeline::Options { range: view.range }))
                 (table(&entries, view.zone, grant))
                 @if entries.is_empty() {
                     p { "No entries match. Change the filters or clear them." }
