@@ -35,7 +35,7 @@ use hearth_bench::run::{Args, Counts, Figure};
 use hearth_bench::server::{Device, Server, bin_dir, binary};
 use hearth_bench::table::{Row, render};
 use hearth_bench::timing::interleaved;
-use hearth_bench::web::figure_timeline;
+use hearth_bench::web::{figure_page, figure_timeline};
 use hearth_bench::{size, timing};
 
 /// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
@@ -98,6 +98,7 @@ fn main() -> anyhow::Result<()> {
         figure_binary_size(&mut rows);
     }
     if run(Figure::Web) {
+        figure_page(counts.timeline, &mut rows);
         figure_timeline(counts.timeline, &mut rows);
     }
     println!();
