@@ -23,7 +23,8 @@ use crate::clock::Clock;
 use crate::keys::SecretToken;
 use crate::localtime::Zone;
 use crate::store::{
-    Access, Alarm, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError, UserChange, Via,
+    Access, Alarm, Device, FamilyChange, Grant, Held, Revocation, Role, Store, StoreError,
+    UserChange, Via,
 };
 
 /// Why an administration command failed.
@@ -53,6 +54,18 @@ pub enum AdminError {
     /// No such device.
     #[error("no device {0} is enrolled; see `hearth-server devices`")]
     UnknownDevice(DeviceId),
+    /// The device was revoked already: its first revocation stands.
+    #[error(
+        "device {device} was already revoked at {at}, because: {reason}; that revocation stands"
+    )]
+    AlreadyRevoked {
+        /// The device.
+        device: DeviceId,
+        /// When it was revoked.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+    },
     /// A missing or unacceptable reason.
     #[error("{0} (--reason TEXT)")]
     Reason(#[from] BadReason),
@@ -248,6 +261,20 @@ pub fn revoke<S: Store>(
     reason: &str,
 ) -> Result<(), AdminError> {
     let reason = check_reason(reason)?;
+    match store.device(device)? {
+        None => return Err(AdminError::UnknownDevice(device)),
+        Some(Device {
+            revoked: Some(r), ..
+        }) => {
+            return Err(AdminError::AlreadyRevoked {
+                device,
+                at: r.at,
+                reason: r.reason,
+            });
+        }
+        Some(_) => {}
+    }
+    // The store keeps a first revocation even if two race here.
     if !store.revoke(device, reason, clock.now())? {
         return Err(AdminError::UnknownDevice(device));
     }

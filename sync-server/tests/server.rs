@@ -943,6 +943,22 @@ fn refusals_revoked_device_tokens_and_api_auth() {
         .unwrap();
     assert_eq!((s, error_code(&body).as_str()), (403, "device_revoked"));
     assert!(body.contains("tablet lost"), "{body}");
+    // A second revocation is refused: the first one's time and reason stand.
+    let again = admin(
+        dir.path(),
+        &[
+            "revoke",
+            &dev.id().to_string(),
+            "--reason",
+            "found again, revoking twice",
+        ],
+    );
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("already revoked") && err.contains("tablet lost"),
+        "{err}"
+    );
     let devices = admin_json(dir.path(), &["devices", "--json"]);
     assert!(
         devices

@@ -479,7 +479,8 @@ pub trait Store: Send + Sync + 'static {
         on: bool,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// Revokes a device; returns whether it exists.
+    /// Revokes a device, unless it is revoked already (the first
+    /// revocation stands); returns whether it exists.
     fn revoke(&self, id: DeviceId, reason: &str, at: Timestamp) -> Result<bool, StoreError>;
     /// Stores an enrolment token's hash.
     fn add_enrol_token(

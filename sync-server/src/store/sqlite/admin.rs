@@ -76,11 +76,19 @@ pub(super) fn revoke(
     reason: &str,
     at: Timestamp,
 ) -> Result<bool, StoreError> {
-    let n = conn.execute(
-        "UPDATE devices SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1",
+    // A first revocation stands: a second keeps its time and reason.
+    conn.execute(
+        "UPDATE devices SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
         params![dev(id), at.0, reason],
     )?;
-    Ok(n > 0)
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM devices WHERE id = ?1",
+            params![dev(id)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(exists.is_some())
 }
 
 pub(super) fn add_enrol_token(

@@ -181,7 +181,9 @@ pub(super) fn log_access(conn: &Connection, a: &Access) -> Result<(), StoreError
             a.child.as_ref().map(ToString::to_string).unwrap_or_default(),
             a.family,
             a.reason,
-            a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+            // One per line: a local id may hold a space, never a line
+            // break (a child reference holds no control character).
+            a.children.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
             a.purpose.map(|p| p.as_str())
         ],
     )?;
@@ -211,7 +213,8 @@ pub(super) fn access_log(conn: &Connection) -> Result<Vec<Access>, StoreError> {
             purpose: r.get::<_, Option<String>>(7)?.and_then(|p| p.parse().ok()),
             children: r
                 .get::<_, String>(6)?
-                .split_whitespace()
+                .split('\n')
+                .filter(|c| !c.is_empty())
                 .map(parse_child)
                 .collect::<Result<_, _>>()?,
         });

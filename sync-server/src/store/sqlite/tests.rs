@@ -636,3 +636,23 @@ fn pooled_connections_keep_the_pragmas_of_their_kind() {
     assert!(reader.devices().unwrap().is_empty());
     assert_eq!(reader.pool.state().connections, pool::READ_CONNECTIONS);
 }
+
+#[test]
+fn the_access_log_keeps_local_references_with_spaces_and_the_purpose() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let spaced: ChildRef = "local:LA-NORTH:C 0042".parse().unwrap();
+    let nhs: ChildRef = "nhs:9434765919".parse().unwrap();
+    let access = Access {
+        at: Timestamp(1_800_000_000),
+        who: "dsl.lead".into(),
+        via: crate::store::Via::Web,
+        child: Some(spaced.clone()),
+        family: true,
+        reason: "strategy meeting 12 March".into(),
+        purpose: Some(crate::store::Purpose::StrategyDiscussion),
+        children: vec![spaced, nhs],
+    };
+    store.log_access(&access).unwrap();
+    assert_eq!(store.access_log().unwrap(), vec![access]);
+}

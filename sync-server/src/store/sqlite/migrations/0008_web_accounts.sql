@@ -19,6 +19,9 @@
 --   is still written to `access_log` before it is served.
 -- * `access_log.purpose`: the purpose stated with a reason (NULL where none
 --   was asked for: rows before this migration, the command line).
+-- * `access_log.children` now holds one child reference per line, not
+--   separated by spaces: a local reference's id may hold a space (never a
+--   line break). Rows before this migration are converted.
 
 CREATE TABLE users_0008 (
     name TEXT PRIMARY KEY,
@@ -65,3 +68,4 @@ CREATE TABLE read_grants (
 );
 
 ALTER TABLE access_log ADD COLUMN purpose TEXT;
+UPDATE access_log SET children = replace(children, ' ', char(10));
