@@ -93,18 +93,27 @@ fn decode_all<S: Store + ?Sized>(
 pub fn attach<S: Store + ?Sized>(store: &S, c: &mut Chronology) -> Result<(), StoreError> {
     let ids: Vec<RecordId> = c.entries.iter().flat_map(chain_ids).collect();
     let decoded = decode_all(store, &ids)?;
-    fill_all(c, &decoded);
+    fill_all(c, decoded);
     Ok(())
 }
 
 /// Fills [`Chronology::details`] from `decoded`, the fields of each
-/// record by id (what [`attach`] reads; tests give their own).
-pub fn fill_all(c: &mut Chronology, decoded: &BTreeMap<RecordId, Detail>) {
-    c.details = c
-        .entries
-        .iter()
-        .filter_map(|e| Some((e.record_id, fields_of(e, decoded)?)))
-        .collect();
+/// record by id (what [`attach`] reads; tests give their own). An entry
+/// never amended (nearly all) takes its record's fields as decoded, moved
+/// rather than copied (a `Detail` is kilobytes of fixed-capacity buffers);
+/// an amended one works out its latest version.
+pub fn fill_all(c: &mut Chronology, mut decoded: BTreeMap<RecordId, Detail>) {
+    let mut details = BTreeMap::new();
+    for e in &c.entries {
+        let fields = match e.amended {
+            None => decoded.remove(&e.record_id),
+            Some(_) => fields_of(e, &decoded),
+        };
+        if let Some(f) = fields {
+            details.insert(e.record_id, f);
+        }
+    }
+    c.details = details;
 }
 
 /// Whose view a record is read in.

@@ -1065,12 +1065,29 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     assert_eq!(right["amended"], true);
     assert_eq!(right["original_headline"], "Wrong");
     assert_eq!(right["amendment_reason"], "date wrong");
-    // Issue 15: every entry carries its record's own fields, read from the
-    // stored bytes (an old-style amendment leaves the original's).
+    // Issue 15: with detail=true every entry carries its record's own
+    // fields, read from the stored bytes (an old-style amendment leaves the
+    // original's); without it, none does (figure 7's pull stays a pull).
+    assert!(
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("detail").is_none()),
+        "{body}"
+    );
+    let (s, _, body) = server.get_with_timing(
+        &format!(
+            "/v1/children/{ANNA}/chronology?reason=case%20review&family=true&format=json&detail=true"
+        ),
+        Some(api.trim()),
+    );
+    assert_eq!(s, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
     for e in v["entries"].as_array().unwrap() {
         assert_eq!(e["detail"]["kind"], e["kind"], "{e}");
     }
-    assert_eq!(right["detail"]["category"], "neglect", "{right}");
+    assert_eq!(v["entries"][1]["detail"]["category"], "neglect", "{body}");
     assert!(
         v["entries"][0]["flags"]
             .as_array()

@@ -32,6 +32,11 @@ pub struct PullQuery {
     pub to: Option<String>,
     /// `json` (default), `csv` or `table`.
     pub format: Option<String>,
+    /// JSON: each entry's `detail` (the record's own fields). Off by
+    /// default: reading and decoding every record's stored bytes costs
+    /// several times the pull itself (figure 7 of docs/PERFORMANCE.md).
+    #[serde(default)]
+    pub detail: bool,
 }
 
 /// Logs and counts a refused bearer token, without the token (nor the
@@ -121,9 +126,11 @@ fn answer<S: Backend>(
             "this account may not read chronologies (an auditor reads the access log)",
         ));
     }
+    let detail = q.detail;
     let (format, req) = parse_query(q, child, &st.zone, user.name)?;
     let mut c = pull(store, st.clock.as_ref(), &req)?;
-    if format.shows_detail() {
+    // The CSV's panel columns always; JSON's `detail` when asked for.
+    if format == Format::Csv || (format == Format::Json && detail) {
         crate::record::attach(store, &mut c)?;
     }
     let pulled = started.elapsed();

@@ -128,7 +128,7 @@ fn fixture() -> Chronology {
             (id, body_of(json).detail)
         })
         .collect();
-    crate::record::fill_all(&mut c, &decoded);
+    crate::record::fill_all(&mut c, decoded);
     c
 }
 
