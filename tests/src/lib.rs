@@ -17,7 +17,9 @@
 //!   replayed from the seed a failing test prints;
 //! - [`browser`]: [`browser::Browser`], headless Chromium over WebDriver
 //!   with axe-core checks, screenshots and a tap counter, and [`app`]:
-//!   [`app::App`], a running `hearth-agent app` (the browser tests).
+//!   [`app::App`], a running `hearth-agent app` (the browser tests), and
+//!   [`manager`]: [`manager::Site`], the manager's web app on a real
+//!   `hearth-server serve` holding three agencies' records of one family.
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
 //! and must have their test hooks (the `test-hooks` cargo feature, which no
@@ -29,6 +31,7 @@ pub mod app;
 pub mod bins;
 pub mod browser;
 pub mod http;
+pub mod manager;
 pub mod proxy;
 pub mod rng;
 pub mod server;
