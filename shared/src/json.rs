@@ -335,8 +335,9 @@ pub fn body_to_json(body: &Body) -> Value {
     Value::Object(obj)
 }
 
-/// The kind's own fields of `detail`, as a JSON object.
-fn detail_to_json(detail: &Detail) -> Value {
+/// The kind's own fields of `detail`, as a JSON object (without `kind`;
+/// the server shows a record's fields with it, issue 15).
+pub fn detail_to_json(detail: &Detail) -> Value {
     match detail {
         Detail::HomeVisit(d) => serde_json::to_value(d),
         Detail::DailyPresentation(d) => serde_json::to_value(d),

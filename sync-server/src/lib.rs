@@ -33,6 +33,8 @@
 //! - [`localtime`]: times as people read them, in an IANA zone.
 //! - [`whoami`]: the operating-system user running a CLI command.
 //! - [`audit`]: the audited pull: no reason, no read; every read logged.
+//! - [`record`]: the record behind a line: stored bytes decoded, the
+//!   fields a correction leaves, and the audited read of one record.
 //! - [`admin`]: administration commands over a store.
 //! - [`http`]: the HTTPS API (axum over a hyper accept loop on
 //!   tokio-rustls).
@@ -55,6 +57,7 @@ pub mod line;
 pub mod links;
 pub mod localtime;
 pub mod receipt;
+pub mod record;
 pub mod store;
 pub mod tls;
 pub mod web;

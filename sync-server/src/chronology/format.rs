@@ -24,6 +24,8 @@ use serde_json::Value;
 use super::{Chronology, Entry};
 use crate::localtime::Zone;
 
+pub mod detail;
+
 hearth_shared::words! {
     /// An output format: `table`, `csv` or `json` (the words the CLI's
     /// `--format` and the API's `?format=` take).
@@ -45,6 +47,13 @@ impl Format {
             Self::Csv => "CSV with a header row",
             Self::Json => "JSON",
         }
+    }
+
+    /// Whether it shows each record's own fields (JSON `detail`, the CSV's
+    /// panel columns), which are read from the stored bytes
+    /// ([`crate::record::attach`]) after the pull.
+    pub const fn shows_detail(self) -> bool {
+        matches!(self, Self::Csv | Self::Json)
     }
 
     /// The HTTP content type.
@@ -281,10 +290,12 @@ pub fn csv(c: &Chronology) -> String {
 /// The CSV: a header row, one row per entry, CRLF line ends. `date`,
 /// `time` and `zone` are local (in `zone`), what a manager reads;
 /// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
-/// and comparing.
+/// and comparing. The last five columns are the panel's
+/// ([`detail::PANEL_COLUMNS`]), from each entry's [`Entry::detail`]
+/// (empty where it was not attached).
 pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
     let mut out = csv_writer(
-        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker\r\n",
+        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker,hungry,injuries,grades_4_or_5,below_threshold,action\r\n",
     );
     for e in &c.entries {
         let [date, time, abbreviation] = date_time(e.occurred_at, zone);
@@ -297,6 +308,8 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             ),
             None => Default::default(),
         };
+        let [hungry, injuries, grades, below, action] =
+            e.detail.as_deref().map(detail::panel).unwrap_or_default();
         let row = [
             date,
             time,
@@ -314,6 +327,11 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             by,
             why,
             device_worker(e).unwrap_or_default().to_string(),
+            hungry,
+            injuries,
+            grades,
+            below,
+            action,
         ];
         out.write_record(row.iter().map(|f| cell(f)))
             .expect("writing to memory");
@@ -336,6 +354,9 @@ struct JsonEntry<'a> {
     amendment_reason: Option<&'a str>,
     author: &'a str,
     children: &'a [ChildRef],
+    /// The record's own fields ([`detail::json`]), where attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     device_worker: Option<&'a str>,
     flags: Vec<&'static str>,
@@ -377,6 +398,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 amendment_reason: e.amended.as_ref().map(|a| a.reason.as_str()),
                 author: &e.author,
                 children: &e.children,
+                detail: e.detail.as_deref().map(detail::json),
                 device_worker: device_worker(e),
                 flags: flag_list(e),
                 headline: &e.headline,

@@ -29,6 +29,7 @@ pub use family::family_of;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
 use crate::line::{Amends, FiledRecord};
@@ -121,6 +122,11 @@ pub struct Entry {
     pub amended: Option<AmendmentInfo>,
     /// When the server received it.
     pub received_at: Timestamp,
+    /// The record's own fields, as the latest correction leaves them:
+    /// `None` from [`reconcile`] (a pull decodes nothing); filled from
+    /// the stored bytes by [`crate::record::attach`] where a format shows
+    /// them (JSON `detail`, the CSV's panel columns).
+    pub detail: Option<Box<Detail>>,
 }
 
 /// A chronology for one child or their family.
@@ -326,6 +332,7 @@ pub fn reconcile(
             flags: Vec::new(),
             amended: None,
             received_at: r.received_at,
+            detail: None,
         };
         let mut flags = flags_of(r, r.line.detail_flags);
         if pending.contains(&r.line.id) {

@@ -7,6 +7,7 @@ use super::{CliError, Context, child, out, reader};
 use crate::admin;
 use crate::audit::{PullRequest, day_range, pull};
 use crate::backend::Backend;
+use crate::record;
 use crate::store::Via;
 
 /// `chronology`.
@@ -27,7 +28,10 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
         purpose: None,
     };
     let store = S::open(&ctx.data)?;
-    let chron = pull(&store, ctx.clock.as_ref(), &req)?;
+    let mut chron = pull(&store, ctx.clock.as_ref(), &req)?;
+    if a.format.shows_detail() {
+        record::attach(&store, &mut chron)?;
+    }
     out(format_args!("{}", a.format.render_in(&chron, &ctx.zone)))?;
     Ok(())
 }

@@ -122,7 +122,10 @@ fn answer<S: Backend>(
         ));
     }
     let (format, req) = parse_query(q, child, &st.zone, user.name)?;
-    let c = pull(store, st.clock.as_ref(), &req)?;
+    let mut c = pull(store, st.clock.as_ref(), &req)?;
+    if format.shows_detail() {
+        crate::record::attach(store, &mut c)?;
+    }
     let pulled = started.elapsed();
     // Compact JSON over the wire; the CLI pretty-prints.
     let body = format.render_compact(&c, &st.zone);

@@ -583,4 +583,24 @@ pub trait Store: Send + Sync + 'static {
     fn add_grant(&self, grant: &ReadGrant) -> Result<(), StoreError>;
     /// The read grant with this id, expired or not.
     fn grant(&self, id: &str) -> Result<Option<ReadGrant>, StoreError>;
+
+    // The record behind a line (issue 15; `store/sqlite/record.rs`).
+
+    /// One record: its line, what the server learnt of it, and its signed
+    /// bytes as received; `None` if no record has this id.
+    fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, StoreError>;
+    /// The signed bytes of each of `ids` that is stored, in the order
+    /// asked (an id not stored is left out).
+    fn record_bytes(&self, ids: &[RecordId]) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError>;
+}
+
+/// One stored record, as [`Store::record`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Its chronology line and what the server learnt of it.
+    pub filed: FiledRecord,
+    /// The signed bytes exactly as received (envelope, then signature).
+    pub bytes: Vec<u8>,
+    /// The device's clock when it was captured, uncorrected.
+    pub device_time: Timestamp,
 }

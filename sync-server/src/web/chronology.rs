@@ -1,11 +1,566 @@
-//! The chronology page: filters, counts, the table, the timeline (helpers B and C).
+//! The chronology page: `GET /children/{child}/chronology?grant=G` with
+//! its filters (`from`, `to`, `agency`, `kind`, `flag`, kept in the URL so
+//! a view can be shared and audited), the counts per agency and per kind,
+//! the timeline picture ([`super::timeline::svg`]) and the table, each
+//! headline linking to the record behind it.
+//!
+//! Every page is an audited pull ([`crate::audit::pull`], via `web`, with
+//! the grant's reason and purpose): the read is in the access log before
+//! the page is sent. No grant, or one that is not this reader's, not for
+//! this child, or expired, gets the break-the-glass form again and
+//! nothing of the child.
+//!
+//! [`render`] is pure (no store): the benchmark and the tests call it.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hearth_shared::{ChildRef, RecordKind};
+use maud::{Markup, html};
+use serde::Deserialize;
 
+use super::find::{
+    Glass, find_page, glass_page, on_store, parse_child, path_segment, sentence, valid_grant,
+};
+use super::layout::{error_summary, html, page};
+use super::{Reader, Viewer, timeline};
+use crate::audit::{PullError, PullRequest, day_range, pull};
 use crate::backend::Backend;
+use crate::chronology::{Chronology, Entry, Flag};
 use crate::http::AppState;
+use crate::localtime::Zone;
+use crate::store::{ReadGrant, Via};
 
 /// This module's routes.
 pub fn routes<S: Backend>() -> Router<AppState<S>> {
-    Router::new()
+    Router::new().route("/children/{child}/chronology", get(chronology::<S>))
 }
+
+/// A flag in words, and what it means (the glossary under the table).
+pub const fn flag_words(f: Flag) -> (&'static str, &'static str) {
+    match f {
+        Flag::LateEntry => ("Late entry", "Recorded long after the event it describes."),
+        Flag::NoAction => (
+            "No action",
+            "The child's voice was recorded with no action taken or planned.",
+        ),
+        Flag::MinutesNotRecorded => (
+            "Minutes not recorded",
+            "Nobody recorded the meeting's minutes.",
+        ),
+        Flag::WasNotBrought => (
+            "Was not brought",
+            "The child was not brought to a developmental review.",
+        ),
+        Flag::Disputed => (
+            "Disputed",
+            "Another record from the same device conflicts with this one (a fork): read both.",
+        ),
+        Flag::Unresolved => ("Unresolved", "The escalation is not resolved."),
+        Flag::Amended => (
+            "Amended",
+            "Corrected after it was recorded: the record shows the original and the reason.",
+        ),
+        Flag::FutureDated => (
+            "Dated after it was recorded",
+            "The event is dated after the device recorded it (clock corrected): check the date.",
+        ),
+        Flag::EnteredInError => (
+            "Entered in error",
+            "Retracted by its device: kept and shown struck through, never deleted.",
+        ),
+        Flag::CorrectsUnknownRecord => (
+            "Correction waiting",
+            "Corrects a record the server has not received yet; applied when it arrives.",
+        ),
+    }
+}
+
+/// The filters of a view, as the URL gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// From (a local day, `YYYY-MM-DD`), as given.
+    pub from: Option<String>,
+    /// To (a local day), as given.
+    pub to: Option<String>,
+    /// One agency.
+    pub agency: Option<String>,
+    /// One kind.
+    pub kind: Option<RecordKind>,
+    /// One flag.
+    pub flag: Option<Flag>,
+}
+
+impl Filters {
+    /// Whether `e` is in the view (the dates are applied by the pull).
+    pub fn admits(&self, e: &Entry) -> bool {
+        self.agency.as_deref().is_none_or(|a| e.agency == a)
+            && self.kind.is_none_or(|k| e.kind == k)
+            && self.flag.is_none_or(|f| e.flags.contains(&f))
+    }
+
+    /// The query string of this view under `grant` (`grant=..&from=..`).
+    pub fn query(&self, grant: &str) -> String {
+        let mut q = format!("grant={}", path_segment(grant));
+        let mut add = |name: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                q.push_str(&format!("&{name}={}", path_segment(v)));
+            }
+        };
+        add("from", self.from.as_deref());
+        add("to", self.to.as_deref());
+        add("agency", self.agency.as_deref());
+        add("kind", self.kind.map(|k| k.as_str()));
+        add("flag", self.flag.map(|f| f.as_str()));
+        q
+    }
+}
+
+/// What the chronology page shows: everything [`render`] needs, no store.
+#[derive(Debug, Clone, Copy)]
+pub struct ChronologyView<'a> {
+    /// Who is reading.
+    pub viewer: &'a Viewer,
+    /// Under which grant (its reason and purpose are shown).
+    pub grant: &'a ReadGrant,
+    /// The pull (dates applied).
+    pub chronology: &'a Chronology,
+    /// The filters.
+    pub filters: &'a Filters,
+    /// The zone times are shown in.
+    pub zone: &'a Zone,
+}
+
+/// The link to the record behind `e`, under `grant`.
+pub fn record_href(e: &Entry, grant: &str) -> String {
+    format!("/records/{}?grant={}", e.record_id, path_segment(grant))
+}
+
+/// Entries per key, in key order.
+fn counts<'a>(entries: &[&'a Entry], key: impl Fn(&'a Entry) -> &'a str) -> Vec<(&'a str, usize)> {
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in entries {
+        *by.entry(key(e)).or_default() += 1;
+    }
+    by.into_iter().collect()
+}
+
+/// The counts tables (`#counts-agency`, `#counts-kind`).
+fn counts_tables(entries: &[&Entry]) -> Markup {
+    let agencies = counts(entries, |e| e.agency.as_str());
+    let kinds = counts(entries, |e| e.kind.label());
+    html! {
+        div class="counts-tables" {
+            table class="table counts-table" id="counts-agency" {
+                caption class="table__caption" { "Entries by agency" }
+                thead { tr { th scope="col" { "Agency" } th scope="col" class="numeric" { "Entries" } } }
+                tbody {
+                    @for (agency, n) in &agencies {
+                        tr { th scope="row" { (agency) } td class="numeric" { (n) } }
+                    }
+                }
+            }
+            table class="table counts-table" id="counts-kind" {
+                caption class="table__caption" { "Entries by kind" }
+                thead { tr { th scope="col" { "Kind" } th scope="col" class="numeric" { "Entries" } } }
+                tbody {
+                    @for (kind, n) in &kinds {
+                        tr { th scope="row" { (kind) } td class="numeric" { (n) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The filter form (a GET form: the view stays in the URL).
+fn filter_form(view: &ChronologyView<'_>, action: &str) -> Markup {
+    let f = view.filters;
+    let agencies: BTreeSet<&str> = view
+        .chronology
+        .entries
+        .iter()
+        .map(|e| e.agency.as_str())
+        .chain(f.agency.as_deref())
+        .collect();
+    html! {
+        form class="filters" method="get" action=(action) {
+            input type="hidden" name="grant" value=(view.grant.id);
+            div class="filters__row" {
+                div class="form-group filters__item" {
+                    label class="label" for="from" { "From" }
+                    input class="input" type="date" id="from" name="from" value=[f.from.as_deref()];
+                }
+                div class="form-group filters__item" {
+                    label class="label" for="to" { "To" }
+                    input class="input" type="date" id="to" name="to" value=[f.to.as_deref()];
+                }
+                div class="form-group filters__item" {
+                    label class="label" for="agency" { "Agency" }
+                    select class="select" id="agency" name="agency" {
+                        option value="" { "All agencies" }
+                        @for a in &agencies {
+                            option value=(a) selected[f.agency.as_deref() == Some(*a)] { (a) }
+                        }
+                    }
+                }
+                div class="form-group filters__item" {
+                    label class="label" for="kind" { "Kind" }
+                    select class="select" id="kind" name="kind" {
+                        option value="" { "All kinds" }
+                        @for k in RecordKind::ALL {
+                            option value=(k.as_str()) selected[f.kind == Some(*k)] { (k.label()) " (" (k.as_str()) ")" }
+                        }
+                    }
+                }
+                div class="form-group filters__item" {
+                    label class="label" for="flag" { "Flag" }
+                    select class="select" id="flag" name="flag" {
+                        option value="" { "Any or none" }
+                        @for fl in Flag::ALL {
+                            option value=(fl.as_str()) selected[f.flag == Some(*fl)] { (flag_words(*fl).0) }
+                        }
+                    }
+                }
+            }
+            button class="button" type="submit" { "Apply filters" }
+            " "
+            a class="link" href={ (action) "?grant=" (path_segment(&view.grant.id)) } { "Clear filters" }
+        }
+    }
+}
+
+/// The flags of an entry in words, each linked to its explanation.
+fn flag_tags(e: &Entry) -> Markup {
+    html! {
+        @if e.flags.is_empty() {
+            span class="visually-hidden" { "None" }
+        }
+        ul class="flag-list" {
+            @for f in &e.flags {
+                @let (words, why) = flag_words(*f);
+                li { a class={ "flag-tag flag-tag--" (f.as_str()) } href={ "#flag-" (f.as_str()) } title=(why) { (words) } }
+            }
+        }
+    }
+}
+
+/// One row of the table.
+fn row(e: &Entry, zone: &Zone, grant: &str) -> Markup {
+    let (date, time, abbr) = zone.parts(e.occurred_at);
+    let retracted = e.flags.contains(&Flag::EnteredInError);
+    html! {
+        tr class=[retracted.then_some("entry--retracted")] {
+            td class="nowrap" { time datetime=(e.occurred_at) { (date) " " (time) " " (abbr) } }
+            td {
+                @for (i, c) in e.children.iter().enumerate() {
+                    @if i > 0 { br; }
+                    (c)
+                }
+            }
+            td { (e.agency) }
+            td {
+                (e.author)
+                @if e.worker != e.author { " (via " (e.worker) ")" }
+            }
+            td { (e.kind.label()) }
+            td {
+                a class="record-link" href=(record_href(e, grant)) {
+                    @if retracted {
+                        span class="visually-hidden" { "Entered in error: " }
+                        del { (e.headline) }
+                    } @else {
+                        (e.headline)
+                    }
+                }
+            }
+            td { (flag_tags(e)) }
+        }
+    }
+}
+
+/// The glossary of flags the table links to.
+fn glossary() -> Markup {
+    html! {
+        h2 class="heading-m" id="flags" { "What the flags mean" }
+        dl class="flag-glossary" {
+            @for f in Flag::ALL {
+                @let (words, why) = flag_words(*f);
+                div class="flag-glossary__item" id={ "flag-" (f.as_str()) } {
+                    dt { span class={ "flag-tag flag-tag--" (f.as_str()) } { (words) } }
+                    dd { (why) }
+                }
+            }
+        }
+    }
+}
+
+/// HOOK for the panel pack's print-only header (`web::pack::header`, helper
+/// C): title, children, date range, reason and who printed. Empty until
+/// the lead wires it at merge.
+fn pack_header(_view: &ChronologyView<'_>) -> Markup {
+    html! {}
+}
+
+/// The chronology page. Pure: the same view gives the same page.
+pub fn render(view: &ChronologyView<'_>) -> Markup {
+    let c = view.chronology;
+    let grant = &view.grant.id;
+    let entries: Vec<&Entry> = c
+        .entries
+        .iter()
+        .filter(|e| view.filters.admits(e))
+        .collect();
+    let action = format!(
+        "/children/{}/chronology",
+        path_segment(&c.child.to_string())
+    );
+    let title = if c.family {
+        format!("Family chronology for {}", c.child)
+    } else {
+        format!("Chronology for {}", c.child)
+    };
+    let href = |e: &Entry| record_href(e, grant);
+    page(
+        Some(view.viewer),
+        &title,
+        html! {
+            div class="width-container--wide chronology" {
+                (pack_header(view))
+                h1 { (title) }
+                dl class="summary-list chronology__about" {
+                    div class="summary-list__row" {
+                        dt class="summary-list__key" { "Children in view" }
+                        dd class="summary-list__value" {
+                            @for (i, ch) in c.children.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                (ch)
+                            }
+                        }
+                    }
+                    div class="summary-list__row" {
+                        dt class="summary-list__key" { "Your reason" }
+                        dd class="summary-list__value" { (view.grant.reason) " (" (view.grant.purpose.label()) ")" }
+                    }
+                    div class="summary-list__row" {
+                        dt class="summary-list__key" { "Reading allowed until" }
+                        dd class="summary-list__value" { (view.zone.show(view.grant.expires_at)) }
+                    }
+                }
+                (filter_form(view, &action))
+                p class="chronology__shown" role="status" {
+                    "Showing " strong { (entries.len()) } " of " (c.entries.len()) " entries"
+                    @if view.filters.from.is_some() || view.filters.to.is_some() { " in the dates chosen" }
+                    "."
+                }
+                (counts_tables(&entries))
+                (timeline::svg(&entries, view.zone, &href))
+                div class="table-wrap" {
+                    table class="table chronology-table" id="chronology" {
+                        caption class="table__caption" { "Entries, earliest first. Times in " (view.zone.name()) "." }
+                        thead {
+                            tr {
+                                th scope="col" { "Date and time" }
+                                th scope="col" { "Child" }
+                                th scope="col" { "Agency" }
+                                th scope="col" { "Author" }
+                                th scope="col" { "Kind" }
+                                th scope="col" { "Headline" }
+                                th scope="col" { "Flags" }
+                            }
+                        }
+                        tbody {
+                            @for e in &entries {
+                                (row(e, view.zone, grant))
+                            }
+                        }
+                    }
+                }
+                @if entries.is_empty() {
+                    p { "No entries match. Change the filters or clear them." }
+                }
+                (glossary())
+            }
+        },
+    )
+}
+
+/// The query of the chronology page.
+#[derive(Debug, Default, Deserialize)]
+struct ChronologyQuery {
+    grant: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    agency: Option<String>,
+    kind: Option<String>,
+    flag: Option<String>,
+}
+
+/// A field of a GET form: an empty value is no value.
+fn given(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The filters of `q`, or the problems, each `(field id, message)`.
+fn filters_of(q: ChronologyQuery) -> Result<Filters, Vec<(&'static str, String)>> {
+    let mut errors = Vec::new();
+    let kind = given(q.kind).and_then(|k| {
+        k.parse::<RecordKind>()
+            .map_err(|_| {
+                errors.push((
+                    "kind",
+                    format!("The kind \"{k}\" is not one Hearth records; choose one from the list"),
+                ))
+            })
+            .ok()
+    });
+    let flag = given(q.flag).and_then(|f| {
+        f.parse::<Flag>()
+            .map_err(|_| {
+                errors.push((
+                    "flag",
+                    format!("The flag \"{f}\" is not one Hearth shows; choose one from the list"),
+                ))
+            })
+            .ok()
+    });
+    let filters = Filters {
+        from: given(q.from),
+        to: given(q.to),
+        agency: given(q.agency),
+        kind,
+        flag,
+    };
+    if errors.is_empty() {
+        Ok(filters)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The page for filters that could not be read: what is wrong, a way back,
+/// nothing of the child (nothing was pulled).
+fn bad_filters(viewer: &Viewer, action: &str, grant: &str, errors: &[(&str, String)]) -> Response {
+    let list: Vec<(&str, &str)> = errors.iter().map(|(f, m)| (*f, m.as_str())).collect();
+    let body = page(
+        Some(viewer),
+        "Error: Chronology",
+        html! {
+            (error_summary(&list))
+            h1 { "The filters could not be used" }
+            p { a href={ (action) "?grant=" (path_segment(grant)) } { "Show the chronology without filters" } }
+        },
+    );
+    (StatusCode::BAD_REQUEST, html(body)).into_response()
+}
+
+/// The break-the-glass form again, with why (nothing of the child shown).
+fn ask_again(viewer: &Viewer, child: &ChildRef, notice: Option<&'static str>) -> Response {
+    let status = if notice.is_some() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
+    let glass = Glass {
+        notice,
+        ..Glass::default()
+    };
+    (status, html(glass_page(viewer, child, &glass))).into_response()
+}
+
+/// `GET /children/{child}/chronology`.
+async fn chronology<S: Backend>(
+    State(st): State<AppState<S>>,
+    Reader(viewer): Reader,
+    Path(child): Path<String>,
+    query: Result<Query<ChronologyQuery>, QueryRejection>,
+) -> Response {
+    let Ok(child) = parse_child(&child) else {
+        let message = "The child reference in the address is not valid; find the child again";
+        return (
+            StatusCode::BAD_REQUEST,
+            html(find_page(&viewer, &child, Some(message))),
+        )
+            .into_response();
+    };
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let Some(grant_id) = given(q.grant.clone()) else {
+        return ask_again(&viewer, &child, None);
+    };
+    let action = format!("/children/{}/chronology", path_segment(&child.to_string()));
+    let filters = match filters_of(q) {
+        Ok(f) => f,
+        Err(errors) => return bad_filters(&viewer, &action, &grant_id, &errors),
+    };
+    let range = match day_range(
+        &st.zone,
+        filters.from.as_deref(),
+        filters.to.as_deref(),
+        ["from", "to"],
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            let field = if matches!(&e, PullError::BadDate { which: "to", .. }) {
+                "to"
+            } else {
+                "from"
+            };
+            let message = sentence(&e.to_string());
+            return bad_filters(&viewer, &action, &grant_id, &[(field, message)]);
+        }
+    };
+    let store = st.reads.clone();
+    let clock = st.clock.clone();
+    let who = viewer.clone();
+    let pulled = on_store(move || {
+        let now = clock.now();
+        let Some(grant) = valid_grant(store.grant(&grant_id)?, &who, Some(&child), now) else {
+            return Ok(Err(child));
+        };
+        let req = PullRequest {
+            child: grant.child.clone(),
+            family: grant.family,
+            range,
+            reason: grant.reason.clone(),
+            who: who.name.clone(),
+            via: Via::Web,
+            purpose: Some(grant.purpose),
+        };
+        match pull(&*store, clock.as_ref(), &req) {
+            Ok(c) => Ok(Ok((grant, c))),
+            Err(PullError::Store(e)) => Err(e),
+            // The grant's reason passed when it was made; rules that
+            // tightened since refuse it: ask again.
+            Err(_) => Ok(Err(grant.child)),
+        }
+    })
+    .await;
+    match pulled {
+        Err(page) => page,
+        Ok(Err(child)) => ask_again(
+            &viewer,
+            &child,
+            Some(
+                "Your reason to read these records has expired, or the link is not yours. State your reason again.",
+            ),
+        ),
+        Ok(Ok((grant, c))) => {
+            let view = ChronologyView {
+                viewer: &viewer,
+                grant: &grant,
+                chronology: &c,
+                filters: &filters,
+                zone: &st.zone,
+            };
+            html(render(&view)).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

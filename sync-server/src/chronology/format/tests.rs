@@ -30,57 +30,57 @@ fn fixture() -> Chronology {
         r.line.id.device = device;
         r
     };
-    let mut records = vec![
-        rec(
+    let sources = vec![
+        (
             hv,
             1,
             format!(
-                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake"}}"#
+                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Unannounced visit, \"home cold\", children seen","access":"unannounced","child_seen":"awake","observations":[{{"domain":"nutrition","grade":4}},{{"domain":"housing","grade":5,"note":"no heating"}},{{"domain":"hygiene","grade":2}}]}}"#
             ),
         ),
-        rec(
+        (
             nursery,
             1,
             format!(
-                r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present"}}"#
+                r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived hungry, same clothes as Friday","agency":"NURSERY-12","author":"dsl.patel","attendance":"present","hungry":true,"injuries":[{{"body_region":"face","description":"bruise under left eye","carer_explanation":"fell at home","child_account":"Daddy was cross"}}]}}"#
             ),
         ),
-        rec(
+        (
             nursery,
             2,
             format!(
                 r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-03T11:00:00Z","headline":"Hid under table when tidy-up bell rang","agency":"NURSERY-12","author":"dsl.patel","mode":"behaviour","behaviour":"hid"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             2,
             format!(
                 r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group meeting","meeting_type":"core_group","attendees":[{{"name":"SW","agency":"CSC"}}],"minutes":"not_recorded"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             3,
             format!(
                 r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review: not brought","contact":"2_2half_years","was_not_brought":true}}"#
             ),
         ),
-        rec(
+        (
             hv,
             4,
             format!(
                 r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated lack of response, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC team manager","disputed":"inaction","disagreement":"no reply"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             5,
             format!(
                 r#"{{"kind":"concern","children":["{ANNA}"],"occurred_at":"2026-03-04T16:00:00Z","headline":"Bruise on forearm, explanation: fell","category":"physical","seen_or_said":"bruise","action":"referred","action_detail":"CSC front door"}}"#
             ),
         ),
-        rec(
+        (
             hv,
             6,
             format!(
@@ -88,6 +88,10 @@ fn fixture() -> Chronology {
             ),
         ),
     ];
+    let mut records: Vec<FiledRecord> = sources
+        .iter()
+        .map(|(device, seq, json)| rec(*device, *seq, json.clone()))
+        .collect();
     records[4].late_entry = true;
     records[5].disputed = true;
     for r in &mut records {
@@ -107,12 +111,36 @@ fn fixture() -> Chronology {
         ..FamilyLinks::default()
     };
     let view: BTreeSet<_> = family_of(&anna, &links);
-    Chronology {
+    let mut c = Chronology {
         child: anna,
         family: true,
         children: view.iter().cloned().collect(),
         entries: reconcile(&records, &view, DateRange::default()),
-    }
+    };
+    let decoded = sources
+        .iter()
+        .map(|(device, seq, json)| {
+            let id = hearth_shared::RecordId {
+                device: *device,
+                seq: hearth_shared::Seq(*seq),
+            };
+            (id, body_of(json).detail)
+        })
+        .collect();
+    crate::record::fill_all(&mut c, &decoded);
+    c
+}
+
+/// The body of a fixture's JSON (defaults as the fixture's records).
+fn body_of(json: &str) -> hearth_shared::Body {
+    hearth_shared::json::parse_body(
+        json,
+        &hearth_shared::json::Defaults {
+            author: "hv.jones".try_into().unwrap(),
+            agency: "HV-NORTH".try_into().unwrap(),
+        },
+    )
+    .unwrap()
 }
 
 /// One cell as it is written in a row: guarded, then quoted.
@@ -275,7 +303,11 @@ fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
     assert!(table(&c).contains("| HV-NORTH (hv.jones)\n"));
     let csv = csv(&c);
     let row = csv.lines().nth(2).unwrap();
-    assert!(row.ends_with(",door-tablet"), "{row}");
+    // device_worker, then the panel columns (this entry: hungry, an injury).
+    assert!(
+        row.ends_with(",door-tablet,yes,face: bruise under left eye (carer: fell at home; child: Daddy was cross),,,"),
+        "{row}"
+    );
     let j = json(&c);
     assert_eq!(j["entries"][1]["device_worker"], "door-tablet");
     assert!(j["entries"][0].get("device_worker").is_none());

@@ -31,6 +31,7 @@ mod grants;
 pub mod migrations;
 pub mod pool;
 mod reads;
+mod record;
 mod rows;
 mod tx;
 mod web;
@@ -44,7 +45,7 @@ pub use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::pool::{Conn, Kind};
 use super::{
     Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx,
-    ReadGrant, Role, Store, StoreError, User, UserChange, UserEntry, WebSession,
+    ReadGrant, Role, Store, StoreError, StoredRecord, User, UserChange, UserEntry, WebSession,
 };
 use crate::links::FamilyLinks;
 
@@ -273,6 +274,17 @@ impl Store for SqliteStore {
 
     fn grant(&self, id: &str) -> Result<Option<ReadGrant>, StoreError> {
         grants::grant(&*self.conn()?, id)
+    }
+
+    fn record(&self, id: hearth_shared::RecordId) -> Result<Option<StoredRecord>, StoreError> {
+        record::record(&*self.conn()?, id)
+    }
+
+    fn record_bytes(
+        &self,
+        ids: &[hearth_shared::RecordId],
+    ) -> Result<Vec<(hearth_shared::RecordId, Vec<u8>)>, StoreError> {
+        record::record_bytes(&*self.conn()?, ids)
     }
 }
 

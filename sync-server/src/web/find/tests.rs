@@ -1,0 +1,1 @@
+//! Tests of finding a child and breaking the glass.

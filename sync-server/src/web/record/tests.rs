@@ -1,0 +1,1 @@
+//! Tests of the record page and its JSON.
