@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use hearth_shared::printable::{Escaped, Lines, check, json_escaped};
-use hearth_shared::{AgencyCode, ChildRef, DeviceId, Timestamp, WorkerId};
+use hearth_shared::{AgencyCode, ChildRef, DeviceId, Envelope, Timestamp, WorkerId};
 use serde_json::json;
 
 use crate::audit::{BadReader, BadReason, check_reader, check_reason};
@@ -189,6 +189,18 @@ pub fn rotate_user<S: Store>(store: &S, name: &str) -> Result<SecretToken, Admin
     let token = SecretToken::generate();
     user_change(name, store.replace_user_token(name, &token.hash())?)?;
     Ok(token)
+}
+
+/// Sets a user's password to `password_hash` (an Argon2id PHC string,
+/// never the password) and signs their browsers out; not for a revoked
+/// user.
+pub fn set_password<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    name: &str,
+    password_hash: &str,
+) -> Result<(), AdminError> {
+    user_change(name, store.set_password(name, password_hash, clock.now())?)
 }
 
 /// The user list (never the tokens).
@@ -510,17 +522,23 @@ pub struct QuarantineRead<'a> {
     pub zone: &'a Zone,
 }
 
-/// The children named by held records whose bytes still decode (rejected
-/// records may not: truncated, or kept only as a prefix), sorted, each
-/// once.
-fn children_held(held: &[Held]) -> Vec<ChildRef> {
+/// A held record's envelope, if its bytes decode (a rejected record's may
+/// not: truncated, kept only as a prefix, or not a record at all). The
+/// signature is not checked here: what decodes is shown for a person to
+/// judge, never stored or filed.
+pub fn decode_held(h: &Held) -> Option<Envelope> {
     use hearth_shared::signed::{decode_stored_envelope, split_signed};
+    split_signed(&h.bytes)
+        .and_then(|(e, _)| decode_stored_envelope(e))
+        .ok()
+}
+
+/// The children named by held records whose bytes still decode, sorted,
+/// each once.
+fn children_held(held: &[Held]) -> Vec<ChildRef> {
     let mut out = std::collections::BTreeSet::new();
-    for h in held {
-        let envelope = split_signed(&h.bytes).and_then(|(e, _)| decode_stored_envelope(e));
-        if let Ok(e) = envelope {
-            out.extend(e.body.children.iter().cloned());
-        }
+    for e in held.iter().filter_map(decode_held) {
+        out.extend(e.body.children.iter().cloned());
     }
     out.into_iter().collect()
 }
@@ -539,22 +557,40 @@ pub fn quarantine<S: Store>(
     clock: &dyn Clock,
     read: &QuarantineRead<'_>,
 ) -> Result<String, AdminError> {
-    let reason = check_reason(read.reason)?;
-    check_reader(read.who)?;
     let bytes = read.json && read.bytes;
-    let held = store.held()?;
-    let alarms = store.alarms()?;
-    let children = children_held(&held);
     let via = if bytes {
         Via::QuarantineBytes
     } else {
         Via::Quarantine
     };
+    let (held, alarms) = read_quarantine(store, clock, read.who, read.reason, via)?;
+    if read.json {
+        return Ok(quarantine_json(&held, &alarms, bytes));
+    }
+    Ok(quarantine_table(&held, &alarms, read.zone))
+}
+
+/// The audited step of every quarantine read (the command's, the web
+/// page's): checks the reason and the reader, writes the read to the
+/// access log as `via` (naming every child a held record names), and only
+/// then returns the held records and the alarms, oldest first.
+pub fn read_quarantine<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    who: &str,
+    reason: &str,
+    via: Via,
+) -> Result<(Vec<Held>, Vec<Alarm>), AdminError> {
+    let reason = check_reason(reason)?;
+    check_reader(who)?;
+    let held = store.held()?;
+    let alarms = store.alarms()?;
+    let children = children_held(&held);
     // Logged whether or not a held record names a child: the bytes of a
     // record that does not decode may still hold text about one.
     store.log_access(&Access {
         at: clock.now(),
-        who: read.who.to_string(),
+        who: who.to_string(),
         via,
         child: None,
         family: false,
@@ -562,11 +598,8 @@ pub fn quarantine<S: Store>(
         purpose: None,
         children: children.clone(),
     })?;
-    tracing::info!(who = %Escaped(read.who), via = via.as_str(), children = children.len(), "quarantine read");
-    if read.json {
-        return Ok(quarantine_json(&held, &alarms, bytes));
-    }
-    Ok(quarantine_table(&held, &alarms, read.zone))
+    tracing::info!(who = %Escaped(who), via = via.as_str(), children = children.len(), "quarantine read");
+    Ok((held, alarms))
 }
 
 /// The quarantine as JSON: held records (with their bytes in hex if

@@ -1,12 +1,322 @@
-//! Administration pages: devices, users, families, quarantine, and the
-//! access log for auditors (helper D).
+//! Administration pages, for administrators ([`Admin`]), and the access
+//! log, for auditors and administrators ([`crate::web::Auditor`]):
+//!
+//! | page | module | what it does |
+//! | --- | --- | --- |
+//! | `/admin/devices` | [`devices`] | list; revoke with a reason |
+//! | `/admin/users` | [`users`] | list; add, reset a password, rotate a token, revoke |
+//! | `/admin/families` | [`families`] | links in force, history; link and unlink with a reason |
+//! | `/admin/quarantine` | [`quarantine`] | a reason first (logged), then what is held |
+//! | `/access-log` | [`access_log`] | the access log, filtered by child, user and dates |
+//!
+//! Every change goes through the same function in [`crate::admin`] as the
+//! command that makes it (`revoke`, `user ...`, `family ...`,
+//! `quarantine`), so a page and a command check the same rules and give
+//! the same messages. Each page module keeps its handlers thin: the work
+//! is a plain function over a [`Store`](crate::store::Store) that returns
+//! the status and the page ([`Answer`]), unit-tested without HTTP; the
+//! handler runs it on a blocking thread ([`answer`]).
+//!
+//! A POST answers with the page itself, with a confirmation of what was
+//! done at the top (or the problem, with the form filled in again), not a
+//! redirect: a new token or password is shown on that one response and
+//! never again, and every administration response is `no-store`.
+
+pub mod access_log;
+pub mod devices;
+pub mod families;
+pub mod quarantine;
+pub mod users;
 
 use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hearth_shared::Timestamp;
+use maud::{Markup, html};
+use serde::Deserialize;
 
+use super::{Viewer, layout};
+use crate::admin::AdminError;
 use crate::backend::Backend;
 use crate::http::AppState;
+use crate::localtime::Zone;
+use crate::store::StoreError;
+
+#[cfg(doc)]
+use super::Admin;
 
 /// This module's routes.
 pub fn routes<S: Backend>() -> Router<AppState<S>> {
     Router::new()
+        .route("/admin/devices", get(devices::page::<S>))
+        .route("/admin/devices/{id}/revoke", post(devices::revoke::<S>))
+        .route("/admin/users", get(users::page::<S>).post(users::add::<S>))
+        .route("/admin/users/{name}/password", post(users::password::<S>))
+        .route("/admin/users/{name}/revoke", post(users::revoke::<S>))
+        .route("/admin/users/{name}/token", post(users::token::<S>))
+        .route("/admin/families", get(families::page::<S>))
+        .route("/admin/families/link", post(families::link::<S>))
+        .route("/admin/families/unlink", post(families::unlink::<S>))
+        .route(
+            "/admin/quarantine",
+            get(quarantine::ask::<S>).post(quarantine::show::<S>),
+        )
+        .route("/access-log", get(access_log::page::<S>))
+}
+
+/// A form with a reason (`reason`). Every field of a form is optional to
+/// serde, so that a missing one gets the page's own message, not axum's.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReasonForm {
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What a page's work gives: the status and the page, or a store failure
+/// (answered with a 500 that says nothing of its cause).
+pub type Answer = Result<(StatusCode, Markup), StoreError>;
+
+/// A problem with a form: the id of the field at fault and the message.
+pub type Problem = (String, String);
+
+/// Runs a page's work on a blocking thread (the store is never called on
+/// an async worker) and answers with its page, `no-store`.
+pub async fn answer<S: Backend>(
+    state: AppState<S>,
+    work: impl FnOnce(&AppState<S>) -> Answer + Send + 'static,
+) -> Response {
+    let done = tokio::task::spawn_blocking(move || work(&state)).await;
+    let mut response = match done {
+        Ok(Ok((status, markup))) => (status, layout::html(markup)).into_response(),
+        Ok(Err(e)) => failed(&e),
+        Err(e) => failed(&e),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn failed(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "administration page failed");
+    layout::refusal(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Sorry, there is a problem with the service",
+        "The server failed. Check the list before you try again: the change may or may not have been made.",
+    )
+}
+
+/// What to tell the administrator about a refused change: the message the
+/// command gives, without its command-line hints. A store failure is not
+/// the administrator's to fix and is passed on.
+pub fn refusal_message(e: AdminError) -> Result<String, StoreError> {
+    Ok(match e {
+        AdminError::Store(e) => return Err(e),
+        AdminError::Reason(e) => e.to_string(),
+        AdminError::UnknownDevice(d) => format!("No device {d} is enrolled"),
+        AdminError::UnknownUser(name) => format!("No user is named \"{name}\""),
+        e => e.to_string(),
+    })
+}
+
+/// The status of a page that reports a refusal (400) or not (200).
+pub fn status_of(problems: &[Problem]) -> StatusCode {
+    if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+/// An administration page: the shell, the error summary linking to each
+/// field at fault ("Error: " before the title when there is one), and
+/// `content`.
+pub fn admin_page(viewer: &Viewer, title: &str, problems: &[Problem], content: Markup) -> Markup {
+    let summary: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|(f, m)| (f.as_str(), m.as_str()))
+        .collect();
+    let title = if problems.is_empty() {
+        title.to_string()
+    } else {
+        format!("Error: {title}")
+    };
+    layout::page(
+        Some(viewer),
+        &title,
+        html! {
+            (layout::error_summary(&summary))
+            (content)
+        },
+    )
+}
+
+/// The panel saying what was just done.
+pub fn confirmation(title: &str, body: Markup) -> Markup {
+    html! {
+        div class="panel panel--confirmation" role="status" id="confirmation" {
+            h2 class="heading-m" { (title) }
+            (body)
+        }
+    }
+}
+
+/// The message of the problem with field `id`, if there is one.
+pub fn problem_for<'a>(problems: &'a [Problem], id: &str) -> Option<&'a str> {
+    problems
+        .iter()
+        .find(|(f, _)| f == id)
+        .map(|(_, m)| m.as_str())
+}
+
+/// A reason field (a textarea named `reason`, with id `id`), with its
+/// error if `problems` has one for it.
+pub fn reason_field(id: &str, label: &str, value: &str, problems: &[Problem]) -> Markup {
+    let error = problem_for(problems, id);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = match error {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => hint_id.clone(),
+    };
+    html! {
+        div class={ "form-group" @if error.is_some() { " form-group--error" } } {
+            label class="label" for=(id) { (label) }
+            p class="hint" id=(hint_id) { "At least 10 characters that say why. It is kept with the change." }
+            @if let Some(error) = error {
+                p class="error-message" id=(error_id) { span class="visually-hidden" { "Error: " } (error) }
+            }
+            textarea class="textarea" id=(id) name="reason" rows="2" aria-describedby=(described) { (value) }
+        }
+    }
+}
+
+/// A one-line text field named and identified `id`, with its error.
+pub fn text_field(id: &str, label: &str, hint: &str, value: &str, problems: &[Problem]) -> Markup {
+    let error = problem_for(problems, id);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = match error {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => hint_id.clone(),
+    };
+    html! {
+        div class={ "form-group" @if error.is_some() { " form-group--error" } } {
+            label class="label" for=(id) { (label) }
+            p class="hint" id=(hint_id) { (hint) }
+            @if let Some(error) = error {
+                p class="error-message" id=(error_id) { span class="visually-hidden" { "Error: " } (error) }
+            }
+            input class={ "input" @if error.is_some() { " input--error" } } id=(id) name=(id) type="text"
+                value=(value) autocomplete="off" spellcheck="false" aria-describedby=(described);
+        }
+    }
+}
+
+/// `s` as one URL path segment: every byte but the unreserved ones
+/// (RFC 3986) percent-encoded, so a user name with a space or a slash
+/// stays one segment.
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A time as people read it (`2026-07-01 10:30 BST`), or "never".
+pub fn when(zone: &Zone, t: Option<Timestamp>) -> String {
+    t.map_or_else(|| "never".to_string(), |t| zone.show(t))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! What the page tests share: a store in a temporary directory, a
+    //! fixed time (for a `FixedClock`), viewers, and the hostile strings every free-text field
+    //! is tried with.
+
+    use ed25519_dalek::SigningKey;
+    use hearth_shared::json::{Defaults, parse_body};
+    use hearth_shared::{DeviceId, Envelope, RecordHash, Seq, SignedRecord, Timestamp};
+
+    use crate::clock::FixedClock;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Role, Store};
+    use crate::web::{SignedInBy, Viewer};
+
+    /// Markup that would run or load something if it were not escaped.
+    pub const INJECTIONS: [&str; 2] = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+    ];
+
+    /// Whether `page` shows none of [`INJECTIONS`] as markup.
+    pub fn inert(page: &str) -> bool {
+        !page.contains("<script>alert") && !page.contains("<img src=x")
+    }
+
+    /// 2027-01-15 08:00:00 UTC.
+    pub const NOW: Timestamp = Timestamp(1_800_000_000);
+
+    /// A viewer named `name` with `role`.
+    pub fn viewer(name: &str, role: Role) -> Viewer {
+        Viewer {
+            name: name.into(),
+            role,
+            csrf: "c5rf".into(),
+            by: SignedInBy::Session,
+        }
+    }
+
+    /// A new store in its own directory (kept while the guard lives).
+    pub fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    /// Enrols a device for `agency`/`worker` with a key made from `seed`.
+    pub fn enrol(
+        store: &SqliteStore,
+        seed: u8,
+        agency: &str,
+        worker: &str,
+    ) -> (SigningKey, DeviceId) {
+        let clock = FixedClock(NOW);
+        let day = std::time::Duration::from_secs(86_400);
+        let (token, _) =
+            crate::admin::issue_enrol_token(store, &clock, agency, worker, &[], day).unwrap();
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let public = *key.verifying_key().as_bytes();
+        let device = DeviceId::from_public_key(&public);
+        store
+            .enrol(&token.hash(), device, public, NOW)
+            .unwrap()
+            .unwrap();
+        (key, device)
+    }
+
+    /// A signed record, number `seq` of `key`'s device, from a JSON body.
+    pub fn signed(key: &SigningKey, seq: u64, json: &str) -> Vec<u8> {
+        let defaults = Defaults {
+            author: "hv.jones".try_into().unwrap(),
+            agency: "HV-NORTH".try_into().unwrap(),
+        };
+        let body = parse_body(json, &defaults).unwrap();
+        let envelope = Envelope {
+            version: body.format_version(),
+            device: DeviceId::from_public_key(key.verifying_key().as_bytes()),
+            seq: Seq(seq),
+            prev: RecordHash::GENESIS,
+            device_time: Timestamp(1_790_000_000),
+            body,
+        };
+        SignedRecord::sign(key, &envelope).unwrap().into_bytes()
+    }
 }
