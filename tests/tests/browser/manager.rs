@@ -36,7 +36,8 @@ fn seeded_dir() -> PathBuf {
 pub fn find(browser: &mut Browser, site: &Site, child: &str) {
     browser.goto(&site.at("/find"));
     browser.fill("#child", child);
-    browser.tap_text("Find");
+    // The form's own button ("Find"; the header's link says "Find a child").
+    browser.tap("main form button[type=submit]");
     browser.wait_for("#reason");
 }
 
