@@ -216,18 +216,24 @@ pub fn users<S: Store>(store: &S, as_json: bool, zone: &Zone) -> Result<String, 
                     "created_at": u.created_at.to_string(),
                     "revoked_at": u.revoked.as_ref().map(|r| r.at.to_string()),
                     "revoked_reason": u.revoked.as_ref().map(|r| r.reason.clone()),
+                    "password_set_at": u.password_set_at.map(|t| t.to_string()),
                 })
             })
             .collect();
         return Ok(pretty_json(&v));
     }
-    let mut out = String::from("NAME\tROLE\tCREATED\tREVOKED\n");
+    let mut out = String::from("NAME\tROLE\tCREATED\tPASSWORD\tREVOKED\n");
     for u in &users {
+        let password = u.password_set_at.map_or_else(
+            || "not set".to_string(),
+            |t| format!("set {}", zone.show(t)),
+        );
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\n",
             Escaped(&u.user.name),
             u.user.role.as_str(),
             zone.show(u.created_at),
+            password,
             revoked_cell(u.revoked.as_ref(), zone),
         ));
     }

@@ -1,5 +1,5 @@
-//! Limits and durations: [`Limits`] and [`parse_duration`] (the clap
-//! value parser of every duration flag).
+//! Limits and durations: [`Limits`] (with the web session's idle limit)
+//! and [`parse_duration`] (the clap value parser of every duration flag).
 
 use std::time::Duration;
 
@@ -34,7 +34,14 @@ pub struct Limits {
     /// The request-body bytes held in memory at once, over all requests
     /// (at least `max_body_bytes`); past it a request gets 503 `busy`.
     pub max_body_bytes_in_flight: usize,
+    /// How long a web session may go unused before it ends (the user signs
+    /// in again); `serve --session-idle-minutes`.
+    pub session_idle: Duration,
 }
+
+/// A web session's idle limit unless `serve --session-idle-minutes` says
+/// otherwise: 30 minutes, as for a shared office computer.
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -49,6 +56,7 @@ impl Default for Limits {
             quarantine_budget_bytes: DEFAULT_QUARANTINE_BUDGET,
             max_connections_per_ip: 32,
             max_body_bytes_in_flight: 32 * 1024 * 1024,
+            session_idle: DEFAULT_SESSION_IDLE,
         }
     }
 }

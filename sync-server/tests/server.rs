@@ -1944,7 +1944,7 @@ fn api_tokens_can_be_listed_revoked_and_rotated() {
     assert_eq!(users[1]["revoked_reason"], "left the service");
     let table = admin_ok(dir.path(), &["user", "list"]);
     assert!(
-        table.starts_with("NAME\tROLE\tCREATED\tREVOKED\n"),
+        table.starts_with("NAME\tROLE\tCREATED\tPASSWORD\tREVOKED\n"),
         "{table}"
     );
     for listing in [list.to_string(), table] {

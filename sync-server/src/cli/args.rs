@@ -73,7 +73,7 @@ pub enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
-    /// Manage API users.
+    /// Manage users: their roles, API tokens and web-app passwords.
     User {
         /// What to do.
         #[command(subcommand)]
@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// least --max-body-bytes); past it, 503 busy.
     #[arg(long, default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes_in_flight: usize,
+    /// Minutes a web-app session may go unused before its user must sign
+    /// in again (1 to 1440).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub session_idle_minutes: u64,
 }
 
 /// `enrol-token`.
@@ -246,7 +250,8 @@ pub struct QuarantineArgs {
 /// `user` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user; prints their API token once.
+    /// Add a user; prints their API token once. Give them a web-app
+    /// password with `user passwd`.
     Add {
         /// Name.
         name: String,
@@ -271,6 +276,14 @@ pub enum UserCommand {
     /// Give a user a new API token (printed once); the old one stops
     /// working at once.
     Rotate {
+        /// Name.
+        name: String,
+    },
+    /// Set a user's web-app password, read from the first line of
+    /// standard input (at least 12 characters); their signed-in sessions
+    /// end. Example: `read -rs PW && printf '%s\n' "$PW" | hearth-server
+    /// user passwd dsl`.
+    Passwd {
         /// Name.
         name: String,
     },

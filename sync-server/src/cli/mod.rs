@@ -100,6 +100,12 @@ pub enum CliError {
     /// The async runtime.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A new password that is not acceptable (`user passwd`).
+    #[error("{0}; nothing was changed")]
+    Password(#[from] crate::web::login::password::BadPassword),
+    /// Reading standard input failed (`user passwd`).
+    #[error("cannot read the new password from standard input: {0}")]
+    Stdin(#[source] std::io::Error),
     /// Writing to standard output failed (not a reader that stopped
     /// reading: see [`out`]).
     #[error("cannot write the output: {0}")]

@@ -35,6 +35,7 @@ fn limits(a: &ServeArgs) -> Result<Limits, CliError> {
         quarantine_budget_bytes: a.quarantine_budget_bytes,
         max_connections_per_ip: a.max_connections_per_ip.max(1),
         max_body_bytes_in_flight: a.max_body_bytes_in_flight,
+        session_idle: std::time::Duration::from_secs(a.session_idle_minutes * 60),
     })
 }
 
@@ -42,6 +43,8 @@ fn limits(a: &ServeArgs) -> Result<Limits, CliError> {
 pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
     super::init_tracing("info");
     let limits = limits(&a)?;
+    // The dummy password hash, made now rather than at the first sign-in.
+    crate::web::login::password::warm_up();
     let source = match (a.tls_cert, a.tls_key) {
         (Some(cert), Some(key)) => CertSource::Files { cert, key },
         (None, None) => CertSource::SelfSigned { names: a.tls_names },

@@ -369,6 +369,9 @@ pub struct UserEntry {
     pub created_at: Timestamp,
     /// Set once the token is revoked.
     pub revoked: Option<Revocation>,
+    /// When their web-app password was last set (`None`: never; they
+    /// cannot sign in to the web app).
+    pub password_set_at: Option<Timestamp>,
 }
 
 /// What a change to a user did.

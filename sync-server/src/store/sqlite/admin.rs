@@ -201,7 +201,7 @@ pub(super) fn user_by_token(
 
 pub(super) fn users(conn: &Connection) -> Result<Vec<UserEntry>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT name, role, created_at, revoked_at, revoked_reason FROM users ORDER BY name",
+        "SELECT name, role, created_at, revoked_at, revoked_reason, password_set_at FROM users ORDER BY name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -210,10 +210,11 @@ pub(super) fn users(conn: &Connection) -> Result<Vec<UserEntry>, StoreError> {
             r.get::<_, i64>(2)?,
             r.get::<_, Option<i64>>(3)?,
             r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<i64>>(5)?,
         ))
     })?;
     rows.map(|row| {
-        let (name, role, created, revoked_at, reason) = row?;
+        let (name, role, created, revoked_at, reason, password_set_at) = row?;
         Ok(UserEntry {
             user: User {
                 name,
@@ -226,6 +227,7 @@ pub(super) fn users(conn: &Connection) -> Result<Vec<UserEntry>, StoreError> {
                 at: Timestamp(at),
                 reason: reason.unwrap_or_default(),
             }),
+            password_set_at: password_set_at.map(Timestamp),
         })
     })
     .collect()
