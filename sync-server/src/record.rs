@@ -254,3 +254,49 @@ pub fn read<S: Store + ?Sized>(
         versions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use hearth_shared::json::{Defaults, parse_body};
+
+    use super::*;
+
+    fn detail(json: &str) -> Detail {
+        let defaults = Defaults {
+            author: "hv.jones".try_into().unwrap(),
+            agency: "HV-NORTH".try_into().unwrap(),
+        };
+        let head =
+            r#""children":["nhs:9434765919"],"occurred_at":"2026-03-04T11:00:00Z","headline":"h""#;
+        parse_body(&format!("{{{head},{json}}}"), &defaults)
+            .unwrap()
+            .detail
+    }
+
+    #[test]
+    fn an_entry_shows_the_fields_of_its_latest_revision_that_carries_any() {
+        let original = detail(r#""kind":"voice","mode":"words","words":"first""#);
+        let revised = detail(
+            r#""kind":"revision","corrects":"0102030405060708-1","reason":"typo","revised":{"kind":"voice","mode":"words","words":"second"}"#,
+        );
+        let retracted = detail(
+            r#""kind":"revision","corrects":"0102030405060708-1","reason":"wrong child","entered_in_error":true"#,
+        );
+        let amended =
+            detail(r#""kind":"amendment","corrects":"0102030405060708-1","reason":"date wrong""#);
+        let words = |d: Detail| match d {
+            Detail::Voice(v) => v.words.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(words(effective(&original, &[])), "first");
+        assert_eq!(words(effective(&original, &[&amended])), "first");
+        assert_eq!(words(effective(&original, &[&revised])), "second");
+        assert_eq!(words(effective(&original, &[&revised, &amended])), "second");
+        // A retraction keeps the last fields in view (struck through).
+        assert_eq!(
+            words(effective(&original, &[&revised, &retracted])),
+            "second"
+        );
+        assert_eq!(words(effective(&original, &[&retracted])), "first");
+    }
+}

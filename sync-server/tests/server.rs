@@ -1049,6 +1049,12 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     assert_eq!(right["amended"], true);
     assert_eq!(right["original_headline"], "Wrong");
     assert_eq!(right["amendment_reason"], "date wrong");
+    // Issue 15: every entry carries its record's own fields, read from the
+    // stored bytes (an old-style amendment leaves the original's).
+    for e in v["entries"].as_array().unwrap() {
+        assert_eq!(e["detail"]["kind"], e["kind"], "{e}");
+    }
+    assert_eq!(right["detail"]["category"], "neglect", "{right}");
     assert!(
         v["entries"][0]["flags"]
             .as_array()
@@ -1069,6 +1075,13 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     );
     assert_eq!(s, 200);
     assert!(csv.starts_with("date,time,zone,occurred_at_utc,record_id,"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",device_worker,hungry,injuries,grades_4_or_5,below_threshold,action"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (_, table) = server.get(
         &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),

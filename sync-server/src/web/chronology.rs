@@ -150,30 +150,29 @@ fn counts<'a>(entries: &[&'a Entry], key: impl Fn(&'a Entry) -> &'a str) -> Vec<
     by.into_iter().collect()
 }
 
+/// One counts table: `id`, its caption, the key's heading, the counts.
+fn count_table(id: &str, caption: &str, key: &str, counts: &[(&str, usize)]) -> Markup {
+    html! {
+        table class="table counts-table" id=(id) {
+            caption class="table__caption" { (caption) }
+            thead { tr { th scope="col" { (key) } th scope="col" class="numeric" { "Entries" } } }
+            tbody {
+                @for (k, n) in counts {
+                    tr { th scope="row" { (k) } td class="numeric" { (n) } }
+                }
+            }
+        }
+    }
+}
+
 /// The counts tables (`#counts-agency`, `#counts-kind`).
 fn counts_tables(entries: &[&Entry]) -> Markup {
     let agencies = counts(entries, |e| e.agency.as_str());
     let kinds = counts(entries, |e| e.kind.label());
     html! {
         div class="counts-tables" {
-            table class="table counts-table" id="counts-agency" {
-                caption class="table__caption" { "Entries by agency" }
-                thead { tr { th scope="col" { "Agency" } th scope="col" class="numeric" { "Entries" } } }
-                tbody {
-                    @for (agency, n) in &agencies {
-                        tr { th scope="row" { (agency) } td class="numeric" { (n) } }
-                    }
-                }
-            }
-            table class="table counts-table" id="counts-kind" {
-                caption class="table__caption" { "Entries by kind" }
-                thead { tr { th scope="col" { "Kind" } th scope="col" class="numeric" { "Entries" } } }
-                tbody {
-                    @for (kind, n) in &kinds {
-                        tr { th scope="row" { (kind) } td class="numeric" { (n) } }
-                    }
-                }
-            }
+            (count_table("counts-agency", "Entries by agency", "Agency", &agencies))
+            (count_table("counts-kind", "Entries by kind", "Kind", &kinds))
         }
     }
 }
@@ -240,11 +239,12 @@ fn flag_tags(e: &Entry) -> Markup {
     html! {
         @if e.flags.is_empty() {
             span class="visually-hidden" { "None" }
-        }
-        ul class="flag-list" {
-            @for f in &e.flags {
-                @let (words, why) = flag_words(*f);
-                li { a class={ "flag-tag flag-tag--" (f.as_str()) } href={ "#flag-" (f.as_str()) } title=(why) { (words) } }
+        } @else {
+            ul class="flag-list" {
+                @for f in &e.flags {
+                    @let (words, why) = flag_words(*f);
+                    li { a class={ "flag-tag flag-tag--" (f.as_str()) } href={ "#flag-" (f.as_str()) } title=(why) { (words) } }
+                }
             }
         }
     }
@@ -357,6 +357,10 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
                     "Showing " strong { (entries.len()) } " of " (c.entries.len()) " entries"
                     @if view.filters.from.is_some() || view.filters.to.is_some() { " in the dates chosen" }
                     "."
+                }
+                p class="chronology__share" {
+                    a href={ (action) "?" (view.filters.query(grant)) } { "Link to this view" }
+                    " (only you can open it: another reader states their own reason)"
                 }
                 (counts_tables(&entries))
                 (timeline::svg(&entries, view.zone, &href))

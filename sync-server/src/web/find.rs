@@ -352,4 +352,4 @@ async fn read<S: Backend>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -215,11 +215,14 @@ pub fn render(p: &RecordPage<'_>) -> Markup {
                 div class="summary-list__row" {
                     dt class="summary-list__key" { "Flags" }
                     dd class="summary-list__value" {
-                        @if e.flags.is_empty() { "None" }
-                        ul class="flag-list flag-list--explained" {
-                            @for f in &e.flags {
-                                @let (words, why) = flag_words(*f);
-                                li { span class={ "flag-tag flag-tag--" (f.as_str()) } { (words) } " " (why) }
+                        @if e.flags.is_empty() {
+                            "None"
+                        } @else {
+                            ul class="flag-list flag-list--explained" {
+                                @for f in &e.flags {
+                                    @let (words, why) = flag_words(*f);
+                                    li { span class={ "flag-tag flag-tag--" (f.as_str()) } { (words) } " " (why) }
+                                }
                             }
                         }
                     }

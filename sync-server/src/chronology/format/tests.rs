@@ -30,7 +30,7 @@ fn fixture() -> Chronology {
         r.line.id.device = device;
         r
     };
-    let sources = vec![
+    let sources = [
         (
             hv,
             1,
