@@ -20,6 +20,7 @@
 //! - [`table`]: the results table.
 //! - [`run`]: the command line ([`run::Args`]) and each figure's counts.
 //! - [`chronology`]: figure 7, a chronology pulled from the real server.
+//! - [`web`]: figure 8, the manager's web pages drawn on the server.
 //!
 //! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
@@ -34,3 +35,4 @@ pub mod server;
 pub mod size;
 pub mod table;
 pub mod timing;
+pub mod web;

@@ -6,6 +6,7 @@
 //! cargo run --release -p hearth-bench --bin hearth-bench            # full run
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --quick # CI: small counts
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=ingest,backlog
+//! cargo run --release -p hearth-bench --bin hearth-bench -- --only=web      # no binaries needed
 //! ```
 //!
 //! The flags are [`hearth_bench::run::Args`].
@@ -34,6 +35,7 @@ use hearth_bench::run::{Args, Counts, Figure};
 use hearth_bench::server::{Device, Server, bin_dir, binary};
 use hearth_bench::table::{Row, render};
 use hearth_bench::timing::interleaved;
+use hearth_bench::web::figure_timeline;
 use hearth_bench::{size, timing};
 
 /// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
@@ -71,8 +73,10 @@ fn main() -> anyhow::Result<()> {
         bench_dir().display()
     );
     // Fail early and clearly if the binaries are missing.
-    binary("hearth-server")?;
-    binary("hearth-agent")?;
+    if args.needs_binaries() {
+        binary("hearth-server")?;
+        binary("hearth-agent")?;
+    }
     let run = |figure: Figure| args.runs(figure);
     let mut rows = Vec::new();
     if run(Figure::Size) {
@@ -92,6 +96,9 @@ fn main() -> anyhow::Result<()> {
     }
     if run(Figure::Binary) {
         figure_binary_size(&mut rows);
+    }
+    if run(Figure::Web) {
+        figure_timeline(counts.timeline, &mut rows);
     }
     println!();
     if counts.quick {

@@ -18,6 +18,16 @@ pub enum Figure {
     Ingest,
     /// Figure 6: the armv7 agent binary.
     Binary,
+    /// Figure 8: the manager's web pages, drawn in process.
+    Web,
+}
+
+impl Figure {
+    /// Whether it needs the release `hearth-server` and `hearth-agent`
+    /// (checked before anything runs). Figure 8 draws in process.
+    pub fn needs_binaries(self) -> bool {
+        !matches!(self, Self::Web)
+    }
 }
 
 /// `hearth-bench`'s command line.
@@ -39,6 +49,13 @@ pub struct Args {
 }
 
 impl Args {
+    /// Whether this run includes a figure that needs the binaries.
+    pub fn needs_binaries(&self) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|f| f.needs_binaries()))
+    }
+
     /// Whether this run includes `figure`.
     pub fn runs(&self, figure: Figure) -> bool {
         self.only.as_ref().is_none_or(|o| o.contains(&figure))
@@ -70,6 +87,8 @@ pub struct Counts {
     pub chron_small: usize,
     /// Figure 7's large chronology.
     pub chron_large: usize,
+    /// Figure 8's timeline.
+    pub timeline: usize,
 }
 
 impl Counts {
@@ -88,6 +107,7 @@ impl Counts {
                 ingest_per_device: 500,
                 chron_small: 200,
                 chron_large: 500,
+                timeline: 1_000,
             }
         } else {
             Self {
@@ -102,6 +122,7 @@ impl Counts {
                 ingest_per_device: 50_000,
                 chron_small: 5_000,
                 chron_large: 50_000,
+                timeline: 5_000,
             }
         }
     }
@@ -122,6 +143,8 @@ mod tests {
         let a = Args::try_parse_from(["hearth-bench", "--core-probe", "--quick"]).unwrap();
         assert!(a.core_probe && a.quick);
         assert!(Args::try_parse_from(["hearth-bench", "--only=nonsense"]).is_err());
+        let a = Args::try_parse_from(["hearth-bench", "--only=web"]).unwrap();
+        assert!(a.runs(Figure::Web) && !a.runs(Figure::Ingest) && !a.needs_binaries());
         let full = Counts::new(false);
         assert_eq!((full.ingest_per_device, full.chron_large), (50_000, 50_000));
     }

@@ -11,7 +11,8 @@
 //! - [`find`], [`chronology`], [`record`]: find a child, break the glass
 //!   (a reason and a purpose, logged before anything is served), the
 //!   chronology with its filters and counts, the record behind a line.
-//! - [`timeline`]: the inline SVG picture of a chronology (pure).
+//! - [`timeline`]: the inline SVG picture of a chronology (pure), and
+//!   [`pack`]: the panel pack's print-only header and print button.
 //! - [`admin`]: devices, users, families, quarantine, the access log.
 //! - [`layout`] and [`assets`]: the page shell and the style sheet (the
 //!   tablet app's design system, after the GOV.UK / NHS.UK patterns).
@@ -27,6 +28,7 @@ pub mod chronology;
 pub mod find;
 pub mod layout;
 pub mod login;
+pub mod pack;
 pub mod record;
 pub mod session;
 pub mod timeline;
