@@ -141,7 +141,10 @@ pub fn list<S: Store>(store: &S, zone: &Zone, viewer: &Viewer, outcome: Outcome)
     Ok((status, render(viewer, zone, &devices, &alarms, &outcome)))
 }
 
-/// The devices page.
+/// The devices page: the table, then a revoke form for each device not
+/// revoked (full width below the table, each behind a disclosure; the
+/// table's "Revoke" link targets the form's field, which a browser opens
+/// the disclosure to show).
 pub fn render(
     viewer: &Viewer,
     zone: &Zone,
@@ -149,6 +152,7 @@ pub fn render(
     alarms: &[Alarm],
     outcome: &Outcome,
 ) -> Markup {
+    let live: Vec<&Device> = devices.iter().filter(|d| d.revoked.is_none()).collect();
     let content = html! {
         @if let Some(done) = &outcome.done { (confirmation("Device revoked", done.clone())) }
         h1 class="heading-l" { "Devices" }
@@ -166,19 +170,24 @@ pub fn render(
                     th scope="col" { "Gaps" } th scope="col" { "Forks" } th scope="col" { "Revoked" }
                 } }
                 tbody {
-                    @for d in devices { (row(viewer, d, alarms, zone, outcome)) }
+                    @for d in devices { (row(d, alarms, zone)) }
                 }
             }
+        }
+        @if !live.is_empty() {
+            h2 class="heading-m" id="revoke" { "Revoke a device" }
+            p { "A revoked device can no longer sync. Records it already sent stay in the chronology." }
+            @for d in live { (revoke_form(viewer, d, outcome)) }
         }
     };
     admin_page(viewer, "Devices", &outcome.problems, content)
 }
 
-fn row(viewer: &Viewer, d: &Device, alarms: &[Alarm], zone: &Zone, outcome: &Outcome) -> Markup {
+fn row(d: &Device, alarms: &[Alarm], zone: &Zone) -> Markup {
     let forks: Vec<&Alarm> = alarms.iter().filter(|a| a.device == d.id).collect();
     html! {
         tr id={ "device-" (d.id) } {
-            td { code { (d.id) } }
+            td class="nowrap" { code { (d.id) } }
             td { (d.agency) }
             td { (d.worker) }
             td { @if d.staff.is_empty() { "none" } @else { (d.staff.join(", ")) } }
@@ -186,7 +195,6 @@ fn row(viewer: &Viewer, d: &Device, alarms: &[Alarm], zone: &Zone, outcome: &Out
             td { (clock_words(d.clock.offset)) }
             td {
                 @if d.gaps.is_empty() { "none" } @else {
-                    strong class="tag tag--rejected" { (d.gaps.len()) " missing" }
                     ul class="list-plain" {
                         @for (from, to) in &d.gaps {
                             li { @if from == to { "record " (from) } @else { "records " (from) " to " (to) } }
@@ -202,25 +210,23 @@ fn row(viewer: &Viewer, d: &Device, alarms: &[Alarm], zone: &Zone, outcome: &Out
                     }
                 }
             }
-            td { (revoked_cell(viewer, d, zone, outcome)) }
+            td {
+                @if let Some(r) = &d.revoked { strong { "Revoked" } " " (zone.show(r.at)) ": " (r.reason) }
+                @else { "No. " a href={ "#" (reason_id(d.id)) } { "Revoke" span class="visually-hidden" { " device " (d.id) } } }
+            }
         }
     }
 }
 
-fn revoked_cell(viewer: &Viewer, d: &Device, zone: &Zone, outcome: &Outcome) -> Markup {
-    if let Some(r) = &d.revoked {
-        return html! { strong { "Revoked" } " " (zone.show(r.at)) ": " (r.reason) };
-    }
+fn revoke_form(viewer: &Viewer, d: &Device, outcome: &Outcome) -> Markup {
     let mine = outcome.device == Some(d.id);
-    let id = reason_id(d.id);
     let problems: &[Problem] = if mine { &outcome.problems } else { &[] };
     html! {
-        "No"
-        details class="admin-action" open[mine] {
-            summary { "Revoke this device" }
+        details class="admin-action" id={ "revoke-" (d.id) } open[mine] {
+            summary { "Revoke " (d.id) " (" (d.agency) ", " (d.worker) ")" }
             form method="post" action={ "/admin/devices/" (d.id) "/revoke" } novalidate {
                 (layout::csrf_field(viewer))
-                (reason_field(&id, "Why are you revoking it?", if mine { &outcome.reason } else { "" }, problems))
+                (reason_field(&reason_id(d.id), &format!("Why are you revoking device {}?", d.id), if mine { &outcome.reason } else { "" }, problems))
                 button class="button button--warning" type="submit" { "Revoke device" }
             }
         }

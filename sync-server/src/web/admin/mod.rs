@@ -320,3 +320,158 @@ pub(crate) mod testing {
         SignedRecord::sign(key, &envelope).unwrap().into_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The routes through axum: who may reach which page, forms posted as
+    //! a browser posts them, and the `no-store` header. (The session guard
+    //! is stood in for by a layer that puts a viewer in the request, as
+    //! the guard does.)
+
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::testing::{NOW, viewer};
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::http::admit::BodyBudget;
+    use crate::http::metrics::Counters;
+    use crate::http::{AppState, OutboxKeys};
+    use crate::ingest::writer::{Fault, Writer};
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Role, Store};
+
+    fn state(dir: &std::path::Path) -> AppState<SqliteStore> {
+        let server_key = Arc::new(crate::keys::load_or_create_server_key(dir, false).unwrap());
+        let outbox = crate::keys::load_or_create_outbox_key(dir, false).unwrap();
+        let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(NOW));
+        let limits = crate::config::Limits::default();
+        AppState {
+            reads: Arc::new(SqliteStore::open(dir).unwrap()),
+            outbox: Arc::new(OutboxKeys::new(outbox, &server_key)),
+            server_key,
+            writer: Writer::start(
+                SqliteStore::open(dir).unwrap(),
+                clock.clone(),
+                Fault::None,
+                || {},
+            ),
+            limits,
+            clock,
+            counters: Arc::new(Counters::default()),
+            budget: BodyBudget::new(limits.max_body_bytes_in_flight),
+            zone: Zone::default(),
+        }
+    }
+
+    /// The admin routes, with `role` signed in (or nobody).
+    fn app(state: AppState<SqliteStore>, role: Option<Role>) -> Router {
+        routes::<SqliteStore>()
+            .layer(axum::middleware::from_fn(
+                move |mut req: Request<Body>, next: axum::middleware::Next| async move {
+                    if let Some(role) = role {
+                        req.extensions_mut().insert(viewer("root", role));
+                    }
+                    next.run(req).await
+                },
+            ))
+            .with_state(state)
+    }
+
+    async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let r = app.clone().oneshot(req).await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    fn post(uri: &str, form: &str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap()
+    }
+
+    const PAGES: [&str; 5] = [
+        "/admin/devices",
+        "/admin/users",
+        "/admin/families",
+        "/admin/quarantine",
+        "/access-log",
+    ];
+
+    #[tokio::test]
+    async fn each_role_reaches_only_its_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        for (role, allowed) in [
+            (Some(Role::Admin), [true, true, true, true, true]),
+            (Some(Role::Manager), [false, false, false, false, false]),
+            (Some(Role::Auditor), [false, false, false, false, true]),
+        ] {
+            let app = app(st.clone(), role);
+            for (page, allowed) in PAGES.iter().zip(allowed) {
+                let (status, headers, body) = send(&app, get(page)).await;
+                let want = if allowed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, want, "{role:?} {page}: {body}");
+                if allowed {
+                    assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{page}");
+                }
+            }
+        }
+        let nobody = app(st, None);
+        for page in PAGES {
+            let (status, headers, _) = send(&nobody, get(page)).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+            assert_eq!(headers[header::LOCATION], "/login");
+        }
+    }
+
+    #[tokio::test]
+    async fn forms_post_as_a_browser_posts_them_and_only_an_admin_changes_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let unlink = "child_a=nhs%3A9434765919&child_b=nhs%3A9876543210&reason=not+the+same+household&csrf=c5rf";
+        for role in [Role::Manager, Role::Auditor] {
+            let app = app(st.clone(), Some(role));
+            let (status, _, _) = send(&app, post("/admin/families/unlink", unlink)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let (status, _, _) = send(&app, post("/admin/users", "name=eve&role=admin")).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
+        assert!(st.store().family_history().unwrap().is_empty());
+        assert!(st.store().users().unwrap().is_empty());
+
+        let admin = app(st.clone(), Some(Role::Admin));
+        let (status, headers, body) = send(&admin, post("/admin/families/unlink", unlink)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert!(body.contains("are unlinked"), "{body}");
+        let history = st.store().family_history().unwrap();
+        assert_eq!((history.len(), history[0].who.as_str()), (1, "root"));
+
+        let (status, _, body) =
+            send(&admin, post("/admin/users", "name=dsl+lead&role=manager")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("id=\"secret\""), "{body}");
+        let (status, _, body) = send(&admin, post("/admin/users/dsl%20lead/password", "")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("dsl lead has a new password"), "{body}");
+
+        let (status, _, body) = send(&admin, post("/admin/quarantine", "reason=short")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(st.store().access_log().unwrap().is_empty());
+    }
+}

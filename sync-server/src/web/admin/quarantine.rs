@@ -112,7 +112,7 @@ pub fn render(viewer: &Viewer, zone: &Zone, held: &[Held], alarms: &[Alarm]) -> 
                              th scope="col" { "What happened" } } }
                 tbody {
                     @for a in alarms {
-                        tr { td { (zone.show(a.raised_at)) } td { code { (a.device) } } td { (a.seq) } td { (a.message) } }
+                        tr { td { (zone.show(a.raised_at)) } td class="nowrap" { code { (a.device) } } td { (a.seq) } td { (a.message) } }
                     }
                 }
             }
@@ -124,7 +124,7 @@ pub fn render(viewer: &Viewer, zone: &Zone, held: &[Held], alarms: &[Alarm]) -> 
 fn held_row(h: &Held, zone: &Zone) -> Markup {
     html! {
         tr id={ "held-" (h.id) } {
-            td { code { (h.device) } }
+            td class="nowrap" { code { (h.device) } }
             td { @match h.seq { Some(s) => (s), None => "unreadable" } }
             td { strong class={ "tag tag--" (h.status.as_str()) } { (h.status.as_str()) } }
             td { (h.reason) }

@@ -388,7 +388,7 @@ fn revoke_form(viewer: &Viewer, name: &str, base: &str, outcome: &Outcome) -> Ma
             summary { "Revoke" span class="visually-hidden" { " " (name) } }
             form method="post" action={ (base) "/revoke" } novalidate {
                 (layout::csrf_field(viewer))
-                (reason_field(&reason_id(name), "Why are you revoking them?", given.unwrap_or(""), problems))
+                (reason_field(&reason_id(name), &format!("Why are you revoking {name}?"), given.unwrap_or(""), problems))
                 button class="button button--warning" type="submit" { "Revoke user" }
             }
         }
