@@ -190,24 +190,29 @@ impl Browser {
         }
     }
 
+    /// The viewport the pages are shown on.
+    pub fn viewport(&self) -> Viewport {
+        self.viewport
+    }
+
     /// Resizes the window so that the viewport (not the window) is the
     /// size of [`Browser::use_viewport`]'s.
     fn size_viewport(&mut self) {
         let (width, height) = self.viewport.size();
         let mut target = (width as u32, height as u32);
-        for _ in 0..3 {
+        for _ in 0..5 {
             self.rt
                 .block_on(self.client().set_window_size(target.0, target.1))
                 .expect("set the window size");
+            // The page sees the new size a moment after the window has it.
+            std::thread::sleep(Duration::from_millis(100));
             let inner = self.js("return [window.innerWidth, window.innerHeight];", vec![]);
             let (w, h) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
             if (w, h) == (width, height) {
                 return;
             }
-            target = (
-                (target.0 as u64 + width - w) as u32,
-                (target.1 as u64 + height - h) as u32,
-            );
+            let adjust = |t: u32, want: u64, got: u64| (t as i64 + want as i64 - got as i64) as u32;
+            target = (adjust(target.0, width, w), adjust(target.1, height, h));
         }
         panic!("could not size the viewport to {width}x{height}");
     }

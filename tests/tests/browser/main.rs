@@ -128,10 +128,16 @@ fn main() {
     for (name, body) in selected {
         let began = Instant::now();
         browser.reset_taps();
-        // The manager's scenarios choose the desktop viewport themselves
-        // (`manager::site`); every scenario starts from the tablet's.
-        browser.use_viewport(Viewport::Tablet);
-        let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut browser)));
+        // The manager's web app on a desktop, the tablet app on a tablet.
+        let viewport = if name.starts_with("manager") {
+            Viewport::Desktop
+        } else {
+            Viewport::Tablet
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            browser.use_viewport(viewport);
+            body(&mut browser)
+        }));
         let secs = began.elapsed().as_secs_f32();
         match outcome {
             Ok(()) => {

@@ -16,13 +16,17 @@ use serde_json::json;
 /// form.
 pub const REASON: &str = "Case review before Thursday's panel";
 
-/// A fresh web app on a private copy of the seeded data, the browser on
-/// the desktop viewport. The data is seeded on first use (three tablets,
-/// five records, three accounts), into the test target's temporary
-/// directory.
+/// A fresh web app on a private copy of the seeded data (the runner has
+/// put the browser on the desktop viewport). The data is seeded on first
+/// use (three tablets, five records, three accounts), into the test
+/// target's temporary directory.
 pub fn site(browser: &mut Browser) -> Site {
     static SEEDED: OnceLock<Records> = OnceLock::new();
-    browser.use_viewport(Viewport::Desktop);
+    assert_eq!(
+        browser.viewport(),
+        Viewport::Desktop,
+        "the runner's viewport"
+    );
     let records = SEEDED.get_or_init(|| manager::seed(&seeded_dir()));
     Site::start(&seeded_dir(), records)
 }
