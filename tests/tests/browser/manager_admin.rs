@@ -31,10 +31,18 @@ pub fn an_admin_unlinks_a_family(browser: &mut Browser) {
         "#reason",
         "Not one household: the home visit named a visiting cousin",
     );
+    browser.js("window.hearthBeforeSubmit = true;", vec![]);
     browser.tap_text("Unlink");
-    browser.wait_until("the unlink done", |b| {
-        !b.exists(".error-summary") && b.page_text().contains(CHILD_B)
+    browser.wait_until("the page after the unlink", |b| {
+        b.js("return !window.hearthBeforeSubmit;", vec![]) == true
     });
+    assert!(
+        !browser.exists(".error-summary"),
+        "the unlink was refused: {}",
+        browser.page_text()
+    );
+    let done = browser.page_text();
+    assert!(done.contains(CHILD_A) && done.contains(CHILD_B), "{done}");
     browser.check_screen("manager-admin-families-unlinked");
 
     open_chronology(browser, &site, CHILD_A, "case_review", true);
