@@ -16,6 +16,9 @@ use serde_json::json;
 /// form.
 pub const REASON: &str = "Case review before Thursday's panel";
 
+/// The heading of the refusal page the role extractors give (403).
+pub const REFUSED: &str = "You cannot see this page";
+
 /// A fresh web app on a private copy of the seeded data (the runner has
 /// put the browser on the desktop viewport). The data is seeded on first
 /// use (three tablets, five records, three accounts), into the test

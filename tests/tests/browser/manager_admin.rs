@@ -6,10 +6,7 @@
 use hearth_e2e::browser::Browser;
 use hearth_e2e::manager::{ADMIN, AUDITOR, CHILD_A, CHILD_B, CSC, HV, MANAGER, NURSERY, sign_in};
 
-use crate::manager::{all_in_order, names, open_chronology, path, row_records, site};
-
-/// The refusal page the role extractors give (403).
-const REFUSED: &str = "You cannot see this page";
+use crate::manager::{REFUSED, all_in_order, names, open_chronology, path, row_records, site};
 
 pub fn an_admin_unlinks_a_family(browser: &mut Browser) {
     let site = site(browser);

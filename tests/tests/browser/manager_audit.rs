@@ -5,10 +5,7 @@
 use hearth_e2e::browser::Browser;
 use hearth_e2e::manager::{AUDITOR, CHILD_A, MANAGER, sign_in};
 
-use crate::manager::{REASON, open_chronology, path, site, table_rows};
-
-/// The refusal page the role extractors give (403).
-const REFUSED: &str = "You cannot see this page";
+use crate::manager::{REASON, REFUSED, open_chronology, path, site, table_rows};
 
 pub fn an_auditor_cannot_read_a_chronology_but_reads_the_access_log(browser: &mut Browser) {
     let site = site(browser);
