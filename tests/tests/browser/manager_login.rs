@@ -1,20 +1,23 @@
-//! Signing in to the manager's web app (issue 15): the sign-in page, a
-//! wrong password refused without saying which part was wrong, the right
-//! one landing a manager on "Find a child", and signing out.
+//! Signing in to the manager's web app (issue 15): a shared link opened
+//! without a session goes to the sign-in page; a wrong password is refused
+//! without saying which part was wrong; the right one goes back to the
+//! link; a manager starts at "Find a child"; signing out ends the session.
 
 use hearth_e2e::browser::Browser;
-use hearth_e2e::manager::{MANAGER, PASSWORD, open_sign_in};
+use hearth_e2e::manager::{CHILD_A, MANAGER, PASSWORD};
 
-use crate::manager::{path, site};
+use crate::manager::{path, query, site};
 
 pub fn sign_in_wrong_then_right_then_out(browser: &mut Browser) {
     let site = site(browser);
-    // Without a session, a page sends the browser to sign in.
-    browser.goto(&site.at("/find"));
+    // A link someone shared, opened without a session: the browser is
+    // sent to sign in, and comes back to the link afterwards.
+    let shared = format!("/find?child={CHILD_A}");
+    browser.goto(&site.at("/login"));
     browser.forget_cookies();
-    browser.goto(&site.at("/find"));
+    browser.goto(&site.at(&shared));
     browser.wait_until("sent to the sign-in page", |b| path(b) == "/login");
-    open_sign_in(browser, &site);
+    browser.wait_for("#name");
     assert_eq!(browser.value("#password").len(), 0);
     let kind = browser.js("return document.querySelector('#password').type;", vec![]);
     assert_eq!(
@@ -39,12 +42,19 @@ pub fn sign_in_wrong_then_right_then_out(browser: &mut Browser) {
     browser.fill("#name", MANAGER);
     browser.fill("#password", PASSWORD);
     browser.tap_text("Sign in");
-    browser.wait_until("a manager starts at Find a child", |b| path(b) == "/find");
+    browser.wait_until("back at the shared link", |b| {
+        path(b) == "/find" && query(b, "child").as_deref() == Some(CHILD_A)
+    });
+    // The link asked for a child: the break-the-glass form, nothing more.
+    browser.wait_for("#reason");
+    assert!(!browser.exists("table#chronology"));
     let page = browser.page_text();
     assert!(
         page.contains(MANAGER),
         "the header says who is signed in:\n{page}"
     );
+    browser.goto(&site.at("/"));
+    browser.wait_until("a manager starts at Find a child", |b| path(b) == "/find");
     browser.wait_for("#child");
     browser.check_screen("manager-find");
 
