@@ -205,8 +205,7 @@ pub async fn guard<S: Backend>(
 /// The request with its [`Viewer`] and [`SessionId`], or why not.
 async fn admit<S: Backend>(st: &AppState<S>, mut request: Request) -> Result<Request, Refusal> {
     let path = request.uri().path().to_string();
-    let api = path.starts_with("/v1/");
-    let who = identify(st, request.headers(), api).await?;
+    let who = identify(st, request.headers(), &path).await?;
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
     if changes && !matches!(who, Who::Token(_)) {
         checks::same_origin(request.headers())?;
@@ -257,11 +256,13 @@ fn role_may_reach(viewer: &Viewer, path: &str) -> Result<(), Refusal> {
 async fn identify<S: Backend>(
     st: &AppState<S>,
     headers: &HeaderMap,
-    api: bool,
+    path: &str,
 ) -> Result<Who, Refusal> {
+    let api = path.starts_with("/v1/");
     let bearer = if api { bearer(headers) } else { None };
     let session = cookie::read(headers, cookie::SESSION);
-    if bearer.is_none() && session.is_none() {
+    if (bearer.is_none() && session.is_none()) || path.starts_with("/static/") {
+        // The style sheets need nobody: no store lookup for each of them.
         return Ok(Who::Nobody);
     }
     let st = st.clone();

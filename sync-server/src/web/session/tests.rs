@@ -95,6 +95,7 @@ impl Fixture {
             .route("/v1/probe", get(probe).post(probe))
             .route("/admin/x", get(probe))
             .route("/access-log", get(probe))
+            .route("/static/{file}", get(|| async { "css" }))
             .layer(from_fn_with_state(self.state.clone(), guard::<SqliteStore>))
             .with_state(self.state.clone())
     }
@@ -170,6 +171,29 @@ async fn a_session_ends_when_left_idle_and_after_twelve_hours_however_busy() {
     }
     f.at(MAX_SESSION_AGE_SECS + 1);
     assert_eq!(f.call("GET", "/probe", &with).await, to_login);
+}
+
+#[tokio::test]
+async fn style_sheets_need_nobody_and_do_not_keep_a_session_alive() {
+    let f = fixture();
+    let cookie = f.session("dsl");
+    assert_eq!(
+        f.call("GET", "/static/app.css", &[]).await,
+        (StatusCode::OK, "css".to_string())
+    );
+    // Fetched with the cookie, they are not a use of the session.
+    f.at(29 * 60);
+    assert_eq!(
+        f.call("GET", "/static/app.css", &[("cookie", &cookie)])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    f.at(31 * 60);
+    assert_eq!(
+        f.call("GET", "/probe", &[("cookie", &cookie)]).await.0,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
