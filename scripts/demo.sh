@@ -3,6 +3,8 @@
 #   a server on loopback (SQLite, generated certificate), three agencies'
 #   tablets enrolled, observations captured while the server is down, then
 #   synced, then the merged family chronology printed as a table.
+# Then it leaves the server running and prints the manager's web app URL and
+# a sign-in to try, until Ctrl-C (HEARTH_DEMO_EXIT=1: stop there instead).
 # Everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,3 +81,15 @@ say "5. A manager pulls the family chronology (the pull is audited with its reas
     --reason "README demo: case review preparation" --as demo.manager
 echo
 "$server" --data "$work/server" access-log
+
+say "6. The manager's web app, on the same HTTPS port"
+password="demo-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')"
+"$server" --data "$work/server" user add demo.manager --role manager >/dev/null
+printf '%s\n' "$password" | "$server" --data "$work/server" user passwd demo.manager >/dev/null
+echo "   Open $url/ in a browser. The certificate is self-signed: check that its"
+echo "   SHA-256 fingerprint is $pin, then accept it."
+echo "   Sign in as demo.manager with the password $password"
+echo "   Find child $A, give a reason, tick \"family\", and read the chronology."
+[ -n "${HEARTH_DEMO_EXIT:-}" ] && exit 0
+echo "   Press Ctrl-C to stop the server and delete the demo's data."
+wait "$pid"

@@ -209,6 +209,16 @@ pub fn read<S: Store + ?Sized>(
     let view = view_of(store, req.id, &req.scope)?.ok_or(ReadError::NotInView)?;
     let children: Vec<ChildRef> = view.iter().cloned().collect();
     let records = store.records_for(&children)?;
+    // The API reads a record through the children it names: its entry is
+    // found whichever children a later correction moved it to (only that
+    // entry is returned, and every child of its chain is logged).
+    let view = match req.scope {
+        Scope::Named => records
+            .iter()
+            .flat_map(|r| r.line.children.iter().cloned())
+            .collect(),
+        Scope::Grant { .. } => view,
+    };
     let mut entries = reconcile(&records, &view, DateRange::default());
     let at = entries
         .iter()

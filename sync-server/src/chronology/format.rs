@@ -354,9 +354,9 @@ struct JsonEntry<'a> {
     amendment_reason: Option<&'a str>,
     author: &'a str,
     children: &'a [ChildRef],
-    /// The record's own fields ([`detail::json`]), where attached.
+    /// The record's own fields ([`detail::Json`]), where attached.
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<Value>,
+    detail: Option<detail::Json<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     device_worker: Option<&'a str>,
     flags: Vec<&'static str>,
@@ -398,7 +398,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 amendment_reason: e.amended.as_ref().map(|a| a.reason.as_str()),
                 author: &e.author,
                 children: &e.children,
-                detail: e.detail.as_deref().map(detail::json),
+                detail: e.detail.as_deref().map(detail::Json),
                 device_worker: device_worker(e),
                 flags: flag_list(e),
                 headline: &e.headline,

@@ -11,7 +11,7 @@ use crate::config::Limits;
 use crate::http::OutboxKeys;
 use crate::http::admit::BodyBudget;
 use crate::http::metrics::Counters;
-use crate::http::{AppState, router, serve};
+use crate::http::{AppState, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{load_or_create_outbox_key, load_or_create_server_key};
 use crate::tls::{CertSource, load_server_config};
@@ -79,7 +79,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
             budget: BodyBudget::new(limits.max_body_bytes_in_flight),
             zone,
         };
-        (router(state), tls, fingerprint, counters)
+        (crate::web::app(state), tls, fingerprint, counters)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

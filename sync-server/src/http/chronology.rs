@@ -132,7 +132,8 @@ fn answer<S: Backend>(
     let total = started.elapsed();
     // The server's own time, for operators and for figure 7 of
     // docs/PERFORMANCE.md: the pull (authorisation, read, reconcile,
-    // access-log commit) and the rendering.
+    // access-log commit; for JSON and CSV, each record's own fields read
+    // and decoded) and the rendering.
     let timing = format!(
         "pull;dur={:.1}, render;dur={:.1}, total;dur={:.1}",
         pulled.as_secs_f64() * 1e3,

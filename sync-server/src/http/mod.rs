@@ -12,7 +12,9 @@
 //! | `POST /v1/sync` | [`sync`] |
 //! | `POST /v1/outbox` | [`outbox`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
-//! | the web app's pages, `GET /v1/records/{id}` | [`crate::web`] |
+//!
+//! The web app's pages (and `GET /v1/records/{id}`) are [`crate::web`]'s
+//! routes, merged with these by [`crate::web::app`].
 //!
 //! Handlers are generic over the store backend (`AppState<S: Backend>`,
 //! [`crate::backend`]) and return `Result<T, ApiError>`: every refusal is an
@@ -160,7 +162,6 @@ impl std::fmt::Display for Peer {
 pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
-    let web = crate::web::routes(state.clone());
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
         .route(
@@ -182,7 +183,6 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),
         )
-        .merge(web)
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

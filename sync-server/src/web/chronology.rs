@@ -20,7 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hearth_shared::{ChildRef, RecordKind};
+use hearth_shared::{ChildRef, RecordKind, Timestamp};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -31,7 +31,7 @@ use super::layout::{error_summary, html, page};
 use super::{Reader, Viewer, timeline};
 use crate::audit::{PullError, PullRequest, day_range, pull};
 use crate::backend::Backend;
-use crate::chronology::{Chronology, Entry, Flag};
+use crate::chronology::{Chronology, DateRange, Entry, Flag};
 use crate::http::AppState;
 use crate::localtime::Zone;
 use crate::store::{ReadGrant, Via};
@@ -134,6 +134,10 @@ pub struct ChronologyView<'a> {
     pub filters: &'a Filters,
     /// The zone times are shown in.
     pub zone: &'a Zone,
+    /// The dates the pull was asked for (the `from` and `to` filters).
+    pub range: DateRange,
+    /// When the page is drawn (the panel pack's "printed on").
+    pub now: Timestamp,
 }
 
 /// The link to the record behind `e`, under `grant`.
@@ -300,11 +304,78 @@ fn glossary() -> Markup {
     }
 }
 
-/// HOOK for the panel pack's print-only header (`web::pack::header`, helper
-/// C): title, children, date range, reason and who printed. Empty until
-/// the lead wires it at merge.
-fn pack_header(_view: &ChronologyView<'_>) -> Markup {
-    html! {}
+/// HOOK for the panel pack (helper C's `web::pack`, not on this branch):
+/// its print-only header and its "Print or save as PDF" button. Empty
+/// until the lead wires it at merge, with what the view already holds:
+///
+/// ```text
+/// let c = view.chronology;
+/// let header = super::pack::header(&super::pack::Pack {
+///     child: &c.child, children: &c.children, family: c.family,
+///     range: view.range,
+///     shown: entries.first().zip(entries.last()).map(|(a, b)| (a.occurred_at, b.occurred_at)),
+///     records: entries.len(),
+///     reason: &view.grant.reason, purpose: view.grant.purpose,
+///     printed_by: &view.viewer.name, printed_at: view.now, zone: view.zone,
+/// });
+/// (header, super::pack::print_button())
+/// ```
+fn panel_pack_hook(view: &ChronologyView<'_>, entries: &[&Entry]) -> (Markup, Markup) {
+    let _ = (view, entries);
+    (html! {}, html! {})
+}
+
+/// What is in view and why: the children, the reason, the grant's end.
+fn about(view: &ChronologyView<'_>) -> Markup {
+    let c = view.chronology;
+    html! {
+        dl class="summary-list chronology__about" {
+            div class="summary-list__row" {
+                dt class="summary-list__key" { "Children in view" }
+                dd class="summary-list__value" {
+                    @for (i, ch) in c.children.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (ch)
+                    }
+                }
+            }
+            div class="summary-list__row" {
+                dt class="summary-list__key" { "Your reason" }
+                dd class="summary-list__value" { (view.grant.reason) " (" (view.grant.purpose.label()) ")" }
+            }
+            div class="summary-list__row" {
+                dt class="summary-list__key" { "Reading allowed until" }
+                dd class="summary-list__value" { (view.zone.show(view.grant.expires_at)) }
+            }
+        }
+    }
+}
+
+/// The table of `entries` (`table#chronology`).
+fn table(entries: &[&Entry], zone: &Zone, grant: &str) -> Markup {
+    html! {
+        div class="table-wrap" {
+            table class="table chronology-table" id="chronology" {
+                caption class="table__caption" { "Entries, earliest first. Times in " (zone.name()) "." }
+                thead {
+                    tr {
+                        th scope="col" { "Date and time" }
+                        th scope="col" { "Child" }
+                        th scope="col" { "Agency" }
+                        th scope="col" { "Author" }
+                        th scope="col" { "Kind" }
+                        th scope="col" { "Headline" }
+                        th scope="col" { "Flags" }
+                    }
+                }
+                tbody {
+                    @for e in entries {
+                        (row(e, zone, grant))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The chronology page. Pure: the same view gives the same page.
@@ -326,32 +397,16 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
         format!("Chronology for {}", c.child)
     };
     let href = |e: &Entry| record_href(e, grant);
+    let (pack_header, print_button) = panel_pack_hook(view, &entries);
     page(
         Some(view.viewer),
         &title,
         html! {
             div class="width-container--wide chronology" {
-                (pack_header(view))
+                (pack_header)
                 h1 { (title) }
-                dl class="summary-list chronology__about" {
-                    div class="summary-list__row" {
-                        dt class="summary-list__key" { "Children in view" }
-                        dd class="summary-list__value" {
-                            @for (i, ch) in c.children.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                (ch)
-                            }
-                        }
-                    }
-                    div class="summary-list__row" {
-                        dt class="summary-list__key" { "Your reason" }
-                        dd class="summary-list__value" { (view.grant.reason) " (" (view.grant.purpose.label()) ")" }
-                    }
-                    div class="summary-list__row" {
-                        dt class="summary-list__key" { "Reading allowed until" }
-                        dd class="summary-list__value" { (view.zone.show(view.grant.expires_at)) }
-                    }
-                }
+                (print_button)
+                (about(view))
                 (filter_form(view, &action))
                 p class="chronology__shown" role="status" {
                     "Showing " strong { (entries.len()) } " of " (c.entries.len()) " entries"
@@ -364,27 +419,7 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
                 }
                 (counts_tables(&entries))
                 (timeline::svg(&entries, view.zone, &href))
-                div class="table-wrap" {
-                    table class="table chronology-table" id="chronology" {
-                        caption class="table__caption" { "Entries, earliest first. Times in " (view.zone.name()) "." }
-                        thead {
-                            tr {
-                                th scope="col" { "Date and time" }
-                                th scope="col" { "Child" }
-                                th scope="col" { "Agency" }
-                                th scope="col" { "Author" }
-                                th scope="col" { "Kind" }
-                                th scope="col" { "Headline" }
-                                th scope="col" { "Flags" }
-                            }
-                        }
-                        tbody {
-                            @for e in &entries {
-                                (row(e, view.zone, grant))
-                            }
-                        }
-                    }
-                }
+                (table(&entries, view.zone, grant))
                 @if entries.is_empty() {
                     p { "No entries match. Change the filters or clear them." }
                 }
@@ -477,6 +512,38 @@ fn ask_again(viewer: &Viewer, child: &ChildRef, notice: Option<&'static str>) ->
     (status, html(glass_page(viewer, child, &glass))).into_response()
 }
 
+/// The grant `grant_id` checked for `who` and `child`, then the audited
+/// pull under it; `Err(child)` when the grant does not admit the read
+/// (ask for a reason again).
+fn pull_view<S: Backend>(
+    store: &S,
+    clock: &dyn crate::clock::Clock,
+    who: &Viewer,
+    grant_id: &str,
+    child: ChildRef,
+    range: DateRange,
+) -> Result<Result<(ReadGrant, Chronology), ChildRef>, crate::store::StoreError> {
+    let Some(grant) = valid_grant(store.grant(grant_id)?, who, Some(&child), clock.now()) else {
+        return Ok(Err(child));
+    };
+    let req = PullRequest {
+        child: grant.child.clone(),
+        family: grant.family,
+        range,
+        reason: grant.reason.clone(),
+        who: who.name.clone(),
+        via: Via::Web,
+        purpose: Some(grant.purpose),
+    };
+    match pull(store, clock, &req) {
+        Ok(c) => Ok(Ok((grant, c))),
+        Err(PullError::Store(e)) => Err(e),
+        // The grant's reason passed when it was made; rules that
+        // tightened since refuse it: ask again.
+        Err(_) => Ok(Err(grant.child)),
+    }
+}
+
 /// `GET /children/{child}/chronology`.
 async fn chronology<S: Backend>(
     State(st): State<AppState<S>>,
@@ -521,29 +588,8 @@ async fn chronology<S: Backend>(
     let store = st.reads.clone();
     let clock = st.clock.clone();
     let who = viewer.clone();
-    let pulled = on_store(move || {
-        let now = clock.now();
-        let Some(grant) = valid_grant(store.grant(&grant_id)?, &who, Some(&child), now) else {
-            return Ok(Err(child));
-        };
-        let req = PullRequest {
-            child: grant.child.clone(),
-            family: grant.family,
-            range,
-            reason: grant.reason.clone(),
-            who: who.name.clone(),
-            via: Via::Web,
-            purpose: Some(grant.purpose),
-        };
-        match pull(&*store, clock.as_ref(), &req) {
-            Ok(c) => Ok(Ok((grant, c))),
-            Err(PullError::Store(e)) => Err(e),
-            // The grant's reason passed when it was made; rules that
-            // tightened since refuse it: ask again.
-            Err(_) => Ok(Err(grant.child)),
-        }
-    })
-    .await;
+    let pulled =
+        on_store(move || pull_view(&*store, clock.as_ref(), &who, &grant_id, child, range)).await;
     match pulled {
         Err(page) => page,
         Ok(Err(child)) => ask_again(
@@ -560,6 +606,8 @@ async fn chronology<S: Backend>(
                 chronology: &c,
                 filters: &filters,
                 zone: &st.zone,
+                range,
+                now: st.clock.now(),
             };
             html(render(&view)).into_response()
         }

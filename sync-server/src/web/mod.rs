@@ -153,6 +153,13 @@ async fn home(viewer: Viewer) -> Redirect {
     }
 }
 
+/// The whole HTTPS service: the API ([`crate::http::router`]) and the web
+/// app's routes, which alone run behind the session guard.
+pub fn app<S: Backend>(state: AppState<S>) -> Router {
+    let web = routes(state.clone()).with_state(state.clone());
+    crate::http::router(state).merge(web)
+}
+
 /// Every route of the web app, behind the session guard.
 pub fn routes<S: Backend>(state: AppState<S>) -> Router<AppState<S>> {
     Router::new()

@@ -15,10 +15,12 @@
 
 use std::fmt::Write as _;
 
+use hearth_shared::RecordKind;
 use hearth_shared::json::detail_to_json;
 use hearth_shared::kinds::Detail;
 use hearth_shared::kinds::developmental_review::DevOutcome;
 use hearth_shared::kinds::vocabulary::{CareDomain, Grade};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The panel columns' names, in order (after the CSV's other columns).
@@ -30,15 +32,50 @@ pub const PANEL_COLUMNS: [&str; 5] = [
     "action",
 ];
 
-/// `d` as JSON: `{"kind": ..., <the kind's fields>}`, the fields as the
-/// record's JSON form names them (what `record` reads).
-pub fn json(d: &Detail) -> Value {
-    let mut obj = Map::new();
-    obj.insert("kind".into(), d.kind().as_str().into());
-    if let Value::Object(fields) = detail_to_json(d) {
-        obj.extend(fields);
+/// A record's own fields as JSON: `{"kind": ..., <the kind's fields>}`,
+/// the fields as the record's JSON form names them (what `record` reads).
+/// Serialised directly, without a `serde_json::Value` tree first (a
+/// chronology of 5,000 entries carries 5,000 of them), except a revision
+/// shown on its own (its JSON form is built by the core).
+#[derive(Debug, Clone, Copy)]
+pub struct Json<'a>(pub &'a Detail);
+
+/// `kind`, then the fields of `inner`.
+#[derive(Serialize)]
+struct Flat<'a, T: Serialize> {
+    kind: RecordKind,
+    #[serde(flatten)]
+    inner: &'a T,
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let kind = self.0.kind();
+        match self.0 {
+            Detail::HomeVisit(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::DailyPresentation(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Voice(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Concern(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::DevelopmentalReview(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Meeting(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Escalation(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::NeglectSummary(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Amendment(d) => Flat { kind, inner: d }.serialize(s),
+            Detail::Revision(_) => {
+                let mut obj = Map::new();
+                obj.insert("kind".into(), kind.as_str().into());
+                if let Value::Object(fields) = detail_to_json(self.0) {
+                    obj.extend(fields);
+                }
+                obj.serialize(s)
+            }
+        }
     }
-    Value::Object(obj)
+}
+
+/// [`Json`] as a value (the record endpoint builds its answer as one).
+pub fn json(d: &Detail) -> Value {
+    serde_json::to_value(Json(d)).expect("record fields serialize")
 }
 
 /// The grades of 4 or 5 (a concern, on the graded care profile's scale).

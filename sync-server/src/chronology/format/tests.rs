@@ -206,6 +206,21 @@ fn hostile() -> Chronology {
         }
     }
     assert!(c.entries.iter().any(|e| e.amended.is_some()));
+    // The panel columns' text too (an injury as a store holding records
+    // from before capture refused hidden characters would have it).
+    let mut injured = false;
+    for e in &mut c.entries {
+        if let Some(hearth_shared::kinds::Detail::DailyPresentation(p)) = e.detail.as_deref_mut() {
+            let mut injuries: Vec<_> = p.injuries.to_vec();
+            for i in &mut injuries {
+                i.description = forged.try_into().unwrap();
+                i.carer_explanation = "=HYPERLINK(\"http://x\")\r\u{202e}".try_into().unwrap();
+                injured = true;
+            }
+            p.injuries = hearth_shared::List::try_from_slice(&injuries).unwrap();
+        }
+    }
+    assert!(injured);
     c
 }
 
@@ -241,6 +256,12 @@ fn hostile_text_cannot_forge_a_csv_row() {
     assert_eq!(out.matches("\r\n").count(), 1 + c.entries.len(), "{out}");
     no_hidden_but_line_ends(&out);
     assert!(out.contains("typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE"));
+    // The injuries cell: escaped, and not a formula (it starts with the
+    // region, so a formula inside it is text).
+    assert!(
+        out.contains("\"face: typo\\u{a}2026-11-01 08:30 | Concern: FORGED LINE | CSC-SOCIAL (sw.smith) (carer: =HYPERLINK(\"\"http://x\"\")\\u{d}\\u{202e}; child: Daddy was cross)\""),
+        "{out}"
+    );
 }
 
 #[test]

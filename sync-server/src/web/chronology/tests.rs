@@ -7,7 +7,9 @@ use hearth_shared::Timestamp;
 use super::*;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Purpose, Role, Store};
-use crate::web::find::tests::{ANNA, BEN, CARL, HOSTILE, NOW, break_glass, get, harness, viewer};
+use crate::web::find::tests::{
+    ANNA, BEN, CARL, HOSTILE, NOW, break_glass, get, harness, ids_unique, viewer,
+};
 
 fn grant(user: &str, child: &str, expires_at: i64) -> ReadGrant {
     ReadGrant {
@@ -75,6 +77,7 @@ async fn a_family_chronology_of_three_agencies_is_logged_before_it_is_shown() {
     assert_eq!(status, StatusCode::OK, "{body}");
     // Anna's five entries and Ben's review; not Carl's concern.
     assert_eq!(rows(&body), 6, "{body}");
+    ids_unique(&body);
     assert!(!body.contains("another family"));
     for agency in ["HV-NORTH", "NURSERY-12", "GP-7"] {
         assert!(
@@ -204,6 +207,8 @@ fn hostile_text_in_every_field_is_rendered_inert() {
         chronology: &c,
         filters: &filters,
         zone: &zone,
+        range: DateRange::default(),
+        now: Timestamp(NOW),
     })
     .into_string();
     assert!(!page.contains("<script>alert"), "{page}");

@@ -36,6 +36,8 @@ pub(crate) const ANNA: &str = "nhs:9434765919";
 pub(crate) const BEN: &str = "nhs:4010232137";
 /// Carl: a child of another family.
 pub(crate) const CARL: &str = "nhs:9876543210";
+/// Dan: the child a correction moved a record of Carl's to.
+pub(crate) const DAN: &str = "nhs:1234567806";
 /// The tests' "now": 2026-04-01.
 pub(crate) const NOW: i64 = 1_775_001_600;
 /// What every free-text field of the fixture carries.
@@ -53,6 +55,8 @@ pub(crate) struct Harness {
     pub hv: DeviceId,
     /// The nursery's device.
     pub nursery: DeviceId,
+    /// The school's device (a record of Carl's, moved to Dan).
+    pub school: DeviceId,
     _dir: tempfile::TempDir,
 }
 
@@ -210,6 +214,24 @@ pub(crate) fn harness(v: Viewer) -> Harness {
             ),
         ],
     );
+    // A school's record about Carl, moved by its revision to Dan (no family
+    // of the others).
+    let school_key = SigningKey::from_bytes(&[4; 32]);
+    let school_id = DeviceId::from_public_key(school_key.verifying_key().as_bytes());
+    device(
+        &mut store,
+        4,
+        "SCHOOL-3",
+        "ms.khan",
+        &[
+            format!(
+                r#"{{"kind":"concern","children":["{CARL}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
+            ),
+            format!(
+                r#"{{"kind":"revision","children":["{DAN}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","corrects":"{school_id}-1","reason":"wrong child","revised":{{"kind":"concern","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}}}"#
+            ),
+        ],
+    );
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(Timestamp(NOW)));
     let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
     let outbox = Arc::new(OutboxKeys::new(
@@ -238,6 +260,7 @@ pub(crate) fn harness(v: Viewer) -> Harness {
         app: signed_in(routes, state, v),
         hv,
         nursery,
+        school: school_id,
         _dir: dir,
     }
 }
@@ -281,6 +304,16 @@ pub(crate) async fn break_glass(app: &Router, child: &str, family: bool) -> Stri
     let (status, location, body) = post(app, &format!("/children/{child}/read"), &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     location.unwrap()
+}
+
+/// Every `id` on the page once (a page with two of an id fails axe and
+/// breaks the links to its sections).
+pub(crate) fn ids_unique(body: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for part in body.split(" id=\"").skip(1) {
+        let id = &part[..part.find('"').unwrap()];
+        assert!(seen.insert(id.to_string()), "id {id} twice in {body}");
+    }
 }
 
 #[test]

@@ -299,8 +299,8 @@ pub fn fields(d: &Detail, p: &str) -> Markup {
         Detail::Escalation(e) => escalation(e, p),
         Detail::NeglectSummary(n) => neglect_summary(n, p),
         Detail::Amendment(a) => html! {
-            section id={ (p) "fields" } aria-labelledby={ (p) "fields-title" } {
-                h2 class="heading-m" id={ (p) "fields-title" } { "The correction" }
+            section id={ (p) "correction" } aria-labelledby={ (p) "correction-title" } {
+                h2 class="heading-m" id={ (p) "correction-title" } { "The correction" }
                 dl class="summary-list" {
                     (row("Corrects", &a.corrects.to_string()))
                     (row("Why", &a.reason))
@@ -309,8 +309,8 @@ pub fn fields(d: &Detail, p: &str) -> Markup {
             }
         },
         Detail::Revision(r) => html! {
-            section id={ (p) "fields" } aria-labelledby={ (p) "fields-title" } {
-                h2 class="heading-m" id={ (p) "fields-title" } { "The correction" }
+            section id={ (p) "correction" } aria-labelledby={ (p) "correction-title" } {
+                h2 class="heading-m" id={ (p) "correction-title" } { "The correction" }
                 dl class="summary-list" {
                     (row("Corrects", &r.corrects.to_string()))
                     (row("Why", &r.reason))

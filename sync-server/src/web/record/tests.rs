@@ -6,7 +6,9 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 
 use crate::store::{Purpose, Role, Store, Via};
-use crate::web::find::tests::{ANNA, BEN, HOSTILE, break_glass, get, harness, send, viewer};
+use crate::web::find::tests::{
+    ANNA, BEN, CARL, DAN, HOSTILE, break_glass, get, harness, ids_unique, send, viewer,
+};
 
 fn grant_of(url: &str) -> &str {
     url.rsplit('=').next().unwrap()
@@ -41,6 +43,7 @@ async fn the_record_behind_a_line_shows_every_field_after_logging_the_read() {
 
     let (status, _, body) = get(&h.app, &format!("/records/{}-1?grant={g}", h.nursery)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    ids_unique(&body);
     let injuries = section(&body, "injuries");
     assert!(
         injuries.contains("Face") && injuries.contains("bruise under left eye"),
@@ -116,6 +119,7 @@ async fn an_amended_record_shows_its_latest_fields_the_original_and_the_reason()
             "{words}"
         );
         // The last section, with every version's fields nested in it.
+        ids_unique(&body);
         let amendments = &body[body.find("<section id=\"amendments\"").unwrap()..];
         assert!(
             amendments.contains("The original") && amendments.contains("Correction 1"),
@@ -225,6 +229,20 @@ async fn the_json_form_is_audited_and_carries_the_same_detail() {
         format!("I'm hungry at night {HOSTILE}")
     );
 
+    // A record a correction moved from Carl to Dan: found by its id, and
+    // both children logged.
+    let (status, _, body) = get(
+        &h.app,
+        &format!("/v1/records/{}-1?reason=case+review+of+March", h.school),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["children"], serde_json::json!([DAN]));
+    let log = h.store.access_log().unwrap();
+    let logged = &log.last().unwrap().children;
+    assert_eq!(logged, &vec![DAN.parse().unwrap(), CARL.parse().unwrap()]);
+
     let (status, _, body) = get(&h.app, "/v1/records/zz-1?reason=case+review+of+March").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _, _) = get(
@@ -249,4 +267,22 @@ async fn an_auditor_reads_no_record() {
     let (status, _, _) = get(&h.app, &format!("/children/{BEN}/chronology")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(h.store.access_log().unwrap().is_empty());
+}
+
+#[test]
+fn a_correction_shown_on_its_own_keeps_its_sections_ids_once() {
+    let json = r#"{"kind":"revision","children":["nhs:9434765919"],"occurred_at":"2026-03-04T11:00:00Z","headline":"h","corrects":"0102030405060708-1","reason":"typo","revised":{"kind":"voice","mode":"words","words":"hungry"}}"#;
+    let defaults = hearth_shared::json::Defaults {
+        author: "hv.jones".try_into().unwrap(),
+        agency: "HV-NORTH".try_into().unwrap(),
+    };
+    let d = hearth_shared::json::parse_body(json, &defaults)
+        .unwrap()
+        .detail;
+    let html = super::fields::fields(&d, "").into_string();
+    ids_unique(&html);
+    assert!(html.contains(r#"<section id="correction""#), "{html}");
+    assert!(html.contains(r#"<section id="child-words""#), "{html}");
+    let html = super::fields::fields(&d, "v1-").into_string();
+    assert!(html.contains(r#"id="v1-child-words""#), "{html}");
 }
