@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::{PrintConfiguration, PrintOrientation};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -591,4 +592,21 @@ fn png_size(png: &[u8]) -> (u32, u32) {
     );
     let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// Printing, for the panel pack (issue 15).
+impl Browser {
+    /// The page as the browser prints it, through WebDriver's "Print Page":
+    /// A4 landscape (the pack's `@page` size), backgrounds on, so that the
+    /// PDF is what "Save as PDF" gives a panel.
+    pub fn print_pdf(&self) -> Vec<u8> {
+        let config = PrintConfiguration::builder()
+            .orientation(PrintOrientation::Landscape)
+            .background(true)
+            .build()
+            .expect("a valid print configuration");
+        self.rt
+            .block_on(self.client().print(config))
+            .expect("WebDriver printed the page to PDF")
+    }
 }

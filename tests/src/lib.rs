@@ -17,9 +17,10 @@
 //!   replayed from the seed a failing test prints;
 //! - [`browser`]: [`browser::Browser`], headless Chromium over WebDriver
 //!   with axe-core checks, screenshots and a tap counter, and [`app`]:
-//!   [`app::App`], a running `hearth-agent app` (the browser tests), and
+//!   [`app::App`], a running `hearth-agent app` (the browser tests);
 //!   [`manager`]: [`manager::Site`], the manager's web app on a real
-//!   `hearth-server serve` holding three agencies' records of one family.
+//!   `hearth-server serve` holding three agencies' records of one family;
+//!   [`pdf`]: a printed page's text, page by page (`pdftotext`).
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
 //! and must have their test hooks (the `test-hooks` cargo feature, which no
@@ -32,6 +33,7 @@ pub mod bins;
 pub mod browser;
 pub mod http;
 pub mod manager;
+pub mod pdf;
 pub mod proxy;
 pub mod rng;
 pub mod server;

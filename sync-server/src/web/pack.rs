@@ -48,10 +48,11 @@ pub struct Pack<'a> {
     pub zone: &'a Zone,
 }
 
-/// The pack's title: "Chronology of nhs:…" or "Family chronology of nhs:…".
+/// The pack's title, the chronology page's own words: "Chronology for
+/// nhs:…" or "Family chronology for nhs:…".
 pub fn title(pack: &Pack<'_>) -> String {
     format!(
-        "{} of {}",
+        "{} for {}",
         if pack.family {
             "Family chronology"
         } else {
@@ -160,7 +161,9 @@ mod tests {
             zone: &zone,
         };
         let html = header(&pack).into_string();
-        assert!(html.contains(r#"<p class="pack__title">Family chronology of nhs:9434765919</p>"#));
+        assert!(
+            html.contains(r#"<p class="pack__title">Family chronology for nhs:9434765919</p>"#)
+        );
         assert!(html.contains("<dt>Children</dt><dd>nhs:9434765919, nhs:4010232137</dd>"));
         assert!(html.contains(
             "2026-03-01 to 2026-03-31 (filtered; records dated 2026-03-02 to 2026-03-20)"
@@ -180,7 +183,7 @@ mod tests {
         let html = header(&one).into_string();
         assert!(html.contains("<dt>Child</dt>") && html.contains("This child only"));
         assert!(html.contains("All dates: no records"));
-        assert_eq!(title(&one), "Chronology of nhs:9434765919");
+        assert_eq!(title(&one), "Chronology for nhs:9434765919");
     }
 
     #[test]

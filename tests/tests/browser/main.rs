@@ -22,6 +22,7 @@
 //! | `manager_chronology` | a reason under 10 characters refused (the error summary visible and focused, nothing of the child shown); a family chronology from three agencies' enrolled tablets (every record, in order, per-agency and per-kind counts, flags in words with an explanation); agency, kind, date and flag filters change the rows and are kept in the URL (a shared link shows the same view) |
 //! | `manager_record` | the record behind a line: the child's words verbatim, an injury with its region and both explanations, care grades, "Signature verified on receipt"; the timeline (one mark per record, each linking to it with the grant; a lane per agency; labelled and described) opens a meeting's record with its absent agency and decisions; `<script>` and `"><img onerror>` in a headline shown as text, no dialog, no element made |
 //! | `manager_admin` | an admin unlinks two children with a reason, and the family view then holds only the first child's records; the devices, users and quarantine pages; a manager refused every admin page and the access log |
+//! | `manager_pdf` | the panel pack: the family chronology printed to PDF by the browser, read back with `pdftotext`: "Page N of M" on every page, title, children, reason, purpose and who printed it with the timeline on page 1, the table's header repeated, no navigation, forms or link addresses |
 //! | `manager_audit` | an auditor refused a chronology, a record and the find page, but reads the access log, which shows the manager's read with its reason and purpose |
 
 mod fixture;
@@ -32,6 +33,7 @@ mod manager_admin;
 mod manager_audit;
 mod manager_chronology;
 mod manager_login;
+mod manager_pdf;
 mod manager_record;
 mod register;
 mod screens;
@@ -77,6 +79,7 @@ const SCENARIOS: &[Scenario] = scenarios![
     manager_admin::admin_pages_list_devices_users_and_quarantine,
     manager_admin::a_manager_cannot_reach_the_admin_pages,
     manager_audit::an_auditor_cannot_read_a_chronology_but_reads_the_access_log,
+    manager_pdf::the_panel_pack_prints_to_pdf,
 ];
 
 /// libtest's flags that take a value (the value is not a filter).
