@@ -259,13 +259,15 @@ pub enum UserCommand {
         #[arg(long, value_enum)]
         role: Role,
     },
-    /// List users (never their tokens).
+    /// List users: role, when added, whether a web-app password is set,
+    /// revocation (never tokens, passwords or their hashes).
     List {
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a user's API token; it stops working at once.
+    /// Revoke a user: their API token and web-app sessions stop working at
+    /// once, and they cannot sign in.
     Revoke {
         /// Name.
         name: String,

@@ -54,7 +54,7 @@ pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliErro
         UserCommand::Revoke { name, reason } => {
             admin::revoke_user(&store, clock, &name, &reason)?;
             out(format_args!(
-                "revoked user {name}; their API token no longer works\n"
+                "revoked user {name}; their API token and web sessions no longer work\n"
             ))?;
         }
         UserCommand::Rotate { name } => {
