@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let json = Format::Json.render(&Chronology {
             child: child.clone(),
+            details: Default::default(),
             family: false,
             children: vec![child.clone()],
             entries,

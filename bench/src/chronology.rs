@@ -67,6 +67,7 @@ pub fn figure_chronology(
         let t = Instant::now();
         let json = Format::Json.render(&Chronology {
             child: cref.clone(),
+            details: Default::default(),
             family: false,
             children: vec![cref.clone()],
             entries,

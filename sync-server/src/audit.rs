@@ -259,6 +259,7 @@ pub fn pull<S: Store>(
         family: req.family,
         children,
         entries,
+        details: Default::default(),
     })
 }
 

@@ -5,7 +5,7 @@
 //!
 //! - [`decode`]: stored signed bytes to an envelope (the signature was
 //!   verified at ingest; the bytes are as received).
-//! - [`attach`]: fills every entry's [`Entry::detail`] for the formats that
+//! - [`attach`]: fills a chronology's [`Chronology::details`] for the formats that
 //!   show it (JSON `detail`, the CSV's panel columns).
 //! - [`read`]: one record, audited like a pull: the reason is checked, the
 //!   record must be in the reader's view (a grant's child or family, or
@@ -60,15 +60,13 @@ fn chain_ids(e: &Entry) -> impl Iterator<Item = RecordId> + '_ {
     )
 }
 
-/// Sets `e.detail` from `decoded` (the decoded details by id); left
+/// The fields `e` shows, from `decoded` (the decoded fields by id);
 /// `None` when its own record's bytes are missing or do not decode.
-fn fill(e: &mut Entry, decoded: &BTreeMap<RecordId, Detail>) {
+fn fields_of(e: &Entry, decoded: &BTreeMap<RecordId, Detail>) -> Option<Detail> {
     let mut ids = chain_ids(e);
-    let Some(original) = ids.next().and_then(|id| decoded.get(&id)) else {
-        return;
-    };
+    let original = ids.next().and_then(|id| decoded.get(&id))?;
     let corrections: Vec<&Detail> = ids.filter_map(|id| decoded.get(&id)).collect();
-    e.detail = Some(Box::new(effective(original, &corrections)));
+    Some(effective(original, &corrections))
 }
 
 /// The fields of each of `ids` whose stored bytes decode (all should:
@@ -89,10 +87,9 @@ fn decode_all<S: Store + ?Sized>(
     Ok(decoded)
 }
 
-/// Fills every entry's [`Entry::detail`] from the stored bytes: one read
-/// and one decode per record of the view. A record whose bytes do not
-/// decode (none should: each was verified on receipt) keeps `None`, and
-/// is logged.
+/// Fills [`Chronology::details`] from the stored bytes: one read and one
+/// decode per record of the view. A record whose bytes do not decode
+/// (none should: each was verified on receipt) has none, and is logged.
 pub fn attach<S: Store + ?Sized>(store: &S, c: &mut Chronology) -> Result<(), StoreError> {
     let ids: Vec<RecordId> = c.entries.iter().flat_map(chain_ids).collect();
     let decoded = decode_all(store, &ids)?;
@@ -100,12 +97,14 @@ pub fn attach<S: Store + ?Sized>(store: &S, c: &mut Chronology) -> Result<(), St
     Ok(())
 }
 
-/// Fills every entry's [`Entry::detail`] from `decoded`, the fields of
-/// each record by id (what [`attach`] reads; tests give their own).
+/// Fills [`Chronology::details`] from `decoded`, the fields of each
+/// record by id (what [`attach`] reads; tests give their own).
 pub fn fill_all(c: &mut Chronology, decoded: &BTreeMap<RecordId, Detail>) {
-    for e in &mut c.entries {
-        fill(e, decoded);
-    }
+    c.details = c
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.record_id, fields_of(e, decoded)?)))
+        .collect();
 }
 
 /// Whose view a record is read in.
@@ -172,8 +171,11 @@ pub struct RecordView {
     /// The record asked for (it may be a correction: its entry is the
     /// record it corrects).
     pub asked: RecordId,
-    /// Its chronology entry, `detail` filled.
+    /// Its chronology entry.
     pub entry: Entry,
+    /// The fields the entry shows (its latest revision's, or its own);
+    /// `None` if its stored bytes do not decode.
+    pub detail: Option<Detail>,
     /// The entry's own record as stored (the original of a corrected one).
     pub stored: StoredRecord,
     /// Every version's fields: the original first, then each correction.
@@ -224,7 +226,7 @@ pub fn read<S: Store + ?Sized>(
         .iter()
         .position(|e| chain_ids(e).any(|id| id == req.id))
         .ok_or(ReadError::NotInView)?;
-    let mut entry = entries.swap_remove(at);
+    let entry = entries.swap_remove(at);
     let mut disclosed: BTreeSet<ChildRef> = entry.children.iter().cloned().collect();
     if let Some(a) = &entry.amended {
         for v in &a.versions {
@@ -249,7 +251,7 @@ pub fn read<S: Store + ?Sized>(
     let stored = store.record(entry.record_id)?.ok_or(ReadError::NotInView)?;
     let ids: Vec<RecordId> = chain_ids(&entry).collect();
     let decoded = decode_all(store, &ids)?;
-    fill(&mut entry, &decoded);
+    let detail = fields_of(&entry, &decoded);
     let versions = ids
         .iter()
         .map(|id| VersionDetail {
@@ -260,6 +262,7 @@ pub fn read<S: Store + ?Sized>(
     Ok(RecordView {
         asked: req.id,
         entry,
+        detail,
         stored,
         versions,
     })

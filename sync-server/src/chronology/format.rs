@@ -291,8 +291,8 @@ pub fn csv(c: &Chronology) -> String {
 /// `time` and `zone` are local (in `zone`), what a manager reads;
 /// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
 /// and comparing. The last five columns are the panel's
-/// ([`detail::PANEL_COLUMNS`]), from each entry's [`Entry::detail`]
-/// (empty where it was not attached).
+/// ([`detail::PANEL_COLUMNS`]), from each entry's fields in
+/// [`Chronology::details`] (empty where they were not attached).
 pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
     let mut out = csv_writer(
         "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker,hungry,injuries,grades_4_or_5,below_threshold,action\r\n",
@@ -308,8 +308,11 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             ),
             None => Default::default(),
         };
-        let [hungry, injuries, grades, below, action] =
-            e.detail.as_deref().map(detail::panel).unwrap_or_default();
+        let [hungry, injuries, grades, below, action] = c
+            .details
+            .get(&e.record_id)
+            .map(detail::panel)
+            .unwrap_or_default();
         let row = [
             date,
             time,
@@ -398,7 +401,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
                 amendment_reason: e.amended.as_ref().map(|a| a.reason.as_str()),
                 author: &e.author,
                 children: &e.children,
-                detail: e.detail.as_deref().map(detail::Json),
+                detail: c.details.get(&e.record_id).map(detail::Json),
                 device_worker: device_worker(e),
                 flags: flag_list(e),
                 headline: &e.headline,

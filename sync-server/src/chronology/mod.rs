@@ -122,11 +122,6 @@ pub struct Entry {
     pub amended: Option<AmendmentInfo>,
     /// When the server received it.
     pub received_at: Timestamp,
-    /// The record's own fields, as the latest correction leaves them:
-    /// `None` from [`reconcile`] (a pull decodes nothing); filled from
-    /// the stored bytes by [`crate::record::attach`] where a format shows
-    /// them (JSON `detail`, the CSV's panel columns).
-    pub detail: Option<Box<Detail>>,
 }
 
 /// A chronology for one child or their family.
@@ -140,6 +135,12 @@ pub struct Chronology {
     pub children: Vec<ChildRef>,
     /// The entries, in order.
     pub entries: Vec<Entry>,
+    /// Each entry's record's own fields (by the entry's `record_id`), as
+    /// its latest correction leaves them: empty from a pull (which decodes
+    /// nothing); filled from the stored bytes by
+    /// [`crate::record::attach`] where a format shows them (JSON `detail`,
+    /// the CSV's panel columns).
+    pub details: BTreeMap<RecordId, Detail>,
 }
 
 /// An inclusive range of `occurred_at`.
@@ -332,7 +333,6 @@ pub fn reconcile(
             flags: Vec::new(),
             amended: None,
             received_at: r.received_at,
-            detail: None,
         };
         let mut flags = flags_of(r, r.line.detail_flags);
         if pending.contains(&r.line.id) {

@@ -228,7 +228,7 @@ pub fn render(p: &RecordPage<'_>) -> Markup {
                     }
                 }
             }
-            @match e.detail.as_deref() {
+            @match &p.view.detail {
                 Some(d) => (fields::fields(d, "")),
                 None => p { "This record's fields could not be read back from its stored bytes. Tell an administrator." },
             }
@@ -273,7 +273,7 @@ pub fn json(v: &RecordView) -> Value {
         "headline": e.headline,
         "children": e.children,
         "flags": e.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-        "detail": e.detail.as_deref().map(detail::json),
+        "detail": v.detail.as_ref().map(detail::json),
         "provenance": {
             "device": f.line.id.device,
             "seq": f.line.id.seq.0,

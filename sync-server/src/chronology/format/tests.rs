@@ -113,6 +113,7 @@ fn fixture() -> Chronology {
     let view: BTreeSet<_> = family_of(&anna, &links);
     let mut c = Chronology {
         child: anna,
+        details: Default::default(),
         family: true,
         children: view.iter().cloned().collect(),
         entries: reconcile(&records, &view, DateRange::default()),
@@ -209,8 +210,8 @@ fn hostile() -> Chronology {
     // The panel columns' text too (an injury as a store holding records
     // from before capture refused hidden characters would have it).
     let mut injured = false;
-    for e in &mut c.entries {
-        if let Some(hearth_shared::kinds::Detail::DailyPresentation(p)) = e.detail.as_deref_mut() {
+    for d in c.details.values_mut() {
+        if let hearth_shared::kinds::Detail::DailyPresentation(p) = d {
             let mut injuries: Vec<_> = p.injuries.to_vec();
             for i in &mut injuries {
                 i.description = forged.try_into().unwrap();

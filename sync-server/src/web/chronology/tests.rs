@@ -174,10 +174,10 @@ fn hostile_view() -> (Chronology, ReadGrant) {
         flags,
         amended: None,
         received_at: Timestamp(NOW),
-        detail: None,
     };
     let c = Chronology {
         child: anna.clone(),
+        details: Default::default(),
         family: false,
         children: vec![anna.clone()],
         entries: vec![
