@@ -3,7 +3,11 @@
 //! browser tests (`tests/tests/browser/`).
 //!
 //! - One `chromedriver` and one browser session for the whole test binary,
-//!   with a portrait-tablet viewport of [`WIDTH`] x [`HEIGHT`] CSS pixels.
+//!   with a portrait-tablet viewport of [`WIDTH`] x [`HEIGHT`] CSS pixels,
+//!   or the manager's desktop one ([`Viewport::Desktop`], for the web app
+//!   on `hearth-server serve`, whose self-signed certificate the session
+//!   accepts: `acceptInsecureCerts`, harmless for the tablet app's plain
+//!   loopback HTTP).
 //! - Every tap (a click or a field focused to type into) goes through one
 //!   counter, so a test can assert how many taps a task takes.
 //! - [`Browser::check_screen`] runs axe-core (the pinned `axe.min.js` that
@@ -30,6 +34,30 @@ use serde_json::{Value, json};
 pub const WIDTH: u64 = 800;
 /// The viewport's height in CSS pixels.
 pub const HEIGHT: u64 = 1280;
+/// The manager's desktop viewport's width in CSS pixels.
+pub const DESKTOP_WIDTH: u64 = 1280;
+/// The manager's desktop viewport's height in CSS pixels.
+pub const DESKTOP_HEIGHT: u64 = 900;
+
+/// Which screen the pages are shown on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewport {
+    /// A portrait tablet, [`WIDTH`] x [`HEIGHT`]: the tablet app.
+    Tablet,
+    /// A desktop, [`DESKTOP_WIDTH`] x [`DESKTOP_HEIGHT`]: the manager's web app.
+    Desktop,
+}
+
+impl Viewport {
+    /// Its width and height in CSS pixels.
+    pub const fn size(self) -> (u64, u64) {
+        match self {
+            Self::Tablet => (WIDTH, HEIGHT),
+            Self::Desktop => (DESKTOP_WIDTH, DESKTOP_HEIGHT),
+        }
+    }
+}
+
 /// The axe-core version `.ci/run` pins; the injected script must be it.
 pub const AXE_VERSION: &str = "4.14.1";
 
@@ -96,6 +124,7 @@ pub struct Browser {
     axe_js: String,
     taps: u32,
     screenshots: PathBuf,
+    viewport: Viewport,
 }
 
 impl Browser {
@@ -139,6 +168,7 @@ impl Browser {
             axe_js,
             taps: 0,
             screenshots: Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"),
+            viewport: Viewport::Tablet,
         };
         wait_listening(SocketAddr::from(([127, 0, 0, 1], port)));
         let chromium = needs.chromium.expect("checked");
@@ -152,25 +182,40 @@ impl Browser {
         self.client.as_ref().expect("the session is open")
     }
 
-    /// Resizes the window so that the viewport (not the window) is
-    /// [`WIDTH`] x [`HEIGHT`].
+    /// Shows the pages on `viewport` from now on (resizing the window if
+    /// it is not that size already).
+    pub fn use_viewport(&mut self, viewport: Viewport) {
+        if self.viewport != viewport {
+            self.viewport = viewport;
+            self.size_viewport();
+        }
+    }
+
+    /// The viewport the pages are shown on.
+    pub fn viewport(&self) -> Viewport {
+        self.viewport
+    }
+
+    /// Resizes the window so that the viewport (not the window) is the
+    /// size of [`Browser::use_viewport`]'s.
     fn size_viewport(&mut self) {
-        let mut target = (WIDTH as u32, HEIGHT as u32);
-        for _ in 0..3 {
+        let (width, height) = self.viewport.size();
+        let mut target = (width as u32, height as u32);
+        for _ in 0..5 {
             self.rt
                 .block_on(self.client().set_window_size(target.0, target.1))
                 .expect("set the window size");
+            // The page sees the new size a moment after the window has it.
+            std::thread::sleep(Duration::from_millis(100));
             let inner = self.js("return [window.innerWidth, window.innerHeight];", vec![]);
             let (w, h) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
-            if (w, h) == (WIDTH, HEIGHT) {
+            if (w, h) == (width, height) {
                 return;
             }
-            target = (
-                (target.0 as u64 + WIDTH - w) as u32,
-                (target.1 as u64 + HEIGHT - h) as u32,
-            );
+            let adjust = |t: u32, want: u64, got: u64| (t as i64 + want as i64 - got as i64) as u32;
+            target = (adjust(target.0, width, w), adjust(target.1, height, h));
         }
-        panic!("could not size the viewport to {WIDTH}x{HEIGHT}");
+        panic!("could not size the viewport to {width}x{height}");
     }
 
     /// Opens `url`.
@@ -414,7 +459,7 @@ impl Browser {
     }
 
     /// Saves the viewport as `docs/screenshots/<screen>.png`, checking that
-    /// it is [`WIDTH`] x [`HEIGHT`]: scrolled to the top, or to the element
+    /// it is the [`Viewport`]'s size: scrolled to the top, or to the element
     /// `at` matches.
     pub fn screenshot(&mut self, screen: &str, at: Option<&str>) {
         if let Some(css) = at {
@@ -431,14 +476,25 @@ impl Browser {
             .rt
             .block_on(self.client().screenshot())
             .expect("a screenshot");
+        let (width, height) = self.viewport.size();
         assert_eq!(
             png_size(&png),
-            (WIDTH as u32, HEIGHT as u32),
-            "the screenshot of {screen} is not {WIDTH}x{HEIGHT}"
+            (width as u32, height as u32),
+            "the screenshot of {screen} is not {width}x{height}"
         );
         std::fs::create_dir_all(&self.screenshots).expect("docs/screenshots");
         let path = self.screenshots.join(format!("{screen}.png"));
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// The text of a JavaScript dialog (`alert`, `confirm`, `prompt`) open
+    /// on the page, if one is.
+    pub fn open_dialog(&self) -> Option<String> {
+        match self.rt.block_on(self.client().get_alert_text()) {
+            Ok(text) => Some(text),
+            Err(e) if e.is_no_such_alert() => None,
+            Err(e) => panic!("ask for an open dialog on the page: {e}"),
+        }
     }
 
     /// Ends the session and `chromedriver`.
@@ -472,11 +528,18 @@ axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
 "#;
 
 /// A new session on `chromedriver` at `port`: headless Chromium, no
-/// sandbox (CI runs as root), no first-run noise.
+/// sandbox (CI runs as root), no first-run noise, and the test servers'
+/// self-signed certificates accepted (each test's `hearth-server` makes its
+/// own; pinning it is the agent's job, not the browser's).
 async fn connect(port: u16, chromium: &Path) -> Client {
     let caps = json!({
         "browserName": "chrome",
         "pageLoadStrategy": "normal",
+        "acceptInsecureCerts": true,
+        // A dialog a page opens (an injected `alert`, say) stays open for
+        // the test to find (`Browser::open_dialog`) instead of being
+        // dismissed unseen.
+        "unhandledPromptBehavior": "ignore",
         "goog:chromeOptions": {
             "binary": chromium,
             "args": [

@@ -18,6 +18,8 @@
 //! - [`browser`]: [`browser::Browser`], headless Chromium over WebDriver
 //!   with axe-core checks, screenshots and a tap counter, and [`app`]:
 //!   [`app::App`], a running `hearth-agent app` (the browser tests);
+//!   [`manager`]: [`manager::Site`], the manager's web app on a real
+//!   `hearth-server serve` holding three agencies' records of one family;
 //!   [`pdf`]: a printed page's text, page by page (`pdftotext`).
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
@@ -30,6 +32,7 @@ pub mod app;
 pub mod bins;
 pub mod browser;
 pub mod http;
+pub mod manager;
 pub mod pdf;
 pub mod proxy;
 pub mod rng;

@@ -56,6 +56,24 @@ impl Server {
         server
     }
 
+    /// A server on a private copy of the data directory `template` (a
+    /// seeded one, say; copied whole, keys and certificate included, so
+    /// each copy is the same server), started on a new loopback port.
+    pub fn start_copy_of(template: &Path) -> Self {
+        let dir = private_tempdir();
+        copy_dir(template, dir.path());
+        let mut server = Self {
+            data: dir.path().to_path_buf(),
+            process: None,
+            addr: None,
+            fingerprint: None,
+            extra_args: Vec::new(),
+            _dir: Some(dir),
+        };
+        server.restart();
+        server
+    }
+
     /// The data directory.
     pub fn data(&self) -> &Path {
         &self.data
@@ -153,6 +171,35 @@ impl Server {
             .expect("run hearth-server")
     }
 
+    /// Like [`Server::admin_ok`], with `input` on the command's stdin (a
+    /// new password for `user passwd`, say).
+    pub fn admin_with_input(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(bins::path("hearth-server"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run hearth-server");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .expect("write the command's stdin");
+        let out = child.wait_with_output().expect("wait for hearth-server");
+        assert!(
+            out.status.success(),
+            "hearth-server {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// Like [`Server::admin`], but the command must succeed; returns stdout.
     pub fn admin_ok(&self, args: &[&str]) -> String {
         let out = self.admin(args);
@@ -202,6 +249,24 @@ pub fn private_tempdir() -> tempfile::TempDir {
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .expect("a temporary directory")
+}
+
+/// Copies the directory `from` into `to` (which exists), recursively,
+/// keeping each file's permissions.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the template directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            std::fs::create_dir(&target).expect("create a directory");
+            std::fs::set_permissions(&target, entry.metadata().unwrap().permissions())
+                .expect("copy a directory's permissions");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+        }
+    }
 }
 
 /// The token a command printed: the last word of its output.

@@ -1,6 +1,8 @@
-//! Browser tests of the tablet app (`hearth-agent app`, issue 14): a real
-//! headless Chromium driven over WebDriver, each screen checked with
-//! axe-core and screenshotted to `docs/screenshots/`.
+//! Browser tests of the tablet app (`hearth-agent app`, issue 14) and of
+//! the manager's web app (`hearth-server serve`, issue 15): a real headless
+//! Chromium driven over WebDriver, each screen checked with axe-core and
+//! screenshotted to `docs/screenshots/`. The tablet's scenarios run on a
+//! portrait-tablet viewport, the manager's (`manager*`) on a desktop one.
 //!
 //! One browser session serves every scenario, so this binary has its own
 //! runner (`harness = false`): it starts the browser once, runs the
@@ -16,10 +18,23 @@
 //! | `forms` | a home visit with two children and a grade-4 observation, captured only on Confirm, delivered by background sync to the real server's chronology; every field error at once, in the summary and beside its field; an injury through the body map; a voice record finished from a draft that survived kill -9 of the agent; an amendment from the record's page, starting from the original |
 //! | `register` | 12 children, 2 exceptions, within 12 + 2 x 5 taps (the count is printed) |
 //! | `screens` | first run in the browser (set up, mismatched passphrases refused, enrol with a real server's token and fingerprint); unlock (a wrong passphrase shows an error and stays locked); the home screen |
+//! | `manager_login` | the manager's sign-in: a page without a session sends the browser to sign in; a wrong password refused with the error summary; the right one lands on Find a child; sign-out ends the session |
+//! | `manager_chronology` | a reason under 10 characters refused (the error summary visible and focused, nothing of the child shown); a family chronology from three agencies' enrolled tablets (every record, in order, per-agency and per-kind counts, flags in words with an explanation); agency, kind, date and flag filters change the rows and are kept in the URL (a shared link shows the same view) |
+//! | `manager_record` | the record behind a line: the child's words verbatim, an injury with its region and both explanations, care grades, "Signature verified on receipt"; the timeline (one mark per record, each linking to it with the grant; a lane per agency; labelled and described) opens a meeting's record with its absent agency and decisions; `<script>` and `"><img onerror>` in a headline shown as text, no dialog, no element made |
+//! | `manager_admin` | an admin unlinks two children with a reason, and the family view then holds only the first child's records; the devices, users and quarantine pages; a manager refused every admin page and the access log |
+//! | `manager_pdf` | the panel pack: the family chronology printed to PDF by the browser, read back with `pdftotext`: "Page N of M" on every page, title, children, reason, purpose and who printed it with the timeline on page 1, the table's header repeated, no navigation, forms or link addresses |
+//! | `manager_audit` | an auditor refused a chronology, a record and the find page, but reads the access log, which shows the manager's read with its reason and purpose |
 
 mod fixture;
 mod forms;
 mod harness;
+mod manager;
+mod manager_admin;
+mod manager_audit;
+mod manager_chronology;
+mod manager_login;
+mod manager_pdf;
+mod manager_record;
 mod register;
 mod screens;
 mod security;
@@ -27,7 +42,7 @@ mod security;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
-use hearth_e2e::browser::Browser;
+use hearth_e2e::browser::{Browser, Viewport};
 
 /// A scenario: its name and its body, given the shared browser.
 type Scenario = (&'static str, fn(&mut Browser));
@@ -53,6 +68,18 @@ const SCENARIOS: &[Scenario] = scenarios![
     forms::voice_record_from_a_draft_that_survived_kill_9,
     forms::amendment_from_the_record_page,
     register::twelve_children_two_exceptions_within_the_tap_bound,
+    manager_login::sign_in_wrong_then_right_then_out,
+    manager_chronology::a_short_reason_is_refused_and_nothing_is_shown,
+    manager_chronology::a_family_chronology_holds_three_agencies_with_counts,
+    manager_chronology::filters_change_the_rows_and_stay_in_the_url,
+    manager_record::record_detail_shows_the_childs_words_and_an_injury,
+    manager_record::a_timeline_mark_opens_its_record,
+    manager_record::html_in_a_headline_is_shown_as_text,
+    manager_admin::an_admin_unlinks_a_family,
+    manager_admin::admin_pages_list_devices_users_and_quarantine,
+    manager_admin::a_manager_cannot_reach_the_admin_pages,
+    manager_audit::an_auditor_cannot_read_a_chronology_but_reads_the_access_log,
+    manager_pdf::the_panel_pack_prints_to_pdf,
 ];
 
 /// libtest's flags that take a value (the value is not a filter).
@@ -104,7 +131,16 @@ fn main() {
     for (name, body) in selected {
         let began = Instant::now();
         browser.reset_taps();
-        let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut browser)));
+        // The manager's web app on a desktop, the tablet app on a tablet.
+        let viewport = if name.starts_with("manager") {
+            Viewport::Desktop
+        } else {
+            Viewport::Tablet
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            browser.use_viewport(viewport);
+            body(&mut browser)
+        }));
         let secs = began.elapsed().as_secs_f32();
         match outcome {
             Ok(()) => {

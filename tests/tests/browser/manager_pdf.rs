@@ -52,11 +52,21 @@ pub fn the_panel_pack_prints_to_pdf(browser: &mut Browser) {
         assert!(first.contains(&said), "page 1 lacks {said:?}: {first}");
     }
     // Both children, in the chronology's order (by reference).
-    let (one, two) = if CHILD_A < CHILD_B { (CHILD_A, CHILD_B) } else { (CHILD_B, CHILD_A) };
+    let (one, two) = if CHILD_A < CHILD_B {
+        (CHILD_A, CHILD_B)
+    } else {
+        (CHILD_B, CHILD_A)
+    };
     let children = format!("Children {one}, {two}");
-    assert!(first.contains(&children), "page 1 lacks {children:?}: {first}");
+    assert!(
+        first.contains(&children),
+        "page 1 lacks {children:?}: {first}"
+    );
     for agency in [HV, NURSERY, CSC] {
-        assert!(first.contains(agency), "page 1 lacks the {agency} lane: {first}");
+        assert!(
+            first.contains(agency),
+            "page 1 lacks the {agency} lane: {first}"
+        );
     }
 
     // Every page the table continues onto repeats its header row.
@@ -69,7 +79,10 @@ pub fn the_panel_pack_prints_to_pdf(browser: &mut Browser) {
             );
         }
     }
-    assert!(all.contains("third hunger report"), "the concern's row: {all}");
+    assert!(
+        all.contains("third hunger report"),
+        "the concern's row: {all}"
+    );
 
     // Paper has no navigation, forms, buttons or link addresses.
     for absent in [
