@@ -183,18 +183,27 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),
         )
+        // Both answer without reading a body the client may still be
+        // sending, so they close the connection rather than leave the
+        // client writing into one the server will not read.
         .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::NotFound,
-                "no such endpoint; see docs/api.md",
+            (
+                [(header::CONNECTION, "close")],
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotFound,
+                    "no such endpoint; see docs/api.md",
+                ),
             )
         })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::MethodNotAllowed,
-                "this endpoint does not take that method; see docs/api.md",
+            (
+                [(header::CONNECTION, "close")],
+                ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    ErrorCode::MethodNotAllowed,
+                    "this endpoint does not take that method; see docs/api.md",
+                ),
             )
         })
         .layer(DefaultBodyLimit::max(body_limit))
