@@ -84,7 +84,7 @@ echo
 
 say "6. The manager's web app, on the same HTTPS port"
 password="demo-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')"
-"$server" --data "$work/server" user add demo.manager --role manager >/dev/null
+"$server" --data "$work/server" user add demo.manager --role manager >/dev/null 2>&1
 printf '%s\n' "$password" | "$server" --data "$work/server" user passwd demo.manager >/dev/null
 echo "   Open $url/ in a browser. The certificate is self-signed: check that its"
 echo "   SHA-256 fingerprint is $pin, then accept it."
