@@ -327,13 +327,22 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Taps the element `css` matches (counted).
+    /// Taps the element `css` matches (counted). A page still being
+    /// replaced (a link or submit just tapped) can hand back an element
+    /// that goes stale before the click lands: find it again, for up to
+    /// [`WAIT`], as [`Browser::text`] does.
     pub fn tap(&mut self, css: &str) {
-        let element = self.find(css);
         self.taps += 1;
-        self.rt
-            .block_on(element.click())
-            .unwrap_or_else(|e| panic!("tap {css:?} on {}: {e}", self.url()));
+        let start = Instant::now();
+        loop {
+            match self.rt.block_on(self.find(css).click()) {
+                Ok(_) => return,
+                Err(e) if e.to_string().contains("stale element") && start.elapsed() < WAIT => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("tap {css:?} on {}: {e}", self.url()),
+            }
+        }
     }
 
     /// Taps the button, link, label or summary whose text contains `text`
