@@ -36,6 +36,9 @@
 //! And what the agent and the server share beside the records:
 //! [`fingerprint`] (the server certificate's `sha256:` pin), [`hex`],
 //! `private_file` (feature `std`: owner-only files written whole),
+//! `assets` (feature `alloc`: static files under content-hashed names, for
+//! the tablet app and the manager's web app), `url` (feature `alloc`:
+//! percent-encoding what a page puts into a link),
 //! [`words!`] (the one way an enum becomes a word and back), `clock`
 //! (feature `std`: the `Clock` trait, the system and fixed clocks),
 //! and the leaf helpers [`thousands`] and `serde_str`.
@@ -62,6 +65,8 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[cfg(feature = "alloc")]
+pub mod assets;
 pub mod bounded;
 pub mod chain;
 pub mod child;
@@ -87,6 +92,8 @@ mod serde_str;
 pub mod signed;
 pub mod thousands;
 pub mod time;
+#[cfg(feature = "alloc")]
+pub mod url;
 pub mod validate;
 pub mod words;
 

@@ -158,7 +158,7 @@ fn children_list(children: &[ChildSummary]) -> Markup {
                 tbody {
                     @for c in children {
                         tr {
-                            td { a href={ "/records?child=" (encode(&c.child)) } { (c.child) } }
+                            td { a href={ "/records?child=" (hearth_shared::url::encode(&c.child, b"")) } { (c.child) } }
                             td { (c.records) }
                             td { (localtime::date_time(c.latest)) }
                         }
@@ -167,19 +167,6 @@ fn children_list(children: &[ChildSummary]) -> Markup {
             }
         }
     }
-}
-
-/// Percent-encodes a query value (child references hold `:`).
-pub(crate) fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `GET /`.

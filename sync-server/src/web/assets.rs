@@ -5,15 +5,16 @@
 //! `app.css` is the tablet app's own (`agent/assets/app.css`): one design
 //! system, after the GOV.UK / NHS.UK patterns, for both. `web.css` adds
 //! what only the manager's pages need (wide tables, the timeline, the
-//! print stylesheet of the panel pack). Nothing is fetched from anywhere
-//! else.
+//! print stylesheet of the panel pack). Names and answers are
+//! [`hearth_shared::assets`]'s, as the tablet app's. Nothing is fetched
+//! from anywhere else.
 
 use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use hearth_shared::assets::{self, Asset};
 
 /// The design system's style sheet, shared with the tablet app.
 pub const CSS: &str = include_str!("../../../agent/assets/app.css");
@@ -29,74 +30,31 @@ pub const PRINT_CSS: &str = include_str!("../../assets/print.css");
 /// The progressive-enhancement script: every page works without it.
 pub const JS: &str = include_str!("../../assets/web.js");
 
-/// How long a browser may keep a hashed asset: a year, never revalidated.
-const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
-
-struct Asset {
-    name: String,
-    content_type: &'static str,
-    body: &'static str,
-}
-
-fn hashed(stem: &str, ext: &str, body: &'static str, content_type: &'static str) -> Asset {
-    let digest = Sha256::digest(body.as_bytes());
-    Asset {
-        name: format!("{stem}.{}.{ext}", hex::encode(&digest[..6])),
-        content_type,
-        body,
-    }
-}
-
-const CSS_TYPE: &str = "text/css; charset=utf-8";
-
 static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
     [
-        hashed("app", "css", CSS, CSS_TYPE),
-        hashed("web", "css", WEB_CSS, CSS_TYPE),
-        hashed("web", "js", JS, "text/javascript; charset=utf-8"),
-        hashed("admin", "css", ADMIN_CSS, CSS_TYPE),
-        hashed("timeline", "css", TIMELINE_CSS, CSS_TYPE),
-        hashed("print", "css", PRINT_CSS, CSS_TYPE),
+        Asset::hashed("app", "css", CSS, assets::CSS),
+        Asset::hashed("web", "css", WEB_CSS, assets::CSS),
+        Asset::hashed("web", "js", JS, assets::JS),
+        Asset::hashed("admin", "css", ADMIN_CSS, assets::CSS),
+        Asset::hashed("timeline", "css", TIMELINE_CSS, assets::CSS),
+        Asset::hashed("print", "css", PRINT_CSS, assets::CSS),
     ]
 });
 
 /// Every style sheet's URL, in the order a page links them.
 pub fn css_urls() -> [String; 5] {
-    [0, 1, 3, 4, 5].map(|i| format!("/static/{}", ASSETS[i].name))
-}
-
-/// The shared style sheet's URL.
-pub fn css_url() -> String {
-    format!("/static/{}", ASSETS[0].name)
-}
-
-/// The web app's own style sheet's URL.
-pub fn web_css_url() -> String {
-    format!("/static/{}", ASSETS[1].name)
+    [0, 1, 3, 4, 5].map(|i| ASSETS[i].url())
 }
 
 /// The script's URL.
 pub fn js_url() -> String {
-    format!("/static/{}", ASSETS[2].name)
+    ASSETS[2].url()
 }
 
 /// `GET /static/{file}`: the asset whose hashed name is `file`, else 404.
 pub async fn serve(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == file) {
-        Some(asset) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(asset.content_type),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(CACHE_FOREVER),
-                ),
-            ],
-            asset.body,
-        )
-            .into_response(),
+    match assets::answer(ASSETS.as_slice(), &file) {
+        Some(found) => found.into_response(),
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
     }
 }
@@ -107,9 +65,11 @@ mod tests {
 
     #[test]
     fn urls_carry_the_content_hash() {
+        use sha2::{Digest, Sha256};
         let digest = hex::encode(&Sha256::digest(WEB_CSS.as_bytes())[..6]);
-        assert_eq!(web_css_url(), format!("/static/web.{digest}.css"));
-        assert_ne!(css_url(), web_css_url());
+        let [app, web, ..] = css_urls();
+        assert_eq!(web, format!("/static/web.{digest}.css"));
+        assert_ne!(app, web);
         assert!(js_url().ends_with(".js"));
     }
 }

@@ -62,15 +62,7 @@ pub fn parse_child(input: &str) -> Result<ChildRef, String> {
 /// `s` as one path segment: every byte but unreserved characters and `:`
 /// percent-encoded (a local reference may hold `/`, `?` or `#`).
 pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    hearth_shared::url::encode(s, b":")
 }
 
 /// Runs store work on a blocking thread; a store failure is a 500 page.

@@ -149,23 +149,9 @@ impl Refusal {
 /// `/login`, with `next` when there is somewhere to come back to.
 fn login_url(next: Option<&str>) -> String {
     match next {
-        Some(n) if n != "/" => format!("/login?next={}", percent_encode(n)),
+        Some(n) if n != "/" => format!("/login?next={}", hearth_shared::url::encode(n, b"/")),
         _ => "/login".to_string(),
     }
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-fn percent_encode(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// Who the guard found.

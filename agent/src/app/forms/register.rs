@@ -149,13 +149,9 @@ fn row_id(child: &str) -> String {
     super::answers::field_id(child).replacen("f-", "child-", 1)
 }
 
+/// `s` as a query value.
 fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    hearth_shared::url::encode(s, b"")
 }
 
 /// `GET /register`.

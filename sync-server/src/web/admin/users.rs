@@ -24,8 +24,8 @@ use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 
 use super::{
-    Answer, Problem, ReasonForm, admin_page, answer, confirmation, path_segment, problem_for,
-    reason_field, refusal_message, status_of, text_field,
+    Answer, Problem, ReasonForm, admin_page, answer, confirmation, problem_for, reason_field,
+    refusal_message, status_of, text_field,
 };
 use crate::admin;
 use crate::backend::Backend;
@@ -331,7 +331,7 @@ fn row(
     outcome: &Outcome,
 ) -> Markup {
     let name = &u.user.name;
-    let base = format!("/admin/users/{}", path_segment(name));
+    let base = format!("/admin/users/{}", crate::web::find::path_segment(name));
     html! {
         tr {
             td { (name) @if *name == viewer.name { " (you)" } }
