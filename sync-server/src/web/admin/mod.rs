@@ -171,30 +171,16 @@ pub fn problem_for<'a>(problems: &'a [Problem], id: &str) -> Option<&'a str> {
         .map(|(_, m)| m.as_str())
 }
 
-/// A reason field (a textarea named `reason`, with id `id`), with its
-/// error if `problems` has one for it.
-pub fn reason_field(id: &str, label: &str, value: &str, problems: &[Problem]) -> Markup {
-    let error = problem_for(problems, id);
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described = match error {
-        Some(_) => format!("{hint_id} {error_id}"),
-        None => hint_id.clone(),
-    };
-    html! {
-        div class={ "form-group" @if error.is_some() { " form-group--error" } } {
-            label class="label" for=(id) { (label) }
-            p class="hint" id=(hint_id) { "At least 10 characters that say why. It is kept with the change." }
-            @if let Some(error) = error {
-                p class="error-message" id=(error_id) { span class="visually-hidden" { "Error: " } (error) }
-            }
-            textarea class="textarea" id=(id) name="reason" rows="2" aria-describedby=(described) { (value) }
-        }
-    }
-}
-
-/// A one-line text field named and identified `id`, with its error.
-pub fn text_field(id: &str, label: &str, hint: &str, value: &str, problems: &[Problem]) -> Markup {
+/// A form group for the field `id`: its label, hint and error (if
+/// `problems` has one for it), around the control `control` draws, which
+/// is given the `aria-describedby` value and whether there is an error.
+fn field_group(
+    id: &str,
+    label: &str,
+    hint: &str,
+    problems: &[Problem],
+    control: impl FnOnce(&str, bool) -> Markup,
+) -> Markup {
     let error = problem_for(problems, id);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
@@ -209,25 +195,30 @@ pub fn text_field(id: &str, label: &str, hint: &str, value: &str, problems: &[Pr
             @if let Some(error) = error {
                 p class="error-message" id=(error_id) { span class="visually-hidden" { "Error: " } (error) }
             }
-            input class={ "input" @if error.is_some() { " input--error" } } id=(id) name=(id) type="text"
-                value=(value) autocomplete="off" spellcheck="false" aria-describedby=(described);
+            (control(&described, error.is_some()))
         }
     }
 }
 
-/// `s` as one URL path segment: every byte but the unreserved ones
-/// (RFC 3986) percent-encoded, so a user name with a space or a slash
-/// stays one segment.
-pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// A reason field (a textarea named `reason`, with id `id`), with its
+/// error if `problems` has one for it.
+pub fn reason_field(id: &str, label: &str, value: &str, problems: &[Problem]) -> Markup {
+    let hint = "At least 10 characters that say why. It is kept with the change.";
+    field_group(id, label, hint, problems, |described, _| {
+        html! {
+            textarea class="textarea" id=(id) name="reason" rows="2" aria-describedby=(described) { (value) }
         }
-    }
-    out
+    })
+}
+
+/// A one-line text field named and identified `id`, with its error.
+pub fn text_field(id: &str, label: &str, hint: &str, value: &str, problems: &[Problem]) -> Markup {
+    field_group(id, label, hint, problems, |described, error| {
+        html! {
+            input class={ "input" @if error { " input--error" } } id=(id) name=(id) type="text"
+                value=(value) autocomplete="off" spellcheck="false" aria-describedby=(described);
+        }
+    })
 }
 
 /// A time as people read it (`2026-07-01 10:30 BST`), or "never".
