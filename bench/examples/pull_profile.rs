@@ -41,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         let json = Format::Json.render(&Chronology {
             child: child.clone(),
             details: Default::default(),
+            signals: Vec::new(),
             family: false,
             children: vec![child.clone()],
             entries,

@@ -69,6 +69,7 @@ pub fn figure_chronology(
         let mut c = Chronology {
             child: cref.clone(),
             details: Default::default(),
+            signals: Vec::new(),
             family: false,
             children: vec![cref.clone()],
             entries,

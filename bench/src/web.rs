@@ -93,6 +93,7 @@ pub fn figure_page(n: usize, rows: &mut Vec<Row>) {
         children: vec![child.clone(), "nhs:4010232137".parse().expect("valid")],
         entries: all,
         details: Default::default(),
+        signals: Vec::new(),
     };
     let viewer = Viewer {
         name: "manager.ross".into(),

@@ -21,6 +21,7 @@ use hearth_shared::{ChildRef, Timestamp};
 use crate::chronology::{Chronology, DateRange, disclosed, family_of, reconcile};
 use crate::clock::Clock;
 use crate::localtime::Zone;
+use crate::signals;
 use crate::store::{Access, Purpose, Store, StoreError, Via};
 
 /// The fewest visible characters a stated reason may have.
@@ -224,10 +225,12 @@ pub fn date_range(
     day_range(zone, from, to, ["from", "to"])
 }
 
-/// Reads a chronology, audited.
+/// Reads a chronology, audited, with the practice signals of the
+/// children in view (over their whole history, whatever the range).
 pub fn pull<S: Store>(
     store: &S,
     clock: &dyn Clock,
+    rules: &signals::Config,
     req: &PullRequest,
 ) -> Result<Chronology, PullError> {
     let reason = check_reason(&req.reason)?;
@@ -254,13 +257,88 @@ pub fn pull<S: Store>(
         children: logged,
     })?;
     tracing::info!(who = %req.who, via = req.via.as_str(), family = req.family, entries = entries.len(), "chronology read");
+    let signals = signals::refresh::current(store, rules, &children, clock.now())?;
     Ok(Chronology {
         child: req.child.clone(),
         family: req.family,
         children,
         entries,
         details: Default::default(),
+        signals,
     })
+}
+
+/// The caseload view: every child with an open signal, newest evidence
+/// first. Audited as one read (child `None`) naming every child it
+/// discloses, written before it is returned.
+///
+/// TODO(issue 16, store branch).
+pub fn caseload<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    rules: &signals::Config,
+    who: &str,
+    reason: &str,
+    purpose: Option<Purpose>,
+    via: Via,
+) -> Result<Vec<signals::refresh::CaseloadRow>, PullError> {
+    let _ = (store, clock, rules, who, reason, purpose, via);
+    todo!("issue 16 store branch")
+}
+
+/// What a manager asks to acknowledge.
+#[derive(Debug, Clone)]
+pub struct AckRequest {
+    /// The child.
+    pub child: ChildRef,
+    /// The rule.
+    pub rule: signals::Rule,
+    /// What they note: a reason's rules (one visible line, at least
+    /// [`MIN_REASON_CHARS`] characters).
+    pub note: String,
+    /// Who.
+    pub who: String,
+    /// Through what.
+    pub via: Via,
+}
+
+/// Why an acknowledgement was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AckError {
+    /// The note is missing or not acceptable.
+    #[error("the note {0}")]
+    Note(BadReason),
+    /// The acknowledger's name is blank or holds hidden characters.
+    #[error(transparent)]
+    BadReader(#[from] BadReader),
+    /// The child has no current signal of that rule to acknowledge.
+    #[error(
+        "{child} has no current {rule} signal to acknowledge; list the child's signals with `signals --child {child} --reason …`"
+    )]
+    NoSuchSignal {
+        /// The child.
+        child: ChildRef,
+        /// The rule.
+        rule: signals::Rule,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records a manager's acknowledgement of the child's current signal of
+/// that rule (covering its evidence as it stands), audited; returns it.
+///
+/// TODO(issue 16, store branch).
+pub fn acknowledge<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    rules: &signals::Config,
+    req: &AckRequest,
+) -> Result<signals::Acknowledgement, AckError> {
+    let _ = (store, clock, rules, req);
+    todo!("issue 16 store branch")
 }
 
 #[cfg(test)]

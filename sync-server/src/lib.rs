@@ -33,6 +33,9 @@
 //! - [`localtime`]: times as people read them, in an IANA zone.
 //! - [`whoami`]: the operating-system user running a CLI command.
 //! - [`audit`]: the audited pull: no reason, no read; every read logged.
+//! - [`signals`]: practice signals: rules across a family's records,
+//!   each with its evidence, kept current at ingest and acknowledged by
+//!   managers.
 //! - [`record`]: the record behind a line: stored bytes decoded, the
 //!   fields a correction leaves, and the audited read of one record.
 //! - [`admin`]: administration commands over a store.
@@ -58,6 +61,7 @@ pub mod links;
 pub mod localtime;
 pub mod receipt;
 pub mod record;
+pub mod signals;
 pub mod store;
 pub mod tls;
 pub mod web;

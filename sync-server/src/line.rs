@@ -16,6 +16,9 @@
 //! depend on each other.
 
 use hearth_shared::kinds::Detail;
+use hearth_shared::kinds::daily_presentation::Attendance;
+use hearth_shared::kinds::developmental_review::DevOutcome;
+use hearth_shared::kinds::home_visit::{ChildSeen, VisitAccess};
 use hearth_shared::kinds::meeting::Minutes;
 use hearth_shared::{ChildRef, Envelope, RecordId, RecordKind, Timestamp};
 
@@ -49,6 +52,27 @@ hearth_shared::words! {
         /// An amendment whose original the server has not received: held
         /// pending, applied once the original arrives.
         CorrectsUnknownRecord => "corrects_unknown_record",
+        /// A daily presentation: the child arrived hungry.
+        Hungry => "hungry",
+        /// A daily presentation: a hygiene concern.
+        HygieneConcern => "hygiene_concern",
+        /// A daily presentation: a clothing concern.
+        ClothingConcern => "clothing_concern",
+        /// A daily presentation: a nappy concern.
+        NappyConcern => "nappy_concern",
+        /// A daily presentation: absent with no explanation.
+        AbsentUnexplained => "absent_unexplained",
+        /// A daily presentation recorded an injury (its body regions are in
+        /// the record's detail).
+        Injury => "injury",
+        /// A home-visit observation or a neglect-summary area graded 4 or 5.
+        Grade4Or5 => "grade_4_or_5",
+        /// A developmental review with a domain below the threshold.
+        BelowThreshold => "below_threshold",
+        /// A home visit at which the child was not seen.
+        ChildNotSeen => "child_not_seen",
+        /// A home visit at which the worker could not get in.
+        NoAccess => "no_access",
     }
 }
 
@@ -66,6 +90,16 @@ impl Flag {
             Self::FutureDated => FlagSet::FUTURE_DATED,
             Self::EnteredInError => FlagSet::ENTERED_IN_ERROR,
             Self::CorrectsUnknownRecord => FlagSet::CORRECTS_UNKNOWN_RECORD,
+            Self::Hungry => FlagSet::HUNGRY,
+            Self::HygieneConcern => FlagSet::HYGIENE_CONCERN,
+            Self::ClothingConcern => FlagSet::CLOTHING_CONCERN,
+            Self::NappyConcern => FlagSet::NAPPY_CONCERN,
+            Self::AbsentUnexplained => FlagSet::ABSENT_UNEXPLAINED,
+            Self::Injury => FlagSet::INJURY,
+            Self::Grade4Or5 => FlagSet::GRADE_4_OR_5,
+            Self::BelowThreshold => FlagSet::BELOW_THRESHOLD,
+            Self::ChildNotSeen => FlagSet::CHILD_NOT_SEEN,
+            Self::NoAccess => FlagSet::NO_ACCESS,
         }
     }
 }
@@ -75,7 +109,7 @@ bitflags::bitflags! {
     /// bit `n` is the `n`th variant of [`Flag`]. The bit values are an
     /// on-disk format: never renumber them.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-    pub struct FlagSet: u16 {
+    pub struct FlagSet: u32 {
         /// [`Flag::LateEntry`].
         const LATE_ENTRY = 1 << 0;
         /// [`Flag::NoAction`].
@@ -96,6 +130,26 @@ bitflags::bitflags! {
         const ENTERED_IN_ERROR = 1 << 8;
         /// [`Flag::CorrectsUnknownRecord`].
         const CORRECTS_UNKNOWN_RECORD = 1 << 9;
+        /// [`Flag::Hungry`].
+        const HUNGRY = 1 << 10;
+        /// [`Flag::HygieneConcern`].
+        const HYGIENE_CONCERN = 1 << 11;
+        /// [`Flag::ClothingConcern`].
+        const CLOTHING_CONCERN = 1 << 12;
+        /// [`Flag::NappyConcern`].
+        const NAPPY_CONCERN = 1 << 13;
+        /// [`Flag::AbsentUnexplained`].
+        const ABSENT_UNEXPLAINED = 1 << 14;
+        /// [`Flag::Injury`].
+        const INJURY = 1 << 15;
+        /// [`Flag::Grade4Or5`].
+        const GRADE_4_OR_5 = 1 << 16;
+        /// [`Flag::BelowThreshold`].
+        const BELOW_THRESHOLD = 1 << 17;
+        /// [`Flag::ChildNotSeen`].
+        const CHILD_NOT_SEEN = 1 << 18;
+        /// [`Flag::NoAccess`].
+        const NO_ACCESS = 1 << 19;
     }
 }
 
@@ -122,20 +176,54 @@ impl FlagSet {
 /// on arrival, on other records or on the clock are added by
 /// [`crate::chronology::reconcile`].
 pub fn detail_flags(detail: &Detail) -> FlagSet {
-    let none = FlagSet::default();
-    match detail {
-        Detail::Voice(v) if v.action.trim().is_empty() => none.with(Flag::NoAction),
-        Detail::Meeting(m) if m.minutes == Minutes::NotRecorded => {
-            none.with(Flag::MinutesNotRecorded)
+    let mut f = FlagSet::default();
+    let mut raise = |flag: Flag, when: bool| {
+        if when {
+            f = f.with(flag);
         }
-        Detail::DevelopmentalReview(d) if d.was_not_brought => none.with(Flag::WasNotBrought),
-        Detail::Escalation(e) if !e.resolved => none.with(Flag::Unresolved),
+    };
+    match detail {
+        Detail::Voice(v) => raise(Flag::NoAction, v.action.trim().is_empty()),
+        Detail::Meeting(m) => raise(Flag::MinutesNotRecorded, m.minutes == Minutes::NotRecorded),
+        Detail::DevelopmentalReview(d) => {
+            raise(Flag::WasNotBrought, d.was_not_brought);
+            raise(
+                Flag::BelowThreshold,
+                d.outcomes
+                    .iter()
+                    .any(|o| o.outcome == DevOutcome::BelowThreshold),
+            );
+        }
+        Detail::Escalation(e) => raise(Flag::Unresolved, !e.resolved),
+        Detail::DailyPresentation(p) => {
+            raise(Flag::Hungry, p.hungry);
+            raise(Flag::HygieneConcern, p.hygiene_concern);
+            raise(Flag::ClothingConcern, p.clothing_concern);
+            raise(Flag::NappyConcern, p.nappy_concern);
+            raise(
+                Flag::AbsentUnexplained,
+                p.attendance == Attendance::AbsentUnexplained,
+            );
+            raise(Flag::Injury, !p.injuries.is_empty());
+        }
+        Detail::HomeVisit(v) => {
+            raise(
+                Flag::Grade4Or5,
+                v.observations.iter().any(|o| o.grade.0 >= 4),
+            );
+            raise(Flag::ChildNotSeen, v.child_seen == ChildSeen::NotSeen);
+            raise(Flag::NoAccess, v.access == VisitAccess::NoAccess);
+        }
+        Detail::NeglectSummary(n) => {
+            raise(Flag::Grade4Or5, n.grades.iter().any(|g| g.grade.0 >= 4))
+        }
         Detail::Revision(r) => match r.revised.detail() {
-            Some(d) => detail_flags(&d),
-            None => none.with(Flag::EnteredInError),
+            Some(d) => return detail_flags(&d),
+            None => return FlagSet::default().with(Flag::EnteredInError),
         },
-        _ => none,
+        Detail::Concern(_) | Detail::Amendment(_) => {}
     }
+    f
 }
 
 /// What a chronology line shows of a record: worked out from the verified
@@ -243,8 +331,8 @@ mod tests {
         for (n, f) in Flag::ALL.iter().copied().enumerate() {
             assert_eq!(f.set().bits(), 1 << n, "{f:?}");
         }
-        assert_eq!(FlagSet::all().bits(), 0b11_1111_1111);
-        assert_eq!(FlagSet::from_bits(1 << 10), None);
+        assert_eq!(FlagSet::all().bits(), (1 << 20) - 1);
+        assert_eq!(FlagSet::from_bits(1 << 20), None);
         let s = FlagSet::default()
             .with(Flag::NoAction)
             .with(Flag::EnteredInError);
@@ -273,6 +361,16 @@ mod tests {
                 "future_dated",
                 "entered_in_error",
                 "corrects_unknown_record",
+                "hungry",
+                "hygiene_concern",
+                "clothing_concern",
+                "nappy_concern",
+                "absent_unexplained",
+                "injury",
+                "grade_4_or_5",
+                "below_threshold",
+                "child_not_seen",
+                "no_access",
             ]
         );
         assert_eq!("disputed".parse::<Flag>(), Ok(Flag::Disputed));

@@ -141,6 +141,11 @@ pub struct Chronology {
     /// [`crate::record::attach`] where a format shows them (JSON `detail`,
     /// the CSV's panel columns).
     pub details: BTreeMap<RecordId, Detail>,
+    /// The practice signals of the children in view, over their whole
+    /// history whatever the date range ([`crate::signals`]): filled by
+    /// [`crate::audit::pull`]; shown above the entries, never hiding or
+    /// reordering one.
+    pub signals: Vec<crate::signals::Signal>,
 }
 
 /// An inclusive range of `occurred_at`.

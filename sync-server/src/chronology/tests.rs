@@ -356,6 +356,7 @@ fn issue_12_a_record_entered_in_error_stays_struck_through_and_links_no_family()
     let table = format::table(&Chronology {
         child: child(ANNA),
         details: Default::default(),
+        signals: Vec::new(),
         family: false,
         children: vec![child(ANNA)],
         entries: e,
@@ -472,6 +473,7 @@ fn issue_12_an_amendment_of_an_amendment_is_the_latest_version_and_keeps_the_cha
     let json = format::json(&Chronology {
         child: child(ANNA),
         details: Default::default(),
+        signals: Vec::new(),
         family: false,
         children: vec![child(ANNA)],
         entries: e,

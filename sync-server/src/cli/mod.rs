@@ -48,6 +48,9 @@ pub enum CliError {
     /// A pull.
     #[error(transparent)]
     Pull(#[from] PullError),
+    /// The practice signals' configuration (`signals.toml`).
+    #[error(transparent)]
+    Signals(#[from] crate::signals::config::ConfigError),
     /// TLS.
     #[error(transparent)]
     Tls(#[from] TlsError),

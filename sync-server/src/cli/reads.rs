@@ -28,7 +28,8 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
         purpose: None,
     };
     let store = S::open(&ctx.data)?;
-    let mut chron = pull(&store, ctx.clock.as_ref(), &req)?;
+    let rules = crate::signals::Config::load(&ctx.data)?;
+    let mut chron = pull(&store, ctx.clock.as_ref(), &rules, &req)?;
     if a.format.shows_detail() {
         record::attach(&store, &mut chron)?;
     }

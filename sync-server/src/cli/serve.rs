@@ -53,6 +53,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let Context { data, zone, clock } = ctx;
     let (app, tls, fingerprint, counters) = {
+        let signals = crate::signals::Config::load(&data)?;
         let mut store = S::open(&data)?;
         let enrolled = !store.devices()?.is_empty();
         let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
@@ -78,6 +79,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
             counters: counters.clone(),
             budget: BodyBudget::new(limits.max_body_bytes_in_flight),
             zone,
+            signals: Arc::new(signals),
         };
         (crate::web::app(state), tls, fingerprint, counters)
     };

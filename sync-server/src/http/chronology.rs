@@ -128,7 +128,7 @@ fn answer<S: Backend>(
     }
     let detail = q.detail;
     let (format, req) = parse_query(q, child, &st.zone, user.name)?;
-    let mut c = pull(store, st.clock.as_ref(), &req)?;
+    let mut c = pull(store, st.clock.as_ref(), &st.signals, &req)?;
     // The CSV's panel columns always; JSON's `detail` when asked for.
     if format == Format::Csv || (format == Format::Json && detail) {
         crate::record::attach(store, &mut c)?;

@@ -82,6 +82,9 @@ pub struct AppState<S: Backend> {
     pub budget: BodyBudget,
     /// The zone of times in table and CSV chronologies (`serve --tz`).
     pub zone: Zone,
+    /// The practice signals' thresholds (`signals.toml` in the data
+    /// directory, read at start).
+    pub signals: Arc<crate::signals::Config>,
 }
 
 // By hand: a derive would ask for `S: Clone`, which the state does not need.
@@ -97,6 +100,7 @@ impl<S: Backend> Clone for AppState<S> {
             counters: self.counters.clone(),
             budget: self.budget.clone(),
             zone: self.zone.clone(),
+            signals: self.signals.clone(),
         }
     }
 }

@@ -78,6 +78,40 @@ pub const fn flag_words(f: Flag) -> (&'static str, &'static str) {
             "Correction waiting",
             "Corrects a record the server has not received yet; applied when it arrives.",
         ),
+        Flag::Hungry => ("Hungry", "The child arrived hungry."),
+        Flag::HygieneConcern => (
+            "Hygiene concern",
+            "The child's hygiene gave concern on arrival.",
+        ),
+        Flag::ClothingConcern => (
+            "Clothing concern",
+            "The child's clothing gave concern (unsuitable, dirty or not enough).",
+        ),
+        Flag::NappyConcern => (
+            "Nappy concern",
+            "The child's nappy gave concern (not changed, or soiled on arrival).",
+        ),
+        Flag::AbsentUnexplained => (
+            "Absent, unexplained",
+            "The child was absent and nobody explained why.",
+        ),
+        Flag::Injury => (
+            "Injury",
+            "An injury was recorded: the record shows where on the body, and both explanations.",
+        ),
+        Flag::Grade4Or5 => (
+            "Grade 4 or 5",
+            "An area of care was graded 4 or 5: serious concern about the care the child receives.",
+        ),
+        Flag::BelowThreshold => (
+            "Below threshold",
+            "A developmental domain was below the threshold: needs further assessment.",
+        ),
+        Flag::ChildNotSeen => (
+            "Child not seen",
+            "The child was not seen at the home visit: the record says why.",
+        ),
+        Flag::NoAccess => ("No access", "The worker could not get into the home."),
     }
 }
 
@@ -520,6 +554,7 @@ fn ask_again(viewer: &Viewer, child: &ChildRef, notice: Option<&'static str>) ->
 fn pull_view<S: Backend>(
     store: &S,
     clock: &dyn crate::clock::Clock,
+    rules: &crate::signals::Config,
     who: &Viewer,
     grant_id: &str,
     child: ChildRef,
@@ -537,7 +572,7 @@ fn pull_view<S: Backend>(
         via: Via::Web,
         purpose: Some(grant.purpose),
     };
-    match pull(store, clock, &req) {
+    match pull(store, clock, rules, &req) {
         Ok(c) => Ok(Ok((grant, c))),
         Err(PullError::Store(e)) => Err(e),
         // The grant's reason passed when it was made; rules that
@@ -589,9 +624,20 @@ async fn chronology<S: Backend>(
     };
     let store = st.reads.clone();
     let clock = st.clock.clone();
+    let rules = st.signals.clone();
     let who = viewer.clone();
-    let pulled =
-        on_store(move || pull_view(&*store, clock.as_ref(), &who, &grant_id, child, range)).await;
+    let pulled = on_store(move || {
+        pull_view(
+            &*store,
+            clock.as_ref(),
+            &rules,
+            &who,
+            &grant_id,
+            child,
+            range,
+        )
+    })
+    .await;
     match pulled {
         Err(page) => page,
         Ok(Err(child)) => ask_again(

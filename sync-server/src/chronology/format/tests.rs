@@ -114,6 +114,7 @@ fn fixture() -> Chronology {
     let mut c = Chronology {
         child: anna,
         details: Default::default(),
+        signals: Vec::new(),
         family: true,
         children: view.iter().cloned().collect(),
         entries: reconcile(&records, &view, DateRange::default()),

@@ -109,7 +109,7 @@ pub(super) struct Columns<'a> {
     pub(super) author: &'a str,
     pub(super) headline: &'a str,
     pub(super) children: String,
-    pub(super) flags: u16,
+    pub(super) flags: u32,
     pub(super) corrects: Option<RecordId>,
     pub(super) reason: Option<&'a str>,
 }
@@ -150,8 +150,8 @@ pub(super) fn read_line(row: &rusqlite::Row<'_>) -> Result<FiledRecord, StoreErr
     };
     let kind: String = row.get(2)?;
     let children = text(7)?;
-    let flags: u16 = row
-        .get::<_, Option<u16>>(8)?
+    let flags: u32 = row
+        .get::<_, Option<u32>>(8)?
         .ok_or(corrupt("a chronology line"))?;
     let amends = match row.get::<_, Option<Vec<u8>>>(9)? {
         None => None,

@@ -356,6 +356,7 @@ mod tests {
             counters: Arc::new(Counters::default()),
             budget: BodyBudget::new(limits.max_body_bytes_in_flight),
             zone: Zone::default(),
+            signals: Default::default(),
         }
     }
 

@@ -178,6 +178,7 @@ fn hostile_view() -> (Chronology, ReadGrant) {
     let c = Chronology {
         child: anna.clone(),
         details: Default::default(),
+        signals: Vec::new(),
         family: false,
         children: vec![anna.clone()],
         entries: vec![

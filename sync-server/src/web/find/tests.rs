@@ -250,6 +250,7 @@ pub(crate) fn harness(v: Viewer) -> Harness {
         counters: Arc::new(Counters::default()),
         budget: BodyBudget::new(1 << 20),
         zone: Zone::default(),
+        signals: Default::default(),
     };
     let routes = Router::new()
         .merge(super::routes::<SqliteStore>())

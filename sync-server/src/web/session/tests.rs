@@ -64,6 +64,7 @@ fn fixture() -> Fixture {
         counters: Arc::new(Counters::default()),
         budget: BodyBudget::new(1 << 20),
         zone: Zone::parse("Europe/London").unwrap(),
+        signals: Default::default(),
     };
     for (name, role, token) in [
         ("dsl", Role::Manager, "dsl-token"),
