@@ -2,6 +2,12 @@
 //! of a case-review chronology; a family table adds CHILDREN), [`csv()`]
 //! (RFC 4180, a header row) and [`json`].
 //!
+//! The practice signals ([`crate::signals`]) of the children in view show
+//! above the lines: the table prints a "Signals" section
+//! ([`signals_table`]) after its title, and the JSON has a top-level
+//! `signals` array ([`signals_json`]), always present. The CSV, one row
+//! per entry, does not carry them.
+//!
 //! Table and CSV show times as people read them: local time in a
 //! [`Zone`] with its abbreviation ("2026-07-01 10:30 BST"; default
 //! Europe/London), all through one function, `date_time`. The CSV also
@@ -25,6 +31,9 @@ use super::{Chronology, Entry};
 use crate::localtime::Zone;
 
 pub mod detail;
+mod signals;
+
+pub use signals::{signals_json, signals_table};
 
 hearth_shared::words! {
     /// An output format: `table`, `csv` or `json` (the words the CLI's
@@ -225,6 +234,9 @@ pub fn table_in(c: &Chronology, zone: &Zone) -> String {
     } else {
         let _ = writeln!(out, "Chronology for {}", Escaped(&child));
     }
+    // The signals sit above the lines and point into them; they never
+    // hide or reorder one.
+    out.push_str(&signals_table(&c.signals, zone));
     let last = head.len() - 1;
     let line = |cells: &[&str]| {
         let mut l = String::new();
@@ -384,6 +396,9 @@ struct JsonChronology<'a> {
     children: &'a [ChildRef],
     entries: Vec<JsonEntry<'a>>,
     family: bool,
+    /// The practice signals of the children in view (always present,
+    /// maybe empty).
+    signals: Vec<signals::JsonSignal<'a>>,
 }
 
 fn json_view(c: &Chronology) -> JsonChronology<'_> {
@@ -391,6 +406,7 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
         child: &c.child,
         children: &c.children,
         family: c.family,
+        signals: c.signals.iter().map(signals::JsonSignal::of).collect(),
         entries: c
             .entries
             .iter()

@@ -130,7 +130,40 @@ fn fixture() -> Chronology {
         })
         .collect();
     crate::record::fill_all(&mut c, decoded);
+    c.signals = fixture_signals(&c);
     c
+}
+
+/// The fixture's signals as the rules raise them a year on, kept to two:
+/// concerns building up (open) and the unminuted core group
+/// (acknowledged by a manager).
+fn fixture_signals(c: &Chronology) -> Vec<crate::signals::Signal> {
+    use crate::signals::{Acknowledgement, Config, Rule, ack, rules};
+    let now = Timestamp(c.entries[0].occurred_at.0 + 365 * 86_400);
+    let mut signals: Vec<_> =
+        rules::evaluate(&c.child, &c.entries, &c.details, &Config::default(), now)
+            .signals
+            .into_iter()
+            .filter(|s| {
+                matches!(
+                    s.rule,
+                    Rule::ConcernsAccumulating | Rule::MeetingsWithoutMinutes
+                )
+            })
+            .collect();
+    assert_eq!(signals.len(), 2, "{signals:?}");
+    let minutes = &signals[1];
+    let acks = [Acknowledgement {
+        child: c.child.clone(),
+        rule: minutes.rule,
+        by: "tm.khan".into(),
+        at: Timestamp(minutes.last_seen.0 + 3 * 86_400),
+        note: "Chair asked to circulate minutes; checked at the next core group".into(),
+        evidence: minutes.evidence.clone(),
+    }];
+    ack::apply(&c.child, &mut signals, &acks);
+    assert!(signals[1].acknowledged.is_some() && signals[0].acknowledged.is_none());
+    signals
 }
 
 /// The body of a fixture's JSON (defaults as the fixture's records).
@@ -223,6 +256,14 @@ fn hostile() -> Chronology {
         }
     }
     assert!(injured);
+    for s in &mut c.signals {
+        s.explanation = format!("{forged} \u{1b}[2J\u{202e}");
+        if let Some(a) = &mut s.acknowledged {
+            a.note = forged.to_string();
+            a.by.push_str("\u{2028}\r");
+        }
+    }
+    assert!(c.signals.iter().any(|s| s.acknowledged.is_some()));
     c
 }
 
@@ -238,8 +279,22 @@ fn no_hidden_but_line_ends(out: &str) {
 fn hostile_text_cannot_forge_a_table_row_or_move_the_cursor() {
     let c = hostile();
     let out = Format::Table.render(&c);
-    // Title, header, rule, then exactly one line per entry.
-    assert_eq!(out.lines().count(), 3 + c.entries.len(), "{out}");
+    // Title, the signals (heading, a blank line, then 7 lines and a blank
+    // line each), header, rule, then exactly one line per entry.
+    let signal_lines = 2 + 8 * c.signals.len();
+    assert_eq!(
+        out.lines().count(),
+        3 + signal_lines + c.entries.len(),
+        "{out}"
+    );
+    assert!(
+        !out.contains("\n2026-11-01 08:30 | Concern: FORGED"),
+        "{out}"
+    );
+    assert_eq!(
+        signals_table(&c.signals, &Zone::default()).lines().count(),
+        signal_lines
+    );
     assert!(
         !out.contains("\n2026-11-01 08:30 | Concern: FORGED"),
         "{out}"
@@ -340,7 +395,8 @@ fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
 fn issue_12_a_family_table_and_csv_say_which_children_each_entry_is_about() {
     let c = fixture();
     let out = table(&c);
-    let mut lines = out.lines().skip(1);
+    // After the title and the signals.
+    let mut lines = out.lines().skip_while(|l| !l.starts_with("DATE "));
     let head = lines.next().unwrap();
     assert!(
         head.starts_with("DATE                 | CHILDREN "),
@@ -357,6 +413,7 @@ fn issue_12_a_family_table_and_csv_say_which_children_each_entry_is_about() {
     // A single child's table keeps its three columns.
     let mut single = c.clone();
     single.family = false;
+    single.signals.clear();
     assert!(
         table(&single)
             .lines()
@@ -442,7 +499,11 @@ fn a_retracted_entry_keeps_its_other_flags_in_the_table() {
         super::super::Flag::EnteredInError,
     ];
     let t = table(&c);
-    let row = t.lines().nth(3).unwrap();
+    let row = t
+        .lines()
+        .skip_while(|l| !l.starts_with("DATE "))
+        .nth(2)
+        .unwrap();
     assert!(row.contains(ENTERED_IN_ERROR_MARK), "{row}");
     assert!(row.contains("[late_entry, disputed]"), "{row}");
 }
@@ -456,4 +517,68 @@ fn issue_12_an_amended_entrys_original_date_is_a_local_date() {
         Timestamp::from_civil(2026, 6, 30, 23, 30, 0).unwrap();
     let t = table(&c);
     assert!(t.contains("fell\" on 2026-07-01)"), "{t}");
+}
+
+#[test]
+fn issue_16_signals_in_json_carry_the_contracts_fields() {
+    let c = fixture();
+    let v = json(&c);
+    assert_eq!(v["signals"], signals_json(&c.signals));
+    let all = v["signals"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    let keys: Vec<&str> = all[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = [
+        "rule",
+        "title",
+        "explanation",
+        "learning_point",
+        "children",
+        "evidence",
+        "first_seen",
+        "last_seen",
+        "acknowledged",
+    ];
+    want.sort();
+    assert_eq!(keys, want);
+    assert_eq!(all[0]["rule"], "concerns_accumulating");
+    assert_eq!(all[0]["acknowledged"], Value::Null);
+    assert_eq!(all[0]["first_seen"], "2026-03-02T10:30:00Z");
+    let evidence = all[0]["evidence"].as_array().unwrap();
+    assert_eq!(
+        evidence[0], v["entries"][0]["record_id"],
+        "ids as entries show them"
+    );
+    let ack = &all[1]["acknowledged"];
+    assert_eq!(ack["by"], "tm.khan");
+    assert_eq!(
+        ack.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["at", "by", "note"]
+    );
+    // No signals: an empty array, always present; an empty table section.
+    let mut quiet = fixture();
+    quiet.signals.clear();
+    assert_eq!(json(&quiet)["signals"], serde_json::json!([]));
+    assert_eq!(signals_table(&quiet.signals, &Zone::default()), "");
+    assert!(!Format::Table.render(&quiet).contains("Signals"));
+}
+
+#[test]
+fn issue_16_the_table_shows_signals_above_the_lines_in_the_zone() {
+    let c = fixture();
+    let out = Format::Table.render_in(&c, &Zone::parse("America/New_York").unwrap());
+    let signals = out.find("Signals (").unwrap();
+    let header = out.find("DATE ").unwrap();
+    assert!(signals < header, "{out}");
+    assert!(out.contains("* Concerns are building up across agencies (concerns_accumulating)"));
+    assert!(out.contains("  Open: not acknowledged\n"));
+    assert!(
+        out.contains("  Acknowledged by tm.khan on 2026-03-08 10:00 EDT: Chair asked"),
+        "{out}"
+    );
+    assert!(out.contains("  First seen 2026-03-02 05:30 EST"), "{out}");
 }
