@@ -1120,7 +1120,14 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
         &format!("/v1/children/{ANNA}/chronology?reason=case%20review&format=table"),
         Some(api.trim()),
     );
-    assert!(table.lines().nth(1).unwrap().starts_with("DATE"), "{table}");
+    // The title, the practice signals (issue 16: these records raise
+    // some), then the table.
+    assert!(
+        table.lines().next().unwrap().starts_with("Chronology for"),
+        "{table}"
+    );
+    assert!(table.contains("\nSignals ("), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("DATE ")), "{table}");
     // An administrator link joins an otherwise unrelated child.
     admin_ok(dir.path(), &["family", "link", BEN, "local:LA-NORTH:C-7"]);
     let out = admin_json(
@@ -1365,8 +1372,26 @@ fn hostile_text_from_a_device_is_rejected_and_never_forges_a_table_row() {
     );
     assert_eq!(status, 200, "{http}");
     for table in [&cli, &http] {
-        // Title, header, rule and the one genuine entry.
-        assert_eq!(table.lines().count(), 4, "{table}");
+        // Title, the signals section (issue 16: each line a heading, a
+        // signal's title, an indented line or blank), then header, rule
+        // and the one genuine entry.
+        let mut lines = table.lines();
+        assert!(
+            lines.next().unwrap().starts_with("Chronology for"),
+            "{table}"
+        );
+        let signals: Vec<&str> = lines
+            .clone()
+            .take_while(|l| !l.starts_with("DATE "))
+            .collect();
+        assert!(
+            signals.iter().all(|l| l.is_empty()
+                || l.starts_with("Signals (")
+                || l.starts_with("* ")
+                || l.starts_with("  ")),
+            "{table}"
+        );
+        assert_eq!(lines.count(), signals.len() + 3, "{table}");
         assert!(
             !table.lines().any(|l| l.starts_with("2026-11-01")),
             "{table}"

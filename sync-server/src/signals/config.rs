@@ -310,7 +310,7 @@ impl Config {
     pub fn fingerprint(&self) -> String {
         let json = serde_json::to_string(self).expect("config serializes");
         let digest = Sha256::digest(json.as_bytes());
-        hex::encode(&digest[..8])
+        hearth_shared::hex::Hex(&digest[..8]).to_string()
     }
 }
 
