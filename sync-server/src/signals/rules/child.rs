@@ -143,11 +143,12 @@ pub fn child_not_seen(cx: &mut Ctx<'_>) -> Option<Signal> {
             let at = cx.items[n].at;
             let until = at.saturating_add(secs(c.unseen_days));
             evidence.push(n);
+            let from = missed.partition_point(|&v| cx.items[v].at < at);
             evidence.extend(
-                missed
+                missed[from..]
                     .iter()
                     .copied()
-                    .filter(|&v| (at..=until).contains(&cx.items[v].at)),
+                    .take_while(|&v| cx.items[v].at <= until),
             );
         }
     }
