@@ -85,7 +85,7 @@ pub fn list_page(
     rows: &[CaseloadRow],
 ) -> Markup {
     let mut rows: Vec<&CaseloadRow> = rows.iter().collect();
-    rows.sort_by(|a, b| b.newest_evidence.cmp(&a.newest_evidence));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.newest_evidence));
     page(
         Some(viewer),
         TITLE,
