@@ -463,6 +463,7 @@ pub fn render_with(view: &ChronologyView<'_>, draft: Option<&AckDraft>) -> Marku
         child: &c.child,
         grant,
         family: c.family,
+        in_view: &c.children,
         signals: &c.signals,
         entries: &c.entries,
         shown: &shown,

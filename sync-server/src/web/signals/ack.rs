@@ -164,6 +164,11 @@ fn first_refusal<S: Backend>(
         match acknowledge(store, clock, rules, &req) {
             Ok(_) => {}
             Err(AckError::Store(e)) => return Err(e),
+            Err(AckError::NoSuchSignal { child, .. }) => {
+                return Ok(Some(format!(
+                    "{child} no longer has this signal as it was shown (new records may have changed it); read the signals again below"
+                )));
+            }
             Err(e) => return Ok(Some(sentence(&e.to_string()))),
         }
     }

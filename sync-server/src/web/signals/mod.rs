@@ -58,6 +58,10 @@ pub struct Panel<'a> {
     pub grant: &'a str,
     /// The family view: each signal says which children it concerns.
     pub family: bool,
+    /// The children in view: an acknowledgement is for those of them the
+    /// signal concerns (a family-wide signal read in one child's view is
+    /// acknowledged for that child only).
+    pub in_view: &'a [ChildRef],
     /// The signals, in the rules' order.
     pub signals: &'a [Signal],
     /// Every entry of the pull (to name the evidence), and whether each is
@@ -139,7 +143,12 @@ fn ack_form(p: &Panel<'_>, s: &Signal) -> Markup {
         path_segment(&p.child.to_string()),
         s.rule.as_str()
     );
-    let children: Vec<String> = s.children.iter().map(ToString::to_string).collect();
+    let children: Vec<String> = s
+        .children
+        .iter()
+        .filter(|c| p.in_view.contains(c))
+        .map(ToString::to_string)
+        .collect();
     html! {
         form class="signal__ack no-print" method="post" action=(action) novalidate {
             (csrf_field(p.viewer))

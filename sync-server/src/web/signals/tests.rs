@@ -175,6 +175,17 @@ fn an_open_signal_links_its_evidence_to_the_rows_and_offers_the_form() {
     assert!(panel.contains("no-print"), "the form is not printed");
     // Not in the family view: no list of children.
     assert!(!panel.contains(">Children<"));
+    // A signal naming a sibling, read in one child's view, is
+    // acknowledged for that child only.
+    let mut both = signal(Rule::ConcernsAccumulating, "T", &[1]);
+    both.children = vec![child(ANNA), child(BEN)];
+    let mut one = chronology(vec![both], false);
+    one.children = vec![child(ANNA)];
+    let alone = page(&one, &Filters::default(), None);
+    assert!(
+        alone.contains(r#"name="children" value="nhs:9434765919""#),
+        "{alone}"
+    );
     // The evidence rows and marks say so; the others do not.
     assert_eq!(
         html.matches("Evidence for: Concerns are building up across agencies")
