@@ -81,9 +81,14 @@ pub fn the_panel_links_evidence_and_takes_an_acknowledgement(browser: &mut Brows
     assert_eq!(above, true, "the panel is above the table");
     // The evidence is ringed on the timeline and named in the mark's title.
     assert!(browser.count("svg#timeline a.timeline__mark--evidence") >= 4);
-    let title = browser.text("svg#timeline a.timeline__mark--evidence title");
-    assert!(title.contains("evidence for:"), "{title}");
-    browser.check_screen("manager-signals");
+    // A `<title>` is not rendered: its text is read through the DOM.
+    let title = browser.js(
+        "return document.querySelector('svg#timeline a.timeline__mark--evidence title').textContent;",
+        vec![],
+    );
+    let title = title.as_str().unwrap_or_default();
+    assert!(title.contains("(evidence for: "), "{title}");
+    browser.check_screen_at("manager-signals", "section#signals");
 
     // The meeting's evidence link jumps to its row, which says so.
     browser.tap(&format!("{minutes} .signal__evidence a"));
@@ -124,7 +129,7 @@ pub fn the_panel_links_evidence_and_takes_an_acknowledgement(browser: &mut Brows
         browser.exists(&format!("{} form", signal("concerns_accumulating"))),
         "the other signal is still open"
     );
-    browser.check_screen("manager-signals-acknowledged");
+    browser.check_screen_at("manager-signals-acknowledged", &minutes);
 }
 
 pub fn the_caseload_lists_children_with_open_signals(browser: &mut Browser) {
