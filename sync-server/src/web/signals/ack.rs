@@ -85,17 +85,14 @@ pub(super) fn targets(
 
 /// The work: the grant checked, each child acknowledged, or the page again
 /// with what is wrong.
-#[allow(clippy::too_many_arguments)]
 pub fn work<S: Backend>(
-    store: &S,
-    clock: &dyn Clock,
-    rules: &Config,
-    zone: &crate::localtime::Zone,
+    st: &AppState<S>,
     viewer: &Viewer,
     child: ChildRef,
     rule: Rule,
     form: &AckForm,
 ) -> Result<Outcome, StoreError> {
+    let (store, clock, rules) = (st.store(), st.clock.as_ref(), &*st.signals);
     let Some(grant) = valid_grant(store.grant(&form.grant)?, viewer, Some(&child), clock.now())
     else {
         return Ok(Outcome::AskAgain(child));
@@ -134,9 +131,14 @@ pub fn work<S: Backend>(
             child,
             DateRange::default(),
         )? {
-            Ok((grant, c)) => {
-                Outcome::Page(render_page(viewer, &grant, &c, zone, clock.now(), &draft))
-            }
+            Ok((grant, c)) => Outcome::Page(render_page(
+                viewer,
+                &grant,
+                &c,
+                &st.zone,
+                clock.now(),
+                &draft,
+            )),
             Err(child) => Outcome::AskAgain(child),
         },
     )
@@ -199,24 +201,8 @@ pub async fn post<S: Backend>(
             "Hearth has no rule of that name. Go back to the chronology and use its form.",
         );
     };
-    let store = st.reads.clone();
-    let clock = st.clock.clone();
-    let rules = st.signals.clone();
-    let zone = st.zone.clone();
     let who = viewer.clone();
-    let done = on_store(move || {
-        work(
-            &*store,
-            clock.as_ref(),
-            &rules,
-            &zone,
-            &who,
-            child,
-            rule,
-            &form,
-        )
-    })
-    .await;
+    let done = on_store(move || work(&st, &who, child, rule, &form)).await;
     match done {
         Err(page) => page,
         Ok(Outcome::Done(to)) => Redirect::to(&to).into_response(),
