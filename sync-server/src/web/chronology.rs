@@ -19,8 +19,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use hearth_shared::{ChildRef, RecordKind, Timestamp};
+use axum::routing::{get, post};
+use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -28,6 +28,7 @@ use super::find::{
     Glass, find_page, glass_page, on_store, parse_child, path_segment, sentence, valid_grant,
 };
 use super::layout::{error_summary, html, page};
+use super::signals::{self, AckDraft};
 use super::{Reader, Viewer, timeline};
 use crate::audit::{PullError, PullRequest, day_range, pull};
 use crate::backend::Backend;
@@ -38,7 +39,12 @@ use crate::store::{ReadGrant, Via};
 
 /// This module's routes.
 pub fn routes<S: Backend>() -> Router<AppState<S>> {
-    Router::new().route("/children/{child}/chronology", get(chronology::<S>))
+    Router::new()
+        .route("/children/{child}/chronology", get(chronology::<S>))
+        .route(
+            "/children/{child}/signals/{rule}/ack",
+            post(signals::ack::post::<S>),
+        )
 }
 
 /// A flag in words, and what it means (the glossary under the table).
@@ -288,12 +294,14 @@ fn flag_tags(e: &Entry) -> Markup {
     }
 }
 
-/// One row of the table.
-fn row(e: &Entry, zone: &Zone, grant: &str) -> Markup {
+/// One row of the table (`tr#entry-<record id>`, which the signals'
+/// evidence links jump to), saying which signals it is evidence for.
+fn row(e: &Entry, zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
     let (date, time, abbr) = zone.parts(e.occurred_at);
     let retracted = e.flags.contains(&Flag::EnteredInError);
+    let signals = evidence.get(&e.record_id);
     html! {
-        tr class=[retracted.then_some("entry--retracted")] {
+        tr id=(signals::row_id(&e.record_id)) class=[retracted.then_some("entry--retracted")] {
             td class="nowrap" { time datetime=(e.occurred_at) { (date) " " (time) " " (abbr) } }
             td {
                 @for (i, c) in e.children.iter().enumerate() {
@@ -317,7 +325,12 @@ fn row(e: &Entry, zone: &Zone, grant: &str) -> Markup {
                     }
                 }
             }
-            td { (flag_tags(e)) }
+            td {
+                (flag_tags(e))
+                @if let Some(titles) = signals {
+                    p class="signal-evidence" { "Evidence for: " (titles.join("; ")) }
+                }
+            }
         }
     }
 }
@@ -388,7 +401,7 @@ fn about(view: &ChronologyView<'_>) -> Markup {
 }
 
 /// The table of `entries` (`table#chronology`).
-fn table(entries: &[&Entry], zone: &Zone, grant: &str) -> Markup {
+fn table(entries: &[&Entry], zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
     html! {
         div class="table-wrap" {
             table class="table chronology-table" id="chronology" {
@@ -406,7 +419,7 @@ fn table(entries: &[&Entry], zone: &Zone, grant: &str) -> Markup {
                 }
                 tbody {
                     @for e in entries {
-                        (row(e, zone, grant))
+                        (row(e, zone, grant, evidence))
                     }
                 }
             }
@@ -414,8 +427,17 @@ fn table(entries: &[&Entry], zone: &Zone, grant: &str) -> Markup {
     }
 }
 
+/// For each record that is evidence, the titles of its signals.
+type Evidence = BTreeMap<RecordId, Vec<String>>;
+
 /// The chronology page. Pure: the same view gives the same page.
 pub fn render(view: &ChronologyView<'_>) -> Markup {
+    render_with(view, None)
+}
+
+/// [`render`], with a refused acknowledgement drawn again in its form
+/// (and the error summary at the top linking to its note).
+pub fn render_with(view: &ChronologyView<'_>, draft: Option<&AckDraft>) -> Markup {
     let c = view.chronology;
     let grant = &view.grant.id;
     let entries: Vec<&Entry> = c
@@ -434,11 +456,37 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
     };
     let href = |e: &Entry| record_href(e, grant);
     let (pack_header, print_button) = panel_pack(view, &entries);
+    let evidence = signals::evidence_titles(&c.signals);
+    let shown: BTreeSet<RecordId> = entries.iter().map(|e| e.record_id).collect();
+    let panel = signals::panel(&signals::Panel {
+        viewer: view.viewer,
+        child: &c.child,
+        grant,
+        family: c.family,
+        in_view: &c.children,
+        signals: &c.signals,
+        entries: &c.entries,
+        shown: &shown,
+        zone: view.zone,
+        draft,
+    });
+    let note = draft.map(|d| (signals::note_id(d.rule), d.error.as_str()));
+    let errors: Vec<(&str, &str)> = note.iter().map(|(f, m)| (f.as_str(), *m)).collect();
+    let head = if draft.is_some() {
+        format!("Error: {title}")
+    } else {
+        title.clone()
+    };
+    let options = timeline::Options {
+        range: view.range,
+        evidence: Some(&evidence),
+    };
     page(
         Some(view.viewer),
-        &title,
+        &head,
         html! {
             div class="width-container--wide chronology" {
+                (error_summary(&errors))
                 (pack_header)
                 h1 { (title) }
                 (print_button)
@@ -453,9 +501,10 @@ pub fn render(view: &ChronologyView<'_>) -> Markup {
                     a href={ (action) "?" (view.filters.query(grant)) } { "Link to this view" }
                     " (only you can open it: another reader states their own reason)"
                 }
+                (panel)
                 (counts_tables(&entries))
-                (timeline::svg_with(&entries, view.zone, &href, timeline::Options { range: view.range }))
-                (table(&entries, view.zone, grant))
+                (timeline::svg_with(&entries, view.zone, &href, options))
+                (table(&entries, view.zone, grant, &evidence))
                 @if entries.is_empty() {
                     p { "No entries match. Change the filters or clear them." }
                 }
@@ -535,7 +584,11 @@ fn bad_filters(viewer: &Viewer, action: &str, grant: &str, errors: &[(&str, Stri
 }
 
 /// The break-the-glass form again, with why (nothing of the child shown).
-fn ask_again(viewer: &Viewer, child: &ChildRef, notice: Option<&'static str>) -> Response {
+pub(super) fn ask_again(
+    viewer: &Viewer,
+    child: &ChildRef,
+    notice: Option<&'static str>,
+) -> Response {
     let status = if notice.is_some() {
         StatusCode::FORBIDDEN
     } else {
@@ -551,7 +604,7 @@ fn ask_again(viewer: &Viewer, child: &ChildRef, notice: Option<&'static str>) ->
 /// The grant `grant_id` checked for `who` and `child`, then the audited
 /// pull under it; `Err(child)` when the grant does not admit the read
 /// (ask for a reason again).
-fn pull_view<S: Backend>(
+pub(super) fn pull_view<S: Backend>(
     store: &S,
     clock: &dyn crate::clock::Clock,
     rules: &crate::signals::Config,
@@ -579,6 +632,28 @@ fn pull_view<S: Backend>(
         // tightened since refuse it: ask again.
         Err(_) => Ok(Err(grant.child)),
     }
+}
+
+/// The whole chronology (no filters) read under `grant`, with a refused
+/// acknowledgement drawn again.
+pub(super) fn render_page(
+    viewer: &Viewer,
+    grant: &ReadGrant,
+    chronology: &Chronology,
+    zone: &Zone,
+    now: Timestamp,
+    draft: &AckDraft,
+) -> Markup {
+    let view = ChronologyView {
+        viewer,
+        grant,
+        chronology,
+        filters: &Filters::default(),
+        zone,
+        range: DateRange::default(),
+        now,
+    };
+    render_with(&view, Some(draft))
 }
 
 /// `GET /children/{child}/chronology`.

@@ -182,8 +182,47 @@ pub(super) fn sentence(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The break-the-glass form for `child`.
-pub fn glass_page(viewer: &Viewer, child: &ChildRef, g: &Glass) -> Markup {
+/// The reason and purpose fields of a break-the-glass form (`reason`,
+/// radios `purpose`), filled in from `g` with their errors: the chronology's
+/// form and the caseload's ([`super::signals::caseload`]) both draw them.
+pub fn reason_and_purpose(g: &Glass) -> Markup {
+    html! {
+        div class={ "form-group" @if g.reason_error.is_some() { " form-group--error" } } {
+            label class="label" for="reason" { "Reason" }
+            div class="hint" id="reason-hint" { "At least 10 characters, on one line. For example: strategy meeting 12 March" }
+            @if let Some(e) = &g.reason_error {
+                p class="error-message" id="reason-error" {
+                    span class="visually-hidden" { "Error: " } (e)
+                }
+            }
+            textarea class={ "textarea" @if g.reason_error.is_some() { " textarea--error" } } id="reason" name="reason" rows="3"
+                aria-describedby={ "reason-hint" @if g.reason_error.is_some() { " reason-error" } } { (g.reason) }
+        }
+        div class={ "form-group" @if g.purpose_error.is_some() { " form-group--error" } } {
+            fieldset class="fieldset" aria-describedby=[g.purpose_error.as_ref().map(|_| "purpose-error")] {
+                legend class="fieldset__legend" { "Purpose" }
+                @if let Some(e) = &g.purpose_error {
+                    p class="error-message" id="purpose-error" {
+                        span class="visually-hidden" { "Error: " } (e)
+                    }
+                }
+                div class="radios" {
+                    @for p in Purpose::ALL {
+                        div class="radios__item" {
+                            input class="radios__input" type="radio" name="purpose" id={ "purpose-" (p.as_str()) }
+                                value=(p.as_str()) checked[g.purpose == Some(*p)];
+                            label class="radios__label" for={ "purpose-" (p.as_str()) } { (p.label()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The error summary's lines for `g`: each problem and the field it
+/// links to.
+pub fn glass_errors(g: &Glass) -> Vec<(&'static str, &str)> {
     let mut errors: Vec<(&str, &str)> = Vec::new();
     if let Some(e) = &g.reason_error {
         errors.push(("reason", e));
@@ -191,6 +230,12 @@ pub fn glass_page(viewer: &Viewer, child: &ChildRef, g: &Glass) -> Markup {
     if let Some(e) = &g.purpose_error {
         errors.push(("purpose-strategy_discussion", e));
     }
+    errors
+}
+
+/// The break-the-glass form for `child`.
+pub fn glass_page(viewer: &Viewer, child: &ChildRef, g: &Glass) -> Markup {
+    let errors = glass_errors(g);
     let action = format!("/children/{}/read", path_segment(&child.to_string()));
     let title = if errors.is_empty() {
         "Why are you reading these records?"
@@ -210,36 +255,7 @@ pub fn glass_page(viewer: &Viewer, child: &ChildRef, g: &Glass) -> Markup {
             p { "Your reason and its purpose are written to the access log before anything about the child is shown. Auditors read it." }
             form method="post" action=(action) novalidate {
                 (csrf_field(viewer))
-                div class={ "form-group" @if g.reason_error.is_some() { " form-group--error" } } {
-                    label class="label" for="reason" { "Reason" }
-                    div class="hint" id="reason-hint" { "At least 10 characters, on one line. For example: strategy meeting 12 March" }
-                    @if let Some(e) = &g.reason_error {
-                        p class="error-message" id="reason-error" {
-                            span class="visually-hidden" { "Error: " } (e)
-                        }
-                    }
-                    textarea class={ "textarea" @if g.reason_error.is_some() { " textarea--error" } } id="reason" name="reason" rows="3"
-                        aria-describedby={ "reason-hint" @if g.reason_error.is_some() { " reason-error" } } { (g.reason) }
-                }
-                div class={ "form-group" @if g.purpose_error.is_some() { " form-group--error" } } {
-                    fieldset class="fieldset" aria-describedby=[g.purpose_error.as_ref().map(|_| "purpose-error")] {
-                        legend class="fieldset__legend" { "Purpose" }
-                        @if let Some(e) = &g.purpose_error {
-                            p class="error-message" id="purpose-error" {
-                                span class="visually-hidden" { "Error: " } (e)
-                            }
-                        }
-                        div class="radios" {
-                            @for p in Purpose::ALL {
-                                div class="radios__item" {
-                                    input class="radios__input" type="radio" name="purpose" id={ "purpose-" (p.as_str()) }
-                                        value=(p.as_str()) checked[g.purpose == Some(*p)];
-                                    label class="radios__label" for={ "purpose-" (p.as_str()) } { (p.label()) }
-                                }
-                            }
-                        }
-                    }
-                }
+                (reason_and_purpose(g))
                 div class="form-group" {
                     div class="checkboxes__item" {
                         input class="checkboxes__input" type="checkbox" id="family" name="family" value="1" checked[g.family];
@@ -260,29 +276,36 @@ struct ReadForm {
     family: Option<String>,
 }
 
-/// The form checked: a grant's reason and purpose, or the form to show
-/// again with what is wrong.
-fn check_form(form: &ReadForm) -> Result<(String, Purpose, bool), Glass> {
-    let raw = form.reason.clone().unwrap_or_default();
-    let family = form.family.as_deref() == Some("1");
-    let purpose = form
-        .purpose
-        .as_deref()
-        .and_then(|p| p.parse::<Purpose>().ok());
-    let reason = check_reason(&raw).map(str::to_string);
-    match (reason, purpose) {
-        (Ok(reason), Some(purpose)) => Ok((reason, purpose, family)),
+/// A reason and a purpose as a form gave them, checked: the reason as
+/// kept and the purpose, or a [`Glass`] with what is wrong (the reason as
+/// typed, the purpose if one was picked) to draw the form again.
+pub fn check_reason_and_purpose(
+    reason: Option<&str>,
+    purpose: Option<&str>,
+) -> Result<(String, Purpose), Glass> {
+    let raw = reason.unwrap_or_default();
+    let purpose = purpose.and_then(|p| p.parse::<Purpose>().ok());
+    match (check_reason(raw).map(str::to_string), purpose) {
+        (Ok(reason), Some(purpose)) => Ok((reason, purpose)),
         (reason, purpose) => Err(Glass {
             reason_error: reason.err().map(|e| sentence(&e.to_string())),
             purpose_error: purpose
                 .is_none()
                 .then(|| "Choose the purpose of reading".to_string()),
-            reason: raw,
+            reason: raw.to_string(),
             purpose,
-            family,
-            notice: None,
+            ..Glass::default()
         }),
     }
+}
+
+/// The form checked: a grant's reason and purpose, or the form to show
+/// again with what is wrong.
+fn check_form(form: &ReadForm) -> Result<(String, Purpose, bool), Glass> {
+    let family = form.family.as_deref() == Some("1");
+    check_reason_and_purpose(form.reason.as_deref(), form.purpose.as_deref())
+        .map(|(reason, purpose)| (reason, purpose, family))
+        .map_err(|g| Glass { family, ..g })
 }
 
 /// A new grant id: 16 random bytes, 32 hex digits.

@@ -44,6 +44,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Markup {
                                 ul {
                                     @if v.role.reads_chronologies() {
                                         li { a href="/find" { "Find a child" } }
+                                        li { a href="/signals" { "Signals" } }
                                     }
                                     @if v.role.administers() {
                                         li { a href="/admin/devices" { "Devices" } }

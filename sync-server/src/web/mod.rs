@@ -11,6 +11,8 @@
 //! - [`find`], [`chronology`], [`record`]: find a child, break the glass
 //!   (a reason and a purpose, logged before anything is served), the
 //!   chronology with its filters and counts, the record behind a line.
+//! - [`signals`]: the practice signals' panel above a chronology, its
+//!   acknowledgement form, and the caseload page (`/signals`).
 //! - [`timeline`]: the inline SVG picture of a chronology (pure), and
 //!   [`pack`]: the panel pack's print-only header and print button.
 //! - [`admin`]: devices, users, families, quarantine, the access log.
@@ -31,6 +33,7 @@ pub mod login;
 pub mod pack;
 pub mod record;
 pub mod session;
+pub mod signals;
 pub mod timeline;
 
 use axum::Router;
@@ -169,6 +172,7 @@ pub fn routes<S: Backend>(state: AppState<S>) -> Router<AppState<S>> {
         .merge(find::routes::<S>())
         .merge(chronology::routes::<S>())
         .merge(record::routes::<S>())
+        .merge(signals::caseload::routes::<S>())
         .merge(admin::routes::<S>())
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -255,7 +255,8 @@ pub(crate) fn harness(v: Viewer) -> Harness {
     let routes = Router::new()
         .merge(super::routes::<SqliteStore>())
         .merge(crate::web::chronology::routes::<SqliteStore>())
-        .merge(crate::web::record::routes::<SqliteStore>());
+        .merge(crate::web::record::routes::<SqliteStore>())
+        .merge(crate::web::signals::caseload::routes::<SqliteStore>());
     Harness {
         store: reads,
         app: signed_in(routes, state, v),

@@ -8,7 +8,9 @@
 //!   black-and-white print still shows which); meetings as bands across
 //!   every lane; each mark an SVG link (`a.timeline__mark`) to its record
 //!   with a `<title>` naming the date, agency, kind, headline and flags.
-//!   A key (shapes, filled, band) follows the picture.
+//!   A key (shapes, filled, band) follows the picture. A record that is
+//!   evidence for a practice signal is ringed, and its `<title>` says
+//!   "evidence for: <the signals' titles>" ([`Options::evidence`]).
 //! - Zoom is the page's date-range filter: the picture spans the filter's
 //!   `from`..`to` when given ([`Options::range`]), else its records'.
 //!   [`zoom`] gives the earlier, later and wider periods for links.
@@ -31,7 +33,7 @@ pub mod shapes;
 
 use std::collections::BTreeMap;
 
-use hearth_shared::{RecordKind, Timestamp};
+use hearth_shared::{RecordId, RecordKind, Timestamp};
 use maud::{Markup, html};
 
 use self::axis::{Axis, ticks};
@@ -59,15 +61,21 @@ const ROWS: [f64; 3] = [0.0, -13.0, 13.0];
 const MIN_GAP: f64 = 11.0;
 /// A meeting band's width.
 const BAND: f64 = 5.0;
+/// The radius of the ring around a mark that is evidence for a signal.
+const EVIDENCE_RING: f64 = 7.5;
 /// The longest agency name drawn in the gutter (the rest, with "…").
 const LABEL_CHARS: usize = 20;
 
 /// How the timeline is drawn.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Options<'a> {
     /// The span drawn: the page's date filter (`from`, `to`), so that the
     /// picture shows the dates asked for. Unset ends follow the records.
     pub range: DateRange,
+    /// The records that are evidence for practice signals, each with the
+    /// signals' titles: their marks are ringed, and their `<title>` says
+    /// "evidence for: …" ([`crate::web::signals::evidence_titles`]).
+    pub evidence: Option<&'a BTreeMap<RecordId, Vec<String>>>,
 }
 
 /// The timeline of `entries` (the view, already filtered), each mark
@@ -81,7 +89,7 @@ pub fn svg_with(
     entries: &[&Entry],
     zone: &Zone,
     href: &dyn Fn(&Entry) -> String,
-    options: Options,
+    options: Options<'_>,
 ) -> Markup {
     let lanes = lanes(entries);
     let height = TOP + LANE * lanes.len().max(1) as f64 + BOTTOM;
@@ -89,6 +97,8 @@ pub fn svg_with(
     let last = entries.iter().map(|e| e.occurred_at.0).max().unwrap_or(0);
     let axis = Axis::new(first, last, options.range, GUTTER, WIDTH - GUTTER - RIGHT);
     let bottom = TOP + LANE * lanes.len().max(1) as f64;
+    let none = BTreeMap::new();
+    let evidence = options.evidence.unwrap_or(&none);
     html! {
         div class="timeline" {
             a class="timeline__skip" href="#timeline-key" { "Skip the timeline" }
@@ -99,8 +109,9 @@ pub fn svg_with(
                 desc id="timeline-desc" {
                     "One lane per agency, time across. A mark's shape is the kind of record \
                      (see the key below the picture); a filled mark is flagged, a hollow one \
-                     is not. Meetings are bands across every lane. Each mark links to its \
-                     record. The same records are listed, in words, in the chronology table."
+                     is not. Meetings are bands across every lane. A ringed mark is evidence \
+                     for a practice signal. Each mark links to its record. The same records \
+                     are listed, in words, in the chronology table."
                 }
                 (shapes::defs())
                 (lane_backgrounds(&lanes))
@@ -111,9 +122,9 @@ pub fn svg_with(
                         "No records in this view."
                     }
                 }
-                (marks(entries, &lanes, &axis, zone, href))
+                (marks(entries, &lanes, &axis, zone, href, evidence))
             }
-            (key())
+            (key(entries.iter().any(|e| evidence.contains_key(&e.record_id))))
         }
     }
 }
@@ -196,8 +207,8 @@ fn bands(entries: &[&Entry], axis: &Axis, bottom: f64) -> Markup {
 }
 
 /// What a mark's `<title>` says: date and time (zone), agency, kind,
-/// headline, and its flags in words.
-fn mark_title(e: &Entry, zone: &Zone) -> String {
+/// headline, its flags in words, and the signals it is evidence for.
+fn mark_title(e: &Entry, zone: &Zone, signals: Option<&Vec<String>>) -> String {
     let mut s = format!(
         "{}, {}, {}: {}",
         zone.show(e.occurred_at),
@@ -213,6 +224,11 @@ fn mark_title(e: &Entry, zone: &Zone) -> String {
             }
             s.push_str(&f.as_str().replace('_', " "));
         }
+        s.push(')');
+    }
+    if let Some(titles) = signals {
+        s.push_str(" (evidence for: ");
+        s.push_str(&titles.join("; "));
         s.push(')');
     }
     s
@@ -253,21 +269,27 @@ fn marks(
     axis: &Axis,
     zone: &Zone,
     href: &dyn Fn(&Entry) -> String,
+    evidence: &BTreeMap<RecordId, Vec<String>>,
 ) -> Markup {
     html! {
         @for (i, x, y) in place(entries, lanes, axis) {
             @let e = entries[i];
-            a class={ "timeline__mark" @if !e.flags.is_empty() { " timeline__mark--flagged" } }
+            @let signals = evidence.get(&e.record_id);
+            a class={ "timeline__mark" @if !e.flags.is_empty() { " timeline__mark--flagged" } @if signals.is_some() { " timeline__mark--evidence" } }
                 href=(href(e)) {
-                title { (mark_title(e, zone)) }
+                title { (mark_title(e, zone, signals)) }
+                @if signals.is_some() {
+                    circle class="timeline__ring" cx=(num(x)) cy=(num(y)) r=(num(EVIDENCE_RING)) {}
+                }
                 use href=(Shape::of(e.kind).href()) x=(num(x)) y=(num(y)) {}
             }
         }
     }
 }
 
-/// The key: each shape with its kind, filled and hollow, the band.
-fn key() -> Markup {
+/// The key: each shape with its kind, filled and hollow, the band, and
+/// the ring of evidence when `evidence` (some mark is ringed).
+fn key(evidence: bool) -> Markup {
     html! {
         div class="timeline__key" id="timeline-key" tabindex="-1" {
             p class="timeline__key-title" { "Key to the timeline" }
@@ -282,6 +304,14 @@ fn key() -> Markup {
                         rect class="timeline__band" x="-2.5" y="-8" width="5" height="16" {}
                     }
                     "Band across every lane: a meeting"
+                }
+                @if evidence {
+                    li {
+                        svg class="timeline__key-shape" viewBox="-8 -8 16 16" aria-hidden="true" focusable="false" {
+                            circle class="timeline__ring" cx="0" cy="0" r=(num(EVIDENCE_RING)) {}
+                        }
+                        "Ringed: evidence for a signal (see Signals above)"
+                    }
                 }
             }
         }

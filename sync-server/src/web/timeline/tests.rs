@@ -248,6 +248,7 @@ fn a_date_filter_sets_the_span() {
             from: Some(at(2026, 1, 1, 0, 0)),
             to: Some(at(2026, 12, 31, 23, 59)),
         },
+        ..Options::default()
     };
     let html = svg_with(&refs, &Zone::default(), &link, options).into_string();
     // A year: quarterly ticks, not March's days.
