@@ -162,7 +162,11 @@ mod tests {
         let full = Counts::new(false);
         assert_eq!((full.ingest_per_device, full.chron_large), (50_000, 50_000));
         assert_eq!(
-            (full.signals_family, full.caseload_children, full.caseload_records),
+            (
+                full.signals_family,
+                full.caseload_children,
+                full.caseload_records
+            ),
             (5_000, 10_000, 1_000_000)
         );
         let a = Args::try_parse_from(["hearth-bench", "--only=signals"]).unwrap();

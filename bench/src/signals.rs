@@ -188,7 +188,10 @@ pub fn figure_signals(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
                 s.spawn(move || -> anyhow::Result<(Device, Generator)> {
                     let http = server.client()?;
                     let bodies = (0..per_tablet)
-                        .map(|k| g.next_body(groups[(k * TABLETS + i) % groups.len()], None).body)
+                        .map(|k| {
+                            g.next_body(groups[(k * TABLETS + i) % groups.len()], None)
+                                .body
+                        })
                         .collect::<Vec<_>>();
                     upload_all(server, &http, &mut d, bodies.into_iter())?;
                     Ok((d, g))

@@ -185,7 +185,13 @@ fn day_at(label: &'static str, agency: Agency, child: &str, n: i64, flags: Value
 }
 
 /// A developmental review with these outcomes (none: not brought).
-fn review(label: &'static str, child: &str, n: i64, contact: &str, outcomes: &[(&str, &str)]) -> Rec {
+fn review(
+    label: &'static str,
+    child: &str,
+    n: i64,
+    contact: &str,
+    outcomes: &[(&str, &str)],
+) -> Rec {
     let fields = if outcomes.is_empty() {
         json!({"contact": contact, "was_not_brought": true, "note": "Not brought; letter sent"})
     } else {
@@ -249,7 +255,15 @@ fn meeting(
     if minuted {
         fields["minutes_by"] = json!("Team administrator");
     }
-    rec(label, Agency::Csc, "meeting", children, n, "Meeting", fields)
+    rec(
+        label,
+        Agency::Csc,
+        "meeting",
+        children,
+        n,
+        "Meeting",
+        fields,
+    )
 }
 
 /// A voice record of `child`'s words; `action` empty: nothing done.
@@ -285,7 +299,10 @@ fn neglect_family() -> Vec<Rec> {
             MIA,
             40,
             "2_2half_years",
-            &[("communication", "below_threshold"), ("gross_motor", "on_track")],
+            &[
+                ("communication", "below_threshold"),
+                ("gross_motor", "on_track"),
+            ],
         ),
         voice("mia_words", Nursery, MIA, 60, ""),
         review("noah_not_brought_1", NOAH, 100, "1_year", &[]),
@@ -323,7 +340,10 @@ fn neglect_family() -> Vec<Rec> {
             MIA,
             200,
             "2_2half_years",
-            &[("communication", "below_threshold"), ("personal_social", "monitor")],
+            &[
+                ("communication", "below_threshold"),
+                ("personal_social", "monitor"),
+            ],
         ),
         visit_seen(
             "grade_4_visit_2",
@@ -725,11 +745,26 @@ fn assert_signals(world: &World, family_view: &Value, what: &str, got: &[Value],
                 .map(|id| world.label(id.as_str().unwrap()))
                 .collect::<Vec<_>>()
         );
-        assert_eq!(strings(&s["children"]), w.children, "{what}: {}'s children", w.rule);
+        assert_eq!(
+            strings(&s["children"]),
+            w.children,
+            "{what}: {}'s children",
+            w.rule
+        );
         let first = world.occurred(family_view, w.evidence[0]);
         let last = world.occurred(family_view, w.evidence[w.evidence.len() - 1]);
-        assert_eq!(s["first_seen"], first.as_str(), "{what}: {}'s first_seen", w.rule);
-        assert_eq!(s["last_seen"], last.as_str(), "{what}: {}'s last_seen", w.rule);
+        assert_eq!(
+            s["first_seen"],
+            first.as_str(),
+            "{what}: {}'s first_seen",
+            w.rule
+        );
+        assert_eq!(
+            s["last_seen"],
+            last.as_str(),
+            "{what}: {}'s last_seen",
+            w.rule
+        );
         for field in ["title", "explanation", "learning_point"] {
             assert!(
                 s[field].as_str().is_some_and(|t| !t.trim().is_empty()),
@@ -737,19 +772,29 @@ fn assert_signals(world: &World, family_view: &Value, what: &str, got: &[Value],
                 w.rule
             );
         }
-        assert!(s["acknowledged"].is_null(), "{what}: {} acknowledged: {s}", w.rule);
+        assert!(
+            s["acknowledged"].is_null(),
+            "{what}: {} acknowledged: {s}",
+            w.rule
+        );
     }
 }
 
 /// `hearth-server signals --child CHILD [--family] --format json`: the
 /// signals alone (an array, or an object holding one).
 fn cli_signals(server: &Server, child: &str, family: bool) -> Vec<Value> {
-    let mut args = vec!["signals", "--child", child, "--reason", REASON, "--format", "json"];
+    let mut args = vec![
+        "signals", "--child", child, "--reason", REASON, "--format", "json",
+    ];
     if family {
         args.push("--family");
     }
     let out: Value = serde_json::from_str(&server.admin_ok(&args)).expect("signals JSON");
-    let list = if out.is_array() { &out } else { &out["signals"] };
+    let list = if out.is_array() {
+        &out
+    } else {
+        &out["signals"]
+    };
     list.as_array()
         .unwrap_or_else(|| panic!("`signals --format json` prints signals: {out}"))
         .clone()
@@ -764,6 +809,69 @@ fn keyed(signals: &[Value]) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The labels of the records whose family-chronology entry carries any of
+/// `flags` (or, with `concerns`, is of kind `concern`): the rules' inputs,
+/// checked apart so that a data mistake is told from a rule's.
+fn labelled(world: &World, view: &Value, flags: &[&str], concerns: bool) -> Vec<&'static str> {
+    entries(view)
+        .iter()
+        .filter(|e| {
+            (concerns && e["kind"] == "concern")
+                || e["flags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| flags.contains(&f.as_str().unwrap()))
+        })
+        .map(|e| world.label(e["record_id"].as_str().unwrap()))
+        .collect()
+}
+
+/// The rules' inputs as the entries' flags show them: each set is the one
+/// the script means (the neglect family), or empty (the control family).
+fn assert_inputs(world: &World, child: &str, control: bool) {
+    let view = world.server.chronology_json(child, true);
+    let concern_type = [
+        "hungry",
+        "injury",
+        "grade_4_or_5",
+        "nappy_concern",
+        "hygiene_concern",
+    ];
+    let mut want: Vec<(Vec<&str>, &[&str])> = vec![
+        (labelled(world, &view, &concern_type, true), ACCUMULATING),
+        (
+            labelled(world, &view, &["no_access", "child_not_seen"], false),
+            NO_ACCESS,
+        ),
+        (
+            labelled(world, &view, &["minutes_not_recorded"], false),
+            UNMINUTED,
+        ),
+        (labelled(world, &view, &["unresolved"], false), ESCALATION),
+        (
+            labelled(world, &view, &["no_action"], false),
+            &["mia_words"],
+        ),
+        (
+            labelled(world, &view, &["below_threshold"], false),
+            &["mia_review_1", "mia_review_2"],
+        ),
+        (
+            labelled(world, &view, &["was_not_brought"], false),
+            &["noah_not_brought_1", "noah_not_brought_2"],
+        ),
+    ];
+    if control {
+        for (_, w) in &mut want {
+            *w = &[];
+        }
+    }
+    for (got, w) in want {
+        assert_eq!(got, w, "{child}: the entries the script flags");
+    }
+}
+
 #[test]
 fn the_neglect_family_raises_each_intended_signal_with_its_evidence_and_the_control_family_none() {
     let world = World::build(Plan::Forward);
@@ -772,16 +880,24 @@ fn the_neglect_family_raises_each_intended_signal_with_its_evidence_and_the_cont
     let mut family_children = strings(&family_view["children"]);
     family_children.sort();
     assert_eq!(family_children, NEGLECT, "one household");
+    assert_inputs(&world, KAI, false);
+    assert_inputs(&world, AVA, true);
 
     for child in NEGLECT {
         let got = world.signals(child, false);
         assert_signals(&world, &family_view, child, &got, &wanted(child));
         // The signals command shows the same signals as the chronology.
-        assert_eq!(cli_signals(server, child, false), got, "{child}: signals command");
+        assert_eq!(
+            cli_signals(server, child, false),
+            got,
+            "{child}: signals command"
+        );
     }
     // The school, absent from both core groups, is named.
     let kai = keyed(&world.signals(KAI, false));
-    let absent = kai["agency_absent_from_meetings"]["explanation"].as_str().unwrap();
+    let absent = kai["agency_absent_from_meetings"]["explanation"]
+        .as_str()
+        .unwrap();
     assert!(absent.contains("SCHOOL-3"), "{absent}");
 
     // The family view: a pattern seen from several children is one
@@ -817,16 +933,26 @@ fn the_neglect_family_raises_each_intended_signal_with_its_evidence_and_the_cont
         for family in [false, true] {
             assert_eq!(world.signals(child, family), Vec::<Value>::new(), "{child}");
         }
-        assert_eq!(cli_signals(server, child, false), Vec::<Value>::new(), "{child}");
+        assert_eq!(
+            cli_signals(server, child, false),
+            Vec::<Value>::new(),
+            "{child}"
+        );
     }
 
     // The caseload lists the neglect family's children, not the control's.
     let caseload = server.admin_ok(&["signals", "--all", "--reason", REASON]);
     for child in NEGLECT {
-        assert!(caseload.contains(child), "{child} on the caseload: {caseload}");
+        assert!(
+            caseload.contains(child),
+            "{child} on the caseload: {caseload}"
+        );
     }
     for child in [AVA, LEO] {
-        assert!(!caseload.contains(child), "{child} not on the caseload: {caseload}");
+        assert!(
+            !caseload.contains(child),
+            "{child} not on the caseload: {caseload}"
+        );
     }
 }
 
@@ -840,7 +966,10 @@ fn the_same_records_in_another_order_from_other_tablets_give_the_same_signals() 
         for family in [false, true] {
             let a = forward.by_label(&forward.signals(child, family));
             let b = shuffled.by_label(&shuffled.signals(child, family));
-            assert_eq!(a, b, "{child} (family view {family}): signals differ by order or origin");
+            assert_eq!(
+                a, b,
+                "{child} (family view {family}): signals differ by order or origin"
+            );
         }
     }
     // And they are the intended ones, not merely equal.
