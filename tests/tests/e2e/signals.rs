@@ -21,6 +21,8 @@
 //!   the health visitor's split across two tablets, social care's backlog
 //!   synced in several runs and the tablets synced in reverse order, on a
 //!   second server, give the same signals.
+//! - **The caseload** (`signals --all`) lists the neglect family's
+//!   children and not the control's, audited as one read naming them.
 //!
 //! Every record is dated in 2025, so each "once N days have passed"
 //! condition holds against the real clock.
@@ -36,6 +38,7 @@ use crate::fixture::*;
 
 const DAY: i64 = 86_400;
 const REASON: &str = "end-to-end test of practice signals";
+const CASELOAD_REASON: &str = "end-to-end test of the signals caseload";
 
 /// The neglect family: Kai, 8, at school.
 const KAI: &str = "nhs:9434761018";
@@ -941,7 +944,7 @@ fn the_neglect_family_raises_each_intended_signal_with_its_evidence_and_the_cont
     }
 
     // The caseload lists the neglect family's children, not the control's.
-    let caseload = server.admin_ok(&["signals", "--all", "--reason", REASON]);
+    let caseload = server.admin_ok(&["signals", "--all", "--reason", CASELOAD_REASON]);
     for child in NEGLECT {
         assert!(
             caseload.contains(child),
@@ -954,6 +957,19 @@ fn the_neglect_family_raises_each_intended_signal_with_its_evidence_and_the_cont
             "{child} not on the caseload: {caseload}"
         );
     }
+    // Audited as one read naming every child it disclosed, and no one else.
+    let log: Value = serde_json::from_str(&server.admin_ok(&["access-log", "--json"])).unwrap();
+    let rows: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == CASELOAD_REASON)
+        .collect();
+    assert_eq!(rows.len(), 1, "one access-log row for the caseload: {log}");
+    assert!(rows[0]["child"].is_null(), "{}", rows[0]);
+    let mut disclosed = strings(&rows[0]["children"]);
+    disclosed.sort();
+    assert_eq!(disclosed, NEGLECT, "the caseload's access-log row");
 }
 
 #[test]
