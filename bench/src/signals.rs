@@ -3,7 +3,8 @@
 //! the server's own ingest path), holds:
 //!
 //! - **one family** of three siblings with [`Counts::signals_family`]
-//!   records naming one to three of them (the corpus generator's kinds in
+//!   entries (records, less the amendments that fold in) naming one to
+//!   three of them (the corpus generator's kinds in
 //!   turn, so household kinds link the siblings); and
 //! - **the caseload**: [`Counts::caseload_children`] children in families
 //!   of three, [`Counts::caseload_records`] records between them, from four
@@ -154,19 +155,26 @@ pub fn figure_signals(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let now = Timestamp::from_civil(2027, 6, 1, 9, 0, 0).context("a date")?;
 
     eprintln!(
-        "figure 9: one family of {} records; caseload of {} children, {} records",
+        "figure 9: one family of {} entries; caseload of {} children, {} records",
         c.signals_family, c.caseload_children, c.caseload_records
     );
     let siblings = corpus::child_pool(SEED ^ 0x516, 3);
     let mut device = Device::new(201);
     device.enrol(&server, &http)?;
     let mut g = Generator::for_device(SEED ^ 0x516, device.id().to_string(), 1);
-    upload_all(
-        &server,
-        &http,
-        &mut device,
-        (0..c.signals_family).map(|_| g.next_body(&siblings, None).body),
-    )?;
+    // Amendments fold into the entries they correct: records until the
+    // family's chronology holds `signals_family` entries.
+    let mut entries = 0;
+    let family_bodies = std::iter::from_fn(|| {
+        (entries < c.signals_family).then(|| {
+            let sample = g.next_body(&siblings, None);
+            if sample.kind != "amendment" {
+                entries += 1;
+            }
+            sample.body
+        })
+    });
+    upload_all(&server, &http, &mut device, family_bodies)?;
 
     let children = corpus::child_pool(SEED ^ 0xCA5E, c.caseload_children);
     let groups: Vec<&[String]> = children.chunks(3).collect();
@@ -335,10 +343,10 @@ fn figure_caseload(
         bytes = body.len();
     }
     let read = size::median(times);
-    let total = c.caseload_records + c.signals_family + BATCH;
+    let total = c.caseload_records + BATCH;
     rows.push(Row::new(
         format!(
-            "9 signals: caseload, {} children, {total} records, fresh states (HTTPS GET, {} KiB)",
+            "9 signals: caseload, {} children, {total} records and the family, fresh states (HTTPS GET, {} KiB)",
             c.caseload_children + 3,
             bytes / 1024
         ),
