@@ -21,6 +21,8 @@
 //! - [`run`]: the command line ([`run::Args`]) and each figure's counts.
 //! - [`chronology`]: figure 7, a chronology pulled from the real server.
 //! - [`web`]: figure 8, the manager's web pages drawn on the server.
+//! - [`signals`]: figure 9, practice signals: the rules for one family, the
+//!   caseload read, and what keeping signals current costs ingest.
 //!
 //! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
@@ -32,6 +34,7 @@ pub mod proxy;
 pub mod rss;
 pub mod run;
 pub mod server;
+pub mod signals;
 pub mod size;
 pub mod table;
 pub mod timing;

@@ -7,6 +7,7 @@
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --quick # CI: small counts
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=ingest,backlog
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=web      # no binaries needed
+//! cargo run --release -p hearth-bench --bin hearth-bench -- --only=signals  # figure 9 (issue 16)
 //! ```
 //!
 //! The flags are [`hearth_bench::run::Args`].
@@ -33,6 +34,7 @@ use hearth_bench::proxy::CountingProxy;
 use hearth_bench::rss::{Watcher, cpu_by_thread, process_cpu};
 use hearth_bench::run::{Args, Counts, Figure};
 use hearth_bench::server::{Device, Server, bin_dir, binary};
+use hearth_bench::signals::figure_signals;
 use hearth_bench::table::{Row, render};
 use hearth_bench::timing::interleaved;
 use hearth_bench::web::{figure_page, figure_timeline};
@@ -100,6 +102,9 @@ fn main() -> anyhow::Result<()> {
     if run(Figure::Web) {
         figure_page(counts.timeline, &mut rows);
         figure_timeline(counts.timeline, &mut rows);
+    }
+    if run(Figure::Signals) {
+        figure_signals(&counts, &mut rows)?;
     }
     println!();
     if counts.quick {

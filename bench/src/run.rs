@@ -20,6 +20,8 @@ pub enum Figure {
     Binary,
     /// Figure 8: the manager's web pages, drawn in process.
     Web,
+    /// Figure 9: practice signals (the rules, the caseload, ingest's cost).
+    Signals,
 }
 
 impl Figure {
@@ -89,6 +91,12 @@ pub struct Counts {
     pub chron_large: usize,
     /// Figure 8's timeline.
     pub timeline: usize,
+    /// Figure 9's family: records naming three siblings.
+    pub signals_family: usize,
+    /// Figure 9's caseload: children.
+    pub caseload_children: usize,
+    /// Figure 9's caseload: records between them.
+    pub caseload_records: usize,
 }
 
 impl Counts {
@@ -108,6 +116,9 @@ impl Counts {
                 chron_small: 200,
                 chron_large: 500,
                 timeline: 1_000,
+                signals_family: 500,
+                caseload_children: 200,
+                caseload_records: 20_000,
             }
         } else {
             Self {
@@ -123,6 +134,9 @@ impl Counts {
                 chron_small: 5_000,
                 chron_large: 50_000,
                 timeline: 5_000,
+                signals_family: 5_000,
+                caseload_children: 10_000,
+                caseload_records: 1_000_000,
             }
         }
     }
@@ -147,5 +161,15 @@ mod tests {
         assert!(a.runs(Figure::Web) && !a.runs(Figure::Ingest) && !a.needs_binaries());
         let full = Counts::new(false);
         assert_eq!((full.ingest_per_device, full.chron_large), (50_000, 50_000));
+        assert_eq!(
+            (
+                full.signals_family,
+                full.caseload_children,
+                full.caseload_records
+            ),
+            (5_000, 10_000, 1_000_000)
+        );
+        let a = Args::try_parse_from(["hearth-bench", "--only=signals"]).unwrap();
+        assert!(a.runs(Figure::Signals) && !a.runs(Figure::Web) && a.needs_binaries());
     }
 }

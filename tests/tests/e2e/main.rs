@@ -13,6 +13,7 @@
 //! | `revocation` | a revoked device is told so and refused; its synced records remain |
 //! | `flood` | 256 unauthenticated connections flooding bodies neither delay `/v1/health` past 1 s nor take the server past 256 MiB resident |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
+//! | `signals` | a neglect family built on five agencies' tablets raises each intended practice signal with exactly its evidence, a control family none, and the same records in another order from other tablets give the same signals (issue 16) |
 //! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
 mod agencies;
@@ -28,3 +29,4 @@ mod interrupted;
 mod network;
 mod outbox;
 mod revocation;
+mod signals;
