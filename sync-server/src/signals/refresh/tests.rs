@@ -1,0 +1,1 @@
+//! Tests of keeping signals current (with a stand-in for the rules).
