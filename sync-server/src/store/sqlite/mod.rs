@@ -325,7 +325,7 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The store is shared by request handlers' blocking tasks.
 const _: () = {
