@@ -295,7 +295,12 @@ pub fn caseload<S: Store>(
         purpose,
         children: rows.iter().map(|r| r.child.clone()).collect(),
     })?;
-    tracing::info!(who, via = via.as_str(), children = rows.len(), "caseload read");
+    tracing::info!(
+        who,
+        via = via.as_str(),
+        children = rows.len(),
+        "caseload read"
+    );
     Ok(rows)
 }
 

@@ -2439,17 +2439,32 @@ fn issue_16_signals_are_read_with_a_reason_audited_and_acknowledged_only_when_cu
     let path = format!("/v1/children/{ANNA}/signals");
 
     let (s, body) = server.get(&format!("{path}?reason=case%20review"), None);
-    assert_eq!((s, error_code(&body)), (401, "unauthorized".into()), "{body}");
+    assert_eq!(
+        (s, error_code(&body)),
+        (401, "unauthorized".into()),
+        "{body}"
+    );
     let (s, body) = server.get(&format!("{path}?reason=case%20review"), Some(audit.trim()));
     assert_eq!((s, error_code(&body)), (403, "forbidden".into()), "{body}");
     let (s, body) = server.get(&format!("{path}?reason=short"), Some(api));
-    assert_eq!((s, error_code(&body)), (400, "reason_required".into()), "{body}");
+    assert_eq!(
+        (s, error_code(&body)),
+        (400, "reason_required".into()),
+        "{body}"
+    );
     let (s, body) = server.get("/v1/signals", Some(api));
-    assert_eq!((s, error_code(&body)), (400, "reason_required".into()), "{body}");
+    assert_eq!(
+        (s, error_code(&body)),
+        (400, "reason_required".into()),
+        "{body}"
+    );
     let log = admin_json(dir.path(), &["access-log", "--json"]);
     assert_eq!(log, serde_json::json!([]), "a refused read is not a read");
 
-    let (s, body) = server.get(&format!("{path}?reason=case%20review&family=true"), Some(api));
+    let (s, body) = server.get(
+        &format!("{path}?reason=case%20review&family=true"),
+        Some(api),
+    );
     assert_eq!(s, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["child"], ANNA);
@@ -2465,63 +2480,128 @@ fn issue_16_signals_are_read_with_a_reason_audited_and_acknowledged_only_when_cu
         .collect();
     let log = admin_json(dir.path(), &["access-log", "--json"]);
     assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
-    assert_eq!((log[0]["via"].as_str(), log[0]["child"].as_str()), (Some("http"), Some(ANNA)));
-    assert_eq!(log[1]["child"], Value::Null, "the caseload asks for no child");
+    assert_eq!(
+        (log[0]["via"].as_str(), log[0]["child"].as_str()),
+        (Some("http"), Some(ANNA))
+    );
+    assert_eq!(
+        log[1]["child"],
+        Value::Null,
+        "the caseload asks for no child"
+    );
     assert_eq!(log[1]["children"], Value::Array(disclosed));
     assert_eq!(log[1]["reason"], "weekly caseload review");
 
     // Acknowledging: the token, the rule, the body and the note are
     // checked, and a rule with no current signal is refused.
     let ack = |rule: &str, body: &str| {
-        server.post_as(
-            &format!("{path}/{rule}/ack"),
-            api,
-            "application/json",
-            body,
-        )
+        server.post_as(&format!("{path}/{rule}/ack"), api, "application/json", body)
     };
     let (s, body) = ack("no_such_rule", r#"{"note":"minutes chased"}"#);
     assert_eq!(s, 400, "{body}");
-    assert!(body.contains("meetings_without_minutes"), "names the rules: {body}");
+    assert!(
+        body.contains("meetings_without_minutes"),
+        "names the rules: {body}"
+    );
     let (s, body) = ack("escalation_unresolved", "note=minutes");
     assert_eq!(s, 400, "{body}");
     let (s, body) = ack("escalation_unresolved", r#"{"note":"ok"}"#);
     assert_eq!(s, 400, "{body}");
     assert!(body.contains("at least 10"), "{body}");
-    let (s, body) = ack("escalation_unresolved", r#"{"note":"resolved at the meeting"}"#);
+    let (s, body) = ack(
+        "escalation_unresolved",
+        r#"{"note":"resolved at the meeting"}"#,
+    );
     assert_eq!((s, error_code(&body)), (404, "not_found".into()), "{body}");
-    assert!(body.contains("no current escalation_unresolved signal"), "{body}");
+    assert!(
+        body.contains("no current escalation_unresolved signal"),
+        "{body}"
+    );
 
     // The same through the command line.
     let out = admin(
         dir.path(),
-        &["signals", "--child", ANNA, "--reason", "supervision today", "--format", "json"],
+        &[
+            "signals",
+            "--child",
+            ANNA,
+            "--reason",
+            "supervision today",
+            "--format",
+            "json",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.is_array(), "{v}");
-    let out = admin(dir.path(), &["signals", "--all", "--reason", "weekly caseload review"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = admin(
+        dir.path(),
+        &["signals", "--all", "--reason", "weekly caseload review"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = admin(dir.path(), &["signals", "--all", "--reason", "short"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
-    let out = admin(dir.path(), &["signals", "--all", "--child", ANNA, "--reason", "weekly caseload review"]);
+    let out = admin(
+        dir.path(),
+        &[
+            "signals",
+            "--all",
+            "--child",
+            ANNA,
+            "--reason",
+            "weekly caseload review",
+        ],
+    );
     assert!(!out.status.success(), "--all and --child conflict");
     let out = admin(
         dir.path(),
-        &["signals", "ack", "--child", ANNA, "--rule", "escalation_unresolved", "--note", "resolved at the meeting"],
+        &[
+            "signals",
+            "ack",
+            "--child",
+            ANNA,
+            "--rule",
+            "escalation_unresolved",
+            "--note",
+            "resolved at the meeting",
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no current escalation_unresolved signal"), "{err}");
+    assert!(
+        err.contains("no current escalation_unresolved signal"),
+        "{err}"
+    );
     let out = admin(
         dir.path(),
-        &["signals", "ack", "--child", ANNA, "--rule", "nope", "--note", "resolved at the meeting"],
+        &[
+            "signals",
+            "ack",
+            "--child",
+            ANNA,
+            "--rule",
+            "nope",
+            "--note",
+            "resolved at the meeting",
+        ],
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no rule is called \"nope\""), "{err}");
     let log = admin_json(dir.path(), &["access-log", "--json"]);
-    assert_eq!(log.as_array().unwrap().len(), 4, "two CLI reads; acknowledgements are not reads");
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        4,
+        "two CLI reads; acknowledgements are not reads"
+    );
     assert_eq!(log[3]["via"], "cli");
     assert_eq!(log[3]["child"], Value::Null);
 }

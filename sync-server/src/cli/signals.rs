@@ -120,7 +120,13 @@ fn render_table(signals: &[Signal], zone: &Zone) -> String {
         );
         match &g.acknowledged {
             Some(a) => {
-                let _ = writeln!(s, "    Acknowledged by {} at {}: {}", a.by, zone.show(a.at), a.note);
+                let _ = writeln!(
+                    s,
+                    "    Acknowledged by {} at {}: {}",
+                    a.by,
+                    zone.show(a.at),
+                    a.note
+                );
             }
             None => s.push_str("    Open\n"),
         }

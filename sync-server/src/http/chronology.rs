@@ -48,7 +48,11 @@ fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
 }
 
 /// The bearer token's hash, or the refusal (logged and counted).
-pub(super) fn bearer(headers: &HeaderMap, counters: &Counters, peer: &Peer) -> Result<String, ApiError> {
+pub(super) fn bearer(
+    headers: &HeaderMap,
+    counters: &Counters,
+    peer: &Peer,
+) -> Result<String, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -50,7 +50,9 @@ pub struct AckBody {
 impl From<AckError> for ApiError {
     fn from(e: AckError) -> Self {
         match e {
-            e @ (AckError::Note(_) | AckError::BadReader(_)) => ApiError::bad_request(e.to_string()),
+            e @ (AckError::Note(_) | AckError::BadReader(_)) => {
+                ApiError::bad_request(e.to_string())
+            }
             e @ AckError::NoSuchSignal { .. } => {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, e.to_string())
             }

@@ -166,8 +166,8 @@ fn fresh_states<S: Store + ?Sized>(
         }
         let members: Vec<ChildRef> = family_of(child, links).into_iter().collect();
         let states = store.signal_states(&members)?;
-        let fresh = states.len() == members.len()
-            && states.iter().all(|s| !s.is_stale(now, &fingerprint));
+        let fresh =
+            states.len() == members.len() && states.iter().all(|s| !s.is_stale(now, &fingerprint));
         let states = if fresh {
             states
         } else {
@@ -293,8 +293,15 @@ fn caseload_with<S: Store + ?Sized>(
     for state in store.raised_signal_states()? {
         let child = state.child;
         let mut signals = state.signals;
-        apply_acks(&child, &mut signals, acks.get(&child).map_or(&[], Vec::as_slice));
-        let open: Vec<&Signal> = signals.iter().filter(|s| s.acknowledged.is_none()).collect();
+        apply_acks(
+            &child,
+            &mut signals,
+            acks.get(&child).map_or(&[], Vec::as_slice),
+        );
+        let open: Vec<&Signal> = signals
+            .iter()
+            .filter(|s| s.acknowledged.is_none())
+            .collect();
         let Some(newest) = open.iter().map(|s| s.last_seen).max() else {
             continue;
         };

@@ -115,7 +115,9 @@ fn a_new_record_makes_its_childrens_family_stale() {
     ));
     let records = chain(&key, &all);
     insert(&mut store, &key, &records[3..]);
-    let stale = store.stale_children(NOW, &config.fingerprint(), 10).unwrap();
+    let stale = store
+        .stale_children(NOW, &config.fingerprint(), 10)
+        .unwrap();
     assert_eq!(stale, vec![child(ANNA)]);
     // Ben's family-wide signal holds Anna's new record once recomputed.
     let after = current_with(&store, &config, &[child(BEN)], NOW, every_entry).unwrap();
@@ -149,7 +151,15 @@ fn caseload_is_one_access_log_row_naming_every_child_disclosed() {
     let (_dir, store, _) = stored();
     let config = Config::default();
     let clock = FixedClock(NOW);
-    let refused = audit::caseload(&store, &clock, &config, "dsl.lead", "weekly", None, Via::Cli);
+    let refused = audit::caseload(
+        &store,
+        &clock,
+        &config,
+        "dsl.lead",
+        "weekly",
+        None,
+        Via::Cli,
+    );
     assert!(matches!(refused, Err(PullError::Reason(_))));
     assert!(store.access_log().unwrap().is_empty(), "nothing read");
     refresh_stale_with(&store, &config, NOW, usize::MAX, every_entry).unwrap();
@@ -178,8 +188,8 @@ fn an_acknowledgement_keeps_the_signals_evidence_and_needs_a_current_signal() {
     let config = Config::default();
     let clock = FixedClock(NOW);
     refresh_stale_with(&store, &config, NOW, usize::MAX, every_entry).unwrap();
-    let signal = current_with(&store, &config, &[child(ANNA)], NOW, every_entry).unwrap()[0]
-        .clone();
+    let signal =
+        current_with(&store, &config, &[child(ANNA)], NOW, every_entry).unwrap()[0].clone();
     let req = |rule, note: &str| AckRequest {
         child: child(ANNA),
         rule,
@@ -196,7 +206,13 @@ fn an_acknowledgement_keeps_the_signals_evidence_and_needs_a_current_signal() {
         &req(Rule::ChildNotSeen, "seen at school on Monday"),
     );
     assert!(
-        matches!(none, Err(AckError::NoSuchSignal { rule: Rule::ChildNotSeen, .. })),
+        matches!(
+            none,
+            Err(AckError::NoSuchSignal {
+                rule: Rule::ChildNotSeen,
+                ..
+            })
+        ),
         "{none:?}"
     );
     assert!(store.signal_acks(None).unwrap().is_empty(), "nothing kept");
@@ -238,7 +254,11 @@ fn an_acknowledged_signal_is_shown_acknowledged_and_leaves_the_caseload_until_ne
     let both = [child(ANNA), child(BEN)];
     let got = current_with(&store, &config, &both, NOW, every_entry).unwrap();
     assert_eq!(got[0].acknowledged.as_ref().unwrap().by, "dsl.lead");
-    assert!(caseload_with(&store, &config, NOW, every_entry).unwrap().is_empty());
+    assert!(
+        caseload_with(&store, &config, NOW, every_entry)
+            .unwrap()
+            .is_empty()
+    );
     // New evidence re-opens it.
     let device = hearth_shared::DeviceId::from_public_key(key.verifying_key().as_bytes());
     let mut all = bodies(device);
@@ -248,7 +268,12 @@ fn an_acknowledged_signal_is_shown_acknowledged_and_leaves_the_caseload_until_ne
     insert(&mut store, &key, &chain(&key, &all)[3..]);
     let got = current_with(&store, &config, &both, NOW, every_entry).unwrap();
     assert_eq!(got[0].acknowledged, None);
-    assert_eq!(caseload_with(&store, &config, NOW, every_entry).unwrap().len(), 2);
+    assert_eq!(
+        caseload_with(&store, &config, NOW, every_entry)
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// The wiring with the rules themselves: a core group meeting without

@@ -50,8 +50,8 @@ use super::{
     ReadGrant, Role, SignalState, Store, StoreError, StoredRecord, User, UserChange, UserEntry,
     WebSession,
 };
-use crate::signals::Acknowledgement;
 use crate::links::FamilyLinks;
+use crate::signals::Acknowledgement;
 
 /// The database file inside the data directory.
 pub fn db_path(data: &Path) -> PathBuf {

@@ -145,8 +145,7 @@ pub(super) fn add_signal_ack(conn: &Connection, a: &Acknowledgement) -> Result<(
 }
 
 fn read_ack(row: &rusqlite::Row<'_>) -> Result<Acknowledgement, StoreError> {
-    let (child, rule, evidence): (String, String, String) =
-        (row.get(0)?, row.get(1)?, row.get(5)?);
+    let (child, rule, evidence): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(5)?);
     Ok(Acknowledgement {
         child: parse_child(&child)?,
         rule: rule

@@ -147,7 +147,12 @@ fn a_state_is_stored_only_if_nothing_changed_while_it_was_computed() {
         .unwrap();
     assert!(!store.save_signal_state(&computed).unwrap());
     assert_eq!(dirty(&store, ANNA), Some(read + 1), "left stale");
-    assert!(store.stale_children(now, "v1", 10).unwrap().contains(&child(ANNA)));
+    assert!(
+        store
+            .stale_children(now, "v1", 10)
+            .unwrap()
+            .contains(&child(ANNA))
+    );
 
     let again = SignalState {
         dirty: read + 1,
@@ -157,16 +162,31 @@ fn a_state_is_stored_only_if_nothing_changed_while_it_was_computed() {
     let s = &store.signal_states(&[child(ANNA)]).unwrap()[0];
     assert_eq!((s.dirty, s.computed_at), (0, Some(now)));
     assert!(!s.is_stale(now, "v1"));
-    assert!(!store.stale_children(now, "v1", 10).unwrap().contains(&child(ANNA)));
+    assert!(
+        !store
+            .stale_children(now, "v1", 10)
+            .unwrap()
+            .contains(&child(ANNA))
+    );
     // A deadline falling due, or other thresholds, make it stale again.
     assert!(s.is_stale(Timestamp(now.0 + 100), "v1"));
     assert!(s.is_stale(now, "v2"));
-    let later = store.stale_children(Timestamp(now.0 + 100), "v1", 10).unwrap();
+    let later = store
+        .stale_children(Timestamp(now.0 + 100), "v1", 10)
+        .unwrap();
     assert!(later.contains(&child(ANNA)));
-    assert!(store.stale_children(now, "v2", 10).unwrap().contains(&child(ANNA)));
+    assert!(
+        store
+            .stale_children(now, "v2", 10)
+            .unwrap()
+            .contains(&child(ANNA))
+    );
     // A child with no state yet (named by no record) is stored once.
     let carl = SignalState::never_computed(child(CARL), 0);
-    assert!(!store.save_signal_state(&carl).unwrap(), "the link marked Carl");
+    assert!(
+        !store.save_signal_state(&carl).unwrap(),
+        "the link marked Carl"
+    );
     assert!(
         store
             .save_signal_state(&SignalState {
@@ -206,6 +226,9 @@ fn acknowledgements_are_kept_and_never_changed_or_deleted() {
     assert_eq!(store.signal_acks(Some(&[child(ANNA)])).unwrap(), vec![b]);
     let conn = Connection::open(db_path(dir.path())).unwrap();
     assert!(conn.execute("DELETE FROM signal_acks", []).is_err());
-    assert!(conn.execute("UPDATE signal_acks SET note = 'x'", []).is_err());
+    assert!(
+        conn.execute("UPDATE signal_acks SET note = 'x'", [])
+            .is_err()
+    );
     assert_eq!(store.signal_acks(None).unwrap().len(), 2);
 }
