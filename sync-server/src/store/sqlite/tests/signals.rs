@@ -232,3 +232,60 @@ fn acknowledgements_are_kept_and_never_changed_or_deleted() {
     );
     assert_eq!(store.signal_acks(None).unwrap().len(), 2);
 }
+
+/// The caseload over 10,000 children with fresh states reads only the
+/// stored states and acknowledgements: well under a second (optimised;
+/// this bound allows for a debug build).
+#[test]
+fn the_caseload_of_ten_thousand_fresh_children_reads_states_alone() {
+    use crate::signals::{Config, Signal};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let config = Config::default();
+    let now = Timestamp(1_800_000_000);
+    let signal = |c: &ChildRef, i: i64| Signal {
+        rule: Rule::WasNotBroughtRepeated,
+        title: "The child was not brought to appointments again".into(),
+        explanation: "2 appointments missed within 365 days".into(),
+        learning_point: "LP4".into(),
+        children: vec![c.clone()],
+        evidence: vec![RecordId {
+            device: DeviceId([7; 8]),
+            seq: Seq(i as u64 + 1),
+        }],
+        first_seen: Timestamp(1_700_000_000 + i),
+        last_seen: Timestamp(1_700_000_000 + i),
+        acknowledged: None,
+    };
+    {
+        let mut conn = Connection::open(db_path(dir.path())).unwrap();
+        let tx = conn.transaction().unwrap();
+        for i in 0..10_000_i64 {
+            let c: ChildRef = format!("local:LA-NORTH:{i}").parse().unwrap();
+            // Every other child has a signal; all are fresh.
+            let signals = if i % 2 == 0 {
+                vec![signal(&c, i)]
+            } else {
+                vec![]
+            };
+            tx.execute(
+                "INSERT INTO signal_state (child, dirty, signals, computed_at, recheck_at, config) VALUES (?1, 0, ?2, ?3, NULL, ?4)",
+                rusqlite::params![c.to_string(), serde_json::to_string(&signals).unwrap(), now.0, config.fingerprint()],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let started = std::time::Instant::now();
+    let rows = crate::signals::refresh::caseload(&store, &config, now).unwrap();
+    let took = started.elapsed();
+    assert_eq!(rows.len(), 5_000);
+    assert_eq!(
+        rows[0].child,
+        "local:LA-NORTH:9998".parse().unwrap(),
+        "newest first"
+    );
+    let bound = if cfg!(debug_assertions) { 5.0 } else { 1.0 };
+    assert!(took.as_secs_f64() < bound, "{took:?}");
+    eprintln!("caseload of 10,000 fresh children: {took:?}");
+}
