@@ -101,7 +101,10 @@ fn recompute_family<S: Store + ?Sized>(
             recheck_at: e.recheck_at,
             fingerprint: fingerprint.clone(),
         };
-        if !store.save_signal_state(&state)? {
+        // A child no record or link names (a read of any reference) is
+        // not given a row: there is nothing to keep current.
+        let unknown = c.entries.is_empty() && !dirty.contains_key(&state.child);
+        if !unknown && !store.save_signal_state(&state)? {
             tracing::debug!(child = %state.child, "signals changed while computing; left stale");
         }
         out.push(state);

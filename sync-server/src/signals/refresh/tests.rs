@@ -103,6 +103,16 @@ fn a_read_recomputes_a_stale_family_once_and_merges_a_family_wide_signal() {
 }
 
 #[test]
+fn reading_a_child_no_record_names_stores_nothing() {
+    let (_dir, store, _) = stored();
+    let config = Config::default();
+    let nobody = child("nhs:9434765870");
+    let got = current_with(&store, &config, &[nobody.clone()], NOW, every_entry).unwrap();
+    assert!(got.is_empty());
+    assert!(store.signal_states(&[nobody]).unwrap().is_empty());
+}
+
+#[test]
 fn a_new_record_makes_its_childrens_family_stale() {
     let (_dir, mut store, key) = stored();
     let config = Config::default();
