@@ -107,7 +107,14 @@ fn reading_a_child_no_record_names_stores_nothing() {
     let (_dir, store, _) = stored();
     let config = Config::default();
     let nobody = child("nhs:9434765870");
-    let got = current_with(&store, &config, &[nobody.clone()], NOW, every_entry).unwrap();
+    let got = current_with(
+        &store,
+        &config,
+        std::slice::from_ref(&nobody),
+        NOW,
+        every_entry,
+    )
+    .unwrap();
     assert!(got.is_empty());
     assert!(store.signal_states(&[nobody]).unwrap().is_empty());
 }
