@@ -270,9 +270,8 @@ pub fn pull<S: Store>(
 
 /// The caseload view: every child with an open signal, newest evidence
 /// first. Audited as one read (child `None`) naming every child it
-/// discloses, written before it is returned.
-///
-/// TODO(issue 16, store branch).
+/// discloses, written before it is returned; refused before anything is
+/// read without a good reason.
 pub fn caseload<S: Store>(
     store: &S,
     clock: &dyn Clock,
@@ -282,8 +281,27 @@ pub fn caseload<S: Store>(
     purpose: Option<Purpose>,
     via: Via,
 ) -> Result<Vec<signals::refresh::CaseloadRow>, PullError> {
-    let _ = (store, clock, rules, who, reason, purpose, via);
-    todo!("issue 16 store branch")
+    let reason = check_reason(reason)?;
+    check_reader(who)?;
+    let now = clock.now();
+    let rows = signals::refresh::caseload(store, rules, now)?;
+    store.log_access(&Access {
+        at: now,
+        who: who.to_string(),
+        via,
+        child: None,
+        family: false,
+        reason: reason.to_string(),
+        purpose,
+        children: rows.iter().map(|r| r.child.clone()).collect(),
+    })?;
+    tracing::info!(
+        who,
+        via = via.as_str(),
+        children = rows.len(),
+        "caseload read"
+    );
+    Ok(rows)
 }
 
 /// What a manager asks to acknowledge.
@@ -328,17 +346,42 @@ pub enum AckError {
 }
 
 /// Records a manager's acknowledgement of the child's current signal of
-/// that rule (covering its evidence as it stands), audited; returns it.
-///
-/// TODO(issue 16, store branch).
+/// that rule (covering its evidence as it stands), kept for ever and
+/// logged; returns it. Refused, with nothing kept, for a bad note or
+/// name, or a rule with no current signal for the child.
 pub fn acknowledge<S: Store>(
     store: &S,
     clock: &dyn Clock,
     rules: &signals::Config,
     req: &AckRequest,
 ) -> Result<signals::Acknowledgement, AckError> {
-    let _ = (store, clock, rules, req);
-    todo!("issue 16 store branch")
+    let note = check_reason(&req.note).map_err(AckError::Note)?;
+    check_reader(&req.who)?;
+    let now = clock.now();
+    let current = signals::refresh::current(store, rules, std::slice::from_ref(&req.child), now)?;
+    let Some(signal) = current.into_iter().find(|s| s.rule == req.rule) else {
+        return Err(AckError::NoSuchSignal {
+            child: req.child.clone(),
+            rule: req.rule,
+        });
+    };
+    let ack = signals::Acknowledgement {
+        child: req.child.clone(),
+        rule: req.rule,
+        by: req.who.clone(),
+        at: now,
+        note: note.to_string(),
+        evidence: signal.evidence,
+    };
+    store.add_signal_ack(&ack)?;
+    tracing::info!(
+        who = %ack.by,
+        via = req.via.as_str(),
+        rule = ack.rule.as_str(),
+        evidence = ack.evidence.len(),
+        "signal acknowledged"
+    );
+    Ok(ack)
 }
 
 #[cfg(test)]

@@ -133,6 +133,21 @@ impl Server {
         ))
     }
 
+    /// `POST` with an API token, refusals included.
+    fn post_as(&self, path: &str, token: &str, content_type: &str, body: &str) -> (u16, String) {
+        let mut resp = self
+            .agent()
+            .post(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", content_type)
+            .send(body.as_bytes())
+            .expect("POST");
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
+    }
+
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
@@ -2426,4 +2441,192 @@ fn a_closed_output_ends_a_listing_quietly_but_fails_a_new_token() {
     assert_eq!(token.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write the output"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Issue 16: the signals routes and commands keep the chronology's
+/// token, role and reason rules, are audited (the caseload as one row
+/// naming no child), and an acknowledgement needs a current signal.
+/// (Which signals fire is the rules' business: the assertions here hold
+/// whichever do.)
+#[test]
+fn issue_16_signals_are_read_with_a_reason_audited_and_acknowledged_only_when_current() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut csc = Device::new(60);
+    csc.enrol(&server, "CSC");
+    let meeting = csc.record(&format!(
+        r#"{{"kind":"meeting","children":["{ANNA}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group meeting","meeting_type":"core_group","attendees":[{{"name":"SW","agency":"CSC"}}],"minutes":"not_recorded"}}"#
+    ));
+    csc.upload(&server, &[&meeting]);
+    let api = admin_ok(dir.path(), &["user", "add", "boss", "--role", "admin"]);
+    let api = api.trim();
+    let audit = admin_ok(dir.path(), &["user", "add", "eve", "--role", "auditor"]);
+    let path = format!("/v1/children/{ANNA}/signals");
+
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), None);
+    assert_eq!(
+        (s, error_code(&body)),
+        (401, "unauthorized".into()),
+        "{body}"
+    );
+    let (s, body) = server.get(&format!("{path}?reason=case%20review"), Some(audit.trim()));
+    assert_eq!((s, error_code(&body)), (403, "forbidden".into()), "{body}");
+    let (s, body) = server.get(&format!("{path}?reason=short"), Some(api));
+    assert_eq!(
+        (s, error_code(&body)),
+        (400, "reason_required".into()),
+        "{body}"
+    );
+    let (s, body) = server.get("/v1/signals", Some(api));
+    assert_eq!(
+        (s, error_code(&body)),
+        (400, "reason_required".into()),
+        "{body}"
+    );
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(log, serde_json::json!([]), "a refused read is not a read");
+
+    let (s, body) = server.get(
+        &format!("{path}?reason=case%20review&family=true"),
+        Some(api),
+    );
+    assert_eq!(s, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["child"], ANNA);
+    assert!(v["signals"].is_array(), "{body}");
+    let (s, body) = server.get("/v1/signals?reason=weekly%20caseload%20review", Some(api));
+    assert_eq!(s, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let disclosed: Vec<Value> = v["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["child"].clone())
+        .collect();
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
+    assert_eq!(
+        (log[0]["via"].as_str(), log[0]["child"].as_str()),
+        (Some("http"), Some(ANNA))
+    );
+    assert_eq!(
+        log[1]["child"],
+        Value::Null,
+        "the caseload asks for no child"
+    );
+    assert_eq!(log[1]["children"], Value::Array(disclosed));
+    assert_eq!(log[1]["reason"], "weekly caseload review");
+
+    // Acknowledging: the token, the rule, the body and the note are
+    // checked, and a rule with no current signal is refused.
+    let ack = |rule: &str, body: &str| {
+        server.post_as(&format!("{path}/{rule}/ack"), api, "application/json", body)
+    };
+    let (s, body) = ack("no_such_rule", r#"{"note":"minutes chased"}"#);
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body.contains("meetings_without_minutes"),
+        "names the rules: {body}"
+    );
+    let (s, body) = ack("escalation_unresolved", "note=minutes");
+    assert_eq!(s, 400, "{body}");
+    let (s, body) = ack("escalation_unresolved", r#"{"note":"ok"}"#);
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("at least 10"), "{body}");
+    let (s, body) = ack(
+        "escalation_unresolved",
+        r#"{"note":"resolved at the meeting"}"#,
+    );
+    assert_eq!((s, error_code(&body)), (404, "not_found".into()), "{body}");
+    assert!(
+        body.contains("no current escalation_unresolved signal"),
+        "{body}"
+    );
+
+    // The same through the command line.
+    let out = admin(
+        dir.path(),
+        &[
+            "signals",
+            "--child",
+            ANNA,
+            "--reason",
+            "supervision today",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.is_array(), "{v}");
+    let out = admin(
+        dir.path(),
+        &["signals", "--all", "--reason", "weekly caseload review"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = admin(dir.path(), &["signals", "--all", "--reason", "short"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+    let out = admin(
+        dir.path(),
+        &[
+            "signals",
+            "--all",
+            "--child",
+            ANNA,
+            "--reason",
+            "weekly caseload review",
+        ],
+    );
+    assert!(!out.status.success(), "--all and --child conflict");
+    let out = admin(
+        dir.path(),
+        &[
+            "signals",
+            "ack",
+            "--child",
+            ANNA,
+            "--rule",
+            "escalation_unresolved",
+            "--note",
+            "resolved at the meeting",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no current escalation_unresolved signal"),
+        "{err}"
+    );
+    let out = admin(
+        dir.path(),
+        &[
+            "signals",
+            "ack",
+            "--child",
+            ANNA,
+            "--rule",
+            "nope",
+            "--note",
+            "resolved at the meeting",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no rule is called \"nope\""), "{err}");
+    let log = admin_json(dir.path(), &["access-log", "--json"]);
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        4,
+        "two CLI reads; acknowledgements are not reads"
+    );
+    assert_eq!(log[3]["via"], "cli");
+    assert_eq!(log[3]["child"], Value::Null);
 }

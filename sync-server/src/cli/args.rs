@@ -95,6 +95,9 @@ pub enum Command {
     },
     /// Print a child's chronology (audited).
     Chronology(ChronologyArgs),
+    /// Print a child's practice signals (audited), every child with an
+    /// open signal (--all, audited), or acknowledge one (`signals ack`).
+    Signals(SignalsArgs),
     /// List the access log (every filter given must match).
     AccessLog(AccessLogArgs),
     /// List quarantined and rejected records, and alarms (audited).
@@ -202,6 +205,69 @@ pub struct ChronologyArgs {
     /// Why you are reading it (required).
     #[arg(long, default_value = "")]
     pub reason: String,
+    /// A name to log beside the operating-system user running this
+    /// command (who is always logged).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// `signals`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SignalsArgs {
+    /// Acknowledge a signal instead.
+    #[command(subcommand)]
+    pub action: Option<SignalsCommand>,
+    /// The child: nhs:<10 digits> or local:<issuer>:<id>.
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    pub child: Option<String>,
+    /// Every child with an open signal: the caseload.
+    #[arg(long)]
+    pub all: bool,
+    /// The whole family's signals (with --child).
+    #[arg(long, requires = "child")]
+    pub family: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SignalsFormat,
+    /// Why you are reading them (required).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// A name to log beside the operating-system user running this
+    /// command (who is always logged).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// How `signals` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignalsFormat {
+    /// For people.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// `signals ack`.
+#[derive(Debug, Subcommand)]
+pub enum SignalsCommand {
+    /// Acknowledge a child's current signal: what was decided, kept with
+    /// the evidence it covers (new evidence re-opens it).
+    Ack(AckArgs),
+}
+
+/// `signals ack`.
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The child: nhs:<10 digits> or local:<issuer>:<id>.
+    #[arg(long)]
+    pub child: String,
+    /// The rule, as `signals` shows it (such as meetings_without_minutes).
+    #[arg(long)]
+    pub rule: String,
+    /// What was decided, or why no action is needed (required).
+    #[arg(long, default_value = "")]
+    pub note: String,
     /// A name to log beside the operating-system user running this
     /// command (who is always logged).
     #[arg(long = "as")]

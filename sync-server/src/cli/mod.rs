@@ -1,7 +1,8 @@
 //! The `hearth-server` command line: [`run`] parses arguments
 //! ([`args::Cli`]) and runs one command over the store backend `S` the
 //! binary picks (`main.rs`). One module per concern: [`serve`],
-//! [`devices`], [`users`], [`families`] and the audited [`reads`]. `serve` runs the HTTPS server; every other command
+//! [`devices`], [`users`], [`families`], the audited [`reads`] and
+//! [`signals`] (practice signals, the caseload, acknowledgements). `serve` runs the HTTPS server; every other command
 //! administers the same data directory, safely while `serve` runs (SQLite
 //! WAL and a busy timeout).
 //!
@@ -22,6 +23,7 @@ pub mod devices;
 pub mod families;
 pub mod reads;
 pub mod serve;
+pub mod signals;
 pub mod users;
 
 pub use self::args::{Cli, Command};
@@ -48,6 +50,12 @@ pub enum CliError {
     /// A pull.
     #[error(transparent)]
     Pull(#[from] PullError),
+    /// An acknowledgement.
+    #[error(transparent)]
+    Ack(#[from] crate::audit::AckError),
+    /// No rule has the name given.
+    #[error("no rule is called \"{0}\"; the rules are {rules}", rules = crate::signals::Rule::WORDS.join(", "))]
+    BadRule(String),
     /// The practice signals' configuration (`signals.toml`).
     #[error(transparent)]
     Signals(#[from] crate::signals::config::ConfigError),
@@ -204,6 +212,7 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
         Command::Devices { json } => devices::list::<S>(&ctx, json),
         Command::Revoke { device, reason } => devices::revoke::<S>(&ctx, &device, &reason),
         Command::Chronology(a) => reads::chronology::<S>(&ctx, a),
+        Command::Signals(a) => signals::run::<S>(&ctx, a),
         Command::AccessLog(a) => reads::access_log::<S>(&ctx, a),
         Command::Quarantine(a) => reads::quarantine::<S>(&ctx, a),
         Command::Family { action } => families::run::<S>(&ctx, action),

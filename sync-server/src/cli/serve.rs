@@ -1,5 +1,6 @@
 //! `serve`: the limits and certificate from the flags, the writer thread
-//! over the backend's store, and the HTTPS server on a tokio runtime.
+//! over the backend's store (and the thread keeping signals current,
+//! woken after each commit), and the HTTPS server on a tokio runtime.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::http::metrics::Counters;
 use crate::http::{AppState, serve};
 use crate::ingest::writer::{Fault, Writer};
 use crate::keys::{load_or_create_outbox_key, load_or_create_server_key};
+use crate::signals::refresh::Refresher;
 use crate::tls::{CertSource, load_server_config};
 
 /// The limits the flags set, checked.
@@ -53,7 +55,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let Context { data, zone, clock } = ctx;
     let (app, tls, fingerprint, counters) = {
-        let signals = crate::signals::Config::load(&data)?;
+        let signals = Arc::new(crate::signals::Config::load(&data)?);
         let mut store = S::open(&data)?;
         let enrolled = !store.devices()?.is_empty();
         let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
@@ -65,7 +67,13 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
         // Test-only fault injection for the crash tests (the `test-hooks`
         // feature; a release server has none); see docs/api.md.
         let fault = Fault::from_env();
-        let after_commit = store.maintain(&data)?;
+        let maintain = store.maintain(&data)?;
+        // Signals are recomputed off the writer, woken after each commit.
+        let refresher = Refresher::start(S::connect(&data)?, signals.clone(), clock.clone());
+        let after_commit = move || {
+            maintain();
+            refresher.wake();
+        };
         let writer = Writer::start(store, clock.clone(), fault, after_commit);
         let counters = Arc::new(Counters::default());
         let reads = Arc::new(S::connect(&data)?);
@@ -79,7 +87,7 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
             counters: counters.clone(),
             budget: BodyBudget::new(limits.max_body_bytes_in_flight),
             zone,
-            signals: Arc::new(signals),
+            signals,
         };
         (crate::web::app(state), tls, fingerprint, counters)
     };

@@ -47,11 +47,56 @@ fn token_failure(counters: &Counters, peer: &Peer, why: &'static str) {
     }
 }
 
+/// The bearer token's hash, or the refusal (logged and counted).
+pub(super) fn bearer(
+    headers: &HeaderMap,
+    counters: &Counters,
+    peer: &Peer,
+) -> Result<String, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| token_hash(t.trim()));
+    token.ok_or_else(|| {
+        token_failure(counters, peer, "no bearer token");
+        unauthorized("send Authorization: Bearer <api token>")
+    })
+}
+
+/// The user holding the token `hash`, if their role reads chronologies
+/// (a manager or an administrator); else the refusal.
+pub(super) fn chronology_reader<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    hash: &str,
+) -> Result<crate::store::User, ApiError> {
+    let Some(user) = st.store().user_by_token(hash)? else {
+        token_failure(&st.counters, peer, "token not valid");
+        return Err(unauthorized("the API token is not valid"));
+    };
+    if !user.role.reads_chronologies() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this account may not read chronologies (an auditor reads the access log)",
+        ));
+    }
+    Ok(user)
+}
+
+/// The child in a route, or the refusal naming its form.
+pub(super) fn child_ref(child: &str) -> Result<ChildRef, ApiError> {
+    child.parse::<ChildRef>().map_err(|_| {
+        ApiError::bad_request("the child reference must be nhs:<10 digits> or local:<issuer>:<id>")
+    })
+}
+
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
 }
 
-fn reason_required(e: impl std::fmt::Display) -> ApiError {
+pub(super) fn reason_required(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         ErrorCode::ReasonRequired,
@@ -81,9 +126,7 @@ fn parse_query(
 ) -> Result<(Format, PullRequest), ApiError> {
     let reason = q.reason.unwrap_or_default();
     check_reason(&reason).map_err(reason_required)?;
-    let child = child.parse::<ChildRef>().map_err(|_| {
-        ApiError::bad_request("the child reference must be nhs:<10 digits> or local:<issuer>:<id>")
-    })?;
+    let child = child_ref(child)?;
     let format = match q.format.as_deref() {
         None => Format::Json,
         Some(f) => f
@@ -115,17 +158,7 @@ fn answer<S: Backend>(
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let store = st.store();
-    let Some(user) = store.user_by_token(hash)? else {
-        token_failure(&st.counters, peer, "token not valid");
-        return Err(unauthorized("the API token is not valid"));
-    };
-    if !user.role.reads_chronologies() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "this account may not read chronologies (an auditor reads the access log)",
-        ));
-    }
+    let user = chronology_reader(st, peer, hash)?;
     let detail = q.detail;
     let (format, req) = parse_query(q, child, &st.zone, user.name)?;
     let mut c = pull(store, st.clock.as_ref(), &st.signals, &req)?;
@@ -165,15 +198,7 @@ pub async fn chronology<S: Backend>(
     headers: HeaderMap,
     query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| token_hash(t.trim()));
-    let Some(hash) = token else {
-        token_failure(&st.counters, &peer, "no bearer token");
-        return Err(unauthorized("send Authorization: Bearer <api token>"));
-    };
+    let hash = bearer(&headers, &st.counters, &peer)?;
     let Ok(Query(q)) = query else {
         return Err(ApiError::bad_request(
             "the query string is malformed; see docs/api.md",

@@ -12,6 +12,9 @@
 //! | `POST /v1/sync` | [`sync`] |
 //! | `POST /v1/outbox` | [`outbox`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
+//! | `GET /v1/children/{ref}/signals` | [`signals::child_signals`] |
+//! | `GET /v1/signals` | [`signals::caseload`] |
+//! | `POST /v1/children/{ref}/signals/{rule}/ack` | [`signals::acknowledge`] |
 //!
 //! The web app's pages (and `GET /v1/records/{id}`) are [`crate::web`]'s
 //! routes, merged with these by [`crate::web::app`].
@@ -31,6 +34,7 @@ pub mod enrol;
 pub mod error;
 pub mod metrics;
 pub mod outbox;
+pub mod signals;
 pub mod sync;
 
 use std::convert::Infallible;
@@ -186,6 +190,15 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),
+        )
+        .route(
+            "/v1/children/{child}/signals",
+            get(signals::child_signals::<S>),
+        )
+        .route("/v1/signals", get(signals::caseload::<S>))
+        .route(
+            "/v1/children/{child}/signals/{rule}/ack",
+            post(signals::acknowledge::<S>).layer(DefaultBodyLimit::max(signals::MAX_ACK_BYTES)),
         )
         // Both answer without reading a body the client may still be
         // sending, so they close the connection rather than leave the

@@ -1,17 +1,228 @@
 //! Keeping each child's signals current, and reading them: the only part
 //! of [`crate::signals`] that touches the store.
 //!
-//! TODO(issue 16, store branch): stored signal states marked stale in the
-//! ingest transaction (and by family changes), recomputed after commit and
-//! whenever a deadline falls due or the configuration changes; reads for
-//! a view and for the caseload.
+//! Each child's signals are stored ([`SignalState`]) and recomputed only
+//! when stale: the ingest transaction marks every child a stored record
+//! names (and family links and unlinks mark both children), a deadline
+//! may fall due (`recheck_at`), or the configuration may change. A
+//! recompute reads `dirty` before the records and stores its result only
+//! if `dirty` has not moved, so a record arriving meanwhile leaves the
+//! child stale (see [`Store::save_signal_state`]). A recompute of one
+//! child computes its whole family, since the family-wide rules read
+//! every member's records.
+//!
+//! - [`current`]: the signals of a view (a child, or a family), stale
+//!   families recomputed first, acknowledgements applied, a family-wide
+//!   pattern seen from several children shown once.
+//! - [`caseload`]: every child with an open signal, newest evidence
+//!   first, from the stored states and acknowledgements alone once fresh.
+//! - [`refresh_stale`]: recomputes stale children, within a budget;
+//!   [`Refresher`] runs it on a thread of its own after each ingest
+//!   commit and once a minute (deadlines fall due with no record).
 
-use hearth_shared::{ChildRef, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::rules::evaluate;
-use super::{Config, Rule, Signal};
-use crate::chronology::{Chronology, DateRange, family_of, reconcile};
-use crate::store::{Store, StoreError};
+use hearth_shared::kinds::Detail;
+use hearth_shared::{ChildRef, RecordId, Timestamp};
+
+use super::rules::{Evaluation, evaluate};
+use super::{Acknowledgement, Config, Rule, Signal};
+use crate::chronology::{Chronology, DateRange, Entry, family_of, reconcile};
+use crate::clock::Clock;
+use crate::links::FamilyLinks;
+use crate::store::{SignalState, Store, StoreError};
+
+/// What computes one child's signals from its family's entries: the rules
+/// ([`evaluate`]), or in tests a stand-in that raises signals whatever the
+/// records say.
+type Evaluator =
+    fn(&ChildRef, &[Entry], &BTreeMap<RecordId, Detail>, &Config, Timestamp) -> Evaluation;
+
+/// How often [`Refresher`] looks for stale children with no commit to
+/// wake it: deadlines fall due with no record arriving.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// How many times a recompute starts again when the family changed
+/// while it read (a link, or a record joining households); after that the
+/// result is still shown, and the children stay stale.
+const FAMILY_RETRIES: usize = 3;
+
+/// Computes the signals of every member of `child`'s family from the
+/// records as they stand, and stores each member's state unless a change
+/// arrived meanwhile. Returns the states computed (current as of this
+/// read, stored or not).
+fn recompute_family<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    child: &ChildRef,
+    now: Timestamp,
+    eval: Evaluator,
+) -> Result<Vec<SignalState>, StoreError> {
+    let fingerprint = config.fingerprint();
+    let mut links = store.family_links()?;
+    let mut attempt = 0;
+    let (family, dirty) = loop {
+        let family = family_of(child, &links);
+        let members: Vec<ChildRef> = family.iter().cloned().collect();
+        // `dirty` before the records: a record committed after this read
+        // moves it, and the state below is then not stored.
+        let dirty: BTreeMap<ChildRef, i64> = store
+            .signal_states(&members)?
+            .into_iter()
+            .map(|s| (s.child, s.dirty))
+            .collect();
+        links = store.family_links()?;
+        attempt += 1;
+        if family_of(child, &links) == family || attempt == FAMILY_RETRIES {
+            break (family, dirty);
+        }
+    };
+    let members: Vec<ChildRef> = family.iter().cloned().collect();
+    let records = store.records_for(&members)?;
+    let mut c = Chronology {
+        child: child.clone(),
+        family: true,
+        children: members.clone(),
+        entries: reconcile(&records, &family, DateRange::default()),
+        details: Default::default(),
+        signals: Vec::new(),
+    };
+    crate::record::attach(store, &mut c)?;
+    let mut out = Vec::with_capacity(members.len());
+    for member in members {
+        let e = eval(&member, &c.entries, &c.details, config, now);
+        let state = SignalState {
+            dirty: dirty.get(&member).copied().unwrap_or(0),
+            child: member,
+            signals: e.signals,
+            computed_at: Some(now),
+            recheck_at: e.recheck_at,
+            fingerprint: fingerprint.clone(),
+        };
+        // A child no record or link names (a read of any reference) is
+        // not given a row: there is nothing to keep current.
+        let unknown = c.entries.is_empty() && !dirty.contains_key(&state.child);
+        if !unknown && !store.save_signal_state(&state)? {
+            tracing::debug!(child = %state.child, "signals changed while computing; left stale");
+        }
+        out.push(state);
+    }
+    Ok(out)
+}
+
+/// Recomputes the stale children (each with its family) at `now`, at
+/// most about `budget` children (a family is never split); returns how
+/// many states were computed. One pass: a child changed again meanwhile
+/// stays stale for the next.
+pub fn refresh_stale<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    now: Timestamp,
+    budget: usize,
+) -> Result<usize, StoreError> {
+    refresh_stale_with(store, config, now, budget, evaluate)
+}
+
+fn refresh_stale_with<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    now: Timestamp,
+    budget: usize,
+    eval: Evaluator,
+) -> Result<usize, StoreError> {
+    let stale = store.stale_children(now, &config.fingerprint(), usize::MAX)?;
+    let mut done: BTreeSet<ChildRef> = BTreeSet::new();
+    for child in stale {
+        if done.len() >= budget {
+            break;
+        }
+        if done.contains(&child) {
+            continue;
+        }
+        for s in recompute_family(store, config, &child, now, eval)? {
+            done.insert(s.child);
+        }
+        // Named by a record, the child is in its own family.
+        done.insert(child);
+    }
+    Ok(done.len())
+}
+
+/// The states of `children` (each a member of `links`' families), every
+/// stale family among them recomputed first.
+fn fresh_states<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    links: &FamilyLinks,
+    children: &[ChildRef],
+    now: Timestamp,
+    eval: Evaluator,
+) -> Result<BTreeMap<ChildRef, SignalState>, StoreError> {
+    let fingerprint = config.fingerprint();
+    let mut out: BTreeMap<ChildRef, SignalState> = BTreeMap::new();
+    let mut computed: BTreeSet<ChildRef> = BTreeSet::new();
+    for child in children {
+        if computed.contains(child) {
+            continue;
+        }
+        let members: Vec<ChildRef> = family_of(child, links).into_iter().collect();
+        let states = store.signal_states(&members)?;
+        let fresh =
+            states.len() == members.len() && states.iter().all(|s| !s.is_stale(now, &fingerprint));
+        let states = if fresh {
+            states
+        } else {
+            recompute_family(store, config, child, now, eval)?
+        };
+        for s in states {
+            computed.insert(s.child.clone());
+            out.insert(s.child.clone(), s);
+        }
+    }
+    out.retain(|c, _| children.contains(c));
+    Ok(out)
+}
+
+/// Applies the acknowledgements of `child` to its own signals.
+///
+/// TODO(issue 16 merge): s16-rules gives `ack::apply` the child as its
+/// first argument; this becomes `super::ack::apply(child, signals, acks)`.
+fn apply_acks(child: &ChildRef, signals: &mut [Signal], acks: &[Acknowledgement]) {
+    let own: Vec<Acknowledgement> = acks.iter().filter(|a| a.child == *child).cloned().collect();
+    super::ack::apply(signals, &own);
+}
+
+/// Merges the signals of several children: the same rule with the same
+/// evidence is one signal naming every child; it is acknowledged only if
+/// every part is (showing the latest acknowledgement). In rule order,
+/// then by first evidence.
+fn merge(parts: Vec<Signal>) -> Vec<Signal> {
+    let mut out: Vec<Signal> = Vec::new();
+    for s in parts {
+        match out
+            .iter_mut()
+            .find(|o| o.rule == s.rule && o.evidence == s.evidence)
+        {
+            Some(o) => {
+                for c in s.children {
+                    if !o.children.contains(&c) {
+                        o.children.push(c);
+                    }
+                }
+                o.children.sort();
+                o.acknowledged = match (o.acknowledged.take(), s.acknowledged) {
+                    (Some(a), Some(b)) => Some(if b.at > a.at { b } else { a }),
+                    _ => None,
+                };
+            }
+            None => out.push(s),
+        }
+    }
+    out.sort_by_key(|s| (s.rule, s.first_seen));
+    out
+}
 
 /// The current signals of `children` (a child, or a family), with
 /// acknowledgements applied: a family-wide pattern seen from several
@@ -23,40 +234,26 @@ pub fn current<S: Store + ?Sized>(
     children: &[ChildRef],
     now: Timestamp,
 ) -> Result<Vec<Signal>, StoreError> {
-    // Skeleton (replaced by the store branch): recomputed on every read,
-    // no stored states, no acknowledgements.
+    current_with(store, config, children, now, evaluate)
+}
+
+fn current_with<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    children: &[ChildRef],
+    now: Timestamp,
+    eval: Evaluator,
+) -> Result<Vec<Signal>, StoreError> {
     let links = store.family_links()?;
-    let mut out: Vec<Signal> = Vec::new();
-    for child in children {
-        let family = family_of(child, &links);
-        let members: Vec<ChildRef> = family.iter().cloned().collect();
-        let records = store.records_for(&members)?;
-        let mut c = Chronology {
-            child: child.clone(),
-            family: true,
-            children: members,
-            entries: reconcile(&records, &family, DateRange::default()),
-            details: Default::default(),
-            signals: Vec::new(),
-        };
-        crate::record::attach(store, &mut c)?;
-        for s in evaluate(child, &c.entries, &c.details, config, now).signals {
-            match out
-                .iter_mut()
-                .find(|o| o.rule == s.rule && o.evidence == s.evidence)
-            {
-                Some(o) => {
-                    for c in s.children {
-                        if !o.children.contains(&c) {
-                            o.children.push(c);
-                        }
-                    }
-                }
-                None => out.push(s),
-            }
-        }
+    let states = fresh_states(store, config, &links, children, now, eval)?;
+    let acks = store.signal_acks(Some(children))?;
+    let mut parts = Vec::new();
+    for (child, state) in states {
+        let mut signals = state.signals;
+        apply_acks(&child, &mut signals, &acks);
+        parts.extend(signals);
     }
-    Ok(out)
+    Ok(merge(parts))
 }
 
 /// One line of the caseload view: a child with at least one open (not
@@ -73,12 +270,102 @@ pub struct CaseloadRow {
     pub signals: Vec<Signal>,
 }
 
-/// Every child with an open signal, the newest evidence first.
+/// Every child with an open signal, the newest evidence first (then by
+/// child). Refreshes every stale child first; then reads only the stored
+/// states and the acknowledgements.
 pub fn caseload<S: Store + ?Sized>(
     store: &S,
     config: &Config,
     now: Timestamp,
 ) -> Result<Vec<CaseloadRow>, StoreError> {
-    let _ = (store, config, now);
-    todo!("issue 16 store branch")
+    caseload_with(store, config, now, evaluate)
 }
+
+fn caseload_with<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    now: Timestamp,
+    eval: Evaluator,
+) -> Result<Vec<CaseloadRow>, StoreError> {
+    refresh_stale_with(store, config, now, usize::MAX, eval)?;
+    let mut acks: BTreeMap<ChildRef, Vec<Acknowledgement>> = BTreeMap::new();
+    for a in store.signal_acks(None)? {
+        acks.entry(a.child.clone()).or_default().push(a);
+    }
+    let mut rows = Vec::new();
+    for state in store.raised_signal_states()? {
+        let child = state.child;
+        let mut signals = state.signals;
+        apply_acks(
+            &child,
+            &mut signals,
+            acks.get(&child).map_or(&[], Vec::as_slice),
+        );
+        let open: Vec<&Signal> = signals
+            .iter()
+            .filter(|s| s.acknowledged.is_none())
+            .collect();
+        let Some(newest) = open.iter().map(|s| s.last_seen).max() else {
+            continue;
+        };
+        let mut rules: Vec<Rule> = open.iter().map(|s| s.rule).collect();
+        rules.sort();
+        rules.dedup();
+        rows.push(CaseloadRow {
+            child,
+            rules,
+            newest_evidence: newest,
+            signals,
+        });
+    }
+    rows.sort_by(|a, b| {
+        b.newest_evidence
+            .cmp(&a.newest_evidence)
+            .then_with(|| a.child.cmp(&b.child))
+    });
+    Ok(rows)
+}
+
+/// Wakes the thread that keeps signals current while serving.
+#[derive(Clone)]
+pub struct Refresher {
+    wake: std::sync::mpsc::SyncSender<()>,
+}
+
+impl Refresher {
+    /// Starts a thread that recomputes stale children over `store` when
+    /// woken ([`Refresher::wake`], after each ingest commit) and every
+    /// [`RECHECK_EVERY`]. Off the writer: ingest never waits for the
+    /// rules.
+    pub fn start<S: Store>(store: S, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
+        let (wake, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("hearth-signals".into())
+            .spawn(move || {
+                use std::sync::mpsc::RecvTimeoutError;
+                loop {
+                    if let Err(RecvTimeoutError::Disconnected) = rx.recv_timeout(RECHECK_EVERY) {
+                        break;
+                    }
+                    match refresh_stale(&store, &config, clock.now(), usize::MAX) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(children = n, "signals recomputed"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "signals not recomputed; a read recomputes them")
+                        }
+                    }
+                }
+            })
+            .expect("spawning the signals thread");
+        Self { wake }
+    }
+
+    /// Asks for a refresh soon; never blocks (a wake-up already pending
+    /// covers this one).
+    pub fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -11,6 +11,7 @@ use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, T
 use crate::clock::ClockState;
 pub use crate::line::{Amends, FiledRecord, Line};
 use crate::links::FamilyLinks;
+use crate::signals::{Acknowledgement, Signal};
 
 /// Why the store failed. Always the server's problem, never the client's.
 #[derive(Debug, thiserror::Error)]
@@ -596,6 +597,83 @@ pub trait Store: Send + Sync + 'static {
     /// The signed bytes of each of `ids` that is stored, in the order
     /// asked (an id not stored is left out).
     fn record_bytes(&self, ids: &[RecordId]) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError>;
+
+    // Practice signals (issue 16; `store/sqlite/signals.rs`). The ingest
+    // transaction adds 1 to `dirty` of every child a stored record names
+    // (and of the children of the record an amendment corrects or a fork
+    // disputes); `change_family` does so for both children.
+
+    /// The stored signal states of those of `children` that have one (a
+    /// child no record names has none), in no particular order.
+    fn signal_states(&self, children: &[ChildRef]) -> Result<Vec<SignalState>, StoreError>;
+    /// Up to `limit` children whose stored signals are stale at `now`
+    /// under the configuration with `fingerprint` (see
+    /// [`SignalState::is_stale`]).
+    fn stale_children(
+        &self,
+        now: Timestamp,
+        fingerprint: &str,
+        limit: usize,
+    ) -> Result<Vec<ChildRef>, StoreError>;
+    /// Stores a recomputed state, only if the child's `dirty` is still
+    /// `state.dirty` (the value read before its records were), setting it
+    /// to 0; returns whether it was stored. A record or family change
+    /// committed meanwhile leaves the child stale, to be computed again.
+    fn save_signal_state(&self, state: &SignalState) -> Result<bool, StoreError>;
+    /// Every stored state holding at least one signal (the caseload's
+    /// candidates), whether stale or not.
+    fn raised_signal_states(&self) -> Result<Vec<SignalState>, StoreError>;
+    /// Keeps an acknowledgement, for ever.
+    fn add_signal_ack(&self, ack: &Acknowledgement) -> Result<(), StoreError>;
+    /// The acknowledgements of `children` (of every child, for `None`),
+    /// oldest first.
+    fn signal_acks(
+        &self,
+        children: Option<&[ChildRef]>,
+    ) -> Result<Vec<Acknowledgement>, StoreError>;
+}
+
+/// One child's stored signals and what decides whether they are current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalState {
+    /// The child.
+    pub child: ChildRef,
+    /// Changes (records, family links) since the signals were computed:
+    /// 0 when they are current. On a state to save, the value read
+    /// before the records were.
+    pub dirty: i64,
+    /// The signals, none acknowledged, as the rules raised them.
+    pub signals: Vec<Signal>,
+    /// When they were computed (`None`: never).
+    pub computed_at: Option<Timestamp>,
+    /// When the passage of time alone could change them, if ever.
+    pub recheck_at: Option<Timestamp>,
+    /// The fingerprint of the configuration they were computed under.
+    pub fingerprint: String,
+}
+
+impl SignalState {
+    /// A child never computed, with `dirty` changes pending.
+    pub fn never_computed(child: ChildRef, dirty: i64) -> Self {
+        Self {
+            child,
+            dirty,
+            signals: Vec::new(),
+            computed_at: None,
+            recheck_at: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    /// Whether the signals must be computed again before they are shown:
+    /// a change since, never computed, a deadline due at `now`, or a
+    /// different configuration.
+    pub fn is_stale(&self, now: Timestamp, fingerprint: &str) -> bool {
+        self.dirty != 0
+            || self.computed_at.is_none()
+            || self.recheck_at.is_some_and(|t| t <= now)
+            || self.fingerprint != fingerprint
+    }
 }
 
 /// One stored record, as [`Store::record`] reads it.

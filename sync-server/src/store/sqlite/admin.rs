@@ -324,6 +324,8 @@ pub(super) fn change_family(conn: &Connection, c: &FamilyChange) -> Result<(), S
             c.reason
         ],
     )?;
+    // Both children's families changed: their signals are stale.
+    super::signals::mark_stale(&tx, &format!("{a}{}{b}", super::rows::CHILD_SEPARATOR))?;
     tx.commit()?;
     Ok(())
 }

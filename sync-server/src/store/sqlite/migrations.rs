@@ -4,7 +4,8 @@
 //! applied: list order is the version), each with the Rust step, if any,
 //! that runs after its SQL in the same transaction (0004 fills the
 //! chronology lines of rows stored before it; 0005 the digests of rows
-//! held before 0002).
+//! held before 0002; 0009 the flags of every row, and every child's
+//! signals marked stale).
 
 use hearth_shared::migrate::{MigrateError, Migration};
 use hearth_shared::signed::{SIGNATURE_LEN, decode_stored_envelope};
@@ -49,6 +50,11 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
         "0008_web_accounts",
         include_str!("migrations/0008_web_accounts.sql"),
     ),
+    Migration {
+        name: "0009_signals",
+        sql: include_str!("migrations/0009_signals.sql"),
+        after: Some(backfill_flags_and_mark_stale),
+    },
 ];
 
 /// Brings the database on `conn` up to the last of `migrations`, in one
@@ -82,18 +88,46 @@ fn backfill_lines(tx: &Transaction<'_>) -> Result<(), StoreError> {
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
         let (device, seq, bytes): (Vec<u8>, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let env_len = bytes
-            .len()
-            .checked_sub(SIGNATURE_LEN)
-            .ok_or(StoreError::Corrupt("a stored record"))?;
-        let e = decode_stored_envelope(&bytes[..env_len])
-            .map_err(|_| StoreError::Corrupt("a stored record"))?;
-        let line = Line::of(&e);
+        let line = line_of(&bytes)?;
         let c = Columns::of(&line);
         write.execute(params![
             device, seq, c.agency, c.author, c.headline, c.children, c.flags, c.reason,
         ])?;
     }
+    Ok(())
+}
+
+/// The chronology line of a stored record, from its signed bytes
+/// (verified when they arrived).
+fn line_of(bytes: &[u8]) -> Result<Line, StoreError> {
+    let env_len = bytes
+        .len()
+        .checked_sub(SIGNATURE_LEN)
+        .ok_or(StoreError::Corrupt("a stored record"))?;
+    let e = decode_stored_envelope(&bytes[..env_len])
+        .map_err(|_| StoreError::Corrupt("a stored record"))?;
+    Ok(Line::of(&e))
+}
+
+/// After migration 0009: recomputes the flags of every stored record
+/// from its bytes (issue 16 added ten that the rules read), and marks
+/// every child named by a record stale, so that its signals are computed
+/// before they are first read.
+fn backfill_flags_and_mark_stale(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut read = tx.prepare("SELECT device, seq, bytes FROM records")?;
+    let mut write =
+        tx.prepare("UPDATE records SET detail_flags = ?3 WHERE device = ?1 AND seq = ?2")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (device, seq, bytes): (Vec<u8>, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let flags = line_of(&bytes)?.detail_flags.bits();
+        write.execute(params![device, seq, flags])?;
+    }
+    tx.execute(
+        "INSERT INTO signal_state (child, dirty) SELECT DISTINCT child, 1 FROM record_children WHERE true
+         ON CONFLICT (child) DO UPDATE SET dirty = dirty + 1",
+        [],
+    )?;
     Ok(())
 }
 

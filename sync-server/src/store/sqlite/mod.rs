@@ -22,7 +22,8 @@
 //! By concern: [`migrations`] (the runner and its Rust steps), `rows`
 //! (row <-> type mapping), `tx` (the ingest transaction), `reads`
 //! (chronology lines, families, access log, quarantine), `admin`
-//! (devices, tokens, users, family links), [`checkpoint`] and [`pool`]
+//! (devices, tokens, users, family links), `signals` (each child's
+//! stored signals and the acknowledgements), [`checkpoint`] and [`pool`]
 //! (the pooled connections and their pragmas).
 
 mod admin;
@@ -33,6 +34,7 @@ pub mod pool;
 mod reads;
 mod record;
 mod rows;
+mod signals;
 mod tx;
 mod web;
 
@@ -45,9 +47,11 @@ pub use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::pool::{Conn, Kind};
 use super::{
     Access, Alarm, Device, EnrolRefusal, FamilyChange, FiledRecord, Grant, Held, IngestTx,
-    ReadGrant, Role, Store, StoreError, StoredRecord, User, UserChange, UserEntry, WebSession,
+    ReadGrant, Role, SignalState, Store, StoreError, StoredRecord, User, UserChange, UserEntry,
+    WebSession,
 };
 use crate::links::FamilyLinks;
+use crate::signals::Acknowledgement;
 
 /// The database file inside the data directory.
 pub fn db_path(data: &Path) -> PathBuf {
@@ -286,10 +290,42 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(hearth_shared::RecordId, Vec<u8>)>, StoreError> {
         record::record_bytes(&*self.conn()?, ids)
     }
+
+    fn signal_states(&self, children: &[ChildRef]) -> Result<Vec<SignalState>, StoreError> {
+        signals::signal_states(&*self.conn()?, children)
+    }
+
+    fn stale_children(
+        &self,
+        now: Timestamp,
+        fingerprint: &str,
+        limit: usize,
+    ) -> Result<Vec<ChildRef>, StoreError> {
+        signals::stale_children(&*self.conn()?, now, fingerprint, limit)
+    }
+
+    fn save_signal_state(&self, state: &SignalState) -> Result<bool, StoreError> {
+        signals::save_signal_state(&*self.conn()?, state)
+    }
+
+    fn raised_signal_states(&self) -> Result<Vec<SignalState>, StoreError> {
+        signals::raised_signal_states(&*self.conn()?)
+    }
+
+    fn add_signal_ack(&self, ack: &Acknowledgement) -> Result<(), StoreError> {
+        signals::add_signal_ack(&*self.conn()?, ack)
+    }
+
+    fn signal_acks(
+        &self,
+        children: Option<&[ChildRef]>,
+    ) -> Result<Vec<Acknowledgement>, StoreError> {
+        signals::signal_acks(&*self.conn()?, children)
+    }
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The store is shared by request handlers' blocking tasks.
 const _: () = {

@@ -1,5 +1,8 @@
 //! The SQLite backend's tests: migrations from older schemas, the ingest
-//! transaction, reads of stored lines and corrections, checkpointing.
+//! transaction, reads of stored lines and corrections, checkpointing;
+//! `signals`: stored signal states and acknowledgements.
+
+mod signals;
 
 use std::time::Duration;
 
@@ -15,11 +18,11 @@ use crate::ingest::{BatchJob, Prechecked, apply_batch, precheck};
 use crate::line::Line;
 use crate::store::NewRecord;
 
-const ANNA: &str = "nhs:9434765919";
-const BEN: &str = "local:LA-NORTH:C 0042";
+pub(crate) const ANNA: &str = "nhs:9434765919";
+pub(crate) const BEN: &str = "local:LA-NORTH:C 0042";
 
 /// Signs a chain of records from JSON bodies; returns (envelope, bytes).
-fn chain(key: &SigningKey, bodies: &[String]) -> Vec<(Envelope, Vec<u8>)> {
+pub(crate) fn chain(key: &SigningKey, bodies: &[String]) -> Vec<(Envelope, Vec<u8>)> {
     let defaults = Defaults {
         author: "hv.jones".try_into().unwrap(),
         agency: "HV-NORTH".try_into().unwrap(),
@@ -43,7 +46,7 @@ fn chain(key: &SigningKey, bodies: &[String]) -> Vec<(Envelope, Vec<u8>)> {
     out
 }
 
-fn bodies(device: DeviceId) -> Vec<String> {
+pub(crate) fn bodies(device: DeviceId) -> Vec<String> {
     vec![
         format!(
             r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Both children seen","access":"unannounced","child_seen":"awake"}}"#
@@ -59,7 +62,7 @@ fn bodies(device: DeviceId) -> Vec<String> {
 
 /// A database at schema version 3, as a server before migration 0004
 /// left it: hex TEXT device ids, one row per table.
-fn version_3(dir: &Path, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
+pub(crate) fn version_3(dir: &Path, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
     let conn = Connection::open(db_path(dir)).unwrap();
     for m in &MIGRATIONS[..3] {
         conn.execute_batch(m.sql).unwrap();
@@ -240,7 +243,7 @@ fn after_migrating_the_chain_goes_on_and_a_refused_resend_is_a_duplicate() {
 }
 
 /// Enrols a device for `agency`/`worker` through a token.
-fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
+pub(crate) fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
     let grant = Grant {
         agency: agency.into(),
         worker: worker.into(),
@@ -260,7 +263,7 @@ fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> D
 }
 
 /// Stores `records` of `key`'s device as ingest would.
-fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
+pub(crate) fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
     store
         .ingest(|tx| {
             for (e, bytes) in records {

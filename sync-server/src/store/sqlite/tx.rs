@@ -139,6 +139,12 @@ impl IngestTx for SqliteTx<'_> {
         for child in c.children.split(CHILD_SEPARATOR).filter(|c| !c.is_empty()) {
             stmt.execute(params![child, d, seq])?;
         }
+        // Their signals are stale, in this transaction (issue 16); an
+        // amendment changes the chronology of its original's children too.
+        super::signals::mark_stale(&self.tx, &c.children)?;
+        if let Some(original) = c.corrects {
+            super::signals::mark_record_stale(&self.tx, original)?;
+        }
         Ok(())
     }
 
@@ -147,6 +153,7 @@ impl IngestTx for SqliteTx<'_> {
             "UPDATE records SET disputed = 1 WHERE device = ?1 AND seq = ?2",
             params![dev(id.device), id.seq.0 as i64],
         )?;
+        super::signals::mark_record_stale(&self.tx, id)?;
         Ok(n > 0)
     }
 
