@@ -8,10 +8,11 @@ use super::args::{AckArgs, SignalsArgs, SignalsCommand, SignalsFormat};
 use super::{CliError, Context, child, out, reader};
 use crate::audit::{self, AckRequest, PullRequest};
 use crate::backend::Backend;
-use crate::http::signals::{caseload_json, signals_json};
+use crate::chronology::format::{signals_json, signals_table};
+use crate::http::signals::caseload_json;
 use crate::localtime::Zone;
 use crate::signals::refresh::CaseloadRow;
-use crate::signals::{Config, Rule, Signal};
+use crate::signals::{Config, Rule};
 use crate::store::Via;
 
 /// `signals`.
@@ -54,7 +55,7 @@ pub fn run<S: Backend>(ctx: &Context, a: SignalsArgs) -> Result<(), CliError> {
     out(format_args!(
         "{}",
         match a.format {
-            SignalsFormat::Table => match render_table(&chron.signals, &ctx.zone) {
+            SignalsFormat::Table => match signals_table(&chron.signals, &ctx.zone) {
                 t if t.is_empty() => "No signals.\n".to_string(),
                 t => t,
             },
@@ -92,45 +93,6 @@ fn acknowledge<S: Backend>(ctx: &Context, a: AckArgs) -> Result<(), CliError> {
 fn pretty(v: &serde_json::Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
-    s
-}
-
-/// The signals as text: a "Signals" heading, then one block per signal;
-/// empty for none.
-///
-/// TODO(issue 16 merge): replaced by `chronology::format::signals_table`
-/// (s16-rules).
-fn render_table(signals: &[Signal], zone: &Zone) -> String {
-    let mut s = String::new();
-    if signals.is_empty() {
-        return s;
-    }
-    s.push_str("Signals\n");
-    for g in signals {
-        let _ = writeln!(s, "\n  {} ({})", g.title, g.rule);
-        let _ = writeln!(s, "    {}", g.explanation);
-        let _ = writeln!(s, "    Learning point: {}", g.learning_point);
-        let ids: Vec<String> = g.evidence.iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            s,
-            "    Evidence ({} to {}): {}",
-            zone.date(g.first_seen),
-            zone.date(g.last_seen),
-            ids.join(", ")
-        );
-        match &g.acknowledged {
-            Some(a) => {
-                let _ = writeln!(
-                    s,
-                    "    Acknowledged by {} at {}: {}",
-                    a.by,
-                    zone.show(a.at),
-                    a.note
-                );
-            }
-            None => s.push_str("    Open\n"),
-        }
-    }
     s
 }
 

@@ -21,8 +21,9 @@ use super::chronology::{bearer, child_ref, chronology_reader, reason_required};
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::audit::{self, AckError, AckRequest, PullRequest, check_reason};
 use crate::backend::Backend;
+use crate::chronology::format::signals_json;
 use crate::signals::refresh::CaseloadRow;
-use crate::signals::{Acknowledgement, Rule, Signal};
+use crate::signals::{Acknowledgement, Rule};
 use crate::store::Via;
 
 /// The most bytes an acknowledgement's body may have (a note is at most
@@ -59,35 +60,6 @@ impl From<AckError> for ApiError {
             AckError::Store(e) => e.into(),
         }
     }
-}
-
-/// Signals in their JSON form (the contract's): rule, title,
-/// explanation, learning point, children, evidence ids, first and last
-/// seen, and the acknowledgement (by, at, note) or null.
-///
-/// TODO(issue 16 merge): replaced by `chronology::format::signals_json`
-/// (s16-rules), which writes the same form.
-pub(crate) fn signals_json(signals: &[Signal]) -> Value {
-    Value::Array(
-        signals
-            .iter()
-            .map(|s| {
-                json!({
-                    "rule": s.rule.as_str(),
-                    "title": s.title,
-                    "explanation": s.explanation,
-                    "learning_point": s.learning_point,
-                    "children": s.children.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "evidence": s.evidence.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "first_seen": s.first_seen,
-                    "last_seen": s.last_seen,
-                    "acknowledged": s.acknowledged.as_ref().map(|a| json!({
-                        "by": a.by, "at": a.at, "note": a.note,
-                    })),
-                })
-            })
-            .collect(),
-    )
 }
 
 /// The caseload in JSON: `{"children": [{"child", "rules", "newest_evidence",

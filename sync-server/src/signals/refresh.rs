@@ -186,12 +186,8 @@ fn fresh_states<S: Store + ?Sized>(
 }
 
 /// Applies the acknowledgements of `child` to its own signals.
-///
-/// TODO(issue 16 merge): s16-rules gives `ack::apply` the child as its
-/// first argument; this becomes `super::ack::apply(child, signals, acks)`.
 fn apply_acks(child: &ChildRef, signals: &mut [Signal], acks: &[Acknowledgement]) {
-    let own: Vec<Acknowledgement> = acks.iter().filter(|a| a.child == *child).cloned().collect();
-    super::ack::apply(signals, &own);
+    super::ack::apply(child, signals, acks);
 }
 
 /// Merges the signals of several children: the same rule with the same

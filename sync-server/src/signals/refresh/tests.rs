@@ -247,7 +247,6 @@ fn an_acknowledgement_keeps_the_signals_evidence_and_needs_a_current_signal() {
 }
 
 #[test]
-#[ignore = "needs s16-rules (ack::apply)"]
 fn an_acknowledged_signal_is_shown_acknowledged_and_leaves_the_caseload_until_new_evidence() {
     let (_dir, mut store, key) = stored();
     let config = Config::default();
@@ -296,7 +295,6 @@ fn an_acknowledged_signal_is_shown_acknowledged_and_leaves_the_caseload_until_ne
 /// The wiring with the rules themselves: a core group meeting without
 /// minutes raises `meetings_without_minutes` for the child it names.
 #[test]
-#[ignore = "needs s16-rules (rules::evaluate)"]
 fn a_meeting_without_minutes_raises_its_signal_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
