@@ -60,7 +60,6 @@ fn recompute_family<S: Store + ?Sized>(
     now: Timestamp,
     eval: Evaluator,
 ) -> Result<Vec<SignalState>, StoreError> {
-    let fingerprint = config.fingerprint();
     let mut links = store.family_links()?;
     let mut attempt = 0;
     let (family, dirty) = loop {
@@ -79,13 +78,31 @@ fn recompute_family<S: Store + ?Sized>(
             break (family, dirty);
         }
     };
+    compute_family(store, config, child, &family, &dirty, now, eval)
+}
+
+/// Computes the signals of every member of `family` (`child`'s) from the
+/// records as they stand, and stores each member's state unless its
+/// `dirty` has moved from the value in `dirty` (read before the family's
+/// links and records; a member missing from it is read as 0). Returns
+/// the states computed, stored or not.
+fn compute_family<S: Store + ?Sized>(
+    store: &S,
+    config: &Config,
+    child: &ChildRef,
+    family: &BTreeSet<ChildRef>,
+    dirty: &BTreeMap<ChildRef, i64>,
+    now: Timestamp,
+    eval: Evaluator,
+) -> Result<Vec<SignalState>, StoreError> {
+    let fingerprint = config.fingerprint();
     let members: Vec<ChildRef> = family.iter().cloned().collect();
     let records = store.records_for(&members)?;
     let mut c = Chronology {
         child: child.clone(),
         family: true,
         children: members.clone(),
-        entries: reconcile(&records, &family, DateRange::default()),
+        entries: reconcile(&records, family, DateRange::default()),
         details: Default::default(),
         signals: Vec::new(),
     };
@@ -133,6 +150,22 @@ fn refresh_stale_with<S: Store + ?Sized>(
     eval: Evaluator,
 ) -> Result<usize, StoreError> {
     let stale = store.stale_children(now, &config.fingerprint(), usize::MAX)?;
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    // One read of the family links for the whole pass (it reads every
+    // record naming several children: once per family would make a pass
+    // quadratic in the records). `dirty` is read before it, and a member
+    // not stale then is read as 0: a record or link committed after this
+    // read moves the `dirty` of the children it names, so their state is
+    // not stored and they stay stale; the next pass recomputes their
+    // family under the new links, every member included.
+    let dirty: BTreeMap<ChildRef, i64> = store
+        .signal_states(&stale)?
+        .into_iter()
+        .map(|s| (s.child, s.dirty))
+        .collect();
+    let links = store.family_links()?;
     let mut done: BTreeSet<ChildRef> = BTreeSet::new();
     for child in stale {
         if done.len() >= budget {
@@ -141,7 +174,8 @@ fn refresh_stale_with<S: Store + ?Sized>(
         if done.contains(&child) {
             continue;
         }
-        for s in recompute_family(store, config, &child, now, eval)? {
+        let family = family_of(&child, &links);
+        for s in compute_family(store, config, &child, &family, &dirty, now, eval)? {
             done.insert(s.child);
         }
         // Named by a record, the child is in its own family.
