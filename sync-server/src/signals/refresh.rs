@@ -44,6 +44,9 @@ type Evaluator =
 /// wake it: deadlines fall due with no record arriving.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
+/// How many computed states a refresh pass stores in one transaction.
+const SAVE_BATCH: usize = 256;
+
 /// How many times a recompute starts again when the family changed
 /// while it read (a link, or a record joining households); after that the
 /// result is still shown, and the children stay stale.
@@ -78,7 +81,10 @@ fn recompute_family<S: Store + ?Sized>(
             break (family, dirty);
         }
     };
-    compute_family(store, config, child, &family, &dirty, now, eval)
+    save(
+        store,
+        compute_family(store, config, child, &family, &dirty, now, eval)?,
+    )
 }
 
 /// Computes the signals of every member of `family` (`child`'s) from the
@@ -94,7 +100,7 @@ fn compute_family<S: Store + ?Sized>(
     dirty: &BTreeMap<ChildRef, i64>,
     now: Timestamp,
     eval: Evaluator,
-) -> Result<Vec<SignalState>, StoreError> {
+) -> Result<Vec<Computed>, StoreError> {
     let fingerprint = config.fingerprint();
     let members: Vec<ChildRef> = family.iter().cloned().collect();
     let records = store.records_for(&members)?;
@@ -121,12 +127,35 @@ fn compute_family<S: Store + ?Sized>(
         // A child no record or link names (a read of any reference) is
         // not given a row: there is nothing to keep current.
         let unknown = c.entries.is_empty() && !dirty.contains_key(&state.child);
-        if !unknown && !store.save_signal_state(&state)? {
-            tracing::debug!(child = %state.child, "signals changed while computing; left stale");
-        }
-        out.push(state);
+        out.push(Computed {
+            state,
+            store: !unknown,
+        });
     }
     Ok(out)
+}
+
+/// A state computed by [`compute_family`], and whether to store it.
+struct Computed {
+    state: SignalState,
+    store: bool,
+}
+
+/// Stores the states of `computed` that are to be stored, in one
+/// transaction; returns the states.
+fn save<S: Store + ?Sized>(
+    store: &S,
+    computed: Vec<Computed>,
+) -> Result<Vec<SignalState>, StoreError> {
+    let keep: Vec<SignalState> = computed
+        .iter()
+        .filter(|c| c.store)
+        .map(|c| c.state.clone())
+        .collect();
+    if !keep.is_empty() {
+        store.save_signal_states(&keep)?;
+    }
+    Ok(computed.into_iter().map(|c| c.state).collect())
 }
 
 /// Recomputes the stale children (each with its family) at `now`, at
@@ -167,6 +196,9 @@ fn refresh_stale_with<S: Store + ?Sized>(
         .collect();
     let links = store.family_links()?;
     let mut done: BTreeSet<ChildRef> = BTreeSet::new();
+    // Stored a batch at a time: one durable commit per batch, not one
+    // per child.
+    let mut batch: Vec<Computed> = Vec::new();
     for child in stale {
         if done.len() >= budget {
             break;
@@ -175,12 +207,17 @@ fn refresh_stale_with<S: Store + ?Sized>(
             continue;
         }
         let family = family_of(&child, &links);
-        for s in compute_family(store, config, &child, &family, &dirty, now, eval)? {
-            done.insert(s.child);
+        for c in compute_family(store, config, &child, &family, &dirty, now, eval)? {
+            done.insert(c.state.child.clone());
+            batch.push(c);
         }
         // Named by a record, the child is in its own family.
         done.insert(child);
+        if batch.len() >= SAVE_BATCH {
+            save(store, std::mem::take(&mut batch))?;
+        }
     }
+    save(store, batch)?;
     Ok(done.len())
 }
 

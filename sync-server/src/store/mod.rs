@@ -620,6 +620,10 @@ pub trait Store: Send + Sync + 'static {
     /// to 0; returns whether it was stored. A record or family change
     /// committed meanwhile leaves the child stale, to be computed again.
     fn save_signal_state(&self, state: &SignalState) -> Result<bool, StoreError>;
+    /// [`Store::save_signal_state`] for each of `states`, in one
+    /// transaction (one durable commit for a whole refresh, not one per
+    /// child); returns how many were stored.
+    fn save_signal_states(&self, states: &[SignalState]) -> Result<usize, StoreError>;
     /// Every stored state holding at least one signal (the caseload's
     /// candidates), whether stale or not.
     fn raised_signal_states(&self) -> Result<Vec<SignalState>, StoreError>;

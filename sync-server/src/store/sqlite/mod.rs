@@ -308,6 +308,21 @@ impl Store for SqliteStore {
         signals::save_signal_state(&*self.conn()?, state)
     }
 
+    fn save_signal_states(&self, states: &[SignalState]) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut stored = 0;
+        for s in states {
+            if signals::save_signal_state(&tx, s)? {
+                stored += 1;
+            } else {
+                tracing::debug!(child = %s.child, "signals changed while computing; left stale");
+            }
+        }
+        tx.commit()?;
+        Ok(stored)
+    }
+
     fn raised_signal_states(&self) -> Result<Vec<SignalState>, StoreError> {
         signals::raised_signal_states(&*self.conn()?)
     }
