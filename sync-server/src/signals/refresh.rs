@@ -44,6 +44,10 @@ type Evaluator =
 /// wake it: deadlines fall due with no record arriving.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
+/// The most children one pass of [`Refresher`] recomputes before it
+/// looks again at which children are stale.
+const PASS_BUDGET: usize = 1_024;
+
 /// How many computed states a refresh pass stores in one transaction.
 const SAVE_BATCH: usize = 256;
 
@@ -414,11 +418,25 @@ impl Refresher {
                     if let Err(RecvTimeoutError::Disconnected) = rx.recv_timeout(RECHECK_EVERY) {
                         break;
                     }
-                    match refresh_stale(&store, &config, clock.now(), usize::MAX) {
-                        Ok(0) => {}
-                        Ok(n) => tracing::debug!(children = n, "signals recomputed"),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "signals not recomputed; a read recomputes them")
+                    // Passes of at most PASS_BUDGET children, each
+                    // reading the stale children, their `dirty` and the
+                    // links afresh: a long pass begun during a bulk load
+                    // would store nothing (every `dirty` moved) and hold
+                    // the catch-up back until it ended.
+                    loop {
+                        match refresh_stale(&store, &config, clock.now(), PASS_BUDGET) {
+                            Ok(n) if n >= PASS_BUDGET => {
+                                tracing::debug!(children = n, "signals recomputed; more stale")
+                            }
+                            Ok(0) => break,
+                            Ok(n) => {
+                                tracing::debug!(children = n, "signals recomputed");
+                                break;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "signals not recomputed; a read recomputes them");
+                                break;
+                            }
                         }
                     }
                 }
