@@ -17,6 +17,10 @@ pub(super) fn records_for(
     conn: &Connection,
     children: &[ChildRef],
 ) -> Result<Vec<FiledRecord>, StoreError> {
+    // One read transaction for every statement below: each on its own
+    // would take and release SQLite's locks (a few hundred per family).
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut by_child = conn.prepare(&format!(
@@ -40,6 +44,8 @@ pub(super) fn records_for(
         }
     }
     add_corrected(conn, &mut out, &mut seen, corrections)?;
+    drop(by_child);
+    tx.finish()?;
     Ok(out)
 }
 

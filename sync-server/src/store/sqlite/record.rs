@@ -39,8 +39,9 @@ pub(super) fn record_bytes(
     conn: &Connection,
     ids: &[RecordId],
 ) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT bytes FROM records WHERE device = ?1 AND seq = ?2")?;
+    // One read transaction for every lookup (see `reads::records_for`).
+    let tx = conn.unchecked_transaction()?;
+    let mut stmt = tx.prepare_cached("SELECT bytes FROM records WHERE device = ?1 AND seq = ?2")?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let bytes: Option<Vec<u8>> = stmt
@@ -50,5 +51,7 @@ pub(super) fn record_bytes(
             out.push((*id, b));
         }
     }
+    drop(stmt);
+    tx.finish()?;
     Ok(out)
 }
