@@ -23,7 +23,7 @@
 //! and B leaves them in one family if both are still linked to C
 //! ([`joined_through`] says through whom, so the command can say so).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hearth_shared::{ChildRef, RecordKind};
 
@@ -89,22 +89,41 @@ pub fn edges(links: &FamilyLinks) -> BTreeSet<(ChildRef, ChildRef)> {
 /// The family of `child`: every child connected to it by a link in force
 /// ([`edges`]), including itself.
 pub fn family_of(child: &ChildRef, links: &FamilyLinks) -> BTreeSet<ChildRef> {
-    component(child, &edges(links))
+    Families::new(links).of(child)
 }
 
-fn component(child: &ChildRef, edges: &BTreeSet<(ChildRef, ChildRef)>) -> BTreeSet<ChildRef> {
-    let mut family = BTreeSet::from([child.clone()]);
-    loop {
-        let before = family.len();
-        for (a, b) in edges {
-            if family.contains(a) || family.contains(b) {
-                family.insert(a.clone());
-                family.insert(b.clone());
+/// Every child's family at once: the links' edges worked out once, so
+/// that finding the families of many children (a refresh of every stale
+/// child's signals) costs one pass over the links, not one per child.
+#[derive(Debug, Clone, Default)]
+pub struct Families {
+    next: BTreeMap<ChildRef, Vec<ChildRef>>,
+}
+
+impl Families {
+    /// The families `links` make.
+    pub fn new(links: &FamilyLinks) -> Self {
+        let mut next: BTreeMap<ChildRef, Vec<ChildRef>> = BTreeMap::new();
+        for (a, b) in edges(links) {
+            next.entry(a.clone()).or_default().push(b.clone());
+            next.entry(b).or_default().push(a);
+        }
+        Self { next }
+    }
+
+    /// `child`'s family: the child, and every child linked to it, however
+    /// indirectly.
+    pub fn of(&self, child: &ChildRef) -> BTreeSet<ChildRef> {
+        let mut family = BTreeSet::from([child.clone()]);
+        let mut todo = vec![child];
+        while let Some(c) = todo.pop() {
+            for n in self.next.get(c).into_iter().flatten() {
+                if family.insert(n.clone()) {
+                    todo.push(n);
+                }
             }
         }
-        if family.len() == before {
-            return family;
-        }
+        family
     }
 }
 

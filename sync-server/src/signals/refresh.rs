@@ -29,6 +29,7 @@ use hearth_shared::{ChildRef, RecordId, Timestamp};
 
 use super::rules::{Evaluation, evaluate};
 use super::{Acknowledgement, Config, Rule, Signal};
+use crate::chronology::family::Families;
 use crate::chronology::{Chronology, DateRange, Entry, family_of, reconcile};
 use crate::clock::Clock;
 use crate::links::FamilyLinks;
@@ -198,7 +199,7 @@ fn refresh_stale_with<S: Store + ?Sized>(
         .into_iter()
         .map(|s| (s.child, s.dirty))
         .collect();
-    let links = store.family_links()?;
+    let families = Families::new(&store.family_links()?);
     let mut done: BTreeSet<ChildRef> = BTreeSet::new();
     // Stored a batch at a time: one durable commit per batch, not one
     // per child.
@@ -210,7 +211,7 @@ fn refresh_stale_with<S: Store + ?Sized>(
         if done.contains(&child) {
             continue;
         }
-        let family = family_of(&child, &links);
+        let family = families.of(&child);
         for c in compute_family(store, config, &child, &family, &dirty, now, eval)? {
             done.insert(c.state.child.clone());
             batch.push(c);
