@@ -32,7 +32,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use hearth_shared::clock::{Clock, SystemClock};
 use hearth_shared::{Body, ChildRef, Timestamp};
-use hearth_sync_server::chronology::{Chronology, DateRange, family_of, reconcile};
+use hearth_sync_server::chronology::family::Families;
+use hearth_sync_server::chronology::{Chronology, DateRange, reconcile};
 use hearth_sync_server::signals::{Config, rules};
 use hearth_sync_server::store::Store;
 use hearth_sync_server::store::sqlite::SqliteStore;
@@ -132,7 +133,7 @@ fn refresh_family(
 
 /// The families of `children` (each once), as the store links them.
 fn families(store: &SqliteStore, children: &[String]) -> anyhow::Result<Vec<BTreeSet<ChildRef>>> {
-    let links = store.family_links()?;
+    let families = Families::new(&store.family_links()?);
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for c in children {
@@ -140,7 +141,7 @@ fn families(store: &SqliteStore, children: &[String]) -> anyhow::Result<Vec<BTre
         if seen.contains(&child) {
             continue;
         }
-        let family = family_of(&child, &links);
+        let family = families.of(&child);
         seen.extend(family.iter().cloned());
         out.push(family);
     }
