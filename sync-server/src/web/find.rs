@@ -315,6 +315,20 @@ fn grant_id() -> String {
     hex::encode(bytes)
 }
 
+/// The child named in a route's path, or the find page (400) saying what
+/// is wrong with it.
+pub fn child_or_find_page(viewer: &Viewer, input: &str) -> Result<ChildRef, Box<Response>> {
+    parse_child(input).map_err(|message| {
+        Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                html(find_page(viewer, input, Some(&message))),
+            )
+                .into_response(),
+        )
+    })
+}
+
 /// `POST /children/{child}/read`: makes the grant, then 303 to the
 /// chronology; a refused reason or no purpose is the form again (400).
 async fn read<S: Backend>(
@@ -323,15 +337,9 @@ async fn read<S: Backend>(
     Path(child): Path<String>,
     axum::Form(form): axum::Form<ReadForm>,
 ) -> Response {
-    let child = match parse_child(&child) {
+    let child = match child_or_find_page(&viewer, &child) {
         Ok(c) => c,
-        Err(message) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                html(find_page(&viewer, &child, Some(&message))),
-            )
-                .into_response();
-        }
+        Err(page) => return *page,
     };
     let (reason, purpose, family) = match check_form(&form) {
         Ok(ok) => ok,

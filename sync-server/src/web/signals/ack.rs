@@ -30,7 +30,7 @@ use crate::http::AppState;
 use crate::signals::{Config, Rule};
 use crate::store::{StoreError, Via};
 use crate::web::chronology::{ask_again, pull_view, render_page};
-use crate::web::find::{find_page, on_store, parse_child, path_segment, sentence, valid_grant};
+use crate::web::find::{child_or_find_page, on_store, path_segment, sentence, valid_grant};
 use crate::web::layout::{html, refusal};
 use crate::web::{Reader, Viewer};
 
@@ -184,15 +184,9 @@ pub async fn post<S: Backend>(
     Path((child, rule)): Path<(String, String)>,
     Form(form): Form<AckForm>,
 ) -> Response {
-    let child = match parse_child(&child) {
+    let child = match child_or_find_page(&viewer, &child) {
         Ok(c) => c,
-        Err(message) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                html(find_page(&viewer, &child, Some(&message))),
-            )
-                .into_response();
-        }
+        Err(page) => return *page,
     };
     let Ok(rule) = rule.parse::<Rule>() else {
         return refusal(
