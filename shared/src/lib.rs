@@ -30,6 +30,8 @@
 //! - [`validate`] and [`error`]: every rule a record must satisfy, and the
 //!   typed errors that name the field and the fix.
 //! - `json` (feature `std`): the documented JSON form, the agent's input.
+//! - `caseload` (feature `alloc`): a device's caseload, signed by the
+//!   server, and the device's signed request for it.
 //! - `protocol` (feature `alloc`): the sync API's request and response
 //!   bodies, and [`protocol::ErrorCode`], the stable error codes.
 //!
@@ -68,6 +70,8 @@ extern crate alloc;
 #[cfg(feature = "alloc")]
 pub mod assets;
 pub mod bounded;
+#[cfg(feature = "alloc")]
+pub mod caseload;
 pub mod chain;
 pub mod child;
 #[cfg(feature = "std")]

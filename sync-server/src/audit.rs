@@ -265,6 +265,7 @@ pub fn pull<S: Store>(
         entries,
         details: Default::default(),
         signals,
+        names: Default::default(),
     })
 }
 

@@ -48,6 +48,7 @@
 pub mod admin;
 pub mod audit;
 pub mod backend;
+pub mod caseload;
 pub mod chronology;
 pub mod cli;
 pub mod clock;
@@ -59,6 +60,7 @@ pub mod keys;
 pub mod line;
 pub mod links;
 pub mod localtime;
+pub mod people;
 pub mod receipt;
 pub mod record;
 pub mod signals;

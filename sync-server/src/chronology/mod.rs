@@ -146,6 +146,10 @@ pub struct Chronology {
     /// [`crate::audit::pull`]; shown above the entries, never hiding or
     /// reordering one.
     pub signals: Vec<crate::signals::Signal>,
+    /// The register's name and date of birth for each reference in view
+    /// that the register knows (issue 17): filled by
+    /// [`crate::audit::pull`], shown beside the reference in every format.
+    pub names: BTreeMap<ChildRef, crate::people::Label>,
 }
 
 /// An inclusive range of `occurred_at`.

@@ -116,6 +116,7 @@ fn compute_family<S: Store + ?Sized>(
         entries: reconcile(&records, family, DateRange::default()),
         details: Default::default(),
         signals: Vec::new(),
+        names: Default::default(),
     };
     crate::record::attach(store, &mut c)?;
     let mut out = Vec::with_capacity(members.len());

@@ -8,9 +8,11 @@ pub mod sqlite;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
+use crate::caseload::{CaseloadChange, CaseloadSetup};
 use crate::clock::ClockState;
 pub use crate::line::{Amends, FiledRecord, Line};
 use crate::links::FamilyLinks;
+use crate::people::{Register, RegisterChange, RegisterEntry, RegisterOutcome};
 use crate::signals::{Acknowledgement, Signal};
 
 /// Why the store failed. Always the server's problem, never the client's.
@@ -635,6 +637,41 @@ pub trait Store: Send + Sync + 'static {
         &self,
         children: Option<&[ChildRef]>,
     ) -> Result<Vec<Acknowledgement>, StoreError>;
+
+    // The people register (issue 17; `store/sqlite/people.rs`).
+
+    /// The whole register.
+    fn register(&self) -> Result<Register, StoreError>;
+    /// Applies one change and writes it to the register log (`who`, `at`,
+    /// `reason`) in one transaction; a refused change changes nothing and
+    /// is not logged. Marks stale the signals of every child whose family
+    /// or identity the change may alter.
+    fn change_register(
+        &self,
+        change: &RegisterChange,
+        who: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<RegisterOutcome, StoreError>;
+    /// Writes a read of the register (or any entry not a change) to the
+    /// register log.
+    fn log_register(&self, entry: &RegisterEntry) -> Result<(), StoreError>;
+    /// The register log, oldest first.
+    fn register_log(&self) -> Result<Vec<RegisterEntry>, StoreError>;
+
+    // Caseloads (issue 17; `store/sqlite/caseload.rs`).
+
+    /// Every assignment, group and plan in force.
+    fn caseload_setup(&self) -> Result<CaseloadSetup, StoreError>;
+    /// Applies one caseload change and writes it to the register log in
+    /// one transaction; returns whether anything changed (assigning twice
+    /// changes nothing).
+    fn change_caseload(
+        &self,
+        change: &CaseloadChange,
+        who: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 }
 
 /// One child's stored signals and what decides whether they are current.

@@ -115,6 +115,7 @@ fn fixture() -> Chronology {
         child: anna,
         details: Default::default(),
         signals: Vec::new(),
+        names: Default::default(),
         family: true,
         children: view.iter().cloned().collect(),
         entries: reconcile(&records, &view, DateRange::default()),

@@ -136,6 +136,7 @@ impl Family {
             entries: reconcile(&self.records, &view, DateRange::default()),
             details: BTreeMap::new(),
             signals: Vec::new(),
+            names: Default::default(),
         };
         crate::record::fill_all(&mut c, self.decoded.clone());
         evaluate(&child(who), &c.entries, &c.details, config, Timestamp(now))

@@ -23,13 +23,16 @@
 //! (row <-> type mapping), `tx` (the ingest transaction), `reads`
 //! (chronology lines, families, access log, quarantine), `admin`
 //! (devices, tokens, users, family links), `signals` (each child's
-//! stored signals and the acknowledgements), [`checkpoint`] and [`pool`]
+//! stored signals and the acknowledgements), `people` (the register and
+//! its log), `caseload` (assignments, groups, plans), [`checkpoint`] and [`pool`]
 //! (the pooled connections and their pragmas).
 
 mod admin;
+mod caseload;
 pub mod checkpoint;
 mod grants;
 pub mod migrations;
+mod people;
 pub mod pool;
 mod reads;
 mod record;
@@ -50,7 +53,9 @@ use super::{
     ReadGrant, Role, SignalState, Store, StoreError, StoredRecord, User, UserChange, UserEntry,
     WebSession,
 };
+use crate::caseload::{CaseloadChange, CaseloadSetup};
 use crate::links::FamilyLinks;
+use crate::people::{Register, RegisterChange, RegisterEntry, RegisterOutcome};
 use crate::signals::Acknowledgement;
 
 /// The database file inside the data directory.
@@ -336,6 +341,41 @@ impl Store for SqliteStore {
         children: Option<&[ChildRef]>,
     ) -> Result<Vec<Acknowledgement>, StoreError> {
         signals::signal_acks(&*self.conn()?, children)
+    }
+
+    fn register(&self) -> Result<Register, StoreError> {
+        people::register(&*self.conn()?)
+    }
+
+    fn change_register(
+        &self,
+        change: &RegisterChange,
+        who: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<RegisterOutcome, StoreError> {
+        people::change_register(&*self.conn()?, change, who, reason, at)
+    }
+
+    fn log_register(&self, entry: &RegisterEntry) -> Result<(), StoreError> {
+        people::log_register(&*self.conn()?, entry)
+    }
+
+    fn register_log(&self) -> Result<Vec<RegisterEntry>, StoreError> {
+        people::register_log(&*self.conn()?)
+    }
+
+    fn caseload_setup(&self) -> Result<CaseloadSetup, StoreError> {
+        caseload::caseload_setup(&*self.conn()?)
+    }
+
+    fn change_caseload(
+        &self,
+        change: &CaseloadChange,
+        who: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        caseload::change_caseload(&*self.conn()?, change, who, at)
     }
 }
 

@@ -179,6 +179,7 @@ fn hostile_view() -> (Chronology, ReadGrant) {
         child: anna.clone(),
         details: Default::default(),
         signals: Vec::new(),
+        names: Default::default(),
         family: false,
         children: vec![anna.clone()],
         entries: vec![

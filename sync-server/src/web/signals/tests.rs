@@ -82,6 +82,7 @@ fn chronology(signals: Vec<Signal>, family: bool) -> Chronology {
         ],
         details: Default::default(),
         signals,
+        names: Default::default(),
     }
 }
 
