@@ -183,6 +183,40 @@ pub struct Task {
     pub label: String,
 }
 
+impl Task {
+    /// Whether a record about the child, with these fields, made at
+    /// `occurred_at`, clears the task: the one matching rule the server
+    /// (which drops a cleared task) and the device (which shows a task
+    /// done as soon as it is captured, before it syncs) both apply.
+    ///
+    /// - a visit: a home visit on or after `from` at which the child was
+    ///   seen (awake or asleep);
+    /// - a review: a developmental review of that contact on or after
+    ///   `from` that the child was brought to;
+    /// - a rebooking: any developmental review on or after `from` that the
+    ///   child was brought to.
+    pub fn cleared_by(&self, detail: &crate::kinds::Detail, occurred_at: Timestamp) -> bool {
+        use crate::kinds::Detail;
+        use crate::kinds::developmental_review::ReviewContact;
+        use crate::kinds::home_visit::ChildSeen;
+        if occurred_at < self.from {
+            return false;
+        }
+        match (self.kind, detail) {
+            (TaskKind::Visit, Detail::HomeVisit(v)) => v.child_seen != ChildSeen::NotSeen,
+            (kind, Detail::DevelopmentalReview(r)) if !r.was_not_brought => match kind {
+                TaskKind::ReviewNewBirth => r.contact == ReviewContact::NewBirth,
+                TaskKind::Review6To8Weeks => r.contact == ReviewContact::SixToEightWeeks,
+                TaskKind::Review1Year => r.contact == ReviewContact::OneYear,
+                TaskKind::Review2Years => r.contact == ReviewContact::TwoToTwoAndAHalfYears,
+                TaskKind::Rebook => true,
+                TaskKind::Visit | TaskKind::Unknown => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Why a signed caseload was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseloadRefusal {
