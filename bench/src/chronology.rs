@@ -70,6 +70,7 @@ pub fn figure_chronology(
             child: cref.clone(),
             details: Default::default(),
             signals: Vec::new(),
+            names: Default::default(),
             family: false,
             children: vec![cref.clone()],
             entries,

@@ -109,6 +109,7 @@ fn refresh_family(
         entries,
         details: Default::default(),
         signals: Vec::new(),
+        names: Default::default(),
     };
     let t = Instant::now();
     hearth_sync_server::record::attach(store, &mut c)?;

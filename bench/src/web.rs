@@ -94,6 +94,7 @@ pub fn figure_page(n: usize, rows: &mut Vec<Row>) {
         entries: all,
         details: Default::default(),
         signals: Vec::new(),
+        names: Default::default(),
     };
     let viewer = Viewer {
         name: "manager.ross".into(),
