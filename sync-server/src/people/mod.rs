@@ -24,7 +24,11 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
+pub mod identity;
+pub mod import;
 pub mod ops;
+
+pub use identity::{identity_class, labels, person_of, preferred_ref};
 
 hearth_shared::words! {
     /// An adult's relationship to a child.
@@ -312,3 +316,6 @@ pub struct RegisterEntry {
     /// Why (empty where none is asked).
     pub reason: String,
 }
+
+#[cfg(test)]
+mod ops_tests;
