@@ -24,6 +24,7 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
+pub mod check;
 pub mod identity;
 pub mod import;
 pub mod ops;
