@@ -345,3 +345,39 @@ fn the_register_log_keeps_reads_and_changes_in_order_and_refuses_rewrites() {
     assert!(delete.unwrap_err().to_string().contains("never deleted"));
     assert_eq!(store.register_log().unwrap().len(), 2);
 }
+
+#[test]
+fn family_links_carry_childrens_household_stays_and_the_pairs_naming_one_child() {
+    let (_dir, store) = open();
+    let amy = add(&store, kid(&[ANNA, BABY], "Amy Brown"));
+    let dean = add(&store, adult("Dean Brown"));
+    let carl = add(&store, kid(&[CARL], "Carl Brown"));
+    let from = Timestamp(1_780_000_000 / DAY * DAY);
+    for p in [amy, dean, carl] {
+        change(
+            &store,
+            RegisterChange::AddMember {
+                household: "Brown".into(),
+                person: p,
+                from,
+            },
+        );
+    }
+    change(&store, RegisterChange::Link(child(BEN), child(CARL)));
+    let links = store.family_links().unwrap();
+    // Dean is an adult: no stay.
+    assert_eq!(links.households.len(), 2);
+    let mut amy_refs = vec![child(ANNA), child(BABY)];
+    amy_refs.sort();
+    let mut got = links.households[0].refs.clone();
+    got.sort();
+    assert_eq!(got, amy_refs);
+    assert_eq!(links.households[1].refs, [child(CARL)]);
+    assert_eq!(
+        (links.households[0].from, links.households[0].until),
+        (from, None)
+    );
+    assert_eq!(links.identities.len(), 2);
+    let family = crate::chronology::family::family_of(&child(BEN), &links);
+    assert_eq!(family.len(), 4, "{family:?}");
+}
