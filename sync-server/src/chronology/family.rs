@@ -479,7 +479,7 @@ mod tests {
             .iter()
             .map(|p| (p.a.to_string(), p.b.to_string()))
             .collect();
-        let mut expected = vec![
+        let mut expected = [
             pair(&child(ANNA), &child(BEN)),
             pair(&child(BEN), &child(CARA)),
         ];
