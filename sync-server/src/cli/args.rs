@@ -404,33 +404,11 @@ pub enum StaffCommand {
 pub enum FamilyCommand {
     /// Link two children into one family (this also undoes an unlink of
     /// the pair); written to the family-links history.
-    Link {
-        /// One child.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (recommended; when given, at least 10 characters).
-        #[arg(long)]
-        reason: Option<String>,
-        /// Who is linking (default: $USER).
-        #[arg(long = "as")]
-        as_user: Option<String>,
-    },
+    Link(FamilyLinkArgs),
     /// Separate two children's families: records naming both no longer
     /// link them, now or later, until `family link`; written to the
     /// family-links history.
-    Unlink {
-        /// One child.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (required, at least 10 characters).
-        #[arg(long)]
-        reason: String,
-        /// Who is unlinking (default: $USER).
-        #[arg(long = "as")]
-        as_user: Option<String>,
-    },
+    Unlink(FamilyUnlinkArgs),
     /// Every family link and unlink: when, who, which children and why.
     History {
         /// JSON output.
@@ -445,31 +423,39 @@ pub enum FamilyCommand {
         json: bool,
     },
     /// Confirm a proposal: `family link`.
-    Confirm {
-        /// One child.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (recommended; when given, at least 10 characters).
-        #[arg(long)]
-        reason: Option<String>,
-        /// Who is confirming (default: $USER).
-        #[arg(long = "as")]
-        as_user: Option<String>,
-    },
+    Confirm(FamilyLinkArgs),
     /// Reject a proposal: `family unlink`.
-    Reject {
-        /// One child.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (required, at least 10 characters).
-        #[arg(long)]
-        reason: String,
-        /// Who is rejecting (default: $USER).
-        #[arg(long = "as")]
-        as_user: Option<String>,
-    },
+    Reject(FamilyUnlinkArgs),
+}
+
+/// `family link` and `family confirm`.
+#[derive(Debug, Args)]
+pub struct FamilyLinkArgs {
+    /// One child.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Why (recommended; when given, at least 10 characters).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who is linking (default: $USER).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// `family unlink` and `family reject`.
+#[derive(Debug, Args)]
+pub struct FamilyUnlinkArgs {
+    /// One child.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Why (required, at least 10 characters).
+    #[arg(long)]
+    pub reason: String,
+    /// Who is unlinking (default: $USER).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
 }
 
 /// Who reads or changes the register (`--as`, default $USER).
@@ -640,29 +626,22 @@ pub enum HouseholdCommand {
 pub enum IdentityCommand {
     /// Say two references name the same child: each one's chronology then
     /// shows the records made under both.
-    Link {
-        /// One reference.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (required, at least 10 characters).
-        #[arg(long)]
-        reason: String,
-        /// Who.
-        #[command(flatten)]
-        who: AsUser,
-    },
+    Link(IdentityArgs),
     /// Undo `identity link`.
-    Unlink {
-        /// One reference.
-        a: String,
-        /// The other.
-        b: String,
-        /// Why (required, at least 10 characters).
-        #[arg(long)]
-        reason: String,
-        /// Who.
-        #[command(flatten)]
-        who: AsUser,
-    },
+    Unlink(IdentityArgs),
+}
+
+/// `identity link` and `identity unlink`.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// One reference.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Why (required, at least 10 characters).
+    #[arg(long)]
+    pub reason: String,
+    /// Who.
+    #[command(flatten)]
+    pub who: AsUser,
 }

@@ -4,7 +4,7 @@
 
 use hearth_shared::ChildRef;
 
-use super::args::FamilyCommand;
+use super::args::{FamilyCommand, FamilyLinkArgs, FamilyUnlinkArgs};
 use super::{CliError, Context, child, out, reader};
 use crate::admin::{self, FamilyRequest};
 use crate::backend::Backend;
@@ -33,35 +33,25 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
     let store = S::open(&ctx.data)?;
     let clock = ctx.clock.as_ref();
     match action {
-        FamilyCommand::Link {
-            a,
-            b,
-            reason,
-            as_user,
-        }
-        | FamilyCommand::Confirm {
-            a,
-            b,
-            reason,
-            as_user,
-        } => {
+        FamilyCommand::Link(l) | FamilyCommand::Confirm(l) => {
+            let FamilyLinkArgs {
+                a,
+                b,
+                reason,
+                as_user,
+            } = l;
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, reason.as_deref());
             admin::link_family(&store, clock, &req)?;
             out(format_args!("linked {a} and {b}\n"))?;
         }
-        FamilyCommand::Unlink {
-            a,
-            b,
-            reason,
-            as_user,
-        }
-        | FamilyCommand::Reject {
-            a,
-            b,
-            reason,
-            as_user,
-        } => {
+        FamilyCommand::Unlink(u) | FamilyCommand::Reject(u) => {
+            let FamilyUnlinkArgs {
+                a,
+                b,
+                reason,
+                as_user,
+            } = u;
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, Some(&reason));
             let through = admin::unlink_family(&store, clock, &req)?;
@@ -127,4 +117,43 @@ fn proposal_line(p: &Proposal) -> String {
         p.b,
         kinds.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use hearth_shared::{DeviceId, RecordId, RecordKind, Seq};
+
+    use super::*;
+    use crate::links::{FamilyLinks, NamedTogether};
+
+    #[test]
+    fn proposals_print_one_line_per_pair_with_the_count_and_kinds() {
+        let (a, b): (ChildRef, ChildRef) = (
+            "nhs:9434765919".parse().unwrap(),
+            "local:NURSERY-12:cara".parse().unwrap(),
+        );
+        let record = |seq, kind| NamedTogether {
+            id: RecordId {
+                device: DeviceId([3; 8]),
+                seq: Seq(seq),
+            },
+            kind,
+            children: vec![a.clone(), b.clone()],
+        };
+        let links = FamilyLinks {
+            named_together: vec![
+                record(1, RecordKind::DailyPresentation),
+                record(2, RecordKind::DailyPresentation),
+                record(3, RecordKind::Concern),
+            ],
+            ..FamilyLinks::default()
+        };
+        assert_eq!(
+            proposals(&links, false),
+            "nhs:9434765919 and local:NURSERY-12:cara: named together by 3 records (daily_presentation, concern)\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&proposals(&links, true)).unwrap();
+        assert_eq!(json["proposals"][0]["records"].as_array().unwrap().len(), 3);
+        assert_eq!(proposals(&FamilyLinks::default(), false), "");
+    }
 }

@@ -10,7 +10,9 @@
 use hearth_shared::printable::{Escaped, json_escaped};
 use hearth_shared::{ChildRef, Timestamp};
 
-use super::args::{AsUser, HouseholdCommand, IdentityCommand, PersonCommand, PersonFields};
+use super::args::{
+    AsUser, HouseholdCommand, IdentityArgs, IdentityCommand, PersonCommand, PersonFields,
+};
 use super::{CliError, Context, out, reader};
 use crate::backend::Backend;
 use crate::people::check::bad;
@@ -365,10 +367,16 @@ pub fn household<S: Backend>(ctx: &Context, action: HouseholdCommand) -> Result<
 pub fn identity<S: Backend>(ctx: &Context, action: IdentityCommand) -> Result<(), CliError> {
     let store = S::open(&ctx.data)?;
     let clock = ctx.clock.as_ref();
-    let (linking, a, b, reason, w) = match action {
-        IdentityCommand::Link { a, b, reason, who } => (true, a, b, reason, who),
-        IdentityCommand::Unlink { a, b, reason, who } => (false, a, b, reason, who),
+    let (linking, args) = match action {
+        IdentityCommand::Link(args) => (true, args),
+        IdentityCommand::Unlink(args) => (false, args),
     };
+    let IdentityArgs {
+        a,
+        b,
+        reason,
+        who: w,
+    } = args;
     let who = who(&w)?;
     let (a, b) = (reference("a", &a)?, reference("b", &b)?);
     if linking {
