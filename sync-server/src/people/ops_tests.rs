@@ -376,3 +376,17 @@ child,local:HV:baby,Baby,,2026-12-01,,,,,
     let e = ops::import_csv(&s, &NOW, "admin", "kind,refs,name\n").unwrap_err();
     assert!(e.to_string().contains("the column dob is missing"), "{e}");
 }
+
+#[test]
+fn the_documented_example_file_imports_whole() {
+    let (_dir, s) = open();
+    let csv = include_str!("../../../docs/people.example.csv");
+    let report = ops::import_csv(&s, &NOW, "admin", csv).unwrap();
+    assert_eq!(report.refused, []);
+    assert_eq!(report.imported, 5);
+    let reg = s.register().unwrap();
+    assert_eq!(reg.relations.len(), 3);
+    assert_eq!(reg.memberships.len(), 3);
+    let amy = ops::show(&s, &NOW, "admin", "local:NURSERY-12:amy-b").unwrap();
+    assert_eq!(amy.relations.len(), 2);
+}
