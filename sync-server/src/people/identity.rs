@@ -47,6 +47,63 @@ pub fn identity_class(reg: &Register, r: &ChildRef) -> BTreeSet<ChildRef> {
     class
 }
 
+/// Every identity class of a register at once, worked out in one pass:
+/// for reading many people (a `person list` of thousands), where
+/// [`identity_class`] per reference would scan the register each time.
+#[derive(Debug, Clone, Default)]
+pub struct Classes {
+    of: BTreeMap<ChildRef, usize>,
+    members: Vec<BTreeSet<ChildRef>>,
+}
+
+impl Classes {
+    /// The classes of `reg`'s references.
+    pub fn new(reg: &Register) -> Self {
+        let mut next: BTreeMap<&ChildRef, Vec<&ChildRef>> = BTreeMap::new();
+        let mut pairs: Vec<(&ChildRef, &ChildRef)> = Vec::new();
+        for l in &reg.identities {
+            pairs.push((&l.a, &l.b));
+        }
+        for p in &reg.people {
+            for w in p.refs.windows(2) {
+                pairs.push((&w[0], &w[1]));
+            }
+        }
+        for (a, b) in pairs {
+            next.entry(a).or_default().push(b);
+            next.entry(b).or_default().push(a);
+        }
+        let mut out = Self::default();
+        for start in next.keys() {
+            if out.of.contains_key(*start) {
+                continue;
+            }
+            let id = out.members.len();
+            let mut class = BTreeSet::from([(*start).clone()]);
+            let mut todo = vec![*start];
+            while let Some(c) = todo.pop() {
+                for n in next.get(c).into_iter().flatten() {
+                    if class.insert((*n).clone()) {
+                        todo.push(n);
+                    }
+                }
+            }
+            for r in &class {
+                out.of.insert(r.clone(), id);
+            }
+            out.members.push(class);
+        }
+        out
+    }
+
+    /// The class of `r` (as [`identity_class`]).
+    pub fn of(&self, r: &ChildRef) -> BTreeSet<ChildRef> {
+        self.of
+            .get(r)
+            .map_or_else(|| BTreeSet::from([r.clone()]), |&i| self.members[i].clone())
+    }
+}
+
 /// The reference a class is best known by: its NHS number if it has one
 /// (the smallest, if several), else its smallest reference.
 pub fn preferred_ref(class: &BTreeSet<ChildRef>) -> Option<&ChildRef> {
@@ -156,6 +213,26 @@ mod tests {
             ..reg
         };
         assert_eq!(identity_class(&unlinked, &r(AMY_NURSERY)).len(), 1);
+    }
+
+    #[test]
+    fn classes_at_once_agree_with_one_class_at_a_time() {
+        let mut reg = register();
+        reg.people.push(person(3, &[BABY], "Baby Brown"));
+        reg.identities.push(link(BABY, "local:HV:other"));
+        let classes = Classes::new(&reg);
+        for x in [
+            AMY_NHS,
+            AMY_LA,
+            AMY_NURSERY,
+            CARL,
+            BABY,
+            "local:HV:other",
+            "nhs:4010232137",
+        ] {
+            assert_eq!(classes.of(&r(x)), identity_class(&reg, &r(x)), "{x}");
+        }
+        assert_eq!(classes.of(&r(BABY)).len(), 2);
     }
 
     #[test]

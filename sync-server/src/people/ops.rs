@@ -11,10 +11,11 @@
 use hearth_shared::{ChildRef, Timestamp};
 
 use super::check::{bad, check_dates};
+use super::identity::Classes;
 use super::import::ImportRow;
 use super::{
     Membership, NewPerson, Person, PersonEdit, PersonId, Register, RegisterChange, RegisterEntry,
-    RegisterOutcome, RegisterRefusal, Relation, Relationship, identity_class, person_of,
+    RegisterOutcome, RegisterRefusal, Relation, Relationship, person_of,
 };
 use crate::audit::check_reason;
 use crate::clock::Clock;
@@ -105,13 +106,18 @@ pub fn edit_person<S: Store>(
     if matches!(e.born, Some(Some(_))) && e.expected.is_none() {
         e.expected = Some(None);
     }
-    check_dates(e.born.flatten(), e.expected.flatten(), clock.now())?;
     let reg = s.register()?;
     let person = reg
         .people
         .iter()
         .find(|p| p.id == id)
         .ok_or(RegisterError::Refused(RegisterRefusal::NoSuchPerson(id)))?;
+    // The dates as they would stand after the edit.
+    check_dates(
+        e.born.unwrap_or(person.born),
+        e.expected.unwrap_or(person.expected),
+        clock.now(),
+    )?;
     let child_only = [
         ("dob", e.born.flatten().is_some()),
         ("edd", e.expected.flatten().is_some()),
@@ -237,9 +243,14 @@ pub struct PersonView {
 
 /// `person`'s view from the whole register.
 pub fn view(reg: &Register, person: &Person) -> PersonView {
+    view_in(reg, &Classes::new(reg), person)
+}
+
+/// [`view`] with the register's classes worked out already.
+pub fn view_in(reg: &Register, classes: &Classes, person: &Person) -> PersonView {
     let mut refs = std::collections::BTreeSet::new();
     for r in &person.refs {
-        refs.extend(identity_class(reg, r));
+        refs.extend(classes.of(r));
     }
     let find = |id: PersonId| reg.people.iter().find(|p| p.id == id).cloned();
     let relations = reg
@@ -296,10 +307,11 @@ pub fn find<S: Store>(
     log_read(s, clock, who, detail)?;
     let reg = s.register()?;
     let needle = text.to_lowercase();
+    let classes = Classes::new(&reg);
     let mut out: Vec<PersonView> = reg
         .people
         .iter()
-        .map(|p| view(&reg, p))
+        .map(|p| view_in(&reg, &classes, p))
         .filter(|v| {
             v.person.name.to_lowercase().contains(&needle)
                 || v.refs

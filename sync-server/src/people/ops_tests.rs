@@ -304,7 +304,20 @@ fn edits_and_identity_changes_need_a_reason() {
         .field(),
         "name"
     );
+    let future = PersonEdit {
+        born: Some(Some(ops::parse_date("dob", "2027-01-01").unwrap())),
+        ..PersonEdit::default()
+    };
+    let e = ops::edit_person(&s, &NOW, "admin", id, future, "birth notification").unwrap_err();
+    assert_eq!(e.field(), "dob");
     ops::edit_person(&s, &NOW, "admin", id, born, "birth notification 20 Nov").unwrap();
+    // Born: an expected date as well is refused.
+    let edd = PersonEdit {
+        expected: Some(Some(ops::parse_date("edd", "2026-12-01").unwrap())),
+        ..PersonEdit::default()
+    };
+    let e = ops::edit_person(&s, &NOW, "admin", id, edd, "midwife's new estimate").unwrap_err();
+    assert_eq!(e.field(), "edd");
     let p = &s.register().unwrap().people[0];
     // Born: the expected date no longer applies.
     assert_eq!((p.born.is_some(), p.expected), (true, None));
