@@ -19,6 +19,7 @@ use clap::Parser;
 use hearth_shared::ChildRef;
 
 pub mod args;
+pub mod caseload;
 pub mod devices;
 pub mod families;
 pub mod reads;
@@ -53,6 +54,9 @@ pub enum CliError {
     /// An acknowledgement.
     #[error(transparent)]
     Ack(#[from] crate::audit::AckError),
+    /// A caseload change.
+    #[error(transparent)]
+    Caseload(#[from] crate::caseload::ops::CaseloadError),
     /// No rule has the name given.
     #[error("no rule is called \"{0}\"; the rules are {rules}", rules = crate::signals::Rule::WORDS.join(", "))]
     BadRule(String),
@@ -216,5 +220,6 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
         Command::AccessLog(a) => reads::access_log::<S>(&ctx, a),
         Command::Quarantine(a) => reads::quarantine::<S>(&ctx, a),
         Command::Family { action } => families::run::<S>(&ctx, action),
+        Command::Caseload { action } => caseload::run::<S>(&ctx, action),
     }
 }

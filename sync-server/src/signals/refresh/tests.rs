@@ -36,6 +36,7 @@ fn every_entry(
     entries: &[Entry],
     _: &BTreeMap<RecordId, Detail>,
     _: &Config,
+    _: &crate::signals::known::Known,
     _: Timestamp,
 ) -> Evaluation {
     EVALUATED.with(|n| n.set(n.get() + 1));

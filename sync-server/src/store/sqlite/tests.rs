@@ -2,6 +2,7 @@
 //! transaction, reads of stored lines and corrections, checkpointing;
 //! `signals`: stored signal states and acknowledgements.
 
+mod caseload;
 mod signals;
 
 use std::time::Duration;
