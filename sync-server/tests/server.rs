@@ -2655,13 +2655,11 @@ fn post_caseload(server: &Server, body: Vec<u8>) -> (u16, String, Vec<u8>) {
 impl Device {
     /// A signed caseload request at the device's idea of now plus `skew`.
     fn caseload_request(&self, skew: i64) -> Vec<u8> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        use hearth_shared::clock::Clock;
+        let now = hearth_shared::clock::SystemClock::default().now();
         serde_json::to_vec(&hearth_shared::caseload::CaseloadRequest::new(
             &self.key,
-            Timestamp(now + skew),
+            Timestamp(now.0 + skew),
         ))
         .unwrap()
     }
