@@ -85,6 +85,11 @@ pub fn add_months(t: Timestamp, months: i64) -> Timestamp {
         .unwrap_or(day_of(t))
 }
 
+/// "1 working day", "10 working days".
+pub fn working_days(n: u16) -> String {
+    format!("{n} working day{}", if n == 1 { "" } else { "s" })
+}
+
 /// Whether `task` is overdue at `now`: after the end of its due day.
 pub fn overdue(task: &Task, now: Timestamp) -> bool {
     now.0 >= day_of(task.due).0 + DAY
@@ -135,8 +140,9 @@ fn visit(plan: &VisitPlan, records: &[Seen<'_>]) -> Task {
         from,
         due: add_working_days(base, plan.every_working_days),
         label: format!(
-            "Home visit (every {} working days; {})",
-            plan.every_working_days, plan.label
+            "Home visit (every {}; {})",
+            working_days(plan.every_working_days),
+            plan.label
         ),
     }
 }

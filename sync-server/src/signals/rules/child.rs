@@ -9,7 +9,7 @@ use hearth_shared::kinds::concern::ConcernCategory;
 
 use super::text::{count as words, date, span};
 use super::{Ctx, count, dense, secs};
-use crate::caseload::tasks::{DAY, add_months, day_of, overdue};
+use crate::caseload::tasks::{DAY, add_months, day_of, overdue, working_days};
 use crate::chronology::Flag;
 use crate::signals::{Rule, Signal};
 
@@ -129,8 +129,9 @@ fn overdue_tasks(cx: &mut Ctx<'_>) -> (Vec<String>, Vec<usize>, Option<i64>) {
                     .and_then(|k| k.plan.as_ref())
                     .map_or(0, |p| p.every_working_days);
                 parts.push(format!(
-                    "visit due {} (every {every} working days), overdue",
-                    date(t.due.0)
+                    "visit due {} (every {}), overdue",
+                    date(t.due.0),
+                    working_days(every)
                 ));
                 let started = t.from.0 - DAY;
                 let refs = cx.known.map(|k| &k.refs);

@@ -155,3 +155,70 @@ fn every_change_is_in_the_register_log_and_a_plan_marks_the_child_stale() {
     assert_eq!(states.len(), 1);
     assert!(states[0].dirty > 0, "a plan changes child_not_seen: stale");
 }
+
+#[test]
+fn a_caseload_read_names_children_from_the_register_reads_their_records_and_is_logged() {
+    use ed25519_dalek::SigningKey;
+
+    use super::{bodies, chain, enrol, insert};
+    use crate::caseload::build::For;
+    use crate::caseload::load;
+    use crate::people::{NewPerson, RegisterChange, RegisterOutcome};
+
+    let (_dir, mut store) = open();
+    let key = SigningKey::from_bytes(&[41; 32]);
+    let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
+    // A visit seeing Anna and Ben on 2 March 2026, a voice record, an
+    // amendment moving the visit to 09:30.
+    insert(&mut store, &key, &chain(&key, &bodies(device)));
+    let added = store
+        .change_register(
+            &RegisterChange::Add(NewPerson {
+                refs: vec![child(ANNA)],
+                child: true,
+                name: "Anna Brown".into(),
+                born: None,
+                expected: None,
+                sex: None,
+            }),
+            "admin",
+            "",
+            Timestamp(5),
+        )
+        .unwrap();
+    assert!(matches!(added, RegisterOutcome::Done(Some(_))), "{added:?}");
+    for c in [
+        CaseloadChange::Assign(child(ANNA), Assignee::Worker("hv.jones".into())),
+        CaseloadChange::Assign(child(BEN), Assignee::Worker("hv.jones".into())),
+        CaseloadChange::Plan(plan(ANNA, 10, "child protection plan")),
+    ] {
+        store.change_caseload(&c, "admin", Timestamp(6)).unwrap();
+    }
+    let of = For::device(device, "hv.jones", &[], &store.caseload_setup().unwrap());
+    // 2026-03-16T10:00:00Z: 14 days after the visit.
+    let now = Timestamp(1_773_655_200);
+    let c = load::read(&store, &of, device, &format!("device:{device}"), now).unwrap();
+    let names: Vec<(&str, &str)> = c
+        .children
+        .iter()
+        .map(|c| (c.name.as_str(), c.child.as_str()))
+        .collect();
+    assert_eq!(names, [("Anna Brown", ANNA), (BEN, BEN)]);
+    assert_eq!(
+        c.children[0].alerts,
+        "on a child protection plan; last seen at home 14 days ago"
+    );
+    assert_eq!(c.children[1].alerts, "last seen at home 14 days ago");
+    // Seen on Monday 2 March: the next visit due Monday 16 March.
+    assert_eq!(c.children[0].tasks[0].due.date().to_string(), "2026-03-16");
+    let last = store.register_log().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.at, last.who, last.action.as_str(), last.detail),
+        (
+            now,
+            format!("device:{device}"),
+            "caseload",
+            format!("{ANNA} {BEN}")
+        )
+    );
+}
