@@ -24,7 +24,12 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
+pub mod check;
+pub mod identity;
+pub mod import;
 pub mod ops;
+
+pub use identity::{identity_class, labels, person_of, preferred_ref};
 
 hearth_shared::words! {
     /// An adult's relationship to a child.
@@ -312,3 +317,6 @@ pub struct RegisterEntry {
     /// Why (empty where none is asked).
     pub reason: String,
 }
+
+#[cfg(test)]
+mod ops_tests;
