@@ -22,7 +22,7 @@ use hearth_shared::{ChildRef, DeviceId, Timestamp};
 
 use super::tasks::{DAY, Seen, day_of, tasks};
 use super::{Assignee, CaseloadSetup, VisitPlan};
-use crate::people::{Person, PersonId, Register};
+use crate::people::{PersonId, Register};
 use crate::signals::Rule;
 
 /// Who a caseload is for: a device's enrolment and groups, or (for
@@ -63,13 +63,15 @@ pub struct Member {
     pub group: Option<String>,
 }
 
-/// The preferred reference of a class: its `nhs:` one if any, else the
-/// smallest; the class in that order.
+/// The class in order: its preferred reference first
+/// ([`crate::people::preferred_ref`]: its `nhs:` one if any, else the
+/// smallest), then the others.
 pub fn ordered(class: BTreeSet<ChildRef>) -> Vec<ChildRef> {
+    let first = crate::people::preferred_ref(&class).cloned();
     let mut refs: Vec<ChildRef> = class.into_iter().collect();
-    if let Some(i) = refs.iter().position(|r| matches!(r, ChildRef::Nhs(_))) {
-        let nhs = refs.remove(i);
-        refs.insert(0, nhs);
+    if let Some(i) = first.and_then(|f| refs.iter().position(|r| *r == f)) {
+        let preferred = refs.remove(i);
+        refs.insert(0, preferred);
     }
     refs
 }
@@ -118,14 +120,6 @@ pub struct ChildFacts<'a> {
     pub records: Vec<Seen<'a>>,
     /// Rules with an open (not acknowledged) signal for it.
     pub open: Vec<Rule>,
-}
-
-/// The register's child whose references meet `refs`.
-fn person_of<'r>(register: &'r Register, refs: &[ChildRef]) -> Option<&'r Person> {
-    register
-        .people
-        .iter()
-        .find(|p| p.child && p.refs.iter().any(|r| refs.contains(r)))
 }
 
 /// Whether a membership holds on `now`'s day.
@@ -214,7 +208,7 @@ pub fn build(
     let mut children: Vec<CaseloadChild> = members
         .iter()
         .map(|m| {
-            let person = person_of(register, &m.refs);
+            let person = crate::people::person_of(register, &m.refs[0]);
             let plan = setup.plans.iter().find(|p| m.refs.contains(&p.child));
             let f = facts.get(&m.refs[0]).unwrap_or(&none);
             let born = person.and_then(|p| p.born);

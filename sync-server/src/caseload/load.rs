@@ -29,7 +29,7 @@ pub fn read<S: Store + ?Sized>(
 ) -> Result<Caseload, StoreError> {
     let setup = store.caseload_setup()?;
     let register = store.register()?;
-    let on = members(of, &setup, |c| super::class_of(&register, c));
+    let on = members(of, &setup, |c| crate::people::identity_class(&register, c));
     let every: Vec<ChildRef> = on.iter().flat_map(|m| m.refs.iter().cloned()).collect();
     let c = records(store, &every)?;
     let open = open_rules(store, &every)?;

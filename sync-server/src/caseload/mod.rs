@@ -24,18 +24,6 @@ pub mod ops;
 pub mod show;
 pub mod tasks;
 
-/// A reference's identity class in `register` (the reference itself and
-/// every reference linked to it): the register's rule, used by caseloads
-/// and the rules that read them.
-pub fn class_of(
-    register: &crate::people::Register,
-    child: &ChildRef,
-) -> std::collections::BTreeSet<ChildRef> {
-    // MERGE(people): crate::people::identity_class(register, child)
-    let _ = register;
-    std::collections::BTreeSet::from([child.clone()])
-}
-
 /// Who a child is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Assignee {

@@ -50,7 +50,7 @@ pub fn known<S: Store + ?Sized>(store: &S, now: Timestamp) -> Result<Known, Stor
     Ok(Known::new(
         &register,
         &setup,
-        |c| crate::caseload::class_of(&register, c),
+        |c| crate::people::identity_class(&register, c),
         now,
     ))
 }

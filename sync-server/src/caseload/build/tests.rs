@@ -6,7 +6,7 @@ use hearth_shared::kinds::Detail;
 
 use super::*;
 use crate::caseload::{Assignment, DeviceGroup};
-use crate::people::{Membership, Relation, Relationship};
+use crate::people::{IdentityLink, Membership, Person, Relation, Relationship};
 
 const AMY_NHS: &str = "nhs:9434765919";
 const AMY_LOCAL: &str = "local:NURSERY-12:amy-b";
@@ -40,14 +40,9 @@ fn group(g: &str) -> Assignee {
     Assignee::Group(g.into())
 }
 
-/// Amy's two references are one class; every other reference is alone.
+/// Identity classes by the register (Amy's two references are linked).
 fn class(c: &ChildRef) -> BTreeSet<ChildRef> {
-    let amy = [r(AMY_NHS), r(AMY_LOCAL)];
-    if amy.contains(c) {
-        amy.into_iter().collect()
-    } else {
-        BTreeSet::from([c.clone()])
-    }
+    crate::people::identity_class(&register(), c)
 }
 
 fn person(id: i64, refs: &[&str], name: &str, born: Option<&str>) -> Person {
@@ -94,7 +89,13 @@ fn register() -> Register {
             member("12 Elm Road", 4, "2025-06-01", None),
             member("12 Elm Road", 5, "2025-06-01", Some("2026-02-01")),
         ],
-        identities: vec![],
+        identities: vec![IdentityLink {
+            a: r(AMY_LOCAL),
+            b: r(AMY_NHS),
+            at: Timestamp(1),
+            who: "admin".into(),
+            reason: "NHS number issued".into(),
+        }],
     }
 }
 
