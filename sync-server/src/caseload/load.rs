@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hearth_shared::caseload::Caseload;
 use hearth_shared::{ChildRef, DeviceId, Timestamp};
 
+use super::CaseloadSetup;
 use super::build::{ChildFacts, For, Member, build, members};
 use super::tasks::Seen;
 use crate::chronology::{Chronology, DateRange, Flag, reconcile};
@@ -18,18 +19,22 @@ use crate::people::RegisterEntry;
 use crate::signals::Rule;
 use crate::store::{Store, StoreError};
 
-/// The caseload `of` (sent to `device`) at `now`, its read written to the
-/// register log first as `who` (`device:<id>`, or the CLI's user).
+/// The caseload of whom `of` picks from the setup (a device's worker,
+/// staff and groups: [`For::device`]), sent to `device`, at `now`; its read
+/// written to the register log first as `who` (`device:<id>`, or the
+/// CLI's user).
 pub fn read<S: Store + ?Sized>(
     store: &S,
-    of: &For,
+    of: impl FnOnce(&CaseloadSetup) -> For,
     device: DeviceId,
     who: &str,
     now: Timestamp,
 ) -> Result<Caseload, StoreError> {
     let setup = store.caseload_setup()?;
     let register = store.register()?;
-    let on = members(of, &setup, |c| crate::people::identity_class(&register, c));
+    let on = members(&of(&setup), &setup, |c| {
+        crate::people::identity_class(&register, c)
+    });
     let every: Vec<ChildRef> = on.iter().flat_map(|m| m.refs.iter().cloned()).collect();
     let c = records(store, &every)?;
     let open = open_rules(store, &every)?;

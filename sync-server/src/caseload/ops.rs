@@ -8,7 +8,7 @@ use hearth_shared::{ChildRef, DeviceId};
 
 use super::{Assignee, CaseloadChange, VisitPlan};
 use crate::clock::Clock;
-use crate::store::{Store, StoreError};
+use crate::store::{Device, Store, StoreError};
 
 /// The most working days between visits a plan may give.
 pub const MAX_VISIT_EVERY: u16 = 60;
@@ -83,18 +83,17 @@ pub fn plan(
     })
 }
 
-/// Checks that `device` is enrolled (a group change for an unknown device
-/// would never reach a tablet).
-pub fn enrolled<S: Store + ?Sized>(store: &S, device: DeviceId) -> Result<(), CaseloadError> {
-    match store.device(device)? {
-        Some(_) => Ok(()),
-        None => Err(CaseloadError::BadInput {
+/// The enrolled device `device` (a group change for a device not enrolled
+/// here would never reach a tablet).
+pub fn enrolled<S: Store + ?Sized>(store: &S, device: DeviceId) -> Result<Device, CaseloadError> {
+    store
+        .device(device)?
+        .ok_or_else(|| CaseloadError::BadInput {
             field: "device",
             message: format!(
                 "no device {device} is enrolled here; `hearth-server devices` lists them"
             ),
-        }),
-    }
+        })
 }
 
 /// Applies `change` as `who`; whether it changed anything.

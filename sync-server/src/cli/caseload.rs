@@ -126,10 +126,7 @@ fn show_caseload<S: Store>(
     let (of, device, title) = match (&whose.device, &whose.worker, &whose.group) {
         (Some(d), ..) => {
             let id = device_id(d)?;
-            ops::enrolled(store, id)?;
-            let dev = store
-                .device(id)?
-                .ok_or_else(|| CliError::BadDevice(d.clone()))?;
+            let dev = ops::enrolled(store, id)?;
             let of = For::device(id, &dev.worker, &dev.staff, &store.caseload_setup()?);
             (of, id, format!("caseload of device {id}"))
         }
@@ -159,7 +156,7 @@ fn show_caseload<S: Store>(
             .into());
         }
     };
-    let caseload = load::read(store, &of, device, &who, now)?;
+    let caseload = load::read(store, |_| of, device, &who, now)?;
     if json {
         let text = serde_json::to_string_pretty(&show::json(&caseload, now))
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?;

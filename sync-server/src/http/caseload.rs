@@ -37,6 +37,10 @@ use crate::caseload::build::For;
 use crate::caseload::load;
 use crate::store::StoreError;
 
+/// The largest request body: a device id, a time and a signature in JSON
+/// need about 250 bytes.
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
+
 /// The handler.
 pub async fn caseload<S: Backend>(
     State(st): State<AppState<S>>,
@@ -95,15 +99,10 @@ fn answer<S: Backend>(
             now
         )));
     }
-    let of = For::device(
-        device.id,
-        &device.worker,
-        &device.staff,
-        &store.caseload_setup()?,
-    );
+    let of = |setup: &_| For::device(device.id, &device.worker, &device.staff, setup);
     Ok(load::read(
         store,
-        &of,
+        of,
         device.id,
         &format!("device:{}", device.id),
         now,

@@ -189,7 +189,10 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         )
         .route("/v1/sync", post(sync::sync::<S>))
         .route("/v1/outbox", post(outbox::outbox::<S>))
-        .route("/v1/caseload", post(caseload::caseload::<S>))
+        .route(
+            "/v1/caseload",
+            post(caseload::caseload::<S>).layer(DefaultBodyLimit::max(caseload::MAX_REQUEST_BYTES)),
+        )
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),

@@ -194,10 +194,10 @@ fn a_caseload_read_names_children_from_the_register_reads_their_records_and_is_l
     ] {
         store.change_caseload(&c, "admin", Timestamp(6)).unwrap();
     }
-    let of = For::device(device, "hv.jones", &[], &store.caseload_setup().unwrap());
+    let of = |setup: &_| For::device(device, "hv.jones", &[], setup);
     // 2026-03-16T10:00:00Z: 14 days after the visit.
     let now = Timestamp(1_773_655_200);
-    let c = load::read(&store, &of, device, &format!("device:{device}"), now).unwrap();
+    let c = load::read(&store, of, device, &format!("device:{device}"), now).unwrap();
     let names: Vec<(&str, &str)> = c
         .children
         .iter()
