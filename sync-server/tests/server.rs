@@ -2859,7 +2859,7 @@ fn issue_17_each_device_gets_its_own_signed_caseload_and_refusals_say_why() {
             "x",
         ],
     );
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a refusal exits 2");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("visit-every: 0 is not between 1 and 60"),
