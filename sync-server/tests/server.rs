@@ -2748,6 +2748,52 @@ fn issue_17_each_device_gets_its_own_signed_caseload_and_refusals_say_why() {
     );
 
     // Each device gets its own children, signed by the pinned key.
+    // Anna in the register, with her father in her household.
+    for args in [
+        &[
+            "person",
+            "add",
+            "--ref",
+            ANNA,
+            "--name",
+            "Anna Brown",
+            "--dob",
+            "2023-01-01",
+        ][..],
+        &["person", "add", "--adult", "--name", "Dean Brown"],
+        &[
+            "person",
+            "relate",
+            "--adult",
+            "P2",
+            "--child",
+            ANNA,
+            "--relationship",
+            "father",
+        ],
+        &[
+            "household",
+            "add-member",
+            "--household",
+            "12 Elm Road",
+            "--person",
+            ANNA,
+            "--from",
+            "2025-06-01",
+        ],
+        &[
+            "household",
+            "add-member",
+            "--household",
+            "12 Elm Road",
+            "--person",
+            "P2",
+            "--from",
+            "2025-06-01",
+        ],
+    ] {
+        admin_ok(d, args);
+    }
     let mine = hv.caseload(&server).unwrap();
     assert_eq!(mine.device, hv.id());
     let children: Vec<(&str, Option<&str>)> = mine
@@ -2757,7 +2803,25 @@ fn issue_17_each_device_gets_its_own_signed_caseload_and_refusals_say_why() {
         .collect();
     assert_eq!(children, [(ANNA, None)]);
     let anna = &mine.children[0];
-    assert_eq!(anna.name, ANNA, "not in the register: named by reference");
+    assert_eq!(anna.name, "Anna Brown");
+    // Born in 2023: every review by age has aged out, whatever today is.
+    assert_eq!(anna.born.unwrap().date().to_string(), "2023-01-01");
+    let household: Vec<(&str, &str)> = anna
+        .household
+        .iter()
+        .map(|m| (m.name.as_str(), m.relationship.as_str()))
+        .collect();
+    assert_eq!(household, [("Dean Brown", "father")]);
+    // The read of names is in the register log, as the device.
+    let log = admin_json(d, &["person", "log", "--json"]);
+    let read = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["action"] == "caseload")
+        .expect("the caseload read is logged");
+    assert_eq!(read["who"], format!("device:{}", hv.id()));
+    assert_eq!(read["detail"], ANNA);
     assert_eq!(anna.alerts, "on a child protection plan");
     assert_eq!(anna.tasks.len(), 1);
     assert!(
@@ -2772,6 +2836,10 @@ fn issue_17_each_device_gets_its_own_signed_caseload_and_refusals_say_why() {
         .map(|c| (c.child.as_str(), c.group.as_deref()))
         .collect();
     assert_eq!(children, [(BEN, Some("Rainbow room"))]);
+    assert_eq!(
+        theirs.children[0].name, BEN,
+        "not in the register: named by reference"
+    );
     // `caseload show --device` prints what the device gets.
     let shown = admin_json(d, &["caseload", "show", "--device", &room_id, "--json"]);
     assert_eq!(shown["children"][0]["child"], BEN);
