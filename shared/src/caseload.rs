@@ -369,4 +369,96 @@ mod tests {
         };
         assert!(!moved.verify(&key(3).verifying_key()));
     }
+
+    /// A record's fields from its JSON (the `record` command's form).
+    #[cfg(feature = "std")]
+    fn detail(json: &str) -> crate::kinds::Detail {
+        crate::json::parse_body(
+            &alloc::format!(
+                r#"{{"children":["nhs:9434765919"],"occurred_at":"2026-03-02T10:30:00Z","headline":"h",{json}}}"#
+            ),
+            &crate::json::Defaults {
+                author: "hv.jones".try_into().unwrap(),
+                agency: "HV-NORTH".try_into().unwrap(),
+            },
+        )
+        .unwrap()
+        .detail
+    }
+
+    #[cfg(feature = "std")]
+    fn review(contact: &str, not_brought: bool) -> crate::kinds::Detail {
+        let outcomes = if not_brought {
+            ""
+        } else {
+            r#","outcomes":[{"domain":"communication","outcome":"on_track"}]"#
+        };
+        detail(&alloc::format!(
+            r#""kind":"developmental_review","contact":"{contact}","was_not_brought":{not_brought}{outcomes}"#
+        ))
+    }
+
+    fn task(kind: TaskKind) -> Task {
+        Task {
+            kind,
+            from: Timestamp(1_000),
+            due: Timestamp(2_000),
+            label: "t".into(),
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn a_visit_is_cleared_by_a_home_visit_seeing_the_child_on_or_after_from() {
+        let visit = task(TaskKind::Visit);
+        let awake = detail(r#""kind":"home_visit","access":"announced","child_seen":"awake""#);
+        let asleep = detail(r#""kind":"home_visit","access":"unannounced","child_seen":"asleep""#);
+        let not_seen = detail(
+            r#""kind":"home_visit","access":"no_access","child_seen":"not_seen","not_seen_reason":"no answer""#,
+        );
+        assert!(visit.cleared_by(&awake, Timestamp(1_000)));
+        assert!(
+            visit.cleared_by(&asleep, Timestamp(5_000)),
+            "after due: still clears"
+        );
+        assert!(!visit.cleared_by(&awake, Timestamp(999)), "before from");
+        assert!(!visit.cleared_by(&not_seen, Timestamp(1_500)));
+        assert!(!visit.cleared_by(&review("1_year", false), Timestamp(1_500)));
+        assert!(!task(TaskKind::Unknown).cleared_by(&awake, Timestamp(1_500)));
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn a_review_is_cleared_by_that_contact_brought_and_a_rebooking_by_any_brought() {
+        let kinds = [
+            (TaskKind::ReviewNewBirth, "new_birth"),
+            (TaskKind::Review6To8Weeks, "6_8_weeks"),
+            (TaskKind::Review1Year, "1_year"),
+            (TaskKind::Review2Years, "2_2half_years"),
+        ];
+        for (kind, contact) in kinds {
+            let t = task(kind);
+            for (_, other) in kinds {
+                assert_eq!(
+                    t.cleared_by(&review(other, false), Timestamp(1_200)),
+                    other == contact,
+                    "{kind:?} by {other}"
+                );
+            }
+            assert!(
+                !t.cleared_by(&review(contact, true), Timestamp(1_200)),
+                "not brought"
+            );
+            assert!(
+                !t.cleared_by(&review(contact, false), Timestamp(900)),
+                "before from"
+            );
+            let rebook = task(TaskKind::Rebook);
+            assert!(rebook.cleared_by(&review(contact, false), Timestamp(1_000)));
+            assert!(!rebook.cleared_by(&review(contact, true), Timestamp(1_000)));
+            assert!(!rebook.cleared_by(&review(contact, false), Timestamp(999)));
+        }
+        let visit = detail(r#""kind":"home_visit","access":"announced","child_seen":"awake""#);
+        assert!(!task(TaskKind::Rebook).cleared_by(&visit, Timestamp(1_500)));
+    }
 }

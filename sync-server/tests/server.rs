@@ -2630,3 +2630,337 @@ fn issue_16_signals_are_read_with_a_reason_audited_and_acknowledged_only_when_cu
     assert_eq!(log[3]["via"], "cli");
     assert_eq!(log[3]["child"], Value::Null);
 }
+
+/// Issue 17: `POST /v1/caseload` with `req` (JSON); the status, content
+/// type and raw body.
+fn post_caseload(server: &Server, body: Vec<u8>) -> (u16, String, Vec<u8>) {
+    let mut resp = server
+        .agent()
+        .post(format!("{}/v1/caseload", server.url))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .expect("POST /v1/caseload");
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        resp.status().as_u16(),
+        kind,
+        resp.body_mut().read_to_vec().unwrap(),
+    )
+}
+
+impl Device {
+    /// A signed caseload request at the device's idea of now plus `skew`.
+    fn caseload_request(&self, skew: i64) -> Vec<u8> {
+        use hearth_shared::clock::Clock;
+        let now = hearth_shared::clock::SystemClock::default().now();
+        serde_json::to_vec(&hearth_shared::caseload::CaseloadRequest::new(
+            &self.key,
+            Timestamp(now.0 + skew),
+        ))
+        .unwrap()
+    }
+
+    /// Its caseload, verified with the pinned server key.
+    fn caseload(
+        &self,
+        server: &Server,
+    ) -> Result<hearth_shared::caseload::Caseload, hearth_shared::caseload::CaseloadRefusal> {
+        let (status, kind, body) = post_caseload(server, self.caseload_request(0));
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(kind, hearth_shared::caseload::CASELOAD_CONTENT_TYPE);
+        hearth_shared::caseload::Caseload::verify(
+            &body,
+            self.server_key.as_ref().unwrap(),
+            self.id(),
+            None,
+        )
+    }
+}
+
+#[test]
+fn issue_17_each_device_gets_its_own_signed_caseload_and_refusals_say_why() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut hv = Device::new(71);
+    hv.enrol(&server, "HV-NORTH");
+    let mut room = Device::new(72);
+    room.enrol_with(
+        &server,
+        &["--agency", "NURSERY-12", "--worker", "room.tablet"],
+    );
+    let d = dir.path();
+    assert_eq!(
+        admin_ok(
+            d,
+            &["caseload", "assign", "--child", ANNA, "--worker", "w1"]
+        ),
+        format!("assigned {ANNA} to worker w1\n")
+    );
+    assert_eq!(
+        admin_ok(
+            d,
+            &["caseload", "assign", "--child", ANNA, "--worker", "w1"]
+        ),
+        format!("{ANNA} was already assigned to worker w1; nothing changed\n")
+    );
+    admin_ok(
+        d,
+        &[
+            "caseload",
+            "assign",
+            "--child",
+            BEN,
+            "--group",
+            "Rainbow room",
+        ],
+    );
+    let room_id = room.id().to_string();
+    assert_eq!(
+        admin_ok(
+            d,
+            &[
+                "caseload",
+                "group",
+                "--device",
+                &room_id,
+                "--group",
+                "Rainbow room"
+            ]
+        ),
+        format!("device {room_id} joined group Rainbow room\n")
+    );
+    admin_ok(
+        d,
+        &[
+            "caseload",
+            "plan",
+            "--child",
+            ANNA,
+            "--visit-every",
+            "10",
+            "--label",
+            "child protection plan",
+        ],
+    );
+
+    // Each device gets its own children, signed by the pinned key.
+    // Anna in the register, with her father in her household.
+    for args in [
+        &[
+            "person",
+            "add",
+            "--ref",
+            ANNA,
+            "--name",
+            "Anna Brown",
+            "--dob",
+            "2023-01-01",
+        ][..],
+        &["person", "add", "--adult", "--name", "Dean Brown"],
+        &[
+            "person",
+            "relate",
+            "--adult",
+            "P2",
+            "--child",
+            ANNA,
+            "--relationship",
+            "father",
+        ],
+        &[
+            "household",
+            "add-member",
+            "--household",
+            "12 Elm Road",
+            "--person",
+            ANNA,
+            "--from",
+            "2025-06-01",
+        ],
+        &[
+            "household",
+            "add-member",
+            "--household",
+            "12 Elm Road",
+            "--person",
+            "P2",
+            "--from",
+            "2025-06-01",
+        ],
+    ] {
+        admin_ok(d, args);
+    }
+    let mine = hv.caseload(&server).unwrap();
+    assert_eq!(mine.device, hv.id());
+    let children: Vec<(&str, Option<&str>)> = mine
+        .children
+        .iter()
+        .map(|c| (c.child.as_str(), c.group.as_deref()))
+        .collect();
+    assert_eq!(children, [(ANNA, None)]);
+    let anna = &mine.children[0];
+    assert_eq!(anna.name, "Anna Brown");
+    // Born in 2023: every review by age has aged out, whatever today is.
+    assert_eq!(anna.born.unwrap().date().to_string(), "2023-01-01");
+    let household: Vec<(&str, &str)> = anna
+        .household
+        .iter()
+        .map(|m| (m.name.as_str(), m.relationship.as_str()))
+        .collect();
+    assert_eq!(household, [("Dean Brown", "father")]);
+    // The read of names is in the register log, as the device.
+    let log = admin_json(d, &["person", "log", "--json"]);
+    let read = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["action"] == "caseload")
+        .expect("the caseload read is logged");
+    assert_eq!(read["who"], format!("device:{}", hv.id()));
+    assert_eq!(read["detail"], ANNA);
+    assert_eq!(anna.alerts, "on a child protection plan");
+    assert_eq!(anna.tasks.len(), 1);
+    assert!(
+        anna.tasks[0].label.contains("every 10 working days"),
+        "{:?}",
+        anna.tasks
+    );
+    let theirs = room.caseload(&server).unwrap();
+    let children: Vec<(&str, Option<&str>)> = theirs
+        .children
+        .iter()
+        .map(|c| (c.child.as_str(), c.group.as_deref()))
+        .collect();
+    assert_eq!(children, [(BEN, Some("Rainbow room"))]);
+    assert_eq!(
+        theirs.children[0].name, BEN,
+        "not in the register: named by reference"
+    );
+    // `caseload show --device` prints what the device gets.
+    let shown = admin_json(d, &["caseload", "show", "--device", &room_id, "--json"]);
+    assert_eq!(shown["children"][0]["child"], BEN);
+    assert_eq!(shown["children"][0]["group"], "Rainbow room");
+    let shown = admin_ok(d, &["caseload", "show", "--worker", "w1"]);
+    assert!(
+        shown.starts_with("caseload of worker w1: 1 child\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("task: Home visit (every 10 working days; child protection plan): due "),
+        "{shown}"
+    );
+
+    // Another device's caseload is refused by the device.
+    let (_, _, body) = post_caseload(&server, room.caseload_request(0));
+    assert_eq!(
+        hearth_shared::caseload::Caseload::verify(
+            &body,
+            hv.server_key.as_ref().unwrap(),
+            hv.id(),
+            None
+        ),
+        Err(hearth_shared::caseload::CaseloadRefusal::OtherDevice)
+    );
+
+    // Unassigned: gone at the next fetch.
+    admin_ok(
+        d,
+        &[
+            "caseload",
+            "unassign",
+            "--child",
+            BEN,
+            "--group",
+            "Rainbow room",
+        ],
+    );
+    assert!(room.caseload(&server).unwrap().children.is_empty());
+
+    // Refusals: a clock out of the window, a signature not the device's,
+    // an unknown device, a body that is not a request.
+    let (status, _, body) = post_caseload(&server, hv.caseload_request(20 * 60));
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!((status, error_code(&body).as_str()), (400, "bad_request"));
+    assert!(body.contains("device_time: "), "{body}");
+    let mut forged: Value = serde_json::from_slice(&hv.caseload_request(0)).unwrap();
+    forged["auth"] = Value::String("00".repeat(64));
+    let (status, _, body) = post_caseload(&server, serde_json::to_vec(&forged).unwrap());
+    assert_eq!(
+        (
+            status,
+            error_code(&String::from_utf8(body).unwrap()).as_str()
+        ),
+        (401, "unauthenticated")
+    );
+    let (status, _, body) = post_caseload(&server, Device::new(73).caseload_request(0));
+    assert_eq!(
+        (
+            status,
+            error_code(&String::from_utf8(body).unwrap()).as_str()
+        ),
+        (401, "unauthenticated")
+    );
+    let (status, _, body) = post_caseload(&server, b"{}".to_vec());
+    assert_eq!(
+        (
+            status,
+            error_code(&String::from_utf8(body).unwrap()).as_str()
+        ),
+        (400, "bad_request")
+    );
+
+    // Bad input to the CLI names the field.
+    let out = admin(
+        d,
+        &[
+            "caseload",
+            "plan",
+            "--child",
+            ANNA,
+            "--visit-every",
+            "0",
+            "--label",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "a refusal exits 2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("visit-every: 0 is not between 1 and 60"),
+        "{err}"
+    );
+
+    // Revoked: told so, signed, as at sync.
+    admin_ok(
+        d,
+        &["revoke", &hv.id().to_string(), "--reason", "tablet lost"],
+    );
+    let (status, _, body) = post_caseload(&server, hv.caseload_request(0));
+    let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, body.error.to_string().as_str()),
+        (403, "device_revoked")
+    );
+    let notice = body.revocation.expect("a signed notice");
+    assert!(notice.verify(hv.server_key.as_ref().unwrap(), hv.id()));
+}
+
+#[test]
+fn issue_17_a_tampered_caseload_is_refused_by_the_device() {
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[("HEARTH_TEST_TAMPER_CASELOAD", "1")]);
+    let mut hv = Device::new(74);
+    hv.enrol(&server, "HV-NORTH");
+    admin_ok(
+        dir.path(),
+        &["caseload", "assign", "--child", ANNA, "--worker", "w1"],
+    );
+    assert_eq!(
+        hv.caseload(&server),
+        Err(hearth_shared::caseload::CaseloadRefusal::BadSignature)
+    );
+}

@@ -18,6 +18,12 @@
 
 use hearth_shared::{ChildRef, DeviceId, Timestamp};
 
+pub mod build;
+pub mod load;
+pub mod ops;
+pub mod show;
+pub mod tasks;
+
 /// Who a child is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Assignee {

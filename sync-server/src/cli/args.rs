@@ -128,6 +128,13 @@ pub enum Command {
         #[command(subcommand)]
         action: IdentityCommand,
     },
+    /// Caseloads: which children each device gets, and their visiting
+    /// plans (every change is written to the register log).
+    Caseload {
+        /// What to do.
+        #[command(subcommand)]
+        action: CaseloadCommand,
+    },
 }
 
 /// `serve`.
@@ -644,4 +651,106 @@ pub struct IdentityArgs {
     /// Who.
     #[command(flatten)]
     pub who: AsUser,
+}
+
+/// Whom a child is assigned to: a worker or a group (one of them).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct AssigneeArgs {
+    /// A worker (an enrolment's worker or staff id).
+    #[arg(long)]
+    pub worker: Option<String>,
+    /// A group of devices (a nursery room, a school class).
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+/// Whose caseload `caseload show` prints (one of them).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct WhoseArgs {
+    /// What this device would get at its next sync.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// The children assigned to this worker.
+    #[arg(long)]
+    pub worker: Option<String>,
+    /// The children assigned to this group.
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+/// `caseload` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaseloadCommand {
+    /// Assign a child to a worker or a group.
+    Assign {
+        /// The child (any of its references).
+        #[arg(long)]
+        child: String,
+        /// To whom.
+        #[command(flatten)]
+        to: AssigneeArgs,
+        /// Who is assigning (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Undo an assignment.
+    Unassign {
+        /// The child (the reference it was assigned by).
+        #[arg(long)]
+        child: String,
+        /// From whom.
+        #[command(flatten)]
+        from: AssigneeArgs,
+        /// Who is unassigning (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Put a device in a group (a room's shared tablet), or take it out.
+    Group {
+        /// The device id (`hearth-server devices`).
+        #[arg(long)]
+        device: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+        /// Take the device out of the group.
+        #[arg(long)]
+        leave: bool,
+        /// Who is changing it (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Set a child's visiting plan (a home visit every DAYS working days),
+    /// or end it (--end).
+    Plan {
+        /// The child.
+        #[arg(long)]
+        child: String,
+        /// Working days (Monday to Friday) between home visits, 1 to 60.
+        #[arg(long, required_unless_present = "end", conflicts_with = "end")]
+        visit_every: Option<u16>,
+        /// What the plan is, for the alerts line ("child protection plan").
+        #[arg(long, required_unless_present = "end", conflicts_with = "end")]
+        label: Option<String>,
+        /// End the child's plan.
+        #[arg(long)]
+        end: bool,
+        /// Who is changing it (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Print a caseload as a device would get it (the read is logged).
+    Show {
+        /// Whose.
+        #[command(flatten)]
+        whose: WhoseArgs,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Who is reading (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }

@@ -20,6 +20,7 @@ use clap::Parser;
 use hearth_shared::ChildRef;
 
 pub mod args;
+pub mod caseload;
 pub mod devices;
 pub mod families;
 pub mod people;
@@ -55,6 +56,9 @@ pub enum CliError {
     /// An acknowledgement.
     #[error(transparent)]
     Ack(#[from] crate::audit::AckError),
+    /// A caseload change.
+    #[error(transparent)]
+    Caseload(#[from] crate::caseload::ops::CaseloadError),
     /// No rule has the name given.
     #[error("no rule is called \"{0}\"; the rules are {rules}", rules = crate::signals::Rule::WORDS.join(", "))]
     BadRule(String),
@@ -227,15 +231,18 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
         Command::Person { action } => people::person::<S>(&ctx, action),
         Command::Household { action } => people::household::<S>(&ctx, action),
         Command::Identity { action } => people::identity::<S>(&ctx, action),
+        Command::Caseload { action } => caseload::run::<S>(&ctx, action),
     }
 }
 
 impl CliError {
-    /// The exit status: 2 for a refusal of the people register (the
-    /// input was wrong, as for a command line clap refuses), else 1.
+    /// The exit status: 2 for a refusal of the people register or of a
+    /// caseload change (the input was wrong, as for a command line clap
+    /// refuses), else 1.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Register(_) => 2,
+            Self::Caseload(crate::caseload::ops::CaseloadError::BadInput { .. }) => 2,
             _ => 1,
         }
     }

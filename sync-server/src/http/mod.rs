@@ -11,6 +11,7 @@
 //! | `POST /v1/enrol` | [`enrol`] |
 //! | `POST /v1/sync` | [`sync`] |
 //! | `POST /v1/outbox` | [`outbox`] |
+//! | `POST /v1/caseload` | [`caseload`] |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
 //! | `GET /v1/children/{ref}/signals` | [`signals::child_signals`] |
 //! | `GET /v1/signals` | [`signals::caseload`] |
@@ -29,6 +30,7 @@
 //! goes to the single writer thread ([`crate::ingest::writer`]).
 
 pub mod admit;
+pub mod caseload;
 pub mod chronology;
 pub mod enrol;
 pub mod error;
@@ -187,6 +189,10 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         )
         .route("/v1/sync", post(sync::sync::<S>))
         .route("/v1/outbox", post(outbox::outbox::<S>))
+        .route(
+            "/v1/caseload",
+            post(caseload::caseload::<S>).layer(DefaultBodyLimit::max(caseload::MAX_REQUEST_BYTES)),
+        )
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),

@@ -5,6 +5,8 @@
 //! - [`facts`]: what a record's own fields say that a rule reads (pure).
 //! - [`rules`]: the rules themselves: entries in, signals out, with no
 //!   disk, network or clock ([`rules::evaluate`]).
+//! - [`known`]: what the people register and the visiting plans say that
+//!   a rule reads (issue 17), worked out once per refresh pass.
 //! - [`config`]: each rule's thresholds, with defaults and the deployment's
 //!   `signals.toml` in the data directory.
 //! - [`ack`]: a manager's acknowledgement applied to a signal, and new
@@ -19,6 +21,7 @@
 pub mod ack;
 pub mod config;
 pub mod facts;
+pub mod known;
 pub mod refresh;
 pub mod rules;
 

@@ -27,7 +27,8 @@ use std::time::Duration;
 use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 
-use super::rules::{Evaluation, evaluate};
+use super::known::Known;
+use super::rules::{Evaluation, evaluate_known};
 use super::{Acknowledgement, Config, Rule, Signal};
 use crate::chronology::family::Families;
 use crate::chronology::{Chronology, DateRange, Entry, family_of, reconcile};
@@ -39,7 +40,20 @@ use crate::store::{SignalState, Store, StoreError};
 /// ([`evaluate`]), or in tests a stand-in that raises signals whatever the
 /// records say.
 type Evaluator =
-    fn(&ChildRef, &[Entry], &BTreeMap<RecordId, Detail>, &Config, Timestamp) -> Evaluation;
+    fn(&ChildRef, &[Entry], &BTreeMap<RecordId, Detail>, &Config, &Known, Timestamp) -> Evaluation;
+
+/// What the register and the plans say that the rules read: read once per
+/// pass (or per read of a view), never per child.
+pub fn known<S: Store + ?Sized>(store: &S, now: Timestamp) -> Result<Known, StoreError> {
+    let register = store.register()?;
+    let setup = store.caseload_setup()?;
+    Ok(Known::new(
+        &register,
+        &setup,
+        |c| crate::people::identity_class(&register, c),
+        now,
+    ))
+}
 
 /// How often [`Refresher`] looks for stale children with no commit to
 /// wake it: deadlines fall due with no record arriving.
@@ -64,6 +78,7 @@ const FAMILY_RETRIES: usize = 3;
 fn recompute_family<S: Store + ?Sized>(
     store: &S,
     config: &Config,
+    known: &Known,
     child: &ChildRef,
     now: Timestamp,
     eval: Evaluator,
@@ -86,10 +101,8 @@ fn recompute_family<S: Store + ?Sized>(
             break (family, dirty);
         }
     };
-    save(
-        store,
-        compute_family(store, config, child, &family, &dirty, now, eval)?,
-    )
+    let computed = compute_family(store, config, known, child, &family, &dirty, now, eval)?;
+    save(store, computed)
 }
 
 /// Computes the signals of every member of `family` (`child`'s) from the
@@ -97,9 +110,11 @@ fn recompute_family<S: Store + ?Sized>(
 /// `dirty` has moved from the value in `dirty` (read before the family's
 /// links and records; a member missing from it is read as 0). Returns
 /// the states computed, stored or not.
+#[allow(clippy::too_many_arguments)]
 fn compute_family<S: Store + ?Sized>(
     store: &S,
     config: &Config,
+    known: &Known,
     child: &ChildRef,
     family: &BTreeSet<ChildRef>,
     dirty: &BTreeMap<ChildRef, i64>,
@@ -121,7 +136,7 @@ fn compute_family<S: Store + ?Sized>(
     crate::record::attach(store, &mut c)?;
     let mut out = Vec::with_capacity(members.len());
     for member in members {
-        let e = eval(&member, &c.entries, &c.details, config, now);
+        let e = eval(&member, &c.entries, &c.details, config, known, now);
         let state = SignalState {
             dirty: dirty.get(&member).copied().unwrap_or(0),
             child: member,
@@ -174,7 +189,7 @@ pub fn refresh_stale<S: Store + ?Sized>(
     now: Timestamp,
     budget: usize,
 ) -> Result<usize, StoreError> {
-    refresh_stale_with(store, config, now, budget, evaluate)
+    refresh_stale_with(store, config, now, budget, evaluate_known)
 }
 
 fn refresh_stale_with<S: Store + ?Sized>(
@@ -201,6 +216,7 @@ fn refresh_stale_with<S: Store + ?Sized>(
         .map(|s| (s.child, s.dirty))
         .collect();
     let families = Families::new(&store.family_links()?);
+    let known = known(store, now)?;
     let mut done: BTreeSet<ChildRef> = BTreeSet::new();
     // Stored a batch at a time: one durable commit per batch, not one
     // per child.
@@ -213,7 +229,7 @@ fn refresh_stale_with<S: Store + ?Sized>(
             continue;
         }
         let family = families.of(&child);
-        for c in compute_family(store, config, &child, &family, &dirty, now, eval)? {
+        for c in compute_family(store, config, &known, &child, &family, &dirty, now, eval)? {
             done.insert(c.state.child.clone());
             batch.push(c);
         }
@@ -232,6 +248,7 @@ fn refresh_stale_with<S: Store + ?Sized>(
 fn fresh_states<S: Store + ?Sized>(
     store: &S,
     config: &Config,
+    known: &Known,
     links: &FamilyLinks,
     children: &[ChildRef],
     now: Timestamp,
@@ -251,7 +268,7 @@ fn fresh_states<S: Store + ?Sized>(
         let states = if fresh {
             states
         } else {
-            recompute_family(store, config, child, now, eval)?
+            recompute_family(store, config, known, child, now, eval)?
         };
         for s in states {
             computed.insert(s.child.clone());
@@ -307,7 +324,7 @@ pub fn current<S: Store + ?Sized>(
     children: &[ChildRef],
     now: Timestamp,
 ) -> Result<Vec<Signal>, StoreError> {
-    current_with(store, config, children, now, evaluate)
+    current_with(store, config, children, now, evaluate_known)
 }
 
 fn current_with<S: Store + ?Sized>(
@@ -318,7 +335,8 @@ fn current_with<S: Store + ?Sized>(
     eval: Evaluator,
 ) -> Result<Vec<Signal>, StoreError> {
     let links = store.family_links()?;
-    let states = fresh_states(store, config, &links, children, now, eval)?;
+    let known = known(store, now)?;
+    let states = fresh_states(store, config, &known, &links, children, now, eval)?;
     let acks = store.signal_acks(Some(children))?;
     let mut parts = Vec::new();
     for (child, state) in states {
@@ -351,7 +369,7 @@ pub fn caseload<S: Store + ?Sized>(
     config: &Config,
     now: Timestamp,
 ) -> Result<Vec<CaseloadRow>, StoreError> {
-    caseload_with(store, config, now, evaluate)
+    caseload_with(store, config, now, evaluate_known)
 }
 
 fn caseload_with<S: Store + ?Sized>(

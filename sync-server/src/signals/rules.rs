@@ -18,11 +18,14 @@ mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hearth_shared::caseload::Task;
 use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, RecordKind, Timestamp};
 
 use super::facts::Facts;
+use super::known::{ChildKnown, Known};
 use super::{Config, Rule, Signal};
+use crate::caseload::tasks::{Seen, tasks};
 use crate::chronology::{Entry, Flag, FlagSet};
 
 /// Seconds in a day: "a day" in every rule is 86,400 s.
@@ -93,6 +96,13 @@ pub(crate) struct Ctx<'a> {
     pub now: i64,
     /// The earliest pending deadline after `now`.
     pub recheck: Option<i64>,
+    /// What the register and the plans say of the child, if anything.
+    pub known: Option<&'a ChildKnown>,
+    /// The child's tasks at `now` (by the register and its plan).
+    pub tasks: Vec<Task>,
+    /// The fathers and male carers the register knows for any child in
+    /// the family.
+    pub male_carers: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -101,6 +111,7 @@ impl<'a> Ctx<'a> {
         entries: &'a [Entry],
         details: &BTreeMap<RecordId, Detail>,
         config: &'a Config,
+        known: &'a Known,
         now: Timestamp,
     ) -> Self {
         let mut items: Vec<Item<'a>> = entries
@@ -117,12 +128,25 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         items.sort_by_key(|i| (i.at, i.pos));
+        let mine = known.of(child);
+        let mut family: BTreeSet<&ChildRef> = entries.iter().flat_map(|e| &e.children).collect();
+        family.insert(child);
+        let mut male_carers: Vec<String> = family
+            .into_iter()
+            .filter_map(|c| known.of(c))
+            .flat_map(|k| k.male_carers.iter().cloned())
+            .collect();
+        male_carers.sort();
+        male_carers.dedup();
         Self {
             child,
+            tasks: mine.map_or_else(Vec::new, |k| child_tasks(k, entries, details, now)),
             items,
             config,
             now: now.0,
             recheck: None,
+            known: mine,
+            male_carers,
         }
     }
 
@@ -172,6 +196,28 @@ impl<'a> Ctx<'a> {
             acknowledged: None,
         }
     }
+}
+
+/// The tasks of a child the register or a plan knows, from the entries
+/// naming any of its references (none entered in error).
+fn child_tasks(
+    k: &ChildKnown,
+    entries: &[Entry],
+    details: &BTreeMap<RecordId, Detail>,
+    now: Timestamp,
+) -> Vec<Task> {
+    let seen: Vec<Seen<'_>> = entries
+        .iter()
+        .filter(|e| !e.flags.contains(&Flag::EnteredInError))
+        .filter(|e| e.children.iter().any(|c| k.refs.contains(c)))
+        .filter_map(|e| {
+            details.get(&e.record_id).map(|detail| Seen {
+                at: e.occurred_at,
+                detail,
+            })
+        })
+        .collect();
+    tasks(k.born, k.plan.as_ref(), &seen, now)
 }
 
 /// Days as seconds (the configuration bounds the days, so this cannot
@@ -237,7 +283,22 @@ pub fn evaluate(
     config: &Config,
     now: Timestamp,
 ) -> Evaluation {
-    let mut cx = Ctx::new(child, entries, details, config, now);
+    evaluate_known(child, entries, details, config, &Known::default(), now)
+}
+
+/// [`evaluate`], with what the register and the plans say ([`Known`]):
+/// `child_not_seen` also raises on an overdue visit or review, and
+/// `male_carer_unseen` knows the fathers and male carers the register
+/// names.
+pub fn evaluate_known(
+    child: &ChildRef,
+    entries: &[Entry],
+    details: &BTreeMap<RecordId, Detail>,
+    config: &Config,
+    known: &Known,
+    now: Timestamp,
+) -> Evaluation {
+    let mut cx = Ctx::new(child, entries, details, config, known, now);
     let mut signals = Vec::new();
     for rule in Rule::ALL.iter().copied() {
         let found = match rule {

@@ -36,6 +36,7 @@ fn every_entry(
     entries: &[Entry],
     _: &BTreeMap<RecordId, Detail>,
     _: &Config,
+    _: &crate::signals::known::Known,
     _: Timestamp,
 ) -> Evaluation {
     EVALUATED.with(|n| n.set(n.get() + 1));
@@ -312,4 +313,52 @@ fn a_meeting_without_minutes_raises_its_signal_through_the_store() {
     let rows = caseload(&store, &Config::default(), NOW).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].child, child(ANNA));
+}
+
+/// Issue 17, through the store: a visiting plan makes the child stale,
+/// and a visit overdue by it raises `child_not_seen`.
+#[test]
+fn an_overdue_planned_visit_raises_child_not_seen_through_the_store() {
+    use crate::caseload::{CaseloadChange, VisitPlan};
+    let (_dir, store, _) = stored();
+    let config = Config::default();
+    // Seen at the visit of Monday 2 March 2026; a visit every working day.
+    // 2026-03-03T23:59:59Z: due that day, not yet overdue.
+    let tuesday_night = Timestamp(1_772_582_399);
+    refresh_stale(&store, &config, tuesday_night, usize::MAX).unwrap();
+    store
+        .change_caseload(
+            &CaseloadChange::Plan(VisitPlan {
+                child: child(ANNA),
+                every_working_days: 1,
+                label: "child protection plan".into(),
+                since: Timestamp(1_772_409_600),
+            }),
+            "admin",
+            tuesday_night,
+        )
+        .unwrap();
+    let stale = store
+        .stale_children(tuesday_night, &config.fingerprint(), 10)
+        .unwrap();
+    assert_eq!(stale, [child(ANNA)], "the plan made Anna stale");
+    refresh_stale(&store, &config, tuesday_night, usize::MAX).unwrap();
+    let state = &store.signal_states(&[child(ANNA)]).unwrap()[0];
+    assert!(state.signals.iter().all(|s| s.rule != Rule::ChildNotSeen));
+    assert_eq!(state.recheck_at, Some(Timestamp(tuesday_night.0 + 1)));
+    let got = current(
+        &store,
+        &config,
+        &[child(ANNA)],
+        Timestamp(tuesday_night.0 + 1),
+    )
+    .unwrap();
+    let s = got
+        .iter()
+        .find(|s| s.rule == Rule::ChildNotSeen)
+        .expect("overdue");
+    assert_eq!(
+        s.explanation,
+        "Visit due 3 March 2026 (every 1 working day), overdue."
+    );
 }

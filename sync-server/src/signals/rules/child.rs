@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use hearth_shared::Timestamp;
+use hearth_shared::caseload::{Task, TaskKind};
 use hearth_shared::kinds::concern::ConcernCategory;
 
-use super::text::{count as words, span};
+use super::text::{count as words, date, span};
 use super::{Ctx, count, dense, secs};
+use crate::caseload::tasks::{DAY, add_months, day_of, overdue, working_days};
 use crate::chronology::Flag;
 use crate::signals::{Rule, Signal};
 
@@ -100,9 +103,64 @@ pub fn developmental_delay_repeated(cx: &Ctx<'_>) -> Option<Signal> {
     ))
 }
 
+/// The overdue visit and review tasks of the child, each as words ("visit
+/// due 3 March 2026 (every 10 working days), overdue") with its evidence
+/// (the home visit the next visit is counted from, if any); the others'
+/// due dates noted as deadlines, and an overdue review's aging out.
+fn overdue_tasks(cx: &mut Ctx<'_>) -> (Vec<String>, Vec<usize>, Option<i64>) {
+    let tasks: Vec<Task> = cx
+        .tasks
+        .iter()
+        .filter(|t| t.kind != TaskKind::Rebook && t.kind != TaskKind::Unknown)
+        .cloned()
+        .collect();
+    let (mut parts, mut evidence, mut earliest) = (Vec::new(), Vec::new(), None::<i64>);
+    for t in tasks {
+        let end_of_due = day_of(t.due).0 + DAY;
+        if !overdue(&t, Timestamp(cx.now)) {
+            cx.pending(end_of_due);
+            continue;
+        }
+        earliest = Some(earliest.map_or(t.due.0, |e| e.min(t.due.0)));
+        match t.kind {
+            TaskKind::Visit => {
+                let every = cx
+                    .known
+                    .and_then(|k| k.plan.as_ref())
+                    .map_or(0, |p| p.every_working_days);
+                parts.push(format!(
+                    "visit due {} (every {}), overdue",
+                    date(t.due.0),
+                    working_days(every)
+                ));
+                let started = t.from.0 - DAY;
+                let refs = cx.known.map(|k| &k.refs);
+                evidence.extend(cx.select(|i| {
+                    i.facts.home_visit
+                        && i.facts.seen
+                        && day_of(Timestamp(i.at)).0 == started
+                        && refs.is_some_and(|r| i.entry.children.iter().any(|c| r.contains(c)))
+                }));
+            }
+            _ => {
+                parts.push(format!(
+                    "{} due {}, overdue",
+                    t.label.to_lowercase(),
+                    date(t.due.0)
+                ));
+                // An overdue review is listed until 6 months past due.
+                cx.pending(add_months(day_of(t.due), 6).0 + DAY);
+            }
+        }
+    }
+    (parts, evidence, earliest)
+}
+
 /// `child_not_seen`: (a) enough home visits with the child not seen or no
 /// access within the window; or (b) a concern naming the child and no
-/// record seeing the child in the days after it, once they have passed.
+/// record seeing the child in the days after it, once they have passed;
+/// or (c) a visit by the child's plan, or a developmental review by its
+/// age, overdue (issue 17).
 pub fn child_not_seen(cx: &mut Ctx<'_>) -> Option<Signal> {
     let c = cx.config.child_not_seen.clone();
     let missed = cx.select(|i| {
@@ -152,6 +210,9 @@ pub fn child_not_seen(cx: &mut Ctx<'_>) -> Option<Signal> {
             );
         }
     }
+    let (due, due_evidence, earliest) = overdue_tasks(cx);
+    parts.extend(due);
+    evidence.extend(due_evidence);
     if parts.is_empty() {
         return None;
     }
@@ -159,7 +220,12 @@ pub fn child_not_seen(cx: &mut Ctx<'_>) -> Option<Signal> {
     if let Some(first) = text.get(..1) {
         text = format!("{}{}", first.to_uppercase(), &text[1..]);
     }
-    Some(cx.signal(Rule::ChildNotSeen, &evidence, format!("{text}.")))
+    let mut signal = cx.signal(Rule::ChildNotSeen, &evidence, format!("{text}."));
+    if let (true, Some(due)) = (evidence.is_empty(), earliest) {
+        // Only overdue tasks, no record: dated by the earliest due date.
+        (signal.first_seen, signal.last_seen) = (Timestamp(due), Timestamp(due));
+    }
+    Some(signal)
 }
 
 /// `voice_not_acted_on`: a voice record with no action, and nothing that

@@ -239,19 +239,21 @@ pub fn neglect_without_assessment(cx: &Ctx<'_>) -> Option<Signal> {
 
 /// `male_carer_unseen`: a father or male carer last recorded as present
 /// at least the configured days ago, with home visits, meetings or
-/// neglect summaries since.
+/// neglect summaries since; or, with none ever recorded present, one the
+/// register knows (a father or male carer of a child in the family, or a
+/// male adult of its household) and such records for at least those days.
 pub fn male_carer_unseen(cx: &mut Ctx<'_>) -> Option<Signal> {
     let days = cx.config.male_carer_unseen.days;
     let last = (0..cx.items.len()).rev().find(|&n| {
         let i = &cx.items[n];
         (i.facts.home_visit || i.facts.voice) && i.facts.male_carer_present
-    })?;
+    });
+    let Some(last) = last else {
+        return known_carer_unseen(cx);
+    };
     let at = cx.items[last].at;
     let since: Vec<usize> = (last + 1..cx.items.len())
-        .filter(|&n| {
-            let f = &cx.items[n].facts;
-            cx.items[n].at > at && (f.home_visit || f.meeting.is_some() || f.neglect_summary)
-        })
+        .filter(|&n| cx.items[n].at > at && without_him(&cx.items[n].facts))
         .collect();
     if since.is_empty() {
         return None;
@@ -267,14 +269,63 @@ pub fn male_carer_unseen(cx: &mut Ctx<'_>) -> Option<Signal> {
         Rule::MaleCarerUnseen,
         &evidence,
         format!(
-            "A father or male carer was last recorded as present on {}; since then {} without him (at least {} days).",
+            "A father or male carer was last recorded as present on {}; since then {} without him (at least {} days).{}",
             super::text::date(at),
             words(
                 since.len(),
                 "visit, meeting or assessment has been recorded",
                 "visits, meetings or assessments have been recorded"
             ),
-            days
+            days,
+            register_says(cx)
+        ),
+    ))
+}
+
+/// A record at which a father or male carer would be expected: a home
+/// visit, a meeting, a neglect summary.
+fn without_him(f: &crate::signals::facts::Facts) -> bool {
+    f.home_visit || f.meeting.is_some() || f.neglect_summary
+}
+
+/// " The register names Dean Brown (father)." or nothing.
+fn register_says(cx: &Ctx<'_>) -> String {
+    if cx.male_carers.is_empty() {
+        String::new()
+    } else {
+        format!(" The register names {}.", cx.male_carers.join(", "))
+    }
+}
+
+/// `male_carer_unseen` when no record ever shows a father or male carer
+/// present: raised if the register knows one and visits, meetings or
+/// neglect summaries have gone on without him for the configured days.
+fn known_carer_unseen(cx: &mut Ctx<'_>) -> Option<Signal> {
+    if cx.male_carers.is_empty() {
+        return None;
+    }
+    let days = cx.config.male_carer_unseen.days;
+    let since = cx.select(|i| without_him(&i.facts));
+    let first = cx.items[*since.first()?].at;
+    let deadline = first.saturating_add(secs(days));
+    if cx.now < deadline {
+        cx.pending(deadline);
+        return None;
+    }
+    let (first, last) = cx.ends(&since);
+    Some(cx.signal(
+        Rule::MaleCarerUnseen,
+        &since,
+        format!(
+            "No record shows a father or male carer present, and {} {} (at least {} days).{}",
+            words(
+                since.len(),
+                "visit, meeting or assessment has been recorded",
+                "visits, meetings or assessments have been recorded"
+            ),
+            span(first, last),
+            days,
+            register_says(cx)
         ),
     ))
 }

@@ -8,9 +8,12 @@ use hearth_shared::json::{Defaults, parse_body};
 use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 
-use super::{DAY, Evaluation, evaluate};
+use super::{DAY, Evaluation, evaluate, evaluate_known};
+use crate::caseload::{CaseloadSetup, VisitPlan};
 use crate::chronology::tests::{ANNA, BEN, record};
 use crate::chronology::{Chronology, DateRange, reconcile};
+use crate::people::{Membership, Person, PersonId, Register, Relation, Relationship, Sex};
+use crate::signals::known::Known;
 use crate::signals::{Config, Rule, Signal};
 use crate::store::FiledRecord;
 
@@ -140,6 +143,30 @@ impl Family {
         };
         crate::record::fill_all(&mut c, self.decoded.clone());
         evaluate(&child(who), &c.entries, &c.details, config, Timestamp(now))
+    }
+
+    /// Anna's evaluation with what the register and plans say.
+    fn eval_known(&self, known: &Known, now: i64) -> Evaluation {
+        let view = BTreeSet::from([child(ANNA), child(BEN)]);
+        let mut c = Chronology {
+            child: child(ANNA),
+            family: true,
+            children: view.iter().cloned().collect(),
+            entries: reconcile(&self.records, &view, DateRange::default()),
+            details: BTreeMap::new(),
+            signals: Vec::new(),
+            names: Default::default(),
+        };
+        crate::record::fill_all(&mut c, self.decoded.clone());
+        let config = Config::default();
+        evaluate_known(
+            &child(ANNA),
+            &c.entries,
+            &c.details,
+            &config,
+            known,
+            Timestamp(now),
+        )
     }
 
     fn eval(&self, now: i64) -> Evaluation {
@@ -651,4 +678,210 @@ fn five_thousand_entries_are_read_in_windows_not_pairs() {
     let mut sorted = s.evidence.clone();
     sorted.sort_by_key(|id| id.seq);
     assert_eq!(s.evidence, sorted);
+}
+
+/// What the register and the plans say of Anna: born `born` (if any),
+/// a plan of a visit every `every` working days from day 0 (if any), and
+/// `adult` (a name, a relationship or none, a sex) in her household.
+fn known(
+    born: Option<i64>,
+    every: Option<u16>,
+    adult: Option<(&str, Option<Relationship>, Option<Sex>)>,
+    now: i64,
+) -> Known {
+    let person = |id, refs: Vec<ChildRef>, name: &str, sex| Person {
+        id: PersonId(id),
+        child: !refs.is_empty(),
+        refs,
+        name: name.into(),
+        born: born.filter(|_| id == 1).map(Timestamp),
+        expected: None,
+        sex,
+    };
+    let home = |id| Membership {
+        household: "12 Elm Road".into(),
+        person: PersonId(id),
+        from: Timestamp(T0),
+        until: None,
+    };
+    let mut register = Register {
+        people: vec![person(1, vec![child(ANNA)], "Anna Brown", None)],
+        memberships: vec![home(1)],
+        ..Register::default()
+    };
+    if let Some((name, relationship, sex)) = adult {
+        register.people.push(person(2, vec![], name, sex));
+        register.memberships.push(home(2));
+        register
+            .relations
+            .extend(relationship.map(|relationship| Relation {
+                adult: PersonId(2),
+                child: PersonId(1),
+                relationship,
+            }));
+    }
+    let setup = CaseloadSetup {
+        plans: every
+            .map(|every_working_days| VisitPlan {
+                child: child(ANNA),
+                every_working_days,
+                label: "child protection plan".into(),
+                since: Timestamp(T0),
+            })
+            .into_iter()
+            .collect(),
+        ..CaseloadSetup::default()
+    };
+    Known::new(
+        &register,
+        &setup,
+        |c| BTreeSet::from([c.clone()]),
+        Timestamp(now),
+    )
+}
+
+fn not_seen(e: &Evaluation) -> Option<&Signal> {
+    e.signals.iter().find(|s| s.rule == Rule::ChildNotSeen)
+}
+
+#[test]
+fn child_not_seen_when_a_planned_visit_is_overdue_until_a_visit_sees_the_child() {
+    // Day 0 is Wednesday 1 January 2025; seen on Friday 3 January, the
+    // next visit is due 10 working days later, Friday 17 January (day 16).
+    let mut f = Family::default();
+    let visit = f.anna(t(2, 0), SEEN);
+    let k = known(None, Some(10), None, t(16, 0));
+    let e = f.eval_known(&k, t(16, 43_200));
+    assert_eq!(not_seen(&e), None, "due today: not overdue");
+    assert_eq!(
+        e.recheck_at,
+        Some(Timestamp(t(17, 0))),
+        "overdue at the end of the due day"
+    );
+    let e = f.eval_known(&k, t(17, 0));
+    let s = not_seen(&e).expect("overdue");
+    assert_eq!(
+        s.explanation,
+        "Visit due 17 January 2025 (every 10 working days), overdue."
+    );
+    assert_eq!(
+        s.evidence,
+        [visit],
+        "the visit the next one is counted from"
+    );
+    // Without the plan, nothing.
+    assert_eq!(not_seen(&f.eval(t(17, 0))), None);
+    // A visit without seeing the child does not clear it; one seeing her does.
+    f.anna(t(17, 3_600), NOT_SEEN);
+    assert!(not_seen(&f.eval_known(&k, t(17, 7_200))).is_some());
+    f.anna(t(17, 10_800), SEEN);
+    let e = f.eval_known(&k, t(17, 14_400));
+    assert_eq!(not_seen(&e), None);
+    // Seen on Saturday 18 January: the next is due 10 working days
+    // later, Friday 31 January (day 30).
+    assert_eq!(e.recheck_at, Some(Timestamp(t(31, 0))));
+}
+
+#[test]
+fn child_not_seen_when_a_review_by_age_is_overdue_until_it_is_done() {
+    // Born on day 0: the new birth review is due on day 14.
+    let mut f = Family::default();
+    let k = known(Some(T0), None, None, t(15, 0));
+    let e = f.eval_known(&k, t(15, 0) - 1);
+    assert_eq!(not_seen(&e), None);
+    assert_eq!(e.recheck_at, Some(Timestamp(t(15, 0))));
+    let s = not_seen(&f.eval_known(&k, t(15, 0)))
+        .expect("overdue")
+        .clone();
+    assert_eq!(
+        s.explanation,
+        "New birth review due 15 January 2025, overdue."
+    );
+    assert!(s.evidence.is_empty());
+    assert_eq!(
+        (s.first_seen, s.last_seen),
+        (Timestamp(t(14, 0)), Timestamp(t(14, 0)))
+    );
+    // Not brought: still overdue (and a rebooking is due, which is not
+    // this rule's); brought: cleared.
+    f.anna(
+        t(15, 3_600),
+        NOT_BROUGHT.replace("1_year", "new_birth").as_str(),
+    );
+    assert!(not_seen(&f.eval_known(&k, t(16, 0))).is_some());
+    f.anna(
+        t(16, 3_600),
+        ON_TRACK.replace("1_year", "new_birth").as_str(),
+    );
+    assert_eq!(not_seen(&f.eval_known(&k, t(17, 0))), None);
+}
+
+#[test]
+fn male_carer_unseen_knows_a_father_or_male_adult_from_the_register() {
+    let mut f = Family::default();
+    let first = f.anna(t(0, 0), SEEN);
+    let later = f.anna(t(60, 0), CORE_GROUP);
+    let father = known(
+        None,
+        None,
+        Some(("Dean Brown", Some(Relationship::Father), None)),
+        t(0, 0),
+    );
+    // Never recorded present, and nothing known: nothing raised.
+    assert!(!rules(&f.eval(LATER)).contains(&Rule::MaleCarerUnseen));
+    let e = f.eval_known(&father, t(90, 0) - 1);
+    assert!(!rules(&e).contains(&Rule::MaleCarerUnseen));
+    assert_eq!(e.recheck_at, Some(Timestamp(t(90, 0))));
+    let e = f.eval_known(&father, t(90, 0));
+    let s = e
+        .signals
+        .iter()
+        .find(|s| s.rule == Rule::MaleCarerUnseen)
+        .expect("90 days");
+    assert_eq!(s.evidence, [first, later]);
+    assert_eq!(
+        s.explanation,
+        "No record shows a father or male carer present, and 2 visits, meetings or assessments have been recorded between 1 January 2025 and 2 March 2025 (at least 90 days). The register names Dean Brown (father)."
+    );
+    // A male adult living there, related as nothing: known too.
+    let lodger = known(
+        None,
+        None,
+        Some(("Tom Lodger", None, Some(Sex::Male))),
+        t(0, 0),
+    );
+    let s = f.eval_known(&lodger, t(90, 0)).signals;
+    assert!(s.iter().any(|s| {
+        s.rule == Rule::MaleCarerUnseen
+            && s.explanation
+                .ends_with("Tom Lodger (lives in the household).")
+    }));
+    // A woman, related as nothing: not a male carer.
+    let aunt = known(
+        None,
+        None,
+        Some(("Ada Aunt", None, Some(Sex::Female))),
+        t(0, 0),
+    );
+    assert!(!rules(&f.eval_known(&aunt, t(90, 0))).contains(&Rule::MaleCarerUnseen));
+    // Recorded present: the recorded rule, naming whom the register knows.
+    f.anna(t(70, 0), FATHER_SEEN);
+    f.anna(t(80, 0), SEEN);
+    let s = f.eval_known(&father, t(160, 0)).signals;
+    let s = s
+        .iter()
+        .find(|s| s.rule == Rule::MaleCarerUnseen)
+        .expect("recorded rule");
+    assert!(
+        s.explanation
+            .starts_with("A father or male carer was last recorded as present on 12 March 2025"),
+        "{}",
+        s.explanation
+    );
+    assert!(
+        s.explanation
+            .ends_with(" The register names Dean Brown (father)."),
+        "{}",
+        s.explanation
+    );
 }

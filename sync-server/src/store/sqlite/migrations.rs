@@ -56,6 +56,10 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
         after: Some(backfill_flags_and_mark_stale),
     },
     Migration::sql("0010_people", include_str!("migrations/0010_people.sql")),
+    Migration::sql(
+        "0011_caseloads",
+        include_str!("migrations/0011_caseloads.sql"),
+    ),
 ];
 
 /// Brings the database on `conn` up to the last of `migrations`, in one

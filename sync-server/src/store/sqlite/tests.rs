@@ -3,6 +3,7 @@
 //! `signals`: stored signal states and acknowledgements; `people`: the
 //! people register and its log.
 
+mod caseload;
 mod people;
 mod signals;
 
