@@ -189,5 +189,35 @@ pub fn due_list<'a>(children: &[ChildTasks<'a>]) -> Vec<DueItem<'a>> {
     items
 }
 
+/// A child a form offers by name: what the picker shows and fills in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildChoice {
+    /// The name shown.
+    pub name: String,
+    /// The reference filled in (the preferred one).
+    pub child: String,
+    /// Every reference of the child (a typed one of these is this child).
+    pub refs: Vec<String>,
+    /// Born or expected, as a date, to tell two children of one name apart.
+    pub born: Option<Timestamp>,
+    /// The group (room) it is on the caseload through.
+    pub group: Option<String>,
+}
+
+/// The caseload's children as a form offers them, by name.
+pub fn choices(caseload: &Caseload) -> Vec<ChildChoice> {
+    caseload
+        .children
+        .iter()
+        .map(|c| ChildChoice {
+            name: c.name.clone(),
+            child: c.child.clone(),
+            refs: refs_of(c),
+            born: c.born.or(c.expected),
+            group: c.group.clone(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,10 +7,11 @@
 
 use maud::{Markup, html};
 
-use super::answers::{Answers, FieldError, field_id};
+use super::answers::{Answers, FieldError, PICK, field_id};
 use super::bodymap;
 use super::spec::{FieldSpec, FormSpec, Input, word_label};
 use crate::app::{layout, security};
+use crate::caseload::ChildChoice;
 
 /// The form's path for its drafts and the map's region links.
 pub struct FormCtx<'a> {
@@ -30,6 +31,8 @@ pub struct FormCtx<'a> {
     pub author: Option<String>,
     /// For an amendment: the record it corrects.
     pub corrects: Option<String>,
+    /// The caseload's children, offered by name in the children field.
+    pub children: &'a [ChildChoice],
 }
 
 impl FormCtx<'_> {
@@ -254,6 +257,9 @@ fn shown(ctx: &FormCtx<'_>, name: &str, items: usize) -> usize {
 }
 
 fn list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) -> Markup {
+    if name == "children" && !ctx.children.is_empty() {
+        return child_list(ctx, f, name, items, max);
+    }
     let id = field_id(name);
     let err = ctx.error(name).is_some();
     html! {
@@ -274,6 +280,59 @@ fn list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) 
                 (add_another(name, items, ctx))
             }
         }
+    }
+}
+
+/// The children field with a caseload: each entry a choice of the
+/// caseload's children by name (the reference is its value), and the
+/// typed reference beside it for a child not on the caseload.
+fn child_list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) -> Markup {
+    let id = field_id(name);
+    let err = ctx.error(name).is_some();
+    html! {
+        div class={ "form-group" @if err { " form-group--error" } } id=(id) {
+            fieldset class="fieldset" {
+                legend class="fieldset__legend" { (label_text(f)) }
+                p class="hint" id={ (id) "-hint" } { "Choose each child by name from your caseload, or choose \"Not on my caseload\" and type the reference." }
+                (error_line(ctx, name))
+                @for i in 0..shown(ctx, name, items) {
+                    @let n = format!("{name}[{i}]");
+                    @let (nid, current) = (field_id(&n), ctx.answers.get(&n));
+                    @let picked = ctx.children.iter().find(|c| c.refs.iter().any(|r| r == current));
+                    div class={ "form-group" @if ctx.error(&n).is_some() { " form-group--error" } } {
+                        label class="label" for={ (nid) "-pick" } { "Child " (i + 1) }
+                        (error_line(ctx, &n))
+                        select class="select" id={ (nid) "-pick" } name={ (n) "." (PICK) } {
+                            option value="" selected[picked.is_none()] { "Not on my caseload (type the reference below)" }
+                            @for c in ctx.children {
+                                option value=(c.child) selected[picked.is_some_and(|p| p.child == c.child)] { (choice_text(c)) }
+                            }
+                        }
+                        label class="label" for=(nid) { "Or type the reference" }
+                        input class="input" type="text" id=(nid) name=(n)
+                            value=(if picked.is_some() { "" } else { current })
+                            data-max=(max) autocomplete="off" spellcheck="false";
+                    }
+                }
+                (add_another(name, items, ctx))
+            }
+        }
+    }
+}
+
+/// "Amy Brown (born 1 May 2026, Rainbow room)".
+pub fn choice_text(c: &ChildChoice) -> String {
+    let mut extra = Vec::new();
+    if let Some(b) = c.born {
+        extra.push(format!("born {}", crate::app::localtime::date_words(b)));
+    }
+    if let Some(g) = &c.group {
+        extra.push(g.clone());
+    }
+    if extra.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, extra.join(", "))
     }
 }
 
@@ -419,6 +478,7 @@ mod tests {
                 saved: false,
                 author: None,
                 corrects: None,
+                children: &[],
             };
             let html = form_page(&ctx).into_string();
             assert!(!html.contains("<script>alert"), "{kind}");
