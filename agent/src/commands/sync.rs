@@ -237,3 +237,34 @@ fn revoked(
     );
     CommandError::Revoked { message, abandoned }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::{PASSPHRASE, init_store};
+    use crate::unlock::{KeySource, open_store_with};
+    use hearth_shared::caseload::Caseload;
+    use hearth_shared::clock::FixedClock;
+
+    #[test]
+    fn a_revocation_wipes_the_caseload_with_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        init_store(dir.path());
+        let (store, key) = open_store_with(dir.path(), KeySource::Passphrase(PASSPHRASE)).unwrap();
+        let caseload = Caseload {
+            device: key.device_id(),
+            issued_at: hearth_shared::Timestamp(100),
+            children: vec![],
+        };
+        store
+            .replace_caseload(&caseload, caseload.issued_at)
+            .unwrap();
+        let clock = FixedClock(hearth_shared::Timestamp(1_800_000_000));
+        let err = revoked(dir.path(), &clock, &store, &key, "revoked: lost".into());
+        assert!(matches!(err, CommandError::Revoked { .. }), "{err}");
+        assert_eq!(store.caseload_issued_at().unwrap(), None);
+        drop(store);
+        let reopened = LocalStore::open_dir(dir.path()).unwrap();
+        assert_eq!(reopened.caseload_issued_at().unwrap(), None);
+    }
+}
