@@ -256,24 +256,34 @@ fn shown(ctx: &FormCtx<'_>, name: &str, items: usize) -> usize {
     (ctx.answers.entries(name) + 1).min(items)
 }
 
+/// A list of one-line entries. The children field, when there is a
+/// caseload, offers each entry as a choice of the caseload's children by
+/// name (the reference is its value), with the typed reference beside it
+/// for a child not on the caseload.
 fn list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) -> Markup {
-    if name == "children" && !ctx.children.is_empty() {
-        return child_list(ctx, f, name, items, max);
-    }
     let id = field_id(name);
     let err = ctx.error(name).is_some();
+    let picker = name == "children" && !ctx.children.is_empty();
     html! {
         div class={ "form-group" @if err { " form-group--error" } } id=(id) {
             fieldset class="fieldset" {
                 legend class="fieldset__legend" { (label_text(f)) }
-                (hint(f, &id)) (error_line(ctx, name))
+                @if picker {
+                    p class="hint" id={ (id) "-hint" } { "Choose each child by name from your caseload, or choose \"Not on my caseload\" and type the reference." }
+                } @else { (hint(f, &id)) }
+                (error_line(ctx, name))
                 @for i in 0..shown(ctx, name, items) {
                     @let n = format!("{name}[{i}]");
                     @let nid = field_id(&n);
                     div class={ "form-group" @if ctx.error(&n).is_some() { " form-group--error" } } {
-                        label class="label" for=(nid) { (f.label) " " (i + 1) }
-                        (error_line(ctx, &n))
-                        input class="input" type="text" id=(nid) name=(n) value=(ctx.answers.get(&n))
+                        @if picker {
+                            (child_pick(ctx, &n, &nid, i))
+                        } @else {
+                            label class="label" for=(nid) { (f.label) " " (i + 1) }
+                            (error_line(ctx, &n))
+                        }
+                        @let value = if picker && picked(ctx, &n).is_some() { "" } else { ctx.answers.get(&n) };
+                        input class="input" type="text" id=(nid) name=(n) value=(value)
                             data-max=(max) autocomplete="off" spellcheck="false";
                     }
                 }
@@ -283,40 +293,28 @@ fn list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) 
     }
 }
 
-/// The children field with a caseload: each entry a choice of the
-/// caseload's children by name (the reference is its value), and the
-/// typed reference beside it for a child not on the caseload.
-fn child_list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) -> Markup {
-    let id = field_id(name);
-    let err = ctx.error(name).is_some();
+/// The caseload child entry `n` names (by any of its references).
+fn picked<'a>(ctx: &FormCtx<'a>, n: &str) -> Option<&'a ChildChoice> {
+    let current = ctx.answers.get(n);
+    ctx.children
+        .iter()
+        .find(|c| c.refs.iter().any(|r| r == current))
+}
+
+/// Entry `n`'s choice of the caseload's children, then the label of the
+/// typed reference that follows it.
+fn child_pick(ctx: &FormCtx<'_>, n: &str, nid: &str, i: usize) -> Markup {
+    let picked = picked(ctx, n);
     html! {
-        div class={ "form-group" @if err { " form-group--error" } } id=(id) {
-            fieldset class="fieldset" {
-                legend class="fieldset__legend" { (label_text(f)) }
-                p class="hint" id={ (id) "-hint" } { "Choose each child by name from your caseload, or choose \"Not on my caseload\" and type the reference." }
-                (error_line(ctx, name))
-                @for i in 0..shown(ctx, name, items) {
-                    @let n = format!("{name}[{i}]");
-                    @let (nid, current) = (field_id(&n), ctx.answers.get(&n));
-                    @let picked = ctx.children.iter().find(|c| c.refs.iter().any(|r| r == current));
-                    div class={ "form-group" @if ctx.error(&n).is_some() { " form-group--error" } } {
-                        label class="label" for={ (nid) "-pick" } { "Child " (i + 1) }
-                        (error_line(ctx, &n))
-                        select class="select" id={ (nid) "-pick" } name={ (n) "." (PICK) } {
-                            option value="" selected[picked.is_none()] { "Not on my caseload (type the reference below)" }
-                            @for c in ctx.children {
-                                option value=(c.child) selected[picked.is_some_and(|p| p.child == c.child)] { (choice_text(c)) }
-                            }
-                        }
-                        label class="label" for=(nid) { "Or type the reference" }
-                        input class="input" type="text" id=(nid) name=(n)
-                            value=(if picked.is_some() { "" } else { current })
-                            data-max=(max) autocomplete="off" spellcheck="false";
-                    }
-                }
-                (add_another(name, items, ctx))
+        label class="label" for={ (nid) "-pick" } { "Child " (i + 1) }
+        (error_line(ctx, n))
+        select class="select" id={ (nid) "-pick" } name={ (n) "." (PICK) } {
+            option value="" selected[picked.is_none()] { "Not on my caseload (type the reference below)" }
+            @for c in ctx.children {
+                option value=(c.child) selected[picked.is_some_and(|p| p.child == c.child)] { (choice_text(c)) }
             }
         }
+        label class="label" for=(nid) { "Or type the reference" }
     }
 }
 
