@@ -101,6 +101,24 @@ async fn a_child_field_offers_the_caseload_by_name_and_keeps_the_typed_fallback(
     ];
     let r = app.send("POST", &action, Some(encode(&pairs))).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Check your answers names the child beside its reference.
+    let mut checked = pairs.to_vec();
+    checked.retain(|(k, _)| *k != "_action");
+    checked.extend([
+        ("_action", "check"),
+        ("occurred_at.date", "2027-01-15"),
+        ("occurred_at.time", "08:00"),
+        ("access", "announced"),
+        ("child_seen", "awake"),
+    ]);
+    let r = app.send("POST", &action, Some(encode(&checked))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let check = app.send("GET", &r.location, None).await;
+    assert!(
+        check.body.contains("Ben Cole (local:HV:ben)"),
+        "{}",
+        check.body
+    );
     let again = app.send("GET", &action, None).await;
     assert!(
         again

@@ -318,6 +318,21 @@ fn child_pick(ctx: &FormCtx<'_>, n: &str, nid: &str, i: usize) -> Markup {
     }
 }
 
+/// The children row of "check your answers" with each caseload child's
+/// name before its reference: "Amy Brown (nhs:9434765919), local:X:y".
+fn named_children(value: &str, children: &[ChildChoice]) -> String {
+    value
+        .split(", ")
+        .map(
+            |r| match children.iter().find(|c| c.refs.iter().any(|x| x == r)) {
+                Some(c) => format!("{} ({r})", c.name),
+                None => r.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// "Amy Brown (born 1 May 2026, Rainbow room)".
 pub fn choice_text(c: &ChildChoice) -> String {
     let mut extra = Vec::new();
@@ -419,7 +434,13 @@ pub fn answer_rows(spec: &FormSpec, answers: &Answers) -> Vec<(String, String, S
 
 /// "Check your answers": every answer with a Change link to its field,
 /// and the Confirm button, which alone captures.
-pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -> Markup {
+pub fn check_page(
+    spec: &FormSpec,
+    answers: &Answers,
+    draft: &str,
+    zone: &str,
+    children: &[ChildChoice],
+) -> Markup {
     let title = format!("Check your answers: {}", spec.kind.label());
     layout::page(
         &title,
@@ -427,6 +448,7 @@ pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -
             h1 class="heading-l" { (title) }
             dl class="summary-list" {
                 @for (name, label, value) in answer_rows(spec, answers) {
+                    @let value = if name == "children[0]" { named_children(&value, children) } else { value };
                     div class="summary-list__row" {
                         dt class="summary-list__key" { (label) }
                         dd class="summary-list__value" {
@@ -510,7 +532,7 @@ mod tests {
     fn the_check_page_lists_every_answer_with_a_change_link() {
         let spec = FormSpec::of(RecordKind::HomeVisit).unwrap();
         let answers = valid(RecordKind::HomeVisit);
-        let html = check_page(&spec, &answers, "/drafts/1f", "UTC").into_string();
+        let html = check_page(&spec, &answers, "/drafts/1f", "UTC", &[]).into_string();
         assert!(html.contains(r##"href="/drafts/1f#f-observations-0-grade-1""##));
         assert!(html.contains(r##"href="/drafts/1f#f-access-announced""##));
         assert!(html.contains(r##"href="/drafts/1f#f-occurred_at-date""##));

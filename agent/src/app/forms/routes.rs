@@ -312,7 +312,13 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
             let zone = tablet_zone().name(state.clock().now());
             page(
                 StatusCode::OK,
-                check_page(&spec, &draft.answers, &draft_url(id), &zone),
+                check_page(
+                    &spec,
+                    &draft.answers,
+                    &draft_url(id),
+                    &zone,
+                    &state.caseload_children(),
+                ),
             )
         }
     }
