@@ -169,6 +169,13 @@ pub enum Command {
         )]
         older_than_days: u32,
     },
+    /// The caseload the server last sent (children, households, alerts,
+    /// tasks due); a task a record captured here clears shows done.
+    Caseload {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the device, its registration and sync state.
     Status {
         /// Print JSON.
@@ -211,6 +218,7 @@ impl Command {
             Self::Lock => "lock",
             Self::Passphrase { .. } => "passphrase",
             Self::Purge { .. } => "purge",
+            Self::Caseload { .. } => "caseload",
             Self::Status { .. } => "status",
             Self::App(_) => "app",
         }

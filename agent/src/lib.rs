@@ -30,6 +30,8 @@
 //! - [`amend`]: builds a correction from the original record (pure).
 //! - [`capture`]: turns a JSON body into a signed, chained, durably stored
 //!   record.
+//! - [`caseload`]: the held caseload's tasks as this device sees them
+//!   (pure: a task captured here shows done before it syncs).
 //! - [`outbox`]: the sealed outbox (issue 14): each record's signed bytes
 //!   sealed at capture to the server's X25519 key, sent by a locked tablet
 //!   ([`sync::outbox`]).
@@ -46,6 +48,7 @@
 pub mod amend;
 pub mod app;
 pub mod capture;
+pub mod caseload;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -95,6 +95,8 @@ pub enum Slot {
     DeviceKey,
     /// `drafts.sealed`: a draft form's answers (issue 14).
     Draft,
+    /// `caseload.sealed`: the device's caseload (issue 17).
+    Caseload,
 }
 
 impl Slot {
@@ -104,6 +106,7 @@ impl Slot {
             Self::Reason => b"record_status.reason_sealed",
             Self::DeviceKey => b"keyring.sealed_device_key",
             Self::Draft => b"drafts.sealed",
+            Self::Caseload => b"caseload.sealed",
         }
     }
 }

@@ -456,6 +456,9 @@ mod issue_14_app;
 // Issue 11's store items (10 to 12), likewise.
 #[path = "cli/issue_11_store.rs"]
 mod issue_11_store;
+// Issue 17's `caseload` command, likewise.
+#[path = "cli/issue_17.rs"]
+mod issue_17;
 
 #[test]
 fn an_enrolment_token_may_start_with_a_dash() {

@@ -1,7 +1,9 @@
 //! The home screen (`/`) and sync on demand (`/sync`).
 //!
-//! Home shows the children this device has recorded, by reference (the
-//! worker's caseload replaces this list when issue 17 lands), the pending,
+//! Home shows, when the server has sent a caseload (issue 17), a "Due"
+//! list of its tasks (overdue first, each state in words, a task a record
+//! captured here clears shown done); the children this device has
+//! recorded, by reference; the pending,
 //! synced and rejected counts, the last sync in local time, a "Sync now"
 //! button and the background sync's state. `POST /sync` wakes the
 //! background sync (it never runs the network on the page's thread);
@@ -19,6 +21,8 @@ use maud::{Markup, html};
 
 use super::background::Status;
 use super::{AppState, layout, localtime, security};
+use crate::caseload::{TaskState, due_list, states};
+use crate::commands::held_caseload;
 use crate::store::{RecordStore, StatusCounts, StoreError};
 
 /// `/`, `/sync` and `/sync/status`.
@@ -50,6 +54,79 @@ struct HomeData {
     last_sync: Option<Timestamp>,
     enrolled: bool,
     unreadable: usize,
+    /// The caseload's tasks (overdue first); `None` without a caseload.
+    due: Option<Vec<DueRow>>,
+}
+
+/// One line of the "Due" list.
+struct DueRow {
+    name: String,
+    child: String,
+    label: String,
+    due: Timestamp,
+    state: TaskState,
+}
+
+/// The held caseload's tasks in the home screen's order.
+fn due_rows(
+    store: &crate::store::LocalStore,
+    now: Timestamp,
+) -> Result<Option<Vec<DueRow>>, StoreError> {
+    let Some((caseload, captures)) = held_caseload(store)? else {
+        return Ok(None);
+    };
+    let children = states(&caseload, &captures, now);
+    Ok(Some(
+        due_list(&children)
+            .into_iter()
+            .map(|i| DueRow {
+                name: i.child.name.clone(),
+                child: i.child.child.clone(),
+                label: i.task.label.clone(),
+                due: i.task.due,
+                state: i.state,
+            })
+            .collect(),
+    ))
+}
+
+/// A task's state in words (never colour alone): "Overdue since 3 March
+/// 2026", "Due 5 March 2026", "Done (recorded 4 March 2026, not sent yet)".
+fn state_words(due: Timestamp, state: TaskState) -> String {
+    match state {
+        TaskState::Overdue => format!("Overdue since {}", localtime::date_words(due)),
+        TaskState::Due => format!("Due {}", localtime::date_words(due)),
+        TaskState::Done { captured, synced } => format!(
+            "Done (recorded {}{})",
+            localtime::date_words(captured),
+            if synced { "" } else { ", not sent yet" }
+        ),
+    }
+}
+
+fn due_list_markup(rows: &[DueRow]) -> Markup {
+    html! {
+        h2 class="heading-m" id="due-heading" { "Due" }
+        @if rows.is_empty() {
+            p id="due-none" { "Nothing is due for the children on your caseload." }
+        } @else {
+            table class="table" id="due" {
+                thead { tr { th scope="col" { "Child" } th scope="col" { "What" } th scope="col" { "When" } } }
+                tbody {
+                    @for r in rows {
+                        tr class={ "due due--" (r.state.word()) } {
+                            td { a href={ "/records?child=" (hearth_shared::url::encode(&r.child, b"")) } { (r.name) } }
+                            td { (r.label) }
+                            td {
+                                @if r.state == TaskState::Overdue { strong { (state_words(r.due, r.state)) } }
+                                @else { (state_words(r.due, r.state)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The children the records name, most recently seen first.
@@ -80,6 +157,7 @@ pub fn children_of(store: &dyn RecordStore) -> Result<(Vec<ChildSummary>, usize)
 }
 
 fn read_home(state: &AppState) -> Option<Result<HomeData, StoreError>> {
+    let now = state.clock().now();
     state.with_unlocked(|u| {
         let (children, unreadable) = children_of(&u.store)?;
         Ok(HomeData {
@@ -90,6 +168,7 @@ fn read_home(state: &AppState) -> Option<Result<HomeData, StoreError>> {
             last_sync: u.store.sync_state()?.last_sync_at,
             enrolled: u.store.registration()?.is_some(),
             unreadable,
+            due: due_rows(&u.store, now)?,
         })
     })
 }
@@ -146,10 +225,12 @@ fn sync_panel(data: &HomeData, status: &Status) -> Markup {
     }
 }
 
-fn children_list(children: &[ChildSummary]) -> Markup {
+fn children_list(children: &[ChildSummary], caseload: bool) -> Markup {
     html! {
         h2 class="heading-m" { "Children you have recorded" }
-        p class="hint" { "Your caseload will appear here once it comes from the server. Until then, these are the children this tablet has records about." }
+        @if !caseload {
+            p class="hint" { "Your caseload will appear here once it comes from the server. Until then, these are the children this tablet has records about." }
+        }
         @if children.is_empty() {
             p { "No records yet." }
         } @else {
@@ -183,12 +264,13 @@ async fn home(State(state): State<AppState>) -> Response {
             h1 class="heading-l" { "Home" }
             p class="body-s" { "Signed in as " (data.worker) " (" (data.agency) ")" }
             a class="button" href="/forms" id="new-record" { "Record something" }
+            @if let Some(due) = &data.due { (due_list_markup(due)) }
             (counts_list(&data.counts))
             @if data.counts.rejected + data.counts.quarantined > 0 {
                 p { a href="/records?state=not-accepted" { "See the records that were not accepted, and why" } }
             }
             (sync_panel(&data, &status))
-            (children_list(&data.children))
+            (children_list(&data.children, data.due.is_some()))
             @if data.unreadable > 0 {
                 p class="body-s" { (data.unreadable) " record(s) could not be read and are not counted in this list." }
             }

@@ -43,6 +43,31 @@ pub fn date_time(t: Timestamp) -> String {
     date_time_in(t, zone())
 }
 
+/// A date in words, `3 March 2026` (UTC: the caseload's dates are
+/// midnight-UTC days, not instants); the `YYYY-MM-DD` form when out of
+/// range.
+pub fn date_words(t: Timestamp) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (y, m, d, ..) = t.to_civil();
+    match MONTHS.get((m as usize).wrapping_sub(1)) {
+        Some(month) => format!("{d} {month} {y}"),
+        None => t.date().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +85,6 @@ mod tests {
             date_time_in(summer, &TimeZone::UTC),
             "1 Jul 2026, 09:30 UTC"
         );
+        assert_eq!(date_words(summer), "1 July 2026");
     }
 }

@@ -184,6 +184,20 @@ impl AppState {
         )
     }
 
+    /// The held caseload's children as the forms offer them by name;
+    /// empty when locked, with no caseload, or if it does not open (then
+    /// the forms fall back to typed references, and the failure is logged).
+    pub fn caseload_children(&self) -> Vec<crate::caseload::ChildChoice> {
+        match self.with_unlocked(|u| u.store.caseload()) {
+            Some(Ok(Some(caseload))) => crate::caseload::choices(&caseload),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "the caseload could not be read");
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Counts now as the worker's last activity (the idle lock's start).
     pub(crate) fn touch(&self) {
         *self.last_activity() = self.inner.clock.now();

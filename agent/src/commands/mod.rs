@@ -9,12 +9,13 @@
 //! (through [`crate::unlock::open_store_with`], the one way the store is
 //! unlocked). Each command family has a file of its own: `init`, `record`
 //! (`record` and `amend`), `list` (`list` and `show`), `enrol`, `sync`,
-//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge`, `status` and
+//! `unlock` (`unlock`, `lock`, `passphrase change`), `purge`, `caseload`, `status` and
 //! `app` (serves [`crate::app`]).
 //! [`error`] holds [`CommandError`] and the exit codes; `render` the text
 //! and JSON a person or a script reads.
 
 mod app;
+mod caseload;
 mod enrol;
 pub mod error;
 mod init;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use hearth_shared::clock::{Clock, SystemClock};
 use hearth_shared::{Envelope, RecordId};
 
+pub use self::caseload::{held_caseload, state_text};
 pub use self::enrol::enrol_device;
 pub use self::error::{
     CommandError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, EXIT_UNREACHABLE,
@@ -113,6 +115,7 @@ fn run_command(
             out,
         ),
         Command::Sync => sync::sync_command(dir, clock, out),
+        Command::Caseload { json } => caseload::caseload(dir, clock, json, out),
         Command::Status { json } => status::status(dir, json, out),
         Command::Unlock { minutes } => unlock::unlock_command(dir, clock, minutes, out),
         Command::Lock => unlock::lock_command(dir, out),

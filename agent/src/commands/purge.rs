@@ -1,6 +1,6 @@
 //! `purge`: drop the local copy of records the server holds (synced, with
 //! a verified receipt kept, long enough ago); seqs, hashes and receipts
-//! stay.
+//! stay. The held caseload is wiped too (the next sync fetches it).
 
 use std::io::Write;
 use std::path::Path;
@@ -23,6 +23,10 @@ pub(super) fn purge(
     let before = hearth_shared::Timestamp(now.0 - i64::from(older_than_days) * 86_400);
     let purged = store.purge(before, now)?;
     tracing::info!(count = purged.len(), "records purged");
+    // The caseload is the server's to send again: the next sync does.
+    if store.clear_caseload()? {
+        eprintln!("the caseload was wiped; the next sync fetches it again");
+    }
     let first_last = match (purged.first(), purged.last()) {
         (Some(a), Some(b)) => format!(
             " ({}-{a} to {}-{b})",

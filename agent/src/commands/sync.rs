@@ -1,6 +1,8 @@
 //! `sync`: upload what is pending ([`crate::sync::run`]), print what
-//! happened, and on a revocation signed by the enrolled server destroy the
-//! data key and name the records that never reached it.
+//! happened, fetch the caseload ([`crate::sync::caseload`]; unlocked
+//! only), and on a revocation signed by the enrolled server wipe the
+//! caseload, destroy the data key and name the records that never reached
+//! it.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -143,6 +145,9 @@ pub fn sync_store(
     let server_key = reg.server_key;
     let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
     let result = sync::run(store, key, &server_key, clock, &transport, progress);
+    if result.is_ok() {
+        fetch_caseload(store, key, &server_key, clock, &transport);
+    }
     match result {
         Err(SyncError::Transport(TransportError::Revoked { message, notice })) => {
             // Destroy the data key only on the word of the server pinned at
@@ -155,6 +160,30 @@ pub fn sync_store(
             Err(revoked(dir, clock, store, key, message))
         }
         other => Ok(other?),
+    }
+}
+
+/// After a successful upload: the caseload ([`sync::caseload`]). What
+/// happens to it never changes the sync's outcome or exit code; a caseload
+/// not stored is a warning on stderr, and the held one stays.
+fn fetch_caseload(
+    store: &LocalStore,
+    key: &DeviceKey,
+    server_key: &ed25519_dalek::VerifyingKey,
+    clock: &dyn Clock,
+    transport: &Transport,
+) {
+    match sync::caseload::fetch(store, key, server_key, clock, transport) {
+        Ok(outcome) => {
+            if let Some(line) = sync::caseload::warning(&outcome) {
+                tracing::warn!(%line, "caseload not stored");
+                eprintln!("{line}");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "caseload not stored");
+            eprintln!("warning: caseload not stored: {e}");
+        }
     }
 }
 
@@ -193,6 +222,10 @@ fn revoked(
         }
     }
     abandoned.sort_by_key(|id| id.seq);
+    // The caseload (names, households) goes with the key.
+    if let Err(e) = store.clear_caseload() {
+        return e.into();
+    }
     unlock::remove_session(dir);
     if let Err(e) = keyring::destroy(dir, &clock.now().to_string()) {
         return e.into();
@@ -203,4 +236,35 @@ fn revoked(
         "device revoked; data key destroyed"
     );
     CommandError::Revoked { message, abandoned }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::{PASSPHRASE, init_store};
+    use crate::unlock::{KeySource, open_store_with};
+    use hearth_shared::caseload::Caseload;
+    use hearth_shared::clock::FixedClock;
+
+    #[test]
+    fn a_revocation_wipes_the_caseload_with_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        init_store(dir.path());
+        let (store, key) = open_store_with(dir.path(), KeySource::Passphrase(PASSPHRASE)).unwrap();
+        let caseload = Caseload {
+            device: key.device_id(),
+            issued_at: hearth_shared::Timestamp(100),
+            children: vec![],
+        };
+        store
+            .replace_caseload(&caseload, caseload.issued_at)
+            .unwrap();
+        let clock = FixedClock(hearth_shared::Timestamp(1_800_000_000));
+        let err = revoked(dir.path(), &clock, &store, &key, "revoked: lost".into());
+        assert!(matches!(err, CommandError::Revoked { .. }), "{err}");
+        assert_eq!(store.caseload_issued_at().unwrap(), None);
+        drop(store);
+        let reopened = LocalStore::open_dir(dir.path()).unwrap();
+        assert_eq!(reopened.caseload_issued_at().unwrap(), None);
+    }
 }

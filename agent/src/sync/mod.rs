@@ -5,6 +5,8 @@
 //!   unconfirmed, with every receipt checked.
 //! - [`transport`]: the HTTPS client ([`transport::Uploader`] is what
 //!   [`run`] needs of it).
+//! - [`caseload`]: after the upload, the signed caseload (issue 17),
+//!   verified and sealed into the store.
 //! - [`outbox`]: the locked sync (issue 14): the sealed outbox sent with
 //!   no passphrase, receipts checked the same way.
 //! - [`run`]: the loop. Each batch's outcome is applied in one store
@@ -14,6 +16,7 @@
 //!   time. Rejected and quarantined records are never resent
 //!   automatically; they stay in the store with the server's reason.
 
+pub mod caseload;
 pub mod outbox;
 pub mod plan;
 pub mod transport;

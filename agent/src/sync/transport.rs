@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
 use hearth_shared::protocol::{
     BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
     OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
@@ -142,6 +143,48 @@ impl Transport {
     }
 }
 
+/// Fetches the caseload: what [`crate::sync::caseload::fetch`] needs from a
+/// transport.
+pub trait CaseloadFetcher {
+    /// `POST /v1/caseload` with `request`: the signed caseload bytes (not
+    /// yet verified), or `None` if the server has no caseloads (404: a
+    /// server older than issue 17).
+    fn fetch_caseload(&self, request: &CaseloadRequest) -> Result<Option<Vec<u8>>, TransportError>;
+}
+
+impl CaseloadFetcher for Transport {
+    fn fetch_caseload(&self, request: &CaseloadRequest) -> Result<Option<Vec<u8>>, TransportError> {
+        let url = format!("{}/v1/caseload", self.base);
+        let body = serde_json::to_vec(request).expect("a CaseloadRequest serializes");
+        let result = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(&body[..]);
+        let mut response = result.map_err(|source| classify(&url, source))?;
+        let status = response.status().as_u16();
+        // One byte over the limit, so a too-long caseload is refused by
+        // its verification (Malformed) rather than cut short.
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_CASELOAD_BYTES as u64 + 1)
+            .read_to_vec()
+            .map_err(|source| classify(&url, source))?;
+        caseload_answer(status, &bytes)
+    }
+}
+
+/// A `POST /v1/caseload` answer: 200 → the bytes, 404 → `None`, anything
+/// else the error the other calls give.
+fn caseload_answer(status: u16, bytes: &[u8]) -> Result<Option<Vec<u8>>, TransportError> {
+    match status {
+        200 => Ok(Some(bytes.to_vec())),
+        404 => Ok(None),
+        _ => parse_ok::<serde_json::Value>(status, &String::from_utf8_lossy(bytes)).map(|_| None),
+    }
+}
+
 impl Uploader for Transport {
     fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError> {
         let body = postcard::to_allocvec(batch).expect("an UploadBatch serializes");
@@ -237,6 +280,20 @@ mod tests {
         assert!(
             matches!(r, Err(TransportError::Revoked { message, .. }) if message.contains("lost"))
         );
+    }
+
+    #[test]
+    fn a_caseload_answer_is_bytes_nothing_or_the_error() {
+        assert_eq!(caseload_answer(200, b"\x01\x02").unwrap(), Some(vec![1, 2]));
+        assert_eq!(caseload_answer(404, b"").unwrap(), None);
+        assert!(matches!(
+            caseload_answer(403, br#"{"error":"device_revoked","message":"gone"}"#),
+            Err(TransportError::Revoked { .. })
+        ));
+        assert!(matches!(
+            caseload_answer(401, br#"{"error":"unauthenticated","message":"who?"}"#),
+            Err(TransportError::Refused { status: 401, .. })
+        ));
     }
 
     #[test]

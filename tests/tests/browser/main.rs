@@ -17,6 +17,7 @@
 //! | `security` | a wrong Host (DNS rebinding), a cross-origin POST, a missing, wrong or another session's CSRF token are refused by the real app process, our own POST accepted; a non-loopback address is refused |
 //! | `forms` | a home visit with two children and a grade-4 observation, captured only on Confirm, delivered by background sync to the real server's chronology; every field error at once, in the summary and beside its field; an injury through the body map; a voice record finished from a draft that survived kill -9 of the agent; an amendment from the record's page, starting from the original |
 //! | `register` | 12 children, 2 exceptions, within 12 + 2 x 5 taps (the count is printed) |
+//! | `tablet_caseload` | with a caseload: home's "Due" list overdue first in words, a name shown as text; a child picked by name in a home visit, named on check your answers, its task then done before any sync; the register lists the room's children by name |
 //! | `screens` | first run in the browser (set up, mismatched passphrases refused, enrol with a real server's token and fingerprint); unlock (a wrong passphrase shows an error and stays locked); the home screen |
 //! | `manager_login` | the manager's sign-in: a page without a session sends the browser to sign in; a wrong password refused with the error summary; the right one lands on Find a child; sign-out ends the session |
 //! | `manager_chronology` | a reason under 10 characters refused (the error summary visible and focused, nothing of the child shown); a family chronology from three agencies' enrolled tablets (every record, in order, per-agency and per-kind counts, flags in words with an explanation); agency, kind, date and flag filters change the rows and are kept in the URL (a shared link shows the same view) |
@@ -40,6 +41,7 @@ mod manager_signals;
 mod register;
 mod screens;
 mod security;
+mod tablet_caseload;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
@@ -70,6 +72,7 @@ const SCENARIOS: &[Scenario] = scenarios![
     forms::voice_record_from_a_draft_that_survived_kill_9,
     forms::amendment_from_the_record_page,
     register::twelve_children_two_exceptions_within_the_tap_bound,
+    tablet_caseload::due_list_pick_by_name_and_the_rooms_register,
     manager_login::sign_in_wrong_then_right_then_out,
     manager_chronology::a_short_reason_is_refused_and_nothing_is_shown,
     manager_chronology::a_family_chronology_holds_three_agencies_with_counts,

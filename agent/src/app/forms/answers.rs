@@ -38,6 +38,10 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The sub-name of a list entry's picker (`children[0].pick`): a child
+/// chosen by name from the caseload, whose reference it carries.
+pub const PICK: &str = "pick";
+
 /// The HTML id of the field with form name `name`: `observations[1].grade`
 /// is `f-observations-1-grade`. Stable: the browser tests use them.
 pub fn field_id(name: &str) -> String {
@@ -96,7 +100,7 @@ impl Answers {
                     continue;
                 };
                 let known = match &f.input {
-                    Input::List { .. } => field.is_empty(),
+                    Input::List { .. } => field.is_empty() || field == PICK,
                     Input::Group { fields, .. } => fields.iter().any(|s| s.name == field),
                     _ => false,
                 };
@@ -111,7 +115,14 @@ impl Answers {
             }
         }
         let mut next: BTreeMap<&str, usize> = BTreeMap::new();
-        for ((group, _), fields) in entries {
+        for ((group, _), mut fields) in entries {
+            // A child picked by name wins over the typed reference beside
+            // it (the picker says to choose "not listed" to type one).
+            if let Some(picked) = fields.remove(PICK)
+                && !picked.trim().is_empty()
+            {
+                fields.insert(String::new(), picked);
+            }
             if fields.values().all(|v| v.trim().is_empty()) {
                 continue;
             }

@@ -168,7 +168,14 @@ async fn amend_form(State(state): State<AppState>, Path(id): Path<String>) -> Re
     };
     page(
         StatusCode::OK,
-        draw_draft(&draft, &spec, &[], new_id(), false),
+        draw_draft(
+            &draft,
+            &spec,
+            &[],
+            new_id(),
+            false,
+            &state.caseload_children(),
+        ),
     )
 }
 

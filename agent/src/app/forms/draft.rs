@@ -12,6 +12,7 @@ use super::render::{FormCtx, form_page};
 use super::spec::{FormSpec, with_reason};
 use super::zone::{self, Zone};
 use crate::app::{Unlocked, layout};
+use crate::caseload::ChildChoice;
 
 /// What a draft holds (sealed): its kind and answers.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -97,8 +98,10 @@ pub fn draw_draft(
     errors: &[FieldError],
     id: u64,
     saved: bool,
+    children: &[ChildChoice],
 ) -> Markup {
     let mut form = FormCtxOwned::new(spec, &draft.answers, errors, id, saved);
+    form.children = children;
     form.author = draft.author.clone();
     form.corrects = draft.corrects.clone();
     form.render()
@@ -111,8 +114,11 @@ pub fn draw(
     errors: &[FieldError],
     id: u64,
     saved: bool,
+    children: &[ChildChoice],
 ) -> Markup {
-    FormCtxOwned::new(spec, answers, errors, id, saved).render()
+    let mut form = FormCtxOwned::new(spec, answers, errors, id, saved);
+    form.children = children;
+    form.render()
 }
 
 /// What [`draw`] builds a [`FormCtx`] from.
@@ -124,6 +130,7 @@ struct FormCtxOwned<'a> {
     saved: bool,
     author: Option<String>,
     corrects: Option<String>,
+    children: &'a [ChildChoice],
 }
 
 impl<'a> FormCtxOwned<'a> {
@@ -142,6 +149,7 @@ impl<'a> FormCtxOwned<'a> {
             saved,
             author: None,
             corrects: None,
+            children: &[],
         }
     }
 
@@ -163,6 +171,7 @@ impl<'a> FormCtxOwned<'a> {
             saved: self.saved,
             author: self.author.clone(),
             corrects: self.corrects.clone(),
+            children: self.children,
         })
     }
 }

@@ -49,4 +49,7 @@ pub mod routes;
 pub mod spec;
 pub mod zone;
 
+#[cfg(test)]
+mod caseload_tests;
+
 pub use routes::routes;

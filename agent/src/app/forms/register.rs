@@ -1,7 +1,9 @@
 //! The nursery register (`/register`): a shared tablet at the door.
 //!
-//! The children listed are those this device has recorded daily
-//! presentations for (until issue 17 brings caseloads), by reference. The
+//! The children listed are the room's from the caseload (issue 17: the
+//! caseload's children that come through a group, else all of them), by
+//! name; without a caseload, those this device has recorded daily
+//! presentations for, by reference. The
 //! author is picked once at the top from the staff list (the device's
 //! worker and `staff.json`, via [`crate::commands::device_authors`]),
 //! never typed, and carried in the page's links.
@@ -39,6 +41,7 @@ use super::answers::{Answers, check};
 use super::draft::{Draft, draw_draft, new_id, page, problem, tablet_zone};
 use super::spec::FormSpec;
 use crate::app::{AppState, Unlocked, layout, security};
+use crate::caseload::{ChildChoice, choices};
 use crate::commands::{capture_record, device_authors, record_defaults};
 use crate::store::RecordStore;
 
@@ -106,10 +109,11 @@ pub fn saved_url(author: &str, rid: &str) -> String {
     format!("/register?author={}&saved={}", enc(author), enc(rid))
 }
 
-/// A child's row: its reference, and whether a presentation is recorded
-/// for it today (local).
+/// A child's row: its reference, its name (from the caseload), and
+/// whether a presentation is recorded for it today (local).
 struct Row {
     child: String,
+    name: Option<String>,
     today: bool,
 }
 
@@ -117,8 +121,11 @@ fn local_date(t: Timestamp) -> String {
     tablet_zone().local(t).0
 }
 
-/// The children with daily presentations on this device, and which of
-/// them have one today.
+/// The register's children: with a caseload, the room's (the caseload's
+/// children that come through a group; if none do, all of them) by name;
+/// without one, the children with daily presentations on this device.
+/// Each says whether a presentation names it (under any of its
+/// references) today.
 fn rows(u: &Unlocked, now: Timestamp) -> Result<Vec<Row>, String> {
     let today = local_date(now);
     let mut all = BTreeSet::new();
@@ -136,13 +143,36 @@ fn rows(u: &Unlocked, now: Timestamp) -> Result<Vec<Row>, String> {
             }
         }
     }
+    let caseload = u.store.caseload().map_err(|e| e.to_string())?;
+    if let Some(caseload) = caseload {
+        return Ok(room(&choices(&caseload))
+            .into_iter()
+            .map(|c| Row {
+                today: c.refs.iter().any(|r| done.contains(r)),
+                child: c.child.clone(),
+                name: Some(c.name.clone()),
+            })
+            .collect());
+    }
     Ok(all
         .into_iter()
         .map(|child| Row {
             today: done.contains(&child),
             child,
+            name: None,
         })
         .collect())
+}
+
+/// The room's children: those on the caseload through a group, or all of
+/// them if none is.
+fn room(children: &[ChildChoice]) -> Vec<&ChildChoice> {
+    let grouped: Vec<&ChildChoice> = children.iter().filter(|c| c.group.is_some()).collect();
+    if grouped.is_empty() {
+        children.iter().collect()
+    } else {
+        grouped
+    }
 }
 
 fn row_id(child: &str) -> String {
@@ -216,7 +246,10 @@ fn register_page(
 fn row(author: &str, r: &Row) -> Markup {
     html! {
         tr id=(row_id(&r.child)) {
-            th scope="row" { (r.child) }
+            th scope="row" {
+                @if let Some(name) = &r.name { (name) br; span class="hint" { (r.child) } }
+                @else { (r.child) }
+            }
             td {
                 @if r.today { strong class="tag tag--synced" { "Recorded" } }
                 @else {
@@ -328,7 +361,14 @@ async fn exception(State(state): State<AppState>, Query(q): Query<RegisterQuery>
     };
     page(
         StatusCode::OK,
-        draw_draft(&draft, &spec, &[], new_id(), false),
+        draw_draft(
+            &draft,
+            &spec,
+            &[],
+            new_id(),
+            false,
+            &state.caseload_children(),
+        ),
     )
 }
 

@@ -7,10 +7,11 @@
 
 use maud::{Markup, html};
 
-use super::answers::{Answers, FieldError, field_id};
+use super::answers::{Answers, FieldError, PICK, field_id};
 use super::bodymap;
 use super::spec::{FieldSpec, FormSpec, Input, word_label};
 use crate::app::{layout, security};
+use crate::caseload::ChildChoice;
 
 /// The form's path for its drafts and the map's region links.
 pub struct FormCtx<'a> {
@@ -30,6 +31,8 @@ pub struct FormCtx<'a> {
     pub author: Option<String>,
     /// For an amendment: the record it corrects.
     pub corrects: Option<String>,
+    /// The caseload's children, offered by name in the children field.
+    pub children: &'a [ChildChoice],
 }
 
 impl FormCtx<'_> {
@@ -253,27 +256,96 @@ fn shown(ctx: &FormCtx<'_>, name: &str, items: usize) -> usize {
     (ctx.answers.entries(name) + 1).min(items)
 }
 
+/// A list of one-line entries. The children field, when there is a
+/// caseload, offers each entry as a choice of the caseload's children by
+/// name (the reference is its value), with the typed reference beside it
+/// for a child not on the caseload.
 fn list(ctx: &FormCtx<'_>, f: &FieldSpec, name: &str, items: usize, max: usize) -> Markup {
     let id = field_id(name);
     let err = ctx.error(name).is_some();
+    let picker = name == "children" && !ctx.children.is_empty();
     html! {
         div class={ "form-group" @if err { " form-group--error" } } id=(id) {
             fieldset class="fieldset" {
                 legend class="fieldset__legend" { (label_text(f)) }
-                (hint(f, &id)) (error_line(ctx, name))
+                @if picker {
+                    p class="hint" id={ (id) "-hint" } { "Choose each child by name from your caseload, or choose \"Not on my caseload\" and type the reference." }
+                } @else { (hint(f, &id)) }
+                (error_line(ctx, name))
                 @for i in 0..shown(ctx, name, items) {
                     @let n = format!("{name}[{i}]");
                     @let nid = field_id(&n);
                     div class={ "form-group" @if ctx.error(&n).is_some() { " form-group--error" } } {
-                        label class="label" for=(nid) { (f.label) " " (i + 1) }
-                        (error_line(ctx, &n))
-                        input class="input" type="text" id=(nid) name=(n) value=(ctx.answers.get(&n))
+                        @if picker {
+                            (child_pick(ctx, &n, &nid, i))
+                        } @else {
+                            label class="label" for=(nid) { (f.label) " " (i + 1) }
+                            (error_line(ctx, &n))
+                        }
+                        @let value = if picker && picked(ctx, &n).is_some() { "" } else { ctx.answers.get(&n) };
+                        input class="input" type="text" id=(nid) name=(n) value=(value)
                             data-max=(max) autocomplete="off" spellcheck="false";
                     }
                 }
                 (add_another(name, items, ctx))
             }
         }
+    }
+}
+
+/// The caseload child entry `n` names (by any of its references).
+fn picked<'a>(ctx: &FormCtx<'a>, n: &str) -> Option<&'a ChildChoice> {
+    let current = ctx.answers.get(n);
+    ctx.children
+        .iter()
+        .find(|c| c.refs.iter().any(|r| r == current))
+}
+
+/// Entry `n`'s choice of the caseload's children, then the label of the
+/// typed reference that follows it.
+fn child_pick(ctx: &FormCtx<'_>, n: &str, nid: &str, i: usize) -> Markup {
+    let picked = picked(ctx, n);
+    html! {
+        label class="label" for={ (nid) "-pick" } { "Child " (i + 1) }
+        (error_line(ctx, n))
+        select class="select" id={ (nid) "-pick" } name={ (n) "." (PICK) } {
+            option value="" selected[picked.is_none()] { "Not on my caseload (type the reference below)" }
+            @for c in ctx.children {
+                option value=(c.child) selected[picked.is_some_and(|p| p.child == c.child)] { (choice_text(c)) }
+            }
+        }
+        label class="label" for=(nid) { "Or type the reference" }
+    }
+}
+
+/// The children row of "check your answers" with each caseload child's
+/// name before its reference: "Amy Brown (nhs:9434765919), local:X:y".
+fn named_children(value: &str, children: &[ChildChoice]) -> String {
+    value
+        .split(", ")
+        .map(
+            |r| match children.iter().find(|c| c.refs.iter().any(|x| x == r)) {
+                Some(c) => format!("{} ({r})", c.name),
+                None => r.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "Amy Brown (born 1 May 2026, Rainbow room)".
+pub fn choice_text(c: &ChildChoice) -> String {
+    let mut extra = Vec::new();
+    if let Some(b) = c.born {
+        extra.push(format!("born {}", crate::app::localtime::date_words(b)));
+    }
+    if let Some(g) = &c.group {
+        extra.push(g.clone());
+    }
+    if extra.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, extra.join(", "))
     }
 }
 
@@ -362,7 +434,13 @@ pub fn answer_rows(spec: &FormSpec, answers: &Answers) -> Vec<(String, String, S
 
 /// "Check your answers": every answer with a Change link to its field,
 /// and the Confirm button, which alone captures.
-pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -> Markup {
+pub fn check_page(
+    spec: &FormSpec,
+    answers: &Answers,
+    draft: &str,
+    zone: &str,
+    children: &[ChildChoice],
+) -> Markup {
     let title = format!("Check your answers: {}", spec.kind.label());
     layout::page(
         &title,
@@ -370,6 +448,7 @@ pub fn check_page(spec: &FormSpec, answers: &Answers, draft: &str, zone: &str) -
             h1 class="heading-l" { (title) }
             dl class="summary-list" {
                 @for (name, label, value) in answer_rows(spec, answers) {
+                    @let value = if name == "children[0]" { named_children(&value, children) } else { value };
                     div class="summary-list__row" {
                         dt class="summary-list__key" { (label) }
                         dd class="summary-list__value" {
@@ -419,6 +498,7 @@ mod tests {
                 saved: false,
                 author: None,
                 corrects: None,
+                children: &[],
             };
             let html = form_page(&ctx).into_string();
             assert!(!html.contains("<script>alert"), "{kind}");
@@ -452,7 +532,7 @@ mod tests {
     fn the_check_page_lists_every_answer_with_a_change_link() {
         let spec = FormSpec::of(RecordKind::HomeVisit).unwrap();
         let answers = valid(RecordKind::HomeVisit);
-        let html = check_page(&spec, &answers, "/drafts/1f", "UTC").into_string();
+        let html = check_page(&spec, &answers, "/drafts/1f", "UTC", &[]).into_string();
         assert!(html.contains(r##"href="/drafts/1f#f-observations-0-grade-1""##));
         assert!(html.contains(r##"href="/drafts/1f#f-access-announced""##));
         assert!(html.contains(r##"href="/drafts/1f#f-occurred_at-date""##));

@@ -142,7 +142,17 @@ async fn new_form(
     };
     let mut answers = Answers::fresh(state.clock().now(), tablet_zone().as_ref());
     with_region(&spec, &mut answers, q.region.as_deref());
-    page(StatusCode::OK, draw(&spec, &answers, &[], new_id(), false))
+    page(
+        StatusCode::OK,
+        draw(
+            &spec,
+            &answers,
+            &[],
+            new_id(),
+            false,
+            &state.caseload_children(),
+        ),
+    )
 }
 
 /// `GET /drafts/{id}`: the form with the draft's answers.
@@ -165,7 +175,14 @@ async fn edit(
     with_region(&spec, &mut draft.answers, q.region.as_deref());
     page(
         StatusCode::OK,
-        draw_draft(&draft, &spec, &[], id, q.saved.is_some()),
+        draw_draft(
+            &draft,
+            &spec,
+            &[],
+            id,
+            q.saved.is_some(),
+            &state.caseload_children(),
+        ),
     )
 }
 
@@ -242,7 +259,7 @@ fn after_check(state: &AppState, draft: &Draft, id: u64) -> Response {
         Some(Ok(())) => Redirect::to(&format!("{}/check", draft_url(id))).into_response(),
         Some(Err(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            draw_draft(draft, &spec, &errors, id, false),
+            draw_draft(draft, &spec, &errors, id, false, &state.caseload_children()),
         ),
     }
 }
@@ -282,13 +299,26 @@ async fn check_answers(State(state): State<AppState>, Path(id): Path<String>) ->
         None => locked(),
         Some(Err(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            draw_draft(&draft, &spec, &errors, id, false),
+            draw_draft(
+                &draft,
+                &spec,
+                &errors,
+                id,
+                false,
+                &state.caseload_children(),
+            ),
         ),
         Some(Ok(())) => {
             let zone = tablet_zone().name(state.clock().now());
             page(
                 StatusCode::OK,
-                check_page(&spec, &draft.answers, &draft_url(id), &zone),
+                check_page(
+                    &spec,
+                    &draft.answers,
+                    &draft_url(id),
+                    &zone,
+                    &state.caseload_children(),
+                ),
             )
         }
     }
@@ -375,4 +405,4 @@ pub fn purge_old_drafts(
 
 #[cfg(test)]
 #[path = "routes_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -18,13 +18,13 @@ use crate::store::{DeviceSettings, LocalStore, RecordStore};
 
 const HOST: &str = "127.0.0.1:8080";
 
-struct App {
-    state: AppState,
+pub(crate) struct App {
+    pub(crate) state: AppState,
     cookie: String,
     _dir: tempfile::TempDir,
 }
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let dk = DataKey::from_bytes([4u8; 32]);
     let mut store = LocalStore::open_dir(dir.path())
@@ -67,14 +67,14 @@ fn app() -> App {
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    location: String,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) location: String,
+    pub(crate) body: String,
 }
 
 impl App {
-    async fn send(&self, method: &str, uri: &str, form: Option<String>) -> Reply {
+    pub(crate) async fn send(&self, method: &str, uri: &str, form: Option<String>) -> Reply {
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
@@ -103,7 +103,7 @@ impl App {
         }
     }
 
-    fn records(&self) -> usize {
+    pub(crate) fn records(&self) -> usize {
         self.state
             .with_unlocked(|u| u.store.all().unwrap().len())
             .unwrap()
@@ -111,7 +111,7 @@ impl App {
 }
 
 /// The value of attribute `attr` after `marker` in `html`.
-fn attr_after(html: &str, marker: &str, attr: &str) -> String {
+pub(crate) fn attr_after(html: &str, marker: &str, attr: &str) -> String {
     let at = html
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} not in page"));
@@ -120,7 +120,7 @@ fn attr_after(html: &str, marker: &str, attr: &str) -> String {
     rest[start..start + rest[start..].find('"').unwrap()].to_string()
 }
 
-fn encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn encode(pairs: &[(&str, &str)]) -> String {
     let esc = |s: &str| {
         s.bytes()
             .map(|b| match b {
@@ -320,7 +320,7 @@ async fn a_post_without_the_csrf_token_saves_nothing() {
 }
 
 /// Seeds yesterday's daily presentations for `children`.
-fn seed_register(app: &App, children: &[&str]) {
+pub(crate) fn seed_register(app: &App, children: &[&str]) {
     for child in children {
         let json = format!(
             r#"{{"kind":"daily_presentation","children":["{child}"],"occurred_at":"2027-01-14T08:00:00Z","headline":"Present","attendance":"present"}}"#

@@ -78,6 +78,7 @@
 //! - `bookkeeping`: what sync changes (outcomes, receipts, status counts,
 //!   the last sync);
 //! - `purge`: dropping synced bodies;
+//! - `caseload`: the sealed caseload (issue 17, migration 0008);
 //! - `drafts`: sealed draft forms (not records; issue 14, migration 0006);
 //! - `outbox`: the sealed outbox (issue 14, migration 0007): the pinned
 //!   outbox key, the box written in the capture's transaction, the boxes a
@@ -101,6 +102,7 @@ use crate::seal::{DataKey, Sealer};
 pub use drafts::StoredDraft;
 
 mod bookkeeping;
+mod caseload;
 mod drafts;
 mod outbox;
 mod purge;

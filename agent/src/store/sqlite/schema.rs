@@ -31,6 +31,10 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
     ),
     Migration::sql("0006_drafts", include_str!("../migrations/0006_drafts.sql")),
     Migration::sql("0007_outbox", include_str!("../migrations/0007_outbox.sql")),
+    Migration::sql(
+        "0008_caseload",
+        include_str!("../migrations/0008_caseload.sql"),
+    ),
 ];
 
 /// The version of a store with every migration applied.
