@@ -24,7 +24,11 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
+pub mod identity;
+pub mod import;
 pub mod ops;
+
+pub use identity::{identity_class, labels, person_of, preferred_ref};
 
 hearth_shared::words! {
     /// An adult's relationship to a child.
@@ -266,6 +270,35 @@ pub enum RegisterRefusal {
     /// The two references are not linked (unlink), or already are (link).
     #[error("{0}")]
     Links(&'static str),
+    /// The adult is not related to the child (unrelate).
+    #[error("{0} is not related to {1}; `person show` lists the relations")]
+    NotRelated(PersonId, PersonId),
+    /// The person is a member of that household already.
+    #[error("{0} is already a current member of household {1:?}; end that membership first")]
+    AlreadyMember(PersonId, String),
+    /// A membership would end before it began.
+    #[error("{who}'s membership of household {household:?} began on {}; give --until on or after it", .from.date())]
+    EndsBeforeStart {
+        /// The member.
+        who: PersonId,
+        /// The household.
+        household: String,
+        /// When the membership began.
+        from: Timestamp,
+    },
+}
+
+impl RegisterRefusal {
+    /// The field (the CLI option, the HTTP field) the refusal is about.
+    pub const fn field(&self) -> &'static str {
+        match self {
+            Self::NoSuchPerson(_) | Self::WrongKind(_) | Self::NotRelated(..) => "person",
+            Self::RefTaken(..) => "ref",
+            Self::NotAMember(..) | Self::AlreadyMember(..) => "household",
+            Self::EndsBeforeStart { .. } => "until",
+            Self::Links(_) => "identity",
+        }
+    }
 }
 
 /// A read or a change of the register, as the register log keeps it.
@@ -283,3 +316,6 @@ pub struct RegisterEntry {
     /// Why (empty where none is asked).
     pub reason: String,
 }
+
+#[cfg(test)]
+mod ops_tests;

@@ -55,6 +55,7 @@ pub(super) const MIGRATIONS: &[Migration<StoreError>] = &[
         sql: include_str!("migrations/0009_signals.sql"),
         after: Some(backfill_flags_and_mark_stale),
     },
+    Migration::sql("0010_people", include_str!("migrations/0010_people.sql")),
 ];
 
 /// Brings the database on `conn` up to the last of `migrations`, in one

@@ -1,7 +1,9 @@
 //! The SQLite backend's tests: migrations from older schemas, the ingest
 //! transaction, reads of stored lines and corrections, checkpointing;
-//! `signals`: stored signal states and acknowledgements.
+//! `signals`: stored signal states and acknowledgements; `people`: the
+//! people register and its log.
 
+mod people;
 mod signals;
 
 use std::time::Duration;
