@@ -50,6 +50,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Markup {
                                         li { a href="/admin/devices" { "Devices" } }
                                         li { a href="/admin/users" { "Users" } }
                                         li { a href="/admin/families" { "Families" } }
+                                        li { a href="/admin/people" { "People" } }
                                         li { a href="/admin/quarantine" { "Quarantine" } }
                                     }
                                     @if v.role.reads_access_log() {

@@ -55,7 +55,10 @@ pub fn find_a_child_by_name_and_read_her_chronology(browser: &mut Browser) {
     let heading = browser.text("#person-name");
     assert_eq!(heading.trim(), format!("{NAME}, born 3 March 2024"));
     assert!(browser.text("#person-refs").contains(CHILD_A));
-    assert!(browser.exists("#other"), "an administrator may link a reference");
+    assert!(
+        browser.exists("#other"),
+        "an administrator may link a reference"
+    );
     browser.check_screen("manager-people-person");
 
     // Her reference leads behind the glass; the chronology names her.
@@ -64,7 +67,10 @@ pub fn find_a_child_by_name_and_read_her_chronology(browser: &mut Browser) {
     state_reason(browser, REASON, "case_review", false);
     browser.wait_for("table#chronology");
     let h1 = browser.text("h1");
-    assert_eq!(h1.trim(), format!("Chronology for {NAME}, born 3 March 2024 ({CHILD_A})"));
+    assert_eq!(
+        h1.trim(),
+        format!("Chronology for {NAME}, born 3 March 2024 ({CHILD_A})")
+    );
     let rows = browser.text("table#chronology tbody");
     assert!(rows.contains(&format!("{NAME} ({CHILD_A})")), "{rows}");
     browser.check_screen("manager-people-chronology-named");
