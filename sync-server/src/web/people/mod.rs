@@ -320,20 +320,23 @@ pub fn name_search(value: &str, found: Option<&[PersonView]>) -> Markup {
         @if let Some(found) = found {
             @let children: Vec<&PersonView> = found.iter().filter(|v| v.person.child).collect();
             @if children.is_empty() {
-                p id="name-results" role="status" { "No child in the register has a name with " strong { (value) } " in it." }
+                p id="name-results" role="status" { "No child in the register has a name or reference with " strong { (value) } " in it." }
             } @else {
                 table class="table" id="name-results" {
-                    caption class="table__caption" { (children.len()) " children whose names have " (value) " in them" }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Born" } th scope="col" { "References" } } }
+                    caption class="table__caption" {
+                        @if children.len() == 1 { "1 child whose name or reference has " } @else { (children.len()) " children whose names or references have " }
+                        (value) " in it"
+                    }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Date of birth" } th scope="col" { "References" } } }
                     tbody {
                         @for v in &children {
                             tr {
                                 td { a href=(person_href(&v.person)) { (v.person.name) } }
-                                td { (page::dates(&v.person)) }
+                                td { (page::date_cell(&v.person)) }
                                 td {
                                     @for (i, r) in v.refs.iter().enumerate() {
                                         @if i > 0 { br; }
-                                        a href=(glass_href(r)) aria-label={ "Read the records of " (v.person.name) " (" (r) ")" } { (r) }
+                                        a href=(glass_href(r)) { span class="visually-hidden" { "Read the records of " (v.person.name) ": " } (r) }
                                     }
                                 }
                             }

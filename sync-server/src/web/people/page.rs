@@ -71,6 +71,16 @@ pub fn dates(p: &Person) -> String {
     }
 }
 
+/// The date of birth in words, "expected 1 December 2026" for an unborn
+/// child, or "not recorded".
+pub fn date_cell(p: &Person) -> String {
+    match (p.born, p.expected) {
+        (Some(b), _) => date_words(b),
+        (None, Some(e)) => format!("expected {}", date_words(e)),
+        (None, None) => "not recorded".into(),
+    }
+}
+
 fn memberships_table(id: &str, caption: &str, rows: &[&Membership]) -> Markup {
     html! {
         @if rows.is_empty() { p id=(id) { "None." } } @else {
