@@ -21,6 +21,7 @@ use hearth_shared::{ChildRef, Timestamp};
 use crate::chronology::{Chronology, DateRange, disclosed, family_of, reconcile};
 use crate::clock::Clock;
 use crate::localtime::Zone;
+use crate::people::identity::{identity_class, labels};
 use crate::signals;
 use crate::store::{Access, Purpose, Store, StoreError, Via};
 
@@ -235,10 +236,14 @@ pub fn pull<S: Store>(
 ) -> Result<Chronology, PullError> {
     let reason = check_reason(&req.reason)?;
     check_reader(&req.who)?;
+    // One child is every reference that names it (its identity class in
+    // the people register); a family includes every reference of each
+    // child (the register's identity pairs are family links).
+    let register = store.register()?;
     let view: BTreeSet<ChildRef> = if req.family {
         family_of(&req.child, &store.family_links()?)
     } else {
-        BTreeSet::from([req.child.clone()])
+        identity_class(&register, &req.child)
     };
     let children: Vec<ChildRef> = view.iter().cloned().collect();
     let records = store.records_for(&children)?;
@@ -258,6 +263,10 @@ pub fn pull<S: Store>(
     })?;
     tracing::info!(who = %req.who, via = req.via.as_str(), family = req.family, entries = entries.len(), "chronology read");
     let signals = signals::refresh::current(store, rules, &children, clock.now())?;
+    // Names beside the references in view and those the entries name.
+    let mut named: BTreeSet<ChildRef> = view;
+    named.extend(entries.iter().flat_map(|e| e.children.iter().cloned()));
+    let names = labels(&register, &named.into_iter().collect::<Vec<_>>());
     Ok(Chronology {
         child: req.child.clone(),
         family: req.family,
@@ -265,7 +274,7 @@ pub fn pull<S: Store>(
         entries,
         details: Default::default(),
         signals,
-        names: Default::default(),
+        names,
     })
 }
 

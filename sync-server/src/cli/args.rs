@@ -102,11 +102,31 @@ pub enum Command {
     AccessLog(AccessLogArgs),
     /// List quarantined and rejected records, and alarms (audited).
     Quarantine(QuarantineArgs),
-    /// Manage family links.
+    /// Manage family links, and the proposals of records that named
+    /// children together.
     Family {
         /// What to do.
         #[command(subcommand)]
         action: FamilyCommand,
+    },
+    /// The people register: children, adults and their relationships
+    /// (every read and change is written to the register log).
+    Person {
+        /// What to do.
+        #[command(subcommand)]
+        action: PersonCommand,
+    },
+    /// Household membership in the people register.
+    Household {
+        /// What to do.
+        #[command(subcommand)]
+        action: HouseholdCommand,
+    },
+    /// Say that two references name the same child, or undo it.
+    Identity {
+        /// What to do.
+        #[command(subcommand)]
+        action: IdentityCommand,
     },
 }
 
@@ -416,5 +436,233 @@ pub enum FamilyCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Pairs of children named together by records that do not imply a
+    /// household, and not yet linked or unlinked.
+    Proposals {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a proposal: `family link`.
+    Confirm {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (recommended; when given, at least 10 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is confirming (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Reject a proposal: `family unlink`.
+    Reject {
+        /// One child.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who is rejecting (default: $USER).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+/// Who reads or changes the register (`--as`, default $USER).
+#[derive(Debug, Clone, Args)]
+pub struct AsUser {
+    /// Who is reading or changing the register (default: $USER).
+    #[arg(long = "as")]
+    pub as_user: Option<String>,
+}
+
+/// A person's dates and sex as the command line gives them.
+#[derive(Debug, Clone, Args)]
+pub struct PersonFields {
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long, conflicts_with = "edd")]
+    pub dob: Option<String>,
+    /// Expected date of delivery of an unborn child, YYYY-MM-DD.
+    #[arg(long)]
+    pub edd: Option<String>,
+    /// Sex: female, male or indeterminate.
+    #[arg(long)]
+    pub sex: Option<String>,
+}
+
+/// `person` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Add a child (with --ref) or an adult (with --adult).
+    Add {
+        /// A reference of the child (nhs:NUMBER or local:ISSUER:ID); repeat
+        /// for several.
+        #[arg(long = "ref", conflicts_with = "adult")]
+        refs: Vec<String>,
+        /// An adult (no references, no dates).
+        #[arg(long)]
+        adult: bool,
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// Dates and sex.
+        #[command(flatten)]
+        fields: PersonFields,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// Relate an adult to a child.
+    Relate {
+        /// The adult (P12).
+        #[arg(long)]
+        adult: String,
+        /// The child (a reference or P12).
+        #[arg(long)]
+        child: String,
+        /// mother, father, male_carer, grandparent or other.
+        #[arg(long)]
+        relationship: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// Change a person's name, dates or sex, with a reason.
+    Edit {
+        /// The person (a reference or P12).
+        person: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New dates or sex.
+        #[command(flatten)]
+        fields: PersonFields,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// One person: name, dates, every reference, relations, households
+    /// (logged).
+    Show {
+        /// The person (a reference or P12).
+        person: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// Everyone, or those whose name or reference holds TEXT (logged).
+    List {
+        /// Text to find in names and references.
+        #[arg(long)]
+        find: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// Load people from a CSV file; rows refused are reported (exit 1).
+    Import {
+        /// The CSV file (header:
+        /// kind,refs,name,dob,edd,sex,household,from,related_to,relationship).
+        file: PathBuf,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// The register log: every read and change, oldest first.
+    Log {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `household` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCommand {
+    /// Add a person to a household from a date.
+    AddMember {
+        /// The household's name.
+        #[arg(long)]
+        household: String,
+        /// The person (a reference or P12).
+        #[arg(long)]
+        person: String,
+        /// From, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// End a person's current membership of a household.
+    EndMember {
+        /// The household's name.
+        #[arg(long)]
+        household: String,
+        /// The person (a reference or P12).
+        #[arg(long)]
+        person: String,
+        /// Until (the last day there), YYYY-MM-DD.
+        #[arg(long)]
+        until: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// A household's members, past and present (logged).
+    Show {
+        /// The household's name.
+        name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+}
+
+/// `identity` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Say two references name the same child: each one's chronology then
+    /// shows the records made under both.
+    Link {
+        /// One reference.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// Undo `identity link`.
+    Unlink {
+        /// One reference.
+        a: String,
+        /// The other.
+        b: String,
+        /// Why (required, at least 10 characters).
+        #[arg(long)]
+        reason: String,
+        /// Who.
+        #[command(flatten)]
+        who: AsUser,
     },
 }

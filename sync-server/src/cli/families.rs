@@ -1,4 +1,6 @@
-//! `family link|unlink|history`: the administrators' family links.
+//! `family link|unlink|history`: the administrators' family links; and
+//! `family proposals|confirm|reject`: the pairs that records of other
+//! kinds named together, confirmed (a link) or rejected (an unlink).
 
 use hearth_shared::ChildRef;
 
@@ -6,6 +8,7 @@ use super::args::FamilyCommand;
 use super::{CliError, Context, child, out, reader};
 use crate::admin::{self, FamilyRequest};
 use crate::backend::Backend;
+use crate::chronology::family::{Proposal, joined_by_register};
 
 /// The two children and who is changing their link.
 fn parties(
@@ -35,6 +38,12 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             b,
             reason,
             as_user,
+        }
+        | FamilyCommand::Confirm {
+            a,
+            b,
+            reason,
+            as_user,
         } => {
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, reason.as_deref());
@@ -46,6 +55,12 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             b,
             reason,
             as_user,
+        }
+        | FamilyCommand::Reject {
+            a,
+            b,
+            reason,
+            as_user,
         } => {
             let (a, b, who) = parties(&a, &b, as_user.as_deref())?;
             let req = request(&a, &b, &who, Some(&reason));
@@ -53,13 +68,20 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
             out(format_args!(
                 "unlinked {a} and {b}; records naming both no longer link them until `family link`\n"
             ))?;
-            if !through.is_empty() {
+            if joined_by_register(&a, &b, &store.family_links()?) {
+                out(format_args!(
+                    "note: the people register still joins them (one household at the same time, or one child); end a membership to separate them\n"
+                ))?;
+            } else if !through.is_empty() {
                 let names: Vec<String> = through.iter().map(ToString::to_string).collect();
                 out(format_args!(
                     "note: they are still in one family through {}; unlink those pairs too to separate them\n",
                     names.join(", ")
                 ))?;
             }
+        }
+        FamilyCommand::Proposals { json } => {
+            out(format_args!("{}", proposals(&store.family_links()?, json)))?;
         }
         FamilyCommand::History { json } => {
             out(format_args!(
@@ -69,4 +91,40 @@ pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliEr
         }
     }
     Ok(())
+}
+
+/// `family proposals`: one line per pair, "A and B: named together by N
+/// records (kind, kind)", or JSON.
+fn proposals(links: &crate::links::FamilyLinks, json: bool) -> String {
+    let all = crate::chronology::family::proposals(links);
+    if json {
+        let v: Vec<_> = all
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "a": p.a.to_string(),
+                    "b": p.b.to_string(),
+                    "records": p.records.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "kinds": p.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let mut s = hearth_shared::printable::json_escaped(
+            serde_json::to_string_pretty(&serde_json::json!({ "proposals": v })).expect("JSON"),
+        );
+        s.push('\n');
+        return s;
+    }
+    all.iter().map(proposal_line).collect()
+}
+
+fn proposal_line(p: &Proposal) -> String {
+    let n = p.records.len();
+    let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
+    format!(
+        "{} and {}: named together by {n} records ({})\n",
+        p.a,
+        p.b,
+        kinds.join(", ")
+    )
 }

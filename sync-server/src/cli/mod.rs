@@ -2,7 +2,8 @@
 //! ([`args::Cli`]) and runs one command over the store backend `S` the
 //! binary picks (`main.rs`). One module per concern: [`serve`],
 //! [`devices`], [`users`], [`families`], the audited [`reads`] and
-//! [`signals`] (practice signals, the caseload, acknowledgements). `serve` runs the HTTPS server; every other command
+//! [`signals`] (practice signals, the caseload, acknowledgements), and
+//! [`people`] (the people register: `person`, `household`, `identity`). `serve` runs the HTTPS server; every other command
 //! administers the same data directory, safely while `serve` runs (SQLite
 //! WAL and a busy timeout).
 //!
@@ -21,6 +22,7 @@ use hearth_shared::ChildRef;
 pub mod args;
 pub mod devices;
 pub mod families;
+pub mod people;
 pub mod reads;
 pub mod serve;
 pub mod signals;
@@ -117,6 +119,12 @@ pub enum CliError {
     /// Reading standard input failed (`user passwd`).
     #[error("cannot read the new password from standard input: {0}")]
     Stdin(#[source] std::io::Error),
+    /// The people register refused (exit status 2).
+    #[error(transparent)]
+    Register(#[from] crate::people::ops::RegisterError),
+    /// An import refused rows (they are listed on stdout; exit status 1).
+    #[error("the import refused {0} rows (listed above); correct them and import those rows again")]
+    ImportRefused(usize),
     /// Writing to standard output failed (not a reader that stopped
     /// reading: see [`out`]).
     #[error("cannot write the output: {0}")]
@@ -216,5 +224,19 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
         Command::AccessLog(a) => reads::access_log::<S>(&ctx, a),
         Command::Quarantine(a) => reads::quarantine::<S>(&ctx, a),
         Command::Family { action } => families::run::<S>(&ctx, action),
+        Command::Person { action } => people::person::<S>(&ctx, action),
+        Command::Household { action } => people::household::<S>(&ctx, action),
+        Command::Identity { action } => people::identity::<S>(&ctx, action),
+    }
+}
+
+impl CliError {
+    /// The exit status: 2 for a refusal of the people register (the
+    /// input was wrong, as for a command line clap refuses), else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Register(_) => 2,
+            _ => 1,
+        }
     }
 }

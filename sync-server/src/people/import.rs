@@ -1,5 +1,5 @@
 //! A first load of the register from CSV: pure parsing and checking, row
-//! by row ([`parse`]); [`super::ops::import_csv`] applies the rows that
+//! by row ([`parse`]); `ops::import_csv` applies the rows that
 //! pass.
 //!
 //! The header must hold exactly these columns, in any order:
@@ -16,7 +16,7 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
-use super::ops::{RegisterError, bad, check_new_person, parse_date};
+use super::check::{RegisterError, bad, check_name, check_new_person, parse_date};
 use super::{NewPerson, PersonId, Relationship, Sex};
 
 /// The columns of an import file, in the order the documentation gives.
@@ -218,10 +218,7 @@ fn parse_row(row: usize, f: &Fields<'_>, now: Timestamp) -> Result<ImportRow, Re
                 "give the date the household was joined (YYYY-MM-DD)",
             ));
         }
-        (h, from) => Some((
-            super::ops::check_name("household", h)?,
-            parse_date("from", from)?,
-        )),
+        (h, from) => Some((check_name("household", h)?, parse_date("from", from)?)),
     };
     let related = match (child, f.get("related_to"), f.get("relationship")) {
         (_, "", "") => None,

@@ -24,8 +24,10 @@
 
 use hearth_shared::{ChildRef, Timestamp};
 
+pub mod check;
 pub mod identity;
 pub mod import;
+pub mod json;
 pub mod ops;
 
 pub use identity::{identity_class, labels, person_of, preferred_ref};

@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 
 use super::rows::{CHILD_SEPARATOR, LINE_COLUMNS, dev, dev_at, parse_child, read_line};
 use crate::line::FiledRecord;
-use crate::links::{FamilyLinks, NamedTogether};
+use crate::links::{FamilyLinks, HouseholdStay, NamedTogether};
 use crate::store::{Access, Alarm, Held, HoldStatus, StoreError, Via};
 
 pub(super) fn records_for(
@@ -172,7 +172,65 @@ pub(super) fn family_links(conn: &Connection) -> Result<FamilyLinks, StoreError>
             ));
         }
     }
+    links.households = household_stays(conn)?;
+    links.identities = identity_pairs(conn)?;
     Ok(links)
+}
+
+/// Every child's household membership, with the child's references.
+fn household_stays(conn: &Connection) -> Result<Vec<HouseholdStay>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.id, m.household, m.from_at, m.until_at, r.ref FROM memberships m
+         JOIN people p ON p.id = m.person AND p.child = 1
+         JOIN person_refs r ON r.person = m.person
+         ORDER BY m.id, r.ref",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out: Vec<(i64, HouseholdStay)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let r = parse_child(&row.get::<_, String>(4)?)?;
+        match out.last_mut() {
+            Some((last, stay)) if *last == id => stay.refs.push(r),
+            _ => out.push((
+                id,
+                HouseholdStay {
+                    household: row.get(1)?,
+                    refs: vec![r],
+                    from: Timestamp(row.get(2)?),
+                    until: row.get::<_, Option<i64>>(3)?.map(Timestamp),
+                },
+            )),
+        }
+    }
+    Ok(out.into_iter().map(|(_, stay)| stay).collect())
+}
+
+/// The identity links in force, and each pair of consecutive references
+/// registered to one person (enough to join them all).
+fn identity_pairs(conn: &Connection) -> Result<Vec<(ChildRef, ChildRef)>, StoreError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare("SELECT ref_a, ref_b FROM identity_links")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        out.push((
+            parse_child(&row.get::<_, String>(0)?)?,
+            parse_child(&row.get::<_, String>(1)?)?,
+        ));
+    }
+    let mut stmt = conn.prepare("SELECT person, ref FROM person_refs ORDER BY person, ref")?;
+    let mut rows = stmt.query([])?;
+    let mut last: Option<(i64, ChildRef)> = None;
+    while let Some(row) = rows.next()? {
+        let (person, r): (i64, ChildRef) = (row.get(0)?, parse_child(&row.get::<_, String>(1)?)?);
+        if let Some((p, prev)) = &last
+            && *p == person
+        {
+            out.push((prev.clone(), r.clone()));
+        }
+        last = Some((person, r));
+    }
+    Ok(out)
 }
 
 pub(super) fn log_access(conn: &Connection, a: &Access) -> Result<(), StoreError> {

@@ -345,3 +345,128 @@ fn the_register_log_keeps_reads_and_changes_in_order_and_refuses_rewrites() {
     assert!(delete.unwrap_err().to_string().contains("never deleted"));
     assert_eq!(store.register_log().unwrap().len(), 2);
 }
+
+#[test]
+fn family_links_carry_childrens_household_stays_and_the_pairs_naming_one_child() {
+    let (_dir, store) = open();
+    let amy = add(&store, kid(&[ANNA, BABY], "Amy Brown"));
+    let dean = add(&store, adult("Dean Brown"));
+    let carl = add(&store, kid(&[CARL], "Carl Brown"));
+    let from = Timestamp(1_780_000_000 / DAY * DAY);
+    for p in [amy, dean, carl] {
+        change(
+            &store,
+            RegisterChange::AddMember {
+                household: "Brown".into(),
+                person: p,
+                from,
+            },
+        );
+    }
+    change(&store, RegisterChange::Link(child(BEN), child(CARL)));
+    let links = store.family_links().unwrap();
+    // Dean is an adult: no stay.
+    assert_eq!(links.households.len(), 2);
+    let mut amy_refs = vec![child(ANNA), child(BABY)];
+    amy_refs.sort();
+    let mut got = links.households[0].refs.clone();
+    got.sort();
+    assert_eq!(got, amy_refs);
+    assert_eq!(links.households[1].refs, [child(CARL)]);
+    assert_eq!(
+        (links.households[0].from, links.households[0].until),
+        (from, None)
+    );
+    assert_eq!(links.identities.len(), 2);
+    let family = crate::chronology::family::family_of(&child(BEN), &links);
+    assert_eq!(family.len(), 4, "{family:?}");
+}
+
+/// Issue 17: an identity link joins the records made under either
+/// reference in a single child's chronology (an unborn child's local
+/// reference and the NHS number given at birth), names the child beside
+/// them, and an unlink undoes it; both are in the register log.
+#[test]
+fn issue_17_an_identity_link_changes_which_records_a_pull_shows_and_an_unlink_undoes_it() {
+    use crate::audit::{PullRequest, pull};
+    use crate::chronology::DateRange;
+    use crate::clock::FixedClock;
+    use crate::people::ops;
+    use crate::store::Via;
+    use ed25519_dalek::SigningKey;
+
+    let (_dir, mut store) = open();
+    let key = SigningKey::from_bytes(&[41; 32]);
+    super::enrol(&store, &key, "HV-NORTH", "hv.jones");
+    let bodies: Vec<String> = [(BABY, "2026-03-02"), (ANNA, "2026-03-05")]
+        .iter()
+        .map(|(c, day)| {
+            format!(
+                r#"{{"kind":"voice","children":["{c}"],"occurred_at":"{day}T11:00:00Z","headline":"Seen","mode":"behaviour","behaviour":"hid"}}"#
+            )
+        })
+        .collect();
+    super::insert(&mut store, &key, &super::chain(&key, &bodies));
+    let clock = FixedClock(Timestamp(1_795_737_600));
+    let baby = NewPerson {
+        born: None,
+        expected: Some(ops::parse_date("edd", "2026-12-01").unwrap()),
+        ..kid(&[BABY], "Baby Brown")
+    };
+    ops::add_person(&store, &clock, "admin", baby).unwrap();
+    let read = |store: &SqliteStore, c: &str| {
+        let req = PullRequest {
+            child: child(c),
+            family: false,
+            range: DateRange::default(),
+            reason: "section 47 enquiry strategy".into(),
+            who: "manager".into(),
+            via: Via::Cli,
+            purpose: None,
+        };
+        pull(store, &clock, &crate::signals::Config::default(), &req).unwrap()
+    };
+    let before = read(&store, ANNA);
+    assert_eq!(before.entries.len(), 1);
+    assert!(
+        before.names.is_empty(),
+        "the register does not know Anna's NHS number yet"
+    );
+
+    let (a, b) = (child(BABY), child(ANNA));
+    ops::link_identity(
+        &store,
+        &clock,
+        "admin",
+        &a,
+        &b,
+        "born 2026-11-28, NHS number issued",
+    )
+    .unwrap();
+    for c in [ANNA, BABY] {
+        let linked = read(&store, c);
+        assert_eq!(linked.entries.len(), 2, "{c}: both references' records");
+        assert_eq!(linked.names[&child(ANNA)].name, "Baby Brown");
+        assert_eq!(linked.names[&child(BABY)].name, "Baby Brown");
+    }
+    ops::unlink_identity(&store, &clock, "admin", &a, &b, "linked to the wrong baby").unwrap();
+    let after = read(&store, ANNA);
+    assert_eq!(after.entries.len(), 1);
+    assert_eq!(after.entries[0].children, [child(ANNA)]);
+    let log: Vec<(String, String)> = store
+        .register_log()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.reason))
+        .collect();
+    assert_eq!(
+        log[1..],
+        [
+            (
+                "link".to_string(),
+                "born 2026-11-28, NHS number issued".to_string()
+            ),
+            ("unlink".to_string(), "linked to the wrong baby".to_string()),
+        ]
+    );
+}
