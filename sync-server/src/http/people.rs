@@ -15,6 +15,7 @@
 //! | `POST /v1/households/{NAME}/members` | [`ops::add_member`] | administers |
 //! | `POST /v1/households/{NAME}/members/end` | [`ops::end_member`] | administers |
 //! | `POST /v1/identity/link`, `/unlink` | [`ops::link_identity`], [`ops::unlink_identity`] | administers |
+//! | `GET /v1/family/proposals` | [`family::proposals`] | reads |
 //! | `POST /v1/family/proposals/confirm`, `/reject` | [`admin::link_family`], [`admin::unlink_family`] | reads |
 //!
 //! "Reads" is a role that reads chronologies or administers (a manager,
@@ -40,6 +41,7 @@ use super::chronology::bearer;
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::admin::{self, AdminError, FamilyRequest};
 use crate::backend::Backend;
+use crate::chronology::family;
 use crate::chronology::format::names::date_iso;
 use crate::people::ops::{self, PersonView, RegisterError};
 use crate::people::{
@@ -67,6 +69,7 @@ pub fn routes<S: Backend>() -> Router<AppState<S>> {
         .route("/v1/households/{name}/members/end", post(end_member::<S>))
         .route("/v1/identity/link", post(link::<S>))
         .route("/v1/identity/unlink", post(unlink::<S>))
+        .route("/v1/family/proposals", get(proposals::<S>))
         .route("/v1/family/proposals/confirm", post(confirm::<S>))
         .route("/v1/family/proposals/reject", post(reject::<S>))
 }
@@ -576,6 +579,34 @@ async fn unlink<S: Backend>(
 ) -> Result<Json<Value>, ApiError> {
     run(st, peer, &headers, Need::Change, move |st, user| {
         identity(st, user, &body, false)
+    })
+    .await
+}
+
+/// The proposals in force as JSON: `{"proposals": [{"a", "b", "records"}]}`.
+pub fn proposals_json<S: Store>(store: &S) -> Result<Value, ApiError> {
+    let links = store.family_links()?;
+    let all: Vec<Value> = family::proposals(&links)
+        .iter()
+        .map(|p| {
+            json!({
+                "a": p.a.to_string(),
+                "b": p.b.to_string(),
+                "records": p.records.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(json!({ "proposals": all }))
+}
+
+/// `GET /v1/family/proposals`.
+async fn proposals<S: Backend>(
+    State(st): State<AppState<S>>,
+    peer: Peer,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    run(st, peer, &headers, Need::Read, move |st, _| {
+        Ok(Json(proposals_json(st.store())?))
     })
     .await
 }

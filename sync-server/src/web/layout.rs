@@ -45,6 +45,7 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Markup {
                                     @if v.role.reads_chronologies() {
                                         li { a href="/find" { "Find a child" } }
                                         li { a href="/signals" { "Signals" } }
+                                        li { a href="/proposals" { "Proposals" } }
                                     }
                                     @if v.role.administers() {
                                         li { a href="/admin/devices" { "Devices" } }

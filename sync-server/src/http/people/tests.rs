@@ -321,6 +321,13 @@ async fn a_csv_import_reports_the_rows_it_refused() {
 #[tokio::test]
 async fn a_manager_confirms_or_rejects_a_proposal() {
     let a = api();
+    let (status, got) = call(&a.app, &a.manager, "GET", "/v1/family/proposals", "").await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let all = got["proposals"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{got}");
+    assert_eq!(all[0]["records"].as_array().unwrap().len(), 1);
+    let (status, _) = call(&a.app, &a.auditor, "GET", "/v1/family/proposals", "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let pair = |reason: &str| format!(r#"{{"a":"{ANNA}","b":"{CARL}","reason":"{reason}"}}"#);
     let (status, got) = call(
         &a.app,
@@ -354,6 +361,8 @@ async fn a_manager_confirms_or_rejects_a_proposal() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, got) = call(&a.app, &a.manager, "GET", "/v1/family/proposals", "").await;
+    assert_eq!(got["proposals"], json!([]));
     let h = a.store.family_history().unwrap();
     assert_eq!(h.len(), 1);
     assert!(h[0].linked && h[0].who == "tm.khan");

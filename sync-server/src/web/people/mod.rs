@@ -7,6 +7,7 @@
 //! | `/admin/people/{Pn}/identity/link`, `/unlink` | admins | link or unlink a reference, with a reason |
 //! | `/admin/people/{Pn}/members/add`, `/end` | admins | add to or end a household membership |
 //! | `/admin/people` | admins | add a person ([`add`]) |
+//! | `/proposals` | managers, admins | family proposals, confirmed or rejected with a reason ([`proposals`]) |
 //!
 //! Every read and change goes through [`people::ops`] (the proposals
 //! through [`crate::admin`]'s family link and unlink), as the CLI and the
@@ -18,6 +19,7 @@
 
 pub mod add;
 pub mod page;
+pub mod proposals;
 
 use axum::Form;
 use axum::Router;
@@ -47,6 +49,9 @@ pub fn routes<S: Backend>() -> Router<AppState<S>> {
         .route("/admin/people/{key}/members/add", post(add_member::<S>))
         .route("/admin/people/{key}/members/end", post(end_member::<S>))
         .route("/admin/people", get(add::page::<S>).post(add::add::<S>))
+        .route("/proposals", get(proposals::page::<S>))
+        .route("/proposals/confirm", post(proposals::confirm::<S>))
+        .route("/proposals/reject", post(proposals::reject::<S>))
 }
 
 /// A refused register call as a problem beside the form field it is

@@ -12,10 +12,12 @@ use crate::clock::FixedClock;
 use crate::people::NewPerson;
 use crate::store::Role;
 use crate::store::sqlite::SqliteStore;
+use crate::web::admin::families::PairForm;
 use crate::web::admin::testing::{INJECTIONS, NOW, inert, store, viewer};
 
 const ANNA: &str = "nhs:9434765919";
 const LOCAL: &str = "local:NURSERY-12:amy-b";
+const CARL: &str = "nhs:9876543210";
 
 fn day(y: i64, m: u32, d: u32) -> Option<Timestamp> {
     Timestamp::from_civil(y, m, d, 0, 0, 0)
@@ -318,4 +320,51 @@ fn the_name_search_lists_children_with_links_behind_the_glass() {
     let none = ops::find(&store, &clock, "tm.khan", "Zebedee").unwrap();
     let page = name_search("Zebedee", Some(&none)).into_string();
     assert!(page.contains("No child in the register"), "{page}");
+}
+
+#[test]
+fn a_proposal_is_confirmed_or_rejected_with_a_reason() {
+    let (_dir, mut store) = store();
+    // A concern naming Anna and Carl: proposes them (a concern implies no
+    // household).
+    crate::web::find::tests::device(
+        &mut store,
+        5,
+        "HV-NORTH",
+        "hv.jones",
+        &[format!(
+            r#"{{"kind":"concern","children":["{ANNA}","{CARL}"],"occurred_at":"2026-03-06T10:00:00Z","headline":"Seen together","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
+        )],
+    );
+    anna(&store);
+    let clock = FixedClock(NOW);
+    let manager = viewer("tm.khan", Role::Manager);
+    let (status, page) = body(proposals::list(&store, &clock, &manager, None, Vec::new()).unwrap());
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("Anna Brown ({ANNA})")), "{page}");
+    assert!(page.contains(CARL) && page.contains("1 record"), "{page}");
+    let form = |reason: &str| PairForm {
+        child_a: ANNA.into(),
+        child_b: CARL.into(),
+        reason: reason.into(),
+    };
+    let (status, page) =
+        body(proposals::decide(&store, &clock, &manager, &form(""), false).unwrap());
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    let (status, page) = body(
+        proposals::decide(
+            &store,
+            &clock,
+            &manager,
+            &form("classmates, not family"),
+            false,
+        )
+        .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Nothing is proposed"), "{page}");
+    let history = store.family_history().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].who, "tm.khan");
+    assert!(!history[0].linked);
 }
