@@ -500,34 +500,6 @@ fn membership<S: Backend>(
     ))
 }
 
-/// `POST /v1/households/{NAME}/members`.
-async fn add_member<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Change, move |st, user| {
-        membership(st, user, &name, &body, false)
-    })
-    .await
-}
-
-/// `POST /v1/households/{NAME}/members/end`.
-async fn end_member<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Change, move |st, user| {
-        membership(st, user, &name, &body, true)
-    })
-    .await
-}
-
 /// The `{"a", "b", "reason"}` body of an identity or proposal change.
 pub fn pair_body(body: &[u8]) -> Result<(ChildRef, ChildRef, String), ApiError> {
     let f = Fields::parse(body, &["a", "b", "reason"])?;
@@ -555,32 +527,6 @@ fn identity<S: Backend>(
     Ok(Json(
         json!({"a": a.to_string(), "b": b.to_string(), "linked": linked}),
     ))
-}
-
-/// `POST /v1/identity/link`.
-async fn link<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Change, move |st, user| {
-        identity(st, user, &body, true)
-    })
-    .await
-}
-
-/// `POST /v1/identity/unlink`.
-async fn unlink<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Change, move |st, user| {
-        identity(st, user, &body, false)
-    })
-    .await
 }
 
 /// The proposals in force as JSON: `{"proposals": [{"a", "b", "records"}]}`.
@@ -640,31 +586,61 @@ fn decide<S: Backend>(
     })))
 }
 
-/// `POST /v1/family/proposals/confirm`.
-async fn confirm<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Read, move |st, user| {
-        decide(st, user, &body, true)
-    })
-    .await
+/// A `POST` handler whose body `work(state, user, body, flag)` answers
+/// (`path`: with the path's one segment first).
+macro_rules! post_handler {
+    ($(#[$m:meta])* $name:ident, $need:expr, $work:ident, $flag:expr) => {
+        $(#[$m])*
+        async fn $name<S: Backend>(
+            State(st): State<AppState<S>>,
+            peer: Peer,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Json<Value>, ApiError> {
+            run(st, peer, &headers, $need, move |st, user| $work(st, user, &body, $flag)).await
+        }
+    };
+    ($(#[$m:meta])* path $name:ident, $need:expr, $work:ident, $flag:expr) => {
+        $(#[$m])*
+        async fn $name<S: Backend>(
+            State(st): State<AppState<S>>,
+            peer: Peer,
+            headers: HeaderMap,
+            Path(segment): Path<String>,
+            body: Bytes,
+        ) -> Result<Json<Value>, ApiError> {
+            run(st, peer, &headers, $need, move |st, user| {
+                $work(st, user, &segment, &body, $flag)
+            })
+            .await
+        }
+    };
 }
 
-/// `POST /v1/family/proposals/reject`.
-async fn reject<S: Backend>(
-    State(st): State<AppState<S>>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    run(st, peer, &headers, Need::Read, move |st, user| {
-        decide(st, user, &body, false)
-    })
-    .await
-}
+post_handler!(
+    /// `POST /v1/households/{NAME}/members`.
+    path add_member, Need::Change, membership, false
+);
+post_handler!(
+    /// `POST /v1/households/{NAME}/members/end`.
+    path end_member, Need::Change, membership, true
+);
+post_handler!(
+    /// `POST /v1/identity/link`.
+    link, Need::Change, identity, true
+);
+post_handler!(
+    /// `POST /v1/identity/unlink`.
+    unlink, Need::Change, identity, false
+);
+post_handler!(
+    /// `POST /v1/family/proposals/confirm`.
+    confirm, Need::Read, decide, true
+);
+post_handler!(
+    /// `POST /v1/family/proposals/reject`.
+    reject, Need::Read, decide, false
+);
 
 #[cfg(test)]
 mod tests;

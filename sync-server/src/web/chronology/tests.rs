@@ -257,16 +257,19 @@ fn issue_17_the_heading_rows_and_summary_show_the_registers_names() {
     );
     let v = viewer("dsl", Role::Manager);
     let zone = Zone::default();
-    let page = render(&ChronologyView {
-        viewer: &v,
-        grant: &g,
-        chronology: &c,
-        filters: &Filters::default(),
-        zone: &zone,
-        range: DateRange::default(),
-        now: Timestamp(NOW),
-    })
-    .into_string();
+    let draw = |c: &Chronology| {
+        render(&ChronologyView {
+            viewer: &v,
+            grant: &g,
+            chronology: c,
+            filters: &Filters::default(),
+            zone: &zone,
+            range: DateRange::default(),
+            now: Timestamp(NOW),
+        })
+        .into_string()
+    };
+    let page = draw(&c);
     let name = maud::html! { (format!("Anna {HOSTILE}")) }.into_string();
     assert!(
         page.contains(&format!(
@@ -282,16 +285,7 @@ fn issue_17_the_heading_rows_and_summary_show_the_registers_names() {
     assert!(!page.contains("<script>alert"), "{page}");
     // Unknown to the register: the reference alone.
     c.names.clear();
-    let page = render(&ChronologyView {
-        viewer: &v,
-        grant: &g,
-        chronology: &c,
-        filters: &Filters::default(),
-        zone: &zone,
-        range: DateRange::default(),
-        now: Timestamp(NOW),
-    })
-    .into_string();
+    let page = draw(&c);
     assert!(page.contains(&format!("<h1>Chronology for {ANNA}</h1>")));
     assert!(!page.contains("child-name"));
 }
