@@ -1124,10 +1124,9 @@ fn family_view_merges_siblings_orders_by_event_and_folds_amendments() {
     assert_eq!(s, 200);
     assert!(csv.starts_with("date,time,zone,occurred_at_utc,record_id,"));
     assert!(
-        csv.lines()
-            .next()
-            .unwrap()
-            .ends_with(",device_worker,hungry,injuries,grades_4_or_5,below_threshold,action"),
+        csv.lines().next().unwrap().ends_with(
+            ",device_worker,hungry,injuries,grades_4_or_5,below_threshold,action,child_names"
+        ),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 3, "{csv}");

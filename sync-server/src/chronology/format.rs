@@ -20,6 +20,7 @@
 //! new row, move the cursor or reorder a line; JSON writes them as `\uXXXX`
 //! escapes ([`json_escaped`]), which parse back to the same text.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use hearth_shared::printable::{Escaped, json_escaped};
@@ -31,6 +32,7 @@ use super::{Chronology, Entry};
 use crate::localtime::Zone;
 
 pub mod detail;
+pub mod names;
 mod signals;
 
 pub use signals::{signals_json, signals_table};
@@ -181,9 +183,14 @@ fn agency_cell(e: &Entry) -> String {
     }
 }
 
-/// The CHILDREN cell: the children an entry is about, by reference.
-fn children_cell(e: &Entry) -> String {
-    let children: Vec<String> = e.children.iter().map(ToString::to_string).collect();
+/// The CHILDREN cell: the children an entry is about, each by name and
+/// reference where the register knows it ("Amy Brown (nhs:…)").
+fn children_cell(e: &Entry, c: &Chronology) -> String {
+    let children: Vec<String> = e
+        .children
+        .iter()
+        .map(|r| names::named(r, &c.names))
+        .collect();
     children.join(", ")
 }
 
@@ -210,7 +217,7 @@ pub fn table_in(c: &Chronology, zone: &Zone) -> String {
                 Escaped(&agency_cell(e)).to_string(),
             ];
             if c.family {
-                row.insert(1, Escaped(&children_cell(e)).to_string());
+                row.insert(1, Escaped(&children_cell(e, c)).to_string());
             }
             row
         })
@@ -222,8 +229,12 @@ pub fn table_in(c: &Chronology, zone: &Zone) -> String {
         }
     }
     let mut out = String::new();
-    let who: Vec<String> = c.children.iter().map(ToString::to_string).collect();
-    let child = c.child.to_string();
+    let who: Vec<String> = c
+        .children
+        .iter()
+        .map(|r| names::named(r, &c.names))
+        .collect();
+    let child = names::described(&c.child, &c.names);
     if c.family {
         let _ = writeln!(
             out,
@@ -304,10 +315,13 @@ pub fn csv(c: &Chronology) -> String {
 /// `occurred_at_utc` is the same instant in RFC 3339 UTC, for sorting
 /// and comparing. The last five columns are the panel's
 /// ([`detail::PANEL_COLUMNS`]), from each entry's fields in
-/// [`Chronology::details`] (empty where they were not attached).
+/// [`Chronology::details`] (empty where they were not attached), then
+/// `child_names` (issue 17, appended at the end so that no existing
+/// column moves): each child as `Name (ref)` where the register knows
+/// it, joined by `; `.
 pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
     let mut out = csv_writer(
-        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker,hungry,injuries,grades_4_or_5,below_threshold,action\r\n",
+        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker,hungry,injuries,grades_4_or_5,below_threshold,action,child_names\r\n",
     );
     for e in &c.entries {
         let [date, time, abbreviation] = date_time(e.occurred_at, zone);
@@ -347,12 +361,23 @@ pub fn csv_in(c: &Chronology, zone: &Zone) -> String {
             grades,
             below,
             action,
+            child_names(e, c),
         ];
         out.write_record(row.iter().map(|f| cell(f)))
             .expect("writing to memory");
     }
     let bytes = out.into_inner().expect("writing to memory");
     String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
+}
+
+/// The CSV's `child_names` cell: `Name (ref)` for each child, `; `-joined.
+fn child_names(e: &Entry, c: &Chronology) -> String {
+    let children: Vec<String> = e
+        .children
+        .iter()
+        .map(|r| names::named(r, &c.names))
+        .collect();
+    children.join("; ")
 }
 
 /// One entry as JSON. Fields are in alphabetical order, the order the
@@ -396,6 +421,10 @@ struct JsonChronology<'a> {
     children: &'a [ChildRef],
     entries: Vec<JsonEntry<'a>>,
     family: bool,
+    /// The register's label of each reference in view it knows
+    /// (issue 17): person id, name, `born` and `expected` as
+    /// `YYYY-MM-DD` or null. Always present, maybe empty.
+    names: BTreeMap<&'a ChildRef, names::JsonLabel<'a>>,
     /// The practice signals of the children in view (always present,
     /// maybe empty).
     signals: Vec<signals::JsonSignal<'a>>,
@@ -406,6 +435,11 @@ fn json_view(c: &Chronology) -> JsonChronology<'_> {
         child: &c.child,
         children: &c.children,
         family: c.family,
+        names: c
+            .names
+            .iter()
+            .map(|(r, l)| (r, names::JsonLabel::of(l)))
+            .collect(),
         signals: c.signals.iter().map(signals::JsonSignal::of).collect(),
         entries: c
             .entries

@@ -16,6 +16,7 @@
 //! | `GET /v1/children/{ref}/signals` | [`signals::child_signals`] |
 //! | `GET /v1/signals` | [`signals::caseload`] |
 //! | `POST /v1/children/{ref}/signals/{rule}/ack` | [`signals::acknowledge`] |
+//! | `/v1/people…`, `/v1/households…`, `/v1/identity…`, `/v1/family/proposals…` | [`people`] |
 //!
 //! The web app's pages (and `GET /v1/records/{id}`) are [`crate::web`]'s
 //! routes, merged with these by [`crate::web::app`].
@@ -36,6 +37,7 @@ pub mod enrol;
 pub mod error;
 pub mod metrics;
 pub mod outbox;
+pub mod people;
 pub mod signals;
 pub mod sync;
 
@@ -206,6 +208,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             "/v1/children/{child}/signals/{rule}/ack",
             post(signals::acknowledge::<S>).layer(DefaultBodyLimit::max(signals::MAX_ACK_BYTES)),
         )
+        .merge(people::routes::<S>())
         // Both answer without reading a body the client may still be
         // sending, so they close the connection rather than leave the
         // client writing into one the server will not read.

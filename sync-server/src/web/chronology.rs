@@ -28,6 +28,7 @@ use super::find::{
     Glass, find_page, glass_page, on_store, parse_child, path_segment, sentence, valid_grant,
 };
 use super::layout::{error_summary, html, page};
+use super::pack::Names;
 use super::signals::{self, AckDraft};
 use super::{Reader, Viewer, timeline};
 use crate::audit::{PullError, PullRequest, day_range, pull};
@@ -296,7 +297,7 @@ fn flag_tags(e: &Entry) -> Markup {
 
 /// One row of the table (`tr#entry-<record id>`, which the signals'
 /// evidence links jump to), saying which signals it is evidence for.
-fn row(e: &Entry, zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
+fn row(e: &Entry, names: &Names, zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
     let (date, time, abbr) = zone.parts(e.occurred_at);
     let retracted = e.flags.contains(&Flag::EnteredInError);
     let signals = evidence.get(&e.record_id);
@@ -306,7 +307,7 @@ fn row(e: &Entry, zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
             td {
                 @for (i, c) in e.children.iter().enumerate() {
                     @if i > 0 { br; }
-                    (c)
+                    (child_name(c, names))
                 }
             }
             td { (e.agency) }
@@ -358,6 +359,7 @@ fn panel_pack(view: &ChronologyView<'_>, entries: &[&Entry]) -> (Markup, Markup)
     let header = super::pack::header(&super::pack::Pack {
         child: &c.child,
         children: &c.children,
+        names: &c.names,
         family: c.family,
         range: view.range,
         shown: entries
@@ -384,7 +386,7 @@ fn about(view: &ChronologyView<'_>) -> Markup {
                 dd class="summary-list__value" {
                     @for (i, ch) in c.children.iter().enumerate() {
                         @if i > 0 { ", " }
-                        (ch)
+                        (child_name(ch, &c.names))
                     }
                 }
             }
@@ -400,8 +402,27 @@ fn about(view: &ChronologyView<'_>) -> Markup {
     }
 }
 
+/// A child as a row or the summary shows it: the register's name, then
+/// the reference (`span.child-ref`); the reference alone if the register
+/// does not know it. Escaped by maud like every value.
+pub fn child_name(r: &ChildRef, names: &Names) -> Markup {
+    html! {
+        @if let Some(l) = names.get(r) {
+            span class="child-name" { (l.name) } " " span class="child-ref" { "(" (r) ")" }
+        } @else {
+            span class="child-ref" { (r) }
+        }
+    }
+}
+
 /// The table of `entries` (`table#chronology`).
-fn table(entries: &[&Entry], zone: &Zone, grant: &str, evidence: &Evidence) -> Markup {
+fn table(
+    entries: &[&Entry],
+    names: &Names,
+    zone: &Zone,
+    grant: &str,
+    evidence: &Evidence,
+) -> Markup {
     html! {
         div class="table-wrap" {
             table class="table chronology-table" id="chronology" {
@@ -419,7 +440,7 @@ fn table(entries: &[&Entry], zone: &Zone, grant: &str, evidence: &Evidence) -> M
                 }
                 tbody {
                     @for e in entries {
-                        (row(e, zone, grant, evidence))
+                        (row(e, names, zone, grant, evidence))
                     }
                 }
             }
@@ -449,11 +470,7 @@ pub fn render_with(view: &ChronologyView<'_>, draft: Option<&AckDraft>) -> Marku
         "/children/{}/chronology",
         path_segment(&c.child.to_string())
     );
-    let title = if c.family {
-        format!("Family chronology for {}", c.child)
-    } else {
-        format!("Chronology for {}", c.child)
-    };
+    let title = super::pack::title_of(c.family, &c.child, &c.names);
     let href = |e: &Entry| record_href(e, grant);
     let (pack_header, print_button) = panel_pack(view, &entries);
     let evidence = signals::evidence_titles(&c.signals);
@@ -504,7 +521,7 @@ pub fn render_with(view: &ChronologyView<'_>, draft: Option<&AckDraft>) -> Marku
                 (panel)
                 (counts_tables(&entries))
                 (timeline::svg_with(&entries, view.zone, &href, options))
-                (table(&entries, view.zone, grant, &evidence))
+                (table(&entries, &c.names, view.zone, grant, &evidence))
                 @if entries.is_empty() {
                     p { "No entries match. Change the filters or clear them." }
                 }

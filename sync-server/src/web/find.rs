@@ -34,7 +34,7 @@ pub const GRANT_HOURS: i64 = 8;
 /// This module's routes.
 pub fn routes<S: Backend>() -> Router<AppState<S>> {
     Router::new()
-        .route("/find", get(find))
+        .route("/find", get(find::<S>))
         .route("/children/{child}/read", post(read::<S>))
 }
 
@@ -99,15 +99,25 @@ pub fn valid_grant(
 }
 
 /// The query of `GET /find`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct FindQuery {
     child: Option<String>,
+    name: Option<String>,
 }
 
 /// `GET /find`: the form; with `?child=`, the break-the-glass form for
-/// that child (or the form again, with what is wrong).
-async fn find(Reader(viewer): Reader, query: Result<Query<FindQuery>, QueryRejection>) -> Response {
-    let asked = query.ok().and_then(|Query(q)| q.child);
+/// that child (or the form again, with what is wrong); with `?name=`, the
+/// children whose names match (a register read, logged).
+async fn find<S: Backend>(
+    State(st): State<AppState<S>>,
+    Reader(viewer): Reader,
+    query: Result<Query<FindQuery>, QueryRejection>,
+) -> Response {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    if let Some(name) = q.name.filter(|n| !n.trim().is_empty()) {
+        return by_name(st, viewer, name).await;
+    }
+    let asked = q.child;
     match asked.as_deref().map(parse_child) {
         None => html(find_page(&viewer, "", None)).into_response(),
         Some(Err(message)) => (
@@ -123,8 +133,53 @@ async fn find(Reader(viewer): Reader, query: Result<Query<FindQuery>, QueryRejec
     }
 }
 
+/// `GET /find?name=`: the find page with the register's matches.
+async fn by_name<S: Backend>(st: AppState<S>, viewer: Viewer, name: String) -> Response {
+    let store = st.reads.clone();
+    let who = viewer.name.clone();
+    let text = name.trim().to_string();
+    let found = on_store(move || {
+        match crate::people::ops::find(store.as_ref(), st.clock.as_ref(), &who, &text) {
+            Ok(found) => Ok(Ok(found)),
+            Err(crate::people::ops::RegisterError::Store(e)) => Err(e),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    })
+    .await;
+    match found {
+        Err(page) => page,
+        Ok(Ok(found)) => html(find_page_with(
+            &viewer,
+            "",
+            None,
+            super::people::name_search(&name, Some(&found)),
+        ))
+        .into_response(),
+        Ok(Err(message)) => (
+            StatusCode::BAD_REQUEST,
+            html(find_page_with(
+                &viewer,
+                "",
+                None,
+                html! { p class="error-message" { (message) } (super::people::name_search(&name, None)) },
+            )),
+        )
+            .into_response(),
+    }
+}
+
 /// The find form, with `value` and an error if any.
 pub fn find_page(viewer: &Viewer, value: &str, error: Option<&str>) -> Markup {
+    find_page_with(viewer, value, error, super::people::name_search("", None))
+}
+
+/// The find form, then `by_name` (the name search and its results).
+pub fn find_page_with(
+    viewer: &Viewer,
+    value: &str,
+    error: Option<&str>,
+    by_name: Markup,
+) -> Markup {
     let errors: Vec<(&str, &str)> = error.map(|e| ("child", e)).into_iter().collect();
     page(
         Some(viewer),
@@ -153,6 +208,7 @@ pub fn find_page(viewer: &Viewer, value: &str, error: Option<&str>) -> Markup {
                 }
                 button class="button" type="submit" { "Find" }
             }
+            (by_name)
         },
     )
 }

@@ -45,11 +45,13 @@ pub fn page(viewer: Option<&Viewer>, title: &str, content: Markup) -> Markup {
                                     @if v.role.reads_chronologies() {
                                         li { a href="/find" { "Find a child" } }
                                         li { a href="/signals" { "Signals" } }
+                                        li { a href="/proposals" { "Proposals" } }
                                     }
                                     @if v.role.administers() {
                                         li { a href="/admin/devices" { "Devices" } }
                                         li { a href="/admin/users" { "Users" } }
                                         li { a href="/admin/families" { "Families" } }
+                                        li { a href="/admin/people" { "People" } }
                                         li { a href="/admin/quarantine" { "Quarantine" } }
                                     }
                                     @if v.role.reads_access_log() {

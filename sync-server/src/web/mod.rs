@@ -16,6 +16,10 @@
 //! - [`timeline`]: the inline SVG picture of a chronology (pure), and
 //!   [`pack`]: the panel pack's print-only header and print button.
 //! - [`admin`]: devices, users, families, quarantine, the access log.
+//! - [`people`]: the people register (issue 17): find a child by name,
+//!   the person page, adding people and changing identities and
+//!   households (administrators), and family proposals (managers and
+//!   administrators).
 //! - [`layout`] and [`assets`]: the page shell and the style sheet (the
 //!   tablet app's design system, after the GOV.UK / NHS.UK patterns).
 //!
@@ -31,6 +35,7 @@ pub mod find;
 pub mod layout;
 pub mod login;
 pub mod pack;
+pub mod people;
 pub mod record;
 pub mod session;
 pub mod signals;
@@ -174,6 +179,7 @@ pub fn routes<S: Backend>(state: AppState<S>) -> Router<AppState<S>> {
         .merge(record::routes::<S>())
         .merge(signals::caseload::routes::<S>())
         .merge(admin::routes::<S>())
+        .merge(people::routes::<S>())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::guard::<S>,

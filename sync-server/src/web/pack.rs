@@ -14,12 +14,18 @@
 //! On screen the header is not shown (`display: none`, so a screen
 //! reader skips it too: everything in it is on the page already).
 
+use std::collections::BTreeMap;
+
 use hearth_shared::{ChildRef, Timestamp};
 use maud::{Markup, html};
 
 use crate::chronology::DateRange;
+use crate::chronology::format::names::{described, named};
 use crate::localtime::Zone;
 use crate::store::Purpose;
+
+/// The register's label of each reference it knows.
+pub type Names = BTreeMap<ChildRef, crate::people::Label>;
 
 /// What the panel pack's header says.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +34,8 @@ pub struct Pack<'a> {
     pub child: &'a ChildRef,
     /// The children in view (the child alone, or the family).
     pub children: &'a [ChildRef],
+    /// The register's names of those it knows (issue 17).
+    pub names: &'a Names,
     /// Whether this is the family view.
     pub family: bool,
     /// The page's date filter (`from`, `to`), as the viewer gave it.
@@ -49,16 +57,22 @@ pub struct Pack<'a> {
 }
 
 /// The pack's title, the chronology page's own words: "Chronology for
-/// nhs:…" or "Family chronology for nhs:…".
+/// Amy Brown, born 3 March 2024 (nhs:…)" or "Family chronology for …"
+/// (the reference alone when the register does not know it).
 pub fn title(pack: &Pack<'_>) -> String {
+    title_of(pack.family, pack.child, pack.names)
+}
+
+/// [`title`] from its parts (the chronology page's heading).
+pub fn title_of(family: bool, child: &ChildRef, names: &Names) -> String {
     format!(
         "{} for {}",
-        if pack.family {
+        if family {
             "Family chronology"
         } else {
             "Chronology"
         },
-        pack.child
+        described(child, names)
     )
 }
 
@@ -92,12 +106,12 @@ pub fn header(pack: &Pack<'_>) -> Markup {
                 dd {
                     @for (i, c) in pack.children.iter().enumerate() {
                         @if i > 0 { ", " }
-                        (c)
+                        (named(c, pack.names))
                     }
                 }
                 dt { "View" }
                 dd {
-                    @if pack.family { "The family: every child linked to " (pack.child) }
+                    @if pack.family { "The family: every child linked to " (named(pack.child, pack.names)) }
                     @else { "This child only" }
                 }
                 dt { "Dates" }
@@ -147,6 +161,7 @@ mod tests {
         let pack = Pack {
             child: &anna,
             children: &children,
+            names: &Names::new(),
             family: true,
             range: DateRange {
                 from: zone.day_start(2026, 3, 1),
@@ -174,6 +189,7 @@ mod tests {
         assert!(!html.contains("<script") && !html.contains("<b>"));
         let one = Pack {
             children: std::slice::from_ref(&anna),
+            names: &Names::new(),
             family: false,
             range: DateRange::default(),
             shown: None,

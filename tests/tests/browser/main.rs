@@ -25,6 +25,7 @@
 //! | `manager_admin` | an admin unlinks two children with a reason, and the family view then holds only the first child's records; the devices, users and quarantine pages; a manager refused every admin page and the access log |
 //! | `manager_pdf` | the panel pack: the family chronology printed to PDF by the browser, read back with `pdftotext`: "Page N of M" on every page, title, children, reason, purpose and who printed it with the timeline on page 1, the table's header repeated, no navigation, forms or link addresses |
 //! | `manager_audit` | an auditor refused a chronology, a record and the find page, but reads the access log, which shows the manager's read with its reason and purpose |
+//! | `manager_people` | an admin adds a child by name and date of birth (and an adult whose name holds markup, shown as text), finds her by name (adults not listed), opens her person page, breaks the glass from her reference; the chronology's heading and rows show her name beside the NHS number |
 //! | `manager_signals` | the Signals panel above a family chronology (concerns accumulating, a core group without minutes, naming both children; not a score); an evidence link jumps to its row; evidence ringed on the timeline; a short note refused beside its field, a good one recorded and shown with who acknowledged; the caseload page behind a reason lists both children, each leading to the break-the-glass form; an auditor refused it |
 
 mod fixture;
@@ -36,6 +37,7 @@ mod manager_audit;
 mod manager_chronology;
 mod manager_login;
 mod manager_pdf;
+mod manager_people;
 mod manager_record;
 mod manager_signals;
 mod register;
@@ -87,6 +89,7 @@ const SCENARIOS: &[Scenario] = scenarios![
     manager_pdf::the_panel_pack_prints_to_pdf,
     manager_signals::the_panel_links_evidence_and_takes_an_acknowledgement,
     manager_signals::the_caseload_lists_children_with_open_signals,
+    manager_people::find_a_child_by_name_and_read_her_chronology,
 ];
 
 /// libtest's flags that take a value (the value is not a filter).

@@ -11,6 +11,7 @@ use super::super::family::{FamilyLinks, NamedTogether};
 use super::super::tests::{ANNA, BEN, record};
 use super::super::{DateRange, family_of, reconcile};
 use super::*;
+use crate::people::{Label, PersonId};
 use crate::store::FiledRecord;
 
 /// A fixed fixture: two agencies' devices (fixed keys), siblings, an
@@ -132,6 +133,17 @@ fn fixture() -> Chronology {
         .collect();
     crate::record::fill_all(&mut c, decoded);
     c.signals = fixture_signals(&c);
+    // The register knows Anna (issue 17); Ben is not in it, so he is
+    // shown by reference alone.
+    c.names.insert(
+        ANNA.parse().unwrap(),
+        Label {
+            person: PersonId(1),
+            name: "Anna Brown".into(),
+            born: Timestamp::from_civil(2024, 3, 3, 0, 0, 0),
+            expected: None,
+        },
+    );
     c
 }
 
@@ -384,7 +396,7 @@ fn issue_11_a_shared_devices_worker_is_shown_beside_the_author() {
     let row = csv.lines().nth(2).unwrap();
     // device_worker, then the panel columns (this entry: hungry, an injury).
     assert!(
-        row.ends_with(",door-tablet,yes,face: bruise under left eye (carer: fell at home; child: Daddy was cross),,,"),
+        row.ends_with(&format!(",door-tablet,yes,face: bruise under left eye (carer: fell at home; child: Daddy was cross),,,,Anna Brown ({ANNA})")),
         "{row}"
     );
     let j = json(&c);
@@ -407,10 +419,16 @@ fn issue_12_a_family_table_and_csv_say_which_children_each_entry_is_about() {
     assert_eq!(rows.len(), c.entries.len());
     for (row, e) in rows.iter().zip(&c.entries) {
         let cell = row.split(" | ").nth(1).unwrap().trim_end();
-        assert_eq!(cell, children_cell(e), "{row}");
+        assert_eq!(cell, children_cell(e, &c), "{row}");
     }
-    assert!(rows[0].contains(&format!("| {ANNA}, {BEN} ")), "{out}");
-    assert!(rows[1].contains(&format!("| {ANNA} ")), "{out}");
+    assert!(
+        rows[0].contains(&format!("| Anna Brown ({ANNA}), {BEN} ")),
+        "{out}"
+    );
+    assert!(
+        rows[1].contains(&format!("| Anna Brown ({ANNA}) ")),
+        "{out}"
+    );
     // A single child's table keeps its three columns.
     let mut single = c.clone();
     single.family = false;
@@ -582,4 +600,166 @@ fn issue_16_the_table_shows_signals_above_the_lines_in_the_zone() {
         "{out}"
     );
     assert!(out.contains("  First seen 2026-03-02 05:30 EST"), "{out}");
+}
+
+/// The fixture with a name for Ben too, expected rather than born.
+fn named_both() -> Chronology {
+    let mut c = fixture();
+    c.names.insert(
+        BEN.parse().unwrap(),
+        Label {
+            person: PersonId(7),
+            name: "Baby Brown".into(),
+            born: None,
+            expected: Timestamp::from_civil(2026, 12, 1, 0, 0, 0),
+        },
+    );
+    c
+}
+
+#[test]
+fn issue_17_the_table_shows_names_and_dates_of_birth_beside_references() {
+    let c = named_both();
+    let out = table(&c);
+    assert!(
+        out.starts_with(&format!(
+            "Family chronology for Anna Brown, born 3 March 2024 ({ANNA}) (children: Baby Brown ({BEN}), Anna Brown ({ANNA}))\n"
+        )),
+        "{out}"
+    );
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("DATE "))
+        .skip(2)
+        .collect();
+    assert!(
+        rows[0].contains(&format!("| Anna Brown ({ANNA}), Baby Brown ({BEN}) ")),
+        "{out}"
+    );
+    assert!(rows[5].contains(&format!("| Baby Brown ({BEN}) ")), "{out}");
+    // One child's table: the heading names the child.
+    let mut single = c.clone();
+    single.family = false;
+    assert!(
+        table(&single).starts_with(&format!(
+            "Chronology for Anna Brown, born 3 March 2024 ({ANNA})\n"
+        )),
+        "{}",
+        table(&single)
+    );
+    // Not in the register: the reference alone, as before.
+    single.names.clear();
+    assert!(table(&single).starts_with(&format!("Chronology for {ANNA}\n")));
+}
+
+#[test]
+fn issue_17_a_date_of_birth_is_the_registers_date_in_every_zone() {
+    // Stored as midnight UTC: New York must not show the day before.
+    let mut c = fixture();
+    c.family = false;
+    let t = Format::Table.render_in(&c, &Zone::parse("America/New_York").unwrap());
+    assert!(t.contains("Anna Brown, born 3 March 2024"), "{t}");
+    assert_eq!(
+        names::date_iso(Timestamp::from_civil(2024, 3, 3, 0, 0, 0).unwrap()),
+        "2024-03-03"
+    );
+}
+
+#[test]
+fn issue_17_csv_appends_child_names_at_the_end() {
+    let c = named_both();
+    let out = csv(&c);
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    // Every earlier column stays where it was.
+    assert_eq!(
+        head,
+        "date,time,zone,occurred_at_utc,record_id,agency,author,kind,headline,children,flags,amended,original_headline,amended_by,amendment_reason,device_worker,hungry,injuries,grades_4_or_5,below_threshold,action,child_names"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        rows[0].ends_with(&format!(",Anna Brown ({ANNA}); Baby Brown ({BEN})")),
+        "{}",
+        rows[0]
+    );
+    // A child the register does not know: the reference alone.
+    let mut unknown = c.clone();
+    unknown.names.remove(&BEN.parse().unwrap());
+    let out = csv(&unknown);
+    let row = out.lines().nth(1).unwrap();
+    assert!(
+        row.ends_with(&format!(",Anna Brown ({ANNA}); {BEN}")),
+        "{row}"
+    );
+}
+
+#[test]
+fn issue_17_json_has_a_names_object() {
+    let v = json(&named_both());
+    assert_eq!(
+        v["names"],
+        serde_json::json!({
+            ANNA: {"person": "P1", "name": "Anna Brown", "born": "2024-03-03", "expected": null},
+            BEN: {"person": "P7", "name": "Baby Brown", "born": null, "expected": "2026-12-01"},
+        })
+    );
+    // Always present.
+    let mut none = fixture();
+    none.names.clear();
+    assert_eq!(json(&none)["names"], serde_json::json!({}));
+}
+
+/// A name as hostile as a CSV import from another system could make it.
+const HOSTILE_NAME: &str =
+    "=cmd|' /C calc'!A0,\"Amy\"\n2026-11-01 08:30 | Concern: FORGED \u{202e}nworB\u{1b}[2J";
+
+#[test]
+fn issue_17_a_hostile_name_cannot_forge_a_row_run_a_formula_or_reorder_text() {
+    let mut c = fixture();
+    for l in c.names.values_mut() {
+        l.name = HOSTILE_NAME.into();
+    }
+    let t = Format::Table.render(&c);
+    no_hidden_but_line_ends(&t);
+    assert!(!t.contains('\r'));
+    assert!(!t.contains("\n2026-11-01 08:30 | Concern: FORGED"), "{t}");
+    assert!(t.contains("\\u{a}2026-11-01 08:30 | Concern: FORGED \\u{202e}nworB\\u{1b}[2J"));
+    assert_eq!(
+        t.lines().count(),
+        3 + 2 + 8 * c.signals.len() + c.entries.len(),
+        "{t}"
+    );
+
+    let out = Format::Csv.render(&c);
+    no_hidden_but_line_ends(&out);
+    assert_eq!(out.matches("\r\n").count(), 1 + c.entries.len(), "{out}");
+    assert_eq!(out.matches('\n').count(), 1 + c.entries.len(), "{out}");
+    // The cell starts with the name: made text, then quoted (comma, quotes).
+    let row = out.lines().nth(2).unwrap();
+    assert!(
+        row.ends_with(&format!(
+            ",\"'=cmd|' /C calc'!A0,\"\"Amy\"\"\\u{{a}}2026-11-01 08:30 | Concern: FORGED \\u{{202e}}nworB\\u{{1b}}[2J ({ANNA})\"\r"
+        )) || row.ends_with(&format!(
+            ",\"'=cmd|' /C calc'!A0,\"\"Amy\"\"\\u{{a}}2026-11-01 08:30 | Concern: FORGED \\u{{202e}}nworB\\u{{1b}}[2J ({ANNA})\""
+        )),
+        "{row:?}"
+    );
+    let mut reader = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+    for r in reader.records() {
+        let r = r.unwrap();
+        assert_eq!(r.len(), 22);
+        // Every entry but Ben's alone names Anna first.
+        assert!(r[21].starts_with("'=cmd|") || &r[21] == BEN, "{:?}", &r[21]);
+    }
+
+    for out in [
+        Format::Json.render(&c),
+        Format::Json.render_compact(&c, &Zone::default()),
+    ] {
+        no_hidden_but_line_ends(&out);
+        assert!(!out.contains('\r'));
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["names"][ANNA]["name"], HOSTILE_NAME);
+        assert_eq!(back, json(&c));
+    }
 }

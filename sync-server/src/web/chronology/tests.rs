@@ -241,3 +241,51 @@ fn the_query_of_a_view_is_escaped_for_the_url() {
         "grant=g1&agency=A%26B%20C&kind=meeting&flag=late_entry"
     );
 }
+
+#[test]
+fn issue_17_the_heading_rows_and_summary_show_the_registers_names() {
+    let (mut c, g) = hostile_view();
+    let anna: ChildRef = ANNA.parse().unwrap();
+    c.names.insert(
+        anna.clone(),
+        crate::people::Label {
+            person: crate::people::PersonId(3),
+            name: format!("Anna {HOSTILE}"),
+            born: Timestamp::from_civil(2024, 3, 3, 0, 0, 0),
+            expected: None,
+        },
+    );
+    let v = viewer("dsl", Role::Manager);
+    let zone = Zone::default();
+    let draw = |c: &Chronology| {
+        render(&ChronologyView {
+            viewer: &v,
+            grant: &g,
+            chronology: c,
+            filters: &Filters::default(),
+            zone: &zone,
+            range: DateRange::default(),
+            now: Timestamp(NOW),
+        })
+        .into_string()
+    };
+    let page = draw(&c);
+    let name = maud::html! { (format!("Anna {HOSTILE}")) }.into_string();
+    assert!(
+        page.contains(&format!(
+            "<h1>Chronology for {name}, born 3 March 2024 ({ANNA})</h1>"
+        )),
+        "{page}"
+    );
+    // Each row and the summary: the name, then the reference.
+    let cell = format!(
+        r#"<span class="child-name">{name}</span> <span class="child-ref">({ANNA})</span>"#
+    );
+    assert_eq!(page.matches(&cell).count(), 2 + 1, "{page}");
+    assert!(!page.contains("<script>alert"), "{page}");
+    // Unknown to the register: the reference alone.
+    c.names.clear();
+    let page = draw(&c);
+    assert!(page.contains(&format!("<h1>Chronology for {ANNA}</h1>")));
+    assert!(!page.contains("child-name"));
+}

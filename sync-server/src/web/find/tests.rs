@@ -91,7 +91,7 @@ fn chain(
 }
 
 /// Enrols `key`'s device and stores `bodies` as ingest would.
-fn device(
+pub(crate) fn device(
     store: &mut SqliteStore,
     seed: u8,
     agency: &str,
@@ -232,26 +232,7 @@ pub(crate) fn harness(v: Viewer) -> Harness {
             ),
         ],
     );
-    let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(Timestamp(NOW)));
-    let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
-    let outbox = Arc::new(OutboxKeys::new(
-        load_or_create_outbox_key(dir.path(), false).unwrap(),
-        &server_key,
-    ));
-    let writer = Writer::start(store, clock.clone(), Fault::None, || {});
-    let reads = Arc::new(SqliteStore::connect(dir.path()).unwrap());
-    let state = AppState {
-        reads: reads.clone(),
-        server_key,
-        outbox,
-        writer,
-        limits: Limits::default(),
-        clock,
-        counters: Arc::new(Counters::default()),
-        budget: BodyBudget::new(1 << 20),
-        zone: Zone::default(),
-        signals: Default::default(),
-    };
+    let (state, reads) = app_state(dir.path(), store);
     let routes = Router::new()
         .merge(super::routes::<SqliteStore>())
         .merge(crate::web::chronology::routes::<SqliteStore>())
@@ -265,6 +246,35 @@ pub(crate) fn harness(v: Viewer) -> Harness {
         school: school_id,
         _dir: dir,
     }
+}
+
+/// The state of the routes over the store in `dir` (`store` becomes the
+/// ingest writer's), and the store the routes read through.
+pub(crate) fn app_state(
+    dir: &std::path::Path,
+    store: SqliteStore,
+) -> (AppState<SqliteStore>, Arc<SqliteStore>) {
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(Timestamp(NOW)));
+    let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
+    let outbox = Arc::new(OutboxKeys::new(
+        load_or_create_outbox_key(dir, false).unwrap(),
+        &server_key,
+    ));
+    let writer = Writer::start(store, clock.clone(), Fault::None, || {});
+    let reads = Arc::new(SqliteStore::connect(dir).unwrap());
+    let state = AppState {
+        reads: reads.clone(),
+        server_key,
+        outbox,
+        writer,
+        limits: Limits::default(),
+        clock,
+        counters: Arc::new(Counters::default()),
+        budget: BodyBudget::new(1 << 20),
+        zone: Zone::default(),
+        signals: Default::default(),
+    };
+    (state, reads)
 }
 
 /// A response's status, `Location` and body.
