@@ -222,10 +222,13 @@ pub fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes.windows(needle.len()).any(|w| w == needle) {
-                    found.push(path);
-                }
+                continue;
+            }
+            // Every file is read: one skipped could hide the needle.
+            let bytes =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                found.push(path);
             }
         }
     }

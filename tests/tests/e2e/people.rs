@@ -544,8 +544,8 @@ fn an_identity_link_joins_two_agencies_records_of_one_child_and_an_unlink_parts_
     let at_home = hv.record(&home_visit(&[nhs], t - 2 * DAY, "Maya seen at home"));
     assert_eq!(nursery.sync(), 0);
     assert_eq!(hv.sync(), 0);
-    assert_eq!(ids(&server, nhs), [at_home.clone()]);
-    assert_eq!(ids(&server, local), [at_nursery.clone()]);
+    assert_eq!(ids(&server, nhs), [at_home.as_str()]);
+    assert_eq!(ids(&server, local), [at_nursery.as_str()]);
 
     // A reason shorter than 10 characters is refused; nothing changes.
     let err = refused(
@@ -553,14 +553,14 @@ fn an_identity_link_joins_two_agencies_records_of_one_child_and_an_unlink_parts_
         &["identity", "link", nhs, local, "--reason", "same"],
     );
     assert!(err.contains("reason"), "{err}");
-    assert_eq!(ids(&server, nhs), [at_home.clone()]);
+    assert_eq!(ids(&server, nhs), [at_home.as_str()]);
 
     let link_reason = "same child: nursery registration matched on date of birth";
     admin(
         &server,
         &["identity", "link", local, nhs, "--reason", link_reason],
     );
-    let both = [at_nursery.clone(), at_home.clone()];
+    let both = [at_nursery.as_str(), at_home.as_str()];
     assert_eq!(
         ids(&server, nhs),
         both,
@@ -632,7 +632,7 @@ fn an_unborn_childs_records_join_the_nhs_number_after_birth_with_the_name_beside
     birth_visit["present"] = json!([{"role": "mother"}]);
     let new_birth = hv.record(&birth_visit);
     assert_eq!(hv.sync(), 0);
-    assert_eq!(ids(&server, nhs), [new_birth.clone()], "before the link");
+    assert_eq!(ids(&server, nhs), [new_birth.as_str()], "before the link");
 
     let reason = format!("born {}, NHS number issued", date(t - DAY));
     admin(
