@@ -406,6 +406,9 @@ fn a_visit_plan_makes_tasks_overdue_and_due_and_a_captured_visit_clears_one() {
 
     let held = caseload(&hv);
     let overdue = visit_task(&held, ola);
+    // The visits before the plan was set count: the plan's start is the
+    // task's start only when the child was never seen at home (contract:
+    // "`from` = last home visit with child seen (or the plan's since)").
     assert_task(overdue, "overdue", long_ago);
     assert_task(visit_task(&held, dan), "due", lately);
     // "last seen N days ago" (a server may say "last seen at home N days
