@@ -227,13 +227,17 @@ fn each_device_gets_its_own_signed_caseload_and_loses_a_child_when_unassigned() 
         shown.contains("Ben Kaur") && shown.contains("Eve Stone") && !shown.contains("Amy"),
         "{shown}"
     );
+    // Logged as a read (the action word is `read` or `caseload`) by the
+    // administrator, naming the children it disclosed.
     let log = register_log(&server);
     assert!(
         log.iter()
-            .rev()
-            .any(|e| e["action"] == "read"
-                && e["detail"].as_str().is_some_and(|d| d.contains(&room_id))),
-        "`caseload show --device` is a logged read: {log:?}"
+            .any(|e| (e["action"] == "read" || e["action"] == "caseload")
+                && e["who"].as_str().is_some_and(|w| w.contains(ADMIN))
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(BEN) && d.contains(EVE))),
+        "`caseload show --device` is a logged read naming Ben and Eve: {log:?}"
     );
 
     // Signed with the receipt key the device pinned, for that device; a
