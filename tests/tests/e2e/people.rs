@@ -394,7 +394,7 @@ fn the_register_round_trips_through_the_cli_and_http_and_logs_every_read_and_cha
         adds, 3,
         "three people added, refusals not logged as adds: {log:?}"
     );
-    let text = admin(&server, &["person", "log"]);
+    let text = server.admin_ok(&["person", "log"]);
     assert!(text.contains("name changed by deed poll"), "{text}");
 }
 
