@@ -124,3 +124,16 @@ impl Agent {
         serde_json::from_str(&self.run_ok(&["list", "--json"])).expect("list --json")
     }
 }
+
+impl Agent {
+    /// The device id, as `status --json` shows it (16 hex digits): what
+    /// `hearth-server revoke` and `caseload group --device` take.
+    pub fn device_id(&self) -> String {
+        let status: serde_json::Value =
+            serde_json::from_str(&self.run_ok(&["status", "--json"])).expect("status --json");
+        status["device_id"]
+            .as_str()
+            .expect("status --json has a device_id")
+            .to_string()
+    }
+}

@@ -20,7 +20,10 @@
 //!   [`app::App`], a running `hearth-agent app` (the browser tests);
 //!   [`manager`]: [`manager::Site`], the manager's web app on a real
 //!   `hearth-server serve` holding three agencies' records of one family;
-//!   [`pdf`]: a printed page's text, page by page (`pdftotext`).
+//!   [`pdf`]: a printed page's text, page by page (`pdftotext`);
+//! - [`people`]: the register's JSON API as a user, the register log and
+//!   civil dates (issue 17); [`caseload`]: [`caseload::ProtocolDevice`], a
+//!   device that fetches its signed caseload itself.
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
 //! and must have their test hooks (the `test-hooks` cargo feature, which no
@@ -31,9 +34,11 @@ pub mod agent;
 pub mod app;
 pub mod bins;
 pub mod browser;
+pub mod caseload;
 pub mod http;
 pub mod manager;
 pub mod pdf;
+pub mod people;
 pub mod proxy;
 pub mod rng;
 pub mod server;

@@ -17,6 +17,8 @@ pub struct Server {
     addr: Option<SocketAddr>,
     fingerprint: Option<String>,
     extra_args: Vec<String>,
+    /// Environment variables `serve` is started with (test hooks).
+    env: Vec<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -35,6 +37,7 @@ impl Server {
             addr: None,
             fingerprint: None,
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
             _dir: Some(dir),
         };
         server.restart();
@@ -50,6 +53,7 @@ impl Server {
             addr: Some(listen),
             fingerprint: None,
             extra_args: Vec::new(),
+            env: Vec::new(),
             _dir: None,
         };
         server.restart();
@@ -68,6 +72,7 @@ impl Server {
             addr: None,
             fingerprint: None,
             extra_args: Vec::new(),
+            env: Vec::new(),
             _dir: Some(dir),
         };
         server.restart();
@@ -91,6 +96,7 @@ impl Server {
             .arg(&self.data)
             .args(["serve", "--listen", &listen])
             .args(&self.extra_args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -119,6 +125,16 @@ impl Server {
         self.fingerprint = fingerprint;
         self.addr = Some(addr);
         self.process = Some(child);
+    }
+
+    /// Sets (`Some`) or removes (`None`) an environment variable of
+    /// `serve` (a test hook such as `HEARTH_TEST_TAMPER_CASELOAD`), from
+    /// the next [`Server::restart`] on.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            self.env.push((key.to_string(), v.to_string()));
+        }
     }
 
     /// Kills the server with SIGKILL: no shutdown, no flush.

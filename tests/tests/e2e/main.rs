@@ -14,11 +14,14 @@
 //! | `flood` | 256 unauthenticated connections flooding bodies neither delay `/v1/health` past 1 s nor take the server past 256 MiB resident |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
 //! | `signals` | a neglect family built on five agencies' tablets raises each intended practice signal with exactly its evidence, a control family none, and the same records in another order from other tablets give the same signals (issue 16) |
+//! | `people` | the people register round-trips through CLI and HTTP with every read and change in the register log; a CSV import stores its good rows and reports each refused row and field; an identity link joins two agencies' records of one child and an unlink parts them; an unborn child's records join the NHS number after birth, named in table, CSV and JSON (issue 17) |
+//! | `caseload` | two devices (a health visitor's, a nursery room's shared tablet) each get their own signed caseload with names; a tampered one is refused and the old one kept; an unassigned child leaves the device; no name is in the store's files in the clear; a visit plan's tasks are overdue, due, and done on the device before sync (issue 17) |
 //! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
 mod agencies;
 mod amendments;
 mod audit;
+mod caseload;
 mod crashes;
 mod families;
 mod fixture;
@@ -28,5 +31,6 @@ mod identity;
 mod interrupted;
 mod network;
 mod outbox;
+mod people;
 mod revocation;
 mod signals;
