@@ -3,9 +3,11 @@
 //!
 //! - **Visit** (if the child has a plan): due the plan's number of working
 //!   days (Monday to Friday) after the last home visit at which the child
-//!   was seen, or after the plan began if none since. The next visit
-//!   starts the day after the last one, so the task is always the next
-//!   visit to make.
+//!   was seen, whenever that was (a plan set today for a child last seen
+//!   a month ago is already overdue: the plan does not restart the
+//!   count), or after the plan began if the child was never seen. The
+//!   next visit starts the day after the last one, so the task is always
+//!   the next visit to make.
 //! - **Reviews by age** from the date of birth: the new birth review (due
 //!   at 14 days, from 10 days), 6–8 weeks (due 8 weeks, from 6), 1 year
 //!   (due 12 months, from 9), 2–2½ years (due 30 months, from 24). Listed
@@ -129,7 +131,6 @@ fn visit(plan: &VisitPlan, records: &[Seen<'_>]) -> Task {
         .iter()
         .filter(|r| matches!(r.detail, Detail::HomeVisit(v) if v.child_seen != ChildSeen::NotSeen))
         .map(|r| day_of(r.at))
-        .filter(|d| *d >= since)
         .max();
     let (from, base) = match last {
         Some(day) => (Timestamp(day.0 + DAY), day),

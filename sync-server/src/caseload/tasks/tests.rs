@@ -149,7 +149,7 @@ fn a_visit_is_due_then_overdue_then_cleared_by_a_visit_that_sees_the_child() {
 }
 
 #[test]
-fn a_visit_before_the_plan_does_not_count() {
+fn a_visit_before_the_plan_still_counts_so_a_child_long_unseen_is_overdue_at_once() {
     let seen = visit_seen();
     let records = [Seen {
         at: at("2026-02-20", 10),
@@ -161,6 +161,11 @@ fn a_visit_before_the_plan_does_not_count() {
         &records,
         d("2026-03-03"),
     );
+    // Seen Friday 20 February; every 5 working days: due Friday 27th.
+    assert_eq!((t[0].from, t[0].due), (d("2026-02-21"), d("2026-02-27")));
+    assert!(overdue(&t[0], d("2026-03-03")));
+    // Never seen: counted from the plan's start.
+    let t = tasks(None, Some(&plan("2026-03-02", 5)), &[], d("2026-03-03"));
     assert_eq!((t[0].from, t[0].due), (d("2026-03-02"), d("2026-03-09")));
 }
 
