@@ -42,6 +42,7 @@ fn main() -> anyhow::Result<()> {
             child: child.clone(),
             details: Default::default(),
             signals: Vec::new(),
+            names: Default::default(),
             family: false,
             children: vec![child.clone()],
             entries,
