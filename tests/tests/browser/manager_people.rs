@@ -59,6 +59,18 @@ pub fn find_a_child_by_name_and_read_her_chronology(browser: &mut Browser) {
         browser.exists("#other"),
         "an administrator may link a reference"
     );
+    // She lives at 12 Elm Road from birth: the household form.
+    browser.fill("#household", "12 Elm Road (Brown)");
+    browser.fill("#date", "2024-03-03");
+    browser.tap_text("Add to the household");
+    browser.wait_until("the household row", |b| {
+        b.exists("#households-now") && b.text("#households-now").contains("12 Elm Road (Brown)")
+    });
+    assert!(
+        browser.text("#households-now").contains("3 March 2024"),
+        "{}",
+        browser.text("#households-now")
+    );
     browser.check_screen("manager-people-person");
 
     // Her reference leads behind the glass; the chronology names her.

@@ -74,7 +74,7 @@ pub fn due_list_pick_by_name_and_the_rooms_register(browser: &mut Browser) {
     open_and_unlock(browser, &tablet);
     browser.goto(&tablet.at("/"));
     browser.wait_for("#due");
-    browser.axe("tablet-home-due");
+    browser.check_screen("tablet-home-due");
     let home = browser.page_text();
     let ben = home
         .find("Overdue since")
@@ -92,6 +92,7 @@ pub fn due_list_pick_by_name_and_the_rooms_register(browser: &mut Browser) {
     browser.wait_for("#f-children-0-pick");
     browser.axe("tablet-form-pick-child");
     browser.tap("#f-children-0-pick option[value=\"local:HV:ben\"]");
+    browser.check_screen_at("tablet-form-pick-child", "#f-children");
     browser.fill("#f-headline", "Visit; Ben seen in the kitchen");
     browser.tap("label[for=\"f-access-announced\"]");
     browser.tap("label[for=\"f-child_seen-awake\"]");
@@ -114,7 +115,7 @@ pub fn due_list_pick_by_name_and_the_rooms_register(browser: &mut Browser) {
     // The register: the room's children by name, not Cat.
     browser.goto(&tablet.at(&format!("/register?author={WORKER}")));
     browser.wait_for("#child-local-HV-amy-present");
-    browser.axe("tablet-register-caseload");
+    browser.check_screen("tablet-register-caseload");
     let register = browser.page_text();
     assert!(
         register.contains("Amy Brown") && register.contains("Ben Brown"),

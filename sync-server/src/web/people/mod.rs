@@ -34,6 +34,7 @@ use self::page::{Outcome, PersonForm, glass_href, person_href};
 use super::admin::{Answer, Problem, answer};
 use super::{Admin, Reader, Viewer};
 use crate::backend::Backend;
+use crate::chronology::format::names::date_words;
 use crate::clock::Clock;
 use crate::http::AppState;
 use crate::people::ops::{self, PersonView, RegisterError};
@@ -241,21 +242,19 @@ pub fn membership<S: Store>(
             } else {
                 ops::add_member(store, clock, &viewer.name, &household, id, d)
             }
+            .map(|()| date_words(d))
         });
     match done {
-        Ok(()) => {
+        Ok(day) => {
             outcome.done = Some(if end {
                 (
                     "Membership ended".into(),
-                    format!(
-                        "{id} no longer lives in {household} after {}.",
-                        form.date.trim()
-                    ),
+                    format!("{id} no longer lives in {household} after {day}."),
                 )
             } else {
                 (
                     "Added to the household".into(),
-                    format!("{id} lives in {household} from {}.", form.date.trim()),
+                    format!("{id} lives in {household} from {day}."),
                 )
             });
         }

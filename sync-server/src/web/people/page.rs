@@ -13,7 +13,7 @@
 use hearth_shared::ChildRef;
 use maud::{Markup, html};
 
-use crate::chronology::format::names::{date_iso, date_words};
+use crate::chronology::format::names::date_words;
 use crate::people::ops::PersonView;
 use crate::people::{Membership, Person};
 use crate::web::Viewer;
@@ -89,8 +89,8 @@ fn memberships_table(id: &str, caption: &str, rows: &[&Membership]) -> Markup {
                 thead { tr { th scope="col" { "Household" } th scope="col" { "From" } th scope="col" { "Until" } } }
                 tbody {
                     @for m in rows {
-                        tr { td { (m.household) } td { (date_iso(m.from)) }
-                             td { @if let Some(u) = m.until { (date_iso(u)) } @else { "now" } } }
+                        tr { td { (m.household) } td { (date_words(m.from)) }
+                             td { @if let Some(u) = m.until { (date_words(u)) } @else { "now" } } }
                     }
                 }
             }
