@@ -51,7 +51,8 @@ pub const CASELOAD_CONTENT_TYPE: &str = "application/x-hearth-caseload";
 pub const REQUEST_WINDOW_SECONDS: i64 = 15 * 60;
 
 /// The largest signed caseload a device accepts (a room of 60 children
-/// with households and tasks is about 30 KiB).
+/// with households and tasks is 26,295 bytes:
+/// `tests::a_room_of_sixty_children_is_well_under_the_limit`).
 pub const MAX_CASELOAD_BYTES: usize = 1 << 20;
 
 /// A device asks for its caseload (`POST /v1/caseload`, JSON).
@@ -460,5 +461,53 @@ mod tests {
         }
         let visit = detail(r#""kind":"home_visit","access":"announced","child_seen":"awake""#);
         assert!(!task(TaskKind::Rebook).cleared_by(&visit, Timestamp(1_500)));
+    }
+
+    /// The size a device holds for a full room: 60 children, each with
+    /// two references, three household members, an alerts line and three
+    /// tasks, names and labels of realistic length. The figure in
+    /// `MAX_CASELOAD_BYTES`'s comment is this one.
+    #[test]
+    fn a_room_of_sixty_children_is_well_under_the_limit() {
+        let child = |i: usize| CaseloadChild {
+            child: alloc::format!("nhs:94347659{i:02}"),
+            refs: vec![
+                alloc::format!("nhs:94347659{i:02}"),
+                alloc::format!("local:NURSERY-12:child-{i:03}"),
+            ],
+            name: alloc::format!("Firstname{i:02} Surname-Longer"),
+            born: Some(Timestamp(1_700_000_000)),
+            expected: None,
+            group: Some("Rainbow room".into()),
+            household: (0..3)
+                .map(|k| HouseholdMember {
+                    name: alloc::format!("Adult{k} Surname-Longer"),
+                    relationship: "male_carer".into(),
+                })
+                .collect(),
+            alerts:
+                "on a child protection plan; last seen 12 days ago; open signals: child_not_seen"
+                    .into(),
+            tasks: (0..3)
+                .map(|_| Task {
+                    kind: TaskKind::Review2Years,
+                    from: Timestamp(1_700_000_000),
+                    due: Timestamp(1_701_000_000),
+                    label: "2–2½ year review (due at 30 months)".into(),
+                })
+                .collect(),
+        };
+        let room = Caseload {
+            device: DeviceId([7; 8]),
+            issued_at: Timestamp(100),
+            children: (0..60).map(child).collect(),
+        };
+        let bytes = room.sign(&key(1));
+        assert!(bytes.len() < 32 * 1024, "{} bytes", bytes.len());
+        assert!(
+            bytes.len() * 16 < MAX_CASELOAD_BYTES,
+            "{} bytes",
+            bytes.len()
+        );
     }
 }
