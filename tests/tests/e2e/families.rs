@@ -1,6 +1,8 @@
 //! Issue 12, item 6: naming two children in one record joins their
 //! families only when the record says they share a household, and an
 //! administrator's unlink (audited, with a reason) separates them for good.
+//! Issue 17: naming children together in a record of another kind only
+//! proposes a link, which a person confirms or rejects with a reason.
 
 use hearth_e2e::server::Server;
 use serde_json::{Value, json};
@@ -138,4 +140,98 @@ fn household_records_link_families_nursery_records_do_not_and_an_unlink_holds() 
         "named together in error; different households"
     );
     assert!(log[0]["who"].as_str().unwrap().contains("admin.okafor"));
+}
+
+/// The proposals of `family proposals --json`, as (a, b, record ids),
+/// each pair in text order, sorted.
+fn proposals(server: &Server) -> Vec<(String, String, Vec<String>)> {
+    let out = server.admin_ok(&["family", "proposals", "--json"]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    json["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |v: &Value| v.as_str().unwrap().to_string();
+            let records = p["records"].as_array().unwrap().iter().map(s).collect();
+            // The pair in text order (the server orders by reference kind).
+            let (a, b) = (s(&p["a"]), s(&p["b"]));
+            if a <= b {
+                (a, b, records)
+            } else {
+                (b, a, records)
+            }
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Issue 17: a record of a kind that does not imply a household only
+/// proposes a link between the children it names; a person confirms it
+/// (a family link) or rejects it (an unlink), each with a reason in the
+/// family history, and a decided pair is proposed no more.
+#[test]
+fn co_naming_of_another_kind_proposes_a_link_that_a_person_confirms_or_rejects() {
+    const DAN: &str = "local:NURSERY-12:dan";
+    let server = Server::start();
+    let nursery = enrolled(&server, "NURSERY-12", "dsl.patel", 0, None);
+    let t = now();
+    let mut siblings = daily(CHILD_A, t - 2 * DAY, "Arrived together with their mother");
+    siblings["children"] = json!([CHILD_A, CHILD_C]);
+    let arrival = nursery.record(&siblings);
+    let mut classmates = daily(CHILD_B, t - DAY, "Arrived with a classmate's family");
+    classmates["children"] = json!([CHILD_B, DAN]);
+    let other = nursery.record(&classmates);
+    assert_eq!(nursery.sync(), 0);
+
+    // Both pairs are proposed, each with the record that named them; no
+    // family is joined yet.
+    let pair = |a: &str, b: &str, r: &str| {
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        (a.to_string(), b.to_string(), vec![r.to_string()])
+    };
+    let mut expected = vec![pair(CHILD_A, CHILD_C, &arrival), pair(CHILD_B, DAN, &other)];
+    expected.sort();
+    assert_eq!(proposals(&server), expected);
+    assert_eq!(family(&server, CHILD_C), [CHILD_C]);
+
+    // A rejection needs a reason; with one, the pair stays apart and is
+    // proposed no more.
+    let refused = server.admin(&["family", "reject", CHILD_B, DAN]);
+    assert!(!refused.status.success(), "a rejection without a reason");
+    server.admin_ok(&[
+        "family",
+        "reject",
+        CHILD_B,
+        DAN,
+        "--reason",
+        "classmates, not one household",
+    ]);
+    // A confirmation joins the siblings' families.
+    let confirmed = server.admin_ok(&[
+        "family",
+        "confirm",
+        CHILD_A,
+        CHILD_C,
+        "--reason",
+        "siblings, confirmed with the health visitor",
+    ]);
+    assert!(confirmed.contains("linked"), "{confirmed}");
+    assert!(proposals(&server).is_empty(), "{:?}", proposals(&server));
+    let mut joined = vec![CHILD_A.to_string(), CHILD_C.to_string()];
+    joined.sort();
+    assert_eq!(family(&server, CHILD_C), joined);
+    assert_eq!(family(&server, DAN), [DAN]);
+
+    // Both decisions are in the family history with their reasons.
+    let reasons: Vec<String> = history(&server)
+        .iter()
+        .map(|h| h["reason"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        reasons.contains(&"classmates, not one household".to_string())
+            && reasons.contains(&"siblings, confirmed with the health visitor".to_string()),
+        "{reasons:?}"
+    );
 }
