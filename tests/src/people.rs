@@ -10,6 +10,16 @@ use serde_json::Value;
 use crate::http;
 use crate::server::Server;
 
+/// The administrator the register scenarios act as (`--as`).
+pub const ADMIN: &str = "admin.okafor";
+
+/// `hearth-server ARGS --as admin.okafor`, which must succeed; stdout.
+pub fn admin(server: &Server, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--as", ADMIN]);
+    server.admin_ok(&all)
+}
+
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 

@@ -21,21 +21,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use ed25519_dalek::VerifyingKey;
 use hearth_shared::Timestamp;
 use hearth_shared::caseload::{
     CASELOAD_CONTENT_TYPE, Caseload, CaseloadRequest, REQUEST_WINDOW_SECONDS,
 };
-use hearth_shared::protocol::{ErrorBody, ErrorCode, RevocationNotice};
 
-use super::sync::not_authenticated;
+use super::sync::authenticate;
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
 use crate::caseload::build::For;
 use crate::caseload::load;
-use crate::store::StoreError;
 
 /// The largest request body: a device id, a time and a signature in JSON
 /// need about 250 bytes.
@@ -68,28 +65,13 @@ fn answer<S: Backend>(
     req: &CaseloadRequest,
     now: Timestamp,
 ) -> Result<Caseload, ApiError> {
-    let store = st.store();
-    let device = store
-        .device(req.device)?
-        .ok_or_else(|| not_authenticated(st, peer, req.device, "unknown device"))?;
-    let key = VerifyingKey::from_bytes(&device.public_key)
-        .map_err(|_| StoreError::Corrupt("a device key"))?;
-    if !req.verify(&key) {
-        return Err(not_authenticated(
-            st,
-            peer,
-            req.device,
-            "caseload request signature does not verify",
-        ));
-    }
-    if let Some(r) = &device.revoked {
-        let body = ErrorBody {
-            error: ErrorCode::DeviceRevoked,
-            message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
-            revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
-        };
-        return Err(ApiError::with_body(StatusCode::FORBIDDEN, body));
-    }
+    let (device, _) = authenticate(
+        st,
+        peer,
+        req.device,
+        "caseload request signature does not verify",
+        |key| req.verify(key),
+    )?;
     let skew = req.device_time.0.saturating_sub(now.0);
     if skew.unsigned_abs() > REQUEST_WINDOW_SECONDS.unsigned_abs() {
         return Err(ApiError::bad_request(format!(
@@ -101,7 +83,7 @@ fn answer<S: Backend>(
     }
     let of = |setup: &_| For::device(device.id, &device.worker, &device.staff, setup);
     Ok(load::read(
-        store,
+        st.store(),
         of,
         device.id,
         &format!("device:{}", device.id),

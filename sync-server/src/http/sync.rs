@@ -28,7 +28,7 @@ use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
 use crate::ingest::{BatchJob, precheck};
 use crate::receipt::sign_receipts;
-use crate::store::StoreError;
+use crate::store::{Device, StoreError};
 
 /// The answer to a batch that does not authenticate, whatever the cause.
 fn unauthenticated() -> ApiError {
@@ -125,6 +125,39 @@ pub(super) fn not_authenticated<S: Backend>(
     unauthenticated()
 }
 
+/// The device `claimed` by a signed request and its key, if `verifies`
+/// accepts its signature under the enrolled key: before anything is said
+/// about the device, an unknown one or a bad signature (`bad_signature`, logged
+/// only) is the uniform 401; then a revoked one gets 403 with the notice,
+/// signed so that the tablet destroys its data key only on the word of the
+/// server it pinned at enrolment. Shared by `/v1/sync` and `/v1/caseload`.
+pub(super) fn authenticate<S: Backend>(
+    st: &AppState<S>,
+    peer: &Peer,
+    claimed: DeviceId,
+    bad_signature: &'static str,
+    verifies: impl FnOnce(&VerifyingKey) -> bool,
+) -> Result<(Device, VerifyingKey), ApiError> {
+    let device = st
+        .store()
+        .device(claimed)?
+        .ok_or_else(|| not_authenticated(st, peer, claimed, "unknown device"))?;
+    let key = VerifyingKey::from_bytes(&device.public_key)
+        .map_err(|_| StoreError::Corrupt("a device key"))?;
+    if !verifies(&key) {
+        return Err(not_authenticated(st, peer, claimed, bad_signature));
+    }
+    if let Some(r) = &device.revoked {
+        let body = ErrorBody {
+            error: ErrorCode::DeviceRevoked,
+            message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
+            revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
+        };
+        return Err(ApiError::with_body(StatusCode::FORBIDDEN, body));
+    }
+    Ok((device, key))
+}
+
 /// Authenticates the batch, answers a revoked device, and prechecks each
 /// record: the job for the writer. Runs on a blocking thread.
 fn check<S: Backend>(
@@ -133,31 +166,13 @@ fn check<S: Backend>(
     batch: UploadBatch,
     received_at: Timestamp,
 ) -> Result<BatchJob, ApiError> {
-    let store = st.store();
-    // Authenticate before saying anything about the device.
-    let device = store
-        .device(batch.device)?
-        .ok_or_else(|| not_authenticated(st, peer, batch.device, "unknown device"))?;
-    let key = VerifyingKey::from_bytes(&device.public_key)
-        .map_err(|_| StoreError::Corrupt("a device key"))?;
-    if !batch.verify_auth(&key) {
-        return Err(not_authenticated(
-            st,
-            peer,
-            batch.device,
-            "header signature does not verify",
-        ));
-    }
-    if let Some(r) = &device.revoked {
-        // Signed, so that the tablet destroys its data key only on the
-        // word of the server it pinned at enrolment.
-        let body = ErrorBody {
-            error: ErrorCode::DeviceRevoked,
-            message: format!("device {} was revoked at {}: {}", device.id, r.at, r.reason),
-            revocation: Some(RevocationNotice::sign(&st.server_key, device.id, r.at)),
-        };
-        return Err(ApiError::with_body(StatusCode::FORBIDDEN, body));
-    }
+    let (device, key) = authenticate(
+        st,
+        peer,
+        batch.device,
+        "header signature does not verify",
+        |key| batch.verify_auth(key),
+    )?;
     if !batch.device_time.in_range() {
         return Err(bad_batch(format!(
             "the device clock reads {}, outside the years 1900 to 2199; set the tablet's date and time",

@@ -17,7 +17,7 @@
 
 use hearth_e2e::agent::Agent;
 use hearth_e2e::caseload::ProtocolDevice;
-use hearth_e2e::people::{DAY, add_working_days, date, midnight, register_log};
+use hearth_e2e::people::{ADMIN, DAY, add_working_days, admin, date, midnight, register_log};
 use hearth_e2e::server::Server;
 use hearth_shared::DeviceId;
 use hearth_shared::caseload::{CASELOAD_CONTENT_TYPE, Caseload, CaseloadRequest};
@@ -25,7 +25,6 @@ use serde_json::{Value, json};
 
 use crate::fixture::{enrolled, home_visit, now};
 
-const ADMIN: &str = "admin.okafor";
 const AMY: &str = "nhs:5251994508";
 const ZEPH: &str = "nhs:7962342137";
 /// A name that must never be in the agent's files in the clear.
@@ -36,13 +35,6 @@ const CARA: &str = "nhs:3849240797";
 const FINN: &str = "nhs:6738687176";
 const ROOM: &str = "Rainbow room";
 const TAMPER: &str = "HEARTH_TEST_TAMPER_CASELOAD";
-
-/// `hearth-server ARGS --as admin.okafor`, which must succeed; stdout.
-fn admin(server: &Server, args: &[&str]) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--as", ADMIN]);
-    server.admin_ok(&all)
-}
 
 /// `person add` of a child.
 fn child(server: &Server, r: &str, name: &str, dob: &str) {

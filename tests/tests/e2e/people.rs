@@ -15,7 +15,7 @@
 //!   JSON.
 
 use hearth_e2e::people::{
-    Api, DAY, Logged, assert_logged_in_order, date, encode, midnight, register_log,
+    ADMIN, Api, DAY, Logged, admin, assert_logged_in_order, date, encode, midnight, register_log,
 };
 use hearth_e2e::server::Server;
 use serde_json::{Value, json};
@@ -23,18 +23,10 @@ use serde_json::{Value, json};
 use crate::fixture::{concern, daily, enrolled, entries, home_visit, now};
 
 /// Who the CLI's changes are made as (`--as`).
-const ADMIN: &str = "admin.okafor";
 const AMY: &str = "nhs:8645428415";
 const CARA: &str = "nhs:8023288350";
 const BEA: &str = "nhs:8114618795";
 const PULL: &str = "end-to-end test of the people register";
-
-/// `hearth-server ARGS --as admin.okafor`, which must succeed; stdout.
-fn admin(server: &Server, args: &[&str]) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--as", ADMIN]);
-    server.admin_ok(&all)
-}
 
 /// `hearth-server ARGS --as admin.okafor`, which must fail; stderr.
 fn refused(server: &Server, args: &[&str]) -> String {
