@@ -65,6 +65,7 @@ pub mod receipt;
 pub mod record;
 pub mod signals;
 pub mod store;
+pub mod tenancy;
 pub mod tls;
 pub mod web;
 pub mod whoami;

@@ -6,10 +6,10 @@
 
 use std::process::ExitCode;
 
-use hearth_sync_server::store::sqlite::SqliteStore;
+use hearth_sync_server::store::any::AnyStore;
 
 fn main() -> ExitCode {
-    match hearth_sync_server::cli::run::<SqliteStore>() {
+    match hearth_sync_server::cli::run::<AnyStore>() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();

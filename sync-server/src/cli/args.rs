@@ -22,6 +22,19 @@ pub struct Cli {
     /// The data directory (database, keys, certificate).
     #[arg(long, global = true, default_value = "hearth-data")]
     pub data: PathBuf,
+    /// Keep the data in PostgreSQL at this URL (postgres://USER@HOST/DB)
+    /// instead of SQLite in --data; the keys, certificate and signals.toml
+    /// stay in --data, which every instance is given a copy of.
+    #[arg(long, global = true, env = "HEARTH_DATABASE")]
+    pub database: Option<String>,
+    /// The PEM file of the CA that signed the PostgreSQL server's
+    /// certificate; with it, the connection to the database must use TLS.
+    #[arg(long, global = true, env = "HEARTH_DATABASE_CA", requires = "database")]
+    pub database_ca: Option<PathBuf>,
+    /// The partnership served (PostgreSQL hosts several, each in its own
+    /// schema; SQLite holds one).
+    #[arg(long, global = true, env = "HEARTH_PARTNERSHIP", default_value = crate::tenancy::Partnership::DEFAULT)]
+    pub partnership: String,
     /// The IANA time zone of times shown to people (tables, CSV, messages;
     /// JSON stays UTC), such as Europe/London or America/New_York.
     #[arg(long, global = true, env = "HEARTH_TZ", default_value = DEFAULT_ZONE)]

@@ -32,7 +32,7 @@ fn whom(a: &Assignee) -> String {
 
 /// Runs a `caseload` subcommand.
 pub fn run<S: Backend>(ctx: &Context, action: CaseloadCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     let (change, done, same, as_user) = match action {
         CaseloadCommand::Show {

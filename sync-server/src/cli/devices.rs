@@ -16,7 +16,7 @@ fn device_id(device: &str) -> Result<DeviceId, CliError> {
 
 /// `enrol-token`: prints the token alone on stdout, details on stderr.
 pub fn enrol_token<S: Backend>(ctx: &Context, a: EnrolTokenArgs) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let (token, until) = admin::issue_enrol_token(
         &store,
         ctx.clock.as_ref(),
@@ -42,7 +42,7 @@ pub fn staff<S: Backend>(ctx: &Context, action: StaffCommand) -> Result<(), CliE
         StaffCommand::Remove { device, workers } => (device, workers, false),
     };
     let id = device_id(&device)?;
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     admin::set_staff(&store, ctx.clock.as_ref(), id, &workers, on)?;
     let staff = store.device(id)?.map(|d| d.staff).unwrap_or_default();
     out(format_args!("staff of {id}: {}\n", staff.join(", ")))?;
@@ -51,7 +51,7 @@ pub fn staff<S: Backend>(ctx: &Context, action: StaffCommand) -> Result<(), CliE
 
 /// `devices`.
 pub fn list<S: Backend>(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     out(format_args!("{}", admin::devices(&store, json, &ctx.zone)?))?;
     Ok(())
 }
@@ -59,7 +59,7 @@ pub fn list<S: Backend>(ctx: &Context, json: bool) -> Result<(), CliError> {
 /// `revoke`.
 pub fn revoke<S: Backend>(ctx: &Context, device: &str, reason: &str) -> Result<(), CliError> {
     let id = device_id(device)?;
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     admin::revoke(&store, ctx.clock.as_ref(), id, reason)?;
     out(format_args!("revoked {id}\n"))?;
     Ok(())

@@ -30,7 +30,7 @@ fn request<'a>(
 
 /// Runs a `family` subcommand.
 pub fn run<S: Backend>(ctx: &Context, action: FamilyCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     match action {
         FamilyCommand::Link(l) | FamilyCommand::Confirm(l) => {

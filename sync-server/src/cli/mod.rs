@@ -13,7 +13,6 @@
 //! alone on one stdout line (details go to stderr).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -32,12 +31,13 @@ pub mod users;
 pub use self::args::{Cli, Command};
 use crate::admin::AdminError;
 use crate::audit::{BadReader, PullError, check_reader};
-use crate::backend::Backend;
+use crate::backend::{Backend, Location};
 use crate::clock::{Clock, SystemClock};
 use crate::datadir::{self, DataDirError};
 use crate::keys::KeyError;
 use crate::localtime::{BadZone, Zone};
 use crate::store::StoreError;
+use crate::tenancy::{BadPartnership, Partnership};
 use crate::tls::TlsError;
 
 /// Why a command failed: one line for the user.
@@ -77,6 +77,9 @@ pub enum CliError {
     /// The time zone (`--tz`, `HEARTH_TZ`).
     #[error(transparent)]
     Zone(#[from] BadZone),
+    /// The `--partnership` name.
+    #[error(transparent)]
+    Partnership(#[from] BadPartnership),
     /// The `--as` name.
     #[error(transparent)]
     Reader(#[from] BadReader),
@@ -163,11 +166,12 @@ fn write_out(text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
         .map_err(CliError::Output)
 }
 
-/// What every command is given: the data directory, the zone of times
+/// What every command is given: where the store is, the zone of times
 /// shown to people, and the clock.
 pub struct Context {
-    /// The data directory (`--data`).
-    pub data: PathBuf,
+    /// The data directory (`--data`), and the database and partnership
+    /// (`--database`, `--database-ca`, `--partnership`).
+    pub store: Location,
     /// The zone (`--tz`, `HEARTH_TZ`).
     pub zone: Zone,
     /// The wall clock.
@@ -213,7 +217,12 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
     datadir::prepare(&cli.data)?;
     let ctx = Context {
         zone: Zone::parse(&cli.tz)?,
-        data: cli.data,
+        store: Location {
+            data: cli.data,
+            database: cli.database,
+            database_ca: cli.database_ca,
+            partnership: Partnership::new(&cli.partnership)?,
+        },
         clock: Arc::new(SystemClock::default()),
     };
     match cli.command {

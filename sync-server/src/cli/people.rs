@@ -79,7 +79,7 @@ fn refs_text(refs: &[ChildRef]) -> String {
 
 /// Runs a `person` subcommand.
 pub fn person<S: Backend>(ctx: &Context, action: PersonCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     match action {
         PersonCommand::Add {
@@ -288,7 +288,7 @@ fn membership_text(m: &crate::people::Membership) -> String {
 
 /// Runs a `household` subcommand.
 pub fn household<S: Backend>(ctx: &Context, action: HouseholdCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     match action {
         HouseholdCommand::AddMember {
@@ -365,7 +365,7 @@ pub fn household<S: Backend>(ctx: &Context, action: HouseholdCommand) -> Result<
 
 /// Runs an `identity` subcommand.
 pub fn identity<S: Backend>(ctx: &Context, action: IdentityCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     let (linking, args) = match action {
         IdentityCommand::Link(args) => (true, args),

@@ -27,8 +27,8 @@ pub fn chronology<S: Backend>(ctx: &Context, a: ChronologyArgs) -> Result<(), Cl
         via: Via::Cli,
         purpose: None,
     };
-    let store = S::open(&ctx.data)?;
-    let rules = crate::signals::Config::load(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
+    let rules = crate::signals::Config::load(&ctx.store.data)?;
     let mut chron = pull(&store, ctx.clock.as_ref(), &rules, &req)?;
     if a.format.shows_detail() {
         record::attach(&store, &mut chron)?;
@@ -49,7 +49,7 @@ pub fn access_log<S: Backend>(ctx: &Context, a: AccessLogArgs) -> Result<(), Cli
             ["--since", "--until"],
         )?,
     };
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     out(format_args!(
         "{}",
         admin::access_log(&store, a.json, &filter, &ctx.zone)?
@@ -60,7 +60,7 @@ pub fn access_log<S: Backend>(ctx: &Context, a: AccessLogArgs) -> Result<(), Cli
 /// `quarantine`.
 pub fn quarantine<S: Backend>(ctx: &Context, a: QuarantineArgs) -> Result<(), CliError> {
     let who = reader(a.as_user.as_deref())?;
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let read = admin::QuarantineRead {
         who: &who,
         reason: &a.reason,

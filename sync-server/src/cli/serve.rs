@@ -53,10 +53,15 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
         _ => return Err(CliError::HalfTls),
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let Context { data, zone, clock } = ctx;
+    let Context {
+        store: at,
+        zone,
+        clock,
+    } = ctx;
+    let data = at.data.clone();
     let (app, tls, fingerprint, counters) = {
         let signals = Arc::new(crate::signals::Config::load(&data)?);
-        let mut store = S::open(&data)?;
+        let mut store = S::open(&at)?;
         let enrolled = !store.devices()?.is_empty();
         let server_key = Arc::new(load_or_create_server_key(&data, enrolled)?);
         let outbox = Arc::new(OutboxKeys::new(
@@ -67,16 +72,16 @@ pub fn run<S: Backend>(ctx: Context, a: ServeArgs) -> Result<(), CliError> {
         // Test-only fault injection for the crash tests (the `test-hooks`
         // feature; a release server has none); see docs/api.md.
         let fault = Fault::from_env();
-        let maintain = store.maintain(&data)?;
+        let maintain = store.maintain(&at)?;
         // Signals are recomputed off the writer, woken after each commit.
-        let refresher = Refresher::start(S::connect(&data)?, signals.clone(), clock.clone());
+        let refresher = Refresher::start(S::connect(&at)?, signals.clone(), clock.clone());
         let after_commit = move || {
             maintain();
             refresher.wake();
         };
         let writer = Writer::start(store, clock.clone(), fault, after_commit);
         let counters = Arc::new(Counters::default());
-        let reads = Arc::new(S::connect(&data)?);
+        let reads = Arc::new(S::connect(&at)?);
         let state = AppState::<S> {
             reads,
             server_key,

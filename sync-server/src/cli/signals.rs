@@ -21,9 +21,9 @@ pub fn run<S: Backend>(ctx: &Context, a: SignalsArgs) -> Result<(), CliError> {
         return acknowledge::<S>(ctx, ack);
     }
     let who = reader(a.as_user.as_deref())?;
-    let rules = Config::load(&ctx.data)?;
+    let rules = Config::load(&ctx.store.data)?;
     let Some(c) = a.child else {
-        let store = S::open(&ctx.data)?;
+        let store = S::open(&ctx.store)?;
         let rows = audit::caseload(
             &store,
             ctx.clock.as_ref(),
@@ -50,7 +50,7 @@ pub fn run<S: Backend>(ctx: &Context, a: SignalsArgs) -> Result<(), CliError> {
         via: Via::Cli,
         purpose: None,
     };
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let chron = audit::pull(&store, ctx.clock.as_ref(), &rules, &req)?;
     out(format_args!(
         "{}",
@@ -77,8 +77,8 @@ fn acknowledge<S: Backend>(ctx: &Context, a: AckArgs) -> Result<(), CliError> {
         who,
         via: Via::Cli,
     };
-    let store = S::open(&ctx.data)?;
-    let rules = Config::load(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
+    let rules = Config::load(&ctx.store.data)?;
     let ack = audit::acknowledge(&store, ctx.clock.as_ref(), &rules, &req)?;
     out(format_args!(
         "Acknowledged {} for {} by {} at {}, covering {} evidence records\n",

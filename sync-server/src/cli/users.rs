@@ -37,7 +37,7 @@ fn passwd<S: Store>(
 
 /// Runs a `user` subcommand.
 pub fn run<S: Backend>(ctx: &Context, action: UserCommand) -> Result<(), CliError> {
-    let store = S::open(&ctx.data)?;
+    let store = S::open(&ctx.store)?;
     let clock = ctx.clock.as_ref();
     match action {
         UserCommand::Add { name, role } => {

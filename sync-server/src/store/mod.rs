@@ -1,9 +1,13 @@
 //! Storage behind a trait: [`Store`] for everything the server keeps, and
 //! [`IngestTx`], the view of one ingest transaction that the pure verdict
-//! logic in [`crate::ingest`] drives. [`sqlite::SqliteStore`] is the only
-//! backend so far; a PostgreSQL one would implement the same two traits
-//! without touching ingest or reconciliation.
+//! logic in [`crate::ingest`] drives. Two backends implement both:
+//! [`sqlite::SqliteStore`] (one machine, the default) and
+//! [`postgres::PgStore`] (several instances on one database, several
+//! partnerships); [`any::AnyStore`] is the one the binary runs, picked
+//! at start by `--database`.
 
+pub mod any;
+pub mod postgres;
 pub mod sqlite;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
@@ -22,6 +26,18 @@ pub enum StoreError {
     /// SQLite refused.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused (or the connection to it failed).
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The database's configuration (`--database`, `--database-ca`,
+    /// `--partnership`) cannot be used; the message names the flag and
+    /// the fix.
+    #[error("{0}")]
+    Config(String),
+    /// SKELETON (issue 18): a PostgreSQL call not written yet. Removed
+    /// before the issue is resolved.
+    #[error("not written yet for PostgreSQL: {0}")]
+    Unfinished(&'static str),
     /// The data directory could not be used.
     #[error("cannot use the data directory {path}: {source}")]
     Io {
@@ -658,6 +674,9 @@ pub trait Store: Send + Sync + 'static {
     fn log_register(&self, entry: &RegisterEntry) -> Result<(), StoreError>;
     /// The register log, oldest first.
     fn register_log(&self) -> Result<Vec<RegisterEntry>, StoreError>;
+
+    /// Checks that the database answers (`GET /v1/health`).
+    fn ping(&self) -> Result<(), StoreError>;
 
     // Caseloads (issue 17; `store/sqlite/caseload.rs`).
 

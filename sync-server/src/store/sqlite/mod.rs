@@ -365,6 +365,11 @@ impl Store for SqliteStore {
         people::register_log(&*self.conn()?)
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn caseload_setup(&self) -> Result<CaseloadSetup, StoreError> {
         caseload::caseload_setup(&*self.conn()?)
     }
