@@ -9,9 +9,6 @@
 use ::postgres::{GenericClient, Row};
 use hearth_shared::{DeviceId, RecordId, RecordKind, Seq, Timestamp};
 
-/// Separates the worker ids in `enrol_tokens.staff` (for `admin.rs`).
-#[allow(unused_imports)]
-pub(super) use crate::store::sqlite::rows::STAFF_SEPARATOR;
 pub(super) use crate::store::sqlite::rows::{
     CHILD_SEPARATOR, Columns, hash_of, parse_child, parse_dev,
 };
@@ -71,47 +68,6 @@ pub(super) fn staff_of(
     .iter()
     .map(|r| Ok(r.try_get(0)?))
     .collect()
-}
-
-/// The columns [`read_device`] reads, in its order.
-#[allow(dead_code)] // for admin.rs (the pg-admin branch)
-pub(super) const DEVICE_COLUMNS: &str = "id, public_key, agency, worker, enrolled_at, last_seen, clock_offset, last_clock_report, revoked_at, revoked_reason";
-
-/// A device from a row of [`DEVICE_COLUMNS`], with its gaps and staff.
-#[allow(dead_code)] // for admin.rs (the pg-admin branch)
-pub(super) fn read_device(c: &mut impl GenericClient, row: &Row) -> Result<Device, StoreError> {
-    let id = dev_at(row, 0)?;
-    let key: &[u8] = row.try_get(1)?;
-    let revoked_at: Option<i64> = row.try_get(8)?;
-    let revoked_reason: Option<String> = row.try_get(9)?;
-    let gaps = c
-        .query(
-            "SELECT from_seq, to_seq FROM gaps WHERE device = $1 ORDER BY from_seq",
-            &[&dev(id)],
-        )?
-        .iter()
-        .map(|r| Ok((seq_at(r, 0)?, seq_at(r, 1)?)))
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Device {
-        id,
-        public_key: key
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("a device key"))?,
-        agency: row.try_get(2)?,
-        worker: row.try_get(3)?,
-        staff: staff_of(c, id)?,
-        enrolled_at: time_at(row, 4)?,
-        last_seen: opt_time_at(row, 5)?,
-        clock: ClockState {
-            offset: row.try_get(6)?,
-            last_report: opt_time_at(row, 7)?,
-        },
-        revoked: revoked_at.map(|at| Revocation {
-            at: Timestamp(at),
-            reason: revoked_reason.unwrap_or_default(),
-        }),
-        gaps,
-    })
 }
 
 /// The columns [`read_line`] reads, for `records r` joined with the
