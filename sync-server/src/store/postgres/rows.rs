@@ -6,16 +6,15 @@
 //! Every value is read with `try_get`: a damaged row is an error, never
 //! a panic.
 
-use ::postgres::{GenericClient, Row};
+use ::postgres::Row;
 use hearth_shared::{DeviceId, RecordId, RecordKind, Seq, Timestamp};
 
 pub(super) use crate::store::sqlite::rows::{
     CHILD_SEPARATOR, Columns, hash_of, parse_child, parse_dev,
 };
 
-use crate::clock::ClockState;
 use crate::line::{Amends, FiledRecord, FlagSet, Line};
-use crate::store::{Device, Revocation, StoreError};
+use crate::store::StoreError;
 
 /// A device id as stored: its 8 bytes.
 pub(super) fn dev(d: DeviceId) -> Vec<u8> {
@@ -54,20 +53,6 @@ pub(super) fn time_at(row: &Row, i: usize) -> Result<Timestamp, StoreError> {
 /// A stored optional time from column `i`.
 pub(super) fn opt_time_at(row: &Row, i: usize) -> Result<Option<Timestamp>, StoreError> {
     Ok(row.try_get::<_, Option<i64>>(i)?.map(Timestamp))
-}
-
-/// The staff list of `device`, in name order (current members only).
-pub(super) fn staff_of(
-    c: &mut impl GenericClient,
-    device: DeviceId,
-) -> Result<Vec<String>, StoreError> {
-    c.query(
-        "SELECT member FROM device_staff WHERE device = $1 AND removed_at IS NULL ORDER BY member",
-        &[&dev(device)],
-    )?
-    .iter()
-    .map(|r| Ok(r.try_get(0)?))
-    .collect()
 }
 
 /// The columns [`read_line`] reads, for `records r` joined with the

@@ -1,9 +1,11 @@
 //! PostgreSQL-only tests of the backend's core: two instances migrating
 //! one fresh database at once, two instances ingesting the same device's
-//! batch at once (the chain lock), and the partnership's schema as the
-//! only one a store can see. Each test gets its own database on the
-//! server named by `HEARTH_TEST_POSTGRES_URL` (a superuser URL); without
-//! it they say loudly that they are skipped (and fail in CI).
+//! batch at once (the chain lock), the partnership's schema as the only
+//! one a store can see (and its role as the only one that may read it),
+//! both backends deciding and reading back the same, and which failures
+//! the writer runs again. Each test gets its own database of the test
+//! cluster (`hearth-testpg`); without PostgreSQL they say loudly that
+//! they are skipped (and fail in CI).
 
 use std::sync::{Arc, Barrier};
 
@@ -18,35 +20,19 @@ use crate::store::sqlite::tests::{ANNA, BEN, bodies, chain};
 use crate::store::{Store, StoreError};
 use crate::tenancy::Partnership;
 
-/// A superuser URL of a running server, or `None` (said loudly).
-fn server(what: &str) -> Option<String> {
-    match std::env::var("HEARTH_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "PostgreSQL is required in CI: set HEARTH_TEST_POSTGRES_URL ({what})"
-            );
-            eprintln!("SKIPPED (PostgreSQL not available, set HEARTH_TEST_POSTGRES_URL): {what}");
-            None
-        }
+/// Whether the test cluster can be had (`hearth_testpg::available`,
+/// which says loudly that `what` is skipped, and fails in CI, if not).
+fn server(what: &str) -> bool {
+    let there = hearth_testpg::available();
+    if !there {
+        eprintln!("SKIPPED: {what}");
     }
+    there
 }
 
-/// A new, empty database on the server at `base`; its URL.
-fn fresh_database(base: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let name = format!(
-        "core_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut c = Client::connect(base, NoTls).unwrap();
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let (root, _) = base.rsplit_once('/').unwrap();
-    format!("{root}/{name}")
+/// A new, empty database owned by a new non-superuser role; its URL.
+fn fresh_database() -> String {
+    hearth_testpg::cluster().fresh_database()
 }
 
 fn default_one() -> Partnership {
@@ -93,10 +79,10 @@ fn count(url: &str, sql: &str) -> i64 {
 
 #[test]
 fn two_instances_migrating_one_fresh_database_migrate_it_once() {
-    let Some(base) = server("the migration race") else {
+    if !server("the migration race") {
         return;
-    };
-    let url = fresh_database(&base);
+    }
+    let url = fresh_database();
     let barrier = Arc::new(Barrier::new(2));
     let threads: Vec<_> = (0..2)
         .map(|_| {
@@ -142,10 +128,10 @@ fn two_instances_migrating_one_fresh_database_migrate_it_once() {
 
 #[test]
 fn two_instances_ingesting_one_batch_at_once_store_each_record_once() {
-    let Some(base) = server("concurrent ingest of one device") else {
+    if !server("concurrent ingest of one device") {
         return;
-    };
-    let url = fresh_database(&base);
+    }
+    let url = fresh_database();
     let p = default_one();
     PgStore::open(&url, None, &p).unwrap();
     let key = SigningKey::from_bytes(&[21; 32]);
@@ -200,23 +186,25 @@ fn two_instances_ingesting_one_batch_at_once_store_each_record_once() {
 }
 
 /// A fresh database migrated for `p`, and a store on it.
-fn fresh_store(base: &str, p: &Partnership) -> (String, PgStore) {
-    let url = fresh_database(base);
+fn fresh_store(p: &Partnership) -> (String, PgStore) {
+    let url = fresh_database();
     let store = PgStore::open(&url, None, p).unwrap();
     (url, store)
 }
 
 #[test]
 fn a_store_sees_only_its_own_partnership() {
-    let Some(base) = server("search_path confinement") else {
+    if !server("search_path confinement") {
         return;
-    };
+    }
     let (a, b) = (
         Partnership::new("a").unwrap(),
         Partnership::new("b").unwrap(),
     );
-    let (url, mut store_b) = fresh_store(&base, &b);
-    let store_a = PgStore::open(&url, None, &a).unwrap();
+    let (url, mut store_b) = fresh_store(&b);
+    // Partnership a's own role, as docs/operations.md sets them up.
+    let url_a = hearth_testpg::cluster().role_url(&url, "partner_a");
+    let store_a = PgStore::open(&url_a, None, &a).unwrap();
     let key = SigningKey::from_bytes(&[22; 32]);
     let device = enrol_row(&url, &b, &key);
     let records: Vec<Vec<u8>> = chain(&key, &bodies(device))
@@ -243,6 +231,14 @@ fn a_store_sees_only_its_own_partnership() {
     };
     assert_eq!(unqualified(&store_a), 0);
     assert_eq!(unqualified(&store_b), 1);
+    // Naming b's schema does not help a's role: the database refuses.
+    let refused = store_a
+        .conn()
+        .unwrap()
+        .query_one("SELECT COUNT(*) FROM hearth_b.devices", &[])
+        .unwrap_err();
+    let refused = StoreError::from(refused).to_string();
+    assert!(refused.contains("permission denied"), "{refused}");
     // The device is not enrolled in `a`: its batch there stores nothing.
     let mut store_a = store_a;
     store_a
@@ -326,9 +322,9 @@ fn run_on<S: Store>(store: &mut S, key: &SigningKey, batches: &[Vec<Vec<u8>>]) -
 
 #[test]
 fn both_backends_decide_and_read_back_the_same() {
-    let Some(base) = server("the backends compared") else {
+    if !server("the backends compared") {
         return;
-    };
+    }
     let key = SigningKey::from_bytes(&[23; 32]);
     let device = DeviceId::from_public_key(key.verifying_key().as_bytes());
     let records: Vec<Vec<u8>> = chain(&key, &bodies(device))
@@ -355,7 +351,7 @@ fn both_backends_decide_and_read_back_the_same() {
     let on_sqlite = run_on(&mut sqlite, &key, &batches);
 
     let p = default_one();
-    let (url, mut pg) = fresh_store(&base, &p);
+    let (url, mut pg) = fresh_store(&p);
     enrol_row(&url, &p, &key);
     let on_pg = run_on(&mut pg, &key, &batches);
 
@@ -376,10 +372,10 @@ fn both_backends_decide_and_read_back_the_same() {
 
 #[test]
 fn only_transient_failures_are_run_again_and_at_most_three_times() {
-    let Some(base) = server("transient failures") else {
+    if !server("transient failures") {
         return;
-    };
-    let (_, store) = fresh_store(&base, &default_one());
+    }
+    let (_, store) = fresh_store(&default_one());
     let mut c = store.conn().unwrap();
     c.batch_execute(
         "INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry)
