@@ -9,6 +9,8 @@
 pub mod any;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
@@ -27,7 +29,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL refused (or the connection to it failed).
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The database's configuration (`--database`, `--database-ca`,
     /// `--partnership`) cannot be used; the message names the flag and
@@ -68,6 +70,41 @@ pub enum StoreError {
         /// This build's newest migration.
         known: i64,
     },
+}
+
+/// What PostgreSQL said: the server's message and SQLSTATE, or the
+/// client's error with its cause (the error's own text is only its kind,
+/// "db error").
+fn postgres_message(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+impl StoreError {
+    /// Whether running the same transaction again may succeed: a
+    /// PostgreSQL serialisation failure (40001), a deadlock (40P01), or a
+    /// unique violation on `records` (23505: another instance stored the
+    /// record first; run again, the batch finds it held). Nothing else
+    /// is retried (SQLite's writer is alone, so it has none).
+    pub fn is_transient(&self) -> bool {
+        use ::postgres::error::SqlState;
+        let Self::Postgres(e) = self else {
+            return false;
+        };
+        match e.code() {
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => true,
+            Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => true,
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+                e.as_db_error().and_then(|d| d.table()) == Some("records")
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A revocation.
