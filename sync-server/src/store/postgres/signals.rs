@@ -15,21 +15,12 @@ use std::collections::HashMap;
 use ::postgres::{Client, GenericClient};
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 
+use super::rows::{CHILD_SEPARATOR, parse_child};
 use crate::signals::{Acknowledgement, Rule};
 use crate::store::{SignalState, StoreError};
 
-/// Separates the child references in `records.children` (the same form as
-/// SQLite's: one reference a line).
-pub(super) const CHILD_SEPARATOR: char = '\n';
-
-/// A stored child reference.
-pub(super) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt("a child reference"))
-}
-
 /// Adds 1 to `dirty` of each child in `children` (the `records.children`
-/// form: references joined by [`CHILD_SEPARATOR`]), creating its state.
+/// form: references joined by [`CHILD_SEPARATOR`](crate::store::sqlite::rows::CHILD_SEPARATOR)), creating its state.
 /// The children are taken in sorted order, so that two transactions
 /// marking overlapping children lock their rows in the same order.
 pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(), StoreError> {
@@ -53,7 +44,6 @@ pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(
 
 /// Marks stale the children a stored record names (an amendment's
 /// original, a disputed record); nothing if there is no such record.
-#[allow(dead_code)] // called by the ingest transaction (tx.rs, pg-core)
 pub(super) fn mark_record_stale(
     c: &mut impl GenericClient,
     id: RecordId,
