@@ -98,8 +98,10 @@ pub(super) fn set_staff(
 ) -> Result<bool, StoreError> {
     let d: &[u8] = &device.0;
     let mut tx = c.transaction()?;
-    // KEY SHARE: the device stays while its staff changes, without waiting
-    // for an ingest transaction that holds the row (only its key matters).
+    // KEY SHARE: the device stays while its staff changes. It waits at
+    // most for an ingest transaction of this device (which holds the row
+    // as its chain lock) and cannot deadlock with one: ingest takes no
+    // lock on `device_staff`.
     if tx
         .query_opt("SELECT 1 FROM devices WHERE id = $1 FOR KEY SHARE", &[&d])?
         .is_none()

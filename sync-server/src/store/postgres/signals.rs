@@ -141,14 +141,19 @@ pub(super) fn save_signal_state(c: &mut Client, s: &SignalState) -> Result<bool,
 }
 
 /// [`save_signal_state`] for each of `states` in one transaction; how many
-/// were stored.
+/// were stored. The rows are written in child order, the order in which
+/// [`mark_stale`] locks them, so that a refresh and an ingest transaction
+/// never wait on each other in a circle.
 pub(super) fn save_signal_states(
     c: &mut Client,
     states: &[SignalState],
 ) -> Result<usize, StoreError> {
+    let mut sorted: Vec<(String, &SignalState)> =
+        states.iter().map(|s| (s.child.to_string(), s)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut tx = c.transaction()?;
     let mut stored = 0;
-    for s in states {
+    for (_, s) in sorted {
         if save_one(&mut tx, s)? {
             stored += 1;
         } else {
