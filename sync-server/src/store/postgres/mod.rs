@@ -34,6 +34,8 @@ mod reads;
 mod record;
 mod rows;
 mod signals;
+#[cfg(test)]
+mod tests;
 mod tx;
 mod web;
 
