@@ -36,6 +36,8 @@ mod rows;
 mod signals;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_admin;
 mod tx;
 mod web;
 
