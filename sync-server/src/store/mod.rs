@@ -9,6 +9,8 @@
 pub mod any;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 

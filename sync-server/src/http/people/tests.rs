@@ -10,7 +10,8 @@ use tower::ServiceExt;
 use super::*;
 use crate::clock::FixedClock;
 use crate::store::Role;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 use hearth_shared::Timestamp;
 
 const ANNA: &str = "nhs:9434765919";
@@ -19,7 +20,7 @@ const CARL: &str = "nhs:9876543210";
 
 struct Api {
     app: Router,
-    store: std::sync::Arc<SqliteStore>,
+    store: std::sync::Arc<AnyStore>,
     admin: String,
     manager: String,
     auditor: String,
@@ -28,7 +29,7 @@ struct Api {
 
 fn api() -> Api {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = testing::open(dir.path());
     // A concern naming Anna and Carl: a proposal.
     crate::web::find::tests::device(
         &mut store,

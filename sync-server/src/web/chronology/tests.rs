@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use hearth_shared::Timestamp;
 
 use super::*;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
 use crate::store::{Purpose, Role, Store};
 use crate::web::find::tests::{
     ANNA, BEN, CARL, HOSTILE, NOW, break_glass, get, harness, ids_unique, viewer,
@@ -28,7 +28,7 @@ fn rows(body: &str) -> usize {
     body.matches(r#"class="record-link""#).count()
 }
 
-fn logged(store: &SqliteStore) -> usize {
+fn logged(store: &AnyStore) -> usize {
     store.access_log().unwrap().len()
 }
 

@@ -26,7 +26,8 @@ use crate::ingest::writer::{Fault, Writer};
 use crate::keys::load_or_create_outbox_key;
 use crate::line::Line;
 use crate::localtime::Zone;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 use crate::store::{Grant, NewRecord, Role, Store};
 use crate::web::SignedInBy;
 
@@ -48,7 +49,7 @@ const HJ: &str = r#"<script>alert(1)</script>\"><img src=x onerror=alert(2)>"#;
 /// A store with records, and the routes over it.
 pub(crate) struct Harness {
     /// The store (the same database the routes read).
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<AnyStore>,
     /// The routes, state applied; requests come from `viewer`.
     pub app: Router,
     /// The health visitor's device.
@@ -92,7 +93,7 @@ fn chain(
 
 /// Enrols `key`'s device and stores `bodies` as ingest would.
 pub(crate) fn device(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     seed: u8,
     agency: &str,
     author: &str,
@@ -136,8 +137,8 @@ pub(crate) fn device(
 
 /// Puts `viewer` in every request, as the session guard does.
 pub(crate) fn signed_in(
-    routes: Router<AppState<SqliteStore>>,
-    state: AppState<SqliteStore>,
+    routes: Router<AppState<AnyStore>>,
+    state: AppState<AnyStore>,
     viewer: Viewer,
 ) -> Router {
     routes
@@ -164,7 +165,7 @@ pub(crate) fn viewer(name: &str, role: Role) -> Viewer {
 /// free-text field hostile where it is not needed to find them.
 pub(crate) fn harness(v: Viewer) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = testing::open(dir.path());
     let hv = device(
         &mut store,
         1,
@@ -234,10 +235,10 @@ pub(crate) fn harness(v: Viewer) -> Harness {
     );
     let (state, reads) = app_state(dir.path(), store);
     let routes = Router::new()
-        .merge(super::routes::<SqliteStore>())
-        .merge(crate::web::chronology::routes::<SqliteStore>())
-        .merge(crate::web::record::routes::<SqliteStore>())
-        .merge(crate::web::signals::caseload::routes::<SqliteStore>());
+        .merge(super::routes::<AnyStore>())
+        .merge(crate::web::chronology::routes::<AnyStore>())
+        .merge(crate::web::record::routes::<AnyStore>())
+        .merge(crate::web::signals::caseload::routes::<AnyStore>());
     Harness {
         store: reads,
         app: signed_in(routes, state, v),
@@ -252,8 +253,8 @@ pub(crate) fn harness(v: Viewer) -> Harness {
 /// ingest writer's), and the store the routes read through.
 pub(crate) fn app_state(
     dir: &std::path::Path,
-    store: SqliteStore,
-) -> (AppState<SqliteStore>, Arc<SqliteStore>) {
+    store: AnyStore,
+) -> (AppState<AnyStore>, Arc<AnyStore>) {
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(Timestamp(NOW)));
     let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
     let outbox = Arc::new(OutboxKeys::new(
@@ -261,7 +262,7 @@ pub(crate) fn app_state(
         &server_key,
     ));
     let writer = Writer::start(store, clock.clone(), Fault::None, || {});
-    let reads = Arc::new(SqliteStore::connect(dir).unwrap());
+    let reads = Arc::new(testing::connect(dir));
     let state = AppState {
         reads: reads.clone(),
         server_key,

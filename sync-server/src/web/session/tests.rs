@@ -25,7 +25,8 @@ use crate::ingest::writer::{Fault, Writer};
 use crate::keys::load_or_create_outbox_key;
 use crate::localtime::Zone;
 use crate::store::Role;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 
 /// A clock the test sets.
 struct Manual(AtomicI64);
@@ -39,7 +40,7 @@ impl Clock for Manual {
 struct Fixture {
     _dir: tempfile::TempDir,
     clock: Arc<Manual>,
-    state: AppState<SqliteStore>,
+    state: AppState<AnyStore>,
 }
 
 const T0: i64 = 1_790_000_000;
@@ -47,7 +48,7 @@ const T0: i64 = 1_790_000_000;
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(Manual(AtomicI64::new(T0)));
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = testing::open(dir.path());
     let server_key = Arc::new(SigningKey::from_bytes(&[7; 32]));
     let outbox = Arc::new(OutboxKeys::new(
         load_or_create_outbox_key(dir.path(), false).unwrap(),
@@ -55,7 +56,7 @@ fn fixture() -> Fixture {
     ));
     let writer = Writer::start(store, clock.clone(), Fault::None, || {});
     let state = AppState {
-        reads: Arc::new(SqliteStore::connect(dir.path()).unwrap()),
+        reads: Arc::new(testing::connect(dir.path())),
         server_key,
         outbox,
         writer,
@@ -97,7 +98,7 @@ impl Fixture {
             .route("/admin/x", get(probe))
             .route("/access-log", get(probe))
             .route("/static/{file}", get(|| async { "css" }))
-            .layer(from_fn_with_state(self.state.clone(), guard::<SqliteStore>))
+            .layer(from_fn_with_state(self.state.clone(), guard::<AnyStore>))
             .with_state(self.state.clone())
     }
 
