@@ -19,6 +19,7 @@
 use std::process::Command;
 use std::sync::Arc;
 
+use hearth_e2e::agent::Agent;
 use hearth_e2e::bins;
 use hearth_e2e::caseload::ProtocolDevice;
 use hearth_e2e::server::{Server, private_tempdir};
@@ -349,15 +350,28 @@ fn two_partnerships() -> Two {
     Two { a, b, role_a }
 }
 
-#[test]
-fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema() {
-    if !hearth_testpg::available() {
-        return;
-    }
+/// The two partnerships with their records, tablets and a's manager.
+struct Scene {
+    a: Server,
+    b: Server,
+    role_a: String,
+    on_a: Client,
+    on_b: Client,
+    /// a's tablet, syncing through a switch that points at a.
+    tablet_a: Agent,
+    switch: Switch,
+    record_b: String,
+    device_b: String,
+    a_token: String,
+    a_session: String,
+    a_csrf: String,
+}
+
+/// `b` holds a record about child C and `a` one about child A; `a`'s
+/// manager has a token and a signed-in session, which work on `a`.
+fn scene() -> Scene {
     let Two { a, b, role_a } = two_partnerships();
     let t = now();
-
-    // `b` holds a record about child C; `a` one about child A.
     let tablet_b = enrolled(&b, "NURSERY-B", "b.worker", 0, None);
     let record_b = tablet_b.record(&concern(CHILD_C, t - 600, "Partnership B's concern"));
     assert_eq!(tablet_b.sync(), 0);
@@ -372,78 +386,129 @@ fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema
     let (on_a, on_b) = (Client::of(&a), Client::of(&b));
     let (a_session, a_csrf) = on_a.sign_in("a_manager");
 
-    // The credentials work on `a`'s own instance.
     let own = on_a.send(
         "GET",
         &format!("/v1/children/{CHILD_A}/chronology?reason=tenancy%20test"),
         &[("authorization", format!("Bearer {a_token}"))],
         "",
     );
-    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.status, 200, "a's token works on a: {}", own.body);
     assert!(own.body.contains(&record_a));
     let page = on_a.send("GET", "/find", &[("cookie", cookie(&a_session))], "");
     assert_eq!(page.status, 200, "a's session works on a");
+    Scene {
+        a,
+        b,
+        role_a,
+        on_a,
+        on_b,
+        tablet_a,
+        switch,
+        record_b,
+        device_b,
+        a_token,
+        a_session,
+        a_csrf,
+    }
+}
 
-    // On `b`, every route answers a's manager as it answers a stranger:
-    // first with a's signed-in session, then (on the API) a's token.
+#[test]
+fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema() {
+    if !hearth_testpg::available() {
+        return;
+    }
+    let s = scene();
+    manager_refused_on_b(&s);
+    device_refused_on_b(&s);
+    reads_stay_in_their_partnership(&s);
+    schema_denied_to_the_other_role(&s);
+}
+
+/// On `b`, every route answers a's manager as it answers a stranger:
+/// first with a's signed-in session, then (on the API) a's token; each
+/// refused token is counted (and logged) by `b`.
+fn manager_refused_on_b(s: &Scene) {
     let made_up_session = "0".repeat(43);
     let made_up_token = "not-a-token-of-anybody";
-    let all = routes(CHILD_C, &record_b, &device_b);
+    let all = routes(CHILD_C, &s.record_b, &s.device_b);
     for route in &all {
         refused_alike(
-            &on_b,
+            &s.on_b,
             route,
-            cookie(&a_session),
+            cookie(&s.a_session),
             cookie(&made_up_session),
-            &a_csrf,
-            &record_b,
+            &s.a_csrf,
+            &s.record_b,
         );
     }
-    let failures_before = on_b.metric("hearth_token_failures_total");
+    let failures_before = s.on_b.metric("hearth_token_failures_total");
     let mut counted = 0;
     for route in all.iter().filter(|r| r.path.starts_with("/v1/")) {
-        let theirs = format!("Bearer {a_token}");
+        let theirs = format!("Bearer {}", s.a_token);
         let strangers = format!("Bearer {made_up_token}");
-        refused_alike(&on_b, route, theirs, strangers, "", &record_b);
+        refused_alike(&s.on_b, route, theirs, strangers, "", &s.record_b);
         if route.counted {
             counted += 2;
         }
     }
     assert_eq!(
-        on_b.metric("hearth_token_failures_total") - failures_before,
+        s.on_b.metric("hearth_token_failures_total") - failures_before,
         counted,
         "every refused token counted (and logged) by b"
     );
+}
 
-    // `a`'s device: b answers its caseload request and its batches as an
-    // unknown device's, counted; the tablet keeps its record pending.
-    let device = ProtocolDevice::enrol(&a, 9, "NURSERY-A", "a.second");
+/// `a`'s device: `b` answers its caseload request and its batch as an
+/// unknown device's, and a's enrolment token as a made-up one, counted;
+/// the tablet keeps its record pending, and `a` takes it after.
+fn device_refused_on_b(s: &Scene) {
+    let on_b = &s.on_b;
+    let device = ProtocolDevice::enrol(&s.a, 9, "NURSERY-A", "a.second");
     let batches_before = on_b.metric("hearth_batch_auth_failures_total");
-    let reply = device.fetch(&b, now());
+    let reply = device.fetch(&s.b, now());
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["error"], "unauthenticated");
-    let pending = tablet_a.record(&daily(CHILD_A, t - 200, "Sent to the wrong partnership"));
-    switch.point_at(b.addr());
-    assert_ne!(tablet_a.sync(), 0, "b refuses a's tablet");
-    assert_eq!(statuses(&tablet_a)[&pending], "pending");
+    let pending = s.tablet_a.record(&daily(
+        CHILD_A,
+        now() - 200,
+        "Sent to the wrong partnership",
+    ));
+    s.switch.point_at(s.b.addr());
+    assert_ne!(s.tablet_a.sync(), 0, "b refuses a's tablet");
+    assert_eq!(statuses(&s.tablet_a)[&pending], "pending");
     assert_eq!(
         on_b.metric("hearth_batch_auth_failures_total") - batches_before,
         2,
         "the caseload request and the batch, counted (and logged) by b"
     );
-    let enrol = on_b.send(
-        "POST",
-        "/v1/enrol",
-        &[("content-type", "application/json".into())],
-        &serde_json::json!({"token": a.enrol_token("NURSERY-A", "a.third"), "public_key": "00".repeat(32)}).to_string(),
-    );
-    assert_eq!(enrol.status, 401, "a's enrolment token means nothing to b");
-    switch.point_at(a.addr());
-    assert_eq!(tablet_a.sync(), 0, "a still takes it");
 
-    // b's access log: b's own reads, none by a's manager.
-    b.chronology_json(CHILD_C, false);
-    let log_b: Value = serde_json::from_str(&b.admin_ok(&["access-log", "--json"])).unwrap();
+    let enrols_before = on_b.metric("hearth_enrol_failures_total");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[10; 32]);
+    let enrol = |token: &str| {
+        let body = serde_json::json!({
+            "token": token,
+            "public_key": hex::encode(key.verifying_key().as_bytes()),
+        });
+        let headers = [("content-type", "application/json".to_string())];
+        on_b.send("POST", "/v1/enrol", &headers, &body.to_string())
+    };
+    let theirs = enrol(&s.a.enrol_token("NURSERY-A", "a.third"));
+    assert_eq!(theirs.status, 401, "{}", theirs.body);
+    assert_eq!(theirs.refusal(), enrol("made-up-enrolment-token").refusal());
+    assert_eq!(
+        on_b.metric("hearth_enrol_failures_total") - enrols_before,
+        2
+    );
+
+    s.switch.point_at(s.a.addr());
+    assert_eq!(s.tablet_a.sync(), 0, "a still takes it");
+}
+
+/// `b`'s access log has no read by a's manager; a's manager asking `a`
+/// for b's child gets nothing of b's, and that read is in a's log.
+fn reads_stay_in_their_partnership(s: &Scene) {
+    s.b.chronology_json(CHILD_C, false);
+    let log_b: Value = serde_json::from_str(&s.b.admin_ok(&["access-log", "--json"])).unwrap();
     let log_b = log_b.as_array().expect("an access log");
     assert!(!log_b.is_empty(), "b logs its own reads");
     assert!(
@@ -451,29 +516,20 @@ fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema
         "no read by a's manager in b's access log: {log_b:?}"
     );
 
-    // a's manager asks a's instance for b's child: nothing of b's, and the
-    // read is in a's access log.
-    let pulled = on_a.send(
-        "GET",
-        &format!("/v1/children/{CHILD_C}/chronology?reason=looking%20for%20C"),
-        &[("authorization", format!("Bearer {a_token}"))],
-        "",
-    );
+    let bearer = [("authorization", format!("Bearer {}", s.a_token))];
+    let path = format!("/v1/children/{CHILD_C}/chronology?reason=looking%20for%20C");
+    let pulled = s.on_a.send("GET", &path, &bearer, "");
     assert_eq!(pulled.status, 200, "{}", pulled.body);
     let pulled: Value = serde_json::from_str(&pulled.body).unwrap();
     assert!(entries(&pulled).is_empty(), "no entry of b's: {pulled}");
-    let record = on_a.send(
-        "GET",
-        &format!("/v1/records/{record_b}?reason=tenancy%20test"),
-        &[("authorization", format!("Bearer {a_token}"))],
-        "",
-    );
+    let path = format!("/v1/records/{}?reason=tenancy%20test", s.record_b);
+    let record = s.on_a.send("GET", &path, &bearer, "");
     assert_eq!(
         record.status, 404,
         "b's record is not on a: {}",
         record.body
     );
-    let log_a: Value = serde_json::from_str(&a.admin_ok(&[
+    let log_a: Value = serde_json::from_str(&s.a.admin_ok(&[
         "access-log",
         "--json",
         "--child",
@@ -490,11 +546,13 @@ fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema
             .any(|e| e["reason"] == "looking for C"),
         "a's access log has the read: {log_a}"
     );
+}
 
-    // Beneath the server: a's role cannot name b's schema at all.
+/// Beneath the server: a's role cannot name b's schema at all.
+fn schema_denied_to_the_other_role(s: &Scene) {
     let cluster = hearth_testpg::cluster();
     let n = cluster
-        .query_one(&role_a, "SELECT count(*) FROM hearth_a.records")
+        .query_one(&s.role_a, "SELECT count(*) FROM hearth_a.records")
         .expect("a's role reads a's schema");
     assert_eq!(n, "2");
     for sql in [
@@ -502,7 +560,7 @@ fn a_partnership_is_refused_on_every_route_of_another_and_cannot_read_its_schema
         "SELECT count(*) FROM hearth_b.users",
         "INSERT INTO hearth_b.access_log (at) VALUES (0)",
     ] {
-        let refused = cluster.query_one(&role_a, sql).expect_err(sql);
+        let refused = cluster.query_one(&s.role_a, sql).expect_err(sql);
         assert!(
             refused.contains("permission denied for schema hearth_b"),
             "{sql}: {refused}"
