@@ -14,18 +14,12 @@
 //! has been gone for a while: the test's own copies are dropped first and the
 //! last one (ours) never on a runtime's thread.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use hearth_testpg::TestBackend;
-
 use super::any::AnyStore;
 use crate::backend::{Backend, Location};
-
-/// The databases given to directories so far (PostgreSQL runs).
-static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
 
 /// The PostgreSQL stores of this process, with when their directory was
 /// first seen gone.
@@ -38,16 +32,10 @@ const GRACE: Duration = Duration::from_secs(2);
 /// Where the store for `dir` is: SQLite in `dir`, or the PostgreSQL database
 /// given to `dir` (made on first use).
 pub(crate) fn location(dir: &Path) -> Location {
-    let mut at = Location::sqlite(dir);
-    if hearth_testpg::backend() == TestBackend::Postgres {
-        let mut databases = DATABASES.lock().unwrap_or_else(PoisonError::into_inner);
-        let url = databases
-            .get_or_insert_with(HashMap::new)
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| hearth_testpg::cluster().fresh_database());
-        at.database = Some(url.clone());
+    Location {
+        database: hearth_testpg::database_for(dir),
+        ..Location::sqlite(dir)
     }
-    at
 }
 
 /// Opens (creating and migrating) the test store for `dir`. Opening the same
