@@ -8,7 +8,8 @@
 //! - a retry of a batch whose answer was lost lands on the other instance;
 //! - an instance dies in the middle of ingest (the `HEARTH_FAULT` hook,
 //!   aborting with the transaction open, and `kill -9` at a random point
-//!   of a backlog's upload), and the other finishes the sync.
+//!   after a backlog's first batch is stored), and the other finishes the
+//!   sync.
 //!
 //! Each ends with every record a tablet marked synced in the database
 //! exactly once, no record held or alarm raised, and no gap left. Also:
@@ -308,22 +309,37 @@ fn an_instance_dying_mid_ingest_leaves_the_other_to_finish() {
         started.elapsed()
     );
 
-    // 2. `kill -9` at a random point while a backlog of two batches (of
-    // 100) uploads through the second instance; the first finishes.
+    // 2. `kill -9` while a backlog of two batches (of 100) uploads through
+    // the second instance: once the first batch is in the database (ingest
+    // has begun), at a random point of the next 100 ms. The first
+    // instance finishes.
     second.kill();
     second.set_env("HEARTH_FAULT", None);
     second.restart();
     let (other, other_switch) = tablet(&first, "hv.kill", second.addr());
     backlog(&other, 150, "Backlog");
-    let started = Instant::now();
+    let cluster = hearth_testpg::cluster();
+    let look = cluster.superuser_url(first.database().expect("on PostgreSQL"));
+    let stored = || -> u64 {
+        let n = cluster.query_one(&look, "SELECT count(*) FROM hearth_default.records");
+        n.expect("count the records").parse().expect("a count")
+    };
+    let before = stored();
     let mut sync = other.spawn(&["sync"]);
-    // The upload of 150 records takes a few hundred milliseconds; kill
-    // somewhere in the first second.
-    thread::sleep(Duration::from_millis(50 + rng.below(900)));
+    let started = Instant::now();
+    while stored() == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first batch was never stored"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    thread::sleep(Duration::from_millis(rng.below(100)));
     second.kill();
+    let at_kill = stored() - before;
     let interrupted = sync.wait().unwrap();
     eprintln!(
-        "instances-kill: killed after {:?}; that sync exited {:?}",
+        "instances-kill: killed {:?} after the sync began, {at_kill} of 150 stored; that sync exited {:?}",
         started.elapsed(),
         interrupted.code()
     );
