@@ -85,9 +85,8 @@ fn commit_group<S: Store>(
     batches: &[BatchJob],
     fault: Fault,
 ) -> Result<Vec<IngestOutcome>, StoreError> {
-    let mut attempt = 0;
-    loop {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    retry_transient(batches.len(), || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
             store.ingest(|tx| {
                 let outcomes = batches
                     .iter()
@@ -97,11 +96,23 @@ fn commit_group<S: Store>(
                 Ok(outcomes)
             })
         }))
-        .unwrap_or(Err(StoreError::IngestPanicked));
-        match result {
-            Err(e) if e.is_transient() && attempt < RETRIES => {
-                attempt += 1;
-                tracing::warn!(error = %e, attempt, batches = batches.len(), "ingest transaction failed transiently; running it again");
+        .unwrap_or(Err(StoreError::IngestPanicked))
+    })
+}
+
+/// Runs `attempt` once, and again after each transient failure, up to
+/// [`RETRIES`] more times; logs each retry (`batches`: how many batches
+/// the transaction held).
+pub(crate) fn retry_transient<T>(
+    batches: usize,
+    mut attempt: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut retries = 0;
+    loop {
+        match attempt() {
+            Err(e) if e.is_transient() && retries < RETRIES => {
+                retries += 1;
+                tracing::warn!(error = %e, retry = retries, batches, "ingest transaction failed transiently; running it again");
             }
             other => return other,
         }
