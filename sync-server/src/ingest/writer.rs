@@ -149,7 +149,8 @@ impl Writer {
                     }
                     // Two instances on one PostgreSQL database lock the
                     // devices' rows in the same order (store/postgres/tx.rs):
-                    // sort by device id, each reply staying with its batch.
+                    // sort by device id, each reply staying with its batch
+                    // (a stable sort: one device's batches keep their order).
                     group.sort_by_key(|j| j.batch.device.0);
                     let (batches, replies): (Vec<_>, Vec<_>) =
                         group.into_iter().map(|j| (j.batch, j.reply)).unzip();
