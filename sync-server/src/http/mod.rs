@@ -6,7 +6,7 @@
 //!
 //! | route | handler |
 //! | --- | --- |
-//! | `GET /v1/health` | `ok` |
+//! | `GET /v1/health` | [`health::health`] (the database answers) |
 //! | `GET /v1/metrics` | [`metrics::Counters::render`] |
 //! | `POST /v1/enrol` | [`enrol`] |
 //! | `POST /v1/sync` | [`sync`] |
@@ -35,6 +35,7 @@ pub mod caseload;
 pub mod chronology;
 pub mod enrol;
 pub mod error;
+pub mod health;
 pub mod metrics;
 pub mod outbox;
 pub mod people;
@@ -175,7 +176,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
     Router::new()
-        .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/health", get(health::health::<S>))
         .route(
             "/v1/metrics",
             get(move || async move {

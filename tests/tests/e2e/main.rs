@@ -16,6 +16,8 @@
 //! | `signals` | a neglect family built on five agencies' tablets raises each intended practice signal with exactly its evidence, a control family none, and the same records in another order from other tablets give the same signals (issue 16) |
 //! | `people` | the people register round-trips through CLI and HTTP with every read and change in the register log; a CSV import stores its good rows and reports each refused row and field; an identity link joins two agencies' records of one child and an unlink parts them; an unborn child's records join the NHS number after birth, named in table, CSV and JSON (issue 17) |
 //! | `caseload` | two devices (a health visitor's, a nursery room's shared tablet) each get their own signed caseload with names; a tampered one is refused and the old one kept; an unassigned child leaves the device; no name is in the store's files in the clear; a visit plan's tasks are overdue, due, and done on the device before sync (issue 17) |
+//! | `instances` | two `hearth-server serve` on one PostgreSQL database: four tablets syncing at once through a random instance each time, a retry landing on the other instance, an instance killed mid-ingest; every record synced is stored exactly once, no fork, no gap; `/v1/health` is 503 when the database is gone (issue 18) |
+//! | `tenancy` | two partnerships in one database, each with its own role: a manager and a device of one are refused on every route of the other like strangers, counted and not in its access log; a pull of the other's child finds nothing and is logged; the database refuses the other's schema; SQLite refuses another partnership (issue 18) |
 //! | `identity` | a device records only as its enrolment and amends only its own records (the agent refuses, the server rejects into quarantine); rejected records cannot fill the disk (issue 11) |
 
 mod agencies;
@@ -28,9 +30,11 @@ mod fixture;
 mod flood;
 mod hostile;
 mod identity;
+mod instances;
 mod interrupted;
 mod network;
 mod outbox;
 mod people;
 mod revocation;
 mod signals;
+mod tenancy;
