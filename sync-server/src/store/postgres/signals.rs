@@ -1,28 +1,107 @@
-//! signals: see the SQLite counterpart `store/sqlite/signals.rs`; same behaviour over PostgreSQL.
-//! SKELETON: every function below is a stand-in that the issue-18 helpers replace.
+//! Practice signals over PostgreSQL (the counterpart of
+//! `store/sqlite/signals.rs`, with the same behaviour): each child's
+//! stored state in `signal_state`, marked stale by the ingest transaction
+//! and by family and register changes, and the acknowledgements in
+//! `signal_acks`, which are only ever added (a trigger refuses the rest).
+//!
+//! Several instances write `signal_state` at once: the ingest transaction
+//! only ever adds 1 to `dirty` (atomic under the row's lock), in sorted
+//! child order so two transactions cannot deadlock on each other's
+//! children, and a recomputed state is stored only if `dirty` is still
+//! the value read before the child's records were (compare-and-set).
 
-#![allow(unused_variables)]
+use std::collections::HashMap;
 
-use ::postgres::Client;
+use ::postgres::{Client, GenericClient};
+use hearth_shared::{ChildRef, RecordId, Timestamp};
 
-#[allow(unused_imports)]
-use crate::caseload::*;
-#[allow(unused_imports)]
-use crate::links::*;
-#[allow(unused_imports)]
-use crate::people::*;
-#[allow(unused_imports)]
-use crate::signals::*;
-#[allow(unused_imports)]
-use crate::store::*;
-#[allow(unused_imports)]
-use hearth_shared::*;
+use crate::signals::{Acknowledgement, Rule};
+use crate::store::{SignalState, StoreError};
 
+/// Separates the child references in `records.children` (the same form as
+/// SQLite's: one reference a line).
+#[allow(dead_code)] // used by mark_stale's callers
+pub(super) const CHILD_SEPARATOR: char = '\n';
+
+/// A stored child reference.
+pub(super) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt("a child reference"))
+}
+
+/// Adds 1 to `dirty` of each child in `children` (the `records.children`
+/// form: references joined by [`CHILD_SEPARATOR`]), creating its state.
+/// The children are taken in sorted order, so that two transactions
+/// marking overlapping children lock their rows in the same order.
+#[allow(dead_code)] // called by the ingest transaction (tx.rs, pg-core)
+pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(), StoreError> {
+    let mut sorted: Vec<&str> = children
+        .split(CHILD_SEPARATOR)
+        .filter(|c| !c.is_empty())
+        .collect();
+    if sorted.is_empty() {
+        return Ok(());
+    }
+    sorted.sort_unstable();
+    let stmt = c.prepare(
+        "INSERT INTO signal_state (child, dirty) VALUES ($1, 1)
+         ON CONFLICT (child) DO UPDATE SET dirty = signal_state.dirty + 1",
+    )?;
+    for child in sorted {
+        c.execute(&stmt, &[&child])?;
+    }
+    Ok(())
+}
+
+/// Marks stale the children a stored record names (an amendment's
+/// original, a disputed record); nothing if there is no such record.
+#[allow(dead_code)] // called by the ingest transaction (tx.rs, pg-core)
+pub(super) fn mark_record_stale(
+    c: &mut impl GenericClient,
+    id: RecordId,
+) -> Result<(), StoreError> {
+    let row = c.query_opt(
+        "SELECT children FROM records WHERE device = $1 AND seq = $2",
+        &[&&id.device.0[..], &(id.seq.0 as i64)],
+    )?;
+    match row.and_then(|r| r.get::<_, Option<String>>(0)) {
+        Some(children) => mark_stale(c, &children),
+        None => Ok(()),
+    }
+}
+
+const STATE_COLUMNS: &str = "child, dirty, signals, computed_at, recheck_at, config";
+
+fn read_state(row: &::postgres::Row) -> Result<SignalState, StoreError> {
+    let child: &str = row.try_get(0)?;
+    let signals: &str = row.try_get(2)?;
+    Ok(SignalState {
+        child: parse_child(child)?,
+        dirty: row.try_get(1)?,
+        signals: serde_json::from_str(signals)
+            .map_err(|_| StoreError::Corrupt("a child's stored signals"))?,
+        computed_at: row.try_get::<_, Option<i64>>(3)?.map(Timestamp),
+        recheck_at: row.try_get::<_, Option<i64>>(4)?.map(Timestamp),
+        fingerprint: row.try_get(5)?,
+    })
+}
+
+/// The stored states of `children`, in their order; a child with no state
+/// is left out.
 pub(super) fn signal_states(
     c: &mut Client,
     children: &[ChildRef],
 ) -> Result<Vec<SignalState>, StoreError> {
-    Err(StoreError::Unfinished("signals::signal_states"))
+    let keys: Vec<String> = children.iter().map(ToString::to_string).collect();
+    let mut found = HashMap::new();
+    for row in c.query(
+        &format!("SELECT {STATE_COLUMNS} FROM signal_state WHERE child = ANY($1)"),
+        &[&keys],
+    )? {
+        let state = read_state(&row)?;
+        found.insert(state.child.to_string(), state);
+    }
+    Ok(keys.iter().filter_map(|k| found.get(k).cloned()).collect())
 }
 
 pub(super) fn stale_children(
@@ -31,31 +110,148 @@ pub(super) fn stale_children(
     fingerprint: &str,
     limit: usize,
 ) -> Result<Vec<ChildRef>, StoreError> {
-    Err(StoreError::Unfinished("signals::stale_children"))
+    let rows = c.query(
+        "SELECT child FROM signal_state
+         WHERE dirty <> 0 OR computed_at IS NULL OR recheck_at <= $1 OR config <> $2
+         LIMIT $3",
+        &[
+            &now.0,
+            &fingerprint,
+            &i64::try_from(limit).unwrap_or(i64::MAX),
+        ],
+    )?;
+    rows.iter().map(|r| parse_child(r.try_get(0)?)).collect()
+}
+
+/// Stores `s` only if the child's `dirty` is still `s.dirty` (setting it
+/// to 0); whether it was stored.
+fn save_one(c: &mut impl GenericClient, s: &SignalState) -> Result<bool, StoreError> {
+    let signals = serde_json::to_string(&s.signals)
+        .map_err(|_| StoreError::Corrupt("a signal that cannot be stored"))?;
+    // A child with no row yet (named by no record) was read as 0.
+    let n = c.execute(
+        "INSERT INTO signal_state (child, dirty, signals, computed_at, recheck_at, config)
+         VALUES ($1, 0, $3, $4, $5, $6)
+         ON CONFLICT (child) DO UPDATE SET dirty = 0, signals = excluded.signals,
+             computed_at = excluded.computed_at, recheck_at = excluded.recheck_at,
+             config = excluded.config
+         WHERE signal_state.dirty = $2",
+        &[
+            &s.child.to_string(),
+            &s.dirty,
+            &signals,
+            &s.computed_at.map(|t| t.0),
+            &s.recheck_at.map(|t| t.0),
+            &s.fingerprint,
+        ],
+    )?;
+    Ok(n > 0)
 }
 
 pub(super) fn save_signal_state(c: &mut Client, s: &SignalState) -> Result<bool, StoreError> {
-    Err(StoreError::Unfinished("signals::save_signal_state"))
+    save_one(c, s)
 }
 
-pub(super) fn raised_signal_states(c: &mut Client) -> Result<Vec<SignalState>, StoreError> {
-    Err(StoreError::Unfinished("signals::raised_signal_states"))
-}
-
-pub(super) fn add_signal_ack(c: &mut Client, a: &Acknowledgement) -> Result<(), StoreError> {
-    Err(StoreError::Unfinished("signals::add_signal_ack"))
-}
-
-pub(super) fn signal_acks(
-    c: &mut Client,
-    children: Option<&[ChildRef]>,
-) -> Result<Vec<Acknowledgement>, StoreError> {
-    Err(StoreError::Unfinished("signals::signal_acks"))
-}
-
+/// [`save_signal_state`] for each of `states` in one transaction; how many
+/// were stored.
 pub(super) fn save_signal_states(
     c: &mut Client,
     states: &[SignalState],
 ) -> Result<usize, StoreError> {
-    Err(StoreError::Unfinished("signals::save_signal_states"))
+    let mut tx = c.transaction()?;
+    let mut stored = 0;
+    for s in states {
+        if save_one(&mut tx, s)? {
+            stored += 1;
+        } else {
+            tracing::debug!(child = %s.child, "signals changed while computing; left stale");
+        }
+    }
+    tx.commit()?;
+    Ok(stored)
+}
+
+pub(super) fn raised_signal_states(c: &mut Client) -> Result<Vec<SignalState>, StoreError> {
+    c.query(
+        &format!("SELECT {STATE_COLUMNS} FROM signal_state WHERE signals <> '[]'"),
+        &[],
+    )?
+    .iter()
+    .map(read_state)
+    .collect()
+}
+
+pub(super) fn add_signal_ack(c: &mut Client, a: &Acknowledgement) -> Result<(), StoreError> {
+    let evidence = serde_json::to_string(&a.evidence)
+        .map_err(|_| StoreError::Corrupt("evidence that cannot be stored"))?;
+    c.execute(
+        "INSERT INTO signal_acks (child, rule, by, at, note, evidence)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &a.child.to_string(),
+            &a.rule.as_str(),
+            &a.by,
+            &a.at.0,
+            &a.note,
+            &evidence,
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_ack(row: &::postgres::Row) -> Result<Acknowledgement, StoreError> {
+    let (child, rule, evidence): (&str, &str, &str) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(5)?);
+    Ok(Acknowledgement {
+        child: parse_child(child)?,
+        rule: rule
+            .parse::<Rule>()
+            .map_err(|_| StoreError::Corrupt("an acknowledgement's rule"))?,
+        by: row.try_get(2)?,
+        at: Timestamp(row.try_get(3)?),
+        note: row.try_get(4)?,
+        evidence: serde_json::from_str(evidence)
+            .map_err(|_| StoreError::Corrupt("an acknowledgement's evidence"))?,
+    })
+}
+
+/// The acknowledgements of `children` (every child's for `None`), oldest
+/// first; a child named twice has its acknowledgements twice, as SQLite's.
+pub(super) fn signal_acks(
+    c: &mut Client,
+    children: Option<&[ChildRef]>,
+) -> Result<Vec<Acknowledgement>, StoreError> {
+    const COLUMNS: &str = "child, rule, by, at, note, evidence, id";
+    let Some(children) = children else {
+        return c
+            .query(
+                &format!("SELECT {COLUMNS} FROM signal_acks ORDER BY id"),
+                &[],
+            )?
+            .iter()
+            .map(read_ack)
+            .collect();
+    };
+    let keys: Vec<String> = children.iter().map(ToString::to_string).collect();
+    let mut by_child: HashMap<String, Vec<(i64, Acknowledgement)>> = HashMap::new();
+    for row in c.query(
+        &format!("SELECT {COLUMNS} FROM signal_acks WHERE child = ANY($1) ORDER BY id"),
+        &[&keys],
+    )? {
+        let id: i64 = row.try_get(6)?;
+        let ack = read_ack(&row)?;
+        by_child
+            .entry(ack.child.to_string())
+            .or_default()
+            .push((id, ack));
+    }
+    let mut both: Vec<(i64, Acknowledgement)> = keys
+        .iter()
+        .filter_map(|k| by_child.get(k))
+        .flatten()
+        .cloned()
+        .collect();
+    // Oldest first across the children.
+    both.sort_by_key(|(id, _)| *id);
+    Ok(both.into_iter().map(|(_, a)| a).collect())
 }
