@@ -67,6 +67,47 @@ impl Fault {
     }
 }
 
+/// How many times a group is run again after a transient failure
+/// ([`StoreError::is_transient`]: PostgreSQL's serialisation failures,
+/// deadlocks, and another instance storing a record first).
+pub const RETRIES: usize = 3;
+
+/// Decides and commits `batches` in one transaction, running the whole
+/// group again (from the same batches) up to [`RETRIES`] times if it
+/// failed transiently; never after any other error.
+///
+/// A bug that panics inside one group must not kill the writer (every
+/// later sync would fail while /v1/health still said ok). The transaction
+/// is dropped during the unwind, so nothing of the group commits; its
+/// callers get an error, send again, and the writer goes on.
+fn commit_group<S: Store>(
+    store: &mut S,
+    batches: &[BatchJob],
+    fault: Fault,
+) -> Result<Vec<IngestOutcome>, StoreError> {
+    let mut attempt = 0;
+    loop {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            store.ingest(|tx| {
+                let outcomes = batches
+                    .iter()
+                    .map(|b| apply_batch(tx, b.clone()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                fault.before_commit();
+                Ok(outcomes)
+            })
+        }))
+        .unwrap_or(Err(StoreError::IngestPanicked));
+        match result {
+            Err(e) if e.is_transient() && attempt < RETRIES => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, batches = batches.len(), "ingest transaction failed transiently; running it again");
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
@@ -95,24 +136,13 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
+                    // Two instances on one PostgreSQL database lock the
+                    // devices' rows in the same order (store/postgres/tx.rs):
+                    // sort by device id, each reply staying with its batch.
+                    group.sort_by_key(|j| j.batch.device.0);
                     let (batches, replies): (Vec<_>, Vec<_>) =
                         group.into_iter().map(|j| (j.batch, j.reply)).unzip();
-                    // A bug that panics inside one group must not kill the
-                    // writer (every later sync would fail while /v1/health
-                    // still said ok). The transaction is dropped during the
-                    // unwind, so nothing of the group commits; its callers
-                    // get an error, send again, and the writer goes on.
-                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        store.ingest(|tx| {
-                            let outcomes = batches
-                                .into_iter()
-                                .map(|b| apply_batch(tx, b))
-                                .collect::<Result<Vec<_>, _>>()?;
-                            fault.before_commit();
-                            Ok(outcomes)
-                        })
-                    }))
-                    .unwrap_or(Err(StoreError::IngestPanicked));
+                    let result = commit_group(&mut store, &batches, fault);
                     let committed_at = clock.now();
                     match result {
                         Ok(outcomes) => {

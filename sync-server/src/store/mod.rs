@@ -71,6 +71,28 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether running the same transaction again may succeed: a
+    /// PostgreSQL serialisation failure (40001), a deadlock (40P01), or a
+    /// unique violation on `records` (23505: another instance stored the
+    /// record first; run again, the batch finds it held). Nothing else
+    /// is retried (SQLite's writer is alone, so it has none).
+    pub fn is_transient(&self) -> bool {
+        use ::postgres::error::SqlState;
+        let Self::Postgres(e) = self else {
+            return false;
+        };
+        match e.code() {
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => true,
+            Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => true,
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+                e.as_db_error().and_then(|d| d.table()) == Some("records")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A revocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {

@@ -34,6 +34,10 @@ mod reads;
 mod record;
 mod rows;
 mod signals;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_admin;
 mod tx;
 mod web;
 

@@ -20,7 +20,6 @@ use crate::store::{SignalState, StoreError};
 
 /// Separates the child references in `records.children` (the same form as
 /// SQLite's: one reference a line).
-#[allow(dead_code)] // used by mark_stale's callers
 pub(super) const CHILD_SEPARATOR: char = '\n';
 
 /// A stored child reference.
@@ -33,7 +32,6 @@ pub(super) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
 /// form: references joined by [`CHILD_SEPARATOR`]), creating its state.
 /// The children are taken in sorted order, so that two transactions
 /// marking overlapping children lock their rows in the same order.
-#[allow(dead_code)] // called by the ingest transaction (tx.rs, pg-core)
 pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(), StoreError> {
     let mut sorted: Vec<&str> = children
         .split(CHILD_SEPARATOR)

@@ -36,7 +36,7 @@ mod people;
 pub mod pool;
 mod reads;
 mod record;
-mod rows;
+pub(in crate::store) mod rows;
 mod signals;
 mod tx;
 mod web;

@@ -78,11 +78,11 @@ pub(super) fn pool(data: &Path, kind: Kind) -> Pool<SqliteConnectionManager> {
         .build_unchecked(manager)
 }
 
-/// The one thread, shared by every pool in the process, on which r2d2
-/// opens connections (it would start three per pool). Opening a SQLite
-/// connection takes a millisecond, and these pools open few: no minimum
-/// of idle connections, nothing to reap.
-fn scheduler() -> Arc<ScheduledThreadPool> {
+/// The one thread, shared by every pool in the process (PostgreSQL's
+/// too), on which r2d2 opens connections (it would start three per
+/// pool). Opening a SQLite connection takes a millisecond, and these
+/// pools open few: no minimum of idle connections, nothing to reap.
+pub(crate) fn scheduler() -> Arc<ScheduledThreadPool> {
     static ONE: OnceLock<Arc<ScheduledThreadPool>> = OnceLock::new();
     ONE.get_or_init(|| {
         Arc::new(

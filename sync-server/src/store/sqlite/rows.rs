@@ -13,11 +13,11 @@ use crate::line::{Amends, FiledRecord, FlagSet, Line};
 use crate::store::{Device, Revocation, StoreError};
 
 /// character, which no reference may hold).
-pub(super) const CHILD_SEPARATOR: char = '\n';
+pub(in crate::store) const CHILD_SEPARATOR: char = '\n';
 
 /// Separates the worker ids in `enrol_tokens.staff` (a control character,
 /// which no worker id may hold).
-pub(super) const STAFF_SEPARATOR: char = '\n';
+pub(in crate::store) const STAFF_SEPARATOR: char = '\n';
 
 /// The staff list of `device`, in name order (current members only).
 pub(super) fn staff_of(conn: &Connection, device: DeviceId) -> Result<Vec<String>, StoreError> {
@@ -33,7 +33,7 @@ pub(super) fn dev(d: DeviceId) -> [u8; 8] {
     d.0
 }
 
-pub(super) fn parse_dev(b: &[u8]) -> Result<DeviceId, StoreError> {
+pub(in crate::store) fn parse_dev(b: &[u8]) -> Result<DeviceId, StoreError> {
     b.try_into()
         .map(DeviceId)
         .map_err(|_| StoreError::Corrupt("a device id"))
@@ -45,12 +45,12 @@ pub(super) fn dev_at(row: &rusqlite::Row<'_>, i: usize) -> Result<DeviceId, Stor
     parse_dev(&b)
 }
 
-pub(super) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
+pub(in crate::store) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt("a child reference"))
 }
 
-pub(super) fn hash_of(b: Vec<u8>) -> Result<RecordHash, StoreError> {
+pub(in crate::store) fn hash_of(b: Vec<u8>) -> Result<RecordHash, StoreError> {
     b.try_into()
         .map(RecordHash)
         .map_err(|_| StoreError::Corrupt("a record hash"))
@@ -104,18 +104,18 @@ pub(super) fn read_device(
 }
 
 /// A [`Line`] in its stored form: the chronology columns of `records`.
-pub(super) struct Columns<'a> {
-    pub(super) agency: &'a str,
-    pub(super) author: &'a str,
-    pub(super) headline: &'a str,
-    pub(super) children: String,
-    pub(super) flags: u32,
-    pub(super) corrects: Option<RecordId>,
-    pub(super) reason: Option<&'a str>,
+pub(in crate::store) struct Columns<'a> {
+    pub(in crate::store) agency: &'a str,
+    pub(in crate::store) author: &'a str,
+    pub(in crate::store) headline: &'a str,
+    pub(in crate::store) children: String,
+    pub(in crate::store) flags: u32,
+    pub(in crate::store) corrects: Option<RecordId>,
+    pub(in crate::store) reason: Option<&'a str>,
 }
 
 impl<'a> Columns<'a> {
-    pub(super) fn of(line: &'a Line) -> Self {
+    pub(in crate::store) fn of(line: &'a Line) -> Self {
         let mut children = String::new();
         for (i, c) in line.children.iter().enumerate() {
             if i > 0 {

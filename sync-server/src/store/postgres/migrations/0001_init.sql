@@ -241,7 +241,7 @@ CREATE TABLE identity_links (
     who    TEXT NOT NULL,
     reason TEXT NOT NULL,
     PRIMARY KEY (ref_a, ref_b),
-    CHECK (ref_a < ref_b)
+    CHECK (ref_a < ref_b COLLATE "C")      -- code point order, as the server sorts a pair
 );
 
 CREATE TABLE register_log (
