@@ -50,8 +50,11 @@ pub fn sign_batches(
                 let (per, na, nb) = (c.ingest_per_device, c.chron_small, c.chron_large);
                 s.spawn(move || {
                     // Amendments correct this device's own records.
-                    let mut g =
-                        Generator::for_device(SEED ^ ((i as u64 + 1) * 7919), d.id().to_string(), 1);
+                    let mut g = Generator::for_device(
+                        SEED ^ ((i as u64 + 1) * 7919),
+                        d.id().to_string(),
+                        1,
+                    );
                     let mut batches = Vec::new();
                     let mut batch = Vec::with_capacity(INGEST_BATCH);
                     for k in 0..per {
@@ -107,7 +110,13 @@ struct Ingest {
 /// The files every instance of a partnership shares (docs/operations.md).
 fn share_keys(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to.join("tls"))?;
-    for f in ["server.key", "outbox.key", "tls/cert.pem", "tls/key.pem", "signals.toml"] {
+    for f in [
+        "server.key",
+        "outbox.key",
+        "tls/cert.pem",
+        "tls/key.pem",
+        "signals.toml",
+    ] {
         if from.join(f).exists() {
             std::fs::copy(from.join(f), to.join(f))?;
         }
@@ -118,7 +127,10 @@ fn share_keys(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// Starts the setup's servers under `dir`.
 fn start(setup: Setup, dir: &Path, database: Option<&str>) -> anyhow::Result<Vec<Server>> {
     let first = dir.join("a");
-    let env: Vec<(&str, &str)> = database.map(|d| ("HEARTH_DATABASE", d)).into_iter().collect();
+    let env: Vec<(&str, &str)> = database
+        .map(|d| ("HEARTH_DATABASE", d))
+        .into_iter()
+        .collect();
     let mut servers = vec![Server::start_env(&first, &env)?];
     if let Setup::Postgres { instances } = setup {
         for i in 1..instances {
@@ -152,12 +164,18 @@ fn postgres_pids(port: u16) -> Vec<String> {
         let Some(close) = stat.rfind(')') else {
             continue;
         };
-        let ppid = stat[close + 2..].split(' ').nth(1).unwrap_or("").to_string();
+        let ppid = stat[close + 2..]
+            .split(' ')
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
         let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
         let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
         let port_arg = port.to_string();
         if args.first().is_some_and(|a| a.ends_with(b"postgres"))
-            && args.windows(2).any(|w| w[0] == b"-p" && w[1] == port_arg.as_bytes())
+            && args
+                .windows(2)
+                .any(|w| w[0] == b"-p" && w[1] == port_arg.as_bytes())
         {
             parent = Some(pid.clone());
         }
@@ -198,7 +216,10 @@ fn ingest(
     }
     let child_b = corpus::child_pool(SEED ^ 0xB, 1).remove(0);
     let signed = sign_batches(c, devices, &pool, child_a, &child_b);
-    let total: usize = signed.iter().map(|(_, b)| b.iter().map(Vec::len).sum::<usize>()).sum();
+    let total: usize = signed
+        .iter()
+        .map(|(_, b)| b.iter().map(Vec::len).sum::<usize>())
+        .sum();
     let pids: Vec<String> = servers.iter().map(|s| s.pid().to_string()).collect();
     let pg_pids = port.map(postgres_pids).unwrap_or_default();
     let (cpu0, pg0) = (cpu_of(&pids), cpu_of(&pg_pids));
@@ -209,7 +230,10 @@ fn ingest(
             .map(|(d, batches)| {
                 let servers = &servers;
                 s.spawn(move || -> anyhow::Result<()> {
-                    let clients = servers.iter().map(Server::client).collect::<Result<Vec<_>, _>>()?;
+                    let clients = servers
+                        .iter()
+                        .map(Server::client)
+                        .collect::<Result<Vec<_>, _>>()?;
                     for (k, b) in batches.into_iter().enumerate() {
                         let i = k % servers.len();
                         d.upload(&servers[i], &clients[i], b)?;
@@ -288,7 +312,9 @@ pub fn figure_backends(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     for (setup, r) in &results {
         let pg = matches!(setup, Setup::Postgres { .. });
         let (target, pass) = match setup {
-            Setup::Postgres { instances: 1 } => ("≥ 0.5× SQLite", Some(r.rate / sqlite_rate >= 0.5)),
+            Setup::Postgres { instances: 1 } => {
+                ("≥ 0.5× SQLite", Some(r.rate / sqlite_rate >= 0.5))
+            }
             _ => ("(diagnostic)", None),
         };
         rows.push(Row::new(
@@ -310,7 +336,10 @@ pub fn figure_backends(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
             "-".into()
         };
         rows.push(Row::new(
-            format!("4 ingest by backend: server CPU per record, {}", setup.label()),
+            format!(
+                "4 ingest by backend: server CPU per record, {}",
+                setup.label()
+            ),
             us(r.server_cpu_per_record),
             share,
             "-",
@@ -324,7 +353,10 @@ pub fn figure_backends(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
                 ("(beside PostgreSQL's)", None)
             };
             rows.push(Row::new(
-                format!("7 chronology by backend: {n} entries, server time, {}", setup.label()),
+                format!(
+                    "7 chronology by backend: {n} entries, server time, {}",
+                    setup.label()
+                ),
                 format!("{:.1} ms", served * 1e3),
                 "-",
                 format!("{:.2} of 50 ms", served / 0.050),

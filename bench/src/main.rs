@@ -44,7 +44,6 @@ use hearth_bench::{size, timing};
 /// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
 const PASSPHRASE: &str = "hearth-bench passphrase";
 
-
 fn x(r: f64) -> String {
     format!("{r:.3}×")
 }

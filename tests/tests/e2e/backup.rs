@@ -74,7 +74,13 @@ fn a_backup_taken_during_a_sync_holds_everything_acknowledged_before_it() {
     let chronology: serde_json::Value = serde_json::from_str(&admin_in(
         dir.path(),
         &[
-            "chronology", "--child", CHILD_A, "--format", "json", "--reason", "restore test",
+            "chronology",
+            "--child",
+            CHILD_A,
+            "--format",
+            "json",
+            "--reason",
+            "restore test",
         ],
     ))
     .unwrap();
@@ -83,5 +89,8 @@ fn a_backup_taken_during_a_sync_holds_everything_acknowledged_before_it() {
         .map(|e| e["record_id"].as_str().unwrap().to_string())
         .collect();
     let missing: Vec<_> = acknowledged.difference(&held).collect();
-    assert!(missing.is_empty(), "acknowledged before the backup, not in it: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup, not in it: {missing:?}"
+    );
 }

@@ -66,7 +66,11 @@ fn sign_in(server: &Server, name: &str, password: &str) -> String {
     let token = set_cookie(&form, "__Host-hearth-login");
     let resp = http
         .post(format!("{}/login", server.url()))
+        .config()
+        .max_redirects(0)
+        .build()
         .header("Cookie", format!("__Host-hearth-login={token}"))
+        .header("Origin", server.url())
         .header("Content-Type", "application/x-www-form-urlencoded")
         .send(format!(
             "csrf={token}&name={name}&password={password}&next=%2F"
@@ -76,10 +80,14 @@ fn sign_in(server: &Server, name: &str, password: &str) -> String {
     set_cookie(&resp, "__Host-hearth")
 }
 
-/// The status of the web app's home page with the session `cookie`.
+/// The status of the web app's search page with the session `cookie`
+/// (200 signed in; 303 to /login without a live session).
 fn home_with(server: &Server, cookie: &str) -> u16 {
     hearth_e2e::http::client(server.data())
-        .get(format!("{}/", server.url()))
+        .get(format!("{}/find", server.url()))
+        .config()
+        .max_redirects(0)
+        .build()
         .header("Cookie", format!("__Host-hearth={cookie}"))
         .call()
         .expect("GET /")
@@ -114,10 +122,24 @@ fn seeded() -> Option<(Server, String, String, usize)> {
     hv.record(&concern(CHILD_B, t - 3_600, "Bruise"));
     sync_until_done(&nursery, 3);
     sync_until_done(&hv, 3);
-    server.admin_ok(&["person", "add", "--ref", CHILD_A, "--name", "Amy Brown", "--dob", "2021-03-15"]);
-    server.admin_ok(&["caseload", "assign", "--child", CHILD_A, "--worker", "hv.jones"]);
+    server.admin_ok(&[
+        "person",
+        "add",
+        "--ref",
+        CHILD_A,
+        "--name",
+        "Amy Brown",
+        "--dob",
+        "2021-03-15",
+    ]);
+    server.admin_ok(&[
+        "caseload", "assign", "--child", CHILD_A, "--worker", "hv.jones",
+    ]);
     let token = server.add_user("m.reed", "manager");
-    server.admin_with_input(&["user", "passwd", "m.reed"], "correct horse battery staple\n");
+    server.admin_with_input(
+        &["user", "passwd", "m.reed"],
+        "correct horse battery staple\n",
+    );
     let cookie = sign_in(&server, "m.reed", "correct%20horse%20battery%20staple");
     assert_eq!(home_with(&server, &cookie), 200);
     // Pulls: rows of the access log.
@@ -156,7 +178,10 @@ fn a_copied_store_serves_the_same_chronology_from_postgresql() {
     let again = store_copy(server.data(), &url);
     assert!(!again.status.success());
     let e = String::from_utf8_lossy(&again.stderr);
-    assert!(e.contains("already holds rows") && e.contains("nothing was copied"), "{e}");
+    assert!(
+        e.contains("already holds rows") && e.contains("nothing was copied"),
+        "{e}"
+    );
 }
 
 #[test]
