@@ -19,6 +19,8 @@
 //! - [`rss`]: peak RSS of a child process from `/proc/PID/status`.
 //! - [`table`]: the results table.
 //! - [`run`]: the command line ([`run::Args`]) and each figure's counts.
+//! - [`backends`]: figure 4 on SQLite and on PostgreSQL with one and two
+//!   instances, side by side, and figure 7's pull on each (issue 18).
 //! - [`chronology`]: figure 7, a chronology pulled from the real server.
 //! - [`web`]: figure 8, the manager's web pages drawn on the server.
 //! - [`signals`]: figure 9, practice signals: the rules for one family, the
@@ -27,6 +29,7 @@
 //! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
 
+pub mod backends;
 pub mod chronology;
 pub mod corpus;
 pub mod micro;

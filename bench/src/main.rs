@@ -27,6 +27,7 @@ use clap::Parser as _;
 use hearth_agent::capture::capture_body;
 use hearth_agent::clock;
 use hearth_agent::store::RecordStore;
+use hearth_bench::backends::{DEVICES, figure_backends, sign_batches};
 use hearth_bench::chronology::figure_chronology;
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
@@ -42,10 +43,6 @@ use hearth_bench::{size, timing};
 
 /// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
 const PASSPHRASE: &str = "hearth-bench passphrase";
-
-/// Batch size for the ingest figure: the server's default maximum.
-const INGEST_BATCH: usize = 256;
-const DEVICES: usize = 4;
 
 fn x(r: f64) -> String {
     format!("{r:.3}×")
@@ -95,6 +92,9 @@ fn main() -> anyhow::Result<()> {
     }
     if run(Figure::Ingest) {
         figure_ingest(&counts, &mut rows)?;
+    }
+    if run(Figure::Backends) {
+        figure_backends(&counts, &mut rows)?;
     }
     if run(Figure::Binary) {
         figure_binary_size(&mut rows);
@@ -603,47 +603,7 @@ fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     // Sign and encode everything first, two threads, so that during the
     // timed part the bench process only sends bytes.
     let t = Instant::now();
-    let prepared: Vec<(Device, Vec<Vec<Vec<u8>>>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = devices
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut d)| {
-                let (pool, a, b) = (&pool, &child_a, &child_b);
-                let per = c.ingest_per_device;
-                let (na, nb) = (c.chron_small, c.chron_large);
-                s.spawn(move || {
-                    // Amendments correct this device's own records.
-                    let mut g = Generator::for_device(
-                        SEED ^ ((i as u64 + 1) * 7919),
-                        d.id().to_string(),
-                        1,
-                    );
-                    let mut batches = Vec::new();
-                    let mut batch = Vec::with_capacity(INGEST_BATCH);
-                    for k in 0..per {
-                        let only = match i {
-                            0 if k < na => Some(a.as_str()),
-                            1 if k < nb => Some(b.as_str()),
-                            _ => None,
-                        };
-                        let body = g.next_body(pool, only).body;
-                        batch.push(d.sign(body));
-                        if batch.len() == INGEST_BATCH {
-                            batches.push(std::mem::take(&mut batch));
-                        }
-                    }
-                    if !batch.is_empty() {
-                        batches.push(batch);
-                    }
-                    (d, batches)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("signer"))
-            .collect()
-    });
+    let prepared = sign_batches(c, devices, &pool, &child_a, &child_b);
     eprintln!(
         "  signed {total} records in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -16,6 +16,9 @@ pub enum Figure {
     Backlog,
     /// Figures 4, 6 (server) and 7: ingest and chronology.
     Ingest,
+    /// Figure 4 on each backend: SQLite, PostgreSQL with one and with two
+    /// instances, and figure 7's pull on each (issue 18).
+    Backends,
     /// Figure 6: the armv7 agent binary.
     Binary,
     /// Figure 8: the manager's web pages, drawn in process.

@@ -56,17 +56,30 @@ pub struct Server {
     pub url: String,
     /// Its data directory.
     pub data: PathBuf,
+    /// Environment of `serve` and every admin command (`HEARTH_DATABASE`).
+    env: Vec<(String, String)>,
     agent: ureq::Agent,
 }
 
 impl Server {
     /// Starts `hearth-server --data DATA serve --listen 127.0.0.1:0`.
     pub fn start(data: &Path) -> anyhow::Result<Self> {
+        Self::start_env(data, &[])
+    }
+
+    /// Like [`Server::start`], with `env` given to `serve` and to every
+    /// administration command (`HEARTH_DATABASE=postgres://...`).
+    pub fn start_env(data: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         install_provider();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut child = Command::new(binary("hearth-server")?)
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -89,6 +102,7 @@ impl Server {
             child,
             url,
             data: data.to_path_buf(),
+            env,
             agent,
         })
     }
@@ -109,6 +123,7 @@ impl Server {
             .arg("--data")
             .arg(&self.data)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("USER", "hearth-bench")
             .output()?;
         if !out.status.success() {

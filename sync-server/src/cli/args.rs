@@ -148,6 +148,40 @@ pub enum Command {
         #[command(subcommand)]
         action: CaseloadCommand,
     },
+    /// Move a partnership's data between stores (`store copy`).
+    Store {
+        /// What to do.
+        #[command(subcommand)]
+        action: StoreCommand,
+    },
+    /// Take a consistent backup of the SQLite store while `serve` runs.
+    Backup(BackupArgs),
+}
+
+/// `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every table of a SQLite data directory into the partnership's
+    /// empty schema in PostgreSQL (`--partnership`, default `default`), in
+    /// one transaction, re-verifying every record's signature and chain
+    /// on the way; nothing is copied if one fails.
+    Copy {
+        /// The SQLite data directory: sqlite:DIR.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database: postgres://USER@HOST/DB (TLS with
+        /// --database-ca).
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// `backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to create (refused if it exists; created 0600).
+    #[arg(long)]
+    pub to: PathBuf,
 }
 
 /// `serve`.

@@ -26,6 +26,7 @@ pub mod people;
 pub mod reads;
 pub mod serve;
 pub mod signals;
+pub mod store;
 pub mod users;
 
 pub use self::args::{Cli, Command};
@@ -132,6 +133,9 @@ pub enum CliError {
     /// An import refused rows (they are listed on stdout; exit status 1).
     #[error("the import refused {0} rows (listed above); correct them and import those rows again")]
     ImportRefused(usize),
+    /// `backup` or `store copy`.
+    #[error(transparent)]
+    Ops(Box<store::OpsError>),
     /// Writing to standard output failed (not a reader that stopped
     /// reading: see [`out`]).
     #[error("cannot write the output: {0}")]
@@ -241,6 +245,8 @@ pub fn run<S: Backend>() -> Result<(), CliError> {
         Command::Household { action } => people::household::<S>(&ctx, action),
         Command::Identity { action } => people::identity::<S>(&ctx, action),
         Command::Caseload { action } => caseload::run::<S>(&ctx, action),
+        Command::Store { action } => store::run(&ctx, action),
+        Command::Backup(a) => store::backup(&ctx, &a.to),
     }
 }
 

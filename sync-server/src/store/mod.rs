@@ -7,6 +7,7 @@
 //! at start by `--database`.
 
 pub mod any;
+pub mod copy;
 pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]

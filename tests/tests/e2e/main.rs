@@ -10,6 +10,8 @@
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
 //! | `outbox` | a locked tablet (no passphrase, no session) syncs its sealed outbox and shows the records synced; `/v1/outbox` takes only boxes that open to the device's own signed records, answers all else with one 401, and is idempotent (issue 14) |
+//! | `backup` | `hearth-server backup` taken while a device syncs is a store the server opens, holding every record acknowledged before it began; an existing file is never overwritten (issue 18) |
+//! | `store_copy` | a SQLite store (records of several kinds, people, caseload, access log, a web session) copied into PostgreSQL serves the same chronology byte for byte and the same session; a tampered record is refused by name and nothing is copied (issue 18) |
 //! | `revocation` | a revoked device is told so and refused; its synced records remain |
 //! | `flood` | 256 unauthenticated connections flooding bodies neither delay `/v1/health` past 1 s nor take the server past 256 MiB resident |
 //! | `audit` | every pull, CLI or HTTP, is in the access log; a pull without a reason is refused |
@@ -23,6 +25,7 @@
 mod agencies;
 mod amendments;
 mod audit;
+mod backup;
 mod caseload;
 mod crashes;
 mod families;
@@ -37,4 +40,5 @@ mod outbox;
 mod people;
 mod revocation;
 mod signals;
+mod store_copy;
 mod tenancy;
