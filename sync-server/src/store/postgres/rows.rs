@@ -110,3 +110,17 @@ pub(super) fn read_line(row: &Row) -> Result<FiledRecord, StoreError> {
         worker: text(16)?,
     })
 }
+
+/// The staff of a shared device, in code point order (as SQLite's).
+pub(super) fn staff_of(
+    c: &mut impl ::postgres::GenericClient,
+    device: DeviceId,
+) -> Result<Vec<String>, StoreError> {
+    c.query(
+        "SELECT member FROM device_staff WHERE device = $1 AND removed_at IS NULL ORDER BY member COLLATE \"C\"",
+        &[&dev(device)],
+    )?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}
