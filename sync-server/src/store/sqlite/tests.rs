@@ -513,7 +513,7 @@ fn issue_12_an_unlink_replaces_a_link_is_undone_by_a_link_and_is_kept_in_the_his
         .unwrap();
     // Reopened: the unlink is stored, and the link is gone.
     drop(store);
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = crate::store::testing::open(dir.path());
     let links = store.family_links().unwrap();
     assert_eq!((links.linked, links.unlinked), (vec![], sorted.clone()));
     store

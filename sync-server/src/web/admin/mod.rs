@@ -332,22 +332,25 @@ mod tests {
     use crate::store::{Role, Store};
 
     fn state(dir: &std::path::Path) -> AppState<AnyStore> {
-        let server_key = Arc::new(crate::keys::load_or_create_server_key(dir, false).unwrap());
-        let outbox = crate::keys::load_or_create_outbox_key(dir, false).unwrap();
-        let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(NOW));
-        let limits = crate::config::Limits::default();
-        AppState {
-            reads: Arc::new(testing::open(dir)),
-            outbox: Arc::new(OutboxKeys::new(outbox, &server_key)),
-            server_key,
-            writer: Writer::start(testing::open(dir), clock.clone(), Fault::None, || {}),
-            limits,
-            clock,
-            counters: Arc::new(Counters::default()),
-            budget: BodyBudget::new(limits.max_body_bytes_in_flight),
-            zone: Zone::default(),
-            signals: Default::default(),
-        }
+        // Off the test's runtime: the PostgreSQL client blocks.
+        testing::blocking(move || {
+            let server_key = Arc::new(crate::keys::load_or_create_server_key(dir, false).unwrap());
+            let outbox = crate::keys::load_or_create_outbox_key(dir, false).unwrap();
+            let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(NOW));
+            let limits = crate::config::Limits::default();
+            AppState {
+                reads: Arc::new(testing::open(dir)),
+                outbox: Arc::new(OutboxKeys::new(outbox, &server_key)),
+                server_key,
+                writer: Writer::start(testing::open(dir), clock.clone(), Fault::None, || {}),
+                limits,
+                clock,
+                counters: Arc::new(Counters::default()),
+                budget: BodyBudget::new(limits.max_body_bytes_in_flight),
+                zone: Zone::default(),
+                signals: Default::default(),
+            }
+        })
     }
 
     /// The admin routes, with `role` signed in (or nobody).
@@ -433,15 +436,19 @@ mod tests {
             let (status, _, _) = send(&app, post("/admin/users", "name=eve&role=admin")).await;
             assert_eq!(status, StatusCode::FORBIDDEN);
         }
-        assert!(st.store().family_history().unwrap().is_empty());
-        assert!(st.store().users().unwrap().is_empty());
+        assert!(
+            testing::blocking(|| st.store().family_history())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(testing::blocking(|| st.store().users()).unwrap().is_empty());
 
         let admin = app(st.clone(), Some(Role::Admin));
         let (status, headers, body) = send(&admin, post("/admin/families/unlink", unlink)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         assert!(body.contains("are unlinked"), "{body}");
-        let history = st.store().family_history().unwrap();
+        let history = testing::blocking(|| st.store().family_history()).unwrap();
         assert_eq!((history.len(), history[0].who.as_str()), (1, "root"));
 
         let (status, _, body) =
@@ -454,6 +461,10 @@ mod tests {
 
         let (status, _, body) = send(&admin, post("/admin/quarantine", "reason=short")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(st.store().access_log().unwrap().is_empty());
+        assert!(
+            testing::blocking(|| st.store().access_log())
+                .unwrap()
+                .is_empty()
+        );
     }
 }
