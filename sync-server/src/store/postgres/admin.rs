@@ -52,7 +52,12 @@ fn read_device(c: &mut Client, row: &Row) -> Result<Device, StoreError> {
             .map_err(|_| StoreError::Corrupt("a device key"))?,
         agency: row.try_get(2)?,
         worker: row.try_get(3)?,
-        staff: staff_of(c, id)?,
+        staff: {
+            // In code point order, as SQLite's, whatever the locale.
+            let mut staff = staff_of(c, id)?;
+            staff.sort();
+            staff
+        },
         enrolled_at: Timestamp(row.try_get(4)?),
         last_seen: row.try_get::<_, Option<i64>>(5)?.map(Timestamp),
         clock: ClockState {
