@@ -10,8 +10,13 @@
 # `test-hooks` feature on for the binaries the tests run (tests/Cargo.toml
 # and the crates' own dev-dependencies say how); nothing else does.
 #
+# The server's and the end-to-end tests run twice: on SQLite, then on
+# PostgreSQL (HEARTH_TEST_BACKEND=postgres; skipped loudly where PostgreSQL is
+# not installed, never in CI).
+#
 # Needs: rustup targets thumbv7em-none-eabihf and armv7-unknown-linux-gnueabihf,
-# and Debian's gcc-arm-linux-gnueabihf and qemu-user (.ci/run installs them).
+# Debian's gcc-arm-linux-gnueabihf and qemu-user, and Debian's postgresql
+# (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +38,25 @@ cargo build -p hearth-shared --no-default-features --features alloc --target thu
 
 step "tests"
 cargo test --workspace --locked
+
+step "tests on PostgreSQL: the server's unit and integration tests and the end-to-end suite"
+# The same tests again with every store in PostgreSQL (issue 18):
+# hearth-testpg starts a throwaway cluster per test binary from Debian's
+# postgresql package. Not the browser tests (tests/tests/browser): the
+# manager's pages are the same over either store.
+if [ -n "${HEARTH_TEST_POSTGRES_URL:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ]; then
+    server_tests=()
+    for f in sync-server/tests/*.rs; do server_tests+=(--test "$(basename "$f" .rs)"); done
+    HEARTH_TEST_BACKEND=postgres cargo test --locked -p hearth-sync-server -p hearth-e2e \
+        --lib "${server_tests[@]}" --test e2e
+elif [ "${CI:-}" = true ]; then
+    echo "PostgreSQL is not installed: CI must run the PostgreSQL tests (.ci/run installs it)" >&2
+    exit 1
+else
+    printf '\n*** SKIPPED (PostgreSQL not installed): the tests on PostgreSQL ***\n' >&2
+    printf '    apt-get install postgresql, or set HEARTH_TEST_POSTGRES_URL\n\n' >&2
+fi
 
 step "tablet binary: armv7 cross build, run under qemu-arm"
 bash scripts/tablet.sh

@@ -699,7 +699,7 @@ fn quarantine_table(held: &[Held], alarms: &[Alarm], zone: &Zone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::SqliteStore;
+    use crate::store::testing;
     use crate::store::{Access, Via};
 
     #[test]
@@ -707,7 +707,7 @@ mod tests {
         // Whatever is stored already (rows from before reasons were
         // checked): the listing shows it escaped, one row per read.
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let child: ChildRef = "nhs:9434765919".parse().unwrap();
         store
             .log_access(&Access {
@@ -746,7 +746,7 @@ mod tests {
     #[test]
     fn revocation_needs_a_visible_reason_of_ten_characters() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let clock = crate::clock::SystemClock::default();
         let device = DeviceId([7; 8]);
         for bad in ["", "lost", "lost\nforged row here", "tablet \u{202e}tsol"] {
@@ -764,7 +764,7 @@ mod tests {
     #[test]
     fn enrolment_grants_are_visible_text() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let clock = crate::clock::SystemClock::default();
         let day = Duration::from_secs(86_400);
         for (agency, worker) in [

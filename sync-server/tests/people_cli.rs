@@ -21,7 +21,7 @@ fn private_dir() -> tempfile::TempDir {
 }
 
 fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    hearth_testpg::set_database(&mut Command::new(BIN), data)
         .arg("--data")
         .arg(data)
         .args(args)

@@ -77,7 +77,7 @@ fn private_dir() -> tempfile::TempDir {
 
 /// Runs an administration command, with `stdin` as its input.
 fn admin(data: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
+    let mut child = hearth_testpg::set_database(&mut Command::new(BIN), data)
         .arg("--data")
         .arg(data)
         .args(args)
@@ -114,7 +114,7 @@ impl Server {
     /// Starts the server on `data` with `args`; its log (stderr) goes to
     /// `DATA/../server.log`-like file `log`.
     fn start(data: &Path, args: &[&str], log: &Path) -> Self {
-        let mut child = Command::new(BIN)
+        let mut child = hearth_testpg::set_database(&mut Command::new(BIN), data)
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])

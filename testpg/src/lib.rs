@@ -22,8 +22,10 @@ mod sql;
 mod start;
 mod url;
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::url::DbUrl;
 
@@ -81,6 +83,66 @@ pub fn available() -> bool {
          install Debian's postgresql package, or set {URL_VAR}\n"
     );
     false
+}
+
+/// The database of the test store kept in `dir` (a data directory): `None`
+/// on SQLite; on PostgreSQL, a [`Cluster::fresh_database`] made on first use
+/// and the same one for the same `dir` afterwards, so that every command and
+/// server given `dir` reaches the same data, as on SQLite.
+pub fn database_for(dir: &Path) -> Option<String> {
+    if backend() == TestBackend::Sqlite {
+        return None;
+    }
+    let mut databases = DATABASES.lock().unwrap_or_else(PoisonError::into_inner);
+    let url = databases
+        .get_or_insert_with(HashMap::new)
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| cluster().fresh_database());
+    Some(url.clone())
+}
+
+/// Gives `to` a copy of the database of `from` ([`Cluster::copy_database`]),
+/// for a data directory copied from another (whose servers must be
+/// stopped); `None` on SQLite, where copying the directory copies the store.
+pub fn copy_database_for(from: &Path, to: &Path) -> Option<String> {
+    let source = database_for(from)?;
+    let copy = cluster().copy_database(&source);
+    let mut databases = DATABASES.lock().unwrap_or_else(PoisonError::into_inner);
+    databases
+        .get_or_insert_with(HashMap::new)
+        .insert(to.to_path_buf(), copy.clone());
+    Some(copy)
+}
+
+/// The databases given to data directories so far (PostgreSQL runs).
+static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+
+/// The variable that gives `hearth-server` its PostgreSQL URL.
+pub const DATABASE_VAR: &str = "HEARTH_DATABASE";
+
+/// Points a `hearth-server --data dir` command at the test store of `dir`:
+/// `HEARTH_DATABASE` set to [`database_for`] `dir` on PostgreSQL, removed on
+/// SQLite (so that a variable left in the shell never changes what a test
+/// exercises).
+pub fn set_database<'c>(
+    command: &'c mut std::process::Command,
+    dir: &Path,
+) -> &'c mut std::process::Command {
+    match database_for(dir) {
+        Some(url) => command.env(DATABASE_VAR, url),
+        None => command.env_remove(DATABASE_VAR),
+    }
+}
+
+/// Says on stderr that the rest of a test is skipped on PostgreSQL, and why
+/// (`why`: what it inspects that only SQLite has); true when skipping.
+pub fn skip_on_postgres(why: &str) -> bool {
+    if backend() == TestBackend::Sqlite {
+        return false;
+    }
+    let what = std::thread::current().name().unwrap_or("a test").to_owned();
+    eprintln!("SKIPPED on PostgreSQL: {what}: {why}");
+    true
 }
 
 /// The cluster of this test process, started on first use. Panics with what

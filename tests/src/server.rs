@@ -1,5 +1,14 @@
 //! [`Server`]: a running `hearth-server` on loopback with its own data
 //! directory, and its administration commands.
+//!
+//! On either backend (`HEARTH_TEST_BACKEND`, see `hearth-testpg`): with
+//! PostgreSQL each server's store is a fresh database of the test cluster,
+//! given to `serve` and every administration command as `HEARTH_DATABASE`.
+//! Several instances of one partnership ([`Server::start_instance_of`]) and
+//! other partnerships in one database ([`Server::start_partnership`]) need
+//! PostgreSQL whatever the backend: start the first with
+//! `Server::start_partnership(&hearth_testpg::cluster().fresh_database(),
+//! "default")` after checking `hearth_testpg::available()`.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -19,6 +28,10 @@ pub struct Server {
     extra_args: Vec<String>,
     /// Environment variables `serve` is started with (test hooks).
     env: Vec<(String, String)>,
+    /// The PostgreSQL URL of its store (`None`: SQLite in `data`).
+    database: Option<String>,
+    /// The partnership served (`None`: the default one).
+    partnership: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -31,52 +44,110 @@ impl Server {
     /// Like [`Server::start`], with extra `serve` arguments (limits, say).
     pub fn start_with(extra: &[&str]) -> Self {
         let dir = private_tempdir();
-        let mut server = Self {
-            data: dir.path().to_path_buf(),
-            process: None,
-            addr: None,
-            fingerprint: None,
-            extra_args: extra.iter().map(|s| s.to_string()).collect(),
-            env: Vec::new(),
-            _dir: Some(dir),
-        };
+        let database = hearth_testpg::database_for(dir.path());
+        let mut server = Self::new(dir.path().to_path_buf(), Some(dir), database);
+        server.extra_args = extra.iter().map(|s| s.to_string()).collect();
         server.restart();
         server
     }
 
-    /// A server on an existing data directory (not removed on drop),
-    /// listening on `listen`, started.
-    pub fn start_in(data: PathBuf, listen: SocketAddr) -> Self {
-        let mut server = Self {
+    /// A server not yet started: on `data`, with its store in `database`
+    /// (PostgreSQL) or in `data` (SQLite).
+    fn new(data: PathBuf, dir: Option<tempfile::TempDir>, database: Option<String>) -> Self {
+        Self {
             data,
             process: None,
-            addr: Some(listen),
+            addr: None,
             fingerprint: None,
             extra_args: Vec::new(),
             env: Vec::new(),
-            _dir: None,
-        };
+            database,
+            partnership: None,
+            _dir: dir,
+        }
+    }
+
+    /// A server on an existing data directory (not removed on drop),
+    /// listening on `listen`, started.
+    /// On PostgreSQL, the store is the database `hearth_testpg::database_for`
+    /// gives `data` (give a copied directory a copy of the database with
+    /// `hearth_testpg::copy_database_for`).
+    pub fn start_in(data: PathBuf, listen: SocketAddr) -> Self {
+        let database = hearth_testpg::database_for(&data);
+        let mut server = Self::new(data, None, database);
+        server.addr = Some(listen);
         server.restart();
         server
     }
 
     /// A server on a private copy of the data directory `template` (a
     /// seeded one, say; copied whole, keys and certificate included, so
-    /// each copy is the same server), started on a new loopback port.
+    /// each copy is the same server), started on a new loopback port. On
+    /// PostgreSQL its database is copied too (no server may be running on
+    /// `template`).
     pub fn start_copy_of(template: &Path) -> Self {
         let dir = private_tempdir();
         copy_dir(template, dir.path());
-        let mut server = Self {
-            data: dir.path().to_path_buf(),
-            process: None,
-            addr: None,
-            fingerprint: None,
-            extra_args: Vec::new(),
-            env: Vec::new(),
-            _dir: Some(dir),
-        };
+        let database = hearth_testpg::copy_database_for(template, dir.path());
+        let mut server = Self::new(dir.path().to_path_buf(), Some(dir), database);
         server.restart();
         server
+    }
+
+    /// A second instance of `other`'s partnership (PostgreSQL only): a new
+    /// data directory with copies of `other`'s files (receipt key, outbox
+    /// key, certificate and key, `signals.toml`), the same database,
+    /// partnership and `serve` arguments, started on a new loopback port.
+    pub fn start_instance_of(other: &Server) -> Self {
+        let database = other
+            .database
+            .clone()
+            .expect("several instances share a PostgreSQL database: start the first on one");
+        let dir = private_tempdir();
+        copy_dir(&other.data, dir.path());
+        let mut server = Self::new(dir.path().to_path_buf(), Some(dir), Some(database));
+        server.partnership = other.partnership.clone();
+        server.extra_args = other.extra_args.clone();
+        server.restart();
+        server
+    }
+
+    /// An instance of `partnership` in the PostgreSQL `database`, with a
+    /// fresh data directory (its own keys and certificate), started.
+    pub fn start_partnership(database: &str, partnership: &str) -> Self {
+        let dir = private_tempdir();
+        let mut server = Self::new(
+            dir.path().to_path_buf(),
+            Some(dir),
+            Some(database.to_string()),
+        );
+        server.partnership = Some(partnership.to_string());
+        server.restart();
+        server
+    }
+
+    /// The PostgreSQL URL of its store (`None` on SQLite).
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// `hearth-server` on this server's data directory, store and
+    /// partnership (whatever the test's own environment says).
+    fn command(&self) -> Command {
+        let mut command = Command::new(bins::path("hearth-server"));
+        command
+            .arg("--data")
+            .arg(&self.data)
+            .env("RUST_LOG", "warn");
+        match &self.database {
+            Some(url) => command.env(hearth_testpg::DATABASE_VAR, url),
+            None => command.env_remove(hearth_testpg::DATABASE_VAR),
+        };
+        match &self.partnership {
+            Some(p) => command.env("HEARTH_PARTNERSHIP", p),
+            None => command.env_remove("HEARTH_PARTNERSHIP"),
+        };
+        command
     }
 
     /// The data directory.
@@ -91,13 +162,11 @@ impl Server {
         let listen = self
             .addr
             .map_or_else(|| "127.0.0.1:0".to_string(), |a| a.to_string());
-        let mut child = Command::new(bins::path("hearth-server"))
-            .arg("--data")
-            .arg(&self.data)
+        let mut child = self
+            .command()
             .args(["serve", "--listen", &listen])
             .args(&self.extra_args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -178,11 +247,8 @@ impl Server {
 
     /// Runs an administration command on the data directory.
     pub fn admin(&self, args: &[&str]) -> Output {
-        Command::new(bins::path("hearth-server"))
-            .arg("--data")
-            .arg(&self.data)
+        self.command()
             .args(args)
-            .env("RUST_LOG", "warn")
             .output()
             .expect("run hearth-server")
     }
@@ -191,11 +257,9 @@ impl Server {
     /// new password for `user passwd`, say).
     pub fn admin_with_input(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
-        let mut child = Command::new(bins::path("hearth-server"))
-            .arg("--data")
-            .arg(&self.data)
+        let mut child = self
+            .command()
             .args(args)
-            .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

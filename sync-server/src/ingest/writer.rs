@@ -85,9 +85,8 @@ fn commit_group<S: Store>(
     batches: &[BatchJob],
     fault: Fault,
 ) -> Result<Vec<IngestOutcome>, StoreError> {
-    let mut attempt = 0;
-    loop {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    retry_transient(batches.len(), || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
             store.ingest(|tx| {
                 let outcomes = batches
                     .iter()
@@ -97,11 +96,23 @@ fn commit_group<S: Store>(
                 Ok(outcomes)
             })
         }))
-        .unwrap_or(Err(StoreError::IngestPanicked));
-        match result {
-            Err(e) if e.is_transient() && attempt < RETRIES => {
-                attempt += 1;
-                tracing::warn!(error = %e, attempt, batches = batches.len(), "ingest transaction failed transiently; running it again");
+        .unwrap_or(Err(StoreError::IngestPanicked))
+    })
+}
+
+/// Runs `attempt` once, and again after each transient failure, up to
+/// [`RETRIES`] more times; logs each retry (`batches`: how many batches
+/// the transaction held).
+pub(crate) fn retry_transient<T>(
+    batches: usize,
+    mut attempt: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut retries = 0;
+    loop {
+        match attempt() {
+            Err(e) if e.is_transient() && retries < RETRIES => {
+                retries += 1;
+                tracing::warn!(error = %e, retry = retries, batches, "ingest transaction failed transiently; running it again");
             }
             other => return other,
         }
@@ -138,7 +149,8 @@ impl Writer {
                     }
                     // Two instances on one PostgreSQL database lock the
                     // devices' rows in the same order (store/postgres/tx.rs):
-                    // sort by device id, each reply staying with its batch.
+                    // sort by device id, each reply staying with its batch
+                    // (a stable sort: one device's batches keep their order).
                     group.sort_by_key(|j| j.batch.device.0);
                     let (batches, replies): (Vec<_>, Vec<_>) =
                         group.into_iter().map(|j| (j.batch, j.reply)).unzip();

@@ -8,7 +8,8 @@ use super::ops::{self, RegisterError};
 use super::{NewPerson, PersonEdit, PersonId, RegisterRefusal, Relation, Relationship};
 use crate::clock::FixedClock;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 
 const AMY: &str = "nhs:9434765919";
 const NURSERY: &str = "local:NURSERY-12:amy-b";
@@ -20,10 +21,8 @@ fn r(s: &str) -> ChildRef {
     s.parse().unwrap()
 }
 
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    (dir, store)
+fn open() -> (tempfile::TempDir, AnyStore) {
+    testing::fresh()
 }
 
 fn child(refs: &[&str], name: &str, dob: &str) -> NewPerson {

@@ -10,6 +10,8 @@ pub mod any;
 pub mod copy;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use hearth_shared::{ChainState, ChildRef, DeviceId, RecordHash, RecordId, Seq, Timestamp};
 
@@ -28,7 +30,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL refused (or the connection to it failed).
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The database's configuration (`--database`, `--database-ca`,
     /// `--partnership`) cannot be used; the message names the flag and
@@ -69,6 +71,19 @@ pub enum StoreError {
         /// This build's newest migration.
         known: i64,
     },
+}
+
+/// What PostgreSQL said: the server's message and SQLSTATE, or the
+/// client's error with its cause (the error's own text is only its kind,
+/// "db error").
+fn postgres_message(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 impl StoreError {

@@ -220,7 +220,11 @@ fn issue_11_rejected_records_cannot_fill_the_disk() {
         assert_eq!(status, VerdictStatus::Rejected);
     }
     let grown = size().saturating_sub(before);
-    assert!(grown < 512 * 1024, "the database grew by {grown} bytes");
+    if !hearth_testpg::skip_on_postgres(
+        "the growth of hearth.db (the budget's figures are checked below)",
+    ) {
+        assert!(grown < 512 * 1024, "the database grew by {grown} bytes");
+    }
     let held = held(&server);
     assert_eq!(held.len(), 5);
     let kept: u64 = held.iter().map(|h| h["kept_bytes"].as_u64().unwrap()).sum();

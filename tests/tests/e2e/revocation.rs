@@ -66,6 +66,7 @@ fn a_revocation_not_signed_by_the_enrolled_server_destroys_nothing() {
     server.kill();
     let impostor_dir = hearth_e2e::server::private_tempdir();
     copy_dir(server.data(), impostor_dir.path());
+    hearth_testpg::copy_database_for(server.data(), impostor_dir.path());
     std::fs::remove_file(impostor_dir.path().join("server_key")).unwrap();
     std::fs::write(impostor_dir.path().join("server_key"), "99".repeat(32)).unwrap();
     let impostor = hearth_e2e::server::Server::start_in(impostor_dir.path().to_path_buf(), addr);

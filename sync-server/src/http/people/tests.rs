@@ -10,7 +10,8 @@ use tower::ServiceExt;
 use super::*;
 use crate::clock::FixedClock;
 use crate::store::Role;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 use hearth_shared::Timestamp;
 
 const ANNA: &str = "nhs:9434765919";
@@ -19,7 +20,7 @@ const CARL: &str = "nhs:9876543210";
 
 struct Api {
     app: Router,
-    store: std::sync::Arc<SqliteStore>,
+    store: std::sync::Arc<AnyStore>,
     admin: String,
     manager: String,
     auditor: String,
@@ -27,39 +28,42 @@ struct Api {
 }
 
 fn api() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
-    // A concern naming Anna and Carl: a proposal.
-    crate::web::find::tests::device(
-        &mut store,
-        5,
-        "HV-NORTH",
-        "hv.jones",
-        &[format!(
-            r#"{{"kind":"concern","children":["{ANNA}","{CARL}"],"occurred_at":"2026-03-06T10:00:00Z","headline":"Seen together","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
-        )],
-    );
-    let clock = FixedClock(Timestamp(crate::web::find::tests::NOW));
-    let token = |name: &str, role: Role| {
-        crate::admin::add_user(&store, &clock, name, role)
-            .unwrap()
-            .expose()
-            .to_string()
-    };
-    let (admin, manager, auditor) = (
-        token("root", Role::Admin),
-        token("tm.khan", Role::Manager),
-        token("audit.lee", Role::Auditor),
-    );
-    let (state, reads) = crate::web::find::tests::app_state(dir.path(), store);
-    Api {
-        app: super::super::router(state),
-        store: reads,
-        admin,
-        manager,
-        auditor,
-        _dir: dir,
-    }
+    // Off the test's runtime: the PostgreSQL client blocks.
+    testing::blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = testing::open(dir.path());
+        // A concern naming Anna and Carl: a proposal.
+        crate::web::find::tests::device(
+            &mut store,
+            5,
+            "HV-NORTH",
+            "hv.jones",
+            &[format!(
+                r#"{{"kind":"concern","children":["{ANNA}","{CARL}"],"occurred_at":"2026-03-06T10:00:00Z","headline":"Seen together","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
+            )],
+        );
+        let clock = FixedClock(Timestamp(crate::web::find::tests::NOW));
+        let token = |name: &str, role: Role| {
+            crate::admin::add_user(&store, &clock, name, role)
+                .unwrap()
+                .expose()
+                .to_string()
+        };
+        let (admin, manager, auditor) = (
+            token("root", Role::Admin),
+            token("tm.khan", Role::Manager),
+            token("audit.lee", Role::Auditor),
+        );
+        let (state, reads) = crate::web::find::tests::app_state(dir.path(), store);
+        Api {
+            app: super::super::router(state),
+            store: reads,
+            admin,
+            manager,
+            auditor,
+            _dir: dir,
+        }
+    })
 }
 
 async fn call(
@@ -125,7 +129,7 @@ async fn a_person_round_trips_and_every_read_is_logged() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let logged = a.store.register_log().unwrap().len();
+    let logged = testing::blocking(|| a.store.register_log()).unwrap().len();
     let (status, p) = call(&a.app, &a.manager, "GET", &format!("/v1/people/{ANNA}"), "").await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["id"], "P1");
@@ -143,7 +147,7 @@ async fn a_person_round_trips_and_every_read_is_logged() {
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(found["people"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["people"][0]["id"], "P1");
-    let log = a.store.register_log().unwrap();
+    let log = testing::blocking(|| a.store.register_log()).unwrap();
     assert_eq!(log.len(), logged + 2, "{log:?}");
     assert!(log[logged..].iter().all(|e| e.who == "tm.khan"));
     // Edit, with a reason; a date cleared by null.
@@ -184,7 +188,12 @@ async fn roles_decide_who_reads_and_who_changes() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, _) = call(&a.app, &a.manager, "GET", "/v1/people", "").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(a.store.register().unwrap().people.is_empty());
+    assert!(
+        testing::blocking(|| a.store.register())
+            .unwrap()
+            .people
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -232,7 +241,12 @@ async fn a_refusal_names_its_field() {
     }
     let (status, got) = call(&a.app, &a.manager, "GET", "/v1/people/P9", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{got}");
-    assert!(a.store.register().unwrap().people.is_empty());
+    assert!(
+        testing::blocking(|| a.store.register())
+            .unwrap()
+            .people
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -290,7 +304,12 @@ async fn identity_links_with_a_reason_and_unlinks() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{got}");
-    assert!(a.store.register().unwrap().identities.is_empty());
+    assert!(
+        testing::blocking(|| a.store.register())
+            .unwrap()
+            .identities
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -315,7 +334,13 @@ async fn a_csv_import_reports_the_rows_it_refused() {
     let refused = got["refused"].as_array().unwrap();
     assert_eq!(refused.len(), 1, "{got}");
     assert_eq!(refused[0]["row"], 2);
-    assert_eq!(a.store.register().unwrap().people.len(), 2);
+    assert_eq!(
+        testing::blocking(|| a.store.register())
+            .unwrap()
+            .people
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -363,7 +388,7 @@ async fn a_manager_confirms_or_rejects_a_proposal() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, got) = call(&a.app, &a.manager, "GET", "/v1/family/proposals", "").await;
     assert_eq!(got["proposals"], json!([]));
-    let h = a.store.family_history().unwrap();
+    let h = testing::blocking(|| a.store.family_history()).unwrap();
     assert_eq!(h.len(), 1);
     assert!(h[0].linked && h[0].who == "tm.khan");
 }

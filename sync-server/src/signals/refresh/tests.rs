@@ -13,8 +13,9 @@ use super::*;
 use crate::audit::{self, AckError, AckRequest, PullError};
 use crate::clock::FixedClock;
 use crate::store::Via;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
 use crate::store::sqlite::tests::{ANNA, BEN, bodies, chain, enrol, insert};
+use crate::store::testing;
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
 const RECHECK: Timestamp = Timestamp(1_800_000_100);
@@ -65,9 +66,9 @@ fn child(s: &str) -> ChildRef {
 
 /// A store with a visit to Anna and Ben, a voice record of Anna and an
 /// amendment of the visit (one family: the visit names both).
-fn stored() -> (tempfile::TempDir, SqliteStore, SigningKey) {
+fn stored() -> (tempfile::TempDir, AnyStore, SigningKey) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = testing::open(dir.path());
     let key = SigningKey::from_bytes(&[31; 32]);
     let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
     insert(&mut store, &key, &chain(&key, &bodies(device)));
@@ -298,7 +299,7 @@ fn an_acknowledged_signal_is_shown_acknowledged_and_leaves_the_caseload_until_ne
 #[test]
 fn a_meeting_without_minutes_raises_its_signal_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = testing::open(dir.path());
     let key = SigningKey::from_bytes(&[32; 32]);
     enrol(&store, &key, "CSC", "sw.patel");
     let meeting = format!(

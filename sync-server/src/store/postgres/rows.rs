@@ -6,19 +6,15 @@
 //! Every value is read with `try_get`: a damaged row is an error, never
 //! a panic.
 
-use ::postgres::{GenericClient, Row};
+use ::postgres::Row;
 use hearth_shared::{DeviceId, RecordId, RecordKind, Seq, Timestamp};
 
-/// Separates the worker ids in `enrol_tokens.staff` (for `admin.rs`).
-#[allow(unused_imports)]
-pub(super) use crate::store::sqlite::rows::STAFF_SEPARATOR;
 pub(super) use crate::store::sqlite::rows::{
     CHILD_SEPARATOR, Columns, hash_of, parse_child, parse_dev,
 };
 
-use crate::clock::ClockState;
 use crate::line::{Amends, FiledRecord, FlagSet, Line};
-use crate::store::{Device, Revocation, StoreError};
+use crate::store::StoreError;
 
 /// A device id as stored: its 8 bytes.
 pub(super) fn dev(d: DeviceId) -> Vec<u8> {
@@ -57,61 +53,6 @@ pub(super) fn time_at(row: &Row, i: usize) -> Result<Timestamp, StoreError> {
 /// A stored optional time from column `i`.
 pub(super) fn opt_time_at(row: &Row, i: usize) -> Result<Option<Timestamp>, StoreError> {
     Ok(row.try_get::<_, Option<i64>>(i)?.map(Timestamp))
-}
-
-/// The staff list of `device`, in name order (current members only).
-pub(super) fn staff_of(
-    c: &mut impl GenericClient,
-    device: DeviceId,
-) -> Result<Vec<String>, StoreError> {
-    c.query(
-        "SELECT member FROM device_staff WHERE device = $1 AND removed_at IS NULL ORDER BY member",
-        &[&dev(device)],
-    )?
-    .iter()
-    .map(|r| Ok(r.try_get(0)?))
-    .collect()
-}
-
-/// The columns [`read_device`] reads, in its order.
-#[allow(dead_code)] // for admin.rs (the pg-admin branch)
-pub(super) const DEVICE_COLUMNS: &str = "id, public_key, agency, worker, enrolled_at, last_seen, clock_offset, last_clock_report, revoked_at, revoked_reason";
-
-/// A device from a row of [`DEVICE_COLUMNS`], with its gaps and staff.
-#[allow(dead_code)] // for admin.rs (the pg-admin branch)
-pub(super) fn read_device(c: &mut impl GenericClient, row: &Row) -> Result<Device, StoreError> {
-    let id = dev_at(row, 0)?;
-    let key: &[u8] = row.try_get(1)?;
-    let revoked_at: Option<i64> = row.try_get(8)?;
-    let revoked_reason: Option<String> = row.try_get(9)?;
-    let gaps = c
-        .query(
-            "SELECT from_seq, to_seq FROM gaps WHERE device = $1 ORDER BY from_seq",
-            &[&dev(id)],
-        )?
-        .iter()
-        .map(|r| Ok((seq_at(r, 0)?, seq_at(r, 1)?)))
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Device {
-        id,
-        public_key: key
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("a device key"))?,
-        agency: row.try_get(2)?,
-        worker: row.try_get(3)?,
-        staff: staff_of(c, id)?,
-        enrolled_at: time_at(row, 4)?,
-        last_seen: opt_time_at(row, 5)?,
-        clock: ClockState {
-            offset: row.try_get(6)?,
-            last_report: opt_time_at(row, 7)?,
-        },
-        revoked: revoked_at.map(|at| Revocation {
-            at: Timestamp(at),
-            reason: revoked_reason.unwrap_or_default(),
-        }),
-        gaps,
-    })
 }
 
 /// The columns [`read_line`] reads, for `records r` joined with the

@@ -34,7 +34,8 @@ use ::postgres::types::ToSql;
 use ::postgres::{Client, IsolationLevel, Statement, Transaction};
 use hearth_shared::{ChainState, DeviceId, RecordId, Seq, Timestamp};
 
-use super::rows::{CHILD_SEPARATOR, Columns, dev, hash_of, seq, staff_of};
+use super::admin::staff_of;
+use super::rows::{CHILD_SEPARATOR, Columns, dev, hash_of, seq};
 use crate::clock::ClockState;
 use crate::store::{Enrolment, Held, IngestTx, NewRecord, QuarantineUsage, StoreError};
 
@@ -232,9 +233,9 @@ impl IngestTx for PgTx<'_> {
         )?;
         // Their signals are stale, in this transaction (issue 16); an
         // amendment changes the chronology of its original's children too.
-        stale::mark_stale(&mut self.tx, &c.children)?;
+        super::signals::mark_stale(&mut self.tx, &c.children)?;
         if let Some(original) = c.corrects {
-            stale::mark_record_stale(&mut self.tx, original)?;
+            super::signals::mark_record_stale(&mut self.tx, original)?;
         }
         Ok(())
     }
@@ -244,7 +245,7 @@ impl IngestTx for PgTx<'_> {
             "UPDATE records SET disputed = TRUE WHERE device = $1 AND seq = $2",
             &[&dev(id.device), &seq(id.seq)],
         )?;
-        stale::mark_record_stale(&mut self.tx, id)?;
+        super::signals::mark_record_stale(&mut self.tx, id)?;
         Ok(n > 0)
     }
 
@@ -337,56 +338,5 @@ impl IngestTx for PgTx<'_> {
             self.add_gap(device, Seq(s as u64 + 1), Seq(to as u64))?;
         }
         Ok(())
-    }
-}
-
-/// STAND-IN until `pg-admin` (H2) lands `store/postgres/signals.rs` with
-/// `pub(super) fn mark_stale` and `mark_record_stale` of exactly these
-/// signatures: then this module goes and the calls above become
-/// `super::signals::mark_stale` / `mark_record_stale`.
-mod stale {
-    use ::postgres::GenericClient;
-    use hearth_shared::RecordId;
-
-    use super::super::rows::{CHILD_SEPARATOR, dev, seq};
-    use crate::store::StoreError;
-
-    /// Adds 1 to `dirty` of each child in `children` (the
-    /// `records.children` form), creating its state; in sorted order, so
-    /// that two transactions take the rows' locks in the same order.
-    pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(), StoreError> {
-        let mut sorted: Vec<&str> = children
-            .split(CHILD_SEPARATOR)
-            .filter(|c| !c.is_empty())
-            .collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.is_empty() {
-            return Ok(());
-        }
-        c.execute(
-            "INSERT INTO signal_state (child, dirty)
-             SELECT child, 1 FROM unnest($1::TEXT[]) WITH ORDINALITY AS u (child, n) ORDER BY n
-             ON CONFLICT (child) DO UPDATE SET dirty = signal_state.dirty + 1",
-            &[&sorted],
-        )?;
-        Ok(())
-    }
-
-    /// Marks stale the children a stored record names; nothing if there
-    /// is no such record.
-    pub(super) fn mark_record_stale(
-        c: &mut impl GenericClient,
-        id: RecordId,
-    ) -> Result<(), StoreError> {
-        let rows = c.query(
-            "SELECT children FROM records WHERE device = $1 AND seq = $2",
-            &[&dev(id.device), &seq(id.seq)],
-        )?;
-        match rows.first().map(|r| r.try_get::<_, Option<String>>(0)) {
-            Some(Ok(Some(children))) => mark_stale(c, &children),
-            Some(Err(e)) => Err(e.into()),
-            _ => Ok(()),
-        }
     }
 }

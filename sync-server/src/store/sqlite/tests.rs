@@ -20,6 +20,7 @@ use super::*;
 use crate::ingest::{BatchJob, Prechecked, apply_batch, precheck};
 use crate::line::Line;
 use crate::store::NewRecord;
+use crate::store::any::AnyStore;
 
 pub(crate) const ANNA: &str = "nhs:9434765919";
 pub(crate) const BEN: &str = "local:LA-NORTH:C 0042";
@@ -246,7 +247,7 @@ fn after_migrating_the_chain_goes_on_and_a_refused_resend_is_a_duplicate() {
 }
 
 /// Enrols a device for `agency`/`worker` through a token.
-pub(crate) fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
+pub(crate) fn enrol(store: &impl Store, key: &SigningKey, agency: &str, worker: &str) -> DeviceId {
     let grant = Grant {
         agency: agency.into(),
         worker: worker.into(),
@@ -266,7 +267,7 @@ pub(crate) fn enrol(store: &SqliteStore, key: &SigningKey, agency: &str, worker:
 }
 
 /// Stores `records` of `key`'s device as ingest would.
-pub(crate) fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
+pub(crate) fn insert(store: &mut impl Store, key: &SigningKey, records: &[(Envelope, Vec<u8>)]) {
     store
         .ingest(|tx| {
             for (e, bytes) in records {
@@ -296,7 +297,7 @@ pub(crate) fn insert(store: &mut SqliteStore, key: &SigningKey, records: &[(Enve
 fn a_correction_moving_a_record_to_another_child_is_read_from_the_original_child() {
     use crate::chronology::{DateRange, disclosed, reconcile};
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = crate::store::testing::open(dir.path());
     let key = SigningKey::from_bytes(&[33; 32]);
     let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
     const CARL: &str = "nhs:4010232137";
@@ -313,7 +314,7 @@ fn a_correction_moving_a_record_to_another_child_is_read_from_the_original_child
         revision(2, CARL),
     ];
     let records = chain(&key, &bodies);
-    let pull = |store: &SqliteStore, child: &str| {
+    let pull = |store: &AnyStore, child: &str| {
         let view = std::collections::BTreeSet::from([child.parse::<ChildRef>().unwrap()]);
         let recs = store.records_for(&[child.parse().unwrap()]).unwrap();
         let entries = reconcile(&recs, &view, DateRange::default());
@@ -343,7 +344,7 @@ fn a_correction_moving_a_record_to_another_child_is_read_from_the_original_child
 #[test]
 fn issue_12_a_retracted_record_links_no_family_and_chains_are_read_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = crate::store::testing::open(dir.path());
     let key = SigningKey::from_bytes(&[31; 32]);
     let device = enrol(&store, &key, "HV-NORTH", "hv.jones");
     let bodies = [
@@ -383,7 +384,7 @@ fn issue_12_a_retracted_record_links_no_family_and_chains_are_read_whole() {
 #[test]
 fn issue_11_rows_stored_before_the_checks_are_read_safely() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let mut store = crate::store::testing::open(dir.path());
     let nursery_key = SigningKey::from_bytes(&[21; 32]);
     let hv_key = SigningKey::from_bytes(&[22; 32]);
     let nursery = enrol(&store, &nursery_key, "NURSERY-12", "dsl.patel");
@@ -489,7 +490,7 @@ fn the_checkpoint_thread_copies_the_wal_into_the_database() {
 #[test]
 fn issue_12_an_unlink_replaces_a_link_is_undone_by_a_link_and_is_kept_in_the_history() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = crate::store::testing::open(dir.path());
     let (anna, ben): (ChildRef, ChildRef) = (ANNA.parse().unwrap(), BEN.parse().unwrap());
     let change = |linked, at, reason: &str| FamilyChange {
         at: Timestamp(at),
@@ -512,7 +513,7 @@ fn issue_12_an_unlink_replaces_a_link_is_undone_by_a_link_and_is_kept_in_the_his
         .unwrap();
     // Reopened: the unlink is stored, and the link is gone.
     drop(store);
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = crate::store::testing::open(dir.path());
     let links = store.family_links().unwrap();
     assert_eq!((links.linked, links.unlinked), (vec![], sorted.clone()));
     store
@@ -646,7 +647,7 @@ fn pooled_connections_keep_the_pragmas_of_their_kind() {
 #[test]
 fn the_access_log_keeps_local_references_with_spaces_and_the_purpose() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = crate::store::testing::open(dir.path());
     let spaced: ChildRef = "local:LA-NORTH:C 0042".parse().unwrap();
     let nhs: ChildRef = "nhs:9434765919".parse().unwrap();
     let access = Access {

@@ -237,7 +237,8 @@ pub(crate) mod testing {
     use hearth_shared::{DeviceId, Envelope, RecordHash, Seq, SignedRecord, Timestamp};
 
     use crate::clock::FixedClock;
-    use crate::store::sqlite::SqliteStore;
+    use crate::store::any::AnyStore;
+    use crate::store::testing;
     use crate::store::{Role, Store};
     use crate::web::{SignedInBy, Viewer};
 
@@ -266,19 +267,12 @@ pub(crate) mod testing {
     }
 
     /// A new store in its own directory (kept while the guard lives).
-    pub fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        (dir, store)
+    pub fn store() -> (tempfile::TempDir, AnyStore) {
+        testing::fresh()
     }
 
     /// Enrols a device for `agency`/`worker` with a key made from `seed`.
-    pub fn enrol(
-        store: &SqliteStore,
-        seed: u8,
-        agency: &str,
-        worker: &str,
-    ) -> (SigningKey, DeviceId) {
+    pub fn enrol(store: &AnyStore, seed: u8, agency: &str, worker: &str) -> (SigningKey, DeviceId) {
         let clock = FixedClock(NOW);
         let day = std::time::Duration::from_secs(86_400);
         let (token, _) =
@@ -333,36 +327,35 @@ mod tests {
     use crate::http::metrics::Counters;
     use crate::http::{AppState, OutboxKeys};
     use crate::ingest::writer::{Fault, Writer};
-    use crate::store::sqlite::SqliteStore;
+    use crate::store::any::AnyStore;
+    use crate::store::testing;
     use crate::store::{Role, Store};
 
-    fn state(dir: &std::path::Path) -> AppState<SqliteStore> {
-        let server_key = Arc::new(crate::keys::load_or_create_server_key(dir, false).unwrap());
-        let outbox = crate::keys::load_or_create_outbox_key(dir, false).unwrap();
-        let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(NOW));
-        let limits = crate::config::Limits::default();
-        AppState {
-            reads: Arc::new(SqliteStore::open(dir).unwrap()),
-            outbox: Arc::new(OutboxKeys::new(outbox, &server_key)),
-            server_key,
-            writer: Writer::start(
-                SqliteStore::open(dir).unwrap(),
-                clock.clone(),
-                Fault::None,
-                || {},
-            ),
-            limits,
-            clock,
-            counters: Arc::new(Counters::default()),
-            budget: BodyBudget::new(limits.max_body_bytes_in_flight),
-            zone: Zone::default(),
-            signals: Default::default(),
-        }
+    fn state(dir: &std::path::Path) -> AppState<AnyStore> {
+        // Off the test's runtime: the PostgreSQL client blocks.
+        testing::blocking(move || {
+            let server_key = Arc::new(crate::keys::load_or_create_server_key(dir, false).unwrap());
+            let outbox = crate::keys::load_or_create_outbox_key(dir, false).unwrap();
+            let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(NOW));
+            let limits = crate::config::Limits::default();
+            AppState {
+                reads: Arc::new(testing::open(dir)),
+                outbox: Arc::new(OutboxKeys::new(outbox, &server_key)),
+                server_key,
+                writer: Writer::start(testing::open(dir), clock.clone(), Fault::None, || {}),
+                limits,
+                clock,
+                counters: Arc::new(Counters::default()),
+                budget: BodyBudget::new(limits.max_body_bytes_in_flight),
+                zone: Zone::default(),
+                signals: Default::default(),
+            }
+        })
     }
 
     /// The admin routes, with `role` signed in (or nobody).
-    fn app(state: AppState<SqliteStore>, role: Option<Role>) -> Router {
-        routes::<SqliteStore>()
+    fn app(state: AppState<AnyStore>, role: Option<Role>) -> Router {
+        routes::<AnyStore>()
             .layer(axum::middleware::from_fn(
                 move |mut req: Request<Body>, next: axum::middleware::Next| async move {
                     if let Some(role) = role {
@@ -443,15 +436,19 @@ mod tests {
             let (status, _, _) = send(&app, post("/admin/users", "name=eve&role=admin")).await;
             assert_eq!(status, StatusCode::FORBIDDEN);
         }
-        assert!(st.store().family_history().unwrap().is_empty());
-        assert!(st.store().users().unwrap().is_empty());
+        assert!(
+            testing::blocking(|| st.store().family_history())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(testing::blocking(|| st.store().users()).unwrap().is_empty());
 
         let admin = app(st.clone(), Some(Role::Admin));
         let (status, headers, body) = send(&admin, post("/admin/families/unlink", unlink)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         assert!(body.contains("are unlinked"), "{body}");
-        let history = st.store().family_history().unwrap();
+        let history = testing::blocking(|| st.store().family_history()).unwrap();
         assert_eq!((history.len(), history[0].who.as_str()), (1, "root"));
 
         let (status, _, body) =
@@ -464,6 +461,10 @@ mod tests {
 
         let (status, _, body) = send(&admin, post("/admin/quarantine", "reason=short")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(st.store().access_log().unwrap().is_empty());
+        assert!(
+            testing::blocking(|| st.store().access_log())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -26,7 +26,8 @@ use crate::ingest::writer::{Fault, Writer};
 use crate::keys::load_or_create_outbox_key;
 use crate::line::Line;
 use crate::localtime::Zone;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 use crate::store::{Grant, NewRecord, Role, Store};
 use crate::web::SignedInBy;
 
@@ -48,7 +49,7 @@ const HJ: &str = r#"<script>alert(1)</script>\"><img src=x onerror=alert(2)>"#;
 /// A store with records, and the routes over it.
 pub(crate) struct Harness {
     /// The store (the same database the routes read).
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<AnyStore>,
     /// The routes, state applied; requests come from `viewer`.
     pub app: Router,
     /// The health visitor's device.
@@ -92,7 +93,7 @@ fn chain(
 
 /// Enrols `key`'s device and stores `bodies` as ingest would.
 pub(crate) fn device(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     seed: u8,
     agency: &str,
     author: &str,
@@ -136,8 +137,8 @@ pub(crate) fn device(
 
 /// Puts `viewer` in every request, as the session guard does.
 pub(crate) fn signed_in(
-    routes: Router<AppState<SqliteStore>>,
-    state: AppState<SqliteStore>,
+    routes: Router<AppState<AnyStore>>,
+    state: AppState<AnyStore>,
     viewer: Viewer,
 ) -> Router {
     routes
@@ -163,97 +164,100 @@ pub(crate) fn viewer(name: &str, role: Role) -> Viewer {
 /// Three agencies' records about Anna, Ben (her brother) and Carl, every
 /// free-text field hostile where it is not needed to find them.
 pub(crate) fn harness(v: Viewer) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
-    let hv = device(
-        &mut store,
-        1,
-        "HV-NORTH",
-        "hv.jones",
-        &[
-            format!(
-                r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Visit: home cold {HJ}","access":"unannounced","child_seen":"awake","observations":[{{"domain":"nutrition","grade":4,"note":"empty fridge {HJ}"}},{{"domain":"housing","grade":2}}],"narrative":"narrative {HJ}"}}"#
-            ),
-            format!(
-                r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-04T11:00:00Z","headline":"Anna spoke about home","mode":"words","words":"I'm hungry at night {HJ}","meaning":"meaning {HJ}","action":"told the DSL {HJ}"}}"#
-            ),
-            format!(
-                r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group","meeting_type":"core_group","attendees":[{{"name":"SW\"><img src=x onerror=alert(3)>","agency":"CSC"}}],"absent_agencies":["GP-7"],"decisions":"decision {HJ}","minutes":"recorded","minutes_by":"SW"}}"#
-            ),
-            format!(
-                r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC","disputed":"inaction","disagreement":"no reply {HJ}"}}"#
-            ),
-            format!(
-                r#"{{"kind":"revision","children":["{ANNA}"],"occurred_at":"2026-03-04T11:30:00Z","headline":"Anna spoke about home (time corrected)","corrects":"{}-2","reason":"time typed wrongly {HJ}","revised":{{"kind":"voice","mode":"words","words":"I'm hungry at night, every night","action":"referred to CSC"}}}}"#,
-                DeviceId::from_public_key(
-                    SigningKey::from_bytes(&[1; 32]).verifying_key().as_bytes()
-                )
-            ),
-        ],
-    );
-    let nursery = device(
-        &mut store,
-        2,
-        "NURSERY-12",
-        "dsl.patel",
-        &[format!(
-            r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived with grandmother","attendance":"present","hungry":true,"injuries":[{{"body_region":"face","description":"bruise under left eye {HJ}","carer_explanation":"fell at home {HJ}","child_account":"Daddy was cross {HJ}"}}]}}"#
-        )],
-    );
-    device(
-        &mut store,
-        3,
-        "GP-7",
-        "dr.ahmed",
-        &[
-            format!(
-                r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review","contact":"2_2half_years","outcomes":[{{"domain":"communication","outcome":"below_threshold"}},{{"domain":"gross_motor","outcome":"on_track"}}]}}"#
-            ),
-            format!(
-                r#"{{"kind":"concern","children":["{CARL}"],"occurred_at":"2026-03-06T10:00:00Z","headline":"Carl: another family","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
-            ),
-        ],
-    );
-    // A school's record about Carl, moved by its revision to Dan (no family
-    // of the others).
-    let school_key = SigningKey::from_bytes(&[4; 32]);
-    let school_id = DeviceId::from_public_key(school_key.verifying_key().as_bytes());
-    device(
-        &mut store,
-        4,
-        "SCHOOL-3",
-        "ms.khan",
-        &[
-            format!(
-                r#"{{"kind":"concern","children":["{CARL}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
-            ),
-            format!(
-                r#"{{"kind":"revision","children":["{DAN}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","corrects":"{school_id}-1","reason":"wrong child","revised":{{"kind":"concern","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}}}"#
-            ),
-        ],
-    );
-    let (state, reads) = app_state(dir.path(), store);
-    let routes = Router::new()
-        .merge(super::routes::<SqliteStore>())
-        .merge(crate::web::chronology::routes::<SqliteStore>())
-        .merge(crate::web::record::routes::<SqliteStore>())
-        .merge(crate::web::signals::caseload::routes::<SqliteStore>());
-    Harness {
-        store: reads,
-        app: signed_in(routes, state, v),
-        hv,
-        nursery,
-        school: school_id,
-        _dir: dir,
-    }
+    // Off the test's runtime: the PostgreSQL client blocks.
+    testing::blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = testing::open(dir.path());
+        let hv = device(
+            &mut store,
+            1,
+            "HV-NORTH",
+            "hv.jones",
+            &[
+                format!(
+                    r#"{{"kind":"home_visit","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-02T10:30:00Z","headline":"Visit: home cold {HJ}","access":"unannounced","child_seen":"awake","observations":[{{"domain":"nutrition","grade":4,"note":"empty fridge {HJ}"}},{{"domain":"housing","grade":2}}],"narrative":"narrative {HJ}"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"voice","children":["{ANNA}"],"occurred_at":"2026-03-04T11:00:00Z","headline":"Anna spoke about home","mode":"words","words":"I'm hungry at night {HJ}","meaning":"meaning {HJ}","action":"told the DSL {HJ}"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"meeting","children":["{ANNA}","{BEN}"],"occurred_at":"2026-03-05T14:00:00Z","headline":"Core group","meeting_type":"core_group","attendees":[{{"name":"SW\"><img src=x onerror=alert(3)>","agency":"CSC"}}],"absent_agencies":["GP-7"],"decisions":"decision {HJ}","minutes":"recorded","minutes_by":"SW"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"escalation","children":["{ANNA}"],"occurred_at":"2026-03-07T12:00:00Z","headline":"Escalated, stage 1","stage":1,"raised_by":"HV","raised_with":"CSC","disputed":"inaction","disagreement":"no reply {HJ}"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"revision","children":["{ANNA}"],"occurred_at":"2026-03-04T11:30:00Z","headline":"Anna spoke about home (time corrected)","corrects":"{}-2","reason":"time typed wrongly {HJ}","revised":{{"kind":"voice","mode":"words","words":"I'm hungry at night, every night","action":"referred to CSC"}}}}"#,
+                    DeviceId::from_public_key(
+                        SigningKey::from_bytes(&[1; 32]).verifying_key().as_bytes()
+                    )
+                ),
+            ],
+        );
+        let nursery = device(
+            &mut store,
+            2,
+            "NURSERY-12",
+            "dsl.patel",
+            &[format!(
+                r#"{{"kind":"daily_presentation","children":["{ANNA}"],"occurred_at":"2026-03-03T08:05:00Z","headline":"Arrived with grandmother","attendance":"present","hungry":true,"injuries":[{{"body_region":"face","description":"bruise under left eye {HJ}","carer_explanation":"fell at home {HJ}","child_account":"Daddy was cross {HJ}"}}]}}"#
+            )],
+        );
+        device(
+            &mut store,
+            3,
+            "GP-7",
+            "dr.ahmed",
+            &[
+                format!(
+                    r#"{{"kind":"developmental_review","children":["{BEN}"],"occurred_at":"2026-03-06T09:30:00Z","headline":"2-year review","contact":"2_2half_years","outcomes":[{{"domain":"communication","outcome":"below_threshold"}},{{"domain":"gross_motor","outcome":"on_track"}}]}}"#
+                ),
+                format!(
+                    r#"{{"kind":"concern","children":["{CARL}"],"occurred_at":"2026-03-06T10:00:00Z","headline":"Carl: another family","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
+                ),
+            ],
+        );
+        // A school's record about Carl, moved by its revision to Dan (no family
+        // of the others).
+        let school_key = SigningKey::from_bytes(&[4; 32]);
+        let school_id = DeviceId::from_public_key(school_key.verifying_key().as_bytes());
+        device(
+            &mut store,
+            4,
+            "SCHOOL-3",
+            "ms.khan",
+            &[
+                format!(
+                    r#"{{"kind":"concern","children":["{CARL}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"revision","children":["{DAN}"],"occurred_at":"2026-03-08T10:00:00Z","headline":"Moved","corrects":"{school_id}-1","reason":"wrong child","revised":{{"kind":"concern","category":"neglect","seen_or_said":"x","action":"shared","action_detail":"HV"}}}}"#
+                ),
+            ],
+        );
+        let (state, reads) = app_state(dir.path(), store);
+        let routes = Router::new()
+            .merge(super::routes::<AnyStore>())
+            .merge(crate::web::chronology::routes::<AnyStore>())
+            .merge(crate::web::record::routes::<AnyStore>())
+            .merge(crate::web::signals::caseload::routes::<AnyStore>());
+        Harness {
+            store: reads,
+            app: signed_in(routes, state, v),
+            hv,
+            nursery,
+            school: school_id,
+            _dir: dir,
+        }
+    })
 }
 
 /// The state of the routes over the store in `dir` (`store` becomes the
 /// ingest writer's), and the store the routes read through.
 pub(crate) fn app_state(
     dir: &std::path::Path,
-    store: SqliteStore,
-) -> (AppState<SqliteStore>, Arc<SqliteStore>) {
+    store: AnyStore,
+) -> (AppState<AnyStore>, Arc<AnyStore>) {
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(FixedClock(Timestamp(NOW)));
     let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
     let outbox = Arc::new(OutboxKeys::new(
@@ -261,7 +265,7 @@ pub(crate) fn app_state(
         &server_key,
     ));
     let writer = Writer::start(store, clock.clone(), Fault::None, || {});
-    let reads = Arc::new(SqliteStore::connect(dir).unwrap());
+    let reads = Arc::new(testing::connect(dir));
     let state = AppState {
         reads: reads.clone(),
         server_key,
@@ -452,7 +456,11 @@ async fn a_refused_reason_is_the_form_again_with_its_message_and_no_grant() {
             && body.contains("#purpose-strategy_discussion"),
         "{body}"
     );
-    assert!(h.store.access_log().unwrap().is_empty());
+    assert!(
+        testing::blocking(|| h.store.access_log())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -463,7 +471,7 @@ async fn breaking_the_glass_makes_the_readers_grant_and_redirects() {
         .strip_prefix(&format!("/children/{ANNA}/chronology?grant="))
         .unwrap();
     assert_eq!(id.len(), 32);
-    let g = h.store.grant(id).unwrap().unwrap();
+    let g = testing::blocking(|| h.store.grant(id)).unwrap().unwrap();
     assert_eq!(
         (g.user.as_str(), g.family, g.purpose),
         ("dsl", true, Purpose::StrategyDiscussion)
@@ -471,7 +479,9 @@ async fn breaking_the_glass_makes_the_readers_grant_and_redirects() {
     assert_eq!(g.reason, "strategy meeting 12 March");
     assert_eq!(g.expires_at.0 - g.created_at.0, GRANT_HOURS * 3_600);
     assert!(
-        h.store.access_log().unwrap().is_empty(),
+        testing::blocking(|| h.store.access_log())
+            .unwrap()
+            .is_empty(),
         "a grant reads nothing"
     );
 }

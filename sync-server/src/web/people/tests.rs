@@ -11,7 +11,7 @@ use super::*;
 use crate::clock::FixedClock;
 use crate::people::NewPerson;
 use crate::store::Role;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
 use crate::web::admin::families::PairForm;
 use crate::web::admin::testing::{INJECTIONS, NOW, inert, store, viewer};
 
@@ -24,7 +24,7 @@ fn day(y: i64, m: u32, d: u32) -> Option<Timestamp> {
 }
 
 /// Anna Brown (born 3 March 2024) and Dean, her father.
-fn anna(store: &SqliteStore) -> PersonId {
+fn anna(store: &AnyStore) -> PersonId {
     let clock = FixedClock(NOW);
     let id = ops::add_person(
         store,

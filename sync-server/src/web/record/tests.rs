@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 
+use crate::store::testing;
 use crate::store::{Purpose, Role, Store, Via};
 use crate::web::find::tests::{
     ANNA, BEN, CARL, DAN, HOSTILE, break_glass, get, harness, ids_unique, send, viewer,
@@ -39,7 +40,7 @@ async fn the_record_behind_a_line_shows_every_field_after_logging_the_read() {
     let h = harness(viewer("dsl", Role::Manager));
     let url = break_glass(&h.app, ANNA, true).await;
     let g = grant_of(&url);
-    let before = h.store.access_log().unwrap().len();
+    let before = testing::blocking(|| h.store.access_log()).unwrap().len();
 
     let (status, _, body) = get(&h.app, &format!("/records/{}-1?grant={g}", h.nursery)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -67,7 +68,7 @@ async fn the_record_behind_a_line_shows_every_field_after_logging_the_read() {
         provenance.contains("Captured (device clock)") && provenance.contains("Received (synced)")
     );
     assert!(section(&body, "amendments").contains("has not been amended"));
-    let log = h.store.access_log().unwrap();
+    let log = testing::blocking(|| h.store.access_log()).unwrap();
     assert_eq!(log.len(), before + 1, "the read is logged");
     let a = log.last().unwrap();
     assert_eq!(
@@ -140,11 +141,9 @@ async fn a_record_outside_the_view_is_refused_as_if_it_did_not_exist() {
     let h = harness(viewer("dsl", Role::Manager));
     let url = break_glass(&h.app, ANNA, false).await;
     let g = grant_of(&url);
-    let before = h.store.access_log().unwrap().len();
+    let before = testing::blocking(|| h.store.access_log()).unwrap().len();
     // Ben's review (GP-7) is not in Anna's own view; 99 does not exist.
-    let gp = h
-        .store
-        .devices()
+    let gp = testing::blocking(|| h.store.devices())
         .unwrap()
         .into_iter()
         .find(|d| d.agency == "GP-7")
@@ -159,16 +158,13 @@ async fn a_record_outside_the_view_is_refused_as_if_it_did_not_exist() {
     let (s, _, _) = get(&h.app, &format!("/records/{}-1", h.nursery)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(
-        h.store.access_log().unwrap().len(),
+        testing::blocking(|| h.store.access_log()).unwrap().len(),
         before,
         "nothing read, nothing logged"
     );
     // Another reader may not use this reader's grant.
     let other = harness(viewer("other", Role::Manager));
-    other
-        .store
-        .add_grant(&h.store.grant(g).unwrap().unwrap())
-        .unwrap();
+    testing::blocking(|| other.store.add_grant(&h.store.grant(g).unwrap().unwrap())).unwrap();
     let (s, _, _) = get(
         &other.app,
         &format!("/records/{}-1?grant={g}", other.nursery),
@@ -183,7 +179,11 @@ async fn the_json_form_is_audited_and_carries_the_same_detail() {
     let (status, _, body) = get(&h.app, &format!("/v1/records/{}-1", h.nursery)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("reason_required"), "{body}");
-    assert!(h.store.access_log().unwrap().is_empty());
+    assert!(
+        testing::blocking(|| h.store.access_log())
+            .unwrap()
+            .is_empty()
+    );
 
     let (status, _, body) = get(
         &h.app,
@@ -200,7 +200,7 @@ async fn the_json_form_is_audited_and_carries_the_same_detail() {
         format!("Daddy was cross {HOSTILE}")
     );
     assert_eq!(v["provenance"]["signature"], "verified_on_receipt");
-    let log = h.store.access_log().unwrap();
+    let log = testing::blocking(|| h.store.access_log()).unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(
         (log[0].via, log[0].child.is_none(), log[0].purpose),
@@ -239,7 +239,7 @@ async fn the_json_form_is_audited_and_carries_the_same_detail() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["children"], serde_json::json!([DAN]));
-    let log = h.store.access_log().unwrap();
+    let log = testing::blocking(|| h.store.access_log()).unwrap();
     let logged = &log.last().unwrap().children;
     assert_eq!(logged, &vec![DAN.parse().unwrap(), CARL.parse().unwrap()]);
 
@@ -266,7 +266,11 @@ async fn an_auditor_reads_no_record() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = get(&h.app, &format!("/children/{BEN}/chronology")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(h.store.access_log().unwrap().is_empty());
+    assert!(
+        testing::blocking(|| h.store.access_log())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

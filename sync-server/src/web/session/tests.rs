@@ -25,7 +25,8 @@ use crate::ingest::writer::{Fault, Writer};
 use crate::keys::load_or_create_outbox_key;
 use crate::localtime::Zone;
 use crate::store::Role;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 
 /// A clock the test sets.
 struct Manual(AtomicI64);
@@ -39,50 +40,53 @@ impl Clock for Manual {
 struct Fixture {
     _dir: tempfile::TempDir,
     clock: Arc<Manual>,
-    state: AppState<SqliteStore>,
+    state: AppState<AnyStore>,
 }
 
 const T0: i64 = 1_790_000_000;
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(Manual(AtomicI64::new(T0)));
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let server_key = Arc::new(SigningKey::from_bytes(&[7; 32]));
-    let outbox = Arc::new(OutboxKeys::new(
-        load_or_create_outbox_key(dir.path(), false).unwrap(),
-        &server_key,
-    ));
-    let writer = Writer::start(store, clock.clone(), Fault::None, || {});
-    let state = AppState {
-        reads: Arc::new(SqliteStore::connect(dir.path()).unwrap()),
-        server_key,
-        outbox,
-        writer,
-        limits: Limits::default(),
-        clock: clock.clone(),
-        counters: Arc::new(Counters::default()),
-        budget: BodyBudget::new(1 << 20),
-        zone: Zone::parse("Europe/London").unwrap(),
-        signals: Default::default(),
-    };
-    for (name, role, token) in [
-        ("dsl", Role::Manager, "dsl-token"),
-        ("lead", Role::Admin, "lead-token"),
-        ("aud", Role::Auditor, "aud-token"),
-    ] {
-        assert!(
-            state
-                .store()
-                .add_user(name, role, &token_hash(token), Timestamp(T0))
-                .unwrap()
-        );
-    }
-    Fixture {
-        _dir: dir,
-        clock,
-        state,
-    }
+    // Off the test's runtime: the PostgreSQL client blocks.
+    testing::blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Manual(AtomicI64::new(T0)));
+        let store = testing::open(dir.path());
+        let server_key = Arc::new(SigningKey::from_bytes(&[7; 32]));
+        let outbox = Arc::new(OutboxKeys::new(
+            load_or_create_outbox_key(dir.path(), false).unwrap(),
+            &server_key,
+        ));
+        let writer = Writer::start(store, clock.clone(), Fault::None, || {});
+        let state = AppState {
+            reads: Arc::new(testing::connect(dir.path())),
+            server_key,
+            outbox,
+            writer,
+            limits: Limits::default(),
+            clock: clock.clone(),
+            counters: Arc::new(Counters::default()),
+            budget: BodyBudget::new(1 << 20),
+            zone: Zone::parse("Europe/London").unwrap(),
+            signals: Default::default(),
+        };
+        for (name, role, token) in [
+            ("dsl", Role::Manager, "dsl-token"),
+            ("lead", Role::Admin, "lead-token"),
+            ("aud", Role::Auditor, "aud-token"),
+        ] {
+            assert!(
+                state
+                    .store()
+                    .add_user(name, role, &token_hash(token), Timestamp(T0))
+                    .unwrap()
+            );
+        }
+        Fixture {
+            _dir: dir,
+            clock,
+            state,
+        }
+    })
 }
 
 async fn probe(viewer: Viewer) -> String {
@@ -97,7 +101,7 @@ impl Fixture {
             .route("/admin/x", get(probe))
             .route("/access-log", get(probe))
             .route("/static/{file}", get(|| async { "css" }))
-            .layer(from_fn_with_state(self.state.clone(), guard::<SqliteStore>))
+            .layer(from_fn_with_state(self.state.clone(), guard::<AnyStore>))
             .with_state(self.state.clone())
     }
 
@@ -107,9 +111,14 @@ impl Fixture {
 
     /// Starts a session for `name` now; returns the cookie header.
     fn session(&self, name: &str) -> String {
-        let (user, _) = self.state.store().login_user(name).unwrap().unwrap();
-        let set = start(self.state.store(), &user, self.clock.now(), None).unwrap();
-        set.to_str().unwrap().split(';').next().unwrap().to_string()
+        // Off the test's runtime: the PostgreSQL client blocks.
+        testing::blocking(move || {
+            let (user, _) = testing::blocking(|| self.state.store().login_user(name))
+                .unwrap()
+                .unwrap();
+            let set = start(self.state.store(), &user, self.clock.now(), None).unwrap();
+            set.to_str().unwrap().split(';').next().unwrap().to_string()
+        })
     }
 
     async fn call(
@@ -253,10 +262,12 @@ async fn bearer_tokens_work_on_the_api_only_and_a_wrong_one_is_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("\"unauthorized\""), "{body}");
     // A revoked user's token and sessions stop at once.
-    f.state
-        .store()
-        .revoke_user("dsl", "left the service", Timestamp(T0))
-        .unwrap();
+    testing::blocking(|| {
+        f.state
+            .store()
+            .revoke_user("dsl", "left the service", Timestamp(T0))
+    })
+    .unwrap();
     assert_eq!(
         f.call("GET", "/v1/probe", &[("authorization", "Bearer dsl-token")])
             .await
@@ -300,12 +311,14 @@ async fn a_session_change_needs_origin_and_token_and_start_replaces_the_old_sess
     let cookie = f.session("dsl");
     let csrf = {
         let id = cookie.split_once('=').unwrap().1;
-        f.state
-            .store()
-            .touch_session(&token_hash(id), Timestamp(T0), Timestamp(T0))
-            .unwrap()
-            .unwrap()
-            .csrf
+        testing::blocking(|| {
+            f.state
+                .store()
+                .touch_session(&token_hash(id), Timestamp(T0), Timestamp(T0))
+        })
+        .unwrap()
+        .unwrap()
+        .csrf
     };
     let origin = ("origin", "https://hearth.test");
     let ok = f
@@ -332,13 +345,17 @@ async fn a_session_change_needs_origin_and_token_and_start_replaces_the_old_sess
     }
     // start() over an old session ends it.
     let id = cookie.split_once('=').unwrap().1;
-    let (user, _) = f.state.store().login_user("dsl").unwrap().unwrap();
-    let new = start(
-        f.state.store(),
-        &user,
-        Timestamp(T0),
-        Some(&SessionId(token_hash(id))),
-    )
+    let (user, _) = testing::blocking(|| f.state.store().login_user("dsl"))
+        .unwrap()
+        .unwrap();
+    let new = testing::blocking(|| {
+        start(
+            f.state.store(),
+            &user,
+            Timestamp(T0),
+            Some(&SessionId(token_hash(id))),
+        )
+    })
     .unwrap();
     assert!(!new.to_str().unwrap().contains(id));
     assert_eq!(

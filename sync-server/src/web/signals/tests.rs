@@ -488,7 +488,7 @@ async fn auditors_are_refused_and_managers_asked_why() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains(r#"id="reason-error""#), "{body}");
     assert!(
-        crate::store::Store::access_log(&*h.store)
+        crate::store::testing::blocking(|| crate::store::Store::access_log(&*h.store))
             .unwrap()
             .is_empty()
     );

@@ -1,22 +1,21 @@
-//! Caseloads over SQLite (issue 17): migration 0011, assignments, groups
+//! Caseloads in the store (issue 17, on either backend): migration 0011, assignments, groups
 //! and plans round-trip, a change that changes nothing is not logged, every
 //! change is in the register log, a plan marks the child's signals stale.
 
 use hearth_shared::{ChildRef, DeviceId, Timestamp};
 
-use super::super::SqliteStore;
 use super::{ANNA, BEN};
 use crate::caseload::{Assignee, CaseloadChange, VisitPlan};
 use crate::store::Store;
+use crate::store::any::AnyStore;
+use crate::store::testing;
 
 fn child(s: &str) -> ChildRef {
     s.parse().unwrap()
 }
 
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    (dir, store)
+fn open() -> (tempfile::TempDir, AnyStore) {
+    testing::fresh()
 }
 
 fn plan(c: &str, every: u16, label: &str) -> VisitPlan {
