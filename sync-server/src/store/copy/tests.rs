@@ -244,16 +244,10 @@ fn records_signed_by_another_device_are_refused() {
 /// that is rolled back (nothing is left on the server).
 #[test]
 fn the_table_list_is_postgresqls_schema_with_its_types() {
-    let Ok(url) = std::env::var("HEARTH_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "PostgreSQL is required in CI: set HEARTH_TEST_POSTGRES_URL"
-        );
-        eprintln!(
-            "SKIPPED (PostgreSQL not available, set HEARTH_TEST_POSTGRES_URL): store copy's table list against PostgreSQL"
-        );
+    if !hearth_testpg::available() {
         return;
-    };
+    }
+    let url = hearth_testpg::cluster().admin_url();
     let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
     let mut tx = c.transaction().unwrap();
     let schema = format!("copy_check_{}", std::process::id());
