@@ -13,37 +13,14 @@
 use ::postgres::{Client, GenericClient, Row};
 use hearth_shared::{DeviceId, Seq, Timestamp};
 
-use super::signals::{CHILD_SEPARATOR, parse_child};
+use super::rows::{CHILD_SEPARATOR, parse_child, parse_dev, staff_of};
 use crate::clock::ClockState;
 use crate::links::pair;
+use crate::store::sqlite::rows::STAFF_SEPARATOR;
 use crate::store::{
     Device, EnrolRefusal, FamilyChange, Grant, Revocation, Role, StoreError, User, UserChange,
     UserEntry,
 };
-
-/// Separates the worker ids in `enrol_tokens.staff` (as in SQLite).
-const STAFF_SEPARATOR: char = '\n';
-
-/// A stored device id.
-pub(super) fn parse_dev(b: &[u8]) -> Result<DeviceId, StoreError> {
-    b.try_into()
-        .map(DeviceId)
-        .map_err(|_| StoreError::Corrupt("a device id"))
-}
-
-/// The staff list of `device`, in name order (current members only).
-pub(super) fn staff_of(
-    c: &mut impl GenericClient,
-    device: DeviceId,
-) -> Result<Vec<String>, StoreError> {
-    let d: &[u8] = &device.0;
-    let rows = c.query(
-        "SELECT member FROM device_staff WHERE device = $1 AND removed_at IS NULL
-         ORDER BY member COLLATE \"C\"",
-        &[&d],
-    )?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-}
 
 /// The columns [`read_device`] reads, in its order.
 const DEVICE_COLUMNS: &str = "id, public_key, agency, worker, enrolled_at, last_seen, clock_offset, last_clock_report, revoked_at, revoked_reason";
@@ -75,7 +52,12 @@ fn read_device(c: &mut Client, row: &Row) -> Result<Device, StoreError> {
             .map_err(|_| StoreError::Corrupt("a device key"))?,
         agency: row.try_get(2)?,
         worker: row.try_get(3)?,
-        staff: staff_of(c, id)?,
+        staff: {
+            // In code point order, as SQLite's, whatever the locale.
+            let mut staff = staff_of(c, id)?;
+            staff.sort();
+            staff
+        },
         enrolled_at: Timestamp(row.try_get(4)?),
         last_seen: row.try_get::<_, Option<i64>>(5)?.map(Timestamp),
         clock: ClockState {
@@ -116,8 +98,10 @@ pub(super) fn set_staff(
 ) -> Result<bool, StoreError> {
     let d: &[u8] = &device.0;
     let mut tx = c.transaction()?;
-    // KEY SHARE: the device stays while its staff changes, without waiting
-    // for an ingest transaction that holds the row (only its key matters).
+    // KEY SHARE: the device stays while its staff changes. It waits at
+    // most for an ingest transaction of this device (which holds the row
+    // as its chain lock) and cannot deadlock with one: ingest takes no
+    // lock on `device_staff`.
     if tx
         .query_opt("SELECT 1 FROM devices WHERE id = $1 FOR KEY SHARE", &[&d])?
         .is_none()

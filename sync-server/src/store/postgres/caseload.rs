@@ -9,8 +9,7 @@
 use ::postgres::{Client, GenericClient};
 use hearth_shared::Timestamp;
 
-use super::admin::parse_dev;
-use super::signals::parse_child;
+use super::rows::{parse_child, parse_dev};
 use crate::caseload::{
     Assignee, Assignment, CaseloadChange, CaseloadSetup, DeviceGroup, VisitPlan,
 };

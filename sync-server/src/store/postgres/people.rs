@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ::postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use hearth_shared::{ChildRef, Timestamp};
 
-use super::signals::{CHILD_SEPARATOR, parse_child};
+use super::rows::{CHILD_SEPARATOR, parse_child};
 use crate::people::{
     IdentityLink, Membership, NewPerson, Person, PersonEdit, PersonId, Register, RegisterChange,
     RegisterEntry, RegisterOutcome, RegisterRefusal, Relation, Sex,

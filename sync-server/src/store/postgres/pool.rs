@@ -24,7 +24,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::store::StoreError;
+use crate::store::{StoreError, postgres_message};
 use crate::tenancy::Partnership;
 
 /// The most connections one pool keeps (the ingest writer takes one;
@@ -68,9 +68,9 @@ pub(super) fn pool(
 
 /// The connection settings and TLS connector for `url` and `ca`.
 fn config(url: &str, ca: Option<&Path>) -> Result<(Config, MakeRustlsConnect), StoreError> {
-    let mut config: Config = url
-        .parse()
-        .map_err(|e| StoreError::Config(format!("--database: {e}; {URL_HINT}")))?;
+    let mut config: Config = url.parse().map_err(|e| {
+        StoreError::Config(format!("--database: {}; {URL_HINT}", postgres_message(&e)))
+    })?;
     let tls = match ca {
         Some(path) => {
             config.ssl_mode(SslMode::Require);
@@ -177,6 +177,7 @@ struct TracingErrors;
 
 impl HandleError<::postgres::Error> for TracingErrors {
     fn handle_error(&self, error: ::postgres::Error) {
+        let error = postgres_message(&error);
         tracing::warn!(%error, "cannot open a database connection");
     }
 }
@@ -197,6 +198,7 @@ mod tests {
     fn a_bad_url_names_the_flag_and_an_example() {
         let m = config_error("postgres://h:notaport/db", None);
         assert!(m.starts_with("--database: "), "{m}");
+        assert!(m.contains("port"), "the cause is said: {m}");
         assert!(m.ends_with(URL_HINT), "{m}");
     }
 

@@ -6,7 +6,7 @@
 //! Every value is read with `try_get`: a damaged row is an error, never
 //! a panic.
 
-use ::postgres::Row;
+use ::postgres::{GenericClient, Row};
 use hearth_shared::{DeviceId, RecordId, RecordKind, Seq, Timestamp};
 
 pub(super) use crate::store::sqlite::rows::{
@@ -53,6 +53,22 @@ pub(super) fn time_at(row: &Row, i: usize) -> Result<Timestamp, StoreError> {
 /// A stored optional time from column `i`.
 pub(super) fn opt_time_at(row: &Row, i: usize) -> Result<Option<Timestamp>, StoreError> {
     Ok(row.try_get::<_, Option<i64>>(i)?.map(Timestamp))
+}
+
+/// The staff list of `device`, in name order (current members only;
+/// `COLLATE "C"`: code point order, as SQLite's).
+pub(super) fn staff_of(
+    c: &mut impl GenericClient,
+    device: DeviceId,
+) -> Result<Vec<String>, StoreError> {
+    c.query(
+        "SELECT member FROM device_staff WHERE device = $1 AND removed_at IS NULL
+         ORDER BY member COLLATE \"C\"",
+        &[&dev(device)],
+    )?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
 }
 
 /// The columns [`read_line`] reads, for `records r` joined with the

@@ -15,21 +15,12 @@ use std::collections::HashMap;
 use ::postgres::{Client, GenericClient};
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 
+use super::rows::{CHILD_SEPARATOR, parse_child};
 use crate::signals::{Acknowledgement, Rule};
 use crate::store::{SignalState, StoreError};
 
-/// Separates the child references in `records.children` (the same form as
-/// SQLite's: one reference a line).
-pub(super) const CHILD_SEPARATOR: char = '\n';
-
-/// A stored child reference.
-pub(super) fn parse_child(s: &str) -> Result<ChildRef, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt("a child reference"))
-}
-
 /// Adds 1 to `dirty` of each child in `children` (the `records.children`
-/// form: references joined by [`CHILD_SEPARATOR`]), creating its state.
+/// form: references joined by [`CHILD_SEPARATOR`](crate::store::sqlite::rows::CHILD_SEPARATOR)), creating its state.
 /// The children are taken in sorted order, so that two transactions
 /// marking overlapping children lock their rows in the same order.
 pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(), StoreError> {
@@ -53,7 +44,6 @@ pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(
 
 /// Marks stale the children a stored record names (an amendment's
 /// original, a disputed record); nothing if there is no such record.
-#[allow(dead_code)] // called by the ingest transaction (tx.rs, pg-core)
 pub(super) fn mark_record_stale(
     c: &mut impl GenericClient,
     id: RecordId,
@@ -151,14 +141,19 @@ pub(super) fn save_signal_state(c: &mut Client, s: &SignalState) -> Result<bool,
 }
 
 /// [`save_signal_state`] for each of `states` in one transaction; how many
-/// were stored.
+/// were stored. The rows are written in child order, the order in which
+/// [`mark_stale`] locks them, so that a refresh and an ingest transaction
+/// never wait on each other in a circle.
 pub(super) fn save_signal_states(
     c: &mut Client,
     states: &[SignalState],
 ) -> Result<usize, StoreError> {
+    let mut sorted: Vec<(String, &SignalState)> =
+        states.iter().map(|s| (s.child.to_string(), s)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut tx = c.transaction()?;
     let mut stored = 0;
-    for s in states {
+    for (_, s) in sorted {
         if save_one(&mut tx, s)? {
             stored += 1;
         } else {

@@ -5,80 +5,50 @@
 //! add and log it once; the append-only tables refuse UPDATE and DELETE
 //! whoever asks. The behaviour shared with SQLite is the store suite's.
 //!
-//! They need a PostgreSQL superuser URL in `HEARTH_TEST_POSTGRES_URL`;
-//! without it they say loudly that they are skipped.
+//! They run on the test cluster (`hearth-testpg`); without PostgreSQL they
+//! say loudly that they are skipped (and fail in CI).
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use ::postgres::{Client, NoTls};
 use hearth_shared::{DeviceId, Timestamp};
 
-use super::{admin, caseload, people, signals};
+use super::{PgStore, admin, caseload, people, signals};
 use crate::caseload::{Assignee, CaseloadChange};
 use crate::people::{NewPerson, PersonId, RegisterChange, RegisterOutcome, RegisterRefusal};
 use crate::signals::{Acknowledgement, Rule};
 use crate::store::{EnrolRefusal, Grant};
+use crate::tenancy::Partnership;
+
+mod same;
 
 const ANNA: &str = "nhs:9434765919";
-const SCHEMA: &str = "hearth_default";
 
-/// A throwaway database with the partnership's schema migrated; dropped
-/// at the end of the test.
+/// A fresh database of the test cluster, migrated for the default
+/// partnership; `None` (said loudly) without PostgreSQL.
 struct TestDb {
-    admin_url: String,
     url: String,
-    name: String,
+    store: PgStore,
 }
 
 impl TestDb {
-    /// `None` (and a loud line) when no PostgreSQL is given.
-    fn new(what: &str) -> Option<Self> {
-        let Ok(admin_url) = std::env::var("HEARTH_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED (PostgreSQL not available: set HEARTH_TEST_POSTGRES_URL): {what}");
+    fn new() -> Option<Self> {
+        if !hearth_testpg::available() {
             return None;
-        };
-        let name = format!(
-            "h2_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let mut admin = Client::connect(&admin_url, NoTls).expect("connect to PostgreSQL");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database");
-        let db = Self {
-            url: format!("{base}/{name}"),
-            admin_url,
-            name,
-        };
-        let mut c = Client::connect(&db.url, NoTls).unwrap();
-        c.batch_execute(&format!(
-            "CREATE SCHEMA {SCHEMA}; SET search_path TO {SCHEMA};\n{}",
-            include_str!("migrations/0001_init.sql")
-        ))
-        .unwrap();
-        Some(db)
-    }
-
-    /// A new connection to the partnership's schema (another instance).
-    fn client(&self) -> Client {
-        let mut c = Client::connect(&self.url, NoTls).unwrap();
-        c.batch_execute(&format!("SET search_path TO {SCHEMA}"))
-            .unwrap();
-        c
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = Client::connect(&self.admin_url, NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
         }
+        let url = hearth_testpg::cluster().fresh_database();
+        let store = PgStore::open(&url, None, &Partnership::default_one()).unwrap();
+        Some(Self { url, store })
+    }
+
+    /// A connection of this test's instance.
+    fn client(&self) -> super::pool::Conn {
+        self.store.conn().unwrap()
+    }
+
+    /// Another instance on the same database: a pool of its own.
+    fn instance(&self) -> PgStore {
+        PgStore::connect(&self.url, None, &Partnership::default_one()).unwrap()
     }
 }
 
@@ -93,13 +63,14 @@ fn grant() -> Grant {
 /// Runs `f(i, client)` on two connections at once, started together.
 fn both<T: Send + 'static>(
     db: &TestDb,
-    f: impl Fn(usize, &mut Client) -> T + Send + Sync + 'static,
+    f: impl Fn(usize, &mut ::postgres::Client) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
     let (f, start) = (Arc::new(f), Arc::new(Barrier::new(2)));
     let threads: Vec<_> = (0..2)
         .map(|i| {
-            let (f, start, mut c) = (f.clone(), start.clone(), db.client());
+            let (f, start, instance) = (f.clone(), start.clone(), db.instance());
             thread::spawn(move || {
+                let mut c = instance.conn().unwrap();
                 start.wait();
                 f(i, &mut c)
             })
@@ -110,7 +81,7 @@ fn both<T: Send + 'static>(
 
 #[test]
 fn a_token_spent_from_two_instances_at_once_enrols_one_device() {
-    let Some(db) = TestDb::new("a token spent from two instances at once") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let now = Timestamp(1_700_000_000);
@@ -142,7 +113,7 @@ fn a_token_spent_from_two_instances_at_once_enrols_one_device() {
 
 #[test]
 fn one_device_enrolled_with_two_tokens_at_once_spends_one() {
-    let Some(db) = TestDb::new("one device enrolled with two tokens at once") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let now = Timestamp(1_700_000_000);
@@ -181,12 +152,12 @@ fn child(name: &str, r: &str) -> RegisterChange {
 
 #[test]
 fn a_refused_register_change_changes_nothing_and_is_not_logged() {
-    let Some(db) = TestDb::new("a refused register change is not logged") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let mut c = db.client();
     let at = Timestamp(1_700_000_000);
-    let change = |c: &mut Client, ch: &RegisterChange| {
+    let change = |c: &mut ::postgres::Client, ch: &RegisterChange| {
         people::change_register(c, ch, "admin.lee", "referral", at).unwrap()
     };
     let RegisterOutcome::Done(Some(anna)) = change(&mut c, &child("Anna", ANNA)) else {
@@ -232,7 +203,7 @@ fn a_refused_register_change_changes_nothing_and_is_not_logged() {
 
 #[test]
 fn one_membership_added_from_two_instances_at_once_is_added_and_logged_once() {
-    let Some(db) = TestDb::new("one membership added from two instances at once") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let at = Timestamp(1_700_000_000);
@@ -265,7 +236,7 @@ fn one_membership_added_from_two_instances_at_once_is_added_and_logged_once() {
 
 #[test]
 fn a_caseload_change_made_twice_at_once_is_logged_once() {
-    let Some(db) = TestDb::new("a caseload change made twice at once") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let assign = CaseloadChange::Assign(ANNA.parse().unwrap(), Assignee::Worker("sw.ali".into()));
@@ -278,7 +249,7 @@ fn a_caseload_change_made_twice_at_once_is_logged_once() {
 
 #[test]
 fn the_register_log_and_acknowledgements_refuse_update_and_delete() {
-    let Some(db) = TestDb::new("append-only tables refuse UPDATE and DELETE") else {
+    let Some(db) = TestDb::new() else {
         return;
     };
     let mut c = db.client();

@@ -34,8 +34,7 @@ use ::postgres::types::ToSql;
 use ::postgres::{Client, IsolationLevel, Statement, Transaction};
 use hearth_shared::{ChainState, DeviceId, RecordId, Seq, Timestamp};
 
-use super::admin::staff_of;
-use super::rows::{CHILD_SEPARATOR, Columns, dev, hash_of, seq};
+use super::rows::{CHILD_SEPARATOR, Columns, dev, hash_of, seq, staff_of};
 use crate::clock::ClockState;
 use crate::store::{Enrolment, Held, IngestTx, NewRecord, QuarantineUsage, StoreError};
 
