@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use super::store::{BackupArgs, StoreCommand};
 use crate::chronology::format::Format;
 use crate::config::parse_duration;
 use crate::localtime::DEFAULT_ZONE;
@@ -156,32 +157,6 @@ pub enum Command {
     },
     /// Take a consistent backup of the SQLite store while `serve` runs.
     Backup(BackupArgs),
-}
-
-/// `store` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum StoreCommand {
-    /// Copy every table of a SQLite data directory into the partnership's
-    /// empty schema in PostgreSQL (`--partnership`, default `default`), in
-    /// one transaction, re-verifying every record's signature and chain
-    /// on the way; nothing is copied if one fails.
-    Copy {
-        /// The SQLite data directory: sqlite:DIR.
-        #[arg(long)]
-        from: String,
-        /// The PostgreSQL database: postgres://USER@HOST/DB (TLS with
-        /// --database-ca).
-        #[arg(long)]
-        to: String,
-    },
-}
-
-/// `backup`.
-#[derive(Debug, Args)]
-pub struct BackupArgs {
-    /// The backup file to create (refused if it exists; created 0600).
-    #[arg(long)]
-    pub to: PathBuf,
 }
 
 /// `serve`.

@@ -3,7 +3,8 @@
 //! binary picks (`main.rs`). One module per concern: [`serve`],
 //! [`devices`], [`users`], [`families`], the audited [`reads`] and
 //! [`signals`] (practice signals, the caseload, acknowledgements), and
-//! [`people`] (the people register: `person`, `household`, `identity`). `serve` runs the HTTPS server; every other command
+//! [`people`] (the people register: `person`, `household`, `identity`), and
+//! [`store`] (`backup`, `store copy`). `serve` runs the HTTPS server; every other command
 //! administers the same data directory, safely while `serve` runs (SQLite
 //! WAL and a busy timeout).
 //!

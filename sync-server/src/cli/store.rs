@@ -15,9 +15,9 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::{Args, Subcommand};
 use rusqlite::{Connection, OpenFlags};
 
-use super::args::StoreCommand;
 use super::{CliError, Context, out};
 use crate::store::StoreError;
 use crate::store::copy::{self, CopyError};
@@ -29,6 +29,32 @@ pub const BACKUP_STEP_PAGES: i32 = 256;
 
 /// The pause between two backup steps.
 const BACKUP_PAUSE: Duration = Duration::from_millis(5);
+
+/// `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every table of a SQLite data directory into the partnership's
+    /// empty schema in PostgreSQL (`--partnership`, default `default`), in
+    /// one transaction, re-verifying every record's signature and chain
+    /// on the way; nothing is copied if one fails.
+    Copy {
+        /// The SQLite data directory: sqlite:DIR.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database: postgres://USER@HOST/DB (TLS with
+        /// --database-ca).
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// `backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to create (refused if it exists; created 0600).
+    #[arg(long)]
+    pub to: PathBuf,
+}
 
 /// Why `backup` or `store copy` failed.
 #[derive(Debug, thiserror::Error)]

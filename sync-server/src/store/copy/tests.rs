@@ -238,3 +238,55 @@ fn records_signed_by_another_device_are_refused() {
     );
     assert!(refusal(&conn).starts_with(&format!("record {}/1: ", a.id())));
 }
+
+/// PostgreSQL's schema, column for column, with the types the copy binds:
+/// the migrations applied in a schema of their own inside a transaction
+/// that is rolled back (nothing is left on the server).
+#[test]
+fn the_table_list_is_postgresqls_schema_with_its_types() {
+    if !hearth_testpg::available() {
+        return;
+    }
+    let url = hearth_testpg::cluster().admin_url();
+    let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let mut tx = c.transaction().unwrap();
+    let schema = format!("copy_check_{}", std::process::id());
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema};"
+    ))
+    .unwrap();
+    for (_, sql) in crate::store::postgres::migrations::MIGRATIONS {
+        tx.batch_execute(sql).unwrap();
+    }
+    let rows = tx
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = $1",
+            &[&schema],
+        )
+        .unwrap();
+    let found: BTreeSet<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .filter(|(t, _, _): &(String, String, String)| t != "schema_version")
+        .collect();
+    let listed: BTreeSet<(String, String, String)> = TABLES
+        .iter()
+        .flat_map(|t| {
+            t.columns.iter().map(|(c, ty)| {
+                let pg = match ty {
+                    Ty::Int => "bigint",
+                    Ty::Text => "text",
+                    Ty::Blob => "bytea",
+                    Ty::Bool => "boolean",
+                };
+                (
+                    t.name.to_string(),
+                    Table::pg_column(c).to_string(),
+                    pg.to_string(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(found, listed);
+    tx.rollback().unwrap();
+}
