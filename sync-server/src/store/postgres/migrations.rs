@@ -35,10 +35,29 @@ pub(super) fn migrate_with(
         "SELECT pg_advisory_xact_lock($1, hashtext($2))",
         &[&LOCK_CLASS, &schema],
     )?;
+    // The schema is created only if missing (creating needs the right to
+    // create schemas in the database; an administrator may instead have
+    // made it for the partnership's role), and must belong to the role
+    // this server connects as: a schema another partnership's role made
+    // first (squatting on the name) is refused, never written to.
+    let owner: Option<(String, String)> = tx
+        .query_opt(
+            "SELECT pg_get_userbyid(nspowner)::text, current_user::text FROM pg_namespace WHERE nspname = $1",
+            &[&schema],
+        )?
+        .map(|r| (r.get(0), r.get(1)));
+    match owner {
+        None => tx.batch_execute(&format!("CREATE SCHEMA {schema}"))?,
+        Some((owner, me)) if owner != me => {
+            return Err(StoreError::Config(format!(
+                "--partnership {partnership}: the schema {schema} belongs to the role {owner}, not to {me}, the role this server connects as; a partnership's schema must belong to its own role (docs/operations.md)"
+            )));
+        }
+        Some(_) => {}
+    }
     // The schema name was checked (`Partnership::new`): safe unquoted.
     tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         SET LOCAL search_path TO {schema};
+        "SET LOCAL search_path TO {schema};
          CREATE TABLE IF NOT EXISTS schema_version (
              version    BIGINT PRIMARY KEY,
              applied_at BIGINT NOT NULL

@@ -59,7 +59,7 @@ use crate::tenancy::Partnership;
 /// schema. Cheap to clone (clones share the pool), and `Sync`.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: pool::PgPool,
+    pool: std::sync::Arc<pool::Shared>,
     partnership: Partnership,
 }
 
@@ -73,7 +73,7 @@ impl PgStore {
         ca: Option<&std::path::Path>,
         partnership: &Partnership,
     ) -> Result<Self, StoreError> {
-        let pool = pool::pool(url, ca, partnership)?;
+        let pool = pool::Shared::new(pool::pool(url, ca, partnership)?);
         migrations::migrate(&mut *pool::get(&pool)?, partnership)?;
         Ok(Self {
             pool,
@@ -89,7 +89,7 @@ impl PgStore {
         partnership: &Partnership,
     ) -> Result<Self, StoreError> {
         Ok(Self {
-            pool: pool::pool(url, ca, partnership)?,
+            pool: pool::Shared::new(pool::pool(url, ca, partnership)?),
             partnership: partnership.clone(),
         })
     }

@@ -56,6 +56,10 @@ pub(super) fn pool(
     Ok(r2d2::Pool::builder()
         .max_size(CONNECTIONS)
         .min_idle(Some(0))
+        // No `SELECT` round trip on every checkout: a broken connection
+        // fails its statement, the pool drops it (`has_broken`), and the
+        // next call gets a new one.
+        .test_on_check_out(false)
         .connection_timeout(CONNECTION_WAIT)
         .connection_customizer(Box::new(Confine {
             schema: partnership.schema(),
@@ -121,6 +125,47 @@ fn connector(roots: RootCertStore) -> MakeRustlsConnect {
             .with_root_certificates(roots)
             .with_no_client_auth();
     MakeRustlsConnect::new(config)
+}
+
+/// A store's pool, shared by its clones, and dropped where dropping it is
+/// allowed. A `postgres::Client` closes its connection by blocking on a
+/// runtime of its own, which panics on a thread that drives async tasks
+/// (and aborts the process if it happens during an unwind). So when the
+/// last clone of a store is dropped inside the server's runtime (at the
+/// end of `serve`, or by a handler that held the last clone), the pool is
+/// handed to a short-lived thread of its own to close its connections.
+pub struct Shared(Option<PgPool>);
+
+impl Shared {
+    /// Shares `pool`.
+    pub(super) fn new(pool: PgPool) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self(Some(pool)))
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = PgPool;
+
+    fn deref(&self) -> &PgPool {
+        self.0
+            .as_ref()
+            .expect("the pool is taken only when dropped")
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let Some(pool) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return; // dropped here, on a plain thread
+        }
+        // If no thread can be started, the connections are leaked (the
+        // process is ending), never closed here.
+        let pool = std::mem::ManuallyDrop::new(pool);
+        let _ = std::thread::Builder::new()
+            .name("hearth-pg-close".into())
+            .spawn(move || drop(std::mem::ManuallyDrop::into_inner(pool)));
+    }
 }
 
 /// Borrows a connection.

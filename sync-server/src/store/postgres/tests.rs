@@ -252,6 +252,43 @@ fn a_store_sees_only_its_own_partnership() {
     );
 }
 
+#[test]
+fn a_schema_another_partnerships_role_made_first_is_refused() {
+    if !server("schema squatting") {
+        return;
+    }
+    let url = fresh_database();
+    let cluster = hearth_testpg::cluster();
+    let url_a = cluster.role_url(&url, "partner_a");
+    let url_b = cluster.role_url(&url, "partner_b");
+    // b's role makes a's schema before a's first start.
+    let b = Partnership::new("b").unwrap();
+    let store_b = PgStore::open(&url_b, None, &b).unwrap();
+    store_b
+        .conn()
+        .unwrap()
+        .batch_execute("CREATE SCHEMA hearth_a")
+        .unwrap();
+    let a = Partnership::new("a").unwrap();
+    let Err(refused) = PgStore::open(&url_a, None, &a) else {
+        panic!("a's server used a schema b's role owns");
+    };
+    let refused = refused.to_string();
+    assert!(
+        refused.contains("the schema hearth_a belongs to the role")
+            && refused.contains("--partnership a"),
+        "{refused}"
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'hearth_a'"
+        ),
+        0,
+        "nothing was created in it"
+    );
+}
+
 fn records_id(device: DeviceId, seq: u64) -> hearth_shared::RecordId {
     hearth_shared::RecordId {
         device,
