@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use ::postgres::{Client, GenericClient, IsolationLevel, Statement};
+use ::postgres::{Client, GenericClient, IsolationLevel};
 use hearth_shared::{ChildRef, RecordId};
 
 use super::rows::{
@@ -60,58 +60,55 @@ pub(super) fn records_for(
 /// record in it: back, the records `corrections` correct (and those their
 /// corrections correct in turn), and forward, every later correction of a
 /// record read. Each record once. (See SQLite's for why forward matters.)
+///
+/// Level by level, one query per level for all the records of that level
+/// (`unnest` of their ids), not one per record: over a network each query
+/// is a round trip, and a pull of 5,000 entries would otherwise make
+/// 5,000 of them just to find that few were corrected.
 fn add_corrected(
     c: &mut impl GenericClient,
     out: &mut Vec<FiledRecord>,
     seen: &mut HashSet<RecordId>,
     mut corrections: Vec<RecordId>,
 ) -> Result<(), StoreError> {
-    let by_id = c.prepare(&format!(
+    let by_ids = c.prepare(&format!(
         "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
-         WHERE r.device = $1 AND r.seq = $2"
+         JOIN unnest($1::bytea[], $2::bigint[]) AS k(dev, sq) ON r.device = k.dev AND r.seq = k.sq
+         ORDER BY r.device, r.seq"
     ))?;
     // Only a device's own corrections (issue 11).
     let corrected_by = c.prepare(&format!(
         "SELECT {LINE_COLUMNS} FROM records r LEFT JOIN devices d ON d.id = r.device
-         WHERE r.corrects_device = $1 AND r.corrects_seq = $2 AND r.device = $1
-         ORDER BY r.seq"
+         JOIN unnest($1::bytea[], $2::bigint[]) AS k(dev, sq)
+           ON r.corrects_device = k.dev AND r.corrects_seq = k.sq AND r.device = k.dev
+         WHERE r.corrects_device IS NOT NULL
+         ORDER BY r.device, r.seq"
     ))?;
     let mut forward: Vec<RecordId> = out.iter().map(|r| r.line.id).collect();
     loop {
-        if let Some(id) = corrections.pop() {
-            if seen.contains(&id) {
-                continue;
-            }
-            if let Some(row) = lines(c, &by_id, id)?.first() {
-                let rec = read_line(row)?;
+        let back: Vec<RecordId> = std::mem::take(&mut corrections)
+            .into_iter()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        let (stmt, ids) = if !back.is_empty() {
+            (&by_ids, back)
+        } else if !forward.is_empty() {
+            (&corrected_by, std::mem::take(&mut forward))
+        } else {
+            return Ok(());
+        };
+        let (devices, seqs): (Vec<Vec<u8>>, Vec<i64>) =
+            ids.iter().map(|id| (dev(id.device), seq(id.seq))).unzip();
+        for row in c.query(stmt, &[&devices, &seqs])? {
+            let rec = read_line(&row)?;
+            let id = rec.line.id;
+            if seen.insert(id) {
                 corrections.extend(own_correction(&rec));
                 forward.push(id);
                 out.push(rec);
-                seen.insert(id);
             }
-        } else if let Some(id) = forward.pop() {
-            for row in lines(c, &corrected_by, id)? {
-                let rec = read_line(&row)?;
-                let later = rec.line.id;
-                if seen.insert(later) {
-                    corrections.extend(own_correction(&rec));
-                    forward.push(later);
-                    out.push(rec);
-                }
-            }
-        } else {
-            return Ok(());
         }
     }
-}
-
-/// The rows of `stmt` for the record `id` (`$1` device, `$2` seq).
-fn lines(
-    c: &mut impl GenericClient,
-    stmt: &Statement,
-    id: RecordId,
-) -> Result<Vec<::postgres::Row>, StoreError> {
-    Ok(c.query(stmt, &[&dev(id.device), &seq(id.seq)])?)
 }
 
 /// Every correction and the records it corrects (issue 12), through the

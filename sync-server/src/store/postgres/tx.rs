@@ -164,27 +164,28 @@ impl IngestTx for PgTx<'_> {
             after_prev: None,
             head: None,
         };
-        // The record at `seq` and its two neighbours: one range probe of
-        // the primary key.
+        // The record at `seq`, its two neighbours and the device's head, in
+        // one round trip: a range probe of the primary key, and the head's
+        // row (the largest seq) beside it.
+        let mut head = None;
         for row in self.rows(
             "SELECT seq, hash, prev FROM records
-             WHERE device = $1 AND seq BETWEEN $2::BIGINT - 1 AND $2::BIGINT + 1",
+             WHERE device = $1
+               AND (seq BETWEEN $2::BIGINT - 1 AND $2::BIGINT + 1
+                    OR seq = (SELECT MAX(seq) FROM records WHERE device = $1))",
             &[&d, &s],
         )? {
             let found: i64 = row.try_get(0)?;
+            head = head.max(Some(found));
             if found == s - 1 {
                 state.before = Some(hash_of(row.try_get(1)?)?);
             } else if found == s {
                 state.at_seq = Some(hash_of(row.try_get(1)?)?);
-            } else {
+            } else if found == s + 1 {
                 state.after_prev = Some(hash_of(row.try_get(2)?)?);
             }
         }
-        let head = self.rows("SELECT MAX(seq) FROM records WHERE device = $1", &[&d])?;
-        state.head = match head.first() {
-            Some(row) => row.try_get::<_, Option<i64>>(0)?.map(|h| Seq(h as u64)),
-            None => None,
-        };
+        state.head = head.map(|h| Seq(h as u64));
         Ok(state)
     }
 
@@ -193,9 +194,30 @@ impl IngestTx for PgTx<'_> {
         let d = dev(id.device);
         let s = seq(id.seq);
         let c = Columns::of(&r.line);
+        // The references were formatted once, for the `children` column;
+        // sorted, so that every transaction locks children's signal rows
+        // in the same order (no deadlock between two instances).
+        let mut children: Vec<&str> = c
+            .children
+            .split(CHILD_SEPARATOR)
+            .filter(|c| !c.is_empty())
+            .collect();
+        children.sort_unstable();
+        children.dedup();
+        // The record, its children's index rows, and their signals marked
+        // stale (issue 16), in one statement: one round trip per record.
         self.exec(
-            "INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry, corrects_device, corrects_seq, agency, author, headline, children, detail_flags, amend_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            "WITH stored AS (
+                 INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry, corrects_device, corrects_seq, agency, author, headline, children, detail_flags, amend_reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             ), named AS (
+                 INSERT INTO record_children (child, device, seq)
+                 SELECT child, $1, $2 FROM unnest($20::TEXT[]) AS child
+                 ON CONFLICT DO NOTHING
+             )
+             INSERT INTO signal_state (child, dirty)
+             SELECT child, 1 FROM unnest($20::TEXT[]) WITH ORDINALITY AS k(child, n) ORDER BY n
+             ON CONFLICT (child) DO UPDATE SET dirty = signal_state.dirty + 1",
             &[
                 &d,
                 &s,
@@ -216,23 +238,11 @@ impl IngestTx for PgTx<'_> {
                 &c.children,
                 &i64::from(c.flags),
                 &c.reason,
+                &children,
             ],
         )?;
-        // The references were formatted once, for the `children` column.
-        let children: Vec<&str> = c
-            .children
-            .split(CHILD_SEPARATOR)
-            .filter(|c| !c.is_empty())
-            .collect();
-        self.exec(
-            "INSERT INTO record_children (child, device, seq)
-             SELECT child, $2, $3 FROM unnest($1::TEXT[]) AS child
-             ON CONFLICT DO NOTHING",
-            &[&children, &d, &s],
-        )?;
-        // Their signals are stale, in this transaction (issue 16); an
-        // amendment changes the chronology of its original's children too.
-        super::signals::mark_stale(&mut self.tx, &c.children)?;
+        // An amendment changes the chronology of its original's children
+        // too.
         if let Some(original) = c.corrects {
             super::signals::mark_record_stale(&mut self.tx, original)?;
         }
