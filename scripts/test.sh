@@ -48,7 +48,9 @@ if [ -n "${HEARTH_TEST_POSTGRES_URL:-}" ] || ls /usr/lib/postgresql/*/bin/initdb
     || [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ]; then
     server_tests=()
     for f in sync-server/tests/*.rs; do server_tests+=(--test "$(basename "$f" .rs)"); done
-    HEARTH_TEST_BACKEND=postgres cargo test --locked -p hearth-sync-server -p hearth-e2e \
+    # `--workspace` with target filters, not `-p`: the same feature set as
+    # the run above, so nothing is built again.
+    HEARTH_TEST_BACKEND=postgres cargo test --workspace --locked \
         --lib "${server_tests[@]}" --test e2e
 elif [ "${CI:-}" = true ]; then
     echo "PostgreSQL is not installed: CI must run the PostgreSQL tests (.ci/run installs it)" >&2

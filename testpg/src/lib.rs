@@ -85,6 +85,26 @@ pub fn available() -> bool {
     false
 }
 
+/// Whether this is the PostgreSQL pass (`HEARTH_TEST_BACKEND=postgres`)
+/// and PostgreSQL can be used ([`available`]): for the scenarios that need
+/// PostgreSQL whatever the backend (several instances, partnerships), which
+/// would otherwise run twice when `scripts/test.sh` runs the suite on each
+/// backend. In the SQLite pass it prints where they run and returns false.
+pub fn postgres_pass() -> bool {
+    if backend() == TestBackend::Postgres {
+        return available();
+    }
+    let what = std::thread::current()
+        .name()
+        .unwrap_or("a PostgreSQL scenario")
+        .to_owned();
+    eprintln!(
+        "SKIPPED in the SQLite pass: {what} runs in the PostgreSQL pass \
+         ({BACKEND_VAR}=postgres, as scripts/test.sh runs it)"
+    );
+    false
+}
+
 /// The database of the test store kept in `dir` (a data directory): `None`
 /// on SQLite; on PostgreSQL, a [`Cluster::fresh_database`] made on first use
 /// and the same one for the same `dir` afterwards, so that every command and

@@ -15,9 +15,10 @@
 //! exactly once, no record held or alarm raised, and no gap left. Also:
 //! `GET /v1/health` answers 503 when an instance's database is gone.
 //!
-//! PostgreSQL is needed whatever `HEARTH_TEST_BACKEND` says; without it
-//! each test says loudly that it is skipped
-//! ([`hearth_testpg::available`]).
+//! These need PostgreSQL, so they run in the PostgreSQL pass
+//! (`HEARTH_TEST_BACKEND=postgres`, which `scripts/test.sh` runs after the
+//! SQLite one) and say loudly in the SQLite pass that they are skipped
+//! there ([`hearth_testpg::postgres_pass`]), rather than run twice.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -180,7 +181,7 @@ fn assert_whole(server: &Server, child: &str, agents: &[&Agent]) {
 
 #[test]
 fn four_tablets_sync_at_once_each_sync_to_a_random_instance() {
-    if !hearth_testpg::available() {
+    if !hearth_testpg::postgres_pass() {
         return;
     }
     let mut rng = Rng::from_env("instances");
@@ -233,7 +234,7 @@ fn four_tablets_sync_at_once_each_sync_to_a_random_instance() {
 
 #[test]
 fn a_retry_of_the_same_batch_lands_on_the_other_instance() {
-    if !hearth_testpg::available() {
+    if !hearth_testpg::postgres_pass() {
         return;
     }
     let (first, second) = two_instances();
@@ -278,7 +279,7 @@ fn backlog(agent: &Agent, n: i64, what: &str) {
 
 #[test]
 fn an_instance_dying_mid_ingest_leaves_the_other_to_finish() {
-    if !hearth_testpg::available() {
+    if !hearth_testpg::postgres_pass() {
         return;
     }
     let mut rng = Rng::from_env("instances-kill");
@@ -350,7 +351,7 @@ fn an_instance_dying_mid_ingest_leaves_the_other_to_finish() {
 
 #[test]
 fn health_is_503_when_the_database_is_gone() {
-    if !hearth_testpg::available() {
+    if !hearth_testpg::postgres_pass() {
         return;
     }
     let cluster = hearth_testpg::cluster();
