@@ -676,9 +676,11 @@ pub trait Store: Send + Sync + 'static {
     /// to 0; returns whether it was stored. A record or family change
     /// committed meanwhile leaves the child stale, to be computed again.
     fn save_signal_state(&self, state: &SignalState) -> Result<bool, StoreError>;
-    /// [`Store::save_signal_state`] for each of `states`, in one
-    /// transaction (one durable commit for a whole refresh, not one per
-    /// child); returns how many were stored.
+    /// [`Store::save_signal_state`] for each of `states`, without a
+    /// durable commit per child (SQLite: one transaction for the whole
+    /// refresh; PostgreSQL: a statement per child, each holding one row
+    /// lock, not waited for on disk: a state is derived, and one lost
+    /// leaves its child stale); returns how many were stored.
     fn save_signal_states(&self, states: &[SignalState]) -> Result<usize, StoreError>;
     /// Every stored state holding at least one signal (the caseload's
     /// candidates), whether stale or not.

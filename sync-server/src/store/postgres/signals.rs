@@ -140,28 +140,33 @@ pub(super) fn save_signal_state(c: &mut Client, s: &SignalState) -> Result<bool,
     save_one(c, s)
 }
 
-/// [`save_signal_state`] for each of `states` in one transaction; how many
-/// were stored. The rows are written in child order, the order in which
-/// [`mark_stale`] locks them, so that a refresh and an ingest transaction
-/// never wait on each other in a circle.
+/// [`save_signal_state`] for each of `states`; how many were stored.
+///
+/// Each child's state is saved by its own statement, committed at once, so
+/// a refresh holds at most one `signal_state` row lock at a time and can
+/// never be half of a deadlock with an ingest transaction (which marks
+/// children stale in record order while holding the rows it has marked).
+/// The commits are not waited for on disk (`synchronous_commit` off for
+/// these statements only): a state is derived data, saved only if its
+/// child's `dirty` is unchanged, so one lost in a crash leaves the child
+/// stale and it is computed again. SQLite's single durable transaction
+/// is the cheap way there; here one round trip a child is.
 pub(super) fn save_signal_states(
     c: &mut Client,
     states: &[SignalState],
 ) -> Result<usize, StoreError> {
-    let mut sorted: Vec<(String, &SignalState)> =
-        states.iter().map(|s| (s.child.to_string(), s)).collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut tx = c.transaction()?;
-    let mut stored = 0;
-    for (_, s) in sorted {
-        if save_one(&mut tx, s)? {
-            stored += 1;
+    c.batch_execute("SET synchronous_commit TO OFF")?;
+    let saved = states.iter().try_fold(0, |stored, s| {
+        Ok::<_, StoreError>(if save_one(c, s)? {
+            stored + 1
         } else {
             tracing::debug!(child = %s.child, "signals changed while computing; left stale");
-        }
-    }
-    tx.commit()?;
-    Ok(stored)
+            stored
+        })
+    });
+    // The connection goes back to the pool as it came.
+    c.batch_execute("RESET synchronous_commit")?;
+    saved
 }
 
 pub(super) fn raised_signal_states(c: &mut Client) -> Result<Vec<SignalState>, StoreError> {
