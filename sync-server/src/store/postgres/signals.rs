@@ -5,15 +5,17 @@
 //! `signal_acks`, which are only ever added (a trigger refuses the rest).
 //!
 //! Several instances write `signal_state` at once: the ingest transaction
-//! only ever adds 1 to `dirty` (atomic under the row's lock), in sorted
-//! child order so two transactions cannot deadlock on each other's
-//! children, and a recomputed state is stored only if `dirty` is still
-//! the value read before the child's records were (compare-and-set).
+//! only ever adds to `dirty` (atomic under the row's lock), once per child
+//! at its commit and in sorted child order (`tx.rs`), so two transactions
+//! cannot deadlock on each other's children; the refresher saves one
+//! child per statement; and a recomputed state is stored only if `dirty`
+//! is still the value read before the child's records were
+//! (compare-and-set).
 
 use std::collections::HashMap;
 
 use ::postgres::{Client, GenericClient};
-use hearth_shared::{ChildRef, RecordId, Timestamp};
+use hearth_shared::{ChildRef, Timestamp};
 
 use super::rows::{CHILD_SEPARATOR, parse_child};
 use crate::signals::{Acknowledgement, Rule};
@@ -40,22 +42,6 @@ pub(super) fn mark_stale(c: &mut impl GenericClient, children: &str) -> Result<(
         c.execute(&stmt, &[&child])?;
     }
     Ok(())
-}
-
-/// Marks stale the children a stored record names (an amendment's
-/// original, a disputed record); nothing if there is no such record.
-pub(super) fn mark_record_stale(
-    c: &mut impl GenericClient,
-    id: RecordId,
-) -> Result<(), StoreError> {
-    let row = c.query_opt(
-        "SELECT children FROM records WHERE device = $1 AND seq = $2",
-        &[&&id.device.0[..], &(id.seq.0 as i64)],
-    )?;
-    match row.and_then(|r| r.get::<_, Option<String>>(0)) {
-        Some(children) => mark_stale(c, &children),
-        None => Ok(()),
-    }
 }
 
 const STATE_COLUMNS: &str = "child, dirty, signals, computed_at, recheck_at, config";

@@ -17,9 +17,14 @@
 //!   no fork is falsely raised from a half-seen chain.
 //! * **Lock order.** The writer sorts a group's batches by device id
 //!   (`ingest/writer.rs`), so two instances lock devices in the same
-//!   order; children's `signal_state` rows are only changed by
-//!   `dirty = dirty + 1` (atomic under the row lock), in sorted order
-//!   within a record.
+//!   order; children's `signal_state` rows are changed only by adding to
+//!   `dirty` (atomic under the row lock), all at once at the commit, in
+//!   child order ([`PgTx::mark_stale`]). Every ingest transaction thus
+//!   locks devices, then children, each in one global order, and the
+//!   signal refresher holds one child's row at a time: no cycle, so no
+//!   deadlock. (Marking them record by record deadlocked two instances,
+//!   and an instance with its refresher, every few seconds under the
+//!   benchmark.)
 //! * **Backstops.** The primary key `(device, seq)` refuses a second copy
 //!   of a record whatever happens; that error (23505), a serialisation
 //!   failure (40001) or a deadlock (40P01) rolls the whole group back and
@@ -28,7 +33,7 @@
 //! Statements are prepared once per transaction ([`PgTx::prep`]), not per
 //! record.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ::postgres::types::ToSql;
 use ::postgres::{Client, IsolationLevel, Statement, Transaction};
@@ -52,8 +57,10 @@ pub(super) fn ingest<T>(
     let mut ptx = PgTx {
         tx,
         prepared: HashMap::new(),
+        stale: BTreeMap::new(),
     };
     let out = f(&mut ptx)?;
+    ptx.mark_stale()?;
     ptx.tx.commit()?;
     Ok(out)
 }
@@ -63,9 +70,62 @@ struct PgTx<'c> {
     tx: Transaction<'c>,
     /// Statements prepared in this transaction, by their SQL.
     prepared: HashMap<&'static str, Statement>,
+    /// The children whose signals this transaction makes stale (issue 16),
+    /// with how many changes each (a record naming it, a record amending
+    /// or disputing one that names it), marked once, in order, just before
+    /// the commit ([`PgTx::mark_stale`]).
+    stale: BTreeMap<String, i64>,
 }
 
 impl PgTx<'_> {
+    /// Marks stale, in one statement, every child this transaction's
+    /// records name (and those of the records they amend or dispute):
+    /// `dirty` plus its number of changes each, in code point order. Done last, so that every
+    /// ingest transaction takes the devices' row locks (in device order,
+    /// as the writer sorts a group) and then the children's (in child
+    /// order): two instances ingesting at once never wait on each other in
+    /// a circle, and the signal refresher holds one row at a time.
+    fn mark_stale(&mut self) -> Result<(), StoreError> {
+        if self.stale.is_empty() {
+            return Ok(());
+        }
+        let (children, changes): (Vec<String>, Vec<i64>) =
+            std::mem::take(&mut self.stale).into_iter().unzip();
+        self.exec(
+            "INSERT INTO signal_state (child, dirty)
+             SELECT child, n FROM unnest($1::TEXT[], $2::BIGINT[]) WITH ORDINALITY AS k(child, n, o)
+             ORDER BY o
+             ON CONFLICT (child) DO UPDATE SET dirty = signal_state.dirty + excluded.dirty",
+            &[&children, &changes],
+        )?;
+        Ok(())
+    }
+
+    /// Counts one change of `child`'s signals, marked at the commit.
+    fn stale_child(&mut self, child: &str) {
+        *self.stale.entry(child.to_string()).or_insert(0) += 1;
+    }
+
+    /// Adds the children of the stored record `id` (an amendment's
+    /// original, a disputed record) to those marked stale at the commit.
+    fn stale_record(&mut self, id: RecordId) -> Result<(), StoreError> {
+        let rows = self.rows(
+            "SELECT children FROM records WHERE device = $1 AND seq = $2",
+            &[&dev(id.device), &seq(id.seq)],
+        )?;
+        if let Some(children) = rows
+            .first()
+            .map(|r| r.try_get::<_, Option<String>>(0))
+            .transpose()?
+            .flatten()
+        {
+            for child in children.split(CHILD_SEPARATOR).filter(|c| !c.is_empty()) {
+                self.stale_child(child);
+            }
+        }
+        Ok(())
+    }
+
     /// The statement for `sql`, prepared on first use.
     fn prep(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
         if let Some(s) = self.prepared.get(sql) {
@@ -194,30 +254,26 @@ impl IngestTx for PgTx<'_> {
         let d = dev(id.device);
         let s = seq(id.seq);
         let c = Columns::of(&r.line);
-        // The references were formatted once, for the `children` column;
-        // sorted, so that every transaction locks children's signal rows
-        // in the same order (no deadlock between two instances).
-        let mut children: Vec<&str> = c
+        // The references were formatted once, for the `children` column.
+        let children: Vec<&str> = c
             .children
             .split(CHILD_SEPARATOR)
             .filter(|c| !c.is_empty())
             .collect();
-        children.sort_unstable();
-        children.dedup();
-        // The record, its children's index rows, and their signals marked
-        // stale (issue 16), in one statement: one round trip per record.
+        for child in &children {
+            self.stale_child(child);
+        }
+        // The record and its children's index rows in one statement: one
+        // round trip per record. Their signals are marked stale at the
+        // commit ([`PgTx::mark_stale`]).
         self.exec(
             "WITH stored AS (
                  INSERT INTO records (device, seq, hash, prev, bytes, kind, occurred_at, device_time, received_at, corrected_time, late_entry, corrects_device, corrects_seq, agency, author, headline, children, detail_flags, amend_reason)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-             ), named AS (
-                 INSERT INTO record_children (child, device, seq)
-                 SELECT child, $1, $2 FROM unnest($20::TEXT[]) AS child
-                 ON CONFLICT DO NOTHING
              )
-             INSERT INTO signal_state (child, dirty)
-             SELECT child, 1 FROM unnest($20::TEXT[]) WITH ORDINALITY AS k(child, n) ORDER BY n
-             ON CONFLICT (child) DO UPDATE SET dirty = signal_state.dirty + 1",
+             INSERT INTO record_children (child, device, seq)
+             SELECT child, $1, $2 FROM unnest($20::TEXT[]) AS child
+             ON CONFLICT DO NOTHING",
             &[
                 &d,
                 &s,
@@ -244,7 +300,7 @@ impl IngestTx for PgTx<'_> {
         // An amendment changes the chronology of its original's children
         // too.
         if let Some(original) = c.corrects {
-            super::signals::mark_record_stale(&mut self.tx, original)?;
+            self.stale_record(original)?;
         }
         Ok(())
     }
@@ -254,7 +310,7 @@ impl IngestTx for PgTx<'_> {
             "UPDATE records SET disputed = TRUE WHERE device = $1 AND seq = $2",
             &[&dev(id.device), &seq(id.seq)],
         )?;
-        super::signals::mark_record_stale(&mut self.tx, id)?;
+        self.stale_record(id)?;
         Ok(n > 0)
     }
 
