@@ -37,10 +37,6 @@ pub enum StoreError {
     /// the fix.
     #[error("{0}")]
     Config(String),
-    /// SKELETON (issue 18): a PostgreSQL call not written yet. Removed
-    /// before the issue is resolved.
-    #[error("not written yet for PostgreSQL: {0}")]
-    Unfinished(&'static str),
     /// The data directory could not be used.
     #[error("cannot use the data directory {path}: {source}")]
     Io {
