@@ -124,6 +124,34 @@ fn share_keys(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sends every device's signed batches at once, a thread a device, each
+/// device's batches in turn to `servers[k % servers.len()]` (one server:
+/// all to it); returns when every upload is answered.
+pub fn upload(servers: &[Server], signed: Signed) -> anyhow::Result<()> {
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let handles: Vec<_> = signed
+            .into_iter()
+            .map(|(d, batches)| {
+                s.spawn(move || -> anyhow::Result<()> {
+                    let clients = servers
+                        .iter()
+                        .map(Server::client)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    for (k, b) in batches.into_iter().enumerate() {
+                        let i = k % servers.len();
+                        d.upload(&servers[i], &clients[i], b)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("uploader")?;
+        }
+        Ok(())
+    })
+}
+
 /// Starts the setup's servers under `dir`.
 fn start(setup: Setup, dir: &Path, database: Option<&str>) -> anyhow::Result<Vec<Server>> {
     let first = dir.join("a");
@@ -224,29 +252,7 @@ fn ingest(
     let pg_pids = port.map(postgres_pids).unwrap_or_default();
     let (cpu0, pg0) = (cpu_of(&pids), cpu_of(&pg_pids));
     let t = Instant::now();
-    std::thread::scope(|s| -> anyhow::Result<()> {
-        let handles: Vec<_> = signed
-            .into_iter()
-            .map(|(d, batches)| {
-                let servers = &servers;
-                s.spawn(move || -> anyhow::Result<()> {
-                    let clients = servers
-                        .iter()
-                        .map(Server::client)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    for (k, b) in batches.into_iter().enumerate() {
-                        let i = k % servers.len();
-                        d.upload(&servers[i], &clients[i], b)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().expect("uploader")?;
-        }
-        Ok(())
-    })?;
+    upload(&servers, signed)?;
     let secs = t.elapsed().as_secs_f64();
     // Backends that started during the run count too.
     let pg_pids = port.map(postgres_pids).unwrap_or_default();

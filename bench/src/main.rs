@@ -27,7 +27,7 @@ use clap::Parser as _;
 use hearth_agent::capture::capture_body;
 use hearth_agent::clock;
 use hearth_agent::store::RecordStore;
-use hearth_bench::backends::{DEVICES, figure_backends, sign_batches};
+use hearth_bench::backends::{DEVICES, figure_backends, sign_batches, upload};
 use hearth_bench::chronology::figure_chronology;
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
@@ -614,25 +614,7 @@ fn figure_ingest(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let cpu_before = cpu_by_thread(&server_pid);
     let self_before = process_cpu("self");
     let t = Instant::now();
-    std::thread::scope(|s| -> anyhow::Result<()> {
-        let handles: Vec<_> = prepared
-            .into_iter()
-            .map(|(d, batches)| {
-                let server = &server;
-                s.spawn(move || -> anyhow::Result<()> {
-                    let http = server.client()?;
-                    for b in batches {
-                        d.upload(server, &http, b)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().expect("uploader")?;
-        }
-        Ok(())
-    })?;
+    upload(std::slice::from_ref(&server), prepared)?;
     let secs = t.elapsed().as_secs_f64();
     let peak = watcher.finish();
     let rate = total as f64 / secs;

@@ -220,37 +220,9 @@ fn connect_target(
     ca: Option<&Path>,
     partnership: &Partnership,
 ) -> Result<::postgres::Client, CliError> {
-    let mut client = match ca {
-        None => ::postgres::Client::connect(url, ::postgres::NoTls).map_err(StoreError::from)?,
-        Some(ca) => {
-            ::postgres::Client::connect(url, rustls_connector(ca)?).map_err(StoreError::from)?
-        }
-    };
+    let mut client = crate::store::postgres::pool::client(url, ca, partnership)?;
     crate::store::postgres::migrations::migrate(&mut client, partnership)?;
-    client
-        .batch_execute(&format!("SET search_path TO {}", partnership.schema()))
-        .map_err(StoreError::from)?;
     Ok(client)
-}
-
-/// TLS to the database, trusting only the CA in `ca`.
-fn rustls_connector(ca: &Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, CliError> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let bad = |why: String| StoreError::Config(format!("--database-ca {}: {why}", ca.display()));
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| bad(e.to_string()))? {
-        roots
-            .add(cert.map_err(|e| bad(e.to_string()))?)
-            .map_err(|e| bad(e.to_string()))?;
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 #[cfg(test)]

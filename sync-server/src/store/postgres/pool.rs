@@ -61,13 +61,32 @@ pub(super) fn pool(
         // next call gets a new one.
         .test_on_check_out(false)
         .connection_timeout(CONNECTION_WAIT)
-        .connection_customizer(Box::new(Confine {
-            schema: partnership.schema(),
-            warned: Arc::new(AtomicBool::new(false)),
-        }))
+        .connection_customizer(Box::new(confine(partnership)))
         .error_handler(Box::new(TracingErrors))
         .thread_pool(crate::store::sqlite::pool::scheduler())
         .build_unchecked(manager))
+}
+
+/// One connection to `url` for `partnership`, outside any pool (a
+/// one-off command such as `store copy`): the same settings, TLS and
+/// confinement to the partnership's schema as a pooled one.
+pub(crate) fn client(
+    url: &str,
+    ca: Option<&Path>,
+    partnership: &Partnership,
+) -> Result<Client, StoreError> {
+    let (config, tls) = config(url, ca)?;
+    let mut c = config.connect(tls)?;
+    confine(partnership).on_acquire(&mut c)?;
+    Ok(c)
+}
+
+/// What confines each new connection to `partnership`'s schema.
+fn confine(partnership: &Partnership) -> Confine {
+    Confine {
+        schema: partnership.schema(),
+        warned: Arc::new(AtomicBool::new(false)),
+    }
 }
 
 /// The connection settings and TLS connector for `url` and `ca`.
