@@ -20,7 +20,7 @@ pub struct Partnership(String);
 /// Why a partnership name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--partnership \"{0}\": a partnership is 1 to 40 lower-case letters, digits and underscores, starting with a letter (such as north_yorkshire)"
+    "--partnership {0:?}: a partnership is 1 to 40 lower-case letters, digits and underscores, starting with a letter (such as north_yorkshire)"
 )]
 pub struct BadPartnership(pub String);
 
