@@ -187,6 +187,16 @@ impl LocalStore {
             .unlocked(Sealer::new(&DataKey::generate(&mut rand_core::OsRng))))
     }
 
+    /// Opens the database `name` through the registered SQLite VFS `vfs`,
+    /// set up exactly as [`LocalStore::open`] sets up a file (the same
+    /// `from_connection`): the power-loss simulation's crash VFS. Tests
+    /// only; a build holds no way to pick another VFS.
+    #[cfg(test)]
+    pub(crate) fn open_on_vfs(name: &str, vfs: &str) -> Result<Self, StoreError> {
+        let flags = rusqlite::OpenFlags::default();
+        Self::from_connection(Connection::open_with_flags_and_vfs(name, flags, vfs)?)
+    }
+
     /// The store, able to read and write sealed values with `sealer`.
     pub fn unlocked(mut self, sealer: Sealer) -> Self {
         self.sealer = Some(sealer);

@@ -17,6 +17,7 @@ use crate::store::{
 
 mod integrity;
 mod migrations;
+mod powerloss;
 mod settings;
 
 fn test_sealer() -> Sealer {
