@@ -71,6 +71,15 @@ pub(super) struct Fate {
     pub(super) torn: u64,
 }
 
+impl Fate {
+    /// Adds `other`'s counts to these.
+    pub(super) fn add(&mut self, other: Self) {
+        self.kept += other.kept;
+        self.lost += other.lost;
+        self.torn += other.torn;
+    }
+}
+
 /// A directory of files, and what is left of it after a crash.
 #[derive(Debug)]
 pub(super) struct Disk {

@@ -205,33 +205,41 @@ fn trial(seed: u64, sync: Durability) -> Result<Outcome, String> {
     let mut listed = Vec::new();
     let mut outcome = Outcome::default();
     for round in 0..ROUNDS {
-        let (image, acked, fate) = round_to_crash(&mut rng, &files, sync, &listed)
+        let crash = round_to_crash(&mut rng, &files, sync, &listed)
             .map_err(|e| format!("round {}: {e}", round + 1))?;
-        let records =
-            check_survivors(&image, &acked).map_err(|e| format!("round {}: {e}", round + 1))?;
-        outcome.acked += acked.len() - listed.len();
-        outcome.in_flight_kept += records.len() - acked.len();
-        outcome.wal_survived += u64::from(image.contains_key(&format!("{DB_FILE}-wal")));
-        outcome.calls += fate.1;
-        outcome.fate.kept += fate.0.kept;
-        outcome.fate.lost += fate.0.lost;
-        outcome.fate.torn += fate.0.torn;
+        let records = check_survivors(&crash.image, &crash.acked)
+            .map_err(|e| format!("round {}: {e}", round + 1))?;
+        outcome.acked += crash.acked.len() - listed.len();
+        outcome.in_flight_kept += records.len() - crash.acked.len();
+        outcome.wal_survived += u64::from(crash.image.contains_key(&format!("{DB_FILE}-wal")));
+        outcome.calls += crash.crash_at;
+        outcome.fate.add(crash.fate);
         listed = records;
-        files = image;
+        files = crash.image;
     }
     Ok(outcome)
 }
 
+/// What a round left when the power went.
+struct Crash {
+    /// The files on the disk.
+    image: Files,
+    /// `listed`, then every capture that returned before the cut.
+    acked: Vec<LocalRecord>,
+    /// What became of the unsynced writes.
+    fate: Fate,
+    /// The call after which the power went.
+    crash_at: u64,
+}
+
 /// One round from `files`: a plan, the calls a clean run makes, and the
-/// run again with the power cut after a random one of them. Returns the
-/// files the crash left, the captures acknowledged (after `listed`), and
-/// what became of the unsynced writes with the cut's call number.
+/// run again with the power cut after a random one of them.
 fn round_to_crash(
     rng: &mut Rng,
     files: &Files,
     sync: Durability,
     listed: &[LocalRecord],
-) -> Result<(Files, Vec<LocalRecord>, (Fate, u64)), String> {
+) -> Result<Crash, String> {
     let plan = Plan::new(rng);
     let seed = rng.next();
     let clean = Arc::new(Mutex::new(Disk::new(files.clone(), None, seed)));
@@ -248,7 +256,12 @@ fn round_to_crash(
     let image = disk
         .image()
         .ok_or_else(|| format!("the power never went (call {crash_at} of {calls})"))?;
-    Ok((image.clone(), acked, (disk.fate(), crash_at)))
+    Ok(Crash {
+        image: image.clone(),
+        acked,
+        fate: disk.fate(),
+        crash_at,
+    })
 }
 
 fn lock(disk: &Mutex<Disk>) -> std::sync::MutexGuard<'_, Disk> {
@@ -398,9 +411,7 @@ fn run_trials(trials: u64, seed: u64, sync: Durability) -> Tally {
                 tally.in_flight_kept += o.in_flight_kept;
                 tally.wal_survived += o.wal_survived;
                 tally.calls += o.calls;
-                tally.fate.kept += o.fate.kept;
-                tally.fate.lost += o.fate.lost;
-                tally.fate.torn += o.fate.torn;
+                tally.fate.add(o.fate);
             }
             Err(e) => tally.failures.push((trial_seed, e)),
         }
