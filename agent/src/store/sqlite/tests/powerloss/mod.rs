@@ -419,7 +419,7 @@ fn run_trials(trials: u64, seed: u64, sync: Durability) -> Tally {
     tally
 }
 
-const DEFAULT_TRIALS: u64 = 30;
+const DEFAULT_TRIALS: u64 = 20;
 const DEFAULT_SEED: u64 = 0x1919;
 
 #[test]
