@@ -38,13 +38,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use hearth_shared::clock::FixedClock;
-use hearth_shared::{Body, Timestamp};
+use hearth_shared::clock::{Clock, FixedClock};
+use hearth_shared::{Body, Seq, Timestamp};
 
 use super::LocalStore;
 use crate::capture::capture_body;
 use crate::keyring::Keyring;
 use crate::keys::DeviceKey;
+use crate::outbox::OutboxKey;
 use crate::seal::{DataKey, Sealer};
 use crate::store::{DB_FILE_NAME as DB_FILE, LocalRecord, RecordStore, StoreError};
 
@@ -67,6 +68,12 @@ fn initialised() -> &'static Initialised {
     ONCE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         crate::app::tests::init_store(dir.path());
+        // Enrolled with an outbox key: each capture also seals its record
+        // into the outbox, in its own transaction (two b-trees a commit).
+        LocalStore::open_dir(dir.path())
+            .unwrap()
+            .pin_outbox_key(&OUTBOX_KEY, clock().now())
+            .unwrap();
         let ring = Keyring::load(dir.path()).unwrap();
         let data_key = ring
             .unwrap_key(crate::app::tests::PASSPHRASE)
@@ -87,6 +94,9 @@ fn initialised() -> &'static Initialised {
         }
     })
 }
+
+/// The server's outbox key the store is enrolled with (any 32 bytes seal).
+const OUTBOX_KEY: OutboxKey = OutboxKey([9; 32]);
 
 /// The database files (what SQLite opens), apart from the keyring.
 fn is_database(name: &str) -> bool {
@@ -292,6 +302,7 @@ fn check_survivors(image: &Files, acked: &[LocalRecord]) -> Result<Vec<LocalReco
             ));
         }
     }
+    outbox_holds(&store, acked)?;
     if records.len() > acked.len() + 1 {
         return Err(format!(
             "{} records after the crash, {} acknowledged: more than the one in flight",
@@ -316,6 +327,23 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?
         .write_all(bytes)
+}
+
+/// Every acknowledged record's sealed box is in the outbox (a locked sync
+/// can send it).
+fn outbox_holds(store: &LocalStore, acked: &[LocalRecord]) -> Result<(), String> {
+    let boxes = store
+        .outbox_boxes(Seq(0), 1 << 20)
+        .map_err(|e| format!("the outbox fails: {e}"))?;
+    for want in acked {
+        if !boxes.iter().any(|(seq, _)| *seq == want.seq) {
+            return Err(format!(
+                "acknowledged record {} has no outbox box",
+                want.seq
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn integrity_ok(store: &LocalStore) -> Result<(), String> {
