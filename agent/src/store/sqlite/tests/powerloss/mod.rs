@@ -417,6 +417,25 @@ struct Tally {
     fate: Fate,
 }
 
+impl Tally {
+    fn summary(&self) -> String {
+        format!(
+            "{} trials of {ROUNDS} crashes: {} acknowledged records checked, {} in-flight records \
+             kept, WAL present after {} crashes, {} calls before the cuts; unsynced writes kept {} \
+             / lost {} / torn {}; {} failures",
+            self.trials,
+            self.acked,
+            self.in_flight_kept,
+            self.wal_survived,
+            self.calls,
+            self.fate.kept,
+            self.fate.lost,
+            self.fate.torn,
+            self.failures.len()
+        )
+    }
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     let v = std::env::var(name).ok()?;
     let v = v.trim();
@@ -443,6 +462,9 @@ fn run_trials(trials: u64, seed: u64, sync: Durability) -> Tally {
             }
             Err(e) => tally.failures.push((trial_seed, e)),
         }
+        if tally.trials % 100 == 0 {
+            eprintln!("powerloss progress: {}", tally.summary());
+        }
     }
     tally
 }
@@ -461,20 +483,7 @@ fn no_acknowledged_record_is_lost_when_the_power_goes() {
     let trials = env_u64("HEARTH_POWERLOSS_TRIALS").unwrap_or(DEFAULT_TRIALS);
     let seed = env_u64("HEARTH_POWERLOSS_SEED").unwrap_or(DEFAULT_SEED);
     let t = run_trials(trials, seed, Durability::Store);
-    eprintln!(
-        "powerloss: {} trials of {ROUNDS} crashes (seed {seed:#x}): {} acknowledged records checked, {} in-flight \
-         records kept, WAL present after {} crashes, {} calls before the cuts; unsynced writes \
-         kept {} / lost {} / torn {}; {} failures",
-        t.trials,
-        t.acked,
-        t.in_flight_kept,
-        t.wal_survived,
-        t.calls,
-        t.fate.kept,
-        t.fate.lost,
-        t.fate.torn,
-        t.failures.len()
-    );
+    eprintln!("powerloss (seed {seed:#x}): {}", t.summary());
     for (s, e) in &t.failures {
         eprintln!("  trial seed {s:#x}: {e}; replay: HEARTH_POWERLOSS_REPLAY={s:#x}");
     }
