@@ -26,8 +26,9 @@
 //! | `Reorder` | the request, after the client's next one | its connection closed |
 //! | `Stale` | the request | an earlier answer to the same method and path |
 //!
-//! A `Stale` with no earlier answer to give passes the real one and counts
-//! as `pass`. Client connections are kept alive for as many requests as the
+//! `Stale` gives the oldest of the last [`STALE_DEPTH`] answers to that
+//! method and path (possibly another device's); with no earlier answer to
+//! give it passes the real one and counts as `pass`. Client connections are kept alive for as many requests as the
 //! client sends, unless a fault closed them or either side asked to close;
 //! each request goes to the server on a connection of its own, so what
 //! reaches the server is exactly what the fault says. The proxy keeps the
@@ -76,7 +77,8 @@ pub enum HttpFault {
     /// the server once the server has answered the next request.
     Reorder,
     /// Forward the request; give the client an earlier answer to the same
-    /// method and path instead of the real one.
+    /// method and path instead of the real one (the oldest of the last
+    /// [`STALE_DEPTH`]).
     Stale,
 }
 
@@ -189,8 +191,9 @@ struct Shared {
     counts: Mutex<BTreeMap<&'static str, u64>>,
     /// Reordered requests waiting for the next request to reach the server.
     held: Mutex<Vec<Message>>,
-    /// The last answer (raw) to each method and target.
-    history: Mutex<HashMap<(String, String), Message>>,
+    /// The last [`STALE_DEPTH`] answers (raw) to each method and target,
+    /// oldest first.
+    history: Mutex<HashMap<(String, String), VecDeque<Message>>>,
     log: Mutex<VecDeque<Exchange>>,
     /// Client connections accepted.
     connections: AtomicUsize,
@@ -316,7 +319,11 @@ fn server_identity(data: &Path) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<
         .unwrap_or_else(|e| panic!("read {}: {e:?}", cert_path.display()))
         .collect::<Result<_, _>>()
         .expect("PEM certificates");
-    assert!(!certs.is_empty(), "{} holds a certificate", cert_path.display());
+    assert!(
+        !certs.is_empty(),
+        "{} holds a certificate",
+        cert_path.display()
+    );
     let key = PrivateKeyDer::from_pem_file(&key_path)
         .unwrap_or_else(|e| panic!("read {}: {e:?}", key_path.display()));
     (certs, key)
@@ -356,21 +363,31 @@ fn serve(shared: &Shared, tcp: TcpStream) {
     let _ = client.get_ref().sock.shutdown(Shutdown::Both);
 }
 
+/// One request's passage: its log entry, and those of held requests
+/// delivered after the server answered it (logged after it).
+struct Turn {
+    entry: Exchange,
+    late: Vec<Exchange>,
+}
+
 /// Applies `fault` to `request`; returns whether the client's connection
 /// stays open.
 fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: HttpFault) -> bool {
-    let mut entry = Exchange {
-        method: request.method().to_string(),
-        target: request.target().to_string(),
-        fault,
-        late: false,
-        answers: Vec::new(),
-        delivered: None,
+    let mut turn = Turn {
+        entry: Exchange {
+            method: request.method().to_string(),
+            target: request.target().to_string(),
+            fault,
+            late: false,
+            answers: Vec::new(),
+            delivered: None,
+        },
+        late: Vec::new(),
     };
     let mut counted = fault.kind();
     let keep = match fault {
         HttpFault::Pass | HttpFault::Delay(_) | HttpFault::Duplicate | HttpFault::Stale => {
-            relay(shared, client, &request, &mut entry, &mut counted)
+            relay(shared, client, &request, &mut turn, &mut counted)
         }
         HttpFault::DropRequest => false,
         HttpFault::TruncateRequest(n) => {
@@ -378,13 +395,13 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
             false
         }
         HttpFault::DropResponse => {
-            if let Some(answer) = forward(shared, &request, &mut entry) {
+            if let Some(answer) = forward(shared, &request, &mut turn) {
                 remember(shared, &request, answer);
             }
             false
         }
         HttpFault::TruncateResponse(n) => {
-            if let Some(answer) = forward(shared, &request, &mut entry) {
+            if let Some(answer) = forward(shared, &request, &mut turn) {
                 let _ = send(client, &answer.raw[..n.min(answer.raw.len())]);
                 remember(shared, &request, answer);
             }
@@ -396,7 +413,10 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
         }
     };
     *shared.counts.lock().unwrap().entry(counted).or_insert(0) += 1;
-    log(shared, entry);
+    log(shared, turn.entry);
+    for late in turn.late {
+        log(shared, late);
+    }
     keep
 }
 
@@ -408,16 +428,16 @@ fn relay(
     shared: &Shared,
     client: &mut ClientStream,
     request: &Message,
-    entry: &mut Exchange,
+    turn: &mut Turn,
     counted: &mut &'static str,
 ) -> bool {
-    let fault = entry.fault;
+    let fault = turn.entry.fault;
     if let HttpFault::Delay(ms) = fault {
         thread::sleep(Duration::from_millis(ms));
     }
-    let mut answer = forward(shared, request, entry);
+    let mut answer = forward(shared, request, turn);
     if fault == HttpFault::Duplicate && answer.is_some() {
-        answer = forward(shared, request, entry);
+        answer = forward(shared, request, turn);
     }
     let Some(answer) = answer else {
         // The server could not be reached: the client sees its connection
@@ -437,51 +457,58 @@ fn relay(
         thread::sleep(Duration::from_millis(ms));
     }
     let sent = send(client, &given.raw);
-    entry.delivered = sent.then(|| given.answer());
+    turn.entry.delivered = sent.then(|| given.answer());
     sent && !request.close && !given.close
 }
 
 /// Sends `request` to the server on a new connection and reads its
-/// answer, logged in `entry`; then delivers any held requests.
-fn forward(shared: &Shared, request: &Message, entry: &mut Exchange) -> Option<Message> {
+/// answer, kept in `turn`; then delivers any held requests.
+fn forward(shared: &Shared, request: &Message, turn: &mut Turn) -> Option<Message> {
     let answer = exchange(shared, request).ok()?;
-    entry.answers.push(answer.answer());
-    deliver_held(shared);
+    turn.entry.answers.push(answer.answer());
+    deliver_held(shared, &mut turn.late);
     Some(answer)
 }
 
-/// Delivers every held ([`HttpFault::Reorder`]) request, each logged with
-/// the server's answer.
-fn deliver_held(shared: &Shared) {
+/// Delivers every held ([`HttpFault::Reorder`]) request, each with the
+/// server's answer added to `late`.
+fn deliver_held(shared: &Shared, late: &mut Vec<Exchange>) {
     let held = std::mem::take(&mut *shared.held.lock().unwrap());
     for request in held {
         let answers = exchange(shared, &request)
             .map(|a| vec![a.answer()])
             .unwrap_or_default();
-        log(
-            shared,
-            Exchange {
-                method: request.method().to_string(),
-                target: request.target().to_string(),
-                fault: HttpFault::Reorder,
-                late: true,
-                answers,
-                delivered: None,
-            },
-        );
+        late.push(Exchange {
+            method: request.method().to_string(),
+            target: request.target().to_string(),
+            fault: HttpFault::Reorder,
+            late: true,
+            answers,
+            delivered: None,
+        });
     }
 }
 
-/// The answer given last to the same method and target, if any.
+/// How many answers to one method and target are kept for `Stale`.
+const STALE_DEPTH: usize = 8;
+
+/// The oldest answer kept to the same method and target, if any: the
+/// stalest a cache in the way could give.
 fn earlier(shared: &Shared, request: &Message) -> Option<Message> {
     let key = (request.method().to_string(), request.target().to_string());
-    shared.history.lock().unwrap().get(&key).cloned()
+    let history = shared.history.lock().unwrap();
+    history.get(&key).and_then(|kept| kept.front().cloned())
 }
 
-/// Keeps `answer` as the latest to `request`'s method and target.
+/// Keeps `answer` among those to `request`'s method and target.
 fn remember(shared: &Shared, request: &Message, answer: Message) {
     let key = (request.method().to_string(), request.target().to_string());
-    shared.history.lock().unwrap().insert(key, answer);
+    let mut history = shared.history.lock().unwrap();
+    let kept = history.entry(key).or_default();
+    if kept.len() == STALE_DEPTH {
+        kept.pop_front();
+    }
+    kept.push_back(answer);
 }
 
 fn log(shared: &Shared, entry: Exchange) {
@@ -495,7 +522,10 @@ fn log(shared: &Shared, entry: Exchange) {
 /// Writes `bytes` to the client; whether it all went.
 fn send(client: &mut ClientStream, bytes: &[u8]) -> bool {
     let stream = client.get_mut();
-    stream.write_all(bytes).and_then(|()| stream.flush()).is_ok()
+    stream
+        .write_all(bytes)
+        .and_then(|()| stream.flush())
+        .is_ok()
 }
 
 type UpstreamStream = StreamOwned<ClientConnection, TcpStream>;
@@ -529,7 +559,11 @@ fn truncated_request(shared: &Shared, bytes: &[u8]) {
     let Ok(mut upstream) = connect(shared) else {
         return;
     };
-    if upstream.write_all(bytes).and_then(|()| upstream.flush()).is_ok() {
+    if upstream
+        .write_all(bytes)
+        .and_then(|()| upstream.flush())
+        .is_ok()
+    {
         upstream.conn.send_close_notify();
         let _ = upstream.flush();
         // Let the server read what came before the end.
@@ -862,7 +896,11 @@ mod tests {
         assert!(!first.close);
         let second = read_message(&mut r, Kind::Request).unwrap().unwrap();
         assert_eq!((second.method(), second.target()), ("GET", "/v1/health"));
-        assert_eq!(second.raw.len(), second.body_at, "a GET without a length has no body");
+        assert_eq!(
+            second.raw.len(),
+            second.body_at,
+            "a GET without a length has no body"
+        );
         assert!(read_message(&mut r, Kind::Request).unwrap().is_none());
     }
 

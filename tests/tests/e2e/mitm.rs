@@ -57,7 +57,10 @@ fn all(status: &str, n: usize) -> Vec<String> {
 
 fn assert_all(agent: &Agent, status: &str) {
     let s = statuses(agent);
-    assert!(s.values().all(|v| v == status), "expected all {status}: {s:?}");
+    assert!(
+        s.values().all(|v| v == status),
+        "expected all {status}: {s:?}"
+    );
 }
 
 /// The faults after which the client is cut off: the sync reports the
@@ -67,7 +70,11 @@ fn cut_off(fault: HttpFault, reaches_server: bool) {
     let (server, proxy, agent) = setup();
     let ids = capture(&agent, 3, "Arrival");
     proxy.queue(&[fault]);
-    assert_eq!(agent.sync(), 3, "{fault:?}: the sync reports the server unreachable");
+    assert_eq!(
+        agent.sync(),
+        3,
+        "{fault:?}: the sync reports the server unreachable"
+    );
     assert_all(&agent, "pending");
     let first = &batches(&proxy)[0];
     assert_eq!(first.fault, fault);
@@ -82,7 +89,11 @@ fn cut_off(fault: HttpFault, reaches_server: bool) {
     assert_eq!(agent.sync(), 0, "{fault:?}: the rerun syncs");
     assert_all(&agent, "synced");
     let rerun = &batches(&proxy)[1];
-    let expected = if reaches_server { "duplicate" } else { "accepted" };
+    let expected = if reaches_server {
+        "duplicate"
+    } else {
+        "accepted"
+    };
     assert_eq!(
         verdicts(&rerun.delivered.as_ref().unwrap().json()),
         all(expected, 3)
@@ -129,7 +140,10 @@ fn passing_requests_share_a_kept_alive_connection_and_delays_only_slow_them() {
     proxy.queue(&[HttpFault::Delay(400)]);
     let started = Instant::now();
     assert_eq!(agent.sync(), 0);
-    assert!(started.elapsed().as_millis() >= 800, "the delay is on both legs");
+    assert!(
+        started.elapsed().as_millis() >= 800,
+        "the delay is on both legs"
+    );
     assert_all(&agent, "synced");
     assert_exactly_once(&server, CHILD_A, &[ids, more].concat());
 }
@@ -188,6 +202,8 @@ fn a_stale_answer_marks_nothing_synced() {
     let (server, proxy, agent) = setup();
     let mut ids = capture(&agent, 3, "Arrival");
     assert_eq!(agent.sync(), 0);
+    ids.extend(capture(&agent, 1, "Second"));
+    assert_eq!(agent.sync(), 0);
     let synced_before = statuses(&agent);
     let status_before = status(&agent);
 
@@ -209,7 +225,10 @@ fn a_stale_answer_marks_nothing_synced() {
     );
     let now = statuses(&agent);
     for id in &late {
-        assert_eq!(now[id], "pending", "{id} is not confirmed by a stale answer");
+        assert_eq!(
+            now[id], "pending",
+            "{id} is not confirmed by a stale answer"
+        );
     }
     for (id, s) in &synced_before {
         assert_eq!(&now[id], s);
@@ -217,7 +236,7 @@ fn a_stale_answer_marks_nothing_synced() {
     assert_eq!(
         status(&agent)["last_receipt"],
         status_before["last_receipt"],
-        "the receipt kept last is not replaced by an older one"
+        "the stale answer's receipt (records 1 to 3) is refused, not kept as the latest"
     );
 
     ids.extend(late);
