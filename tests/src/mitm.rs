@@ -162,7 +162,7 @@ pub struct Exchange {
     /// The server's answers to it, in order (two for a duplicate; none if
     /// it never reached the server whole).
     pub answers: Vec<Answer>,
-    /// The answer the client was given in full, if any.
+    /// The answer the client was sent in full, if any.
     pub delivered: Option<Answer>,
 }
 
@@ -371,7 +371,8 @@ struct Turn {
 }
 
 /// Applies `fault` to `request`; returns whether the client's connection
-/// stays open.
+/// stays open. Everything is counted and logged before the client reads
+/// a byte of the answer, so a test that has its answer sees the log.
 fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: HttpFault) -> bool {
     let mut turn = Turn {
         entry: Exchange {
@@ -385,31 +386,32 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
         late: Vec::new(),
     };
     let mut counted = fault.kind();
-    let keep = match fault {
+    // What to write to the client, and whether its connection stays open.
+    let (reply, keep): (Option<Vec<u8>>, bool) = match fault {
         HttpFault::Pass | HttpFault::Delay(_) | HttpFault::Duplicate | HttpFault::Stale => {
-            relay(shared, client, &request, &mut turn, &mut counted)
+            match relay(shared, &request, &mut turn, &mut counted) {
+                Some((given, keep)) => (Some(given), keep),
+                None => (None, false),
+            }
         }
-        HttpFault::DropRequest => false,
+        HttpFault::DropRequest => (None, false),
         HttpFault::TruncateRequest(n) => {
             truncated_request(shared, &request.raw[..n.min(request.raw.len())]);
-            false
+            (None, false)
         }
-        HttpFault::DropResponse => {
+        HttpFault::DropResponse | HttpFault::TruncateResponse(_) => {
+            let mut reply = None;
             if let Some(answer) = forward(shared, &request, &mut turn) {
+                if let HttpFault::TruncateResponse(n) = fault {
+                    reply = Some(answer.raw[..n.min(answer.raw.len())].to_vec());
+                }
                 remember(shared, &request, answer);
             }
-            false
-        }
-        HttpFault::TruncateResponse(n) => {
-            if let Some(answer) = forward(shared, &request, &mut turn) {
-                let _ = send(client, &answer.raw[..n.min(answer.raw.len())]);
-                remember(shared, &request, answer);
-            }
-            false
+            (reply, false)
         }
         HttpFault::Reorder => {
             shared.held.lock().unwrap().push(request);
-            false
+            (None, false)
         }
     };
     *shared.counts.lock().unwrap().entry(counted).or_insert(0) += 1;
@@ -417,20 +419,23 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
     for late in turn.late {
         log(shared, late);
     }
-    keep
+    match reply {
+        Some(bytes) => send(client, &bytes) && keep,
+        None => false,
+    }
 }
 
 /// The faults after which the client gets an answer in full: forwards
-/// `request` (twice for a duplicate, late for a delay) and gives the
-/// client the answer (an earlier one for `Stale`, when there is one, else
-/// `counted` becomes `pass`). Returns whether the connection stays open.
+/// `request` (twice for a duplicate, late for a delay) and chooses the
+/// answer to give (an earlier one for `Stale`, when there is one, else
+/// `counted` becomes `pass`). Returns its bytes and whether the
+/// connection stays open after it; `None` if the server was unreachable.
 fn relay(
     shared: &Shared,
-    client: &mut ClientStream,
     request: &Message,
     turn: &mut Turn,
     counted: &mut &'static str,
-) -> bool {
+) -> Option<(Vec<u8>, bool)> {
     let fault = turn.entry.fault;
     if let HttpFault::Delay(ms) = fault {
         thread::sleep(Duration::from_millis(ms));
@@ -439,11 +444,9 @@ fn relay(
     if fault == HttpFault::Duplicate && answer.is_some() {
         answer = forward(shared, request, turn);
     }
-    let Some(answer) = answer else {
-        // The server could not be reached: the client sees its connection
-        // end, as it would without the proxy.
-        return false;
-    };
+    // The server could not be reached: the client sees its connection
+    // end, as it would without the proxy.
+    let answer = answer?;
     let mut given = None;
     if fault == HttpFault::Stale {
         given = earlier(shared, request);
@@ -456,9 +459,9 @@ fn relay(
     if let HttpFault::Delay(ms) = fault {
         thread::sleep(Duration::from_millis(ms));
     }
-    let sent = send(client, &given.raw);
-    turn.entry.delivered = sent.then(|| given.answer());
-    sent && !request.close && !given.close
+    turn.entry.delivered = Some(given.answer());
+    let keep = !request.close && !given.close;
+    Some((given.raw, keep))
 }
 
 /// Sends `request` to the server on a new connection and reads its
@@ -979,6 +982,135 @@ mod tests {
             );
         }
         assert!(read(b"", Kind::Request).unwrap().is_none());
+    }
+
+    /// A chunked answer naming how many requests the upstream has seen
+    /// and the target asked for.
+    fn chunked(n: usize, target: &str) -> Vec<u8> {
+        let body = format!("{n} {target}");
+        format!(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    /// An in-process TLS upstream with a fresh self-signed certificate in
+    /// `DIR/tls/`, answering every request with [`chunked`] on kept-alive
+    /// connections; returns the directory, its address and its count.
+    fn upstream() -> (tempfile::TempDir, SocketAddr, Arc<AtomicUsize>) {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        std::fs::create_dir(dir.path().join("tls")).unwrap();
+        std::fs::write(dir.path().join("tls/cert.pem"), generated.cert.pem()).unwrap();
+        let key = generated.signing_key.serialize_pem();
+        std::fs::write(dir.path().join("tls/key.pem"), key).unwrap();
+        let (certs, key) = server_identity(dir.path());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = Arc::new(
+            ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let count = seen.clone();
+        thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let (config, count) = (config.clone(), count.clone());
+                thread::spawn(move || {
+                    let conn = ServerConnection::new(config).unwrap();
+                    let mut r = BufReader::new(StreamOwned::new(conn, tcp));
+                    while let Ok(Some(request)) = read_message(&mut r, Kind::Request) {
+                        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                        let answer = chunked(n, request.target());
+                        let w = r.get_mut();
+                        if w.write_all(&answer).and_then(|()| w.flush()).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (dir, addr, seen)
+    }
+
+    /// A client connection to the proxy, trusting the upstream's
+    /// certificate (as the agent's pin does).
+    fn client(data: &Path, proxy: SocketAddr) -> BufReader<UpstreamStream> {
+        let (certs, _) = server_identity(data);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(certs[0].clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::IpAddress(proxy.ip().into());
+        let conn = ClientConnection::new(Arc::new(config), name).unwrap();
+        BufReader::new(StreamOwned::new(conn, TcpStream::connect(proxy).unwrap()))
+    }
+
+    /// A GET of `target` on `c`; the answer as received, byte for byte.
+    fn get(c: &mut BufReader<UpstreamStream>, target: &str) -> io::Result<Vec<u8>> {
+        let w = c.get_mut();
+        w.write_all(format!("GET {target} HTTP/1.1\r\nHost: upstream\r\n\r\n").as_bytes())?;
+        w.flush()?;
+        let m = read_message(c, RESPONSE)?;
+        m.map(|m| m.raw)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "closed"))
+    }
+
+    #[test]
+    fn kept_alive_chunked_duplicated_reordered_and_stale_on_one_connection() {
+        let (dir, addr, seen) = upstream();
+        let proxy = HttpFaultProxy::start(addr, dir.path());
+        proxy.queue(&[
+            HttpFault::Pass,
+            HttpFault::Duplicate,
+            HttpFault::Stale,
+            HttpFault::Reorder,
+        ]);
+        let mut c = client(dir.path(), proxy.addr());
+        assert_eq!(get(&mut c, "/a").unwrap(), chunked(1, "/a"), "passed whole");
+        assert_eq!(
+            get(&mut c, "/a").unwrap(),
+            chunked(3, "/a"),
+            "the second answer to a duplicate"
+        );
+        assert_eq!(
+            get(&mut c, "/a").unwrap(),
+            chunked(1, "/a"),
+            "the oldest answer to GET /a"
+        );
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            4,
+            "the stale request still went up"
+        );
+        assert_eq!(proxy.connections(), 1, "three requests on one connection");
+        assert!(
+            get(&mut c, "/held").is_err(),
+            "a reordered request's connection ends"
+        );
+        assert_eq!(proxy.held(), 1);
+        let mut c = client(dir.path(), proxy.addr());
+        assert_eq!(get(&mut c, "/b").unwrap(), chunked(5, "/b"));
+        assert_eq!(proxy.held(), 0);
+        let log = proxy.exchanges();
+        let last = log.last().unwrap();
+        assert!(last.late && last.target == "/held");
+        assert_eq!(last.answers[0].body, b"6 /held", "delivered after /b");
+        let counts: Vec<_> = proxy.counts().into_iter().collect();
+        assert_eq!(
+            counts,
+            [("duplicate", 1), ("pass", 2), ("reorder", 1), ("stale", 1)]
+        );
     }
 
     #[test]
