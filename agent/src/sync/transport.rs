@@ -231,7 +231,15 @@ fn shown_code(code: &Option<ErrorCode>) -> String {
     code.map(|c| format!(" {c}")).unwrap_or_default()
 }
 
-fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, TransportError> {
+/// A server's answer (`status` and body `text`), as every call here reads
+/// it: a `200` body parsed as `T`; a `device_revoked` refusal, with its
+/// signed notice if the body holds one, as [`TransportError::Revoked`];
+/// `502`-`504` as unreachable; anything else as the refusal it says.
+/// Public for the fuzz targets (issue 19), which feed it hostile bodies.
+pub fn parse_ok<T: serde::de::DeserializeOwned>(
+    status: u16,
+    text: &str,
+) -> Result<T, TransportError> {
     if status == 200 {
         return serde_json::from_str(text).map_err(|e| TransportError::BadResponse {
             status,
