@@ -4,6 +4,10 @@
 //! it ([`hearth_agent::sync::plan::judge`]) for a batch of the golden
 //! chain's ten records.
 //!
+//! An answer that is not understood, and a receipt that is not trusted,
+//! are shown to the operator: those lines must be one line with nothing
+//! hidden.
+//!
 //! A receipt the fuzzer wrote cannot carry the server's signature, so the
 //! answer is judged twice: as it came, and with each receipt's bytes
 //! signed by the pinned server key (as a genuine but buggy or hostile
@@ -12,7 +16,7 @@
 
 use hearth_agent::sync::plan::{Judgement, judge};
 use hearth_agent::sync::transport::parse_ok;
-use hearth_fuzz::{device, our_hash, server_key};
+use hearth_fuzz::{assert_printable, device, our_hash, server_key};
 use hearth_shared::protocol::{UploadResponse, VerdictStatus};
 use hearth_shared::receipt::RECEIPT_DOMAIN;
 use hearth_shared::signed::{SIGNATURE_LEN, sign_with_domain};
@@ -87,13 +91,17 @@ fn resigned(response: &UploadResponse) -> UploadResponse {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let Ok(response) = parse_ok::<UploadResponse>(200, &text) else {
-        return;
+    let response = match parse_ok::<UploadResponse>(200, &text) {
+        Ok(response) => response,
+        Err(e) => return assert_printable(&e.to_string()),
     };
     let server = server_key().verifying_key();
     let sent: Vec<Seq> = (1..=10).map(Seq).collect();
     for response in [response.clone(), resigned(&response)] {
         let j = judge(device(), &server, &sent, &response, &our_hash);
         check(&sent, &response, &j);
+        for problem in &j.problems {
+            assert_printable(&problem.to_string());
+        }
     }
 });

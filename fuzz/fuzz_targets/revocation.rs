@@ -4,13 +4,17 @@
 //! data key ([`hearth_shared::protocol::RevocationNotice::verify`] with the
 //! pinned server key and this device).
 //!
+//! Whatever the refusal, the line the agent would print from it must be
+//! one line with nothing hidden: the body is the server's (or anyone's the
+//! TLS layer trusts), the terminal the operator's.
+//!
 //! The notice is checked as it came, then re-signed by the server key (as
 //! the genuine server would sign it), which must verify exactly when it
 //! names this device.
 #![no_main]
 
 use hearth_agent::sync::transport::{TransportError, parse_ok};
-use hearth_fuzz::{device, server_key};
+use hearth_fuzz::{assert_printable, device, server_key};
 use hearth_shared::protocol::{RevocationNotice, UploadResponse};
 use libfuzzer_sys::fuzz_target;
 
@@ -21,6 +25,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(body);
     let answer = parse_ok::<UploadResponse>(status, &text);
+    if let Err(e) = &answer {
+        assert_printable(&e.to_string());
+    }
     let Err(TransportError::Revoked { message, notice }) = answer else {
         return;
     };

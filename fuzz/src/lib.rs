@@ -13,6 +13,7 @@
 use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
+use hearth_shared::printable::{Lines, check};
 use hearth_shared::signed::{SIGNATURE_LEN, chain_hash, decode_envelope};
 use hearth_shared::{DeviceId, Envelope, RecordHash, Seq, VerifiedRecord};
 
@@ -86,6 +87,15 @@ pub fn our_hash(seq: Seq) -> Option<RecordHash> {
         .iter()
         .find(|g| g.envelope.seq == seq)
         .map(|g| g.hash)
+}
+
+/// Asserts that `shown`, a line the agent would print, is one line with
+/// no hidden character (no escape sequence, control, bidi override): the
+/// server's words reach the operator's terminal.
+pub fn assert_printable(shown: &str) {
+    if let Err(found) = check(shown, Lines::One) {
+        panic!("the agent would print a hidden character: {found}: {shown:?}");
+    }
 }
 
 /// What must hold of any record `verify` accepted from `signed`: it was
