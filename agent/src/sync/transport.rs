@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
+use hearth_shared::printable::Escaped;
 use hearth_shared::protocol::{
     BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
     OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
@@ -231,17 +232,37 @@ fn shown_code(code: &Option<ErrorCode>) -> String {
     code.map(|c| format!(" {c}")).unwrap_or_default()
 }
 
-fn parse_ok<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, TransportError> {
+/// The server's words (its message, a proxy's page, or serde_json's
+/// description of a body, which quotes it) as the operator is shown them:
+/// one line, every hidden character written visibly ([`Escaped`]), so that
+/// no answer can forge lines or send escape sequences to the terminal.
+fn shown(text: &str) -> String {
+    Escaped(text).to_string()
+}
+
+/// A server's answer (`status` and body `text`), as every call here reads
+/// it: a `200` body parsed as `T`; a `device_revoked` refusal, with its
+/// signed notice if the body holds one, as [`TransportError::Revoked`];
+/// `502`-`504` as unreachable; anything else as the refusal it says.
+/// Public for the fuzz targets (issue 19), which feed it hostile bodies.
+pub fn parse_ok<T: serde::de::DeserializeOwned>(
+    status: u16,
+    text: &str,
+) -> Result<T, TransportError> {
     if status == 200 {
         return serde_json::from_str(text).map_err(|e| TransportError::BadResponse {
             status,
-            detail: e.to_string(),
+            detail: shown(&e.to_string()),
         });
     }
     let err: Option<ErrorBody> = serde_json::from_str(text).ok();
     let (code, message, notice) = match err {
-        Some(e) => (Some(e.error), e.message, e.revocation),
-        None => (None, text.chars().take(200).collect(), None),
+        Some(e) => (Some(e.error), shown(&e.message), e.revocation),
+        None => (
+            None,
+            shown(&text.chars().take(200).collect::<String>()),
+            None,
+        ),
     };
     if code == Some(ErrorCode::DeviceRevoked) {
         return Err(TransportError::Revoked {
@@ -294,6 +315,49 @@ mod tests {
             caseload_answer(401, br#"{"error":"unauthenticated","message":"who?"}"#),
             Err(TransportError::Refused { status: 401, .. })
         ));
+    }
+
+    /// Found by the `revocation` fuzz target (issue 19): a body that is not
+    /// an error body was shown raw, line breaks and all.
+    #[test]
+    fn a_refusal_that_is_not_json_is_shown_on_one_line_escaped() {
+        let r: Result<UploadResponse, _> =
+            parse_ok(403, "{\n  \"error\": \"device_revoked\",\n( \u{1b}[2J");
+        let shown = r.unwrap_err().to_string();
+        assert!(shown.contains(r"{\u{a}  "), "{shown}");
+        assert!(shown.contains(r"\u{1b}[2J"), "{shown}");
+        assert!(!shown.contains(['\n', '\u{1b}']), "{shown:?}");
+    }
+
+    /// A Hearth error body's message and a revocation's are escaped too.
+    #[test]
+    fn a_servers_message_is_shown_escaped() {
+        for status in [401, 403] {
+            let body = if status == 403 {
+                r#"{"error":"device_revoked","message":"lost\n\u001b[31mforged"}"#
+            } else {
+                r#"{"error":"token_invalid","message":"used\u202eevil"}"#
+            };
+            let shown = parse_ok::<UploadResponse>(status, body)
+                .unwrap_err()
+                .to_string();
+            assert!(!shown.contains(['\n', '\u{1b}', '\u{202e}']), "{shown:?}");
+            assert!(shown.contains(r"\u{"), "{shown}");
+        }
+    }
+
+    /// Found by the `receipt` fuzz target (issue 19): serde_json's
+    /// description of a bad answer quotes the server's text, which reached
+    /// the terminal raw.
+    #[test]
+    fn an_answer_not_understood_is_shown_escaped() {
+        let body = r#"{"server_time":"2026-11-26T13:48:20Z","clock_offset_seconds":-4,"verdicts":[{"index":0,"status":"accep\t\u001b[2J"}],"receipts":[]}"#;
+        let shown = parse_ok::<UploadResponse>(200, body)
+            .unwrap_err()
+            .to_string();
+        assert!(shown.contains("not understood"), "{shown}");
+        assert!(!shown.contains(['\t', '\u{1b}']), "{shown:?}");
+        assert!(shown.contains(r"accep\u{9}\u{1b}[2J"), "{shown}");
     }
 
     #[test]
