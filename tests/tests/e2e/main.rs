@@ -7,6 +7,7 @@
 //! | `interrupted` | a sync cut before the request, after the commit, or mid-response converges on a rerun, every record synced exactly once |
 //! | `families` | a nursery record naming two unrelated children joins no families, a home visit naming siblings does, and an audited unlink with a reason separates them even after a new home visit (issue 12) |
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
+//! | `kill_points` | `HEARTH_KILL_AT` stops the agent before and after a capture's commit and the server before and after an ingest commit; nothing acknowledged is lost, nothing stored twice |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
 //! | `outbox` | a locked tablet (no passphrase, no session) syncs its sealed outbox and shows the records synced; `/v1/outbox` takes only boxes that open to the device's own signed records, answers all else with one 401, and is idempotent (issue 14) |
@@ -35,6 +36,7 @@ mod hostile;
 mod identity;
 mod instances;
 mod interrupted;
+mod kill_points;
 mod network;
 mod outbox;
 mod people;
