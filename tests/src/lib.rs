@@ -11,7 +11,10 @@
 //! - [`agent`]: [`agent::Agent`], one tablet: a store directory and a
 //!   `hearth-agent` invocation with a chosen clock skew;
 //! - [`proxy`]: [`proxy::FaultProxy`], a TCP proxy between agent and server
-//!   that drops, truncates and delays traffic on command;
+//!   that drops, truncates and delays traffic on command, blind to TLS;
+//! - [`mitm`]: [`mitm::HttpFaultProxy`], an HTTP-aware proxy holding the
+//!   server's own certificate, that also duplicates, reorders and answers
+//!   requests with stale responses (issue 19);
 //! - [`http`]: an HTTPS client pinned to a test server's certificate;
 //! - [`rng`]: a small seeded generator, so every random schedule can be
 //!   replayed from the seed a failing test prints;
@@ -40,6 +43,7 @@ pub mod browser;
 pub mod caseload;
 pub mod http;
 pub mod manager;
+pub mod mitm;
 pub mod pdf;
 pub mod people;
 pub mod proxy;

@@ -18,6 +18,22 @@
 //! the server holds our exact chain up to `last`. Anything else stays
 //! pending and is resent next time; resending the same signed bytes is
 //! answered "duplicate", so an interrupted sync converges when rerun.
+//!
+//! ## An answer to another request
+//!
+//! Nothing in a response names the request it answers: a cache or a
+//! misbehaving TLS-terminating proxy in front of the server could hand
+//! over an earlier answer (this device's, or another device's). So:
+//! 4. a receipt is kept only if it covers a record of this batch (the
+//!    server signs one per run of the batch's records it holds); an older
+//!    receipt, genuine as it is, would otherwise become "the last receipt";
+//! 5. a refusal is believed only from an answer that accounts for the
+//!    whole batch: one verdict per record at its index, naming its seq
+//!    where it names one, every other record covered by a trusted receipt,
+//!    and no receipt problem. A refusal is final (the record is never
+//!    resent), and a rejection's verdict names no seq, so an answer with
+//!    any sign of being someone else's refuses nothing; the records stay
+//!    pending and the next answer decides.
 
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
@@ -81,6 +97,27 @@ pub enum ReceiptProblem {
         /// Its position in the response.
         index: usize,
     },
+    /// It covers no record of the batch sent: an answer to another
+    /// request.
+    #[error("receipt {index} covers records {first} to {last}, none of the batch sent")]
+    NotForBatch {
+        /// Its position in the response.
+        index: usize,
+        /// The first record it covers.
+        first: Seq,
+        /// The last record it covers.
+        last: Seq,
+    },
+    /// A verdict names another record than the one sent at its index.
+    #[error("verdict {index} is for record {found}, but record {sent} was sent there")]
+    VerdictMismatch {
+        /// The verdict's index.
+        index: usize,
+        /// The record sent at that index.
+        sent: Seq,
+        /// The record the verdict names.
+        found: Seq,
+    },
     /// The verdicts do not match the batch.
     #[error("the server returned {found} verdicts for {sent} records")]
     VerdictCount {
@@ -114,28 +151,70 @@ pub fn judge(
     let mut j = Judgement::default();
     for (index, text) in response.receipts.iter().enumerate() {
         match trusted_receipt(index, text, device, server_key, our_hash) {
-            Ok(receipt) => j.outcome.receipts.push(receipt),
+            Ok(receipt) if sent.is_empty() || sent.iter().any(|s| covers(&receipt, *s)) => {
+                j.outcome.receipts.push(receipt);
+            }
+            Ok(receipt) => j.problems.push(ReceiptProblem::NotForBatch {
+                index,
+                first: receipt.first,
+                last: receipt.last,
+            }),
             Err(problem) => j.problems.push(problem),
         }
     }
-    if response.verdicts.len() != sent.len() {
-        j.problems.push(ReceiptProblem::VerdictCount {
-            sent: sent.len(),
-            found: response.verdicts.len(),
-        });
-    }
+    j.problems
+        .extend(verdict_problems(sent, &response.verdicts));
+    let mut refused = Vec::new();
     for (i, &seq) in sent.iter().enumerate() {
-        let covered = |r: &StoredReceipt| r.first <= seq && seq <= r.last;
-        if j.outcome.receipts.iter().any(covered) {
+        if j.outcome.receipts.iter().any(|r| covers(r, seq)) {
             j.outcome.synced.push(seq);
         } else if let Some((status, reason)) = refusal(&response.verdicts, i, seq) {
-            j.outcome.refused.push((seq, status, reason));
+            refused.push((seq, status, reason));
         } else {
             j.unconfirmed.push(seq);
         }
     }
+    // Rule 5: refusals only from an answer that accounts for the batch.
+    if j.problems.is_empty() && j.unconfirmed.is_empty() {
+        j.outcome.refused = refused;
+    } else {
+        j.unconfirmed
+            .extend(refused.into_iter().map(|(seq, _, _)| seq));
+        j.unconfirmed.sort();
+    }
     j.outcome.clock_offset_seconds = Some(response.clock_offset_seconds);
     j
+}
+
+/// Whether `receipt` covers `seq`.
+fn covers(receipt: &StoredReceipt, seq: Seq) -> bool {
+    receipt.first <= seq && seq <= receipt.last
+}
+
+/// How the verdicts fail to match the batch `sent`: a count other than
+/// one per record, or a verdict naming another seq than the one sent at
+/// its index.
+fn verdict_problems(sent: &[Seq], verdicts: &[Verdict]) -> Vec<ReceiptProblem> {
+    let mut problems = Vec::new();
+    if verdicts.len() != sent.len() {
+        problems.push(ReceiptProblem::VerdictCount {
+            sent: sent.len(),
+            found: verdicts.len(),
+        });
+    }
+    for v in verdicts {
+        let index = v.index as usize;
+        if let (Some(&expected), Some(found)) = (sent.get(index), v.seq)
+            && expected != found
+        {
+            problems.push(ReceiptProblem::VerdictMismatch {
+                index,
+                sent: expected,
+                found,
+            });
+        }
+    }
+    problems
 }
 
 /// Receipt `index` of a response (`text`, hex), kept only if it verifies
@@ -353,6 +432,91 @@ mod tests {
                 (Seq(5), SyncStatus::Rejected, "bad signature".to_string()),
                 (Seq(6), SyncStatus::Quarantined, "fork at 6".to_string()),
             ]
+        );
+    }
+
+    /// Issue 19: an earlier answer (a cache in the way, say) carries a
+    /// genuine receipt for records 1 to 3 while 4 and 5 were sent.
+    #[test]
+    fn issue19_a_stale_receipt_for_other_records_is_refused() {
+        let key = server();
+        let r = response(&[1, 2, 3], vec![receipt(&key, DEVICE, 1, 3, hash(Seq(3)))]);
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[4, 5]), &r, &ours);
+        assert!(j.outcome.synced.is_empty());
+        assert!(
+            j.outcome.receipts.is_empty(),
+            "not kept as the last receipt"
+        );
+        assert_eq!(j.unconfirmed, seqs(&[4, 5]));
+        assert_eq!(
+            j.problems,
+            [
+                ReceiptProblem::NotForBatch {
+                    index: 0,
+                    first: Seq(1),
+                    last: Seq(3)
+                },
+                ReceiptProblem::VerdictCount { sent: 2, found: 3 },
+                ReceiptProblem::VerdictMismatch {
+                    index: 0,
+                    sent: Seq(4),
+                    found: Seq(1)
+                },
+                ReceiptProblem::VerdictMismatch {
+                    index: 1,
+                    sent: Seq(5),
+                    found: Seq(2)
+                },
+            ]
+        );
+    }
+
+    /// Issue 19: a stale answer of the same size whose first verdict is a
+    /// rejection (which names no seq) must not reject the record sent
+    /// first now: a rejected record is never resent.
+    #[test]
+    fn issue19_a_stale_rejection_refuses_nothing() {
+        let key = server();
+        let mut r = response(&[1, 2], vec![receipt(&key, DEVICE, 2, 2, hash(Seq(2)))]);
+        r.verdicts[0] = Verdict {
+            index: 0,
+            seq: None,
+            status: VerdictStatus::Rejected,
+            reason: "record 0 is not signed by this device".into(),
+        };
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[4, 5]), &r, &ours);
+        assert!(j.outcome.refused.is_empty(), "{:?}", j.outcome.refused);
+        assert_eq!(j.unconfirmed, seqs(&[4, 5]));
+        // Without any receipt, the accepted one is unaccounted for: still
+        // nothing refused.
+        let mut r = r.clone();
+        r.receipts.clear();
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[4, 5]), &r, &ours);
+        assert!(j.outcome.refused.is_empty());
+        assert_eq!(j.unconfirmed, seqs(&[4, 5]));
+    }
+
+    #[test]
+    fn a_verdict_naming_another_seq_is_a_problem_and_refuses_nothing() {
+        let key = server();
+        let mut r = response(&[1, 2], vec![receipt(&key, DEVICE, 1, 1, hash(Seq(1)))]);
+        r.verdicts[1] = Verdict {
+            index: 1,
+            seq: Some(Seq(9)),
+            status: VerdictStatus::Quarantined,
+            reason: "fork".into(),
+        };
+        let j = judge(DEVICE, &key.verifying_key(), &seqs(&[1, 2]), &r, &ours);
+        assert_eq!(j.outcome.synced, seqs(&[1]));
+        assert!(j.outcome.refused.is_empty());
+        assert_eq!(j.unconfirmed, seqs(&[2]));
+        assert_eq!(
+            j.problems,
+            [ReceiptProblem::VerdictMismatch {
+                index: 1,
+                sent: Seq(2),
+                found: Seq(9)
+            }]
         );
     }
 
