@@ -7,7 +7,8 @@
 //!
 //! Runs the trials of `hearth_e2e::soak` (J at a time, default 2), prints
 //! one line per trial, a `trial … FAILED (trial seed 0x…): <invariant>:
-//! <detail>; replay: …` line for each failure, and the final table.
+//! <detail>; replay: …` line for each failure, the totals so far every 50
+//! trials, and the final table.
 //! Exits 1 if any trial failed, 2 on bad arguments.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +18,9 @@ use std::time::Instant;
 use hearth_e2e::soak::plan::{plan, trial_seed};
 use hearth_e2e::soak::report::Totals;
 use hearth_e2e::soak::trial::{self, Outcome};
+
+/// How often (in trials) a run prints its totals so far.
+const PROGRESS_EVERY: u64 = 50;
 
 const USAGE: &str = "usage: soak --trials N --seed S [--jobs J] | soak --replay 0xSEED";
 
@@ -69,7 +73,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 /// Runs one trial, turning a harness panic into an error message.
 fn one(seed: u64) -> Result<Outcome, String> {
     let plan = plan(seed);
-    std::panic::catch_unwind(|| trial::run(&plan, &trial::tcp_proxy)).map_err(|p| {
+    std::panic::catch_unwind(|| trial::run(&plan)).map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
@@ -140,6 +144,16 @@ fn main() {
                 totals.add_harness_error();
                 println!("trial {i} FAILED (trial seed {seed:#x}): harness: {e}; {replay}");
             }
+        }
+        // A long run shows its totals as it goes, so a run stopped early
+        // still has its counts.
+        if totals.trials % PROGRESS_EVERY == 0 && totals.trials < seeds.len() as u64 {
+            println!(
+                "\nafter {} trials ({:.0} s):\n\n{}",
+                totals.trials,
+                started.elapsed().as_secs_f64(),
+                totals.table()
+            );
         }
     }
     println!(

@@ -12,8 +12,9 @@
 //!
 //! The binary is `tests/src/bin/soak.rs` (`cargo run -p hearth-e2e --bin
 //! soak -- --trials N --seed S`). The proxy sits behind [`FaultInjector`],
-//! so the TLS-record proxy ([`crate::proxy::FaultProxy`]) and an
-//! HTTP-aware one plug in alike.
+//! so the TLS-record proxy ([`crate::proxy::FaultProxy`]) and the
+//! HTTP-aware one ([`crate::mitm::HttpFaultProxy`]) plug in alike; each
+//! trial's seed chooses one ([`plan::proxy_kind`]).
 
 pub mod invariants;
 pub mod plan;
@@ -23,6 +24,7 @@ pub mod trial;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use crate::mitm::HttpFaultProxy;
 use crate::proxy::FaultProxy;
 use crate::rng::Rng;
 
@@ -51,5 +53,20 @@ impl FaultInjector for FaultProxy {
     }
     fn counts(&self) -> BTreeMap<&'static str, u64> {
         FaultProxy::counts(self)
+    }
+}
+
+impl FaultInjector for HttpFaultProxy {
+    fn addr(&self) -> SocketAddr {
+        HttpFaultProxy::addr(self)
+    }
+    fn randomly(&self, rng: Rng, pass_percent: u64) {
+        HttpFaultProxy::randomly(self, rng, pass_percent);
+    }
+    fn calm(&self) {
+        self.queue(&[]);
+    }
+    fn counts(&self) -> BTreeMap<&'static str, u64> {
+        HttpFaultProxy::counts(self)
     }
 }

@@ -133,6 +133,38 @@ impl Kill {
     }
 }
 
+/// Which proxy carries a trial's faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// [`crate::proxy::FaultProxy`]: TLS passes through; cuts and delays at
+    /// TLS-record boundaries.
+    Tcp,
+    /// [`crate::mitm::HttpFaultProxy`]: HTTP-aware, adds duplicate, reorder
+    /// and stale responses.
+    Http,
+}
+
+impl ProxyKind {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// The proxy of the trial seeded `seed`, half each, drawn from a stream of
+/// its own so that adding it left every other choice of a seed's plan as
+/// it was.
+pub fn proxy_kind(seed: u64) -> ProxyKind {
+    if Rng::new(seed ^ 0x6874_7470_2f74_6370).below(2) == 0 {
+        ProxyKind::Tcp
+    } else {
+        ProxyKind::Http
+    }
+}
+
 /// Everything one trial does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrialPlan {
@@ -148,6 +180,8 @@ pub struct TrialPlan {
     pub pass_percent: u64,
     /// The seed of the proxy's fault schedule.
     pub fault_seed: u64,
+    /// The proxy.
+    pub proxy: ProxyKind,
 }
 
 /// Trial `index`'s seed in a run seeded `run_seed` (SplitMix64 of both,
@@ -189,6 +223,7 @@ pub fn plan(seed: u64) -> TrialPlan {
         kill,
         pass_percent: 30 + rng.below(50),
         fault_seed: rng.next_u64(),
+        proxy: proxy_kind(seed),
     }
 }
 
@@ -324,6 +359,14 @@ mod tests {
             AGENT_CAPTURE_POINTS.len() + AGENT_SYNC_POINTS.len() + SERVER_POINTS.len() + 2,
             "{points:?}"
         );
+    }
+
+    #[test]
+    fn both_proxies_are_chosen() {
+        let http = (0..200)
+            .filter(|&s| plan(trial_seed(9, s)).proxy == ProxyKind::Http)
+            .count();
+        assert!((60..140).contains(&http), "{http} of 200");
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Totals {
         self.devices += o.devices as u64;
         self.captured += o.captured as u64;
         for (kind, n) in &o.faults {
-            *self.faults.entry(kind.to_string()).or_default() += n;
+            *self.faults.entry(kind.clone()).or_default() += n;
         }
         let kill = self.kills.entry(o.kill.clone()).or_default();
         kill.0 += 1;
@@ -71,7 +71,7 @@ impl Totals {
         let avg = self.trial_time.as_secs_f64() / self.trials.max(1) as f64;
         let _ = writeln!(t, "| mean trial time | {avg:.2} s |");
         for (kind, n) in &self.faults {
-            let _ = writeln!(t, "| connections: {kind} | {n} |");
+            let _ = writeln!(t, "| faults: {kind} | {n} |");
         }
         for (kill, (planned, done)) in &self.kills {
             let _ = writeln!(t, "| kill {kill} (planned / done) | {planned} / {done} |");
@@ -96,7 +96,7 @@ mod tests {
         let mut o = Outcome {
             devices: 3,
             captured: 7,
-            faults: [("pass", 4), ("drop-response", 1)].into(),
+            faults: [("tcp pass".into(), 4), ("tcp drop-response".into(), 1)].into(),
             kill: "server checkpoint".into(),
             killed: true,
             ..Outcome::default()
@@ -111,7 +111,7 @@ mod tests {
         totals.add_harness_error();
         assert_eq!((totals.trials, totals.failed, totals.captured), (3, 2, 14));
         assert_eq!(totals.kills["server checkpoint"], (2, 1));
-        assert_eq!(totals.faults["pass"], 8);
+        assert_eq!(totals.faults["tcp pass"], 8);
         let table = totals.table();
         assert!(table.contains("| violations: gaps-close | 1 |"), "{table}");
         assert!(table.contains("| violations: chronology | 0 |"), "{table}");

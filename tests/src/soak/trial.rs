@@ -24,8 +24,9 @@ use serde_json::{Value, json};
 
 use super::FaultInjector;
 use super::invariants::{DeviceRecord, DeviceState, Observed, ServerRecord, Violation, check};
-use super::plan::{CHILDREN, Kind, Step, Target, TrialPlan, When};
+use super::plan::{CHILDREN, Kind, ProxyKind, Step, Target, TrialPlan, When};
 use crate::agent::Agent;
+use crate::mitm::HttpFaultProxy;
 use crate::proxy::FaultProxy;
 use crate::rng::Rng;
 use crate::server::Server;
@@ -48,8 +49,9 @@ pub struct Outcome {
     pub devices: usize,
     /// Records reported captured.
     pub captured: usize,
-    /// Faults by kind (the proxy's counts, `pass` included).
-    pub faults: BTreeMap<&'static str, u64>,
+    /// Faults by proxy and kind (`tcp drop-on-accept`, `http stale`, …;
+    /// `pass` included).
+    pub faults: BTreeMap<String, u64>,
     /// The planned kill, as [`super::plan::Kill::label`] names it.
     pub kill: String,
     /// Whether the kill happened (a point not reached, or a wall-clock
@@ -245,11 +247,8 @@ impl Rig<'_> {
     }
 }
 
-/// Runs `plan` through `make_proxy(upstream, server data directory)`.
-pub fn run(
-    plan: &TrialPlan,
-    make_proxy: &dyn Fn(std::net::SocketAddr, &std::path::Path) -> Box<dyn FaultInjector>,
-) -> Outcome {
+/// Runs `plan`.
+pub fn run(plan: &TrialPlan) -> Outcome {
     let start = Instant::now();
     let armed = match (plan.kill.target, plan.kill.when) {
         (Target::Server, When::Point { point, nth }) => Some(format!("{point}:{nth}")),
@@ -257,7 +256,10 @@ pub fn run(
     };
     let env: Vec<(&str, &str)> = armed.iter().map(|a| (KILL_AT, a.as_str())).collect();
     let server = Server::start_with_env(&[], &env);
-    let proxy = make_proxy(server.addr(), server.data());
+    let proxy: Box<dyn FaultInjector> = match plan.proxy {
+        ProxyKind::Tcp => Box::new(FaultProxy::start(server.addr())),
+        ProxyKind::Http => Box::new(HttpFaultProxy::start(server.addr(), server.data())),
+    };
     let via = format!("https://{}", proxy.addr());
     let agents = plan
         .devices
@@ -296,17 +298,16 @@ pub fn run(
         seed: plan.seed,
         devices: plan.devices.len(),
         captured: rig.reported.iter().map(Vec::len).sum(),
-        faults: proxy.counts(),
+        faults: proxy
+            .counts()
+            .into_iter()
+            .map(|(kind, n)| (format!("{} {kind}", plan.proxy.name()), n))
+            .collect(),
         kill: plan.kill.label(),
         killed: rig.killed,
         violations,
         elapsed: start.elapsed(),
     }
-}
-
-/// The TLS-record proxy, as [`run`] takes it.
-pub fn tcp_proxy(upstream: std::net::SocketAddr, _: &std::path::Path) -> Box<dyn FaultInjector> {
-    Box::new(FaultProxy::start(upstream))
 }
 
 /// Gathers what the invariants look at.
