@@ -774,7 +774,7 @@ fn parse_head(bytes: &[u8], kind: Kind) -> io::Result<Head> {
         if h.name.eq_ignore_ascii_case("connection") {
             close |= tokens().any(|t| t == "close");
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = tokens().last().is_some_and(|t| t == "chunked");
+            chunked = tokens().next_back().is_some_and(|t| t == "chunked");
         } else if h.name.eq_ignore_ascii_case("content-length") {
             let n = value
                 .trim()
