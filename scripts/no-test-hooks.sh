@@ -6,7 +6,7 @@
 # Usage: scripts/no-test-hooks.sh BINARY...
 set -euo pipefail
 
-hooks=(HEARTH_FAULT HEARTH_CLOCK_SKEW_SECS HEARTH_INSECURE_TEST_KDF HEARTH_TEST_TAMPER_CASELOAD)
+hooks=(HEARTH_FAULT HEARTH_CLOCK_SKEW_SECS HEARTH_INSECURE_TEST_KDF HEARTH_TEST_TAMPER_CASELOAD HEARTH_KILL_AT)
 [ $# -gt 0 ] || { echo "usage: $0 BINARY..." >&2; exit 2; }
 status=0
 for bin in "$@"; do

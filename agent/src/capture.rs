@@ -60,6 +60,8 @@ pub fn capture_body(
             },
         )
     })?;
+    // Durable, not yet reported: "Saved" (the id) has not been printed.
+    hearth_shared::kill_point::reach("capture.after-commit");
     tracing::info!(device = %device, seq = record.seq.0, "record captured");
     Ok(record)
 }

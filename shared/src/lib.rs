@@ -43,7 +43,9 @@
 //! percent-encoding what a page puts into a link),
 //! [`words!`] (the one way an enum becomes a word and back), `clock`
 //! (feature `std`: the `Clock` trait, the system and fixed clocks),
-//! and the leaf helpers [`thousands`] and `serde_str`.
+//! `kill_point` (feature `std`: the test builds' `HEARTH_KILL_AT` kill
+//! points, armed only with `test-hooks`), and the leaf helpers
+//! [`thousands`] and `serde_str`.
 //!
 //! Module order, with no cycle (`scripts/module-graph.py` checks it):
 //! `thousands`, `hex`, `serde_str` and `printable` are leaves; then
@@ -56,6 +58,7 @@
 //!   fixed buffer, signed, verified and decoded.
 //! - `alloc`: `Vec`-returning helpers and the protocol types.
 //! - `std` (default): the JSON form, the clock.
+//! - `test-hooks`: arms `kill_point` (tests only; never in a release).
 //! - `sqlite`: `migrate`, the one runner of the agent's and the server's
 //!   numbered SQLite migrations.
 //!
@@ -82,6 +85,8 @@ pub mod hex;
 pub mod ids;
 #[cfg(feature = "std")]
 pub mod json;
+#[cfg(feature = "std")]
+pub mod kill_point;
 pub mod kinds;
 #[cfg(feature = "sqlite")]
 pub mod migrate;

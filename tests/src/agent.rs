@@ -13,6 +13,8 @@ pub const PASSPHRASE: &str = "correct horse battery staple";
 pub struct Agent {
     store: PathBuf,
     skew_secs: i64,
+    /// Extra environment variables of every run (test hooks).
+    env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -23,6 +25,7 @@ impl Agent {
         Self {
             store: dir.path().join("store"),
             skew_secs,
+            env: Vec::new(),
             _dir: dir,
         }
     }
@@ -41,8 +44,16 @@ impl Agent {
             .env("HEARTH_CLOCK_SKEW_SECS", self.skew_secs.to_string())
             .env("HEARTH_PASSPHRASE", PASSPHRASE)
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// Sets an environment variable of every later run (a test hook such
+    /// as `HEARTH_INSECURE_TEST_KDF`).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
     }
 
     /// Runs `hearth-agent` with `args`.

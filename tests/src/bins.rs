@@ -1,5 +1,6 @@
-//! Where the built `hearth-server` and `hearth-agent` binaries are (next to
-//! the test executable's `deps/` folder, in `target/<profile>/`), and a
+//! Where the built `hearth-server` and `hearth-agent` binaries are (in
+//! `target/<profile>/`, beside a binary such as `soak` or above a test
+//! executable's `deps/` folder), and a
 //! guarantee that they were built with their test hooks.
 //!
 //! The tests need the `test-hooks` cargo feature of both binaries
@@ -17,11 +18,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Each binary, and a test hook's variable name that only a build with
-/// the `test-hooks` feature contains.
-const HOOKED: [(&str, &str); 2] = [
-    ("hearth-agent", "HEARTH_CLOCK_SKEW_SECS"),
-    ("hearth-server", "HEARTH_FAULT"),
+/// Each binary, and test hooks' variable names that only a build with
+/// the `test-hooks` feature contains (`HEARTH_KILL_AT`, the kill points,
+/// also tells a binary built before them from a current one).
+const HOOKED: [(&str, &[&str]); 2] = [
+    (
+        "hearth-agent",
+        &["HEARTH_CLOCK_SKEW_SECS", "HEARTH_KILL_AT"],
+    ),
+    ("hearth-server", &["HEARTH_FAULT", "HEARTH_KILL_AT"]),
 ];
 
 /// The path of the workspace binary `name`, built with its test hooks.
@@ -30,21 +35,27 @@ pub fn path(name: &str) -> PathBuf {
     READY.get_or_init(ensure_hooked).join(name)
 }
 
-/// `target/<profile>/`, where cargo put this test executable's binaries.
+/// `target/<profile>/`, where cargo put the workspace's binaries: the
+/// parent of `deps/` for a test executable (`target/<profile>/deps/`), the
+/// executable's own folder for a binary such as `soak`
+/// (`target/<profile>/`).
 fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable has a path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executables live in target/<profile>/deps")
-        .to_path_buf()
+    let exe = std::env::current_exe().expect("the executable has a path");
+    let dir = exe.parent().expect("an executable lives in a folder");
+    let dir = if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("deps/ lives in target/<profile>/")
+    } else {
+        dir
+    };
+    dir.to_path_buf()
 }
 
 /// The binaries that are missing or lack their test hooks.
 fn unhooked(dir: &Path) -> Vec<&'static str> {
     HOOKED
         .iter()
-        .filter(|(bin, hook)| match std::fs::read(dir.join(bin)) {
-            Ok(bytes) => !contains(&bytes, hook.as_bytes()),
+        .filter(|(bin, hooks)| match std::fs::read(dir.join(bin)) {
+            Ok(bytes) => !hooks.iter().all(|h| contains(&bytes, h.as_bytes())),
             Err(_) => true,
         })
         .map(|(bin, _)| *bin)

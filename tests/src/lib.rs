@@ -26,7 +26,10 @@
 //!   [`pdf`]: a printed page's text, page by page (`pdftotext`);
 //! - [`people`]: the register's JSON API as a user, the register log and
 //!   civil dates (issue 17); [`caseload`]: [`caseload::ProtocolDevice`], a
-//!   device that fetches its signed caseload itself.
+//!   device that fetches its signed caseload itself;
+//! - [`soak`]: the soak harness (issue 19), many seeded trials of kills and
+//!   network faults with the invariants checked after each (its binary is
+//!   `src/bin/soak.rs`).
 //!
 //! The binaries are found next to the test executable (`target/<profile>/`)
 //! and must have their test hooks (the `test-hooks` cargo feature, which no
@@ -46,3 +49,4 @@ pub mod people;
 pub mod proxy;
 pub mod rng;
 pub mod server;
+pub mod soak;

@@ -17,7 +17,7 @@
 //! or slow every chunk down ([`Fault::Delay`]). Each accepted connection
 //! takes the next fault from a queue, or a random one in [`Mode::Random`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -60,6 +60,20 @@ pub enum Mode {
     },
 }
 
+impl Fault {
+    /// The fault's kind, as [`FaultProxy::counts`] names it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::DropOnAccept => "drop-on-accept",
+            Self::TruncateRequest(_) => "truncate-request",
+            Self::DropResponse => "drop-response",
+            Self::TruncateResponse(_) => "truncate-response",
+            Self::Delay(_) => "delay",
+        }
+    }
+}
+
 impl Mode {
     fn next(&mut self) -> Fault {
         match self {
@@ -86,6 +100,7 @@ pub struct FaultProxy {
     mode: Arc<Mutex<Mode>>,
     stop: Arc<AtomicBool>,
     connections: Arc<AtomicUsize>,
+    counts: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 impl FaultProxy {
@@ -96,7 +111,9 @@ impl FaultProxy {
         let mode = Arc::new(Mutex::new(Mode::Queue(VecDeque::new())));
         let stop = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicUsize::new(0));
+        let counts = Arc::new(Mutex::new(BTreeMap::new()));
         let (m, s, c) = (mode.clone(), stop.clone(), connections.clone());
+        let k = counts.clone();
         thread::spawn(move || {
             for client in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -105,6 +122,7 @@ impl FaultProxy {
                 let Ok(client) = client else { continue };
                 c.fetch_add(1, Ordering::SeqCst);
                 let fault = m.lock().unwrap().next();
+                *k.lock().unwrap().entry(fault.kind()).or_insert(0) += 1;
                 thread::spawn(move || serve(client, upstream, fault));
             }
         });
@@ -113,7 +131,14 @@ impl FaultProxy {
             mode,
             stop,
             connections,
+            counts,
         }
+    }
+
+    /// How many connections met each kind of fault ([`Fault::kind`]),
+    /// `pass` included.
+    pub fn counts(&self) -> BTreeMap<&'static str, u64> {
+        self.counts.lock().unwrap().clone()
     }
 
     /// The address agents should use.

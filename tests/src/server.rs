@@ -43,10 +43,19 @@ impl Server {
 
     /// Like [`Server::start`], with extra `serve` arguments (limits, say).
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_with_env(extra, &[])
+    }
+
+    /// Like [`Server::start_with`], with environment variables for `serve`
+    /// from its first start (test hooks such as `HEARTH_KILL_AT`).
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = private_tempdir();
         let database = hearth_testpg::database_for(dir.path());
         let mut server = Self::new(dir.path().to_path_buf(), Some(dir), database);
         server.extra_args = extra.iter().map(|s| s.to_string()).collect();
+        for (k, v) in env {
+            server.set_env(k, Some(v));
+        }
         server.restart();
         server
     }

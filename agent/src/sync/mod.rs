@@ -145,7 +145,10 @@ impl Link<'_> {
             count = batch.len(),
             "uploading batch"
         );
+        hearth_shared::kill_point::reach("sync.before-send");
         let response = self.uploader.upload(&upload)?;
+        // The response is read and parsed; no receipt is applied yet.
+        hearth_shared::kill_point::reach("sync.after-response");
         outbox::pin_notice(
             store,
             response.outbox_key.as_ref(),
@@ -164,6 +167,7 @@ impl Link<'_> {
             judgement.outcome.synced_at = Some(self.clock.now());
         }
         store.apply(&judgement.outcome, self.clock.now())?;
+        hearth_shared::kill_point::reach("sync.after-mark");
         tracing::info!(
             synced = judgement.outcome.synced.len(),
             refused = judgement.outcome.refused.len(),

@@ -180,15 +180,17 @@ fn check<S: Backend>(
         )));
     }
     let max = st.limits.max_record_bytes;
+    let records = batch
+        .records
+        .into_iter()
+        .map(|r| precheck(&key, r, max))
+        .collect();
+    hearth_shared::kill_point::reach("ingest.after-verify");
     Ok(BatchJob {
         device: device.id,
         device_time: batch.device_time,
         received_at,
-        records: batch
-            .records
-            .into_iter()
-            .map(|r| precheck(&key, r, max))
-            .collect(),
+        records,
         late_entry_secs: st.limits.late_entry_secs,
         quarantine_budget: st.limits.quarantine_budget_bytes,
     })
@@ -222,6 +224,7 @@ pub(super) async fn commit<S: Backend>(
     // Committed: only now may the server acknowledge.
     let receipts = sign_receipts(&st.server_key, device, &outcome.held, committed_at);
     let count = |s: VerdictStatus| outcome.verdicts.iter().filter(|v| v.status == s).count();
+    hearth_shared::kill_point::reach("receipt.before-send");
     tracing::info!(
         %device,
         accepted = count(VerdictStatus::Accepted),

@@ -92,6 +92,7 @@ fn commit_group<S: Store>(
                     .iter()
                     .map(|b| apply_batch(tx, b.clone()))
                     .collect::<Result<Vec<_>, _>>()?;
+                hearth_shared::kill_point::reach("ingest.before-commit");
                 fault.before_commit();
                 Ok(outcomes)
             })
@@ -158,6 +159,7 @@ impl Writer {
                     let committed_at = clock.now();
                     match result {
                         Ok(outcomes) => {
+                            hearth_shared::kill_point::reach("ingest.after-commit");
                             after_commit();
                             for (o, r) in outcomes.into_iter().zip(replies) {
                                 let _ = r.send(Ok((o, committed_at)));

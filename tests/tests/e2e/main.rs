@@ -7,6 +7,7 @@
 //! | `interrupted` | a sync cut before the request, after the commit, or mid-response converges on a rerun, every record synced exactly once |
 //! | `families` | a nursery record naming two unrelated children joins no families, a home visit naming siblings does, and an audited unlink with a reason separates them even after a new home visit (issue 12) |
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
+//! | `kill_points` | `HEARTH_KILL_AT` stops the agent before and after a capture's commit and the server before and after an ingest commit; nothing acknowledged is lost, nothing stored twice |
 //! | `mitm` | through an HTTP-aware proxy holding the server's certificate, a dropped or cut request never stores, a dropped or cut answer follows a commit, a duplicated batch is answered twice and stored once, a reordered batch lands after the next one and changes nothing, and a stale answer (the device's own or another's) marks nothing synced; at random, everything converges once (issue 19) |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
@@ -36,6 +37,7 @@ mod hostile;
 mod identity;
 mod instances;
 mod interrupted;
+mod kill_points;
 mod mitm;
 mod network;
 mod outbox;

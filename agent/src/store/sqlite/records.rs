@@ -168,6 +168,7 @@ pub(super) fn append(
     // The sealed copy for a locked sync, in the same transaction: nothing
     // is captured without its box once the outbox key is pinned.
     super::outbox::seal_into(&tx, seq, signed.as_bytes())?;
+    hearth_shared::kill_point::reach("capture.before-commit");
     tx.commit()?;
     Ok(LocalRecord {
         seq,

@@ -49,6 +49,7 @@ impl SqliteStore {
             .name("hearth-ckpt".into())
             .spawn(move || {
                 while rx.recv().is_ok() {
+                    hearth_shared::kill_point::reach("checkpoint");
                     // PASSIVE: copies what it can without blocking the
                     // writer or readers; the next nudge does the rest.
                     if let Err(e) =
