@@ -92,7 +92,7 @@ fn patterns(mode: u8) -> Vec<(String, Vec<u8>)> {
         .map(|(len, step)| {
             let mut b = vec![mode];
             b.extend((0..len).map(|i| (i as u8).wrapping_mul(step)));
-            (format!("structured-{len}-{step}"), b)
+            (format!("structured-{mode}-{len}-{step}"), b)
         })
         .collect()
 }

@@ -97,7 +97,12 @@ fn enrol(server: &Instance, plan: &EnrolPlan) {
     let (status, answer) = server.post("/v1/enrol", None, body.clone().into_bytes());
     no_server_error("enrol", status, &answer);
     if fresh && valid {
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
     } else if !fresh && !matches!(plan.token, TokenPlan::Other(_)) {
         assert_ne!(status, StatusCode::OK, "a spent token enrolled a device");
     }
@@ -138,7 +143,11 @@ fn outbox(server: &Instance, plan: &OutboxPlan) {
         }
         all_signed &= matches!(b.corrupt, Corrupt::None | Corrupt::Resigned { .. });
         all_open &= !b.wrong_recipient;
-        let to = if b.wrong_recipient { [5; 32] } else { recipient };
+        let to = if b.wrong_recipient {
+            [5; 32]
+        } else {
+            recipient
+        };
         boxes.push(seal_record(&to, [i as u8 + 1; 32], [i as u8; 24], &bytes));
     }
     let upload = OutboxUpload {
@@ -151,13 +160,26 @@ fn outbox(server: &Instance, plan: &OutboxPlan) {
     if upload.boxes.is_empty() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "an empty upload");
     } else if !matches!(plan.sender, Sender::Enrolled) || !all_open {
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "an upload that does not authenticate");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "an upload that does not authenticate"
+        );
     } else if all_signed {
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
         let r: UploadResponse = serde_json::from_slice(&answer).expect("the response is JSON");
         assert_eq!(r.verdicts.len(), upload.boxes.len(), "one verdict per box");
     } else {
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "a box not signed by the device");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a box not signed by the device"
+        );
     }
 }
 

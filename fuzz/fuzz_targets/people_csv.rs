@@ -122,20 +122,37 @@ fn check_report(server: &Instance, text: &str, report: &serde_json::Value) {
     let imported = report["imported"].as_u64().expect("imported") as usize;
     let refused = report["refused"].as_array().expect("refused");
     let rows = data_rows(text);
-    assert_eq!(imported + refused.len(), rows, "every row imported or refused: {report}");
+    assert_eq!(
+        imported + refused.len(),
+        rows,
+        "every row imported or refused: {report}"
+    );
     let mut numbers: Vec<u64> = refused.iter().map(|r| r["row"].as_u64().unwrap()).collect();
     numbers.dedup();
-    assert_eq!(numbers.len(), refused.len(), "a row refused twice: {report}");
+    assert_eq!(
+        numbers.len(),
+        refused.len(),
+        "a row refused twice: {report}"
+    );
     assert!(
         numbers.iter().all(|n| (1..=rows as u64).contains(n)),
         "a refused row outside the file: {report}"
     );
     let added_then_refused = refused
         .iter()
-        .filter(|r| r["message"].as_str().unwrap().contains("(the person was added as"))
+        .filter(|r| {
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("(the person was added as")
+        })
         .count();
     let people = server.store.register().unwrap().people.len();
-    assert_eq!(people, imported + added_then_refused, "people stored: {report}");
+    assert_eq!(
+        people,
+        imported + added_then_refused,
+        "people stored: {report}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -154,10 +171,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (text, whole_header) = file.text();
-    let token = if file.auditor { AUDITOR_TOKEN } else { ADMIN_TOKEN };
+    let token = if file.auditor {
+        AUDITOR_TOKEN
+    } else {
+        ADMIN_TOKEN
+    };
     let (status, report) = import(&server, text.clone().into_bytes(), token);
     if file.auditor {
-        assert_eq!(status, StatusCode::FORBIDDEN, "an auditor imported: {report}");
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "an auditor imported: {report}"
+        );
         return;
     }
     if whole_header {

@@ -197,7 +197,11 @@ fn run_batch(server: &Instance, tablets: &mut Tablets, plan: &BatchPlan) {
         if v.status == VerdictStatus::Accepted {
             let (envelope, _) = hearth_shared::signed::split_signed(bytes).unwrap();
             let id = peek_id(envelope).expect("an accepted record has an id");
-            let held = server.store.record(id).unwrap().expect("accepted, so stored");
+            let held = server
+                .store
+                .record(id)
+                .unwrap()
+                .expect("accepted, so stored");
             assert_eq!(&held.bytes, bytes, "stored byte for byte");
         }
     }

@@ -127,7 +127,11 @@ fn setup(data: &Path) {
     }
     for (i, seed) in ENROLLED.into_iter().enumerate() {
         let token = format!("fuzz-token-device-{i}");
-        let token = if i == 0 { SPENT_TOKEN.to_string() } else { token };
+        let token = if i == 0 {
+            SPENT_TOKEN.to_string()
+        } else {
+            token
+        };
         store
             .add_enrol_token(&token_hash(&token), &grant("A"), created, expires)
             .unwrap();
