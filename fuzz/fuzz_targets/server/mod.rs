@@ -14,7 +14,8 @@ pub mod records;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -171,7 +172,10 @@ impl Template {
             let server_key = Arc::new(SigningKey::from_bytes(&[9; 32]));
             let outbox = load_or_create_outbox_key(dir.path(), false).unwrap();
             let outbox = Arc::new(OutboxKeys::new(outbox, &server_key));
+            // Blocking threads are kept, never ended: a thread ending during
+            // LeakSanitizer's scan makes its thread-locals look leaked.
             let runtime = tokio::runtime::Builder::new_current_thread()
+                .thread_keep_alive(Duration::from_secs(365 * 86_400))
                 .build()
                 .expect("a runtime");
             Template {
@@ -203,6 +207,8 @@ fn hex_of(bytes: &[u8]) -> String {
 /// real router.
 pub struct Instance {
     app: Router,
+    /// Disconnected once the writer thread has dropped its closures.
+    writer_done: mpsc::Receiver<()>,
     /// The store, as the handlers read it.
     pub store: Arc<SqliteStore>,
     dir: PathBuf,
@@ -224,11 +230,14 @@ impl Instance {
             }
         }
         let clock: Arc<dyn Clock> = Arc::new(FixedClock(NOW));
+        let (done, writer_done) = mpsc::channel::<()>();
         let writer = Writer::start(
             SqliteStore::open(&dir).unwrap(),
             clock.clone(),
             Fault::None,
-            || {},
+            move || {
+                let _ = &done;
+            },
         );
         let store = Arc::new(SqliteStore::connect(&dir).unwrap());
         let limits = Limits::default();
@@ -246,6 +255,7 @@ impl Instance {
         };
         Self {
             app: router(state),
+            writer_done,
             store,
             dir,
         }
@@ -268,8 +278,25 @@ impl Instance {
     }
 }
 
+/// The process's threads.
+fn live_threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
 impl Drop for Instance {
+    /// Ends the writer thread and waits until it has exited, so that no
+    /// thread of this iteration is still ending (its thread-locals being
+    /// freed) when LeakSanitizer scans after the input: an iteration ends
+    /// with the threads it started.
     fn drop(&mut self) {
+        let before = live_threads();
+        // The router holds the only handle to the writer.
+        drop(std::mem::replace(&mut self.app, Router::new()));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let _ = self.writer_done.recv_timeout(Duration::from_secs(5));
+        while live_threads() >= before && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
