@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 #[path = "../fuzz_targets/server/mod.rs"]
 mod server;
 
+use hearth_fuzz::golden;
 use hearth_shared::json::{Defaults, parse_body};
+use hearth_shared::kinds::RecordKind;
 use hearth_shared::protocol::{OutboxUpload, UploadBatch, seal_record};
 use hearth_shared::{DeviceId, Envelope, RecordHash, Seq, SignedRecord, Timestamp};
 
@@ -23,18 +25,16 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-/// The ```json blocks of docs/records.md, in order.
+/// The JSON examples of docs/records.md, in order: the `record_json`
+/// target's seeds, which `shared/tests/fuzz_seeds.rs` takes from the docs
+/// (and fails on when they are stale).
 fn doc_examples() -> Vec<String> {
-    let text = std::fs::read_to_string(repo("docs/records.md")).unwrap();
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```json" {
-            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            out.push(block.join("\n"));
-        }
-    }
-    out
+    RecordKind::WORDS
+        .iter()
+        .map(|kind| {
+            std::fs::read_to_string(repo(&format!("fuzz/seeds/record_json/{kind}.json"))).unwrap()
+        })
+        .collect()
 }
 
 /// The docs' examples as device `seed`'s chain, seq 1.., linked.
@@ -65,24 +65,6 @@ fn doc_chain(seed: u8) -> Vec<Vec<u8>> {
         out.push(signed.into_bytes());
     }
     out
-}
-
-fn golden() -> Vec<Vec<u8>> {
-    let mut files: Vec<_> = std::fs::read_dir(repo("shared/tests/golden"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| {
-            let text = std::fs::read_to_string(f).unwrap();
-            let text = text.trim();
-            (0..text.len() / 2)
-                .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
-                .collect()
-        })
-        .collect()
 }
 
 /// A few byte patterns for the structure-aware modes.
@@ -116,7 +98,11 @@ fn main() {
     let device = server::ENROLLED[0];
     let chain = doc_chain(device);
     let batch = UploadBatch::new(&server::key(device), server::NOW, chain.clone());
-    let foreign = UploadBatch::new(&server::key(device), server::NOW, golden());
+    let foreign = UploadBatch::new(
+        &server::key(device),
+        server::NOW,
+        golden().iter().map(|g| g.signed.clone()).collect(),
+    );
     let mut sync = vec![
         (
             "raw-docs-batch".to_string(),

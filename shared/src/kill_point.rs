@@ -33,6 +33,7 @@ pub fn reach(point: &'static str) {
 }
 
 /// A parsed `HEARTH_KILL_AT`: the point and on which arrival to kill.
+#[cfg(any(test, feature = "test-hooks"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillAt {
     /// The point's name.
@@ -43,6 +44,7 @@ pub struct KillAt {
 
 /// Parses `<point>` or `<point>:<n>` (`n` ≥ 1). `None` for an empty point
 /// or an `n` that is not a positive whole number.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn parse(value: &str) -> Option<KillAt> {
     let (point, nth) = match value.rsplit_once(':') {
         Some((point, n)) => (point, n.parse::<u64>().ok().filter(|&n| n >= 1)?),

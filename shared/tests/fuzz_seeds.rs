@@ -10,37 +10,25 @@
 //! rewrites them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use hearth_shared::caseload::{
     Caseload, CaseloadChild, CaseloadRequest, HouseholdMember, Task, TaskKind,
 };
+use hearth_shared::kinds::RecordKind;
 use hearth_shared::protocol::{
     ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, Verdict, VerdictStatus,
 };
 use hearth_shared::receipt::RECEIPT_VERSION;
 use hearth_shared::{DeviceId, Receipt, RecordHash, Seq, Timestamp};
 
+mod common;
+
+use common::{doc_examples, repo_file};
+
 /// Seed files by target, then by name.
 type Seeds = BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>;
-
-const KINDS: [&str; 10] = [
-    "home_visit",
-    "daily_presentation",
-    "voice",
-    "concern",
-    "developmental_review",
-    "meeting",
-    "escalation",
-    "neglect_summary",
-    "amendment",
-    "revision",
-];
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
 
 fn device_key() -> SigningKey {
     SigningKey::from_bytes(&[7u8; 32])
@@ -57,30 +45,17 @@ fn device() -> DeviceId {
 /// The golden chain, seq 1 to 10, with each record's chain hash.
 fn golden() -> Vec<(Vec<u8>, RecordHash)> {
     let key = device_key().verifying_key();
-    KINDS
+    RecordKind::WORDS
         .iter()
         .map(|kind| {
             let text =
-                std::fs::read_to_string(repo(&format!("shared/tests/golden/{kind}.hex"))).unwrap();
+                std::fs::read_to_string(repo_file(&format!("shared/tests/golden/{kind}.hex")))
+                    .unwrap();
             let bytes = hex::decode(text.trim()).unwrap();
             let hash = hearth_shared::verify(&key, &bytes).unwrap().hash();
             (bytes, hash)
         })
         .collect()
-}
-
-/// The ```json blocks of docs/records.md.
-fn doc_examples() -> Vec<String> {
-    let text = std::fs::read_to_string(repo("docs/records.md")).unwrap();
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```json" {
-            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            out.push(block.join("\n"));
-        }
-    }
-    out
 }
 
 fn receipt(first: u64, last: u64, hash: RecordHash) -> String {
@@ -237,7 +212,7 @@ fn seeds() -> Seeds {
     let mut out = Seeds::new();
     out.insert(
         "record",
-        KINDS
+        RecordKind::WORDS
             .iter()
             .zip(&records)
             .map(|(k, r)| (format!("{k}.bin"), r.clone()))
@@ -260,7 +235,7 @@ fn seeds() -> Seeds {
     );
     out.insert(
         "record_json",
-        KINDS
+        RecordKind::WORDS
             .iter()
             .zip(doc_examples())
             .map(|(k, j)| (format!("{k}.json"), j.into_bytes()))
@@ -273,7 +248,10 @@ fn seeds() -> Seeds {
         for field in 0..11u8 {
             let mut bytes = vec![kind, field, 0, 0];
             bytes.extend_from_slice(b"\x05\x07\xff\x00nhs:943476591\x10");
-            fields.insert(format!("{}-{field:02}.bin", KINDS[kind as usize]), bytes);
+            fields.insert(
+                format!("{}-{field:02}.bin", RecordKind::WORDS[kind as usize]),
+                bytes,
+            );
         }
     }
     out.insert("record_fields", fields);
@@ -303,7 +281,7 @@ fn committed_fuzz_seeds_are_current() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut stale = Vec::new();
     for (target, files) in seeds() {
-        let dir = repo(&format!("fuzz/seeds/{target}"));
+        let dir = repo_file(&format!("fuzz/seeds/{target}"));
         if update {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();

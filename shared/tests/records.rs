@@ -12,8 +12,9 @@
 //! after a deliberate format change (which also means a new format
 //! version); the tests then list what `docs/wire-format.md` must quote.
 
-use std::path::PathBuf;
+mod common;
 
+use common::{doc_examples, repo_file};
 use ed25519_dalek::{Signer, SigningKey};
 use expect_test::expect_file;
 use hearth_shared::json::{Defaults, JsonError, body_to_json, parse_body};
@@ -36,26 +37,6 @@ fn defaults() -> Defaults {
         author: Text::try_from_str("hv.jones").unwrap(),
         agency: Text::try_from_str("HV-NORTH").unwrap(),
     }
-}
-
-fn repo_file(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-}
-
-/// The ```json blocks of docs/records.md, in order.
-fn doc_examples() -> Vec<String> {
-    let text = std::fs::read_to_string(repo_file("docs/records.md")).unwrap();
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```json" {
-            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            out.push(block.join("\n"));
-        }
-    }
-    out
 }
 
 fn example(kind: RecordKind) -> Value {

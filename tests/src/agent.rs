@@ -102,21 +102,10 @@ impl Agent {
 
     /// Captures a record from its JSON form; returns the record id.
     pub fn record(&self, json: &serde_json::Value) -> String {
-        let mut child = self
-            .command(&["record", "--json", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(json.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = bins::output_with_input(
+            &mut self.command(&["record", "--json", "-"]),
+            json.to_string().as_bytes(),
+        );
         assert!(
             out.status.success(),
             "record failed: {}",

@@ -1,7 +1,7 @@
 //! Where the built `hearth-server` and `hearth-agent` binaries are (in
 //! `target/<profile>/`, beside a binary such as `soak` or above a test
-//! executable's `deps/` folder), and a
-//! guarantee that they were built with their test hooks.
+//! executable's `deps/` folder), a guarantee that they were built with
+//! their test hooks, and [`output_with_input`], a run with its stdin fed.
 //!
 //! The tests need the `test-hooks` cargo feature of both binaries
 //! (`HEARTH_CLOCK_SKEW_SECS`, `HEARTH_FAULT`); no release build has it.
@@ -14,8 +14,9 @@
 //! `scripts/no-test-hooks.sh` makes of release binaries) and, if one is
 //! missing or has no hooks, builds both with the feature.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 /// Each binary, and test hooks' variable names that only a build with
@@ -28,6 +29,25 @@ const HOOKED: [(&str, &[&str]); 2] = [
     ),
     ("hearth-server", &["HEARTH_FAULT", "HEARTH_KILL_AT"]),
 ];
+
+/// Runs `cmd` with `input` on its stdin and its stdout and stderr
+/// captured (a record's JSON for `record --json -`, a password for
+/// `user passwd`); its output once it has exited, however it ended.
+pub fn output_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input)
+        .expect("write the command's stdin");
+    child.wait_with_output().expect("wait for the binary")
+}
 
 /// The path of the workspace binary `name`, built with its test hooks.
 pub fn path(name: &str) -> PathBuf {

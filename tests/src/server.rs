@@ -265,22 +265,7 @@ impl Server {
     /// Like [`Server::admin_ok`], with `input` on the command's stdin (a
     /// new password for `user passwd`, say).
     pub fn admin_with_input(&self, args: &[&str], input: &str) -> String {
-        use std::io::Write;
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run hearth-server");
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.as_bytes())
-            .expect("write the command's stdin");
-        let out = child.wait_with_output().expect("wait for hearth-server");
+        let out = bins::output_with_input(self.command().args(args), input.as_bytes());
         assert!(
             out.status.success(),
             "hearth-server {args:?} failed: {}",

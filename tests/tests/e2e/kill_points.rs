@@ -4,11 +4,10 @@
 //! the server killed before and after an ingest commit loses nothing and
 //! stores nothing twice once the device syncs again.
 
-use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 
 use hearth_e2e::agent::Agent;
+use hearth_e2e::bins::output_with_input;
 use hearth_e2e::server::Server;
 
 use crate::fixture::*;
@@ -20,21 +19,12 @@ fn capture_killed_at(
     point: &str,
     json: &serde_json::Value,
 ) -> (Option<i32>, String) {
-    let mut child = agent
-        .command(&["record", "--json", "-"])
-        .env("HEARTH_KILL_AT", point)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(json.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        agent
+            .command(&["record", "--json", "-"])
+            .env("HEARTH_KILL_AT", point),
+        json.to_string().as_bytes(),
+    );
     (out.status.signal(), String::from_utf8(out.stdout).unwrap())
 }
 
