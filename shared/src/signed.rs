@@ -299,6 +299,21 @@ pub fn split_signed(bytes: &[u8]) -> Result<(&[u8], Signature), DecodeError> {
     Ok((envelope, Signature::from_bytes(sig)))
 }
 
+/// Whether `bytes` carry `key`'s record signature: the last
+/// [`SIGNATURE_LEN`] bytes over [`SIGNATURE_DOMAIN`] and the rest, whatever
+/// the rest holds. Authentication only: unlike [`split_signed`] it does not
+/// refuse an unknown version byte or an oversized record, so a genuine
+/// record that breaks those rules is still known to be the device's (and
+/// is judged, with its reason, by [`verify`]).
+pub fn signed_by(key: &VerifyingKey, bytes: &[u8]) -> bool {
+    let Some(at) = bytes.len().checked_sub(SIGNATURE_LEN).filter(|&n| n > 0) else {
+        return false;
+    };
+    let (envelope, sig) = bytes.split_at(at);
+    let sig: &[u8; SIGNATURE_LEN] = sig.try_into().expect("split at 64 from the end");
+    verify_with_domain(key, SIGNATURE_DOMAIN, envelope, &Signature::from_bytes(sig))
+}
+
 /// Verifies signed record bytes with the device's key, then decodes them
 /// strictly. The order matters: nothing unauthenticated is parsed beyond
 /// its length and version byte.

@@ -19,7 +19,8 @@ use ed25519_dalek::{Signer, SigningKey};
 use expect_test::expect_file;
 use hearth_shared::json::{Defaults, JsonError, body_to_json, parse_body};
 use hearth_shared::signed::{
-    SIGNATURE_DOMAIN, chain_hash, decode_envelope, sign_envelope_bytes, split_signed,
+    SIGNATURE_DOMAIN, SIGNATURE_LEN, chain_hash, decode_envelope, sign_envelope_bytes, signed_by,
+    split_signed,
 };
 use hearth_shared::{
     Body, DecodeError, DeviceId, Envelope, FORMAT_VERSION, MAX_SIGNED_SIZE, RecordHash, RecordKind,
@@ -123,6 +124,34 @@ fn the_signature_is_plain_ed25519_over_prefix_and_envelope() {
         assert_eq!(key.sign(&message), sig);
         key.verifying_key().verify_strict(&message, &sig).unwrap();
     }
+}
+
+#[test]
+fn signed_by_vouches_for_the_signature_alone() {
+    let key = test_key();
+    let other = SigningKey::from_bytes(&[0x42; 32]).verifying_key();
+    for (_, bytes) in golden_chain() {
+        assert!(signed_by(&key.verifying_key(), &bytes));
+        assert!(!signed_by(&other, &bytes));
+        // A version byte no build knows, signed again by the device: not a
+        // record `split_signed` takes, still the device's signature.
+        let (envelope, _) = split_signed(&bytes).unwrap();
+        let mut unknown = envelope.to_vec();
+        unknown[0] = 0x7f;
+        let resigned = [
+            &unknown[..],
+            &sign_envelope_bytes(&key, &unknown).to_bytes(),
+        ]
+        .concat();
+        assert!(split_signed(&resigned).is_err());
+        assert!(signed_by(&key.verifying_key(), &resigned));
+        // The same bytes altered after signing are not.
+        let mut altered = resigned.clone();
+        altered[1] ^= 1;
+        assert!(!signed_by(&key.verifying_key(), &altered));
+    }
+    assert!(!signed_by(&key.verifying_key(), &[0u8; SIGNATURE_LEN]));
+    assert!(!signed_by(&key.verifying_key(), &[]));
 }
 
 #[test]

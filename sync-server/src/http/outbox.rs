@@ -33,7 +33,7 @@ use axum::extract::State;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Timestamp;
 use hearth_shared::protocol::{OutboxUpload, UploadResponse, open_sealed};
-use hearth_shared::signed::{SIGNATURE_DOMAIN, split_signed, verify_with_domain};
+use hearth_shared::signed::signed_by;
 
 use super::sync::{bad_batch, commit, not_authenticated, read_body, too_many};
 use super::{ApiError, AppState, Peer, error::blocking};
@@ -71,14 +71,6 @@ pub async fn outbox<S: Backend>(
     commit(&st, job).await
 }
 
-/// Whether `signed` carries `key`'s signature over its envelope bytes. Only
-/// the signature: a genuine record that breaks a rule is the writer's to
-/// judge (a verdict with its reason), exactly as on `/v1/sync`.
-fn signed_by(key: &VerifyingKey, signed: &[u8]) -> bool {
-    split_signed(signed)
-        .is_ok_and(|(envelope, sig)| verify_with_domain(key, SIGNATURE_DOMAIN, envelope, &sig))
-}
-
 /// Opens the boxes, authenticates them by the device's signatures, and
 /// prechecks each record: the job for the writer. Runs on a blocking thread.
 fn check<S: Backend>(
@@ -112,6 +104,9 @@ fn check<S: Backend>(
         .collect();
     // A verified record is the device's; only a refused one has its
     // signature checked on its own: one Ed25519 verification a record.
+    // Only the signature: a genuine record that breaks a rule (an unknown
+    // version byte or an oversized record included) is the writer's to
+    // judge, with its reason, exactly as on `/v1/sync`.
     let genuine = records.iter().all(|p| match p {
         Prechecked::Verified(_) => true,
         Prechecked::Rejected { bytes, .. } => signed_by(&key, bytes),

@@ -187,6 +187,27 @@ fn the_outbox_takes_only_genuine_sealed_records_and_tells_nothing_else() {
         assert_eq!(again.receipts.len(), 1);
     }
 
+    // A record the device signed with a version byte this server does not
+    // know (a newer agent, or a broken one) is the device's all the same:
+    // judged like any record on `/v1/sync`, refused with its reason and
+    // kept, not the 401 of a box nobody can vouch for (found by the
+    // `device_bodies` fuzz target).
+    let envelope = hearth_shared::signed::split_signed(genuine).unwrap().0;
+    let mut unknown_version = envelope.to_vec();
+    unknown_version[0] = 0x7f;
+    let unknown_version = device.sign_raw(&unknown_version);
+    let judged = answer(&upload(
+        &server,
+        device.id(),
+        vec![seal(&key, &unknown_version, 9)],
+    ));
+    assert_eq!(judged.verdicts[0].status, VerdictStatus::Rejected);
+    assert!(
+        judged.verdicts[0].reason.contains("version"),
+        "{}",
+        judged.verdicts[0].reason
+    );
+
     // Revoked: the device's genuine boxes get the same 401 as a stranger's,
     // not `device_revoked`; the outbox tells no one about revocation.
     let id = device.id().to_string();
