@@ -214,6 +214,15 @@ pub struct Instance {
     dir: PathBuf,
 }
 
+/// Copies a file by reading and writing it whole. Not `std::fs::copy`:
+/// libFuzzer's `-timeout` alarm interrupts system calls, and `copy`'s
+/// `copy_file_range` returns the interruption as an error (found by the
+/// long `people_csv` run), where `read` and `write_all` retry it.
+fn copy(from: &Path, to: &Path) {
+    let bytes = std::fs::read(from).unwrap();
+    std::fs::write(to, bytes).unwrap();
+}
+
 impl Instance {
     /// A server over a fresh copy of the template.
     pub fn fresh() -> Self {
@@ -222,11 +231,14 @@ impl Instance {
         let dir = t.dir.path().join(format!("i{n}"));
         std::fs::create_dir(&dir).unwrap();
         let from = db_path(&t.dir.path().join("template"));
-        std::fs::copy(&from, db_path(&dir)).unwrap();
+        copy(&from, &db_path(&dir));
         for suffix in ["-wal"] {
             let wal = PathBuf::from(format!("{}{suffix}", from.display()));
             if wal.exists() {
-                std::fs::copy(&wal, format!("{}{suffix}", db_path(&dir).display())).unwrap();
+                copy(
+                    &wal,
+                    Path::new(&format!("{}{suffix}", db_path(&dir).display())),
+                );
             }
         }
         let clock: Arc<dyn Clock> = Arc::new(FixedClock(NOW));
