@@ -144,7 +144,7 @@ struct Profile {
 
 impl Profile {
     fn log(&self) {
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let ms = |d: Duration| d.as_millis() as u64;
         tracing::info!(
             batches = self.batches,
             prepare_ms = ms(self.prepare),
