@@ -64,12 +64,37 @@ pub fn children_cpu() -> f64 {
 }
 
 /// CPU used during the timed sync.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Cpu {
     /// The server process, seconds.
     pub server: f64,
     /// The agent process, seconds.
     pub agent: f64,
+    /// The server's CPU by thread name, seconds (threads alive at the
+    /// end; the rest, such as the per-batch verify chunks, as `ended`).
+    pub server_threads: Vec<(String, f64)>,
+}
+
+impl Cpu {
+    /// The server's CPU split by thread name, from per-thread CPU
+    /// `before` and `after` (see [`crate::rss::cpu_by_thread`]), the
+    /// busiest first; whatever the live threads do not account for is
+    /// `ended` (threads started and finished during the sync).
+    pub fn split_threads(
+        &mut self,
+        before: &std::collections::BTreeMap<String, f64>,
+        after: &std::collections::BTreeMap<String, f64>,
+    ) {
+        let mut used: Vec<(String, f64)> = after
+            .iter()
+            .map(|(name, v)| (name.clone(), v - before.get(name).copied().unwrap_or(0.0)))
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        let live: f64 = used.iter().map(|(_, v)| v).sum();
+        used.push(("ended".to_string(), (self.server - live).max(0.0)));
+        used.sort_by(|a, b| b.1.total_cmp(&a.1));
+        self.server_threads = used;
+    }
 }
 
 /// What the interrupted sync and its resumption did.
@@ -208,7 +233,7 @@ fn x(r: f64) -> String {
 }
 
 /// The rows: the floor, the sync against it, the CPU split, the resume.
-pub fn rows(floor: Floor, secs: f64, cpu: Cpu, r: &Resume) -> Vec<Row> {
+pub fn rows(floor: Floor, secs: f64, cpu: &Cpu, r: &Resume) -> Vec<Row> {
     let f = floor.secs();
     vec![
         Row::new(
@@ -234,6 +259,18 @@ pub fn rows(floor: Floor, secs: f64, cpu: Cpu, r: &Resume) -> Vec<Row> {
             x(secs / f),
             "≤ 0.3 s (issue 20)",
             Some(secs <= 0.3),
+        ),
+        Row::new(
+            "5 backlog: server CPU during the sync, by thread",
+            cpu.server_threads
+                .iter()
+                .map(|(name, v)| format!("{name} {v:.2} s"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            format!("{:.2} s server CPU", cpu.server),
+            "-",
+            "(diagnostic)",
+            None,
         ),
         Row::new(
             "5 backlog: CPU during the sync (server; agent)",
@@ -325,5 +362,25 @@ mod tests {
             cores: 2,
         };
         assert!((f.secs() - 0.17).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_server_cpu_splits_by_thread_with_the_ended_rest() {
+        let before = [
+            ("hearth-writer".to_string(), 1.0),
+            ("tokio-rt-worker".to_string(), 2.0),
+        ];
+        let after = [
+            ("hearth-writer".to_string(), 1.5),
+            ("tokio-rt-worker".to_string(), 2.1),
+        ];
+        let mut cpu = Cpu {
+            server: 1.0,
+            ..Cpu::default()
+        };
+        cpu.split_threads(&before.into_iter().collect(), &after.into_iter().collect());
+        let names: Vec<&str> = cpu.server_threads.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["hearth-writer", "ended", "tokio-rt-worker"]);
+        assert!((cpu.server_threads[1].1 - 0.4).abs() < 1e-9);
     }
 }

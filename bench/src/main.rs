@@ -440,14 +440,17 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     proxy.reset();
     let server_pid = server.pid().to_string();
     let cpu_before = (process_cpu(&server_pid), backlog::children_cpu());
+    let threads_before = cpu_by_thread(&server_pid);
     let t = Instant::now();
     let peak = watch_agent(&store, &["sync"], false)?;
     let secs = t.elapsed().as_secs_f64();
     let (up, down) = (proxy.up(), proxy.down());
-    let cpu = backlog::Cpu {
+    let mut cpu = backlog::Cpu {
         server: process_cpu(&server_pid) - cpu_before.0,
         agent: backlog::children_cpu() - cpu_before.1,
+        ..backlog::Cpu::default()
     };
+    cpu.split_threads(&threads_before, &cpu_by_thread(&server_pid));
     // Issue 20: the same sync beside its floor, and the resume cost of a
     // second backlog whose link is cut halfway (by its upload bytes, at
     // the rate the timed sync just sent).
@@ -466,7 +469,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     };
     let db = server.data.join("hearth.db");
     let resume = backlog::resume(&run, &proxy, &db, c.backlog, up / 2)?;
-    let issue_20 = backlog::rows(floor, secs, cpu, &resume);
+    let issue_20 = backlog::rows(floor, secs, &cpu, &resume);
     // The other way to give the passphrase: `HEARTH_PASSPHRASE` on the
     // command itself, so the sync derives the key (Argon2) in-process. A
     // smaller second backlog shows what that costs in memory.
