@@ -21,6 +21,8 @@
 //! - [`run`]: the command line ([`run::Args`]) and each figure's counts.
 //! - [`backends`]: figure 4 on SQLite and on PostgreSQL with one and two
 //!   instances, side by side, and figure 7's pull on each (issue 18).
+//! - [`backlog`]: figure 5's issue 20 rows: the backlog sync beside its
+//!   floor (`n × bare verify ÷ cores`), the CPU split, the resume cost.
 //! - [`chronology`]: figure 7, a chronology pulled from the real server.
 //! - [`web`]: figure 8, the manager's web pages drawn on the server.
 //! - [`signals`]: figure 9, practice signals: the rules for one family, the
@@ -30,6 +32,7 @@
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
 
 pub mod backends;
+pub mod backlog;
 pub mod chronology;
 pub mod corpus;
 pub mod micro;

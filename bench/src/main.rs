@@ -28,6 +28,7 @@ use hearth_agent::capture::capture_body;
 use hearth_agent::clock;
 use hearth_agent::store::RecordStore;
 use hearth_bench::backends::{DEVICES, figure_backends, sign_batches, upload};
+use hearth_bench::backlog;
 use hearth_bench::chronology::figure_chronology;
 use hearth_bench::corpus::{self, Generator, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
@@ -437,10 +438,38 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let unlock_peak = watch_agent(&store, &["unlock"], true)?;
     let unlock_secs = t.elapsed().as_secs_f64();
     proxy.reset();
+    let server_pid = server.pid().to_string();
+    let cpu_before = (process_cpu(&server_pid), backlog::children_cpu());
+    let threads_before = cpu_by_thread(&server_pid);
     let t = Instant::now();
     let peak = watch_agent(&store, &["sync"], false)?;
     let secs = t.elapsed().as_secs_f64();
     let (up, down) = (proxy.up(), proxy.down());
+    let mut cpu = backlog::Cpu {
+        server: process_cpu(&server_pid) - cpu_before.0,
+        agent: backlog::children_cpu() - cpu_before.1,
+        ..backlog::Cpu::default()
+    };
+    cpu.split_threads(&threads_before, &cpu_by_thread(&server_pid));
+    // Issue 20: the same sync beside its floor, and the resume cost of a
+    // second backlog whose link is cut halfway (by its upload bytes, at
+    // the rate the timed sync just sent).
+    let floor = backlog::Floor {
+        records: c.backlog,
+        verify_secs: 1.0 / bare_verify_rate(c)?,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    capture_backlog(&store, c.backlog, SEED ^ 7)?;
+    let agent = binary("hearth-agent")?;
+    let runtime = store.with_extension("runtime");
+    let run = backlog::AgentRun {
+        binary: &agent,
+        store: &store,
+        runtime: &runtime,
+    };
+    let db = server.data.join("hearth.db");
+    let resume = backlog::resume(&run, &proxy, &db, c.backlog, up / 2)?;
+    let issue_20 = backlog::rows(floor, secs, &cpu, &resume);
     // The other way to give the passphrase: `HEARTH_PASSPHRASE` on the
     // command itself, so the sync derives the key (Argon2) in-process. A
     // smaller second backlog shows what that costs in memory.
@@ -482,6 +511,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         "(≤ 1.1×, for reference)",
         Some(up_ratio <= 1.1),
     ));
+    rows.extend(issue_20);
     rows.push(Row::new(
         "6 agent peak RSS during that sync",
         mib(peak),

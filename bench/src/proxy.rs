@@ -2,6 +2,10 @@
 //! through [`CountingProxy`], which adds it to the upstream (client to
 //! server) or downstream counter. TLS records, HTTP headers and all: these
 //! are the bytes on the wire.
+//!
+//! [`CountingProxy::cut_after`] arms it to drop every connection once that
+//! many more bytes have gone upstream (the resume figure: a link lost
+//! halfway through a sync); [`CountingProxy::reset`] disarms it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -14,19 +18,39 @@ pub struct CountingProxy {
     pub addr: SocketAddr,
     up: Arc<AtomicU64>,
     down: Arc<AtomicU64>,
+    /// Upstream bytes after which connections are cut (`u64::MAX`: never).
+    limit: Arc<AtomicU64>,
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, counter: Arc<AtomicU64>) {
+/// No cut armed.
+const NO_LIMIT: u64 = u64::MAX;
+
+/// Copies `from` to `to`, counting into `counter`. With `limit` (the
+/// upstream direction), forwards only up to it, then cuts both sockets.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    counter: Arc<AtomicU64>,
+    limit: Option<Arc<AtomicU64>>,
+) {
     let mut buf = [0u8; 16 * 1024];
     loop {
-        match from.read(&mut buf) {
+        let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => {
-                counter.fetch_add(n as u64, Ordering::Relaxed);
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
+            Ok(n) => n,
+        };
+        let allowed = limit
+            .as_ref()
+            .map_or(NO_LIMIT, |l| l.load(Ordering::Relaxed));
+        let before = counter.fetch_add(n as u64, Ordering::Relaxed);
+        let pass = allowed.saturating_sub(before).min(n as u64) as usize;
+        if to.write_all(&buf[..pass]).is_err() {
+            break;
+        }
+        if pass < n {
+            let _ = from.shutdown(Shutdown::Both);
+            let _ = to.shutdown(Shutdown::Both);
+            return;
         }
     }
     let _ = to.shutdown(Shutdown::Write);
@@ -39,7 +63,8 @@ impl CountingProxy {
         let addr = listener.local_addr()?;
         let up = Arc::new(AtomicU64::new(0));
         let down = Arc::new(AtomicU64::new(0));
-        let (u, d) = (up.clone(), down.clone());
+        let limit = Arc::new(AtomicU64::new(NO_LIMIT));
+        let (u, d, l) = (up.clone(), down.clone(), limit.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(upstream) else {
@@ -51,12 +76,17 @@ impl CountingProxy {
                     (Ok(c), Ok(s)) => (c, s),
                     _ => continue,
                 };
-                let (u, d) = (u.clone(), d.clone());
-                std::thread::spawn(move || pump(client, server, u));
-                std::thread::spawn(move || pump(s2, c2, d));
+                let (u, d, l) = (u.clone(), d.clone(), l.clone());
+                std::thread::spawn(move || pump(client, server, u, Some(l)));
+                std::thread::spawn(move || pump(s2, c2, d, None));
             }
         });
-        Ok(Self { addr, up, down })
+        Ok(Self {
+            addr,
+            up,
+            down,
+            limit,
+        })
     }
 
     /// Bytes client → server so far.
@@ -69,9 +99,18 @@ impl CountingProxy {
         self.down.load(Ordering::Relaxed)
     }
 
-    /// Zeroes both counters.
+    /// Zeroes both counters and disarms a cut.
     pub fn reset(&self) {
+        self.limit.store(NO_LIMIT, Ordering::Relaxed);
         self.up.store(0, Ordering::Relaxed);
         self.down.store(0, Ordering::Relaxed);
+    }
+
+    /// Zeroes both counters and cuts every connection (the one open and
+    /// any later) once `bytes` more have gone upstream; the bytes past it
+    /// are never forwarded. Until [`Self::reset`].
+    pub fn cut_after(&self, bytes: u64) {
+        self.reset();
+        self.limit.store(bytes, Ordering::Relaxed);
     }
 }

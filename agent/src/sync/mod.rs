@@ -9,12 +9,15 @@
 //!   verified and sealed into the store.
 //! - [`outbox`]: the locked sync (issue 14): the sealed outbox sent with
 //!   no passphrase, receipts checked the same way.
-//! - [`run`]: the loop. Each batch's outcome is applied in one store
-//!   transaction as soon as its response is judged, so an interruption at
-//!   any point loses at most the batch in flight, whose records are still
-//!   pending and are resent (same signed bytes, answered "duplicate") next
-//!   time. Rejected and quarantined records are never resent
-//!   automatically; they stay in the store with the server's reason.
+//! - [`run`]: the loop, pipelined (issue 20): while one batch is on the
+//!   wire the agent applies the previous answer and builds the next batch;
+//!   one request at a time. Each batch's outcome is applied in one store
+//!   transaction, in order, so an interruption at any point loses at most
+//!   the batches in flight (at most two: one on the wire, one answered but
+//!   not yet applied), whose records are still pending and are resent
+//!   (same signed bytes, answered "duplicate") next time. Rejected and
+//!   quarantined records are never resent automatically; they stay in the
+//!   store with the server's reason.
 
 pub mod caseload;
 pub mod outbox;
@@ -24,7 +27,8 @@ pub mod transport;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Seq;
 use hearth_shared::clock::Clock;
-use hearth_shared::protocol::UploadBatch;
+use hearth_shared::protocol::{UploadBatch, UploadResponse};
+use std::time::{Duration, Instant};
 
 use crate::keys::DeviceKey;
 use crate::store::{RecordStore, StoreError, SyncStatus};
@@ -75,20 +79,20 @@ impl SyncReport {
     }
 }
 
-/// Uploads every pending record in batches of [`BATCH_SIZE`].
-/// `progress(done, total)` is called after each batch.
+/// Uploads every pending record in batches of [`BATCH_SIZE`], pipelined
+/// ([`Link::pipeline`]). `progress(done, total)` is called after each
+/// batch's outcome is applied. The uploader runs on a second (scoped)
+/// thread while this one works on the store, hence `Sync`.
 pub fn run(
     store: &mut dyn RecordStore,
     key: &DeviceKey,
     server_key: &VerifyingKey,
     clock: &dyn Clock,
-    uploader: &dyn Uploader,
+    uploader: &(dyn Uploader + Sync),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport, SyncError> {
     let pending = store.pending_seqs()?;
     let total = pending.len();
-    let mut report = SyncReport::default();
-    let mut done = 0;
     let mut batches = plan::batches(&pending, BATCH_SIZE);
     // Nothing pending: still contact the server with an empty batch, so a
     // revoked device learns it (403 `device_revoked`) and the clock offset
@@ -102,17 +106,54 @@ pub fn run(
         server_key,
         clock,
         uploader,
+        heartbeat,
     };
-    for batch in batches {
-        let (judgement, clock_offset) = link.send(store, &batch, heartbeat)?;
-        report.add(batch.len(), judgement, clock_offset);
-        done += batch.len();
+    let mut report = SyncReport::default();
+    let mut done = 0;
+    let profile = link.pipeline(store, &batches, &mut |sent, judgement, clock_offset| {
+        report.add(sent, judgement, clock_offset);
+        done += sent;
         progress(done, total);
-    }
+    })?;
+    profile.log();
     // Records still pending that have no box (captured before the outbox
     // key was pinned) get one now, so a later locked sync can send them.
     store.fill_outbox()?;
     Ok(report)
+}
+
+/// Where a sync's time went (issue 20's profile), logged at `info` as
+/// `sync pipeline`: the agent's own work on this thread, and the round
+/// trips on the uploader's. The wall time is about the first `prepare`,
+/// then per batch the longer of its round trip and the work overlapped
+/// with it, then the last `settle`; `waited` is the round-trip time the
+/// agent's own work did not hide.
+#[derive(Debug, Default)]
+struct Profile {
+    /// Batches sent.
+    batches: usize,
+    /// Reading, unsealing, building and signing batches.
+    prepare: Duration,
+    /// Judging answers and applying them (one transaction each).
+    settle: Duration,
+    /// Inside `Uploader::upload`: encode, TLS, the server, the answer.
+    round_trip: Duration,
+    /// This thread blocked on an answer.
+    waited: Duration,
+}
+
+impl Profile {
+    fn log(&self) {
+        let ms = |d: Duration| d.as_millis() as u64;
+        tracing::info!(
+            batches = self.batches,
+            prepare_ms = ms(self.prepare),
+            settle_ms = ms(self.settle),
+            round_trip_ms = ms(self.round_trip),
+            waited_ms = ms(self.waited),
+            "sync pipeline"
+        );
+    }
 }
 
 /// What sending a batch needs besides the store.
@@ -120,35 +161,142 @@ struct Link<'a> {
     key: &'a DeviceKey,
     server_key: &'a VerifyingKey,
     clock: &'a dyn Clock,
-    uploader: &'a dyn Uploader,
+    uploader: &'a (dyn Uploader + Sync),
+    /// The one empty batch sent when nothing is pending.
+    heartbeat: bool,
 }
 
+/// A batch's answer, read but not yet applied: its index and the response.
+type Answered = (usize, UploadResponse);
+
 impl Link<'_> {
-    /// Sends the records `batch` names, judges the answer and applies it
-    /// in one store transaction; returns the judgement and the clock offset
-    /// the server measured.
-    fn send(
+    /// Sends `batches` one request at a time, overlapping the agent's own
+    /// work with each round trip: while batch k is on the wire (on a
+    /// scoped thread), this thread applies batch k−1's answer and builds
+    /// batch k+1, which goes as soon as k's answer is in. `on_batch` gets
+    /// each batch's size, judgement and clock offset once it is applied.
+    ///
+    /// Why one request at a time: the server judges a batch against the
+    /// chain it holds when the writer reaches it; two in flight could reach
+    /// it out of order and be recorded as a gap. So the server sees exactly
+    /// the sequence of requests an unpipelined agent sends.
+    ///
+    /// Durability: each answer is applied in its own store transaction, in
+    /// batch order. A batch is in flight from its send until that
+    /// transaction; at most two are (one on the wire, one answered and
+    /// being applied), and an interruption loses only those: their records
+    /// stay pending and are resent (same signed bytes, answered
+    /// "duplicate"). A failed request is joined after the work overlapped
+    /// with it, so the previous batch's answer is applied first and only
+    /// the failed batch's records are resent.
+    ///
+    /// Kill points: `sync.before-send` (batch k built, not sent; k−1
+    /// answered, maybe not applied), `sync.after-response` (k's answer
+    /// read, not applied), `sync.after-mark` (k−1's answer applied, k on
+    /// the wire).
+    fn pipeline(
         &self,
         store: &mut dyn RecordStore,
+        batches: &[Vec<Seq>],
+        on_batch: &mut dyn FnMut(usize, Judgement, i64),
+    ) -> Result<Profile, SyncError> {
+        let mut profile = Profile::default();
+        let Some(first) = batches.first() else {
+            return Ok(profile);
+        };
+        let mut next = Some((0, self.prepare(store, first, &mut profile)?));
+        let mut answered: Option<Answered> = None;
+        std::thread::scope(|scope| {
+            while let Some((k, upload)) = next.take() {
+                announce(&batches[k]);
+                hearth_shared::kill_point::reach("sync.before-send");
+                let uploader = self.uploader;
+                let flight = scope.spawn(move || {
+                    let started = Instant::now();
+                    (uploader.upload(&upload), started.elapsed())
+                });
+                profile.batches += 1;
+                // While batch k is on the wire: apply k−1, build k+1.
+                let work = self.overlap(
+                    store,
+                    batches,
+                    answered.take(),
+                    k + 1,
+                    on_batch,
+                    &mut profile,
+                );
+                let started = Instant::now();
+                let (response, round_trip) = flight
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                profile.waited += started.elapsed();
+                profile.round_trip += round_trip;
+                // A store failure first: the answer to k is then dropped
+                // unapplied, as an unpipelined agent would never have
+                // sent k.
+                next = work?;
+                let response = response?;
+                // The response is read and parsed; no receipt is applied yet.
+                hearth_shared::kill_point::reach("sync.after-response");
+                answered = Some((k, response));
+            }
+            if let Some((k, response)) = answered {
+                self.settle(store, &batches[k], &response, on_batch, &mut profile)?;
+            }
+            Ok(profile)
+        })
+    }
+
+    /// The work overlapped with a round trip: apply the previous answer,
+    /// then build batch `next` if there is one.
+    fn overlap(
+        &self,
+        store: &mut dyn RecordStore,
+        batches: &[Vec<Seq>],
+        answered: Option<Answered>,
+        next: usize,
+        on_batch: &mut dyn FnMut(usize, Judgement, i64),
+        profile: &mut Profile,
+    ) -> Result<Option<(usize, UploadBatch)>, SyncError> {
+        if let Some((k, response)) = answered {
+            self.settle(store, &batches[k], &response, on_batch, profile)?;
+        }
+        match batches.get(next) {
+            Some(batch) => Ok(Some((next, self.prepare(store, batch, profile)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the records `batch` names and builds the signed upload.
+    fn prepare(
+        &self,
+        store: &dyn RecordStore,
         batch: &[Seq],
-        heartbeat: bool,
-    ) -> Result<(Judgement, i64), SyncError> {
+        profile: &mut Profile,
+    ) -> Result<UploadBatch, SyncError> {
+        let started = Instant::now();
         let mut records = Vec::with_capacity(batch.len());
         for &seq in batch {
             let record = store.get(seq)?.ok_or(SyncError::Missing(seq))?;
             records.push(record.signed);
         }
         let upload = UploadBatch::new(self.key.signing_key(), self.clock.now(), records);
-        tracing::info!(
-            first = batch.first().map_or(0, |s| s.0),
-            last = batch.last().map_or(0, |s| s.0),
-            count = batch.len(),
-            "uploading batch"
-        );
-        hearth_shared::kill_point::reach("sync.before-send");
-        let response = self.uploader.upload(&upload)?;
-        // The response is read and parsed; no receipt is applied yet.
-        hearth_shared::kill_point::reach("sync.after-response");
+        profile.prepare += started.elapsed();
+        Ok(upload)
+    }
+
+    /// Judges the answer to `batch` and applies it in one store
+    /// transaction, then hands the judgement and the clock offset the
+    /// server measured to `on_batch`.
+    fn settle(
+        &self,
+        store: &mut dyn RecordStore,
+        batch: &[Seq],
+        response: &UploadResponse,
+        on_batch: &mut dyn FnMut(usize, Judgement, i64),
+        profile: &mut Profile,
+    ) -> Result<(), SyncError> {
+        let started = Instant::now();
         outbox::pin_notice(
             store,
             response.outbox_key.as_ref(),
@@ -157,8 +305,8 @@ impl Link<'_> {
         )?;
         let our_hash = |seq: Seq| store.hash_of(seq).ok().flatten();
         let device = self.key.device_id();
-        let mut judgement = plan::judge(device, self.server_key, batch, &response, &our_hash);
-        if heartbeat {
+        let mut judgement = plan::judge(device, self.server_key, batch, response, &our_hash);
+        if self.heartbeat {
             // The receipts re-confirm ranges already kept; storing them
             // again on every heartbeat would only grow the table.
             judgement.outcome.receipts.clear();
@@ -179,8 +327,21 @@ impl Link<'_> {
         for p in &judgement.problems {
             tracing::warn!(problem = %p, "receipt not trusted");
         }
-        Ok((judgement, response.clock_offset_seconds))
+        profile.settle += started.elapsed();
+        on_batch(batch.len(), judgement, response.clock_offset_seconds);
+        Ok(())
     }
+}
+
+/// Logs a batch as it goes on the wire (the benchmark's resume figure
+/// counts these lines: what an interrupted sync put on the wire).
+fn announce(batch: &[Seq]) {
+    tracing::info!(
+        first = batch.first().map_or(0, |s| s.0),
+        last = batch.last().map_or(0, |s| s.0),
+        count = batch.len(),
+        "uploading batch"
+    );
 }
 
 #[cfg(test)]
@@ -193,21 +354,37 @@ mod tests {
     use hearth_shared::clock::FixedClock;
     use hearth_shared::protocol::{UploadResponse, Verdict, VerdictStatus};
     use hearth_shared::{Receipt, Timestamp};
-    use std::cell::RefCell;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A fake server: verifies records, rejects those whose seq is in
     /// `reject`, and signs receipts for maximal accepted runs it holds.
+    /// The upload numbered `fail_at` (from 1) fails before reaching it.
     struct FakeServer {
         key: SigningKey,
         device_key: VerifyingKey,
         reject: Vec<u64>,
-        held: RefCell<std::collections::BTreeMap<u64, hearth_shared::RecordHash>>,
-        uploads: RefCell<usize>,
+        fail_at: Option<usize>,
+        held: Mutex<std::collections::BTreeMap<u64, hearth_shared::RecordHash>>,
+        uploads: AtomicUsize,
+    }
+
+    impl FakeServer {
+        fn uploads(&self) -> usize {
+            self.uploads.load(Ordering::SeqCst)
+        }
     }
 
     impl Uploader for FakeServer {
         fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError> {
-            *self.uploads.borrow_mut() += 1;
+            let n = self.uploads.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.fail_at == Some(n) {
+                return Err(TransportError::Refused {
+                    status: 503,
+                    code: None,
+                    message: "cut for test".into(),
+                });
+            }
             assert!(batch.verify_auth(&self.device_key));
             let mut verdicts = Vec::new();
             for (i, bytes) in batch.records.iter().enumerate() {
@@ -216,7 +393,7 @@ mod tests {
                 let status = if self.reject.contains(&seq.0) {
                     VerdictStatus::Rejected
                 } else {
-                    let dup = self.held.borrow_mut().insert(seq.0, v.hash()).is_some();
+                    let dup = self.held.lock().unwrap().insert(seq.0, v.hash()).is_some();
                     if dup {
                         VerdictStatus::Duplicate
                     } else {
@@ -234,7 +411,7 @@ mod tests {
                     },
                 });
             }
-            let held = self.held.borrow();
+            let held = self.held.lock().unwrap();
             let mut receipts = Vec::new();
             let mut run: Option<(u64, u64)> = None;
             let device = batch.device;
@@ -289,8 +466,9 @@ mod tests {
             key: SigningKey::from_bytes(&[9u8; 32]),
             device_key: key.verifying_key(),
             reject,
-            held: RefCell::default(),
-            uploads: RefCell::new(0),
+            fail_at: None,
+            held: Mutex::default(),
+            uploads: AtomicUsize::new(0),
         }
     }
 
@@ -309,7 +487,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(report.synced, 230);
-        assert_eq!(*srv.uploads.borrow(), 3);
+        assert_eq!(srv.uploads(), 3);
         assert_eq!(calls, [(100, 230), (200, 230), (230, 230)]);
         assert_eq!(store.counts().unwrap().synced, 230);
         let state = store.sync_state().unwrap();
@@ -375,5 +553,52 @@ mod tests {
         assert!(!report.problems.is_empty());
         assert_eq!(store.counts().unwrap().pending, 2);
         assert!(store.sync_state().unwrap().last_sync_at.is_none());
+    }
+
+    #[test]
+    fn issue_20_the_next_batch_is_on_the_wire_while_the_last_is_applied() {
+        let (mut store, key, clock) = setup(250);
+        let srv = server(&key, vec![]);
+        let vk = srv.key.verifying_key();
+        // `progress` runs right after a batch's transaction. Unpipelined,
+        // upload 2 would start only after it returns, so this would wait
+        // out its limit; pipelined, upload 2 is already under way.
+        let mut overlapped = Vec::new();
+        let mut progress = |done: usize, _| {
+            let want = done / BATCH_SIZE + 1;
+            let limit = Instant::now() + Duration::from_secs(10);
+            while srv.uploads() < want.min(3) && Instant::now() < limit {
+                std::thread::yield_now();
+            }
+            overlapped.push(srv.uploads() >= want.min(3));
+        };
+        let report = run(&mut store, &key, &vk, &clock, &srv, &mut progress).unwrap();
+        assert_eq!((report.sent, report.synced), (250, 250));
+        assert_eq!(overlapped, [true, true, true]);
+        assert_eq!(store.counts().unwrap().synced, 250);
+    }
+
+    #[test]
+    fn issue_20_a_cut_mid_sync_resends_only_the_batch_in_flight() {
+        let (mut store, key, clock) = setup(350);
+        let mut srv = server(&key, vec![]);
+        srv.fail_at = Some(3);
+        let vk = srv.key.verifying_key();
+        let mut applied = Vec::new();
+        let err = run(&mut store, &key, &vk, &clock, &srv, &mut |d, _| {
+            applied.push(d)
+        })
+        .unwrap_err();
+        assert!(matches!(err, SyncError::Transport(_)), "{err}");
+        // Batch 2's answer came in before batch 3 failed: it is applied.
+        assert_eq!(applied, [100, 200]);
+        let counts = store.counts().unwrap();
+        assert_eq!((counts.synced, counts.pending), (200, 150));
+        srv.fail_at = None;
+        let report = run(&mut store, &key, &vk, &clock, &srv, &mut |_, _| {}).unwrap();
+        // Only the failed batch and those after it go again.
+        assert_eq!((report.sent, report.synced), (150, 150));
+        assert_eq!(store.counts().unwrap().pending, 0);
+        assert_eq!(srv.uploads(), 3 + 2);
     }
 }

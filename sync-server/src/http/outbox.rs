@@ -38,7 +38,7 @@ use hearth_shared::signed::signed_by;
 use super::sync::{bad_batch, commit, not_authenticated, read_body, too_many};
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
-use crate::ingest::{BatchJob, Prechecked, precheck};
+use crate::ingest::{BatchJob, Prechecked, precheck_all};
 use crate::store::StoreError;
 
 /// The handler.
@@ -97,11 +97,7 @@ fn check<S: Backend>(
     }
     let key = VerifyingKey::from_bytes(&device.public_key)
         .map_err(|_| StoreError::Corrupt("a device key"))?;
-    let max = st.limits.max_record_bytes;
-    let records: Vec<Prechecked> = records
-        .into_iter()
-        .map(|r| precheck(&key, r, max))
-        .collect();
+    let records = precheck_all(&key, records, st.limits.max_record_bytes);
     // A verified record is the device's; only a refused one has its
     // signature checked on its own: one Ed25519 verification a record.
     // Only the signature: a genuine record that breaks a rule (an unknown

@@ -3,9 +3,9 @@
 //! Order of checks: body size and the in-flight body budget
 //! ([`super::admit::BodyBudget`]), postcard shape, record count, device
 //! known and batch signature (which authenticates the clock report), then
-//! revocation, then each record ([`crate::ingest::precheck`] here, off the
-//! writer; the chain and the writes on the writer thread). Receipts are
-//! signed only after the writer reports the commit.
+//! revocation, then each record ([`crate::ingest::precheck_all`] here, off
+//! the writer and on every core; the chain and the writes on the writer
+//! thread). Receipts are signed only after the writer reports the commit.
 //!
 //! An unknown device and a signature that does not verify get the same
 //! 401 `unauthenticated`, so an unauthenticated peer learns nothing about
@@ -26,7 +26,7 @@ use super::admit::{BodyError, Held};
 use super::metrics::Event;
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
-use crate::ingest::{BatchJob, precheck};
+use crate::ingest::{BatchJob, precheck_all};
 use crate::receipt::sign_receipts;
 use crate::store::{Device, StoreError};
 
@@ -179,12 +179,8 @@ fn check<S: Backend>(
             batch.device_time.0
         )));
     }
-    let max = st.limits.max_record_bytes;
-    let records = batch
-        .records
-        .into_iter()
-        .map(|r| precheck(&key, r, max))
-        .collect();
+    // Every core verifies (issue 20); verdicts stay per record, in order.
+    let records = precheck_all(&key, batch.records, st.limits.max_record_bytes);
     hearth_shared::kill_point::reach("ingest.after-verify");
     Ok(BatchJob {
         device: device.id,

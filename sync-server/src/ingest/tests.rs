@@ -457,3 +457,49 @@ fn issue_11_a_fork_is_kept_whole_past_the_budget() {
     assert!(tx.held.iter().all(Held::is_whole));
     assert_eq!(tx.held[1].bytes, rival.as_bytes());
 }
+
+/// What a precheck decided, comparable: the record's id and hash, or the
+/// reason and bytes of a refusal.
+fn summary(p: &Prechecked) -> Result<(RecordId, RecordHash), (String, Vec<u8>)> {
+    match p {
+        Prechecked::Verified(c) => Ok((c.id(), c.hash)),
+        Prechecked::Rejected { bytes, reason } => Err((reason.clone(), bytes.clone())),
+    }
+}
+
+#[test]
+fn issue_20_a_parallel_precheck_keeps_each_verdict_in_batch_order() {
+    let t = Tablet {
+        key: ed25519_dalek::SigningKey::from_bytes(&[20; 32]),
+    };
+    let vk = t.key.verifying_key();
+    let mut records: Vec<Vec<u8>> = (1..=60)
+        .map(|seq| t.sign(seq, RecordHash([0; 32]), "x").as_bytes().to_vec())
+        .collect();
+    // A bad signature in the middle of the second chunk, an oversized
+    // record in the third, garbage at the very end.
+    let last = records[20].len() - 1;
+    records[20][last] ^= 1;
+    records[37] = vec![7; 3_000];
+    records[59] = vec![1; 90];
+    let max = 2_048;
+    let serial: Vec<_> = records
+        .iter()
+        .map(|r| summary(&precheck(&vk, r.clone(), max)))
+        .collect();
+    for threads in [1, 2, 3, 4, 64] {
+        let parallel: Vec<_> = precheck_on(threads, &vk, records.clone(), max)
+            .iter()
+            .map(summary)
+            .collect();
+        assert_eq!(parallel, serial, "{threads} threads");
+    }
+    let rejected: Vec<usize> = serial
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.is_err().then_some(i))
+        .collect();
+    assert_eq!(rejected, [20, 37, 59]);
+    assert_eq!(serial[21].as_ref().map(|(id, _)| id.seq), Ok(Seq(22)));
+    assert_eq!(precheck_all(&vk, records, max).len(), 60);
+}
