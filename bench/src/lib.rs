@@ -27,6 +27,13 @@
 //! - [`web`]: figure 8, the manager's web pages drawn on the server.
 //! - [`signals`]: figure 9, practice signals: the rules for one family, the
 //!   caseload read, and what keeping signals current costs ingest.
+//! - [`tablet`]: a real server behind a counting proxy and a real agent
+//!   store enrolled through it, a backlog captured through the agent's
+//!   capture path, and the agent binary run as a tablet runs it (figures 5
+//!   and 10).
+//! - [`cht`]: figure 10, the same backlog replicated by PouchDB 9 to
+//!   express-pouchdb 4 (installed from npm into a scratch directory), then
+//!   synced by Hearth (issue 20).
 //!
 //! The binary `hearth-bench` (`src/main.rs`) runs the system figures and
 //! prints the table; `docs/PERFORMANCE.md` has the results and the analysis.
@@ -34,6 +41,7 @@
 pub mod backends;
 pub mod backlog;
 pub mod chronology;
+pub mod cht;
 pub mod corpus;
 pub mod micro;
 pub mod proxy;
@@ -43,5 +51,6 @@ pub mod server;
 pub mod signals;
 pub mod size;
 pub mod table;
+pub mod tablet;
 pub mod timing;
 pub mod web;

@@ -8,6 +8,7 @@
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=ingest,backlog
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=web      # no binaries needed
 //! cargo run --release -p hearth-bench --bin hearth-bench -- --only=signals  # figure 9 (issue 16)
+//! cargo run --release -p hearth-bench --bin hearth-bench -- --only=cht      # figure 10 (npm; issue 20)
 //! ```
 //!
 //! The flags are [`hearth_bench::run::Args`].
@@ -17,33 +18,25 @@
 //! dirs on loopback. Exits 0 whether targets pass or fail; non-zero only if
 //! something is broken (a binary missing, a record refused).
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser as _;
-use hearth_agent::capture::capture_body;
-use hearth_agent::clock;
-use hearth_agent::store::RecordStore;
 use hearth_bench::backends::{DEVICES, figure_backends, sign_batches, upload};
 use hearth_bench::backlog;
 use hearth_bench::chronology::figure_chronology;
-use hearth_bench::corpus::{self, Generator, SEED};
+use hearth_bench::corpus::{self, SEED};
 use hearth_bench::micro::{CaptureFixture, CoreFixture, bench_dir};
-use hearth_bench::proxy::CountingProxy;
 use hearth_bench::rss::{Watcher, cpu_by_thread, process_cpu};
 use hearth_bench::run::{Args, Counts, Figure};
 use hearth_bench::server::{Device, Server, bin_dir, binary};
 use hearth_bench::signals::figure_signals;
 use hearth_bench::table::{Row, render};
+use hearth_bench::tablet::{Tablet, capture_backlog, watch_agent};
 use hearth_bench::timing::interleaved;
 use hearth_bench::web::{figure_page, figure_timeline};
 use hearth_bench::{size, timing};
-
-/// The agent's passphrase (`HEARTH_PASSPHRASE`) in the backlog figure.
-const PASSPHRASE: &str = "hearth-bench passphrase";
 
 fn x(r: f64) -> String {
     format!("{r:.3}×")
@@ -106,6 +99,9 @@ fn main() -> anyhow::Result<()> {
     }
     if run(Figure::Signals) {
         figure_signals(&counts, &mut rows)?;
+    }
+    if run(Figure::Cht) {
+        hearth_bench::cht::figure_cht(&counts, &mut rows)?;
     }
     println!();
     if counts.quick {
@@ -375,54 +371,15 @@ fn figure_capture(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn socket_of(url: &str) -> anyhow::Result<SocketAddr> {
-    url.strip_prefix("https://")
-        .context("an https URL")?
-        .parse()
-        .context("a socket address")
-}
-
-fn run_agent(store: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(binary("hearth-agent")?)
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env("HEARTH_PASSPHRASE", PASSPHRASE)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "hearth-agent {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
-
 /// Figures 5 and 6 (agent): a backlog synced through a counting proxy.
 fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     eprintln!("figure 5: backlog of {} records", c.backlog);
     let tmp = tempfile::tempdir_in(bench_dir())?;
-    let server = Server::start(&tmp.path().join("server"))?;
-    let proxy = CountingProxy::start(socket_of(&server.url)?)?;
-    let store = tmp.path().join("agent");
-    run_agent(
-        &store,
-        &["init", "--agency", "HV-NORTH", "--worker", "hv.jones"],
-    )?;
-    let token = server.enrol_token()?;
-    let ca = server.data.join("tls/cert.pem");
-    run_agent(
-        &store,
-        &[
-            "enrol",
-            "--server",
-            &format!("https://{}", proxy.addr),
-            "--token",
-            &token,
-            "--ca",
-            ca.to_str().context("a UTF-8 path")?,
-        ],
-    )?;
+    let Tablet {
+        server: _server,
+        proxy,
+        store,
+    } = Tablet::enrol(tmp.path())?;
     // Fill the backlog in-process through the agent's own capture path.
     let t = Instant::now();
     let record_bytes = capture_backlog(&store, c.backlog, SEED ^ 5)?;
@@ -540,59 +497,6 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         None,
     ));
     Ok(())
-}
-
-/// Captures `n` corpus records into the agent store at `store`, in-process
-/// through the agent's own keyring, store and capture path (unwrapping the
-/// data key as the agent does, Argon2 once); returns their signed bytes.
-/// 10,000 process starts would dominate the setup time.
-fn capture_backlog(store: &Path, n: usize, seed: u64) -> anyhow::Result<u64> {
-    let (mut st, key) = hearth_agent::unlock::open_store(store, PASSPHRASE)?;
-    let clock = clock::from_env()?;
-    let pool = corpus::child_pool(SEED, 64);
-    let c = st.counts()?;
-    let held = c.pending + c.synced + c.rejected + c.quarantined;
-    let mut g = Generator::for_device(seed, key.device_id().to_string(), held + 1);
-    let mut bytes = 0u64;
-    for _ in 0..n {
-        let body = g.next_body(&pool, None).body;
-        bytes += capture_body(&mut st, &key, &clock, body)?.signed.len() as u64;
-    }
-    Ok(bytes)
-}
-
-/// Runs `hearth-agent ARGS` (with `HEARTH_PASSPHRASE` if `passphrase`) and
-/// returns its peak RSS in KiB.
-fn watch_agent(store: &Path, args: &[&str], passphrase: bool) -> anyhow::Result<u64> {
-    // The unlock session lives under XDG_RUNTIME_DIR: give it a private one.
-    let runtime = store.with_extension("runtime");
-    std::fs::create_dir_all(&runtime)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))?;
-    }
-    let mut cmd = Command::new(binary("hearth-agent")?);
-    cmd.env("XDG_RUNTIME_DIR", &runtime)
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("HEARTH_PASSPHRASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if passphrase {
-        cmd.env("HEARTH_PASSPHRASE", PASSPHRASE);
-    }
-    let child = cmd.spawn()?;
-    let watcher = Watcher::start(child.id());
-    let out = child.wait_with_output()?;
-    let peak = watcher.finish();
-    if !out.status.success() {
-        bail!(
-            "hearth-agent {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(peak)
 }
 
 /// Bare ed25519 verifications per second on one core: the median bare

@@ -25,6 +25,9 @@ pub enum Figure {
     Web,
     /// Figure 9: practice signals (the rules, the caseload, ingest's cost).
     Signals,
+    /// Figure 10: the same backlog with PouchDB 9 to express-pouchdb 4 (npm,
+    /// not in `--quick`), then with Hearth (issue 20).
+    Cht,
 }
 
 impl Figure {
@@ -172,6 +175,8 @@ mod tests {
             ),
             (5_000, 10_000, 1_000_000)
         );
+        let a = Args::try_parse_from(["hearth-bench", "--only=cht"]).unwrap();
+        assert!(a.runs(Figure::Cht) && !a.runs(Figure::Backlog) && a.needs_binaries());
         let a = Args::try_parse_from(["hearth-bench", "--only=signals"]).unwrap();
         assert!(a.runs(Figure::Signals) && !a.runs(Figure::Web) && a.needs_binaries());
     }
