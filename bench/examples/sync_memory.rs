@@ -37,7 +37,9 @@ fn agent(store: &Path, args: &[&str], passphrase: bool) -> anyhow::Result<Comman
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))?;
     }
-    let wrap = std::env::var("HEARTH_SYNC_WRAP").ok().filter(|_| args == ["sync"]);
+    let wrap = std::env::var("HEARTH_SYNC_WRAP")
+        .ok()
+        .filter(|_| args == ["sync"]);
     let mut cmd = match &wrap {
         Some(w) => {
             let mut words = w.split_whitespace();
@@ -84,7 +86,15 @@ fn main() -> anyhow::Result<()> {
     let ca = ca.to_str().context("a UTF-8 path")?;
     run(agent(
         &store,
-        &["enrol", "--server", &server.url, "--token", &token, "--ca", ca],
+        &[
+            "enrol",
+            "--server",
+            &server.url,
+            "--token",
+            &token,
+            "--ca",
+            ca,
+        ],
         true,
     )?)?;
     {
@@ -112,6 +122,9 @@ fn main() -> anyhow::Result<()> {
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let total: u64 = parts.iter().map(|p| p.rss_kib).sum();
     println!("sync of {n} records: {secs:.2} s, peak RSS {peak} KiB");
-    println!("nearest the peak ({total} KiB): {}", render_breakdown(&parts));
+    println!(
+        "nearest the peak ({total} KiB): {}",
+        render_breakdown(&parts)
+    );
     Ok(())
 }

@@ -316,11 +316,7 @@ impl CaptureFixture {
         let start = std::time::Instant::now();
         for i in 0..n {
             let bytes = &self.signed[i % self.signed.len()];
-            std::hint::black_box(sealer.seal(
-                Slot::RecordBody,
-                Some(Seq(i as u64 + 1)),
-                bytes,
-            ));
+            std::hint::black_box(sealer.seal(Slot::RecordBody, Some(Seq(i as u64 + 1)), bytes));
         }
         start.elapsed().as_secs_f64() / n.max(1) as f64
     }

@@ -9,8 +9,8 @@
 //! [`Watcher`] started with [`Watcher::with_breakdown`] keeps the breakdown
 //! taken nearest its peak.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -70,14 +70,17 @@ pub fn parse_smaps(smaps: &str) -> Vec<Part> {
                 parts[i].anon_kib += v;
             }
         } else if let Some(what) = mapping_kind(line) {
-            let i = parts.iter().position(|p| p.what == what).unwrap_or_else(|| {
-                parts.push(Part {
-                    what,
-                    rss_kib: 0,
-                    anon_kib: 0,
+            let i = parts
+                .iter()
+                .position(|p| p.what == what)
+                .unwrap_or_else(|| {
+                    parts.push(Part {
+                        what,
+                        rss_kib: 0,
+                        anon_kib: 0,
+                    });
+                    parts.len() - 1
                 });
-                parts.len() - 1
-            });
             current = Some(i);
         }
     }
@@ -127,7 +130,10 @@ pub fn render_breakdown(parts: &[Part]) -> String {
         if p.rss_kib < 64 {
             small += p.rss_kib;
         } else if p.anon_kib > 0 && p.anon_kib != p.rss_kib {
-            shown.push(format!("{} {} KiB ({} anon)", p.what, p.rss_kib, p.anon_kib));
+            shown.push(format!(
+                "{} {} KiB ({} anon)",
+                p.what, p.rss_kib, p.anon_kib
+            ));
         } else {
             shown.push(format!("{} {} KiB", p.what, p.rss_kib));
         }
@@ -171,7 +177,11 @@ impl Watcher {
                 if let Some(k) = peak_kib(pid) {
                     p.fetch_max(k, Ordering::Relaxed);
                 }
-                let now = if keep_breakdown { resident_kib(pid) } else { None };
+                let now = if keep_breakdown {
+                    resident_kib(pid)
+                } else {
+                    None
+                };
                 if let Some(now) = now.filter(|&n| n >= read_at + 64) {
                     if let Some(parts) = breakdown(pid) {
                         read_at = now;
@@ -321,8 +331,14 @@ Anonymous:             0 kB
             ]
         );
         let line = render_breakdown(&parts);
-        assert!(line.starts_with("[heap] 2000 KiB + hearth-agent text 1800 KiB"), "{line}");
-        assert!(line.contains("hearth-agent data 64 KiB (60 anon)"), "{line}");
+        assert!(
+            line.starts_with("[heap] 2000 KiB + hearth-agent text 1800 KiB"),
+            "{line}"
+        );
+        assert!(
+            line.contains("hearth-agent data 64 KiB (60 anon)"),
+            "{line}"
+        );
         assert!(line.ends_with("other 32 KiB"), "{line}");
     }
 
