@@ -368,7 +368,56 @@ fn figure_capture(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         "≥ 0.9×",
         Some(with_vs_without >= 0.9),
     ));
+    capture_phases(c, &f.borrow(), &pair, rows);
+    // An enrolled tablet's capture also seals the outbox copy (issue 14),
+    // against the same bare insert: the figure above stays comparable with
+    // earlier runs, which timed the store without an outbox key.
+    let enrolled = interleaved(
+        c.capture_rounds,
+        c.capture_iters,
+        |_| f.borrow_mut().bare_insert().expect("bare insert"),
+        |_| f.borrow_mut().capture_enrolled().expect("capture"),
+    );
+    rows.push(Row::new(
+        "3 capture: enrolled tablet (with the sealed outbox copy)",
+        format!("{:.0}/s", 1.0 / enrolled.subject),
+        format!("{:.0}/s bare insert", 1.0 / enrolled.baseline),
+        format!("{} paired", x(1.0 / enrolled.paired)),
+        "(diagnostic)",
+        None,
+    ));
     Ok(())
+}
+
+/// Figure 3, where a capture's time goes: each CPU phase the bare insert
+/// does not do, timed alone, and the rest (SQL and the durable commit) as
+/// what the capture took less those phases, beside the bare insert.
+fn capture_phases(c: &Counts, f: &CaptureFixture, pair: &timing::Pair, rows: &mut Vec<Row>) {
+    let p = f.phases(c.capture_rounds * c.capture_iters * 20);
+    let rest = pair.subject - p.unenrolled();
+    rows.push(Row::new(
+        "3 capture: phases (CPU each timed alone; rest = SQL + commit)",
+        format!(
+            "head check {} + sign {} + seal {} + child tags {} + rest {}",
+            us(p.head),
+            us(p.sign),
+            us(p.seal),
+            us(p.tags),
+            us(rest)
+        ),
+        format!("{} bare insert", us(pair.baseline)),
+        format!("rest {} of the bare insert", x(rest / pair.baseline)),
+        "(diagnostic)",
+        None,
+    ));
+    rows.push(Row::new(
+        "3 capture: the outbox copy on an enrolled tablet (X25519 box)",
+        us(p.outbox),
+        format!("{} bare insert", us(pair.baseline)),
+        x(p.outbox / pair.baseline),
+        "(diagnostic)",
+        None,
+    ));
 }
 
 /// Figures 5 and 6 (agent): a backlog synced through a counting proxy.
@@ -376,7 +425,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     eprintln!("figure 5: backlog of {} records", c.backlog);
     let tmp = tempfile::tempdir_in(bench_dir())?;
     let Tablet {
-        server: _server,
+        server,
         proxy,
         store,
     } = Tablet::enrol(tmp.path())?;
@@ -457,8 +506,9 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         format!("{} B ({up} up, {down} down)", up + down),
         format!("{record_bytes} B records"),
         x(wire),
-        "≤ 1.1×",
-        Some(wire <= 1.1),
+        // Issue 6 asked for 1.1×; issue 20 for 0.6× (compressed bodies).
+        "≤ 0.6×",
+        Some(wire <= 0.6),
     ));
     rows.push(Row::new(
         "5 backlog: bytes on the wire, upload only",
@@ -473,9 +523,10 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         "6 agent peak RSS during that sync",
         mib(peak),
         "-",
-        format!("{:.2} of 16 MiB", peak as f64 / 16384.0),
-        "≤ 16 MiB",
-        Some(peak > 0 && peak <= 16 * 1024),
+        format!("{:.2} of 8 MiB", peak as f64 / 8192.0),
+        // Issue 6 asked for 16 MiB, issue 20 for 8.
+        "≤ 8 MiB",
+        Some(peak > 0 && peak <= 8 * 1024),
     ));
     rows.push(Row::new(
         "6 agent peak RSS: `unlock` (Argon2id, m = 64 MiB; issue 7)",

@@ -19,10 +19,11 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use hearth_agent::capture::capture_body;
 use hearth_agent::clock::FixedClock;
 use hearth_agent::keys::DeviceKey;
-use hearth_agent::seal::{DataKey, Sealer};
-use hearth_agent::store::LocalStore;
-use hearth_shared::signed::SIGNATURE_DOMAIN;
-use hearth_shared::{Body, Envelope, RecordHash, SignedRecord, Timestamp};
+use hearth_agent::outbox::OutboxKey;
+use hearth_agent::seal::{DataKey, Sealer, Slot};
+use hearth_agent::store::{LocalStore, RecordStore};
+use hearth_shared::signed::{SIGNATURE_DOMAIN, chain_hash, decode_stored_envelope, split_signed};
+use hearth_shared::{Body, Envelope, RecordHash, Seq, SignedRecord, Timestamp};
 
 use crate::corpus;
 use crate::size::{bench_key, envelope};
@@ -150,11 +151,16 @@ impl Default for CoreFixture {
 }
 
 /// Figure 3's stores, in one temp dir. The agent's store is unlocked with a
-/// fixed data key, so its captures pay for sealing as on a tablet.
+/// fixed data key, so its captures pay for sealing as on a tablet. A second
+/// agent store has the server's outbox key pinned, as an enrolled tablet's
+/// has after its first sync, so that its captures also write the sealed
+/// outbox copy in the same transaction (issue 14).
 pub struct CaptureFixture {
     _dir: tempfile::TempDir,
     store: LocalStore,
+    enrolled: LocalStore,
     key: DeviceKey,
+    envelopes: Vec<Envelope>,
     clock: FixedClock,
     bodies: Vec<Body>,
     bare: rusqlite::Connection,
@@ -162,6 +168,36 @@ pub struct CaptureFixture {
     pub signed: Vec<Vec<u8>>,
     next: usize,
     bare_seq: i64,
+}
+
+/// The CPU phases of one capture, each timed alone (seconds): what a
+/// capture does that the bare insert does not, besides its SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct CapturePhases {
+    /// Opening the head record's seal and hashing it, to check the stored
+    /// chain hash before it is signed in as `prev` (issue 11).
+    pub head: f64,
+    /// Validating, encoding and signing the envelope (ed25519), and its
+    /// chain hash.
+    pub sign: f64,
+    /// Sealing the signed bytes at rest (XChaCha20-Poly1305).
+    pub seal: f64,
+    /// Decoding the signed envelope for its children and their keyed tags.
+    pub tags: f64,
+    /// The sealed outbox copy (X25519 box), on an enrolled tablet only.
+    pub outbox: f64,
+}
+
+impl CapturePhases {
+    /// Every phase an unenrolled capture runs (all but the outbox copy).
+    pub fn unenrolled(&self) -> f64 {
+        self.head + self.sign + self.seal + self.tags
+    }
+}
+
+/// The outbox key the enrolled capture store has pinned.
+fn outbox_key() -> OutboxKey {
+    OutboxKey(hearth_shared::protocol::outbox_public_key(&[21u8; 32]))
 }
 
 /// Opens a bare SQLite database with the agent's durability settings.
@@ -185,14 +221,21 @@ impl CaptureFixture {
         // data key stands in for the one the passphrase unwraps.
         let store = LocalStore::open_dir(&agent_dir)?
             .unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
+        let enrolled_dir = dir.path().join("enrolled");
+        std::fs::create_dir_all(&enrolled_dir)?;
+        let mut enrolled = LocalStore::open_dir(&enrolled_dir)?
+            .unlocked(Sealer::new(&DataKey::from_bytes([9u8; 32])));
+        enrolled.pin_outbox_key(&outbox_key(), Timestamp(1_795_700_000))?;
         let bare = bare_connection(&dir.path().join("bare.db"))?;
         let core = CoreFixture::new();
         Ok(Self {
             _dir: dir,
             store,
+            enrolled,
             key: DeviceKey::from_signing_key(bench_key()),
-            clock: FixedClock(Timestamp(1_795_700_000)),
             bodies: core.envelopes.iter().map(|e| e.body.clone()).collect(),
+            envelopes: core.envelopes,
+            clock: FixedClock(Timestamp(1_795_700_000)),
             bare,
             signed: core.signed,
             next: 0,
@@ -208,6 +251,63 @@ impl CaptureFixture {
         Ok(())
     }
 
+    /// Subject: one durable capture through the enrolled store, which also
+    /// seals the outbox copy (an X25519 box to the server's key).
+    pub fn capture_enrolled(&mut self) -> anyhow::Result<()> {
+        let body = self.bodies[self.next % self.bodies.len()].clone();
+        self.next += 1;
+        capture_body(&mut self.enrolled, &self.key, &self.clock, body)?;
+        Ok(())
+    }
+
+    /// Seconds each CPU phase of a capture takes alone, averaged over `n`
+    /// runs of each: see [`CapturePhases`].
+    pub fn phases(&self, n: usize) -> CapturePhases {
+        let sealer = Sealer::new(&DataKey::from_bytes([9u8; 32]));
+        let count = self.signed.len();
+        let sealed: Vec<Vec<u8>> = (0..count)
+            .map(|i| sealer.seal(Slot::RecordBody, Some(Seq(i as u64 + 1)), &self.signed[i]))
+            .collect();
+        let outbox = outbox_key();
+        let time = |f: &dyn Fn(usize)| {
+            let start = std::time::Instant::now();
+            for i in 0..n {
+                f(i % count);
+            }
+            start.elapsed().as_secs_f64() / n.max(1) as f64
+        };
+        CapturePhases {
+            head: time(&|i| {
+                let signed = sealer
+                    .open(Slot::RecordBody, Some(Seq(i as u64 + 1)), &sealed[i])
+                    .expect("opens");
+                let (env, _) = split_signed(&signed).expect("splits");
+                std::hint::black_box(chain_hash(env));
+            }),
+            sign: time(&|i| {
+                let signed = SignedRecord::sign(self.key.signing_key(), &self.envelopes[i]);
+                std::hint::black_box(signed.expect("valid").hash());
+            }),
+            seal: time(&|i| {
+                std::hint::black_box(sealer.seal(
+                    Slot::RecordBody,
+                    Some(Seq(i as u64 + 1)),
+                    &self.signed[i],
+                ));
+            }),
+            tags: time(&|i| {
+                let b = &self.signed[i];
+                let env = decode_stored_envelope(&b[..b.len() - 64]).expect("decodes");
+                for child in env.body.children.iter() {
+                    std::hint::black_box(sealer.child_tag(child));
+                }
+            }),
+            outbox: time(&|i| {
+                std::hint::black_box(hearth_agent::outbox::seal(&outbox, &self.signed[i]));
+            }),
+        }
+    }
+
     /// Seconds to seal one record's signed bytes (XChaCha20-Poly1305 with a
     /// fresh random nonce), averaged over `n`: the whole of what
     /// encryption at rest adds to a capture's CPU work.
@@ -216,11 +316,7 @@ impl CaptureFixture {
         let start = std::time::Instant::now();
         for i in 0..n {
             let bytes = &self.signed[i % self.signed.len()];
-            std::hint::black_box(sealer.seal(
-                hearth_agent::seal::Slot::RecordBody,
-                Some(hearth_shared::Seq(i as u64 + 1)),
-                bytes,
-            ));
+            std::hint::black_box(sealer.seal(Slot::RecordBody, Some(Seq(i as u64 + 1)), bytes));
         }
         start.elapsed().as_secs_f64() / n.max(1) as f64
     }

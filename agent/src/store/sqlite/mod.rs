@@ -141,6 +141,21 @@ fn status_from(word: &str) -> Result<SyncStatus, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("unknown status {word:?}")))
 }
 
+/// The page cache of a connection, in KiB (`PRAGMA cache_size = -N`).
+///
+/// SQLite's default is 2,000 KiB, and a sync fills all of it: it reads
+/// every pending row once, in seq order, and rereads none, so a cache that
+/// size holds 2 MiB of pages nobody asks for again (figure 6: the heap at
+/// the peak of a 10,000-record sync went from 2.6 to 1.3 MiB with 256 KiB,
+/// `bench/examples/sync_memory.rs`). What a
+/// connection needs cached is a transaction's dirty pages (a sync batch
+/// dirties about 20: the status rows, the outbox rows it deletes, the
+/// receipt) and the interior pages of the b-trees it walks; a page read
+/// again comes from the operating system's file cache, a `pread` away.
+/// A larger transaction (a purge) spills to the WAL before its commit,
+/// which stays atomic.
+pub const CACHE_KIB: u32 = 256;
+
 /// How long opening waits for another process's lock.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
 
@@ -214,6 +229,10 @@ impl LocalStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
+        // See CACHE_KIB. No `mmap_size`: mapped pages would count in the
+        // resident size as the file is read, where `pread` leaves them to
+        // the operating system's cache.
+        conn.pragma_update(None, "cache_size", -i64::from(CACHE_KIB))?;
         schema::refuse_plaintext_records(&conn)?;
         schema::migrate(&mut conn)?;
         Ok(Self { conn, sealer: None })
