@@ -464,7 +464,11 @@ async fn import<S: Backend>(
         let refused: Vec<Value> = report
             .refused
             .iter()
-            .map(|r| json!({"row": r.row, "field": r.field, "message": r.message}))
+            .map(|r| match r.added {
+                Some(id) => json!({"row": r.row, "field": r.field, "message": r.message,
+                    "added": id.to_string()}),
+                None => json!({"row": r.row, "field": r.field, "message": r.message}),
+            })
             .collect();
         Ok(Json(
             json!({"imported": report.imported, "refused": refused}),

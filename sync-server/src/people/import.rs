@@ -51,6 +51,12 @@ pub struct RowRefusal {
     pub field: String,
     /// What is wrong, and the fix.
     pub message: String,
+    /// The person this row added before a later step of it (household,
+    /// relation) was refused: the row is not imported whole, but the
+    /// person is in the register. Said here, not only in `message`, so
+    /// that a program counting people need not read words that the file's
+    /// own text can imitate.
+    pub added: Option<PersonId>,
 }
 
 impl RowRefusal {
@@ -59,6 +65,7 @@ impl RowRefusal {
             row,
             field: field.to_string(),
             message: message.into(),
+            added: None,
         }
     }
 }

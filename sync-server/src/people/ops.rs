@@ -391,7 +391,7 @@ pub fn import_csv<S: Store>(
     for row in children {
         match import_row(s, clock, who, row.clone(), None) {
             Ok(()) => imported += 1,
-            Err(e) => refused.push(row_refusal(row.row, e)?),
+            Err((e, added)) => refused.push(row_refusal(row.row, e, added)?),
         }
     }
     let reg = s.register()?;
@@ -408,7 +408,7 @@ pub fn import_csv<S: Store>(
         };
         match import_row(s, clock, who, row.clone(), related) {
             Ok(()) => imported += 1,
-            Err(e) => refused.push(row_refusal(row.row, e)?),
+            Err((e, added)) => refused.push(row_refusal(row.row, e, added)?),
         }
     }
     refused.sort_by_key(|r| r.row);
@@ -422,31 +422,46 @@ pub fn import_csv<S: Store>(
     Ok(ImportReport { imported, refused })
 }
 
-/// A row's failure as reported; a store failure stops the import.
-fn row_refusal(row: usize, e: RegisterError) -> Result<RowRefusal, RegisterError> {
+/// A row's failure as reported, with the person it added if a later step
+/// was refused; a store failure stops the import.
+fn row_refusal(
+    row: usize,
+    e: RegisterError,
+    added: Option<PersonId>,
+) -> Result<RowRefusal, RegisterError> {
     match e {
         RegisterError::Store(e) => Err(RegisterError::Store(e)),
-        e => Ok(RowRefusal::of(row, e.field(), e.message())),
+        e => Ok(RowRefusal {
+            added,
+            ..RowRefusal::of(row, e.field(), e.message())
+        }),
     }
 }
 
 /// Applies one checked row: the person, then its membership and
-/// relation. A step refused after the person was added says so.
+/// relation. A step refused after the person was added says so, in words
+/// and with the person's id beside the error.
 fn import_row<S: Store>(
     s: &S,
     clock: &dyn Clock,
     who: &str,
     row: ImportRow,
     related: Option<(PersonId, Relationship)>,
-) -> Result<(), RegisterError> {
-    let id = apply(s, clock, who, RegisterChange::Add(row.person), "")?.ok_or(
-        RegisterError::Store(StoreError::Corrupt("a new person's id")),
-    )?;
+) -> Result<(), (RegisterError, Option<PersonId>)> {
+    let id = apply(s, clock, who, RegisterChange::Add(row.person), "")
+        .map_err(|e| (e, None))?
+        .ok_or((
+            RegisterError::Store(StoreError::Corrupt("a new person's id")),
+            None,
+        ))?;
     let added = |e: RegisterError| match e {
-        RegisterError::Store(e) => RegisterError::Store(e),
-        e => bad(
-            e.field(),
-            format!("{} (the person was added as {id})", e.message()),
+        RegisterError::Store(e) => (RegisterError::Store(e), Some(id)),
+        e => (
+            bad(
+                e.field(),
+                format!("{} (the person was added as {id})", e.message()),
+            ),
+            Some(id),
         ),
     };
     if let Some((household, from)) = row.household {

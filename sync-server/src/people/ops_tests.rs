@@ -402,3 +402,27 @@ fn the_documented_example_file_imports_whole() {
     let amy = ops::show(&s, &NOW, "admin", "local:NURSERY-12:amy-b").unwrap();
     assert_eq!(amy.relations.len(), 2);
 }
+
+#[test]
+fn a_row_refused_after_its_person_was_added_names_the_person_in_a_field() {
+    let (_d, s) = open();
+    // Gran's relation names Dean, an adult: refused after Gran was added.
+    // Dean's name imitates the words of that refusal; only the field counts.
+    let header = "kind,refs,name,dob,edd,sex,household,from,related_to,relationship\n";
+    let dean = format!("{header}adult,,Dean (the person was added as P9),,,,,,,\n");
+    let report = ops::import_csv(&s, &NOW, "admin", &dean).unwrap();
+    assert_eq!((report.imported, report.refused.len()), (1, 0));
+    let gran = format!("{header}adult,,Gran Green,,,,,,P1,grandparent\n");
+    let report = ops::import_csv(&s, &NOW, "admin", &gran).unwrap();
+    assert_eq!(report.imported, 0);
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    let gran = &report.refused[0];
+    assert_eq!(gran.row, 1);
+    assert!(
+        gran.message.contains("(the person was added as P2)"),
+        "{}",
+        gran.message
+    );
+    assert_eq!(gran.added, Some(PersonId(2)));
+    assert_eq!(s.register().unwrap().people.len(), 2);
+}
