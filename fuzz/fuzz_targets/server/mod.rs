@@ -23,6 +23,7 @@ use axum::http::{Request, StatusCode, header};
 use ed25519_dalek::SigningKey;
 use hearth_shared::Timestamp;
 use hearth_shared::clock::FixedClock;
+use hearth_sync_server::cli::store::backup_sqlite;
 use hearth_sync_server::clock::Clock;
 use hearth_sync_server::config::Limits;
 use hearth_sync_server::http::admit::BodyBudget;
@@ -61,6 +62,9 @@ pub const AUDITOR_TOKEN: &str = "fuzz-auditor-token";
 pub fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
+
+/// The template's snapshot file, beside its data directory.
+const SNAPSHOT: &str = "template-snapshot.db";
 
 /// The process's template store and what every instance shares.
 pub struct Template {
@@ -166,6 +170,14 @@ impl Template {
             let dir = Scratch::new();
             let data = dir.path().join("template");
             setup(&data);
+            // One consistent snapshot, made with the server's own backup
+            // (one read transaction), which no connection ever opens: every
+            // instance copies it. Copying the live template's database and
+            // then its WAL raced with the template's connections closing
+            // (the last close checkpoints and deletes the WAL), and an
+            // instance could start with neither the tokens nor the WAL
+            // (found by the long `device_bodies` run, under load).
+            backup_sqlite(&data, &dir.path().join(SNAPSHOT)).expect("a snapshot of the template");
             // A fixed outbox key, so that a sealed body replays in another
             // process.
             std::fs::write(outbox_key_path(dir.path()), hex_of(&[7; 32])).unwrap();
@@ -186,6 +198,11 @@ impl Template {
                 next: AtomicU64::new(0),
             }
         })
+    }
+
+    /// The template's snapshot, which every instance copies.
+    fn snapshot(&self) -> PathBuf {
+        self.dir.path().join(SNAPSHOT)
     }
 
     /// The server's X25519 outbox key (public half).
@@ -230,17 +247,7 @@ impl Instance {
         let n = t.next.fetch_add(1, Ordering::Relaxed);
         let dir = t.dir.path().join(format!("i{n}"));
         std::fs::create_dir(&dir).unwrap();
-        let from = db_path(&t.dir.path().join("template"));
-        copy(&from, &db_path(&dir));
-        for suffix in ["-wal"] {
-            let wal = PathBuf::from(format!("{}{suffix}", from.display()));
-            if wal.exists() {
-                copy(
-                    &wal,
-                    Path::new(&format!("{}{suffix}", db_path(&dir).display())),
-                );
-            }
-        }
+        copy(&t.snapshot(), &db_path(&dir));
         let clock: Arc<dyn Clock> = Arc::new(FixedClock(NOW));
         let (done, writer_done) = mpsc::channel::<()>();
         let writer = Writer::start(
