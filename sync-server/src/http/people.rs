@@ -464,10 +464,12 @@ async fn import<S: Backend>(
         let refused: Vec<Value> = report
             .refused
             .iter()
-            .map(|r| match r.added {
-                Some(id) => json!({"row": r.row, "field": r.field, "message": r.message,
-                    "added": id.to_string()}),
-                None => json!({"row": r.row, "field": r.field, "message": r.message}),
+            .map(|r| {
+                let mut refusal = json!({"row": r.row, "field": r.field, "message": r.message});
+                if let Some(id) = r.added {
+                    refusal["added"] = json!(id.to_string());
+                }
+                refusal
             })
             .collect();
         Ok(Json(
