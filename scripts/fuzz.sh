@@ -128,7 +128,18 @@ esac
 }
 mkdir -p "$logs"
 start=$(date +%s)
-fuzz build "${build_flags[@]}"
+# The build's own output goes to a log: on a failure, what the compiler
+# said is printed last, where a CI log's tail shows it, with the disk and
+# memory it had.
+if ! fuzz build "${build_flags[@]}" >"$logs/build.log" 2>&1; then
+    echo "FAILED: the fuzz targets did not build (log: fuzz/$logs/build.log); the compiler said:" >&2
+    grep -E -A14 '^error|signal: 9|SIGKILL|No space left' "$logs/build.log" | head -120 >&2 || true
+    echo "--- the log's last lines:" >&2
+    tail -25 "$logs/build.log" >&2
+    df -h . "${TMPDIR:-/tmp}" >&2 || true
+    free -m >&2 || true
+    exit 1
+fi
 echo "built ${#targets[@]} targets in $(($(date +%s) - start)) s (sanitizer: $sanitizer)"
 run_all "${args[@]}" -- "${targets[@]}"
 echo "fuzz $mode: $(($(date +%s) - start)) s in all"
