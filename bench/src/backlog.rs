@@ -73,6 +73,10 @@ pub struct Cpu {
     /// The server's CPU by thread name, seconds (threads alive at the
     /// end; the rest, such as the per-batch verify chunks, as `ended`).
     pub server_threads: Vec<(String, f64)>,
+    /// The signals thread's CPU after the sync ended, until it went
+    /// quiet ([`signals_settled`]): the recompute the sync's commits
+    /// asked for, which waits for them to settle.
+    pub signals_after: f64,
 }
 
 impl Cpu {
@@ -95,6 +99,37 @@ impl Cpu {
         used.sort_by(|a, b| b.1.total_cmp(&a.1));
         self.server_threads = used;
     }
+}
+
+/// The server's signals thread, by its name.
+pub const SIGNALS_THREAD: &str = "hearth-signals";
+
+/// CPU seconds the server's signals thread uses from now until it has
+/// used none for a second (at most 60 s): the recompute that a sync's
+/// commits leave behind once they settle, so that moving it after the
+/// sync is not mistaken for removing it.
+pub fn signals_settled(pid: &str) -> f64 {
+    let read = || {
+        crate::rss::cpu_by_thread(pid)
+            .get(SIGNALS_THREAD)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let start = read();
+    let (mut last, mut still) = (start, 0);
+    for _ in 0..600 {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = read();
+        if now > last {
+            (last, still) = (now, 0);
+        } else {
+            still += 1;
+            if still >= 10 {
+                break;
+            }
+        }
+    }
+    last - start
 }
 
 /// What the interrupted sync and its resumption did.
@@ -268,6 +303,20 @@ pub fn rows(floor: Floor, secs: f64, cpu: &Cpu, r: &Resume) -> Vec<Row> {
                 .collect::<Vec<_>>()
                 .join(", "),
             format!("{:.2} s server CPU", cpu.server),
+            "-",
+            "(diagnostic)",
+            None,
+        ),
+        Row::new(
+            "5 backlog: signals recompute after the sync, until quiet",
+            format!("{:.2} s CPU", cpu.signals_after),
+            format!(
+                "{:.2} s during the sync",
+                cpu.server_threads
+                    .iter()
+                    .find(|(name, _)| name == SIGNALS_THREAD)
+                    .map_or(0.0, |(_, v)| *v)
+            ),
             "-",
             "(diagnostic)",
             None,

@@ -457,6 +457,7 @@ fn figure_backlog(c: &Counts, rows: &mut Vec<Row>) -> anyhow::Result<()> {
         ..backlog::Cpu::default()
     };
     cpu.split_threads(&threads_before, &cpu_by_thread(&server_pid));
+    cpu.signals_after = backlog::signals_settled(&server_pid);
     // Issue 20: the same sync beside its floor, and the resume cost of a
     // second backlog whose link is cut halfway (by its upload bytes, at
     // the rate the timed sync just sent).

@@ -61,6 +61,21 @@ pub struct Server {
     agent: ureq::Agent,
 }
 
+/// Where a server's log goes: nowhere, or appended to the file
+/// `HEARTH_BENCH_SERVER_LOG` names (with `RUST_LOG` to choose what it
+/// says), to see where a figure's time went.
+fn server_log() -> anyhow::Result<Stdio> {
+    let Some(path) = std::env::var_os("HEARTH_BENCH_SERVER_LOG") else {
+        return Ok(Stdio::null());
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("HEARTH_BENCH_SERVER_LOG: open {}", path.to_string_lossy()))?;
+    Ok(file.into())
+}
+
 impl Server {
     /// Starts `hearth-server --data DATA serve --listen 127.0.0.1:0`.
     pub fn start(data: &Path) -> anyhow::Result<Self> {
@@ -81,7 +96,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(server_log()?)
             .spawn()
             .context("start hearth-server")?;
         let mut out = BufReader::new(child.stdout.take().context("stdout")?);

@@ -14,6 +14,9 @@
 //! - [`refresh`]: keeping each child's signals current as records arrive
 //!   and time passes, and reading them for a chronology, a child or the
 //!   caseload (the only part that touches the store).
+//! - [`settle`]: when the background recompute runs after a run of
+//!   commits, so that a backlog is recomputed once, not once per batch
+//!   (pure).
 //!
 //! A signal never hides, removes or reorders an entry: it sits above the
 //! chronology and points into it.
@@ -24,6 +27,7 @@ pub mod facts;
 pub mod known;
 pub mod refresh;
 pub mod rules;
+pub mod settle;
 
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 use serde::{Deserialize, Serialize};

@@ -17,18 +17,20 @@
 //! - [`caseload`]: every child with an open signal, newest evidence
 //!   first, from the stored states and acknowledgements alone once fresh.
 //! - [`refresh_stale`]: recomputes stale children, within a budget;
-//!   [`Refresher`] runs it on a thread of its own after each ingest
-//!   commit and once a minute (deadlines fall due with no record).
+//!   [`Refresher`] runs it on a thread of its own once a run of ingest
+//!   commits has settled ([`super::settle`]) and once a minute (deadlines
+//!   fall due with no record).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hearth_shared::kinds::Detail;
 use hearth_shared::{ChildRef, RecordId, Timestamp};
 
 use super::known::Known;
 use super::rules::{Evaluation, evaluate_known};
+use super::settle::Settle;
 use super::{Acknowledgement, Config, Rule, Signal};
 use crate::chronology::family::Families;
 use crate::chronology::{Chronology, DateRange, Entry, family_of, reconcile};
@@ -417,6 +419,44 @@ fn caseload_with<S: Store + ?Sized>(
     Ok(rows)
 }
 
+/// Waits, after a wake-up, until the commits settle ([`Settle`]);
+/// false when every [`Refresher`] is gone (the server is stopping).
+fn settle(rx: &std::sync::mpsc::Receiver<()>) -> bool {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut run = Settle::new(Instant::now());
+    while let Some(wait) = run.wait(Instant::now()) {
+        match rx.recv_timeout(wait) {
+            Ok(()) => run.woken(Instant::now()),
+            Err(RecvTimeoutError::Timeout) => break,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+    true
+}
+
+/// Recomputes every stale child, in passes of at most [`PASS_BUDGET`],
+/// each reading the stale children, their `dirty` and the links afresh:
+/// a long pass begun during a bulk load would store nothing (every
+/// `dirty` moved) and hold the catch-up back until it ended.
+fn refresh_passes<S: Store>(store: &S, config: &Config, clock: &dyn Clock) {
+    loop {
+        match refresh_stale(store, config, clock.now(), PASS_BUDGET) {
+            Ok(n) if n >= PASS_BUDGET => {
+                tracing::debug!(children = n, "signals recomputed; more stale")
+            }
+            Ok(0) => break,
+            Ok(n) => {
+                tracing::debug!(children = n, "signals recomputed");
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "signals not recomputed; a read recomputes them");
+                break;
+            }
+        }
+    }
+}
+
 /// Wakes the thread that keeps signals current while serving.
 #[derive(Clone)]
 pub struct Refresher {
@@ -425,9 +465,9 @@ pub struct Refresher {
 
 impl Refresher {
     /// Starts a thread that recomputes stale children over `store` when
-    /// woken ([`Refresher::wake`], after each ingest commit) and every
-    /// [`RECHECK_EVERY`]. Off the writer: ingest never waits for the
-    /// rules.
+    /// woken ([`Refresher::wake`], after each ingest commit), once the
+    /// commits have settled ([`Settle`]), and every [`RECHECK_EVERY`].
+    /// Off the writer: ingest never waits for the rules.
     pub fn start<S: Store>(store: S, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
         let (wake, rx) = std::sync::mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
@@ -435,30 +475,17 @@ impl Refresher {
             .spawn(move || {
                 use std::sync::mpsc::RecvTimeoutError;
                 loop {
-                    if let Err(RecvTimeoutError::Disconnected) = rx.recv_timeout(RECHECK_EVERY) {
-                        break;
-                    }
-                    // Passes of at most PASS_BUDGET children, each
-                    // reading the stale children, their `dirty` and the
-                    // links afresh: a long pass begun during a bulk load
-                    // would store nothing (every `dirty` moved) and hold
-                    // the catch-up back until it ended.
-                    loop {
-                        match refresh_stale(&store, &config, clock.now(), PASS_BUDGET) {
-                            Ok(n) if n >= PASS_BUDGET => {
-                                tracing::debug!(children = n, "signals recomputed; more stale")
-                            }
-                            Ok(0) => break,
-                            Ok(n) => {
-                                tracing::debug!(children = n, "signals recomputed");
-                                break;
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "signals not recomputed; a read recomputes them");
+                    match rx.recv_timeout(RECHECK_EVERY) {
+                        Err(RecvTimeoutError::Disconnected) => break,
+                        // Deadlines may have fallen due: no settling.
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) => {
+                            if !settle(&rx) {
                                 break;
                             }
                         }
                     }
+                    refresh_passes(&store, &config, clock.as_ref());
                 }
             })
             .expect("spawning the signals thread");
