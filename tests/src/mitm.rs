@@ -164,15 +164,26 @@ pub struct Exchange {
     pub answers: Vec<Answer>,
     /// The answer the client was sent in full, if any.
     pub delivered: Option<Answer>,
+    /// The request's `Content-Encoding` (protocol 2, issue 20), if any.
+    pub request_encoding: Option<String>,
+    /// The request body's bytes as sent (compressed, if it was).
+    pub request_bytes: usize,
 }
 
-/// An HTTP response: status and body (de-chunked).
+/// An HTTP response: status and body (de-chunked, and inflated if it came
+/// with `Content-Encoding: deflate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The status code.
     pub status: u16,
-    /// The body.
+    /// The body, inflated.
     pub body: Vec<u8>,
+    /// Its `Content-Encoding`, if any.
+    pub encoding: Option<String>,
+    /// Its `Hearth-Protocol` header, if any.
+    pub protocol: Option<String>,
+    /// The body's bytes as sent (compressed, if it was).
+    pub wire_bytes: usize,
 }
 
 impl Answer {
@@ -197,6 +208,9 @@ struct Shared {
     log: Mutex<VecDeque<Exchange>>,
     /// Client connections accepted.
     connections: AtomicUsize,
+    /// A header removed from every answer the client is given
+    /// ([`HttpFaultProxy::strip_answer_header`]).
+    strip: Mutex<Option<String>>,
 }
 
 /// A running proxy. Dropping it stops accepting new connections.
@@ -240,6 +254,7 @@ impl HttpFaultProxy {
             history: Mutex::default(),
             log: Mutex::default(),
             connections: AtomicUsize::new(0),
+            strip: Mutex::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
@@ -289,6 +304,14 @@ impl HttpFaultProxy {
     /// Client connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// From now on, removes the header `name` (any case) from every
+    /// answer the client is given in full; the log keeps what the server
+    /// sent. Issue 20: without `Hearth-Protocol`, an agent must take the
+    /// server for an old one.
+    pub fn strip_answer_header(&self, name: &str) {
+        *self.shared.strip.lock().unwrap() = Some(name.to_ascii_lowercase());
     }
 
     /// Reordered requests not yet delivered.
@@ -382,6 +405,8 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
             late: false,
             answers: Vec::new(),
             delivered: None,
+            request_encoding: request.header("content-encoding"),
+            request_bytes: request.body().len(),
         },
         late: Vec::new(),
     };
@@ -461,7 +486,12 @@ fn relay(
     }
     turn.entry.delivered = Some(given.answer());
     let keep = !request.close && !given.close;
-    Some((given.raw, keep))
+    let strip = shared.strip.lock().unwrap().clone();
+    let raw = match strip {
+        Some(name) => given.without_header(&name),
+        None => given.raw,
+    };
+    Some((raw, keep))
 }
 
 /// Sends `request` to the server on a new connection and reads its
@@ -488,6 +518,8 @@ fn deliver_held(shared: &Shared, late: &mut Vec<Exchange>) {
             late: true,
             answers,
             delivered: None,
+            request_encoding: request.header("content-encoding"),
+            request_bytes: request.body().len(),
         });
     }
 }
@@ -623,20 +655,69 @@ impl Message {
         }
     }
 
-    /// The response's status and de-chunked body.
+    /// The body, de-chunked (as sent: not inflated).
+    fn body(&self) -> Vec<u8> {
+        let body = &self.raw[self.body_at..];
+        if self.chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        }
+    }
+
+    /// The lines of the (last) head, without the start line.
+    fn head_lines(&self) -> impl Iterator<Item = &str> {
+        let head = std::str::from_utf8(&self.raw[..self.body_at]).unwrap_or("");
+        let start = head.rfind("\r\nHTTP/").map_or(0, |i| i + 2);
+        head[start..].split("\r\n").skip(1)
+    }
+
+    /// The value of header `name` (lower case), if present.
+    fn header(&self, name: &str) -> Option<String> {
+        self.head_lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    /// The raw message with every line of header `name` removed.
+    fn without_header(&self, name: &str) -> Vec<u8> {
+        let head = String::from_utf8_lossy(&self.raw[..self.body_at]);
+        let kept: Vec<&str> = head
+            .split("\r\n")
+            .filter(|line| {
+                line.split_once(':')
+                    .is_none_or(|(k, _)| !k.trim().eq_ignore_ascii_case(name))
+            })
+            .collect();
+        let mut out = kept.join("\r\n").into_bytes();
+        out.extend_from_slice(&self.raw[self.body_at..]);
+        out
+    }
+
+    /// The response's status and body, inflated if it was deflated.
     fn answer(&self) -> Answer {
         let status = match self.start {
             Start::Response { status } => status,
             Start::Request { .. } => 0,
         };
-        let body = &self.raw[self.body_at..];
+        let body = self.body();
+        let encoding = self.header("content-encoding");
+        let wire_bytes = body.len();
+        let body = match encoding.as_deref() {
+            Some(e) if e.eq_ignore_ascii_case(hearth_shared::wire::DEFLATE) => {
+                hearth_shared::wire::decompress(&body, MAX_BODY).unwrap_or(body)
+            }
+            _ => body,
+        };
         Answer {
             status,
-            body: if self.chunked {
-                dechunk(body)
-            } else {
-                body.to_vec()
-            },
+            body,
+            encoding,
+            protocol: self.header(hearth_shared::wire::PROTOCOL_HEADER),
+            wire_bytes,
         }
     }
 }
