@@ -7,9 +7,9 @@
 //! Protocol 2 (issue 20, [`hearth_shared::wire`]): every request says
 //! `Accept-Encoding: deflate`, and an answer is inflated by its own
 //! `Content-Encoding` (capped at the same limits as a plain one). Request
-//! bodies of `/v1/sync` and `/v1/outbox` are compressed only once an
-//! answer from this server, in this run, carried `Hearth-Protocol: 2`
-//! ([`Transport::speaks_protocol_2`]), so the first request to an old
+//! bodies of `/v1/sync` and `/v1/outbox` are compressed only while the
+//! latest answer from this server, in this run, carried `Hearth-Protocol:
+//! 2` ([`Transport::speaks_protocol_2`]), so the first request to an old
 //! server, and every request to it, is the plain body it reads. Failures are sorted for the exit codes
 //! of `docs/sync-protocol.md`: [`TransportError::Unreachable`] (3),
 //! [`TransportError::Revoked`] (4), everything else (1).
@@ -98,8 +98,8 @@ pub trait Uploader {
 pub struct Transport {
     agent: ureq::Agent,
     base: String,
-    /// Set by the first answer that carries `Hearth-Protocol: 2`; from
-    /// then on request bodies go compressed. Atomic: the sync pipeline
+    /// Whether the latest answer carried `Hearth-Protocol: 2`; while it
+    /// holds, request bodies go compressed. Atomic: the sync pipeline
     /// sends from a scoped thread through `&Transport`.
     protocol_2: AtomicBool,
 }
@@ -134,7 +134,7 @@ impl Transport {
         }
     }
 
-    /// Whether an answer from this server in this run said
+    /// Whether the latest answer from this server in this run said
     /// `Hearth-Protocol: 2`, so that it takes compressed request bodies.
     pub fn speaks_protocol_2(&self) -> bool {
         self.protocol_2.load(Ordering::Relaxed)
@@ -167,12 +167,12 @@ impl Transport {
         let mut response = result.map_err(|source| classify(&url, source))?;
         let status = response.status().as_u16();
         let headers = response.headers();
-        if headers
+        // The latest answer decides: one without the header (a server
+        // rolled back, a proxy's own page) sends the next body plain.
+        let speaks = headers
             .get(PROTOCOL_HEADER)
-            .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes())
-        {
-            self.protocol_2.store(true, Ordering::Relaxed);
-        }
+            .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes());
+        self.protocol_2.store(speaks, Ordering::Relaxed);
         let encoding = headers
             .get("content-encoding")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
