@@ -211,6 +211,9 @@ struct Shared {
     /// A header removed from every answer the client is given
     /// ([`HttpFaultProxy::strip_answer_header`]).
     strip: Mutex<Option<String>>,
+    /// Whether the proxy plays a server from before protocol 2
+    /// ([`HttpFaultProxy::play_old_server`]).
+    old_server: AtomicBool,
 }
 
 /// A running proxy. Dropping it stops accepting new connections.
@@ -255,6 +258,7 @@ impl HttpFaultProxy {
             log: Mutex::default(),
             connections: AtomicUsize::new(0),
             strip: Mutex::default(),
+            old_server: AtomicBool::new(false),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
@@ -312,6 +316,16 @@ impl HttpFaultProxy {
     /// server for an old one.
     pub fn strip_answer_header(&self, name: &str) {
         *self.shared.strip.lock().unwrap() = Some(name.to_ascii_lowercase());
+    }
+
+    /// From now on, plays a server from before protocol 2 (issue 20): no
+    /// `Hearth-Protocol` in any answer, and a request with a
+    /// `Content-Encoding` answered by the proxy itself, never forwarded,
+    /// with the 400 `bad_batch` an old server gives a body it cannot
+    /// decode.
+    pub fn play_old_server(&self) {
+        self.strip_answer_header(hearth_shared::wire::PROTOCOL_HEADER);
+        self.shared.old_server.store(true, Ordering::SeqCst);
     }
 
     /// Reordered requests not yet delivered.
@@ -411,6 +425,14 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
         late: Vec::new(),
     };
     let mut counted = fault.kind();
+    if shared.old_server.load(Ordering::SeqCst) && request.header("content-encoding").is_some() {
+        let answer = old_server_refusal();
+        turn.entry.delivered = Some(answer.answer());
+        turn.entry.answers.push(answer.answer());
+        *shared.counts.lock().unwrap().entry(counted).or_insert(0) += 1;
+        log(shared, turn.entry);
+        return send(client, &answer.raw) && !request.close;
+    }
     // What to write to the client, and whether its connection stays open.
     let (reply, keep): (Option<Vec<u8>>, bool) = match fault {
         HttpFault::Pass | HttpFault::Delay(_) | HttpFault::Duplicate | HttpFault::Stale => {
@@ -447,6 +469,26 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
     match reply {
         Some(bytes) => send(client, &bytes) && keep,
         None => false,
+    }
+}
+
+/// What a server from before protocol 2 answers a compressed batch: it
+/// reads the body as postcard, which it is not.
+fn old_server_refusal() -> Message {
+    let body = br#"{"error":"bad_batch","message":"the body is not a postcard UploadBatch (content type application/x-hearth-batch)"}"#;
+    let mut raw = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    let body_at = raw.len();
+    raw.extend_from_slice(body);
+    Message {
+        raw,
+        start: Start::Response { status: 400 },
+        body_at,
+        chunked: false,
+        close: false,
     }
 }
 

@@ -14,6 +14,7 @@
 //! of `docs/sync-protocol.md`: [`TransportError::Unreachable`] (3),
 //! [`TransportError::Revoked`] (4), everything else (1).
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -102,7 +103,16 @@ pub struct Transport {
     /// holds, request bodies go compressed. Atomic: the sync pipeline
     /// sends from a scoped thread through `&Transport`.
     protocol_2: AtomicBool,
+    /// Where what the latest answer said is kept between runs, if
+    /// anywhere ([`Transport::remembering`]).
+    memo: Option<PathBuf>,
 }
+
+/// The file in the store directory that says the enrolled server spoke
+/// protocol 2 in its latest answer, so that the next run (the tablet
+/// app's five-minute sync of a few records, which is one request) sends
+/// compressed from its first request. Holds `2`; absent otherwise.
+pub const PROTOCOL_FILE: &str = "server-protocol";
 
 /// An answer as the calls here read it: status and body, inflated.
 struct Answer {
@@ -131,6 +141,42 @@ impl Transport {
             agent,
             base: base_url.trim_end_matches('/').to_string(),
             protocol_2: AtomicBool::new(false),
+            memo: None,
+        }
+    }
+
+    /// This client, starting from what `file` remembers of the server's
+    /// protocol and keeping it there as answers change it. A server
+    /// rolled back to before protocol 2 since then cannot read a
+    /// compressed body and stores nothing from it (400 or 415 without
+    /// `Hearth-Protocol`): that request is sent again plain, once, and
+    /// the file removed.
+    pub fn remembering(mut self, file: PathBuf) -> Self {
+        let said = std::fs::read(&file)
+            .is_ok_and(|b| b.trim_ascii() == PROTOCOL_VERSION.as_bytes());
+        self.protocol_2 = AtomicBool::new(said);
+        self.memo = Some(file);
+        self
+    }
+
+    /// Notes whether the latest answer said protocol 2, in memory and, when
+    /// it changed, in the file. The file is a hint: failing to write it
+    /// costs one plain request next run, so it is logged, not an error.
+    fn note(&self, speaks: bool) {
+        let was = self.protocol_2.swap(speaks, Ordering::Relaxed);
+        let Some(file) = self.memo.as_ref().filter(|_| was != speaks) else {
+            return;
+        };
+        let kept = if speaks {
+            hearth_shared::private_file::write(file, PROTOCOL_VERSION.as_bytes())
+        } else {
+            std::fs::remove_file(file).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+        };
+        if let Err(e) = kept {
+            tracing::debug!(file = %file.display(), error = %e, "the server's protocol is not remembered");
         }
     }
 
@@ -157,7 +203,8 @@ impl Transport {
             .post(&url)
             .header("Content-Type", content_type)
             .header("Accept-Encoding", DEFLATE);
-        let result = if compressible && self.speaks_protocol_2() {
+        let compressed = compressible && self.speaks_protocol_2();
+        let result = if compressed {
             request
                 .header("Content-Encoding", DEFLATE)
                 .send(&wire::compress(body)[..])
@@ -172,7 +219,13 @@ impl Transport {
         let speaks = headers
             .get(PROTOCOL_HEADER)
             .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes());
-        self.protocol_2.store(speaks, Ordering::Relaxed);
+        self.note(speaks);
+        if compressed && !speaks && matches!(status, 400 | 415) {
+            // A server that no longer speaks protocol 2 refused the
+            // compressed body unread: again, plain (`speaks` is now false,
+            // so this happens once).
+            return self.send(path, content_type, body, compressible, limit);
+        }
         let encoding = headers
             .get("content-encoding")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());

@@ -367,3 +367,44 @@ fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
     assert_eq!(agent.sync(), 0);
     assert!(batches(&proxy).iter().all(|e| e.request_encoding.is_none()));
 }
+
+/// Issue 20: the agent remembers (in its store directory) that the server
+/// spoke protocol 2, so the next run's first request goes deflated too.
+/// If the server is then rolled back to before protocol 2, its 400 to a
+/// deflated body (nothing stored) makes the agent send the same batch
+/// plain at once, and forget: the run still syncs, and the run after it
+/// starts plain.
+#[test]
+fn issue_20_protocol_2_is_remembered_and_a_rolled_back_server_gets_plain_bodies() {
+    let (server, proxy, agent) = setup();
+    let mut ids = capture(&agent, 3, "First");
+    assert_eq!(agent.sync(), 0);
+    assert_eq!(batches(&proxy)[0].request_encoding, None, "nothing known yet");
+    let memo = agent.store().join("server-protocol");
+    assert_eq!(std::fs::read_to_string(&memo).unwrap(), "2");
+
+    ids.extend(capture(&agent, 3, "Second"));
+    assert_eq!(agent.sync(), 0);
+    let second = batches(&proxy).pop().unwrap();
+    assert_eq!(second.request_encoding.as_deref(), Some("deflate"), "remembered");
+
+    proxy.play_old_server();
+    let before = batches(&proxy).len();
+    ids.extend(capture(&agent, 3, "Third"));
+    assert_eq!(agent.sync(), 0, "the rolled-back server still gets the batch");
+    let third = &batches(&proxy)[before..];
+    assert_eq!(third.len(), 2, "{third:?}");
+    assert_eq!(third[0].request_encoding.as_deref(), Some("deflate"));
+    assert_eq!(third[0].delivered.as_ref().unwrap().status, 400);
+    assert!(third[0].answers.iter().all(|a| a.protocol.is_none()));
+    assert_eq!(third[1].request_encoding, None);
+    assert_eq!(verdicts(&third[1].delivered.as_ref().unwrap().json()), all("accepted", 3));
+    assert!(!memo.exists(), "forgotten");
+
+    let before = batches(&proxy).len();
+    ids.extend(capture(&agent, 3, "Fourth"));
+    assert_eq!(agent.sync(), 0);
+    assert_eq!(batches(&proxy)[before].request_encoding, None);
+    assert_all(&agent, "synced");
+    assert_exactly_once(&server, CHILD_A, &ids);
+}
