@@ -251,7 +251,9 @@ mod tests {
     use super::*;
 
     fn text(n: usize) -> Vec<u8> {
-        let words = ["arrived", "hungry", "with", "mum", "seen", "by", "nurse", "and", "bruise"];
+        let words = [
+            "arrived", "hungry", "with", "mum", "seen", "by", "nurse", "and", "bruise",
+        ];
         let mut out = Vec::new();
         let mut i = 7usize;
         while out.len() < n {
@@ -336,23 +338,29 @@ mod tests {
         ];
         for (what, input) in cases {
             let r = decompress(&input, 1 << 20);
-            assert!(
-                matches!(r, Err(WireError::Corrupt { .. })),
-                "{what}: {r:?}"
-            );
+            assert!(matches!(r, Err(WireError::Corrupt { .. })), "{what}: {r:?}");
         }
     }
 
     #[test]
     fn content_encoding_is_read_strictly() {
         assert_eq!(Encoding::from_header(None), Ok(Encoding::Identity));
-        assert_eq!(Encoding::from_header(Some("identity")), Ok(Encoding::Identity));
-        assert_eq!(Encoding::from_header(Some(" Deflate ")), Ok(Encoding::Deflate));
+        assert_eq!(
+            Encoding::from_header(Some("identity")),
+            Ok(Encoding::Identity)
+        );
+        assert_eq!(
+            Encoding::from_header(Some(" Deflate ")),
+            Ok(Encoding::Deflate)
+        );
         for bad in ["gzip", "zstd", "br", "deflate, deflate", "x-deflate"] {
             let e = Encoding::from_header(Some(bad)).unwrap_err();
             assert_eq!(e.value, bad);
             let shown = e.to_string();
-            assert!(shown.contains("Content-Encoding") && shown.contains("deflate"), "{shown}");
+            assert!(
+                shown.contains("Content-Encoding") && shown.contains("deflate"),
+                "{shown}"
+            );
         }
         assert_eq!(Encoding::Deflate.header_value(), Some("deflate"));
         assert_eq!(Encoding::Identity.header_value(), None);

@@ -3036,7 +3036,12 @@ fn issue_20_a_deflated_batch_is_stored_byte_identical_and_answered_deflated() {
         .collect();
     let plain = dev.batch(recs.iter().map(|r| r.as_bytes().to_vec()).collect());
     let packed = wire::compress(&plain);
-    assert!(packed.len() < plain.len(), "{} of {}", packed.len(), plain.len());
+    assert!(
+        packed.len() < plain.len(),
+        "{} of {}",
+        packed.len(),
+        plain.len()
+    );
     let (status, heads, answer) = post_with(
         &server,
         "/v1/sync",
@@ -3048,7 +3053,11 @@ fn issue_20_a_deflated_batch_is_stored_byte_identical_and_answered_deflated() {
         packed.clone(),
     );
     assert_eq!(header(&heads, "hearth-protocol"), Some("2"), "{heads:?}");
-    assert_eq!(header(&heads, "content-encoding"), Some("deflate"), "{heads:?}");
+    assert_eq!(
+        header(&heads, "content-encoding"),
+        Some("deflate"),
+        "{heads:?}"
+    );
     assert!(
         header(&heads, "vary").is_some_and(|v| v.contains("accept-encoding")),
         "{heads:?}"
@@ -3062,8 +3071,12 @@ fn issue_20_a_deflated_batch_is_stored_byte_identical_and_answered_deflated() {
 
     // The same bytes plain, from an agent that asks for nothing: stored
     // already (byte-identical, or this would be a fork), a plain answer.
-    let (status, heads, answer) =
-        post_with(&server, "/v1/sync", &[("Content-Type", BATCH_CONTENT_TYPE)], plain.clone());
+    let (status, heads, answer) = post_with(
+        &server,
+        "/v1/sync",
+        &[("Content-Type", BATCH_CONTENT_TYPE)],
+        plain.clone(),
+    );
     assert_eq!(status, 200);
     assert_eq!(header(&heads, "hearth-protocol"), Some("2"));
     assert_eq!(header(&heads, "content-encoding"), None, "{heads:?}");
@@ -3126,10 +3139,18 @@ fn issue_20_unknown_encodings_bombs_and_garbage_are_refused() {
         ];
         let (status, _, body) = post_with(&server, path, &deflated, bomb.clone());
         let e: ErrorBody = serde_json::from_slice(&body).unwrap();
-        assert_eq!((status, e.error.to_string().as_str()), (413, "body_too_large"), "{path}");
+        assert_eq!(
+            (status, e.error.to_string().as_str()),
+            (413, "body_too_large"),
+            "{path}"
+        );
         let (status, _, body) = post_with(&server, path, &deflated, b"not deflate".to_vec());
         let e: ErrorBody = serde_json::from_slice(&body).unwrap();
-        assert_eq!((status, e.error.to_string().as_str()), (400, "bad_batch"), "{path}");
+        assert_eq!(
+            (status, e.error.to_string().as_str()),
+            (400, "bad_batch"),
+            "{path}"
+        );
         assert!(e.message.contains("deflate"), "{}", e.message);
     }
     // Nothing was inflated whole.

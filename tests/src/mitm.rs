@@ -1040,12 +1040,41 @@ mod tests {
             m.answer(),
             Answer {
                 status: 200,
-                body: b"Wikipedia".to_vec()
+                body: b"Wikipedia".to_vec(),
+                encoding: None,
+                protocol: None,
+                wire_bytes: 9,
             }
         );
         let next = read_message(&mut r, RESPONSE).unwrap().unwrap();
         assert_eq!(next.answer().status, 204);
         assert!(next.answer().body.is_empty());
+    }
+
+    /// Issue 20: a deflated answer is logged inflated, with its encoding,
+    /// protocol and bytes on the wire; a header can be stripped from what
+    /// the client is given.
+    #[test]
+    fn a_deflated_answer_is_logged_inflated_and_a_header_can_be_stripped() {
+        let plain = br#"{"verdicts":[],"receipts":[]}"#.repeat(20);
+        let packed = hearth_shared::wire::compress(&plain);
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\nHearth-Protocol: 2\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+            packed.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&packed);
+        let m = read(&bytes, RESPONSE).unwrap().unwrap();
+        let a = m.answer();
+        assert_eq!(a.body, plain);
+        assert_eq!(a.encoding.as_deref(), Some("deflate"));
+        assert_eq!(a.protocol.as_deref(), Some("2"));
+        assert_eq!(a.wire_bytes, packed.len());
+        let stripped = m.without_header("hearth-protocol");
+        let again = read(&stripped, RESPONSE).unwrap().unwrap();
+        assert_eq!(again.answer().protocol, None);
+        assert_eq!(again.answer().body, plain);
+        assert_eq!(stripped.len() + "Hearth-Protocol: 2\r\n".len(), bytes.len());
     }
 
     #[test]

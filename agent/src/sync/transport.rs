@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
 use hearth_shared::printable::Escaped;
-use hearth_shared::wire::{self, DEFLATE, Encoding, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use hearth_shared::protocol::{
     BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
     OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
 };
+use hearth_shared::wire::{self, DEFLATE, Encoding, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// How long to wait for a TCP connection.
@@ -152,8 +152,8 @@ impl Transport {
     /// `Hearth-Protocol`): that request is sent again plain, once, and
     /// the file removed.
     pub fn remembering(mut self, file: PathBuf) -> Self {
-        let said = std::fs::read(&file)
-            .is_ok_and(|b| b.trim_ascii() == PROTOCOL_VERSION.as_bytes());
+        let said =
+            std::fs::read(&file).is_ok_and(|b| b.trim_ascii() == PROTOCOL_VERSION.as_bytes());
         self.protocol_2 = AtomicBool::new(said);
         self.memo = Some(file);
         self
@@ -263,7 +263,10 @@ impl Transport {
         compressible: bool,
     ) -> Result<(u16, String), TransportError> {
         let answer = self.send(path, content_type, body, compressible, MAX_RESPONSE)?;
-        Ok((answer.status, String::from_utf8_lossy(&answer.body).into_owned()))
+        Ok((
+            answer.status,
+            String::from_utf8_lossy(&answer.body).into_owned(),
+        ))
     }
 
     /// `POST /v1/enrol`.

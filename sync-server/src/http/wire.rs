@@ -203,5 +203,6 @@ pub async fn inflate_caseload(req: Request, next: Next) -> Response {
     };
     parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.remove(header::CONTENT_LENGTH);
-    next.run(Request::from_parts(parts, Body::from(plain))).await
+    next.run(Request::from_parts(parts, Body::from(plain)))
+        .await
 }

@@ -319,7 +319,10 @@ fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
     assert_exactly_once(&server, CHILD_A, &ids);
     let uploads = batches(&proxy);
     assert_eq!(uploads.len(), 2, "{uploads:?}");
-    assert_eq!(uploads[0].request_encoding, None, "the run's first request is plain");
+    assert_eq!(
+        uploads[0].request_encoding, None,
+        "the run's first request is plain"
+    );
     assert_eq!(uploads[1].request_encoding.as_deref(), Some("deflate"));
     for e in &uploads {
         let answer = e.delivered.as_ref().unwrap();
@@ -358,7 +361,10 @@ fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
     assert_eq!(uploads.len(), 2, "{uploads:?}");
     for e in &uploads {
         assert_eq!(e.request_encoding, None, "{e:?}");
-        assert_eq!(e.delivered.as_ref().unwrap().encoding.as_deref(), Some("deflate"));
+        assert_eq!(
+            e.delivered.as_ref().unwrap().encoding.as_deref(),
+            Some("deflate")
+        );
     }
     assert_eq!(server_metric(&server, "hearth_deflated_requests_total"), 0);
     // A second run is the same: nothing is remembered from an answer that
@@ -379,26 +385,41 @@ fn issue_20_protocol_2_is_remembered_and_a_rolled_back_server_gets_plain_bodies(
     let (server, proxy, agent) = setup();
     let mut ids = capture(&agent, 3, "First");
     assert_eq!(agent.sync(), 0);
-    assert_eq!(batches(&proxy)[0].request_encoding, None, "nothing known yet");
+    assert_eq!(
+        batches(&proxy)[0].request_encoding,
+        None,
+        "nothing known yet"
+    );
     let memo = agent.store().join("server-protocol");
     assert_eq!(std::fs::read_to_string(&memo).unwrap(), "2");
 
     ids.extend(capture(&agent, 3, "Second"));
     assert_eq!(agent.sync(), 0);
     let second = batches(&proxy).pop().unwrap();
-    assert_eq!(second.request_encoding.as_deref(), Some("deflate"), "remembered");
+    assert_eq!(
+        second.request_encoding.as_deref(),
+        Some("deflate"),
+        "remembered"
+    );
 
     proxy.play_old_server();
     let before = batches(&proxy).len();
     ids.extend(capture(&agent, 3, "Third"));
-    assert_eq!(agent.sync(), 0, "the rolled-back server still gets the batch");
+    assert_eq!(
+        agent.sync(),
+        0,
+        "the rolled-back server still gets the batch"
+    );
     let third = &batches(&proxy)[before..];
     assert_eq!(third.len(), 2, "{third:?}");
     assert_eq!(third[0].request_encoding.as_deref(), Some("deflate"));
     assert_eq!(third[0].delivered.as_ref().unwrap().status, 400);
     assert!(third[0].answers.iter().all(|a| a.protocol.is_none()));
     assert_eq!(third[1].request_encoding, None);
-    assert_eq!(verdicts(&third[1].delivered.as_ref().unwrap().json()), all("accepted", 3));
+    assert_eq!(
+        verdicts(&third[1].delivered.as_ref().unwrap().json()),
+        all("accepted", 3)
+    );
     assert!(!memo.exists(), "forgotten");
 
     let before = batches(&proxy).len();

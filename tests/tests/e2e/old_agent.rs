@@ -163,9 +163,11 @@ fn issue_20_an_agent_from_before_protocol_2_still_syncs() {
             answer.verdicts
         );
         let receipt = answer.receipts.last().expect("a receipt");
-        let receipt =
-            Receipt::verify(old.server_key.as_ref().unwrap(), &hex::decode(receipt).unwrap())
-                .expect("the receipt verifies with the key pinned at enrolment");
+        let receipt = Receipt::verify(
+            old.server_key.as_ref().unwrap(),
+            &hex::decode(receipt).unwrap(),
+        )
+        .expect("the receipt verifies with the key pinned at enrolment");
         assert_eq!(receipt.last_hash, batch.last().unwrap().hash());
     }
     // A resend is a duplicate: stored once, byte for byte.
@@ -181,8 +183,13 @@ fn issue_20_an_agent_from_before_protocol_2_still_syncs() {
     let caseload = old.caseload();
     assert_eq!(caseload.status, 200);
     assert_eq!(caseload.encoding, None);
-    Caseload::verify(&caseload.body, old.server_key.as_ref().unwrap(), old.id(), None)
-        .expect("the caseload verifies as today's agent checks it");
+    Caseload::verify(
+        &caseload.body,
+        old.server_key.as_ref().unwrap(),
+        old.id(),
+        None,
+    )
+    .expect("the caseload verifies as today's agent checks it");
 
     // The server inflated nothing and compressed nothing for it.
     let metrics = http::client(server.data())
