@@ -243,7 +243,10 @@ fn device_routes<S: Backend>(counters: Arc<Counters>) -> Router<AppState<S>> {
             "/v1/caseload",
             post(caseload::caseload::<S>)
                 .layer(DefaultBodyLimit::max(caseload::MAX_REQUEST_BYTES))
-                .layer(axum::middleware::from_fn(wire::inflate_caseload)),
+                .layer(axum::middleware::from_fn_with_state(
+                    caseload::MAX_REQUEST_BYTES,
+                    wire::inflate_small,
+                )),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             counters,

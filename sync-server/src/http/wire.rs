@@ -15,7 +15,7 @@
 //!   inflates through [`inflate`] *before* the handler sees the body, so
 //!   the handlers, the verification and the store see exactly the bytes an
 //!   old agent sends plain: the signed records are never touched.
-//! - [`inflate_caseload`], for `/v1/caseload`'s small JSON request.
+//! - [`inflate_small`], for `/v1/caseload`'s small JSON request.
 //!
 //! The in-flight budget ([`super::admit::BodyBudget`]) counts a compressed
 //! body twice in turn: its compressed bytes as they arrive (against the
@@ -175,17 +175,16 @@ pub fn inflate(
     Ok((plain, held))
 }
 
-/// `/v1/caseload`'s request (JSON, at most
-/// [`super::caseload::MAX_REQUEST_BYTES`]) inflated before its handler
-/// reads it, when it came with `Content-Encoding: deflate`. A body that
-/// does not inflate within the limit is 400 `bad_request`, as an
+/// A small request (`/v1/caseload`'s JSON, at most `limit` bytes: the
+/// router passes `caseload::MAX_REQUEST_BYTES`, 4 KiB) inflated before
+/// its handler reads it, when it came with `Content-Encoding: deflate`. A
+/// body that does not inflate within the limit is 400 `bad_request`, as an
 /// oversized plain one is. Small enough to need no budget: axum reads the
 /// plain one the same way.
-pub async fn inflate_caseload(req: Request, next: Next) -> Response {
+pub async fn inflate_small(State(limit): State<usize>, req: Request, next: Next) -> Response {
     if encoding_of(req.headers()) != Ok(Encoding::Deflate) {
         return next.run(req).await;
     }
-    let limit = super::caseload::MAX_REQUEST_BYTES;
     let (mut parts, body) = req.into_parts();
     let refused = |why: &dyn std::fmt::Display| {
         ApiError::bad_request(format!(
