@@ -205,3 +205,62 @@ pub async fn inflate_small(State(limit): State<usize>, req: Request, next: Next)
     next.run(Request::from_parts(parts, Body::from(plain)))
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..n).map(|i| b"seen at home, "[i % 14]).collect()
+    }
+
+    /// The inflated bytes are charged to the in-flight budget as they
+    /// appear, refused past it, and returned when the guard drops.
+    #[test]
+    fn inflated_bytes_take_budget_and_give_it_back() {
+        let budget = BodyBudget::new(64 * 1024);
+        let counters = Counters::default();
+        let big = wire::compress(&text(100_000));
+        assert_eq!(
+            inflate(&budget, &counters, &big, 1 << 20).err(),
+            Some(WireError::Refused),
+            "100 KB inflated does not fit a 64 KiB budget"
+        );
+        let small = wire::compress(&text(20_000));
+        let (plain, held) = inflate(&budget, &counters, &small, 1 << 20).unwrap();
+        assert_eq!(plain, text(20_000));
+        let middle = wire::compress(&text(40_000));
+        assert_eq!(
+            inflate(&budget, &counters, &middle, 1 << 20).err(),
+            Some(WireError::Refused),
+            "while the first is held, the second does not fit"
+        );
+        drop(held);
+        assert!(inflate(&budget, &counters, &middle, 1 << 20).is_ok());
+        assert_eq!(counters.wire(Wire::DeflatedRequests), 2);
+        assert_eq!(
+            counters.wire(Wire::DeflatedRequestPlainBytes),
+            60_000,
+            "only whole bodies are counted"
+        );
+    }
+
+    #[test]
+    fn content_encoding_and_accept_encoding_are_read_from_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(encoding_of(&h), Ok(Encoding::Identity));
+        assert!(!accepts_deflate(&h));
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("deflate"),
+        );
+        h.append(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        h.append(header::ACCEPT_ENCODING, HeaderValue::from_static("deflate"));
+        assert_eq!(encoding_of(&h), Ok(Encoding::Deflate));
+        assert!(accepts_deflate(&h), "any of several Accept-Encoding lines");
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        let refused = unsupported(&encoding_of(&h).unwrap_err());
+        assert_eq!(refused.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(refused.headers()[header::ACCEPT_ENCODING], "deflate");
+    }
+}
