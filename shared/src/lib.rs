@@ -34,6 +34,9 @@
 //!   server, and the device's signed request for it.
 //! - `protocol` (feature `alloc`): the sync API's request and response
 //!   bodies, and [`protocol::ErrorCode`], the stable error codes.
+//! - `wire` (feature `std`): protocol 2's transport compression (DEFLATE
+//!   bodies, negotiated by `Hearth-Protocol` and `Accept-Encoding`, with a
+//!   capped decoder); it never touches a record's bytes.
 //!
 //! And what the agent and the server share beside the records:
 //! [`fingerprint`] (the server certificate's `sha256:` pin), [`hex`],
@@ -104,6 +107,8 @@ pub mod time;
 #[cfg(feature = "alloc")]
 pub mod url;
 pub mod validate;
+#[cfg(feature = "std")]
+pub mod wire;
 pub mod words;
 
 pub use bounded::{List, Text};

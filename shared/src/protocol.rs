@@ -226,6 +226,9 @@ crate::words! {
         /// Signed in, but this account's role may not do that (an auditor
         /// asking for a chronology, a manager for an administration page).
         Forbidden => "forbidden",
+        /// A request body in a `Content-Encoding` the server does not
+        /// decode (protocol 2 takes `deflate` or none; 415).
+        UnsupportedEncoding => "unsupported_encoding",
         /// A code this build does not know (a newer server's): read as
         /// this, so that an old agent still shows the message.
         #[serde(other)]

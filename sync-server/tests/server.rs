@@ -2978,3 +2978,196 @@ fn issue_17_a_tampered_caseload_is_refused_by_the_device() {
         Err(hearth_shared::caseload::CaseloadRefusal::BadSignature)
     );
 }
+
+/// A `POST` with extra headers: status, the answer's headers (names lower
+/// case) and its raw bytes, not inflated.
+fn post_with(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut req = server.agent().post(format!("{}{path}", server.url));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.send(body).expect("POST");
+    let heads = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap().to_string()))
+        .collect();
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(16 << 20)
+        .read_to_vec()
+        .unwrap();
+    (resp.status().as_u16(), heads, bytes)
+}
+
+fn header<'a>(heads: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    heads
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Issue 20 (protocol 2): a batch sent deflated is inflated before the
+/// handler, so the server verifies and stores the very bytes signed (a
+/// plain resend of them is a duplicate, the receipt names their hash), and
+/// its answer comes back deflated when asked for; every answer says
+/// `Hearth-Protocol: 2`; the wire totals are on `/v1/metrics`.
+#[test]
+fn issue_20_a_deflated_batch_is_stored_byte_identical_and_answered_deflated() {
+    use hearth_shared::wire;
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    let mut dev = Device::new(1);
+    dev.enrol(&server, "HV-NORTH");
+    let recs: Vec<_> = (0..20)
+        .map(|i| {
+            dev.record(&concern(
+                ANNA,
+                &format!("2026-03-{:02}T10:00:00Z", i + 1),
+                "Seen at home with mum, bruise on the left arm, said she fell",
+            ))
+        })
+        .collect();
+    let plain = dev.batch(recs.iter().map(|r| r.as_bytes().to_vec()).collect());
+    let packed = wire::compress(&plain);
+    assert!(
+        packed.len() < plain.len(),
+        "{} of {}",
+        packed.len(),
+        plain.len()
+    );
+    let (status, heads, answer) = post_with(
+        &server,
+        "/v1/sync",
+        &[
+            ("Content-Type", BATCH_CONTENT_TYPE),
+            ("Content-Encoding", "deflate"),
+            ("Accept-Encoding", "deflate"),
+        ],
+        packed.clone(),
+    );
+    assert_eq!(header(&heads, "hearth-protocol"), Some("2"), "{heads:?}");
+    assert_eq!(
+        header(&heads, "content-encoding"),
+        Some("deflate"),
+        "{heads:?}"
+    );
+    assert!(
+        header(&heads, "vary").is_some_and(|v| v.contains("accept-encoding")),
+        "{heads:?}"
+    );
+    let text = wire::decompress(&answer, 1 << 20).expect("the answer inflates");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&text));
+    let r: UploadResponse = serde_json::from_slice(&text).unwrap();
+    assert_eq!(statuses(&r), vec![VerdictStatus::Accepted; 20]);
+    let receipts = dev.receipts(&r);
+    assert_eq!(receipts[0].last_hash, recs[19].hash());
+
+    // The same bytes plain, from an agent that asks for nothing: stored
+    // already (byte-identical, or this would be a fork), a plain answer.
+    let (status, heads, answer) = post_with(
+        &server,
+        "/v1/sync",
+        &[("Content-Type", BATCH_CONTENT_TYPE)],
+        plain.clone(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(header(&heads, "hearth-protocol"), Some("2"));
+    assert_eq!(header(&heads, "content-encoding"), None, "{heads:?}");
+    let again: UploadResponse = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(statuses(&again), vec![VerdictStatus::Duplicate; 20]);
+
+    assert_eq!(metric(&server, "hearth_deflated_requests_total"), 1);
+    assert_eq!(
+        metric(&server, "hearth_deflated_request_wire_bytes_total"),
+        packed.len() as u64
+    );
+    assert_eq!(
+        metric(&server, "hearth_deflated_request_plain_bytes_total"),
+        plain.len() as u64
+    );
+    assert_eq!(metric(&server, "hearth_deflated_answers_total"), 1);
+}
+
+/// Issue 20: an encoding the server does not decode is 415 naming the
+/// header and what it takes, on every device route; a deflated body that
+/// inflates past the body limit is the plain body's 413 `body_too_large`
+/// (a 4 KB bomb is not inflated to its 64 MiB); one that is not DEFLATE is
+/// 400 `bad_batch`.
+#[test]
+fn issue_20_unknown_encodings_bombs_and_garbage_are_refused() {
+    use hearth_shared::wire;
+    let dir = private_dir();
+    let server = Server::start(dir.path(), &[], &[]);
+    for path in ["/v1/sync", "/v1/outbox", "/v1/caseload"] {
+        for encoding in ["gzip", "zstd", "deflate, deflate"] {
+            let (status, heads, body) = post_with(
+                &server,
+                path,
+                &[
+                    ("Content-Type", BATCH_CONTENT_TYPE),
+                    ("Content-Encoding", encoding),
+                ],
+                b"whatever".to_vec(),
+            );
+            let e: ErrorBody = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                (status, e.error.to_string().as_str()),
+                (415, "unsupported_encoding"),
+                "{path} {encoding}"
+            );
+            assert!(
+                e.message.contains("Content-Encoding") && e.message.contains("deflate"),
+                "{}",
+                e.message
+            );
+            assert_eq!(header(&heads, "hearth-protocol"), Some("2"));
+        }
+    }
+    let bomb = wire::compress(&vec![0u8; 64 << 20]);
+    assert!(bomb.len() < 100_000, "{}", bomb.len());
+    for path in ["/v1/sync", "/v1/outbox"] {
+        let deflated = [
+            ("Content-Type", BATCH_CONTENT_TYPE),
+            ("Content-Encoding", "deflate"),
+        ];
+        let (status, _, body) = post_with(&server, path, &deflated, bomb.clone());
+        let e: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, e.error.to_string().as_str()),
+            (413, "body_too_large"),
+            "{path}"
+        );
+        let (status, _, body) = post_with(&server, path, &deflated, b"not deflate".to_vec());
+        let e: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, e.error.to_string().as_str()),
+            (400, "bad_batch"),
+            "{path}"
+        );
+        assert!(e.message.contains("deflate"), "{}", e.message);
+    }
+    // Nothing was inflated whole.
+    assert_eq!(metric(&server, "hearth_deflated_requests_total"), 0);
+    // A deflated caseload request that inflates past its 4 KiB is the
+    // plain one's 400.
+    let small_bomb = wire::compress(&[b' '; 64 * 1024]);
+    assert!(small_bomb.len() < 1024, "{}", small_bomb.len());
+    let (status, _, body) = post_with(
+        &server,
+        "/v1/caseload",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "deflate"),
+        ],
+        small_bomb,
+    );
+    let e: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, e.error.to_string().as_str()), (400, "bad_request"));
+}

@@ -164,15 +164,26 @@ pub struct Exchange {
     pub answers: Vec<Answer>,
     /// The answer the client was sent in full, if any.
     pub delivered: Option<Answer>,
+    /// The request's `Content-Encoding` (protocol 2, issue 20), if any.
+    pub request_encoding: Option<String>,
+    /// The request body's bytes as sent (compressed, if it was).
+    pub request_bytes: usize,
 }
 
-/// An HTTP response: status and body (de-chunked).
+/// An HTTP response: status and body (de-chunked, and inflated if it came
+/// with `Content-Encoding: deflate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The status code.
     pub status: u16,
-    /// The body.
+    /// The body, inflated.
     pub body: Vec<u8>,
+    /// Its `Content-Encoding`, if any.
+    pub encoding: Option<String>,
+    /// Its `Hearth-Protocol` header, if any.
+    pub protocol: Option<String>,
+    /// The body's bytes as sent (compressed, if it was).
+    pub wire_bytes: usize,
 }
 
 impl Answer {
@@ -197,6 +208,12 @@ struct Shared {
     log: Mutex<VecDeque<Exchange>>,
     /// Client connections accepted.
     connections: AtomicUsize,
+    /// A header removed from every answer the client is given
+    /// ([`HttpFaultProxy::strip_answer_header`]).
+    strip: Mutex<Option<String>>,
+    /// Whether the proxy plays a server from before protocol 2
+    /// ([`HttpFaultProxy::play_old_server`]).
+    old_server: AtomicBool,
 }
 
 /// A running proxy. Dropping it stops accepting new connections.
@@ -240,6 +257,8 @@ impl HttpFaultProxy {
             history: Mutex::default(),
             log: Mutex::default(),
             connections: AtomicUsize::new(0),
+            strip: Mutex::default(),
+            old_server: AtomicBool::new(false),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
@@ -289,6 +308,24 @@ impl HttpFaultProxy {
     /// Client connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// From now on, removes the header `name` (any case) from every
+    /// answer the client is given in full; the log keeps what the server
+    /// sent. Issue 20: without `Hearth-Protocol`, an agent must take the
+    /// server for an old one.
+    pub fn strip_answer_header(&self, name: &str) {
+        *self.shared.strip.lock().unwrap() = Some(name.to_ascii_lowercase());
+    }
+
+    /// From now on, plays a server from before protocol 2 (issue 20): no
+    /// `Hearth-Protocol` in any answer, and a request with a
+    /// `Content-Encoding` answered by the proxy itself, never forwarded,
+    /// with the 400 `bad_batch` an old server gives a body it cannot
+    /// decode.
+    pub fn play_old_server(&self) {
+        self.strip_answer_header(hearth_shared::wire::PROTOCOL_HEADER);
+        self.shared.old_server.store(true, Ordering::SeqCst);
     }
 
     /// Reordered requests not yet delivered.
@@ -382,10 +419,20 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
             late: false,
             answers: Vec::new(),
             delivered: None,
+            request_encoding: request.header("content-encoding"),
+            request_bytes: request.body().len(),
         },
         late: Vec::new(),
     };
     let mut counted = fault.kind();
+    if shared.old_server.load(Ordering::SeqCst) && request.header("content-encoding").is_some() {
+        let answer = old_server_refusal();
+        turn.entry.delivered = Some(answer.answer());
+        turn.entry.answers.push(answer.answer());
+        *shared.counts.lock().unwrap().entry(counted).or_insert(0) += 1;
+        log(shared, turn.entry);
+        return send(client, &answer.raw) && !request.close;
+    }
     // What to write to the client, and whether its connection stays open.
     let (reply, keep): (Option<Vec<u8>>, bool) = match fault {
         HttpFault::Pass | HttpFault::Delay(_) | HttpFault::Duplicate | HttpFault::Stale => {
@@ -425,6 +472,26 @@ fn handle(shared: &Shared, client: &mut ClientStream, request: Message, fault: H
     }
 }
 
+/// What a server from before protocol 2 answers a compressed batch: it
+/// reads the body as postcard, which it is not.
+fn old_server_refusal() -> Message {
+    let body = br#"{"error":"bad_batch","message":"the body is not a postcard UploadBatch (content type application/x-hearth-batch)"}"#;
+    let mut raw = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    let body_at = raw.len();
+    raw.extend_from_slice(body);
+    Message {
+        raw,
+        start: Start::Response { status: 400 },
+        body_at,
+        chunked: false,
+        close: false,
+    }
+}
+
 /// The faults after which the client gets an answer in full: forwards
 /// `request` (twice for a duplicate, late for a delay) and chooses the
 /// answer to give (an earlier one for `Stale`, when there is one, else
@@ -461,7 +528,12 @@ fn relay(
     }
     turn.entry.delivered = Some(given.answer());
     let keep = !request.close && !given.close;
-    Some((given.raw, keep))
+    let strip = shared.strip.lock().unwrap().clone();
+    let raw = match strip {
+        Some(name) => given.without_header(&name),
+        None => given.raw,
+    };
+    Some((raw, keep))
 }
 
 /// Sends `request` to the server on a new connection and reads its
@@ -488,6 +560,8 @@ fn deliver_held(shared: &Shared, late: &mut Vec<Exchange>) {
             late: true,
             answers,
             delivered: None,
+            request_encoding: request.header("content-encoding"),
+            request_bytes: request.body().len(),
         });
     }
 }
@@ -623,20 +697,69 @@ impl Message {
         }
     }
 
-    /// The response's status and de-chunked body.
+    /// The body, de-chunked (as sent: not inflated).
+    fn body(&self) -> Vec<u8> {
+        let body = &self.raw[self.body_at..];
+        if self.chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        }
+    }
+
+    /// The lines of the (last) head, without the start line.
+    fn head_lines(&self) -> impl Iterator<Item = &str> {
+        let head = std::str::from_utf8(&self.raw[..self.body_at]).unwrap_or("");
+        let start = head.rfind("\r\nHTTP/").map_or(0, |i| i + 2);
+        head[start..].split("\r\n").skip(1)
+    }
+
+    /// The value of header `name` (lower case), if present.
+    fn header(&self, name: &str) -> Option<String> {
+        self.head_lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    /// The raw message with every line of header `name` removed.
+    fn without_header(&self, name: &str) -> Vec<u8> {
+        let head = String::from_utf8_lossy(&self.raw[..self.body_at]);
+        let kept: Vec<&str> = head
+            .split("\r\n")
+            .filter(|line| {
+                line.split_once(':')
+                    .is_none_or(|(k, _)| !k.trim().eq_ignore_ascii_case(name))
+            })
+            .collect();
+        let mut out = kept.join("\r\n").into_bytes();
+        out.extend_from_slice(&self.raw[self.body_at..]);
+        out
+    }
+
+    /// The response's status and body, inflated if it was deflated.
     fn answer(&self) -> Answer {
         let status = match self.start {
             Start::Response { status } => status,
             Start::Request { .. } => 0,
         };
-        let body = &self.raw[self.body_at..];
+        let body = self.body();
+        let encoding = self.header("content-encoding");
+        let wire_bytes = body.len();
+        let body = match encoding.as_deref() {
+            Some(e) if e.eq_ignore_ascii_case(hearth_shared::wire::DEFLATE) => {
+                hearth_shared::wire::decompress(&body, MAX_BODY).unwrap_or(body)
+            }
+            _ => body,
+        };
         Answer {
             status,
-            body: if self.chunked {
-                dechunk(body)
-            } else {
-                body.to_vec()
-            },
+            body,
+            encoding,
+            protocol: self.header(hearth_shared::wire::PROTOCOL_HEADER),
+            wire_bytes,
         }
     }
 }
@@ -917,12 +1040,41 @@ mod tests {
             m.answer(),
             Answer {
                 status: 200,
-                body: b"Wikipedia".to_vec()
+                body: b"Wikipedia".to_vec(),
+                encoding: None,
+                protocol: None,
+                wire_bytes: 9,
             }
         );
         let next = read_message(&mut r, RESPONSE).unwrap().unwrap();
         assert_eq!(next.answer().status, 204);
         assert!(next.answer().body.is_empty());
+    }
+
+    /// Issue 20: a deflated answer is logged inflated, with its encoding,
+    /// protocol and bytes on the wire; a header can be stripped from what
+    /// the client is given.
+    #[test]
+    fn a_deflated_answer_is_logged_inflated_and_a_header_can_be_stripped() {
+        let plain = br#"{"verdicts":[],"receipts":[]}"#.repeat(20);
+        let packed = hearth_shared::wire::compress(&plain);
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\nHearth-Protocol: 2\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+            packed.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&packed);
+        let m = read(&bytes, RESPONSE).unwrap().unwrap();
+        let a = m.answer();
+        assert_eq!(a.body, plain);
+        assert_eq!(a.encoding.as_deref(), Some("deflate"));
+        assert_eq!(a.protocol.as_deref(), Some("2"));
+        assert_eq!(a.wire_bytes, packed.len());
+        let stripped = m.without_header("hearth-protocol");
+        let again = read(&stripped, RESPONSE).unwrap().unwrap();
+        assert_eq!(again.answer().protocol, None);
+        assert_eq!(again.answer().body, plain);
+        assert_eq!(stripped.len() + "Hearth-Protocol: 2\r\n".len(), bytes.len());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::keyring;
 use crate::keys::DeviceKey;
 use crate::store::{LocalStore, RecordStore, StatusCounts, SyncStatus};
 use crate::sync::plan::BATCH_SIZE;
-use crate::sync::transport::{Transport, TransportError};
+use crate::sync::transport::{PROTOCOL_FILE, Transport, TransportError};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::tls;
 use crate::unlock;
@@ -82,7 +82,8 @@ fn locked_sync(
     let (Some(reg), Some(_)) = (store.registration()?, store.outbox_key()?) else {
         return Err(locked);
     };
-    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let transport =
+        Transport::new(&reg.server_url, tls::load_trust(dir)?).remembering(dir.join(PROTOCOL_FILE));
     let report = sync::outbox::run_locked(
         &mut store,
         settings.device_id,
@@ -143,7 +144,8 @@ pub fn sync_store(
 ) -> Result<SyncReport, CommandError> {
     let reg = store.registration()?.ok_or(CommandError::NotEnrolled)?;
     let server_key = reg.server_key;
-    let transport = Transport::new(&reg.server_url, tls::load_trust(dir)?);
+    let transport =
+        Transport::new(&reg.server_url, tls::load_trust(dir)?).remembering(dir.join(PROTOCOL_FILE));
     let result = sync::run(store, key, &server_key, clock, &transport, progress);
     if result.is_ok() {
         fetch_caseload(store, key, &server_key, clock, &transport);

@@ -2,10 +2,20 @@
 //! (ring) that trusts only the server certificate saved at enrolment.
 //!
 //! Every request has a connect timeout and a whole-request timeout, so a
-//! dead link fails in bounded time. Failures are sorted for the exit codes
+//! dead link fails in bounded time.
+//!
+//! Protocol 2 (issue 20, [`hearth_shared::wire`]): every request says
+//! `Accept-Encoding: deflate`, and an answer is inflated by its own
+//! `Content-Encoding` (capped at the same limits as a plain one). Request
+//! bodies of `/v1/sync` and `/v1/outbox` are compressed only while the
+//! latest answer from this server, in this run, carried `Hearth-Protocol:
+//! 2` ([`Transport::speaks_protocol_2`]), so the first request to an old
+//! server, and every request to it, is the plain body it reads. Failures are sorted for the exit codes
 //! of `docs/sync-protocol.md`: [`TransportError::Unreachable`] (3),
 //! [`TransportError::Revoked`] (4), everything else (1).
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
@@ -14,6 +24,7 @@ use hearth_shared::protocol::{
     BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
     OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
 };
+use hearth_shared::wire::{self, DEFLATE, Encoding, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// How long to wait for a TCP connection.
@@ -88,6 +99,25 @@ pub trait Uploader {
 pub struct Transport {
     agent: ureq::Agent,
     base: String,
+    /// Whether the latest answer carried `Hearth-Protocol: 2`; while it
+    /// holds, request bodies go compressed. Atomic: the sync pipeline
+    /// sends from a scoped thread through `&Transport`.
+    protocol_2: AtomicBool,
+    /// Where what the latest answer said is kept between runs, if
+    /// anywhere ([`Transport::remembering`]).
+    memo: Option<PathBuf>,
+}
+
+/// The file in the store directory that says the enrolled server spoke
+/// protocol 2 in its latest answer, so that the next run (the tablet
+/// app's five-minute sync of a few records, which is one request) sends
+/// compressed from its first request. Holds `2`; absent otherwise.
+pub const PROTOCOL_FILE: &str = "server-protocol";
+
+/// An answer as the calls here read it: status and body, inflated.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
 }
 
 impl Transport {
@@ -110,36 +140,139 @@ impl Transport {
         Self {
             agent,
             base: base_url.trim_end_matches('/').to_string(),
+            protocol_2: AtomicBool::new(false),
+            memo: None,
         }
     }
 
+    /// This client, starting from what `file` remembers of the server's
+    /// protocol and keeping it there as answers change it. A server
+    /// rolled back to before protocol 2 since then cannot read a
+    /// compressed body and stores nothing from it (400 or 415 without
+    /// `Hearth-Protocol`): that request is sent again plain, once, and
+    /// the file removed.
+    pub fn remembering(mut self, file: PathBuf) -> Self {
+        let said =
+            std::fs::read(&file).is_ok_and(|b| b.trim_ascii() == PROTOCOL_VERSION.as_bytes());
+        self.protocol_2 = AtomicBool::new(said);
+        self.memo = Some(file);
+        self
+    }
+
+    /// Notes whether the latest answer said protocol 2, in memory and, when
+    /// it changed, in the file. The file is a hint: failing to write it
+    /// costs one plain request next run, so it is logged, not an error.
+    fn note(&self, speaks: bool) {
+        let was = self.protocol_2.swap(speaks, Ordering::Relaxed);
+        let Some(file) = self.memo.as_ref().filter(|_| was != speaks) else {
+            return;
+        };
+        let kept = if speaks {
+            hearth_shared::private_file::write(file, PROTOCOL_VERSION.as_bytes())
+        } else {
+            std::fs::remove_file(file).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+        };
+        if let Err(e) = kept {
+            tracing::debug!(file = %file.display(), error = %e, "the server's protocol is not remembered");
+        }
+    }
+
+    /// Whether the latest answer from this server in this run said
+    /// `Hearth-Protocol: 2`, so that it takes compressed request bodies.
+    pub fn speaks_protocol_2(&self) -> bool {
+        self.protocol_2.load(Ordering::Relaxed)
+    }
+
+    /// `POST path` with `body`, compressed if `compressible` and the server
+    /// speaks protocol 2; the answer read whole (at most `limit` bytes,
+    /// inflated) and the server's protocol noted.
+    fn send(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        compressible: bool,
+        limit: u64,
+    ) -> Result<Answer, TransportError> {
+        let url = format!("{}{path}", self.base);
+        let request = self
+            .agent
+            .post(&url)
+            .header("Content-Type", content_type)
+            .header("Accept-Encoding", DEFLATE);
+        let compressed = compressible && self.speaks_protocol_2();
+        let result = if compressed {
+            request
+                .header("Content-Encoding", DEFLATE)
+                .send(&wire::compress(body)[..])
+        } else {
+            request.send(body)
+        };
+        let mut response = result.map_err(|source| classify(&url, source))?;
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        // The latest answer decides: one without the header (a server
+        // rolled back, a proxy's own page) sends the next body plain.
+        let speaks = headers
+            .get(PROTOCOL_HEADER)
+            .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes());
+        self.note(speaks);
+        if compressed && !speaks && matches!(status, 400 | 415) {
+            // A server that no longer speaks protocol 2 refused the
+            // compressed body unread: again, plain (`speaks` is now false,
+            // so this happens once).
+            return self.send(path, content_type, body, compressible, limit);
+        }
+        let encoding = headers
+            .get("content-encoding")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let encoding = Encoding::from_header(encoding.as_deref()).map_err(|e| {
+            TransportError::BadResponse {
+                status,
+                detail: shown(&format!("the answer's {e}")),
+            }
+        })?;
+        let raw = response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|source| classify(&url, source))?;
+        let body = match encoding {
+            Encoding::Identity => raw,
+            Encoding::Deflate => {
+                let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+                wire::decompress(&raw, cap).map_err(|e| TransportError::BadResponse {
+                    status,
+                    detail: format!("the answer could not be inflated: {e}"),
+                })?
+            }
+        };
+        Ok(Answer { status, body })
+    }
+
+    /// `POST` of a JSON or postcard body whose answer is JSON text.
     fn post(
         &self,
         path: &str,
         content_type: &str,
         body: &[u8],
+        compressible: bool,
     ) -> Result<(u16, String), TransportError> {
-        let url = format!("{}{path}", self.base);
-        let result = self
-            .agent
-            .post(&url)
-            .header("Content-Type", content_type)
-            .send(body);
-        let mut response = result.map_err(|source| classify(&url, source))?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE)
-            .read_to_string()
-            .map_err(|source| classify(&url, source))?;
-        Ok((status, text))
+        let answer = self.send(path, content_type, body, compressible, MAX_RESPONSE)?;
+        Ok((
+            answer.status,
+            String::from_utf8_lossy(&answer.body).into_owned(),
+        ))
     }
 
     /// `POST /v1/enrol`.
     pub fn enrol(&self, request: &EnrolRequest) -> Result<EnrolResponse, TransportError> {
         let body = serde_json::to_vec(request).expect("an EnrolRequest serializes");
-        let (status, text) = self.post("/v1/enrol", "application/json", &body)?;
+        let (status, text) = self.post("/v1/enrol", "application/json", &body, false)?;
         parse_ok(status, &text)
     }
 }
@@ -155,24 +288,18 @@ pub trait CaseloadFetcher {
 
 impl CaseloadFetcher for Transport {
     fn fetch_caseload(&self, request: &CaseloadRequest) -> Result<Option<Vec<u8>>, TransportError> {
-        let url = format!("{}/v1/caseload", self.base);
         let body = serde_json::to_vec(request).expect("a CaseloadRequest serializes");
-        let result = self
-            .agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .send(&body[..]);
-        let mut response = result.map_err(|source| classify(&url, source))?;
-        let status = response.status().as_u16();
-        // One byte over the limit, so a too-long caseload is refused by
-        // its verification (Malformed) rather than cut short.
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_CASELOAD_BYTES as u64 + 1)
-            .read_to_vec()
-            .map_err(|source| classify(&url, source))?;
-        caseload_answer(status, &bytes)
+        // Sent plain: about 250 bytes of mostly hex signature gain nothing
+        // compressed. One byte over the limit, so a too-long caseload is
+        // refused by its verification (Malformed) rather than cut short.
+        let answer = self.send(
+            "/v1/caseload",
+            "application/json",
+            &body,
+            false,
+            MAX_CASELOAD_BYTES as u64 + 1,
+        )?;
+        caseload_answer(answer.status, &answer.body)
     }
 }
 
@@ -189,7 +316,7 @@ fn caseload_answer(status: u16, bytes: &[u8]) -> Result<Option<Vec<u8>>, Transpo
 impl Uploader for Transport {
     fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError> {
         let body = postcard::to_allocvec(batch).expect("an UploadBatch serializes");
-        let (status, text) = self.post("/v1/sync", BATCH_CONTENT_TYPE, &body)?;
+        let (status, text) = self.post("/v1/sync", BATCH_CONTENT_TYPE, &body, true)?;
         parse_ok(status, &text)
     }
 }
@@ -204,7 +331,7 @@ pub trait OutboxSender {
 impl OutboxSender for Transport {
     fn send_outbox(&self, upload: &OutboxUpload) -> Result<UploadResponse, TransportError> {
         let body = postcard::to_allocvec(upload).expect("an OutboxUpload serializes");
-        let (status, text) = self.post("/v1/outbox", OUTBOX_CONTENT_TYPE, &body)?;
+        let (status, text) = self.post("/v1/outbox", OUTBOX_CONTENT_TYPE, &body, true)?;
         parse_ok(status, &text)
     }
 }

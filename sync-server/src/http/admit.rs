@@ -14,7 +14,11 @@
 //! - [`BodyBudget`]: request bodies are read into memory only against a
 //!   global budget of bytes in flight, taken as the bytes arrive (so a peer
 //!   trickling a body holds only what it has sent), and returned when the
-//!   request is done. Past the budget the request gets 503 `busy`.
+//!   request is done. Past the budget the request gets 503 `busy`. A
+//!   compressed body (protocol 2) is charged its compressed bytes as they
+//!   arrive, then its inflated bytes as the decoder's buffer grows
+//!   ([`BodyBudget::take`], from [`super::wire::inflate`]); the first
+//!   charge is returned once it is inflated.
 //!
 //! Together they put a ceiling on the memory an attacker can pin: the
 //! budget (about twice over, while a batch is decoded) plus a bounded
@@ -130,7 +134,14 @@ pub struct BodyBudget {
 
 /// Budget held by one request's body; returned on drop.
 pub struct Held {
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Held {
+    /// No budget yet: [`BodyBudget::take`] adds to it.
+    pub fn none() -> Self {
+        Self { permit: None }
+    }
 }
 
 /// Why a body was not read.
@@ -166,7 +177,7 @@ impl BodyBudget {
     pub async fn read(&self, body: Body, max: usize) -> Result<(Vec<u8>, Held), BodyError> {
         let mut body = body;
         let mut buf: Vec<u8> = Vec::new();
-        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut held = Held::none();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|_| BodyError::Read)?;
             let Ok(chunk) = frame.into_data() else {
@@ -178,21 +189,30 @@ impl BodyBudget {
             }
             if need > buf.capacity() {
                 let cap = grown_capacity(buf.capacity(), need, max);
-                let more = u32::try_from(cap - buf.capacity()).map_err(|_| BodyError::TooLarge)?;
-                let permit = self
-                    .bytes
-                    .clone()
-                    .try_acquire_many_owned(more)
-                    .map_err(|_| BodyError::Busy)?;
-                match &mut held {
-                    Some(h) => h.merge(permit),
-                    None => held = Some(permit),
-                }
+                self.take(&mut held, cap - buf.capacity())?;
                 buf.reserve_exact(cap - buf.len());
             }
             buf.extend_from_slice(&chunk);
         }
-        Ok((buf, Held { _permit: held }))
+        Ok((buf, held))
+    }
+
+    /// Takes `n` more bytes of budget into `held`, at once, or refuses
+    /// with [`BodyError::Busy`] and takes nothing. A compressed body's
+    /// inflated bytes are taken through here as its decoder's buffer grows
+    /// ([`super::wire`]).
+    pub fn take(&self, held: &mut Held, n: usize) -> Result<(), BodyError> {
+        let more = u32::try_from(n).map_err(|_| BodyError::TooLarge)?;
+        let permit = self
+            .bytes
+            .clone()
+            .try_acquire_many_owned(more)
+            .map_err(|_| BodyError::Busy)?;
+        match &mut held.permit {
+            Some(h) => h.merge(permit),
+            None => held.permit = Some(permit),
+        }
+        Ok(())
     }
 }
 

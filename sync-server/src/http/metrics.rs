@@ -1,6 +1,8 @@
 //! Counters an operator can alert on: refused authentication and refused
 //! load, since the process started, served as plain text on
-//! `GET /v1/metrics` (the Prometheus text format, one counter a line).
+//! `GET /v1/metrics` (the Prometheus text format, one counter a line);
+//! and, not refusals, the [`Wire`] totals of compressed bodies (protocol 2,
+//! [`super::wire`]): how many, and their bytes on the wire and inflated.
 //!
 //! Each refusal is also logged at `warn` with the peer's address and never
 //! with a token, key or body; at most [`LOGGED_PER_SECOND`] lines a second
@@ -36,6 +38,39 @@ hearth_shared::words! {
 
 /// How many kinds of event are counted.
 const EVENTS: usize = Event::ALL.len();
+
+hearth_shared::words! {
+    /// Compressed bodies on the device routes (protocol 2), counted but
+    /// never logged; each word is the counter's name on `/v1/metrics`.
+    pub enum Wire {
+        /// Request bodies received with `Content-Encoding: deflate`.
+        DeflatedRequests => "hearth_deflated_requests_total",
+        /// Their bytes as received.
+        DeflatedRequestWireBytes => "hearth_deflated_request_wire_bytes_total",
+        /// Their bytes inflated (what the handlers read).
+        DeflatedRequestPlainBytes => "hearth_deflated_request_plain_bytes_total",
+        /// Answers sent with `Content-Encoding: deflate`.
+        DeflatedAnswers => "hearth_deflated_answers_total",
+        /// Their bytes as sent.
+        DeflatedAnswerWireBytes => "hearth_deflated_answer_wire_bytes_total",
+        /// Their bytes before compression.
+        DeflatedAnswerPlainBytes => "hearth_deflated_answer_plain_bytes_total",
+    }
+}
+
+impl Wire {
+    /// What it counts, for the `# HELP` line.
+    const fn help(self) -> &'static str {
+        match self {
+            Wire::DeflatedRequests => "request bodies received with Content-Encoding: deflate",
+            Wire::DeflatedRequestWireBytes => "bytes of those bodies as received",
+            Wire::DeflatedRequestPlainBytes => "bytes of those bodies inflated",
+            Wire::DeflatedAnswers => "answers sent with Content-Encoding: deflate",
+            Wire::DeflatedAnswerWireBytes => "bytes of those answers as sent",
+            Wire::DeflatedAnswerPlainBytes => "bytes of those answers before compression",
+        }
+    }
+}
 
 impl Event {
     /// What it counts, for the `# HELP` line.
@@ -85,6 +120,7 @@ impl LogWindow {
 #[derive(Debug)]
 pub struct Counters {
     counts: [AtomicU64; EVENTS],
+    wire: [AtomicU64; Wire::ALL.len()],
     windows: [Mutex<LogWindow>; EVENTS],
     started: Instant,
 }
@@ -93,6 +129,7 @@ impl Default for Counters {
     fn default() -> Self {
         Self {
             counts: Default::default(),
+            wire: Default::default(),
             windows: Default::default(),
             started: Instant::now(),
         }
@@ -117,6 +154,16 @@ impl Counters {
         self.counts[event as usize].load(Ordering::Relaxed)
     }
 
+    /// Adds `n` to the wire total `what`.
+    pub fn add(&self, what: Wire, n: u64) {
+        self.wire[what as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The wire total `what` so far.
+    pub fn wire(&self, what: Wire) -> u64 {
+        self.wire[what as usize].load(Ordering::Relaxed)
+    }
+
     /// The text of `GET /v1/metrics`.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -124,6 +171,11 @@ impl Counters {
             let _ = writeln!(out, "# HELP {e} {}", e.help());
             let _ = writeln!(out, "# TYPE {e} counter");
             let _ = writeln!(out, "{e} {}", self.get(e));
+        }
+        for &w in Wire::ALL {
+            let _ = writeln!(out, "# HELP {w} {}", w.help());
+            let _ = writeln!(out, "# TYPE {w} counter");
+            let _ = writeln!(out, "{w} {}", self.wire(w));
         }
         out
     }
@@ -155,10 +207,16 @@ mod tests {
         let _ = c.count(Event::TokenFailure);
         let _ = c.count(Event::TokenFailure);
         let _ = c.count(Event::EnrolFailure);
+        c.add(Wire::DeflatedRequestWireBytes, 300);
+        c.add(Wire::DeflatedRequestWireBytes, 40);
         let text = c.render();
+        assert!(
+            text.contains("\nhearth_deflated_request_wire_bytes_total 340\n"),
+            "{text}"
+        );
         assert!(text.contains("\nhearth_token_failures_total 2\n"), "{text}");
         assert!(text.contains("\nhearth_enrol_failures_total 1\n"), "{text}");
         assert!(text.contains("\nhearth_bodies_refused_total 0\n"), "{text}");
-        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 5);
+        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 11);
     }
 }

@@ -9,9 +9,9 @@
 //! | `GET /v1/health` | [`health::health`] (the database answers) |
 //! | `GET /v1/metrics` | [`metrics::Counters::render`] |
 //! | `POST /v1/enrol` | [`enrol`] |
-//! | `POST /v1/sync` | [`sync`] |
-//! | `POST /v1/outbox` | [`outbox`] |
-//! | `POST /v1/caseload` | [`caseload`] |
+//! | `POST /v1/sync` | [`sync`] (protocol 2: [`wire`]) |
+//! | `POST /v1/outbox` | [`outbox`] (protocol 2: [`wire`]) |
+//! | `POST /v1/caseload` | [`caseload`] (protocol 2: [`wire`]) |
 //! | `GET /v1/children/{ref}/chronology` | [`chronology`] |
 //! | `GET /v1/children/{ref}/signals` | [`signals::child_signals`] |
 //! | `GET /v1/signals` | [`signals::caseload`] |
@@ -41,6 +41,7 @@ pub mod outbox;
 pub mod people;
 pub mod signals;
 pub mod sync;
+pub mod wire;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -190,12 +191,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             "/v1/enrol",
             post(enrol::enrol::<S>).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
         )
-        .route("/v1/sync", post(sync::sync::<S>))
-        .route("/v1/outbox", post(outbox::outbox::<S>))
-        .route(
-            "/v1/caseload",
-            post(caseload::caseload::<S>).layer(DefaultBodyLimit::max(caseload::MAX_REQUEST_BYTES)),
-        )
+        .merge(device_routes::<S>(state.counters.clone()))
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),
@@ -235,6 +231,27 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         })
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// The routes a tablet calls, which speak protocol 2: compressed bodies
+/// both ways, negotiated ([`wire`]).
+fn device_routes<S: Backend>(counters: Arc<Counters>) -> Router<AppState<S>> {
+    Router::new()
+        .route("/v1/sync", post(sync::sync::<S>))
+        .route("/v1/outbox", post(outbox::outbox::<S>))
+        .route(
+            "/v1/caseload",
+            post(caseload::caseload::<S>)
+                .layer(DefaultBodyLimit::max(caseload::MAX_REQUEST_BYTES))
+                .layer(axum::middleware::from_fn_with_state(
+                    caseload::MAX_REQUEST_BYTES,
+                    wire::inflate_small,
+                )),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            counters,
+            wire::negotiate,
+        ))
 }
 
 /// Accepts connections forever on `listener`. A connection past

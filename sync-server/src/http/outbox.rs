@@ -36,6 +36,7 @@ use hearth_shared::protocol::{OutboxUpload, UploadResponse, open_sealed};
 use hearth_shared::signed::signed_by;
 
 use super::sync::{bad_batch, commit, not_authenticated, read_body, too_many};
+use super::wire::RequestEncoding;
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
 use crate::ingest::{BatchJob, Prechecked, precheck_all};
@@ -45,9 +46,10 @@ use crate::store::StoreError;
 pub async fn outbox<S: Backend>(
     State(st): State<AppState<S>>,
     peer: Peer,
+    encoding: RequestEncoding,
     body: Body,
 ) -> Result<Json<UploadResponse>, ApiError> {
-    let (bytes, _held) = read_body(&st, &peer, body).await?;
+    let (bytes, _held) = read_body(&st, &peer, encoding, body).await?;
     let upload = match postcard::take_from_bytes::<OutboxUpload>(&bytes) {
         Ok((u, [])) => u,
         _ => {

@@ -20,10 +20,12 @@ use ed25519_dalek::VerifyingKey;
 use hearth_shared::protocol::{
     ErrorBody, ErrorCode, RevocationNotice, UploadBatch, UploadResponse, VerdictStatus,
 };
+use hearth_shared::wire::{Encoding, WireError};
 use hearth_shared::{DeviceId, Timestamp};
 
 use super::admit::{BodyError, Held};
 use super::metrics::Event;
+use super::wire::{RequestEncoding, inflate};
 use super::{ApiError, AppState, Peer, error::blocking};
 use crate::backend::Backend;
 use crate::ingest::{BatchJob, precheck_all};
@@ -43,21 +45,47 @@ pub(super) fn bad_batch(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadBatch, message)
 }
 
-/// The request body, read within the body limits; the budget it holds is
-/// released when the guard drops. `/v1/sync` and `/v1/outbox` both read
-/// through here, so both are bounded by the same limit and budget.
+/// The request body, read within the body limits and inflated if it came
+/// compressed ([`super::wire`]); the budget it holds is released when the
+/// guard drops. `/v1/sync` and `/v1/outbox` both read through here, so
+/// both are bounded by the same limit and budget, compressed or not.
 pub(super) async fn read_body<S: Backend>(
     st: &AppState<S>,
     peer: &Peer,
+    encoding: RequestEncoding,
     body: Body,
 ) -> Result<(Vec<u8>, Held), ApiError> {
     let limit = st.limits.max_body_bytes;
-    st.budget.read(body, limit).await.map_err(|e| match e {
+    let (raw, held) = st
+        .budget
+        .read(body, limit)
+        .await
+        .map_err(|e| body_refused(st, peer, e))?;
+    match encoding.0 {
+        Encoding::Identity => Ok((raw, held)),
+        Encoding::Deflate => {
+            let inflated = inflate(&st.budget, &st.counters, &raw, limit);
+            // The compressed bytes' budget is returned here, the inflated
+            // bytes' with the guard returned.
+            drop((raw, held));
+            inflated.map_err(|e| match e {
+                WireError::TooLarge { .. } => body_refused(st, peer, BodyError::TooLarge),
+                WireError::Refused => body_refused(st, peer, BodyError::Busy),
+                _ => bad_batch(format!("{e}; send the batch again")),
+            })
+        }
+    }
+}
+
+/// The refusal of a body that was not read whole.
+fn body_refused<S: Backend>(st: &AppState<S>, peer: &Peer, e: BodyError) -> ApiError {
+    let limit = st.limits.max_body_bytes;
+    match e {
         BodyError::TooLarge => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::BodyTooLarge,
             format!(
-                "the request body is over the limit of {limit} bytes; send fewer records per batch"
+                "the request body is over the limit of {limit} bytes (inflated, if compressed); send fewer records per batch"
             ),
         ),
         BodyError::Busy => {
@@ -72,7 +100,7 @@ pub(super) async fn read_body<S: Backend>(
             .retry_after(60)
         }
         BodyError::Read => bad_batch("the request body could not be read"),
-    })
+    }
 }
 
 /// The refusal of a batch with more records than the server takes.
@@ -94,9 +122,10 @@ pub(super) fn too_many<S: Backend>(st: &AppState<S>, count: usize) -> Option<Api
 async fn read_batch<S: Backend>(
     st: &AppState<S>,
     peer: &Peer,
+    encoding: RequestEncoding,
     body: Body,
 ) -> Result<(UploadBatch, Held), ApiError> {
-    let (body, held) = read_body(st, peer, body).await?;
+    let (body, held) = read_body(st, peer, encoding, body).await?;
     let batch = match postcard::take_from_bytes::<UploadBatch>(&body) {
         Ok((b, [])) => b,
         _ => {
@@ -196,10 +225,11 @@ fn check<S: Backend>(
 pub async fn sync<S: Backend>(
     State(st): State<AppState<S>>,
     peer: Peer,
+    encoding: RequestEncoding,
     body: Body,
 ) -> Result<Json<UploadResponse>, ApiError> {
     let start = std::time::Instant::now();
-    let (batch, _held) = read_batch(&st, &peer, body).await?;
+    let (batch, _held) = read_batch(&st, &peer, encoding, body).await?;
     let read = start.elapsed();
     let received_at = st.clock.now();
     let st2 = st.clone();

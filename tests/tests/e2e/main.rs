@@ -8,7 +8,8 @@
 //! | `families` | a nursery record naming two unrelated children joins no families, a home visit naming siblings does, and an audited unlink with a reason separates them even after a new home visit (issue 12) |
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
 //! | `kill_points` | `HEARTH_KILL_AT` stops the agent before and after a capture's commit and the server before and after an ingest commit; nothing acknowledged is lost, nothing stored twice |
-//! | `mitm` | through an HTTP-aware proxy holding the server's certificate, a dropped or cut request never stores, a dropped or cut answer follows a commit, a duplicated batch is answered twice and stored once, a reordered batch lands after the next one and changes nothing, and a stale answer (the device's own or another's) marks nothing synced; at random, everything converges once (issue 19) |
+//! | `mitm` | through an HTTP-aware proxy holding the server's certificate, a dropped or cut request never stores, a dropped or cut answer follows a commit, a duplicated batch is answered twice and stored once, a reordered batch lands after the next one and changes nothing, and a stale answer (the device's own or another's) marks nothing synced; at random, everything converges once (issue 19); a backlog of more than 100 records goes compressed both ways after the first answer, and plain if the proxy strips `Hearth-Protocol`; the protocol is remembered across runs, and a server rolled back to before it gets the batch again plain (issue 20) |
+//! | `old_agent` | a copy of the agent protocol from before issue 20 (plain bodies, no `Accept-Encoding`) enrols, syncs two batches, gets receipts, a duplicate on a resend and a caseload from today's server, which answers it plain (issue 20) |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
 //! | `outbox` | a locked tablet (no passphrase, no session) syncs its sealed outbox and shows the records synced; `/v1/outbox` takes only boxes that open to the device's own signed records, answers all else with one 401, and is idempotent (issue 14) |
@@ -40,6 +41,7 @@ mod interrupted;
 mod kill_points;
 mod mitm;
 mod network;
+mod old_agent;
 mod outbox;
 mod people;
 mod revocation;

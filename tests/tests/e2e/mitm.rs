@@ -289,3 +289,143 @@ fn random_http_faults_converge_with_every_record_once() {
 fn status(agent: &Agent) -> Value {
     serde_json::from_str(&agent.run_ok(&["status", "--json"])).expect("status --json")
 }
+
+/// A server counter from `/v1/metrics`.
+fn server_metric(server: &Server, name: &str) -> u64 {
+    let text = hearth_e2e::http::client(server.data())
+        .get(format!("{}/v1/metrics", server.url()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+/// Issue 20: a backlog of 130 records (two batches) through the real
+/// agent. The first request of the run goes plain (the agent does not yet
+/// know the server speaks protocol 2); its answer says `Hearth-Protocol: 2`,
+/// so every later batch goes deflated; every answer comes back deflated;
+/// the server inflated what the proxy saw, to well under the plain bytes;
+/// every record is synced, stored once.
+#[test]
+fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
+    let (server, proxy, agent) = setup();
+    let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
+    assert_eq!(agent.sync(), 0);
+    assert_all(&agent, "synced");
+    assert_exactly_once(&server, CHILD_A, &ids);
+    let uploads = batches(&proxy);
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    assert_eq!(
+        uploads[0].request_encoding, None,
+        "the run's first request is plain"
+    );
+    assert_eq!(uploads[1].request_encoding.as_deref(), Some("deflate"));
+    for e in &uploads {
+        let answer = e.delivered.as_ref().unwrap();
+        assert_eq!(answer.protocol.as_deref(), Some("2"));
+        assert_eq!(answer.encoding.as_deref(), Some("deflate"));
+        assert!(answer.wire_bytes < answer.body.len(), "{answer:?}");
+        assert!(verdicts(&answer.json()).iter().all(|v| v == "accepted"));
+    }
+    let wire = server_metric(&server, "hearth_deflated_request_wire_bytes_total");
+    let plain = server_metric(&server, "hearth_deflated_request_plain_bytes_total");
+    assert_eq!(wire, uploads[1].request_bytes as u64);
+    assert!(wire * 10 < plain * 7, "{wire} B on the wire for {plain} B");
+    // The caseload request after the upload is plain (small); its answer
+    // deflated if long enough, and verified by the agent either way.
+    let caseload = proxy
+        .exchanges()
+        .into_iter()
+        .find(|e| e.target == "/v1/caseload")
+        .expect("the agent asked for its caseload");
+    assert_eq!(caseload.request_encoding, None);
+    assert_eq!(caseload.delivered.unwrap().status, 200);
+}
+
+/// Issue 20: a proxy that strips `Hearth-Protocol` from every answer makes
+/// the server look old: the agent sends every batch plain, and still reads
+/// the deflated answers (by their `Content-Encoding`) and syncs.
+#[test]
+fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
+    let (server, proxy, agent) = setup();
+    proxy.strip_answer_header("Hearth-Protocol");
+    let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
+    assert_eq!(agent.sync(), 0);
+    assert_all(&agent, "synced");
+    assert_exactly_once(&server, CHILD_A, &ids);
+    let uploads = batches(&proxy);
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    for e in &uploads {
+        assert_eq!(e.request_encoding, None, "{e:?}");
+        assert_eq!(
+            e.delivered.as_ref().unwrap().encoding.as_deref(),
+            Some("deflate")
+        );
+    }
+    assert_eq!(server_metric(&server, "hearth_deflated_requests_total"), 0);
+    // A second run is the same: nothing is remembered from an answer that
+    // did not say protocol 2.
+    capture(&agent, 3, "Later");
+    assert_eq!(agent.sync(), 0);
+    assert!(batches(&proxy).iter().all(|e| e.request_encoding.is_none()));
+}
+
+/// Issue 20: the agent remembers (in its store directory) that the server
+/// spoke protocol 2, so the next run's first request goes deflated too.
+/// If the server is then rolled back to before protocol 2, its 400 to a
+/// deflated body (nothing stored) makes the agent send the same batch
+/// plain at once, and forget: the run still syncs, and the run after it
+/// starts plain.
+#[test]
+fn issue_20_protocol_2_is_remembered_and_a_rolled_back_server_gets_plain_bodies() {
+    let (server, proxy, agent) = setup();
+    let mut ids = capture(&agent, 3, "First");
+    assert_eq!(agent.sync(), 0);
+    assert_eq!(
+        batches(&proxy)[0].request_encoding,
+        None,
+        "nothing known yet"
+    );
+    let memo = agent.store().join("server-protocol");
+    assert_eq!(std::fs::read_to_string(&memo).unwrap(), "2");
+
+    ids.extend(capture(&agent, 3, "Second"));
+    assert_eq!(agent.sync(), 0);
+    let second = batches(&proxy).pop().unwrap();
+    assert_eq!(
+        second.request_encoding.as_deref(),
+        Some("deflate"),
+        "remembered"
+    );
+
+    proxy.play_old_server();
+    let before = batches(&proxy).len();
+    ids.extend(capture(&agent, 3, "Third"));
+    assert_eq!(
+        agent.sync(),
+        0,
+        "the rolled-back server still gets the batch"
+    );
+    let third = &batches(&proxy)[before..];
+    assert_eq!(third.len(), 2, "{third:?}");
+    assert_eq!(third[0].request_encoding.as_deref(), Some("deflate"));
+    assert_eq!(third[0].delivered.as_ref().unwrap().status, 400);
+    assert!(third[0].answers.iter().all(|a| a.protocol.is_none()));
+    assert_eq!(third[1].request_encoding, None);
+    assert_eq!(
+        verdicts(&third[1].delivered.as_ref().unwrap().json()),
+        all("accepted", 3)
+    );
+    assert!(!memo.exists(), "forgotten");
+
+    let before = batches(&proxy).len();
+    ids.extend(capture(&agent, 3, "Fourth"));
+    assert_eq!(agent.sync(), 0);
+    assert_eq!(batches(&proxy)[before].request_encoding, None);
+    assert_all(&agent, "synced");
+    assert_exactly_once(&server, CHILD_A, &ids);
+}
