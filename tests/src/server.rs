@@ -247,6 +247,23 @@ impl Server {
         format!("https://{}", self.addr())
     }
 
+    /// The counter `name` of its `GET /v1/metrics` (panics if absent).
+    pub fn metric(&self, name: &str) -> u64 {
+        let text = crate::http::client(self.data())
+            .get(format!("{}/v1/metrics", self.url()))
+            .call()
+            .expect("GET /v1/metrics")
+            .body_mut()
+            .read_to_string()
+            .expect("the metrics text");
+        text.lines()
+            .find_map(|l| {
+                let (counter, value) = l.split_once(' ')?;
+                (counter == name).then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    }
+
     /// The certificate fingerprint it printed, hex.
     pub fn fingerprint(&self) -> String {
         self.fingerprint

@@ -64,10 +64,17 @@ pub(super) async fn read_body<S: Backend>(
     match encoding.0 {
         Encoding::Identity => Ok((raw, held)),
         Encoding::Deflate => {
-            let inflated = inflate(&st.budget, &st.counters, &raw, limit);
-            // The compressed bytes' budget is returned here, the inflated
-            // bytes' with the guard returned.
-            drop((raw, held));
+            // Up to `limit` bytes of inflating: on a blocking thread, not
+            // an async worker, as [`super::wire`] compresses long answers.
+            let (budget, counters) = (st.budget.clone(), st.counters.clone());
+            let inflated = blocking(move || {
+                let inflated = inflate(&budget, &counters, &raw, limit);
+                // The compressed bytes' budget is returned here, the
+                // inflated bytes' with the guard returned.
+                drop((raw, held));
+                Ok(inflated)
+            })
+            .await?;
             inflated.map_err(|e| match e {
                 WireError::TooLarge { .. } => body_refused(st, peer, BodyError::TooLarge),
                 WireError::Refused => body_refused(st, peer, BodyError::Busy),

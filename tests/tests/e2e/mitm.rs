@@ -290,20 +290,6 @@ fn status(agent: &Agent) -> Value {
     serde_json::from_str(&agent.run_ok(&["status", "--json"])).expect("status --json")
 }
 
-/// A server counter from `/v1/metrics`.
-fn server_metric(server: &Server, name: &str) -> u64 {
-    let text = hearth_e2e::http::client(server.data())
-        .get(format!("{}/v1/metrics", server.url()))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-}
-
 /// Issue 20: a backlog of 130 records (two batches) through the real
 /// agent. The first request of the run goes plain (the agent does not yet
 /// know the server speaks protocol 2); its answer says `Hearth-Protocol: 2`,
@@ -331,8 +317,8 @@ fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
         assert!(answer.wire_bytes < answer.body.len(), "{answer:?}");
         assert!(verdicts(&answer.json()).iter().all(|v| v == "accepted"));
     }
-    let wire = server_metric(&server, "hearth_deflated_request_wire_bytes_total");
-    let plain = server_metric(&server, "hearth_deflated_request_plain_bytes_total");
+    let wire = server.metric("hearth_deflated_request_wire_bytes_total");
+    let plain = server.metric("hearth_deflated_request_plain_bytes_total");
     assert_eq!(wire, uploads[1].request_bytes as u64);
     assert!(wire * 10 < plain * 7, "{wire} B on the wire for {plain} B");
     // The caseload request after the upload is plain (small); its answer
@@ -366,7 +352,7 @@ fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
             Some("deflate")
         );
     }
-    assert_eq!(server_metric(&server, "hearth_deflated_requests_total"), 0);
+    assert_eq!(server.metric("hearth_deflated_requests_total"), 0);
     // A second run is the same: nothing is remembered from an answer that
     // did not say protocol 2.
     capture(&agent, 3, "Later");
