@@ -223,6 +223,23 @@ impl Server {
         }
     }
 
+    /// Whether the process ends within `timeout`: a kill point's SIGKILL
+    /// closes the server's sockets before the kernel makes it a zombie, so
+    /// an agent can see the connection drop a moment before `try_wait`
+    /// sees the exit.
+    pub fn exits_within(&mut self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if !self.is_running() {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Whether the server process is still running.
     pub fn is_running(&mut self) -> bool {
         match &mut self.process {

@@ -296,7 +296,10 @@ fn an_instance_dying_mid_ingest_leaves_the_other_to_finish() {
     backlog(&agent, 20, "Before the abort");
     switch.point_at(second.addr());
     assert_eq!(agent.sync(), 3, "the instance died before answering");
-    assert!(!second.is_running(), "the fault hook stopped the instance");
+    assert!(
+        second.exits_within(Duration::from_secs(10)),
+        "the fault hook stopped the instance"
+    );
     assert!(
         record_counts(&first, CHILD_A).is_empty(),
         "nothing committed"
