@@ -5,6 +5,9 @@
 //!   that speaks protocol 2 carries `Hearth-Protocol: 2`. An agent
 //!   compresses its request bodies only after an answer said so, so its
 //!   first request to an old server is the plain body that server reads.
+//! - [`BATCH_RECORDS_HEADER`]: how many records the server takes in one
+//!   batch, so that an agent sends fewer, larger batches (fewer commits)
+//!   without ever sending one the server refuses.
 //! - [`Encoding`]: a request's `Content-Encoding`, read strictly (absent or
 //!   `identity` is plain, `deflate` is compressed, anything else is
 //!   [`UnsupportedEncoding`], which the server answers with 415).
@@ -40,6 +43,15 @@ pub const PROTOCOL_HEADER: &str = "hearth-protocol";
 
 /// This protocol's version, the value of [`PROTOCOL_HEADER`].
 pub const PROTOCOL_VERSION: &str = "2";
+
+/// The header with which a server says how many records it takes in one
+/// sync batch, whatever their sizes (its `--max-batch-records`, or fewer
+/// if its body limit holds fewer records of the largest size it accepts):
+/// a decimal count, on its enrolment answer and on every answer of its
+/// device routes. An agent sends at most that many, and at most its own
+/// cap; an agent that has not been told sends the 100 that every server
+/// has taken since the first milestone.
+pub const BATCH_RECORDS_HEADER: &str = "hearth-batch-records";
 
 /// The one compressed encoding: DEFLATE in the zlib wrapper (RFC 9110
 /// §8.4.1.2).

@@ -61,6 +61,30 @@ impl Default for Limits {
     }
 }
 
+/// What one batch's frame may add to its records: the device, its clock
+/// reading, the records' count and the header signature, each postcard
+/// encoded at its longest.
+const BATCH_FRAME_BYTES: usize = 256;
+
+/// What one record's length prefix may add to it (postcard's longest
+/// varint).
+const RECORD_FRAME_BYTES: usize = 10;
+
+impl Limits {
+    /// The most records one batch may hold whatever their sizes: the batch
+    /// limit, or fewer if the body limit holds fewer records of the largest
+    /// size accepted. Every batch of at most this many records, each
+    /// within `max_record_bytes`, fits `max_body_bytes`. The server says it
+    /// in `Hearth-Batch-Records` so that an agent sends batches as large as
+    /// the server takes (fewer commits) and never one it refuses. At
+    /// least 1.
+    pub fn batch_records_taken(&self) -> usize {
+        let room = self.max_body_bytes.saturating_sub(BATCH_FRAME_BYTES);
+        let fit = room / (self.max_record_bytes + RECORD_FRAME_BYTES);
+        self.max_batch_records.min(fit).max(1)
+    }
+}
+
 /// Why a duration did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("duration \"{0}\" is not understood; write a number and a unit, like 30s, 30m, 24h or 7d")]
@@ -80,6 +104,53 @@ pub fn parse_duration(s: &str) -> Result<Duration, BadDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The advertised count is the batch limit unless the body limit
+    /// holds fewer of the largest records; a batch of that many records of
+    /// the largest size, encoded as an agent sends it, fits the body limit.
+    #[test]
+    fn the_batch_records_taken_fit_the_body_limit() {
+        use hearth_shared::protocol::UploadBatch;
+        use hearth_shared::{DeviceId, Timestamp};
+
+        assert_eq!(Limits::default().batch_records_taken(), 256);
+        let limited = |max_body_bytes, max_batch_records, max_record_bytes| Limits {
+            max_body_bytes,
+            max_batch_records,
+            max_record_bytes,
+            ..Limits::default()
+        };
+        assert_eq!(
+            limited(4 << 20, 4, MAX_SIGNED_SIZE).batch_records_taken(),
+            4
+        );
+        assert_eq!(limited(0, 256, MAX_SIGNED_SIZE).batch_records_taken(), 1);
+        for limits in [
+            limited(64 * 1024, 256, MAX_SIGNED_SIZE),
+            limited(1 << 20, 10_000, MAX_SIGNED_SIZE),
+            limited(100_000, 10_000, 300),
+        ] {
+            let n = limits.batch_records_taken();
+            assert!(
+                n < limits.max_batch_records,
+                "{limits:?}: the body bounds it"
+            );
+            let batch = UploadBatch {
+                device: DeviceId([0xff; 8]),
+                device_time: Timestamp(i64::MIN),
+                records: vec![vec![0xff; limits.max_record_bytes]; n],
+                auth: vec![0xff; 64],
+            };
+            let body = postcard::to_allocvec(&batch).unwrap().len();
+            assert!(body <= limits.max_body_bytes, "{n} records: {body} bytes");
+            // One more would not fit: the count is as large as it can be.
+            let one_more = body + limits.max_record_bytes + 3;
+            assert!(
+                one_more > limits.max_body_bytes - BATCH_FRAME_BYTES,
+                "{limits:?}"
+            );
+        }
+    }
 
     #[test]
     fn durations_parse_with_units() {

@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
@@ -176,6 +176,9 @@ impl std::fmt::Display for Peer {
 pub fn router<S: Backend>(state: AppState<S>) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let counters = state.counters.clone();
+    let batch_records = HeaderValue::from(state.limits.batch_records_taken());
+    let advertise =
+        || axum::middleware::from_fn_with_state(batch_records.clone(), wire::advertise_batch);
     Router::new()
         .route("/v1/health", get(health::health::<S>))
         .route(
@@ -189,9 +192,11 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         )
         .route(
             "/v1/enrol",
-            post(enrol::enrol::<S>).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)),
+            post(enrol::enrol::<S>)
+                .layer(DefaultBodyLimit::max(MAX_ENROL_BYTES))
+                .layer(advertise()),
         )
-        .merge(device_routes::<S>(state.counters.clone()))
+        .merge(device_routes::<S>(state.counters.clone()).route_layer(advertise()))
         .route(
             "/v1/children/{child}/chronology",
             get(chronology::chronology::<S>),

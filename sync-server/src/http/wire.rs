@@ -16,6 +16,9 @@
 //!   the handlers, the verification and the store see exactly the bytes an
 //!   old agent sends plain: the signed records are never touched.
 //! - [`inflate_small`], for `/v1/caseload`'s small JSON request.
+//! - [`advertise_batch`], on the device routes and `/v1/enrol`: every
+//!   answer says `Hearth-Batch-Records`, how many records one batch may
+//!   hold.
 //!
 //! The in-flight budget ([`super::admit::BodyBudget`]) counts a compressed
 //! body twice in turn: its compressed bytes as they arrive (against the
@@ -105,6 +108,22 @@ pub async fn negotiate(
     let headers = res.headers_mut();
     headers.insert(PROTOCOL_HEADER, HeaderValue::from_static(PROTOCOL_VERSION));
     headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    res
+}
+
+/// The middleware on the enrolment and the device routes that says, on
+/// every answer, how many records one batch may hold
+/// ([`wire::BATCH_RECORDS_HEADER`], the value of
+/// [`crate::config::Limits::batch_records_taken`]): an agent learns it at
+/// enrolment, and again from each answer if the server's flags change.
+pub async fn advertise_batch(
+    State(records): State<HeaderValue>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .insert(wire::BATCH_RECORDS_HEADER, records);
     res
 }
 
