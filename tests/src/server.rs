@@ -205,6 +205,12 @@ impl Server {
         self.process = Some(child);
     }
 
+    /// Replaces the extra `serve` arguments (limits, say), from the next
+    /// [`Server::restart`] on.
+    pub fn set_args(&mut self, extra: &[&str]) {
+        self.extra_args = extra.iter().map(|s| s.to_string()).collect();
+    }
+
     /// Sets (`Some`) or removes (`None`) an environment variable of
     /// `serve` (a test hook such as `HEARTH_TEST_TAMPER_CASELOAD`), from
     /// the next [`Server::restart`] on.

@@ -14,7 +14,7 @@ use super::{CommandError, EXIT_OK, open};
 use crate::identity::save_staff;
 use crate::keys::DeviceKey;
 use crate::store::{RecordStore, Registration};
-use crate::sync::transport::Transport;
+use crate::sync::transport::{PROTOCOL_FILE, Transport};
 use crate::tls;
 
 /// The server's receipt key as the enrolment response gives it (hex).
@@ -90,7 +90,10 @@ pub fn enrol_device(
     let server = server.trim_end_matches('/');
     tls::host_port(server)?;
     trust_server(dir, server, ca, pin)?;
-    let transport = Transport::new(server, tls::load_trust(dir)?);
+    // Remembering: the answer says how many records a batch may hold, so
+    // the first backlog goes in batches that large.
+    let transport =
+        Transport::new(server, tls::load_trust(dir)?).remembering(dir.join(PROTOCOL_FILE));
     let response = transport.enrol(&EnrolRequest {
         token: token.to_string(),
         public_key: hex::encode(key.verifying_key().as_bytes()),

@@ -27,12 +27,12 @@ pub mod transport;
 use ed25519_dalek::VerifyingKey;
 use hearth_shared::Seq;
 use hearth_shared::clock::Clock;
-use hearth_shared::protocol::{UploadBatch, UploadResponse};
+use hearth_shared::protocol::{ErrorCode, UploadBatch, UploadResponse};
 use std::time::{Duration, Instant};
 
 use crate::keys::DeviceKey;
 use crate::store::{RecordStore, StoreError, SyncStatus};
-use plan::{BATCH_SIZE, Judgement, ReceiptProblem};
+use plan::{Judgement, ReceiptProblem};
 use transport::{TransportError, Uploader};
 
 /// Why a sync stopped.
@@ -79,8 +79,12 @@ impl SyncReport {
     }
 }
 
-/// Uploads every pending record in batches of [`BATCH_SIZE`], pipelined
-/// ([`Link::pipeline`]). `progress(done, total)` is called after each
+/// Uploads every pending record in batches of [`Uploader::batch_size`]
+/// (what the server said it takes, within [`plan::MAX_BATCH_SIZE`]),
+/// pipelined ([`Link::pipeline`]). A server that refuses a batch as too
+/// large (413 `batch_too_large`: its flags changed since it last said) says
+/// its new size in that answer; the records still pending go again in
+/// batches of that size, in this run. `progress(done, total)` is called after each
 /// batch's outcome is applied. The uploader runs on a second (scoped)
 /// thread while this one works on the store, hence `Sync`.
 pub fn run(
@@ -93,7 +97,8 @@ pub fn run(
 ) -> Result<SyncReport, SyncError> {
     let pending = store.pending_seqs()?;
     let total = pending.len();
-    let mut batches = plan::batches(&pending, BATCH_SIZE);
+    let mut size = uploader.batch_size();
+    let mut batches = plan::batches(&pending, size);
     // Nothing pending: still contact the server with an empty batch, so a
     // revoked device learns it (403 `device_revoked`) and the clock offset
     // stays current.
@@ -110,16 +115,42 @@ pub fn run(
     };
     let mut report = SyncReport::default();
     let mut done = 0;
-    let profile = link.pipeline(store, &batches, &mut |sent, judgement, clock_offset| {
+    let mut on_batch = |sent, judgement, clock_offset| {
         report.add(sent, judgement, clock_offset);
         done += sent;
         progress(done, total);
-    })?;
+    };
+    let profile = loop {
+        match link.pipeline(store, &batches, &mut on_batch) {
+            Err(e) if too_large(&e) && uploader.batch_size() < size => {
+                size = uploader.batch_size();
+                tracing::info!(
+                    size,
+                    "the server takes fewer records a batch than it said: smaller batches"
+                );
+                batches = plan::batches(&store.pending_seqs()?, size);
+            }
+            other => break other?,
+        }
+    };
     profile.log();
     // Records still pending that have no box (captured before the outbox
     // key was pinned) get one now, so a later locked sync can send them.
     store.fill_outbox()?;
     Ok(report)
+}
+
+/// Whether `e` is the server's refusal of a batch with more records than
+/// it takes.
+fn too_large(e: &SyncError) -> bool {
+    matches!(
+        e,
+        SyncError::Transport(TransportError::Refused {
+            status: 413,
+            code: Some(ErrorCode::BatchTooLarge),
+            ..
+        })
+    )
 }
 
 /// Where a sync's time went (issue 20's profile), logged at `info` as
@@ -367,6 +398,12 @@ mod tests {
         fail_at: Option<usize>,
         held: Mutex<std::collections::BTreeMap<u64, hearth_shared::RecordHash>>,
         uploads: AtomicUsize,
+        /// How many records a batch may hold, as its answers say (0: they
+        /// say nothing, as a server older than issue 20).
+        says: AtomicUsize,
+        /// How many it really takes: a larger batch gets 413
+        /// `batch_too_large`, whose answer says this many.
+        takes: usize,
     }
 
     impl FakeServer {
@@ -383,6 +420,14 @@ mod tests {
                     status: 503,
                     code: None,
                     message: "cut for test".into(),
+                });
+            }
+            if batch.records.len() > self.takes {
+                self.says.store(self.takes, Ordering::SeqCst);
+                return Err(TransportError::Refused {
+                    status: 413,
+                    code: Some(ErrorCode::BatchTooLarge),
+                    message: "the batch has too many records".into(),
                 });
             }
             assert!(batch.verify_auth(&self.device_key));
@@ -449,6 +494,10 @@ mod tests {
                 outbox_key: None,
             })
         }
+
+        fn batch_size(&self) -> usize {
+            plan::batch_size(Some(self.says.load(Ordering::SeqCst)).filter(|&n| n > 0))
+        }
     }
 
     fn setup(n: usize) -> (LocalStore, DeviceKey, FixedClock) {
@@ -469,7 +518,64 @@ mod tests {
             fail_at: None,
             held: Mutex::default(),
             uploads: AtomicUsize::new(0),
+            says: AtomicUsize::new(0),
+            takes: usize::MAX,
         }
+    }
+
+    /// Syncs `store` to `srv`: the report and each progress call.
+    fn sync_to(
+        store: &mut LocalStore,
+        key: &DeviceKey,
+        clock: &FixedClock,
+        srv: &FakeServer,
+    ) -> (SyncReport, Vec<(usize, usize)>) {
+        let mut calls = Vec::new();
+        let report = run(
+            store,
+            key,
+            &srv.key.verifying_key(),
+            clock,
+            srv,
+            &mut |d, t| calls.push((d, t)),
+        )
+        .unwrap();
+        (report, calls)
+    }
+
+    /// Issue 20: batches as large as the server says it takes, within the
+    /// agent's cap; 100 a batch when it says nothing.
+    #[test]
+    fn issue_20_batches_are_as_large_as_the_server_says_within_the_cap() {
+        for (says, calls) in [
+            (256, vec![(256, 600), (512, 600), (600, 600)]),
+            (100_000, vec![(256, 600), (512, 600), (600, 600)]),
+            (250, vec![(250, 600), (500, 600), (600, 600)]),
+            (0, (1..=6).map(|k| ((k * 100), 600)).collect()),
+        ] {
+            let (mut store, key, clock) = setup(600);
+            let srv = server(&key, vec![]);
+            srv.says.store(says, Ordering::SeqCst);
+            let (report, got) = sync_to(&mut store, &key, &clock, &srv);
+            assert_eq!((report.synced, &got), (600, &calls), "says {says}");
+        }
+    }
+
+    /// Issue 20: a server whose limit fell since it last said refuses the
+    /// first batch (413) and says its new size; the rest goes in batches
+    /// of that size in the same run, nothing lost or doubled.
+    #[test]
+    fn issue_20_a_server_that_takes_fewer_than_it_said_gets_smaller_batches_at_once() {
+        let (mut store, key, clock) = setup(300);
+        let mut srv = server(&key, vec![]);
+        srv.says.store(256, Ordering::SeqCst);
+        srv.takes = 50;
+        let (report, calls) = sync_to(&mut store, &key, &clock, &srv);
+        assert_eq!((report.sent, report.synced), (300, 300));
+        assert_eq!(srv.uploads(), 1 + 6, "one refused, then six of 50");
+        assert_eq!(calls.first(), Some(&(50, 300)));
+        assert_eq!(store.counts().unwrap().synced, 300);
+        assert_eq!(srv.held.lock().unwrap().len(), 300);
     }
 
     #[test]
@@ -565,7 +671,7 @@ mod tests {
         // out its limit; pipelined, upload 2 is already under way.
         let mut overlapped = Vec::new();
         let mut progress = |done: usize, _| {
-            let want = done / BATCH_SIZE + 1;
+            let want = done / plan::BATCH_SIZE + 1;
             let limit = Instant::now() + Duration::from_secs(10);
             while srv.uploads() < want.min(3) && Instant::now() < limit {
                 std::thread::yield_now();

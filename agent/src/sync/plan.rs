@@ -41,8 +41,24 @@ use hearth_shared::{DecodeError, DeviceId, Receipt, RecordHash, Seq};
 
 use crate::store::{PushOutcome, StoredReceipt, SyncStatus};
 
-/// The most records sent in one request (the server allows 256).
+/// The most records sent in one request to a server that has not said how
+/// many it takes (one older than issue 20, or not heard from since the
+/// agent was enrolled by an older agent): every server has taken 100
+/// since the first milestone. The locked outbox sends this many too.
 pub const BATCH_SIZE: usize = 100;
+
+/// The most records this agent sends in one request, whatever a server
+/// says it takes (`Hearth-Batch-Records`): a 10,000-record backlog is 40
+/// commits on the server instead of 100 (issue 20's figure 5 in
+/// `docs/PERFORMANCE.md`), and a batch of the largest records is still
+/// about 1.2 MiB in the agent's memory.
+pub const MAX_BATCH_SIZE: usize = 256;
+
+/// How many records to send in one request to a server that said it takes
+/// `said` (`None`: it has not said).
+pub fn batch_size(said: Option<usize>) -> usize {
+    said.map_or(BATCH_SIZE, |n| n.clamp(1, MAX_BATCH_SIZE))
+}
 
 /// Splits pending seqs (in order) into batches of at most `max`.
 pub fn batches(pending: &[Seq], max: usize) -> Vec<Vec<Seq>> {

@@ -15,7 +15,7 @@
 //! [`TransportError::Revoked`] (4), everything else (1).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
@@ -24,7 +24,9 @@ use hearth_shared::protocol::{
     BATCH_CONTENT_TYPE, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, OUTBOX_CONTENT_TYPE,
     OutboxUpload, RevocationNotice, UploadBatch, UploadResponse,
 };
-use hearth_shared::wire::{self, DEFLATE, Encoding, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use hearth_shared::wire::{
+    self, BATCH_RECORDS_HEADER, DEFLATE, Encoding, PROTOCOL_HEADER, PROTOCOL_VERSION,
+};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// How long to wait for a TCP connection.
@@ -92,6 +94,12 @@ pub enum TransportError {
 pub trait Uploader {
     /// Uploads `batch` and returns the server's answer.
     fn upload(&self, batch: &UploadBatch) -> Result<UploadResponse, TransportError>;
+
+    /// How many records to put in one batch: what the server last said it
+    /// takes, within this agent's cap ([`super::plan::batch_size`]).
+    fn batch_size(&self) -> usize {
+        super::plan::BATCH_SIZE
+    }
 }
 
 /// An HTTPS client for one server.
@@ -103,16 +111,79 @@ pub struct Transport {
     /// holds, request bodies go compressed. Atomic: the sync pipeline
     /// sends from a scoped thread through `&Transport`.
     protocol_2: AtomicBool,
+    /// How many records one batch may hold, as the latest answer said
+    /// (`Hearth-Batch-Records`); 0 when it said nothing.
+    batch_records: AtomicUsize,
     /// Where what the latest answer said is kept between runs, if
     /// anywhere ([`Transport::remembering`]).
     memo: Option<PathBuf>,
 }
 
-/// The file in the store directory that says the enrolled server spoke
-/// protocol 2 in its latest answer, so that the next run (the tablet
-/// app's five-minute sync of a few records, which is one request) sends
-/// compressed from its first request. Holds `2`; absent otherwise.
+/// The file in the store directory that remembers what the enrolled
+/// server's latest answer said ([`Said`]): whether it speaks protocol 2,
+/// so that the next run (the tablet app's five-minute sync of a few
+/// records, which is one request) sends compressed from its first
+/// request; and how many records it takes in one batch, so that a
+/// backlog goes in batches that large from the first. Absent when the
+/// answer said neither.
 pub const PROTOCOL_FILE: &str = "server-protocol";
+
+/// What a server's answer said about how to talk to it, as
+/// [`PROTOCOL_FILE`] keeps it: a line `2` if it speaks protocol 2, and a
+/// line `batch-records N` if it said how many records it takes in one
+/// batch. A file written before issue 20's batch limit holds only `2`,
+/// and still reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Said {
+    /// `Hearth-Protocol: 2`.
+    pub protocol_2: bool,
+    /// `Hearth-Batch-Records: N`, if said (and a positive number).
+    pub batch_records: Option<usize>,
+}
+
+impl Said {
+    /// What the headers of an answer say.
+    fn of(headers: &ureq::http::HeaderMap) -> Self {
+        Self {
+            protocol_2: headers
+                .get(PROTOCOL_HEADER)
+                .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes()),
+            batch_records: headers
+                .get(BATCH_RECORDS_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|&n| n > 0),
+        }
+    }
+
+    /// Reads what [`Said::to_file`] wrote; anything not understood is
+    /// not said (the file is a hint, and the next answer replaces it).
+    pub fn from_file(text: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(text);
+        let mut said = Self::default();
+        for line in text.lines().map(str::trim) {
+            if line == PROTOCOL_VERSION {
+                said.protocol_2 = true;
+            } else if let Some(n) = line.strip_prefix("batch-records ") {
+                said.batch_records = n.trim().parse().ok().filter(|&n| n > 0);
+            }
+        }
+        said
+    }
+
+    /// The file's text; empty when nothing is said.
+    pub fn to_file(self) -> String {
+        let mut text = String::new();
+        if self.protocol_2 {
+            text.push_str(PROTOCOL_VERSION);
+            text.push('\n');
+        }
+        if let Some(n) = self.batch_records {
+            text.push_str(&format!("batch-records {n}\n"));
+        }
+        text
+    }
+}
 
 /// An answer as the calls here read it: status and body, inflated.
 struct Answer {
@@ -141,6 +212,7 @@ impl Transport {
             agent,
             base: base_url.trim_end_matches('/').to_string(),
             protocol_2: AtomicBool::new(false),
+            batch_records: AtomicUsize::new(0),
             memo: None,
         }
     }
@@ -152,23 +224,36 @@ impl Transport {
     /// `Hearth-Protocol`): that request is sent again plain, once, and
     /// the file removed.
     pub fn remembering(mut self, file: PathBuf) -> Self {
-        let said =
-            std::fs::read(&file).is_ok_and(|b| b.trim_ascii() == PROTOCOL_VERSION.as_bytes());
-        self.protocol_2 = AtomicBool::new(said);
+        let said = std::fs::read(&file).map_or_else(|_| Said::default(), |b| Said::from_file(&b));
+        self.protocol_2 = AtomicBool::new(said.protocol_2);
+        self.batch_records = AtomicUsize::new(said.batch_records.unwrap_or(0));
         self.memo = Some(file);
         self
     }
 
-    /// Notes whether the latest answer said protocol 2, in memory and, when
-    /// it changed, in the file. The file is a hint: failing to write it
-    /// costs one plain request next run, so it is logged, not an error.
-    fn note(&self, speaks: bool) {
-        let was = self.protocol_2.swap(speaks, Ordering::Relaxed);
-        let Some(file) = self.memo.as_ref().filter(|_| was != speaks) else {
+    /// What the latest answer said, as noted.
+    pub fn said(&self) -> Said {
+        Said {
+            protocol_2: self.protocol_2.load(Ordering::Relaxed),
+            batch_records: Some(self.batch_records.load(Ordering::Relaxed)).filter(|&n| n > 0),
+        }
+    }
+
+    /// Notes what the latest answer said, in memory and, when it changed,
+    /// in the file. The file is a hint: failing to write it costs one
+    /// plain request, or batches of the old size, next run, so it is
+    /// logged, not an error.
+    fn note(&self, said: Said) {
+        let was = self.said();
+        self.protocol_2.store(said.protocol_2, Ordering::Relaxed);
+        self.batch_records
+            .store(said.batch_records.unwrap_or(0), Ordering::Relaxed);
+        let Some(file) = self.memo.as_ref().filter(|_| was != said) else {
             return;
         };
-        let kept = if speaks {
-            hearth_shared::private_file::write(file, PROTOCOL_VERSION.as_bytes())
+        let text = said.to_file();
+        let kept = if !text.is_empty() {
+            hearth_shared::private_file::write(file, text.as_bytes())
         } else {
             std::fs::remove_file(file).or_else(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => Ok(()),
@@ -214,12 +299,12 @@ impl Transport {
         let mut response = result.map_err(|source| classify(&url, source))?;
         let status = response.status().as_u16();
         let headers = response.headers();
-        // The latest answer decides: one without the header (a server
-        // rolled back, a proxy's own page) sends the next body plain.
-        let speaks = headers
-            .get(PROTOCOL_HEADER)
-            .is_some_and(|v| v.as_bytes() == PROTOCOL_VERSION.as_bytes());
-        self.note(speaks);
+        // The latest answer decides: one without the headers (a server
+        // rolled back, a proxy's own page) sends the next body plain, in
+        // batches of the size every server takes.
+        let said = Said::of(headers);
+        let speaks = said.protocol_2;
+        self.note(said);
         if compressed && !speaks && matches!(status, 400 | 415) {
             // A server that no longer speaks protocol 2 refused the
             // compressed body unread: again, plain (`speaks` is now false,
@@ -318,6 +403,10 @@ impl Uploader for Transport {
         let body = postcard::to_allocvec(batch).expect("an UploadBatch serializes");
         let (status, text) = self.post("/v1/sync", BATCH_CONTENT_TYPE, &body, true)?;
         parse_ok(status, &text)
+    }
+
+    fn batch_size(&self) -> usize {
+        super::plan::batch_size(self.said().batch_records)
     }
 }
 
@@ -418,6 +507,60 @@ pub fn parse_ok<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a server said reads back from the file as written, and a file
+    /// from before the batch limit (`2` alone) still reads; what is not
+    /// understood is not said.
+    #[test]
+    fn what_the_server_said_is_remembered_and_read_back() {
+        let both = Said {
+            protocol_2: true,
+            batch_records: Some(256),
+        };
+        assert_eq!(both.to_file(), "2\nbatch-records 256\n");
+        for said in [
+            both,
+            Said::default(),
+            Said {
+                protocol_2: false,
+                batch_records: Some(7),
+            },
+        ] {
+            assert_eq!(Said::from_file(said.to_file().as_bytes()), said);
+        }
+        assert_eq!(
+            Said::from_file(b"2\n"),
+            Said {
+                protocol_2: true,
+                batch_records: None
+            }
+        );
+        for junk in [
+            &b"batch-records 0\n"[..],
+            b"batch-records -3",
+            b"3\nbatch-records x",
+            b"\xff\xfe",
+        ] {
+            assert_eq!(Said::from_file(junk).batch_records, None, "{junk:?}");
+            assert!(!Said::from_file(junk).protocol_2, "{junk:?}");
+        }
+    }
+
+    /// The headers of an answer: a count must be a positive decimal.
+    #[test]
+    fn an_answers_batch_records_header_is_read_strictly() {
+        let said = |value: &str| {
+            let mut h = ureq::http::HeaderMap::new();
+            h.insert(BATCH_RECORDS_HEADER, value.parse().unwrap());
+            Said::of(&h).batch_records
+        };
+        assert_eq!(said("256"), Some(256));
+        assert_eq!(said(" 12 "), Some(12));
+        for bad in ["0", "-1", "1e3", "lots", "99999999999999999999999"] {
+            assert_eq!(said(bad), None, "{bad}");
+        }
+        assert_eq!(Said::of(&ureq::http::HeaderMap::new()), Said::default());
+    }
 
     #[test]
     fn revocation_is_recognised() {

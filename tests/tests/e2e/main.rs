@@ -9,6 +9,7 @@
 //! | `crashes` | kill -9 of the agent mid-capture and mid-sync, and of the server mid-ingest, at random points, loses nothing that was acknowledged |
 //! | `kill_points` | `HEARTH_KILL_AT` stops the agent before and after a capture's commit and the server before and after an ingest commit; nothing acknowledged is lost, nothing stored twice |
 //! | `mitm` | through an HTTP-aware proxy holding the server's certificate, a dropped or cut request never stores, a dropped or cut answer follows a commit, a duplicated batch is answered twice and stored once, a reordered batch lands after the next one and changes nothing, and a stale answer (the device's own or another's) marks nothing synced; at random, everything converges once (issue 19); a backlog of more than 100 records goes compressed both ways after the first answer, and plain if the proxy strips `Hearth-Protocol`; the protocol is remembered across runs, and a server rolled back to before it gets the batch again plain (issue 20) |
+//! | `batches` | an agent sends batches as large as the server says it takes (`Hearth-Batch-Records`, learnt at enrolment): 4 a batch to a server limited to 4; a server whose limit fell since refuses the first batch and the same sync goes on in smaller ones, each record stored once (issue 20) |
 //! | `old_agent` | a copy of the agent protocol from before issue 20 (plain bodies, no `Accept-Encoding`) enrols, syncs two batches, gets receipts, a duplicate on a resend and a caseload from today's server, which answers it plain (issue 20) |
 //! | `network` | a proxy that drops, truncates and delays traffic at random cannot cause loss or duplicates |
 //! | `hostile` | tampered, forged, replayed, forked and oversize records and bad bodies are refused with reasons while the server keeps serving |
@@ -29,6 +30,7 @@ mod agencies;
 mod amendments;
 mod audit;
 mod backup;
+mod batches;
 mod caseload;
 mod crashes;
 mod families;
