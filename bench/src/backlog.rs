@@ -21,9 +21,6 @@ use anyhow::{Context, bail};
 use crate::proxy::CountingProxy;
 use crate::table::Row;
 
-/// The agent's batch size (records a request).
-pub use hearth_agent::sync::plan::BATCH_SIZE;
-
 /// The floor of a backlog sync: every record verified once by the server,
 /// on every core.
 #[derive(Debug, Clone, Copy)]
@@ -141,6 +138,9 @@ pub struct Resume {
     pub cut_at: u64,
     /// Records the interrupted sync put on the wire (its announced batches).
     pub first_sent: usize,
+    /// The largest batch it announced: the batch size the agent used (what
+    /// the server said it takes, within the agent's cap).
+    pub batch: usize,
     /// Records of this backlog the server held after the cut.
     pub held_after_cut: u64,
     /// Records the resumed sync sent.
@@ -203,6 +203,15 @@ pub fn announced(log: &str) -> usize {
         .sum()
 }
 
+/// The largest `count=N` of the `uploading batch` lines in `log`.
+pub fn largest_batch(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("uploading batch"))
+        .filter_map(|l| field(l, "count")?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0)
+}
+
 /// The value of `name=VALUE` in a log line.
 fn field<'l>(line: &'l str, name: &str) -> Option<&'l str> {
     line.split_whitespace()
@@ -257,6 +266,7 @@ pub fn resume(
         records,
         cut_at,
         first_sent: announced(&log),
+        batch: largest_batch(&log),
         held_after_cut,
         second_sent: sent(&stdout).context("the resumed sync's `sent N` line")?,
         profile: profile(&log2),
@@ -342,10 +352,10 @@ pub fn rows(floor: Floor, secs: f64, cpu: &Cpu, r: &Resume) -> Vec<Row> {
                 r.second_sent,
                 r.duplicates()
             ),
-            format!("batch of {BATCH_SIZE}"),
-            format!("{:.2} batches", r.resent() as f64 / BATCH_SIZE as f64),
+            format!("batch of {}", r.batch),
+            format!("{:.2} batches", r.resent() as f64 / r.batch.max(1) as f64),
             "≤ 1 batch",
-            Some(r.resent() <= BATCH_SIZE),
+            Some(r.batch > 0 && r.resent() <= r.batch),
         ),
         Row::new(
             format!(
@@ -379,6 +389,8 @@ mod tests {
     #[test]
     fn the_agent_log_and_summary_parse() {
         assert_eq!(announced(LOG), 150);
+        assert_eq!(largest_batch(LOG), 100);
+        assert_eq!(largest_batch("nothing uploaded"), 0);
         assert_eq!(
             profile(LOG),
             "batches=2 prepare_ms=1.5 settle_ms=2.0 round_trip_ms=9.0 waited_ms=7.0"
