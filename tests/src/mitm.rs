@@ -208,9 +208,9 @@ struct Shared {
     log: Mutex<VecDeque<Exchange>>,
     /// Client connections accepted.
     connections: AtomicUsize,
-    /// A header removed from every answer the client is given
-    /// ([`HttpFaultProxy::strip_answer_header`]).
-    strip: Mutex<Option<String>>,
+    /// Headers removed from every answer the client is given
+    /// ([`HttpFaultProxy::strip_answer_header`]), lower case.
+    strip: Mutex<Vec<String>>,
     /// Whether the proxy plays a server from before protocol 2
     /// ([`HttpFaultProxy::play_old_server`]).
     old_server: AtomicBool,
@@ -315,16 +315,22 @@ impl HttpFaultProxy {
     /// sent. Issue 20: without `Hearth-Protocol`, an agent must take the
     /// server for an old one.
     pub fn strip_answer_header(&self, name: &str) {
-        *self.shared.strip.lock().unwrap() = Some(name.to_ascii_lowercase());
+        self.shared
+            .strip
+            .lock()
+            .unwrap()
+            .push(name.to_ascii_lowercase());
     }
 
     /// From now on, plays a server from before protocol 2 (issue 20): no
-    /// `Hearth-Protocol` in any answer, and a request with a
+    /// `Hearth-Protocol` or `Hearth-Batch-Records` in any answer, and a
+    /// request with a
     /// `Content-Encoding` answered by the proxy itself, never forwarded,
     /// with the 400 `bad_batch` an old server gives a body it cannot
     /// decode.
     pub fn play_old_server(&self) {
         self.strip_answer_header(hearth_shared::wire::PROTOCOL_HEADER);
+        self.strip_answer_header(hearth_shared::wire::BATCH_RECORDS_HEADER);
         self.shared.old_server.store(true, Ordering::SeqCst);
     }
 
@@ -529,9 +535,10 @@ fn relay(
     turn.entry.delivered = Some(given.answer());
     let keep = !request.close && !given.close;
     let strip = shared.strip.lock().unwrap().clone();
-    let raw = match strip {
-        Some(name) => given.without_header(&name),
-        None => given.raw,
+    let raw = if strip.is_empty() {
+        given.raw
+    } else {
+        given.without_headers(&strip)
     };
     Some((raw, keep))
 }
@@ -724,14 +731,14 @@ impl Message {
         })
     }
 
-    /// The raw message with every line of header `name` removed.
-    fn without_header(&self, name: &str) -> Vec<u8> {
+    /// The raw message with every line of the headers `names` removed.
+    fn without_headers(&self, names: &[String]) -> Vec<u8> {
         let head = String::from_utf8_lossy(&self.raw[..self.body_at]);
         let kept: Vec<&str> = head
             .split("\r\n")
             .filter(|line| {
                 line.split_once(':')
-                    .is_none_or(|(k, _)| !k.trim().eq_ignore_ascii_case(name))
+                    .is_none_or(|(k, _)| !names.iter().any(|n| k.trim().eq_ignore_ascii_case(n)))
             })
             .collect();
         let mut out = kept.join("\r\n").into_bytes();
@@ -1070,7 +1077,7 @@ mod tests {
         assert_eq!(a.encoding.as_deref(), Some("deflate"));
         assert_eq!(a.protocol.as_deref(), Some("2"));
         assert_eq!(a.wire_bytes, packed.len());
-        let stripped = m.without_header("hearth-protocol");
+        let stripped = m.without_headers(&["hearth-protocol".to_string()]);
         let again = read(&stripped, RESPONSE).unwrap().unwrap();
         assert_eq!(again.answer().protocol, None);
         assert_eq!(again.answer().body, plain);

@@ -18,7 +18,12 @@ use crate::fixture::*;
 
 /// A server, the proxy in front of it, and a tablet enrolled through it.
 fn setup() -> (Server, HttpFaultProxy, Agent) {
-    let server = Server::start();
+    setup_with(&[])
+}
+
+/// [`setup`] with extra `serve` arguments.
+fn setup_with(extra: &[&str]) -> (Server, HttpFaultProxy, Agent) {
+    let server = Server::start_with(extra);
     let proxy = HttpFaultProxy::start(server.addr(), server.data());
     let agent = enrolled(&server, "NURSERY-12", "dsl.patel", 0, Some(proxy.url()));
     (server, proxy, agent)
@@ -290,15 +295,15 @@ fn status(agent: &Agent) -> Value {
     serde_json::from_str(&agent.run_ok(&["status", "--json"])).expect("status --json")
 }
 
-/// Issue 20: a backlog of 130 records (two batches) through the real
-/// agent. The first request of the run goes plain (the agent does not yet
+/// Issue 20: a backlog of 130 records (two batches, of the 100 the server
+/// says it takes) through the real agent. The first request of the run goes plain (the agent does not yet
 /// know the server speaks protocol 2); its answer says `Hearth-Protocol: 2`,
 /// so every later batch goes deflated; every answer comes back deflated;
 /// the server inflated what the proxy saw, to well under the plain bytes;
 /// every record is synced, stored once.
 #[test]
 fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
-    let (server, proxy, agent) = setup();
+    let (server, proxy, agent) = setup_with(&["--max-batch-records", "100"]);
     let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
     assert_eq!(agent.sync(), 0);
     assert_all(&agent, "synced");
@@ -337,7 +342,7 @@ fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
 /// the deflated answers (by their `Content-Encoding`) and syncs.
 #[test]
 fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
-    let (server, proxy, agent) = setup();
+    let (server, proxy, agent) = setup_with(&["--max-batch-records", "100"]);
     proxy.strip_answer_header("Hearth-Protocol");
     let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
     assert_eq!(agent.sync(), 0);
@@ -377,7 +382,10 @@ fn issue_20_protocol_2_is_remembered_and_a_rolled_back_server_gets_plain_bodies(
         "nothing known yet"
     );
     let memo = agent.store().join("server-protocol");
-    assert_eq!(std::fs::read_to_string(&memo).unwrap(), "2");
+    assert_eq!(
+        std::fs::read_to_string(&memo).unwrap(),
+        "2\nbatch-records 256\n"
+    );
 
     ids.extend(capture(&agent, 3, "Second"));
     assert_eq!(agent.sync(), 0);
