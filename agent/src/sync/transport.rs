@@ -8,14 +8,15 @@
 //! `Accept-Encoding: deflate`, and an answer is inflated by its own
 //! `Content-Encoding` (capped at the same limits as a plain one). Request
 //! bodies of `/v1/sync` and `/v1/outbox` are compressed only while the
-//! latest answer from this server, in this run, carried `Hearth-Protocol:
-//! 2` ([`Transport::speaks_protocol_2`]), so the first request to an old
+//! latest answer from this server (remembered between runs,
+//! [`Transport::remembering`]) carried `Hearth-Protocol: 2`
+//! ([`Transport::speaks_protocol_2`]), so the first request to an old
 //! server, and every request to it, is the plain body it reads. Failures are sorted for the exit codes
 //! of `docs/sync-protocol.md`: [`TransportError::Unreachable`] (3),
 //! [`TransportError::Revoked`] (4), everything else (1).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hearth_shared::caseload::{CaseloadRequest, MAX_CASELOAD_BYTES};
@@ -107,13 +108,10 @@ pub trait Uploader {
 pub struct Transport {
     agent: ureq::Agent,
     base: String,
-    /// Whether the latest answer carried `Hearth-Protocol: 2`; while it
-    /// holds, request bodies go compressed. Atomic: the sync pipeline
-    /// sends from a scoped thread through `&Transport`.
-    protocol_2: AtomicBool,
-    /// How many records one batch may hold, as the latest answer said
-    /// (`Hearth-Batch-Records`); 0 when it said nothing.
-    batch_records: AtomicUsize,
+    /// What the latest answer said: while it says protocol 2, request
+    /// bodies go compressed. Behind a lock: the sync pipeline sends from a
+    /// scoped thread through `&Transport`.
+    said: Mutex<Said>,
     /// Where what the latest answer said is kept between runs, if
     /// anywhere ([`Transport::remembering`]).
     memo: Option<PathBuf>,
@@ -211,8 +209,7 @@ impl Transport {
         Self {
             agent,
             base: base_url.trim_end_matches('/').to_string(),
-            protocol_2: AtomicBool::new(false),
-            batch_records: AtomicUsize::new(0),
+            said: Mutex::default(),
             memo: None,
         }
     }
@@ -225,18 +222,22 @@ impl Transport {
     /// the file removed.
     pub fn remembering(mut self, file: PathBuf) -> Self {
         let said = std::fs::read(&file).map_or_else(|_| Said::default(), |b| Said::from_file(&b));
-        self.protocol_2 = AtomicBool::new(said.protocol_2);
-        self.batch_records = AtomicUsize::new(said.batch_records.unwrap_or(0));
+        self.said = Mutex::new(said);
         self.memo = Some(file);
         self
     }
 
     /// What the latest answer said, as noted.
     pub fn said(&self) -> Said {
-        Said {
-            protocol_2: self.protocol_2.load(Ordering::Relaxed),
-            batch_records: Some(self.batch_records.load(Ordering::Relaxed)).filter(|&n| n > 0),
-        }
+        *self.lock()
+    }
+
+    /// The lock on what was said (a panic elsewhere cannot leave a
+    /// `Said` half written: it is replaced whole).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Said> {
+        self.said
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Notes what the latest answer said, in memory and, when it changed,
@@ -244,10 +245,7 @@ impl Transport {
     /// plain request, or batches of the old size, next run, so it is
     /// logged, not an error.
     fn note(&self, said: Said) {
-        let was = self.said();
-        self.protocol_2.store(said.protocol_2, Ordering::Relaxed);
-        self.batch_records
-            .store(said.batch_records.unwrap_or(0), Ordering::Relaxed);
+        let was = std::mem::replace(&mut *self.lock(), said);
         let Some(file) = self.memo.as_ref().filter(|_| was != said) else {
             return;
         };
@@ -265,10 +263,10 @@ impl Transport {
         }
     }
 
-    /// Whether the latest answer from this server in this run said
-    /// `Hearth-Protocol: 2`, so that it takes compressed request bodies.
+    /// Whether the latest answer from this server said `Hearth-Protocol:
+    /// 2`, so that it takes compressed request bodies.
     pub fn speaks_protocol_2(&self) -> bool {
-        self.protocol_2.load(Ordering::Relaxed)
+        self.said().protocol_2
     }
 
     /// `POST path` with `body`, compressed if `compressible` and the server

@@ -295,21 +295,30 @@ fn status(agent: &Agent) -> Value {
     serde_json::from_str(&agent.run_ok(&["status", "--json"])).expect("status --json")
 }
 
-/// Issue 20: a backlog of 130 records (two batches, of the 100 the server
-/// says it takes) through the real agent. The first request of the run goes plain (the agent does not yet
-/// know the server speaks protocol 2); its answer says `Hearth-Protocol: 2`,
+/// Issue 20: captures a backlog of 130 records and syncs it, through
+/// `proxy`, in two batches (of the 100 the server says it takes): every
+/// record synced, stored once. Returns the two uploads as the proxy saw
+/// them.
+fn sync_two_batches(server: &Server, proxy: &HttpFaultProxy, agent: &Agent) -> Vec<Exchange> {
+    let ids = capture(agent, 130, "Arrived hungry, seen by the room leader");
+    assert_eq!(agent.sync(), 0);
+    assert_all(agent, "synced");
+    assert_exactly_once(server, CHILD_A, &ids);
+    let uploads = batches(proxy);
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    uploads
+}
+
+/// Issue 20: a backlog of two batches through the real agent. The first
+/// request of the run goes plain (the agent does not yet know the server
+/// speaks protocol 2); its answer says `Hearth-Protocol: 2`,
 /// so every later batch goes deflated; every answer comes back deflated;
 /// the server inflated what the proxy saw, to well under the plain bytes;
 /// every record is synced, stored once.
 #[test]
 fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
     let (server, proxy, agent) = setup_with(&["--max-batch-records", "100"]);
-    let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
-    assert_eq!(agent.sync(), 0);
-    assert_all(&agent, "synced");
-    assert_exactly_once(&server, CHILD_A, &ids);
-    let uploads = batches(&proxy);
-    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    let uploads = sync_two_batches(&server, &proxy, &agent);
     assert_eq!(
         uploads[0].request_encoding, None,
         "the run's first request is plain"
@@ -344,12 +353,7 @@ fn issue_20_a_backlog_goes_compressed_both_ways_after_the_first_answer() {
 fn issue_20_without_hearth_protocol_the_agent_sends_plain_and_still_syncs() {
     let (server, proxy, agent) = setup_with(&["--max-batch-records", "100"]);
     proxy.strip_answer_header("Hearth-Protocol");
-    let ids = capture(&agent, 130, "Arrived hungry, seen by the room leader");
-    assert_eq!(agent.sync(), 0);
-    assert_all(&agent, "synced");
-    assert_exactly_once(&server, CHILD_A, &ids);
-    let uploads = batches(&proxy);
-    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    let uploads = sync_two_batches(&server, &proxy, &agent);
     for e in &uploads {
         assert_eq!(e.request_encoding, None, "{e:?}");
         assert_eq!(
